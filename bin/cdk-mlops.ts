@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/**
+ * The CDK app entry point (cdk.json "app"). A configuration error is printed as the list of
+ * invalid fields and exits 1, never as a stack trace.
+ */
+import { createApp } from '../lib/app';
+import { ConfigError } from '../lib/config';
+
+try {
+  createApp().app.synth();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}

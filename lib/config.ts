@@ -1,0 +1,372 @@
+/**
+ * The platform configuration: a zod schema for the `mlops` context key of cdk.json, its
+ * defaults, the cross-field rules AWS enforces at deploy time (checked here so that
+ * `cdk synth` fails instead of a half-created stack), and an error that names the field.
+ */
+import * as z from 'zod';
+
+/** SageMaker `StoppingCondition.MaxRuntimeInSeconds` upper bound: 28 days. */
+export const SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 60 * 60;
+/** `BlueGreenUpdatePolicy.TrafficRoutingConfiguration.WaitIntervalInSeconds` upper bound. */
+export const MAX_TRAFFIC_WAIT_INTERVAL_SECONDS = 3600;
+/** Canary traffic share, in percent: SageMaker and CodeDeploy canaries above half are not canaries. */
+export const CANARY_PERCENT_RANGE = { min: 1, max: 50 } as const;
+/** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/**
+ * SageMaker instance types: `ml.<family>.<size>`, e.g. ml.g5.xlarge, ml.p4d.24xlarge, ml.m5.large.
+ * The family list changes every year, so only the shape is checked.
+ */
+const INSTANCE_TYPE_PATTERN = /^ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)$/;
+/** Burstable families cannot be the target of SageMaker endpoint autoscaling. */
+const BURSTABLE_INSTANCE_PATTERN = /^ml\.t[0-9]/;
+/** Names that become part of S3 keys, DynamoDB keys and SageMaker job names. */
+const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+/** EventBridge schedule expressions. */
+const SCHEDULE_PATTERN = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
+
+const resourceName = (maxLength: number) =>
+  z.string().min(1).max(maxLength).regex(RESOURCE_NAME_PATTERN, 'must start with a lowercase letter and contain only a-z, 0-9 and -');
+
+const instanceType = z.string().regex(INSTANCE_TYPE_PATTERN, 'must be a SageMaker instance type such as ml.g5.xlarge (ml.<family>.<size>)');
+
+const fraction = z.number().min(0).max(1);
+
+export const columnTypes = ['number', 'integer', 'boolean', 'string', 'category', 'timestamp'] as const;
+
+export const columnSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    type: z.enum(columnTypes),
+    nullable: z.boolean().default(false),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    allowedValues: z.array(z.string()).min(1).optional(),
+    /** A drifted critical feature marks the whole dataset as drifted. */
+    critical: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((column, ctx) => {
+    if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: `must not exceed max (${column.max})` });
+    }
+    const numeric = column.type === 'number' || column.type === 'integer';
+    if (!numeric && (column.min !== undefined || column.max !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: `min/max apply to number and integer columns, not ${column.type}` });
+    }
+    if (column.allowedValues && column.type !== 'category' && column.type !== 'string') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedValues'],
+        message: `allowedValues apply to category and string columns, not ${column.type}`,
+      });
+    }
+  });
+
+export const problemTypes = ['binary-classification', 'multiclass-classification', 'regression'] as const;
+const classificationMetrics = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
+const regressionMetrics = ['mae', 'rmse', 'r2'] as const;
+const metricNames = [...classificationMetrics, ...regressionMetrics] as const;
+
+const boundSchema = z
+  .object({ min: z.number().optional(), max: z.number().optional() })
+  .strict()
+  .refine((bound) => bound.min !== undefined || bound.max !== undefined, 'needs min or max');
+
+const thresholdsSchema = z
+  .object({
+    /** Evaluation gate, per metric: the challenger must be within these bounds. */
+    metrics: z.partialRecord(z.enum(metricNames), boundSchema).default({}),
+    /** Disparate impact (favourable-outcome rate ratio) allowed for the sensitive attribute. */
+    disparateImpact: z
+      .tuple([z.number().positive(), z.number().positive()])
+      .default([0.8, 1.25])
+      .refine(([low, high]) => low <= 1 && high >= 1, 'must be [low, high] with low <= 1 <= high'),
+    /** A challenger may be worse than the production champion by at most this much per gated metric. */
+    championMargin: z.number().min(0).max(1).default(0.01),
+  })
+  .strict();
+
+const trainingSchema = z
+  .object({
+    imageUri: z
+      .string()
+      .regex(
+        /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
+        'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
+      ),
+    instanceType: instanceType.default('ml.g5.xlarge'),
+    instanceCount: z.number().int().min(1).max(100).default(1),
+    volumeSizeGb: z.number().int().min(1).max(16384).default(50),
+    useSpot: z.boolean().default(true),
+    maxRuntimeSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(SAGEMAKER_MAX_RUNTIME_SECONDS)
+      .default(4 * 3600),
+    maxWaitSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS)
+      .default(8 * 3600),
+    checkpointing: z.boolean().default(true),
+  })
+  .strict();
+
+const servingSchema = z
+  .object({
+    /** `endpoint`: SageMaker real-time endpoint; `serverless`: onnxruntime-node Lambda. */
+    mode: z.enum(['endpoint', 'serverless']).default('serverless'),
+    instanceType: instanceType.default('ml.c6i.large'),
+    minInstances: z.number().int().min(1).max(100).default(2),
+    maxInstances: z.number().int().min(1).max(100).default(10),
+    targetInvocationsPerInstance: z.number().int().min(1).default(1000),
+    canaryPercent: z.number().int().min(CANARY_PERCENT_RANGE.min).max(CANARY_PERCENT_RANGE.max).default(10),
+    bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS).default(600),
+    latencyBudgetMs: z.number().positive().default(200),
+    dataCapturePercent: z.number().int().min(0).max(100).default(20),
+  })
+  .strict();
+
+const driftSchema = z
+  .object({
+    schedule: z.string().regex(SCHEDULE_PATTERN, 'must be an EventBridge schedule: rate(<n> <unit>) or cron(...)').default('rate(1 hour)'),
+    minSampleSize: z.number().int().min(1).default(1000),
+    psiWarn: z.number().positive().default(0.1),
+    psiDrift: z.number().positive().default(0.25),
+    ksPValue: fraction.default(0.05),
+    jsDistance: fraction.default(0.1),
+    /** Share of features that must drift for the dataset to count as drifted. */
+    driftedFeatureShare: fraction.default(0.5),
+    /** One drift episode starts at most one retraining within this window. */
+    retrainCooldownHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    name: resourceName(48),
+    problemType: z.enum(problemTypes),
+    /** Every column of the training dataset, target and sensitive attribute included. */
+    columns: z.array(columnSchema).min(1),
+    target: z.string().min(1),
+    /** Model inputs; defaults to every column except the target and the sensitive attribute. */
+    features: z.array(z.string().min(1)).min(1).optional(),
+    sensitiveAttribute: z.string().min(1).optional(),
+    thresholds: thresholdsSchema.prefault({}),
+    training: trainingSchema.partial().strict().optional(),
+    serving: servingSchema.partial().strict().optional(),
+    drift: driftSchema.partial().strict().optional(),
+  })
+  .strict()
+  .superRefine((model, ctx) => {
+    const names = model.columns.map((column) => column.name);
+    const seen = new Set<string>();
+    model.columns.forEach((column, index) => {
+      if (seen.has(column.name)) {
+        ctx.addIssue({ code: 'custom', path: ['columns', index, 'name'], message: `duplicate column "${column.name}"` });
+      }
+      seen.add(column.name);
+    });
+    if (!names.includes(model.target)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: `must name one of the columns (${names.join(', ')}), got "${model.target}"`,
+      });
+    }
+    if (model.sensitiveAttribute !== undefined) {
+      if (!names.includes(model.sensitiveAttribute)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sensitiveAttribute'],
+          message: `must name one of the columns (${names.join(', ')}), got "${model.sensitiveAttribute}"`,
+        });
+      } else if (model.sensitiveAttribute === model.target) {
+        ctx.addIssue({ code: 'custom', path: ['sensitiveAttribute'], message: 'must differ from the target' });
+      }
+    }
+    model.features?.forEach((feature, index) => {
+      if (!names.includes(feature)) {
+        ctx.addIssue({ code: 'custom', path: ['features', index], message: `must name one of the columns, got "${feature}"` });
+      } else if (feature === model.target) {
+        ctx.addIssue({ code: 'custom', path: ['features', index], message: 'the target cannot be a model input' });
+      }
+    });
+    const allowed: readonly string[] = model.problemType === 'regression' ? regressionMetrics : classificationMetrics;
+    for (const metric of Object.keys(model.thresholds.metrics)) {
+      if (!allowed.includes(metric)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['thresholds', 'metrics', metric],
+          message: `is not a ${model.problemType} metric (use ${allowed.join(', ')})`,
+        });
+      }
+    }
+  });
+
+const tagValue = z.string().min(1).max(256);
+
+export const platformConfigSchema = z
+  .object({
+    projectName: resourceName(24),
+    environment: z.enum(['dev', 'staging', 'prod']),
+    owner: tagValue,
+    /** Extra tags for every resource; Project, Environment and Owner are always set. */
+    tags: z.record(z.string().min(1).max(128), tagValue).default({}),
+    alertEmail: z.email().optional(),
+    /** Non-current object versions and inference capture data are kept this many days. */
+    retentionDays: z.number().int().min(1).max(3650).default(90),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    monthlyBudgetUsd: z.number().positive().default(500),
+    training: trainingSchema,
+    serving: servingSchema.prefault({}),
+    drift: driftSchema.prefault({}),
+    models: z.array(modelSchema).min(1),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.models.forEach((model, index) => {
+      if (seen.has(model.name)) {
+        ctx.addIssue({ code: 'custom', path: ['models', index, 'name'], message: `duplicate model name "${model.name}"` });
+      }
+      seen.add(model.name);
+      checkTraining({ ...config.training, ...model.training }, ['models', index, 'training'], ctx);
+      checkServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
+      checkDrift({ ...config.drift, ...model.drift }, ['models', index, 'drift'], ctx);
+    });
+    checkTraining(config.training, ['training'], ctx);
+    checkServing(config.serving, ['serving'], ctx);
+    checkDrift(config.drift, ['drift'], ctx);
+  });
+
+type IssueSink = z.core.$RefinementCtx;
+
+function checkTraining(training: TrainingConfig, path: PropertyKey[], ctx: IssueSink): void {
+  if (!training.useSpot) return;
+  if (training.maxWaitSeconds < training.maxRuntimeSeconds) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'maxWaitSeconds'],
+      message: `managed spot training needs maxWaitSeconds >= maxRuntimeSeconds (${training.maxWaitSeconds} < ${training.maxRuntimeSeconds})`,
+    });
+  }
+  if (!training.checkpointing) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'checkpointing'],
+      message: 'managed spot training needs checkpointing, or an interruption restarts training from scratch',
+    });
+  }
+}
+
+function checkServing(serving: ServingConfig, path: PropertyKey[], ctx: IssueSink): void {
+  if (serving.minInstances > serving.maxInstances) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'minInstances'],
+      message: `must not exceed maxInstances (${serving.minInstances} > ${serving.maxInstances})`,
+    });
+  }
+  if (serving.mode === 'endpoint' && BURSTABLE_INSTANCE_PATTERN.test(serving.instanceType) && serving.maxInstances > serving.minInstances) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'instanceType'],
+      message: `burstable instances (${serving.instanceType}) cannot autoscale; use another family or set minInstances = maxInstances`,
+    });
+  }
+}
+
+function checkDrift(drift: DriftConfig, path: PropertyKey[], ctx: IssueSink): void {
+  if (drift.psiWarn > drift.psiDrift) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'psiWarn'],
+      message: `must not exceed psiDrift (${drift.psiWarn} > ${drift.psiDrift})`,
+    });
+  }
+}
+
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+export type PlatformConfig = z.output<typeof platformConfigSchema>;
+export type ModelConfig = PlatformConfig['models'][number];
+export type ColumnConfig = z.output<typeof columnSchema>;
+export type TrainingConfig = z.output<typeof trainingSchema>;
+export type ServingConfig = z.output<typeof servingSchema>;
+export type DriftConfig = z.output<typeof driftSchema>;
+
+/** A model with the platform-wide training, serving and drift settings merged under its own. */
+export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features'> {
+  readonly features: string[];
+  readonly training: TrainingConfig;
+  readonly serving: ServingConfig;
+  readonly drift: DriftConfig;
+}
+
+export function resolveModel(config: PlatformConfig, model: ModelConfig): ResolvedModelConfig {
+  const features =
+    model.features ??
+    model.columns.map((column) => column.name).filter((name) => name !== model.target && name !== model.sensitiveAttribute);
+  return {
+    ...model,
+    features,
+    training: { ...config.training, ...model.training },
+    serving: { ...config.serving, ...model.serving },
+    drift: { ...config.drift, ...model.drift },
+  };
+}
+
+/** An invalid configuration; `issues` holds one line per problem, each naming the field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: string[]) {
+    super(`Invalid cdk-mlops configuration (cdk.json context "mlops"):\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+  }
+}
+
+/** Parses the raw context value; throws ConfigError naming every invalid field. */
+export function parseConfig(raw: unknown): PlatformConfig {
+  if (raw === undefined || raw === null) {
+    throw new ConfigError(['mlops: missing; add an "mlops" object to the "context" of cdk.json']);
+  }
+  const value = typeof raw === 'string' ? parseJsonContext(raw) : raw;
+  const result = platformConfigSchema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map(formatIssue));
+}
+
+/** `cdk synth -c mlops='{...}'` passes context values as strings. */
+function parseJsonContext(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError([`mlops: not valid JSON (${(error as Error).message})`]);
+  }
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = ['mlops', ...issue.path].reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
+  const got = 'input' in issue && issue.code !== 'invalid_type' && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  return `${path}: ${message}${got}`;
+}

@@ -1,0 +1,183 @@
+/**
+ * The one Lambda construct every platform function uses: fixed runtime, architecture,
+ * tracing, log group, and an esbuild bundle made by the local esbuild (never Docker).
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: `lambdas/<name>/handler.ts` is resolved against it. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers; older ones fail cdk-nag AwsSolutions-L1. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** esbuild target matching LAMBDA_RUNTIME. */
+export const LAMBDA_ESBUILD_TARGET = 'node24';
+
+/** Lambda memory bounds (`MemorySize`), in MB. */
+const MEMORY_RANGE = { min: 128, max: 10_240 } as const;
+/** Lambda timeout upper bound (`Timeout`), in seconds. */
+const MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * ESM bundles lose CommonJS's `require`; some dependencies still call it for Node built-ins,
+ * so the bundle recreates it.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/** Shared esbuild options; exported so the bundle-size check builds exactly what is deployed. */
+export const DEFAULT_BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: LAMBDA_ESBUILD_TARGET,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  // The Lambda runtime ships the AWS SDK v3; bundling it would add megabytes of INIT time.
+  externalModules: ['@aws-sdk/*'],
+  forceDockerBundling: false,
+};
+
+export interface MlopsFunctionProps {
+  /** Folder under `lambdas/` holding `handler.ts` (e.g. `registry`). */
+  readonly functionDirectory: string;
+  /** What the function does, shown in the Lambda console. */
+  readonly description: string;
+  /**
+   * Memory in MB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Maximum run time.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Environment variables, merged over the Powertools defaults.
+   * @default - only the Powertools settings
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Instruction set. Only a native addon without an arm64 build justifies x86_64.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Extra esbuild options, merged over DEFAULT_BUNDLING.
+   * @default - DEFAULT_BUNDLING
+   */
+  readonly bundling?: nodejs.BundlingOptions;
+  /**
+   * Reserved concurrency; leave unset to share the account pool.
+   * @default - no reservation
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Whether the function is only ever invoked synchronously (Step Functions tasks, API
+   * Gateway, direct SDK calls), so an asynchronous-invocation DLQ would never receive anything.
+   * @default true
+   */
+  readonly synchronousOnly?: boolean;
+}
+
+/** Defaults applied before the caller's props. */
+function defaultProps(props: MlopsFunctionProps) {
+  return {
+    memorySize: 256,
+    timeout: Duration.seconds(30),
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    architecture: lambda.Architecture.ARM_64,
+    synchronousOnly: true,
+    ...props,
+  };
+}
+
+export class MlopsFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: MlopsFunctionProps) {
+    const resolved = defaultProps(props);
+    validateProps(resolved.functionDirectory, resolved.memorySize, resolved.timeout);
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: resolved.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions span every log group.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `cdk-mlops ${resolved.functionDirectory} function`,
+    });
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      entry: path.join(PROJECT_ROOT, 'lambdas', resolved.functionDirectory, 'handler.ts'),
+      handler: 'handler',
+      description: resolved.description,
+      runtime: LAMBDA_RUNTIME,
+      architecture: resolved.architecture,
+      memorySize: resolved.memorySize,
+      timeout: resolved.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      reservedConcurrentExecutions: resolved.reservedConcurrentExecutions,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: resolved.functionDirectory,
+        POWERTOOLS_METRICS_NAMESPACE: 'CdkMlops',
+        ...resolved.environment,
+      },
+      bundling: { ...DEFAULT_BUNDLING, ...resolved.bundling },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray authorises only on "*".',
+    });
+    Validations.of(this).acknowledge({
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        'The platform functions reach only AWS APIs (S3, DynamoDB, SageMaker, Step Functions) over TLS with IAM; a VPC would add NAT or interface endpoints for no isolation gain.',
+    });
+    Validations.of(logGroup).acknowledge({
+      id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+      reason:
+        'Handlers log identifiers, counts and errors, never dataset rows or predictions; CloudWatch Logs encrypts at rest by default.',
+    });
+    if (resolved.logRetention < logs.RetentionDays.ONE_YEAR) {
+      Validations.of(logGroup).acknowledge({
+        id: 'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check',
+        reason: `Retention set to ${resolved.logRetention} days by the platform owner (config logRetentionDays); the audit trail lives in the registry table, not in logs.`,
+      });
+    }
+    if (resolved.synchronousOnly) {
+      const reason =
+        'Invoked synchronously only (Step Functions task or API call): failures return to the caller, which retries and records them; an async DLQ would never receive an event.';
+      Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason }, { id: 'Serverless-LambdaAsyncFailureDestination', reason });
+    }
+  }
+}
+
+function validateProps(functionDirectory: string, memorySize: number, timeout: Duration): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(functionDirectory)) {
+    throw new Error(`functionDirectory must be a folder name under lambdas/ (a-z, 0-9, -), got "${functionDirectory}"`);
+  }
+  if (!Number.isInteger(memorySize) || memorySize < MEMORY_RANGE.min || memorySize > MEMORY_RANGE.max) {
+    throw new Error(`memorySize must be an integer between ${MEMORY_RANGE.min} and ${MEMORY_RANGE.max} MB, got ${memorySize}`);
+  }
+  if (timeout.toSeconds() < 1 || timeout.toSeconds() > MAX_TIMEOUT_SECONDS) {
+    throw new Error(`timeout must be between 1 and ${MAX_TIMEOUT_SECONDS} seconds, got ${timeout.toSeconds()}`);
+  }
+}
