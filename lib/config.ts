@@ -90,68 +90,100 @@ const thresholdsSchema = z
   })
   .strict();
 
-const trainingSchema = z
-  .object({
-    imageUri: z
-      .string()
-      .regex(
-        /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
-        'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
-      ),
-    instanceType: instanceType.default('ml.g5.xlarge'),
-    instanceCount: z.number().int().min(1).max(100).default(1),
-    volumeSizeGb: z.number().int().min(1).max(16384).default(50),
-    useSpot: z.boolean().default(true),
-    maxRuntimeSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(SAGEMAKER_MAX_RUNTIME_SECONDS)
-      .default(4 * 3600),
-    maxWaitSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS)
-      .default(8 * 3600),
-    checkpointing: z.boolean().default(true),
-  })
-  .strict();
+/*
+ * Training, serving and drift settings are given platform-wide and may be overridden per model.
+ * The field schemas carry no defaults, so a model's partial override inherits the platform's
+ * values rather than the built-in defaults; the defaults are applied once, platform-wide.
+ */
+const trainingShape = {
+  imageUri: z
+    .string()
+    .regex(
+      /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
+      'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
+    ),
+  instanceType,
+  instanceCount: z.number().int().min(1).max(100),
+  volumeSizeGb: z.number().int().min(1).max(16384),
+  useSpot: z.boolean(),
+  maxRuntimeSeconds: z.number().int().min(60).max(SAGEMAKER_MAX_RUNTIME_SECONDS),
+  maxWaitSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS),
+  checkpointing: z.boolean(),
+};
+export const TRAINING_DEFAULTS = {
+  instanceType: 'ml.g5.xlarge',
+  instanceCount: 1,
+  volumeSizeGb: 50,
+  useSpot: true,
+  maxRuntimeSeconds: 4 * 3600,
+  maxWaitSeconds: 8 * 3600,
+  checkpointing: true,
+} as const;
 
-const servingSchema = z
-  .object({
-    /** `endpoint`: SageMaker real-time endpoint; `serverless`: onnxruntime-node Lambda. */
-    mode: z.enum(['endpoint', 'serverless']).default('serverless'),
-    instanceType: instanceType.default('ml.c6i.large'),
-    minInstances: z.number().int().min(1).max(100).default(2),
-    maxInstances: z.number().int().min(1).max(100).default(10),
-    targetInvocationsPerInstance: z.number().int().min(1).default(1000),
-    canaryPercent: z.number().int().min(CANARY_PERCENT_RANGE.min).max(CANARY_PERCENT_RANGE.max).default(10),
-    bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS).default(600),
-    latencyBudgetMs: z.number().positive().default(200),
-    dataCapturePercent: z.number().int().min(0).max(100).default(20),
-  })
-  .strict();
+const servingShape = {
+  /** `endpoint`: SageMaker real-time endpoint; `serverless`: onnxruntime-node Lambda. */
+  mode: z.enum(['endpoint', 'serverless']),
+  instanceType,
+  minInstances: z.number().int().min(1).max(100),
+  maxInstances: z.number().int().min(1).max(100),
+  targetInvocationsPerInstance: z.number().int().min(1),
+  canaryPercent: z.number().int().min(CANARY_PERCENT_RANGE.min).max(CANARY_PERCENT_RANGE.max),
+  bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS),
+  latencyBudgetMs: z.number().positive(),
+  dataCapturePercent: z.number().int().min(0).max(100),
+};
+export const SERVING_DEFAULTS = {
+  mode: 'serverless',
+  instanceType: 'ml.c6i.large',
+  minInstances: 2,
+  maxInstances: 10,
+  targetInvocationsPerInstance: 1000,
+  canaryPercent: 10,
+  bakeTimeSeconds: 600,
+  latencyBudgetMs: 200,
+  dataCapturePercent: 20,
+} as const;
 
-const driftSchema = z
-  .object({
-    schedule: z.string().regex(SCHEDULE_PATTERN, 'must be an EventBridge schedule: rate(<n> <unit>) or cron(...)').default('rate(1 hour)'),
-    minSampleSize: z.number().int().min(1).default(1000),
-    psiWarn: z.number().positive().default(0.1),
-    psiDrift: z.number().positive().default(0.25),
-    ksPValue: fraction.default(0.05),
-    jsDistance: fraction.default(0.1),
-    /** Share of features that must drift for the dataset to count as drifted. */
-    driftedFeatureShare: fraction.default(0.5),
-    /** One drift episode starts at most one retraining within this window. */
-    retrainCooldownHours: z
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 30)
-      .default(24),
-  })
-  .strict();
+const driftShape = {
+  schedule: z.string().regex(SCHEDULE_PATTERN, 'must be an EventBridge schedule: rate(<n> <unit>) or cron(...)'),
+  minSampleSize: z.number().int().min(1),
+  psiWarn: z.number().positive(),
+  psiDrift: z.number().positive(),
+  ksPValue: fraction,
+  jsDistance: fraction,
+  /** Share of features that must drift for the dataset to count as drifted. */
+  driftedFeatureShare: fraction,
+  /** One drift episode starts at most one retraining within this window. */
+  retrainCooldownHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30),
+};
+export const DRIFT_DEFAULTS = {
+  schedule: 'rate(1 hour)',
+  minSampleSize: 1000,
+  psiWarn: 0.1,
+  psiDrift: 0.25,
+  ksPValue: 0.05,
+  jsDistance: 0.1,
+  driftedFeatureShare: 0.5,
+  retrainCooldownHours: 24,
+} as const;
+
+const trainingOverrides = z.object(trainingShape).partial().strict();
+const servingOverrides = z.object(servingShape).partial().strict();
+const driftOverrides = z.object(driftShape).partial().strict();
+
+const trainingSchema = trainingOverrides
+  .extend({ imageUri: trainingShape.imageUri })
+  .transform((training) => ({ ...TRAINING_DEFAULTS, ...training }));
+const servingSchema = servingOverrides.transform((serving) => ({ ...SERVING_DEFAULTS, ...serving }));
+const driftSchema = driftOverrides.transform((drift) => ({ ...DRIFT_DEFAULTS, ...drift }));
 
 const modelSchema = z
   .object({
@@ -164,9 +196,9 @@ const modelSchema = z
     features: z.array(z.string().min(1)).min(1).optional(),
     sensitiveAttribute: z.string().min(1).optional(),
     thresholds: thresholdsSchema.prefault({}),
-    training: trainingSchema.partial().strict().optional(),
-    serving: servingSchema.partial().strict().optional(),
-    drift: driftSchema.partial().strict().optional(),
+    training: trainingOverrides.optional(),
+    serving: servingOverrides.optional(),
+    drift: driftOverrides.optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -248,9 +280,10 @@ export const platformConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['models', index, 'name'], message: `duplicate model name "${model.name}"` });
       }
       seen.add(model.name);
-      checkTraining({ ...config.training, ...model.training }, ['models', index, 'training'], ctx);
-      checkServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
-      checkDrift({ ...config.drift, ...model.drift }, ['models', index, 'drift'], ctx);
+      // A model is checked only where it overrides; otherwise the platform-wide check covers it.
+      if (model.training) checkTraining({ ...config.training, ...model.training }, ['models', index, 'training'], ctx);
+      if (model.serving) checkServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
+      if (model.drift) checkDrift({ ...config.drift, ...model.drift }, ['models', index, 'drift'], ctx);
     });
     checkTraining(config.training, ['training'], ctx);
     checkServing(config.serving, ['serving'], ctx);
@@ -366,7 +399,9 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
     '',
   );
-  const got = 'input' in issue && issue.code !== 'invalid_type' && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  // Echo scalar inputs only: an object's JSON would bury the message.
+  const scalar = 'input' in issue && ['string', 'number', 'boolean'].includes(typeof issue.input);
+  const got = scalar && issue.code !== 'invalid_type' && !issue.message.includes('got ') ? ` (got ${JSON.stringify(issue.input)})` : '';
   const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
   return `${path}: ${message}${got}`;
 }
