@@ -66,6 +66,9 @@ export class ArtifactStore extends Construct {
       throw new Error(`retentionDays must be a positive whole number of days, got ${retentionDays}`);
     }
     const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
+    // Log delivery is authorised by bucket policy, which owner-enforced buckets require (no ACLs),
+    // whatever the app's feature flags say.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     this.key = createPlatformKey(this, 'Key', { description: 'datasets, model artifacts and inference capture', removalPolicy });
 

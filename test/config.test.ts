@@ -1,0 +1,208 @@
+/**
+ * The platform configuration: the shipped default parses, every rule is enforced with a
+ * message naming the field, and `cdk synth` on a bad config prints those lines, not a trace.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, type PlatformConfigInput, parseConfig, resolveModel } from '../lib/config';
+import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
+
+const shipped = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.mlops as PlatformConfigInput;
+
+/** The shipped config with one change applied. */
+function variant(change: (config: Record<string, any>) => void): unknown {
+  const config = structuredClone(shipped) as Record<string, any>;
+  change(config);
+  return config;
+}
+
+function issuesOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('parseConfig', () => {
+  it('accepts the default configuration shipped in cdk.json', () => {
+    const config = parseConfig(shipped);
+    expect(config.models.map((model) => model.name)).toEqual(['churn']);
+    expect(config.training.instanceType).toBe('ml.g5.xlarge');
+    expect(config.training.useSpot).toBe(true);
+  });
+
+  it('fills documented defaults for everything optional', () => {
+    const config = parseConfig({
+      projectName: 'mini',
+      environment: 'dev',
+      owner: 'me',
+      training: { imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/trainer:1' },
+      models: [
+        {
+          name: 'm',
+          problemType: 'regression',
+          target: 'y',
+          columns: [
+            { name: 'y', type: 'number' },
+            { name: 'x', type: 'number' },
+          ],
+        },
+      ],
+    });
+    expect(config.training).toMatchObject({
+      instanceType: 'ml.g5.xlarge',
+      useSpot: true,
+      maxRuntimeSeconds: 14_400,
+      maxWaitSeconds: 28_800,
+    });
+    expect(config.serving).toMatchObject({
+      mode: 'serverless',
+      minInstances: 2,
+      maxInstances: 10,
+      canaryPercent: 10,
+      latencyBudgetMs: 200,
+    });
+    expect(config.drift).toMatchObject({ psiWarn: 0.1, psiDrift: 0.25, ksPValue: 0.05, driftedFeatureShare: 0.5 });
+    expect(config).toMatchObject({ retentionDays: 90, logRetentionDays: 30, tags: {} });
+    expect(config.models[0]!.thresholds).toEqual({ metrics: {}, disparateImpact: [0.8, 1.25], championMargin: 0.01 });
+  });
+
+  it('lets a model override part of a section and inherit the platform values for the rest', () => {
+    const config = parseConfig(
+      variant((c) => {
+        c.serving.canaryPercent = 25;
+        c.models[0].serving = { mode: 'endpoint' };
+      }),
+    );
+    const model = resolveModel(config, config.models[0]!);
+    expect(model.serving).toMatchObject({ mode: 'endpoint', canaryPercent: 25, instanceType: 'ml.c6i.large' });
+    expect(model.features).toEqual(['tenure_months', 'monthly_charges', 'total_spend', 'support_calls', 'segment', 'contract']);
+  });
+
+  it('derives the model inputs from the columns when features are not listed', () => {
+    const config = parseConfig(variant((c) => delete c.models[0].features));
+    expect(resolveModel(config, config.models[0]!).features).not.toContain('churned');
+    expect(resolveModel(config, config.models[0]!).features).not.toContain('gender');
+  });
+
+  it('accepts a JSON string, as `cdk synth -c mlops=...` passes it', () => {
+    expect(parseConfig(JSON.stringify(shipped)).projectName).toBe('mlops');
+  });
+
+  it.each([
+    ['a missing model name', (c: any) => delete c.models[0].name, 'mlops.models[0].name: is required'],
+    [
+      'a canary of 80%',
+      (c: any) => (c.serving.canaryPercent = 80),
+      'mlops.serving.canaryPercent: Too big: expected number to be <=50 (got 80)',
+    ],
+    [
+      'max wait below max runtime with spot on',
+      (c: any) => (c.training.maxWaitSeconds = 3600),
+      'mlops.training.maxWaitSeconds: managed spot training needs maxWaitSeconds >= maxRuntimeSeconds (3600 < 14400)',
+    ],
+    [
+      'an instance type not of the form ml.<family>.<size>',
+      (c: any) => (c.training.instanceType = 'g5.xlarge'),
+      'mlops.training.instanceType: must be a SageMaker instance type such as ml.g5.xlarge (ml.<family>.<size>) (got "g5.xlarge")',
+    ],
+    [
+      'spot without checkpointing',
+      (c: any) => (c.training.checkpointing = false),
+      'mlops.training.checkpointing: managed spot training needs checkpointing, or an interruption restarts training from scratch',
+    ],
+    [
+      'a max runtime over 28 days',
+      (c: any) => (c.training.maxRuntimeSeconds = 28 * 86_400 + 1),
+      'mlops.training.maxRuntimeSeconds: Too big: expected number to be <=2419200 (got 2419201)',
+    ],
+    [
+      'a bake time over 3600 s',
+      (c: any) => (c.serving.bakeTimeSeconds = 7200),
+      'mlops.serving.bakeTimeSeconds: Too big: expected number to be <=3600 (got 7200)',
+    ],
+    [
+      'an autoscaled burstable endpoint',
+      (c: any) => (c.models[0].serving = { mode: 'endpoint', instanceType: 'ml.t3.medium' }),
+      'mlops.models[0].serving.instanceType: burstable instances (ml.t3.medium) cannot autoscale; use another family or set minInstances = maxInstances',
+    ],
+    [
+      'min instances above max instances',
+      (c: any) => (c.serving.minInstances = 12),
+      'mlops.serving.minInstances: must not exceed maxInstances (12 > 10)',
+    ],
+    [
+      'a target that is not a column',
+      (c: any) => (c.models[0].target = 'label'),
+      'mlops.models[0].target: must name one of the columns (customer_id, tenure_months, monthly_charges, total_spend, support_calls, segment, contract, gender, churned), got "label"',
+    ],
+    [
+      'a regression metric on a classifier',
+      (c: any) => (c.models[0].thresholds.metrics.rmse = { max: 1 }),
+      'mlops.models[0].thresholds.metrics.rmse: is not a binary-classification metric (use accuracy, precision, recall, f1, rocAuc)',
+    ],
+    [
+      'two models with one name',
+      (c: any) => c.models.push(structuredClone(c.models[0])),
+      'mlops.models[1].name: duplicate model name "churn"',
+    ],
+    ['an unknown key', (c: any) => (c.models[0].colour = 'red'), 'mlops.models[0]: Unrecognized key: "colour"'],
+    [
+      'a wrong environment',
+      (c: any) => (c.environment = 'qa'),
+      'mlops.environment: Invalid option: expected one of "dev"|"staging"|"prod" (got "qa")',
+    ],
+    [
+      'a log retention CloudWatch does not offer',
+      (c: any) => (c.logRetentionDays = 31),
+      'mlops.logRetentionDays: must be one of the CloudWatch Logs retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 31)',
+    ],
+    ['psiWarn above psiDrift', (c: any) => (c.drift.psiWarn = 0.5), 'mlops.drift.psiWarn: must not exceed psiDrift (0.5 > 0.25)'],
+  ])('refuses %s with a message naming the field and the rule', (_case, change, expected) => {
+    expect(issuesOf(variant(change))).toContain(expected);
+  });
+
+  it('reports every problem at once, not only the first', () => {
+    const issues = issuesOf(
+      variant((c) => {
+        c.serving.canaryPercent = 80;
+        c.training.instanceType = 'gpu';
+      }),
+    );
+    expect(issues).toHaveLength(2);
+  });
+
+  it('explains a missing or malformed mlops context', () => {
+    expect(issuesOf(undefined)).toEqual(['mlops: missing; add an "mlops" object to the "context" of cdk.json']);
+    expect(issuesOf('{not json')[0]).toMatch(/^mlops: not valid JSON/);
+  });
+});
+
+describe('the CDK app entry point', () => {
+  it('fails synthesis with the invalid fields listed and no stack trace', () => {
+    const bad = variant((c) => {
+      c.serving.canaryPercent = 80;
+      delete c.models[0].name;
+    });
+    const result = spawnSync(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['bin/cdk-mlops.ts'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ mlops: bad }),
+        CDK_OUTDIR: mkdtempSync(path.join(tmpdir(), 'cdk-mlops-bad-config-')),
+      },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid cdk-mlops configuration (cdk.json context "mlops"):');
+    expect(result.stderr).toContain('  - mlops.serving.canaryPercent: Too big: expected number to be <=50 (got 80)');
+    expect(result.stderr).toContain('  - mlops.models[0].name: is required');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

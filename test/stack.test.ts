@@ -1,0 +1,77 @@
+/**
+ * The whole app as `cdk synth` builds it: cdk-nag (AwsSolutions, Serverless) and the
+ * CloudFormation Guard plugin run on the real stack with bundled Lambdas and find nothing
+ * unacknowledged; every acknowledgement carries a reason; every resource is tagged.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../lib/app';
+import { cdkJsonContext } from './support/cdk';
+
+interface ValidationReport {
+  pluginReports: Array<{
+    pluginName: string;
+    violations: unknown[];
+    suppressedViolations?: Array<{ acknowledgedId: string; reason?: string }>;
+  }>;
+}
+
+function synthesize(extra?: (stack: Stack) => void) {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-synth-'));
+  const mlopsApp = createApp({ appProps: { context: cdkJsonContext, outdir } });
+  extra?.(mlopsApp.stack);
+  const reportPath = path.join(outdir, 'validation-report.json');
+  const report = () => (existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport) : undefined);
+  return { ...mlopsApp, synth: () => mlopsApp.app.synth(), report };
+}
+
+describe('the synthesized platform stack', () => {
+  let synthesized: ReturnType<typeof synthesize>;
+  let template: { Resources: Record<string, { Type: string; Properties?: { Tags?: Array<{ Key: string; Value: string }> } }> };
+
+  beforeAll(() => {
+    synthesized = synthesize();
+    const assembly = synthesized.synth();
+    template = assembly.getStackByName(synthesized.stack.stackName).template;
+  });
+
+  it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding', () => {
+    const report = synthesized.report();
+    const violations = report?.pluginReports.flatMap((plugin) => plugin.violations) ?? [];
+    expect(violations).toEqual([]);
+  });
+
+  it('justifies every acknowledged finding with a reason', () => {
+    const suppressed = synthesized.report()?.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []) ?? [];
+    for (const violation of suppressed) {
+      expect(violation.reason, violation.acknowledgedId).toMatch(/\w{3,}.*\w{3,}/);
+    }
+  });
+
+  it('names the stack after the project and environment', () => {
+    expect(synthesized.stack.stackName).toBe('mlops-dev');
+  });
+
+  it('tags every taggable resource with Project, Environment and Owner', () => {
+    const tagged = Object.entries(template.Resources).filter(([, resource]) => Array.isArray(resource.Properties?.Tags));
+    expect(tagged.length).toBeGreaterThan(5);
+    for (const [logicalId, resource] of tagged) {
+      const tags = Object.fromEntries(resource.Properties!.Tags!.map((tag) => [tag.Key, tag.Value]));
+      expect(tags, logicalId).toMatchObject({ Project: 'mlops', Environment: 'dev', Owner: 'platform-team', CostCenter: 'ml-platform' });
+    }
+  });
+
+  it('fails synthesis when a resource breaks a rule, so the checks are really on', () => {
+    const broken = synthesize((stack) => new s3.Bucket(stack, 'CarelessBucket'));
+    expect(() => broken.synth()).toThrow(/server access logs disabled/);
+    const rules = broken
+      .report()!
+      .pluginReports.flatMap((plugin) => plugin.violations as Array<{ ruleName: string }>)
+      .map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+  });
+});
