@@ -98,7 +98,7 @@ export class Registry {
           createdBy: request.actor,
           updatedAt: at,
         };
-        const event = this.event(request.modelName, at, request.actor, 'register', {
+        const event = this.event(request.modelName, at, request.actor, 'register', eventSequence(model.revision + 1, 0), {
           version: number,
           toStage: request.stage,
           reason: request.reason,
@@ -287,7 +287,8 @@ export class Registry {
     const request = parse(pipelineFailureRequestSchema, input);
     this.assertKnown(request.modelName);
     return this.idempotent(request.modelName, request.idempotencyKey, 'pipeline-failure', request, async (stored) => {
-      const event = this.event(request.modelName, this.timestamp(), request.actor, 'pipeline-failure', {
+      const revision = (await this.store.getModel(request.modelName))?.revision ?? 0;
+      const event = this.event(request.modelName, this.timestamp(), request.actor, 'pipeline-failure', eventSequence(revision, 0), {
         reason: `${request.failedState} failed: ${request.error}`,
         details: { executionArn: request.executionArn, failedState: request.failedState, error: request.error, cause: request.cause },
       });
@@ -352,8 +353,13 @@ export class Registry {
       },
       at,
     );
-    const events = changes.map(({ version, toStage, reason }) =>
-      this.event(model.modelName, at, actor, action, { version: version.version, fromStage: version.stage, toStage, reason }),
+    const events = changes.map(({ version, toStage, reason }, index) =>
+      this.event(model.modelName, at, actor, action, eventSequence(nextModel.revision, index), {
+        version: version.version,
+        fromStage: version.stage,
+        toStage,
+        reason,
+      }),
     );
     await this.store.commit({
       model: nextModel,
@@ -399,9 +405,10 @@ export class Registry {
     at: string,
     actor: string,
     action: AuditEvent['action'],
+    sequence: string,
     fields: Omit<AuditEvent, 'modelName' | 'eventId' | 'at' | 'actor' | 'action'>,
   ): AuditEvent {
-    return { modelName, eventId: this.newId(), at, actor, action, ...fields };
+    return { modelName, eventId: `${sequence}-${this.newId()}`, at, actor, action, ...fields };
   }
 
   private timestamp(): string {
@@ -413,6 +420,14 @@ interface VersionChange {
   readonly version: VersionRecord;
   readonly toStage: Stage;
   readonly reason?: string;
+}
+
+/**
+ * The ordered prefix of an event id: the model revision the change produced, then the event's
+ * place in it. Events share a millisecond often; the revision keeps their order.
+ */
+function eventSequence(revision: number, index: number): string {
+  return `${String(revision).padStart(10, '0')}.${String(index).padStart(2, '0')}`;
 }
 
 function assertAllowed(version: VersionRecord, toStage: Stage): void {

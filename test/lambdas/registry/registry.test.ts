@@ -15,7 +15,7 @@ import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { InMemoryRegistryStore } from '../../support/in-memory-registry-store';
 
 const SHA = 'a'.repeat(64);
-const MODELS = ['churn', 'fraud', 'race', 'pages', 'audit', 'staging', 'rollback', 'idem', 'empty', 'failures'];
+const MODELS = ['churn', 'fraud', 'race', 'pages', 'audit', 'frozen', 'staging', 'rollback', 'idem', 'empty', 'failures'];
 
 function registration(modelName: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
   return {
@@ -274,6 +274,25 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
       reason: 'approved in review',
     });
     expect(Date.parse(promotion!.at)).not.toBeNaN();
+  });
+
+  it('keeps the audit trail in order when changes share a millisecond', async () => {
+    const frozen = new Registry(factory.create(), { knownModels: MODELS, now: () => new Date('2026-11-23T12:00:00.000Z') });
+    const v1 = await frozen.registerVersion(registration('frozen'));
+    await frozen.promote({ modelName: 'frozen', version: v1.version, actor: 'me' });
+    const v2 = await frozen.registerVersion(registration('frozen'));
+    await frozen.promote({ modelName: 'frozen', version: v2.version, actor: 'me' });
+    await frozen.rollback({ modelName: 'frozen', actor: 'me' });
+    const { items } = await frozen.listEvents({ modelName: 'frozen' });
+    expect(items.map((event) => `${event.action} v${event.version} ${event.toStage}`)).toEqual([
+      'rollback v2 Archived',
+      'rollback v1 Production',
+      'promote v1 Archived',
+      'promote v2 Production',
+      'register v2 Registered',
+      'promote v1 Production',
+      'register v1 Registered',
+    ]);
   });
 
   it('records a pipeline failure in the audit trail without changing any stage', async () => {
