@@ -165,7 +165,7 @@ export class MlopsFunction extends nodejs.NodejsFunction {
     if (resolved.synchronousOnly) {
       const reason =
         'Invoked synchronously only (Step Functions task or API call): failures return to the caller, which retries and records them; an async DLQ would never receive an event.';
-      Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason }, { id: 'Serverless-LambdaAsyncFailureDestination', reason });
+      Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason });
     }
   }
 }
