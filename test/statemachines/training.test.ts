@@ -1,0 +1,278 @@
+/**
+ * The training pipeline's ASL, executed offline: every path of DESIGN.md's data flow, with
+ * the registry's real code deciding stages and the other services answered by doubles.
+ */
+import { readFileSync } from 'node:fs';
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { placeholdersOf, readTrainingDefinition, renderDefinition, TRAINING_DEFINITION_PATH } from '../../lib/asl';
+import { failure, type Handler, TEST_SUBSTITUTIONS, TrainingPipelineHarness, trainingJob } from '../support/training-pipeline-harness';
+
+const input = { model: 'churn', datasetUri: 's3://datasets/churn/2026-11-01.csv', hyperparameters: { epochs: '20' } };
+
+describe('statemachines/training.asl.json', () => {
+  it('is valid Amazon States Language once its placeholders are filled', () => {
+    const rendered = JSON.parse(renderDefinition(readTrainingDefinition(), TEST_SUBSTITUTIONS));
+    const { isValid, errorsText } = aslValidator(rendered);
+    expect(isValid, errorsText('\n')).toBe(true);
+  });
+
+  it('is valid JSON before substitution, so editors and linters can read it', () => {
+    expect(() => JSON.parse(readFileSync(TRAINING_DEFINITION_PATH, 'utf8'))).not.toThrow();
+    expect(placeholdersOf(readTrainingDefinition())).toEqual(Object.keys(TEST_SUBSTITUTIONS).sort());
+  });
+
+  it('gives every Task a transient-error Retry with backoff and jitter, and a Catch', () => {
+    const definition = JSON.parse(renderDefinition(readTrainingDefinition(), TEST_SUBSTITUTIONS));
+    const tasks: Array<[string, any]> = [];
+    const collect = (states: Record<string, any>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type === 'Task') tasks.push([name, state]);
+        if (state.ItemProcessor) collect(state.ItemProcessor.States);
+      }
+    };
+    collect(definition.States);
+    expect(tasks.length).toBeGreaterThanOrEqual(14);
+    for (const [name, task] of tasks) {
+      expect(task.Retry?.[0], name).toMatchObject({ BackoffRate: expect.any(Number), JitterStrategy: 'FULL' });
+      // The Map's inner task reports to the Map, whose Catch handles it.
+      if (name !== 'ProfileShard') expect(task.Catch?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
+    }
+  });
+});
+
+describe('the training pipeline, executed offline', () => {
+  it('takes a valid dataset to Production and records lineage, metrics and spot savings', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run(input, 'run-1');
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output.promotion).toEqual({ productionVersion: 1 });
+    const version = await harness.registry.getVersion({ modelName: 'churn', version: 1 });
+    expect(version).toMatchObject({
+      stage: 'Production',
+      artifactUri: 's3://artifacts-bucket/models/churn/mlops-dev-churn-run-1/output/model.tar.gz',
+      artifactSha256: 'd'.repeat(64),
+      metrics: { accuracy: 0.91, f1: 0.86 },
+      spotSavings: 0.7,
+      lineage: {
+        datasetUri: 's3://datasets/churn/2026-11-01.csv',
+        datasetEtag: '"etag-1"',
+        profileUri: 's3://artifacts-bucket/profiles/churn/run-1/profile.json',
+        trainingJobName: 'mlops-dev-churn-run-1',
+        hyperparameters: { epochs: '20' },
+      },
+    });
+    expect(run.notifications).toEqual([]);
+  });
+
+  it('asks SageMaker for a managed-spot job with checkpoints, KMS and the configured limits', async () => {
+    const run = await new TrainingPipelineHarness().run(input, 'run-spot');
+    expect(run.calls.TrainOnSpot).toHaveLength(1);
+    expect(run.calls.TrainOnSpot![0]).toMatchObject({
+      TrainingJobName: 'mlops-dev-churn-run-spot',
+      AlgorithmSpecification: { TrainingImage: TEST_SUBSTITUTIONS.TrainingImage, TrainingInputMode: 'File' },
+      RoleArn: TEST_SUBSTITUTIONS.TrainingRoleArn,
+      HyperParameters: { epochs: '20' },
+      EnableManagedSpotTraining: true,
+      StoppingCondition: { MaxRuntimeInSeconds: 14_400, MaxWaitTimeInSeconds: 28_800 },
+      CheckpointConfig: { S3Uri: 's3://artifacts-bucket/checkpoints/churn/run-spot/' },
+      OutputDataConfig: { S3OutputPath: 's3://artifacts-bucket/models/churn/', KmsKeyId: TEST_SUBSTITUTIONS.ArtifactsKeyArn },
+      ResourceConfig: { InstanceType: 'ml.g5.xlarge', InstanceCount: 1, VolumeSizeInGB: 50 },
+      InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: input.datasetUri } } }],
+    });
+  });
+
+  it('trains on demand, without spot fields, when spot is off', async () => {
+    const run = await new TrainingPipelineHarness({ UseSpot: 'false' }).run(input, 'run-demand');
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.TrainOnSpot).toBeUndefined();
+    expect(run.calls.TrainOnDemand![0].EnableManagedSpotTraining).toBeUndefined();
+    expect(run.calls.TrainOnDemand![0].StoppingCondition).toEqual({ MaxRuntimeInSeconds: 14_400 });
+  });
+
+  it('stays within 50 Standard state transitions on the happy path', async () => {
+    const run = await new TrainingPipelineHarness().run(input, 'run-count');
+    expect(run.statesEntered.length).toBeLessThanOrEqual(50);
+    expect(run.statesEntered[0]).toBe('CheckInput');
+    expect(run.statesEntered.at(-1)).toBe('PipelineSucceeded');
+  });
+
+  it('profiles a sharded dataset with a Distributed Map and merges the shard profiles', async () => {
+    const run = await new TrainingPipelineHarness().run({ ...input, datasetUri: 's3://datasets/churn/2026-11/' }, 'run-shards');
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.ProfileShard!.map((call) => call.datasetUri).sort()).toEqual([
+      's3://datasets/churn/part-0.csv',
+      's3://datasets/churn/part-1.csv',
+      's3://datasets/churn/part-2.csv',
+    ]);
+    expect(run.calls.ProfileShard![0]).toMatchObject({ mode: 'shard', model: 'churn', runId: 'run-shards' });
+    expect(run.calls.MergeProfiles![0]).toEqual({
+      mode: 'merge',
+      model: 'churn',
+      datasetUri: 's3://datasets/churn/2026-11/',
+      runId: 'run-shards',
+    });
+    expect(run.calls.ValidateDataset).toBeUndefined();
+  });
+
+  it('stops a dataset that fails validation before training, records it and notifies', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run(input, 'run-invalid', {
+      ValidateDataset: async () => ({ valid: false, reportUri: 's3://artifacts-bucket/reports/churn/run-invalid/validation-report.json' }),
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('DatasetInvalid');
+    expect(run.cause).toBe(
+      'Dataset s3://datasets/churn/2026-11-01.csv failed validation; see the report at s3://artifacts-bucket/reports/churn/run-invalid/validation-report.json',
+    );
+    expect(run.calls.TrainOnSpot).toBeUndefined();
+    const { items } = await harness.registry.listEvents({ modelName: 'churn' });
+    expect(items[0]).toMatchObject({ action: 'pipeline-failure', reason: 'ValidateDataset failed: DatasetInvalid' });
+    expect(run.notifications).toHaveLength(1);
+    expect(run.notifications[0]).toContain('failed in ValidateDataset: DatasetInvalid');
+  });
+
+  it('records a model that fails the gate as Rejected, notifies, and fails with the reasons', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run(input, 'run-gate', {
+      EvaluateModel: async () => ({
+        passed: false,
+        metrics: { accuracy: 0.71, f1: 0.62 },
+        reasons: ['accuracy 0.71 < 0.85', 'f1 0.62 < 0.80'],
+        artifactSha256: 'e'.repeat(64),
+        spotSavings: 0.7,
+      }),
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ModelRejected');
+    expect(run.cause).toBe('Model churn version 1 failed the evaluation gate: ["accuracy 0.71 < 0.85","f1 0.62 < 0.80"]');
+    expect(await harness.registry.getVersion({ modelName: 'churn', version: 1 })).toMatchObject({
+      stage: 'Rejected',
+      metrics: { f1: 0.62 },
+    });
+    expect((await harness.registry.getModel({ modelName: 'churn' })).productionVersion).toBeUndefined();
+    expect(run.notifications[0]).toContain('failed in GateOnMetrics: ModelRejected');
+    expect(run.calls.DeployVersion).toBeUndefined();
+  });
+
+  it('retries a spot job that failed once (interrupted past MaxWait) and carries on from its checkpoints', async () => {
+    let attempts = 0;
+    const job = trainingJob();
+    const run = await new TrainingPipelineHarness().run(input, 'run-interrupted', {
+      TrainOnSpot: async (request) => {
+        attempts++;
+        if (attempts === 1) throw failure('States.TaskFailed', 'Training job failed: InsufficientCapacityError: spot capacity reclaimed');
+        return job(request);
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(2);
+    expect(run.calls.TrainOnSpot![1].CheckpointConfig).toEqual(run.calls.TrainOnSpot![0].CheckpointConfig);
+  });
+
+  it('fails a training job that keeps failing, records the failure and notifies', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run(input, 'run-train-fail', {
+      TrainOnSpot: async () => {
+        throw failure('States.TaskFailed', 'AlgorithmError: ExecuteUserScriptError: train.py exited with code 1');
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.TaskFailed');
+    expect(run.cause).toContain('train.py exited with code 1');
+    expect(run.calls.TrainOnSpot).toHaveLength(2);
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
+      reason: 'TrainModel failed: States.TaskFailed',
+    });
+    expect(run.notifications).toHaveLength(1);
+  });
+
+  it('retries a Lambda task that throws a transient error once', async () => {
+    let calls = 0;
+    const healthy: Handler = async () => ({
+      passed: true,
+      metrics: { accuracy: 0.9 },
+      reasons: [],
+      artifactSha256: 'f'.repeat(64),
+      spotSavings: 0.5,
+    });
+    const run = await new TrainingPipelineHarness().run(input, 'run-transient', {
+      EvaluateModel: async (payload) => {
+        calls++;
+        if (calls === 1) throw failure('Lambda.TooManyRequestsException', 'Rate exceeded');
+        return healthy(payload);
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(calls).toBe(2);
+  });
+
+  it('waits for approval when asked, passing the task token with the version', async () => {
+    const run = await new TrainingPipelineHarness().run({ ...input, requireApproval: true }, 'run-approve', {
+      WaitForApproval: async () => ({ approved: true, approvedBy: 'alice' }),
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.WaitForApproval![0]).toMatchObject({
+      action: 'requestApproval',
+      modelName: 'churn',
+      version: 1,
+      taskToken: 'token-run-approve',
+    });
+    expect(run.output.approval).toEqual({ approved: true, approvedBy: 'alice' });
+  });
+
+  it('fails when approval times out, leaving the version Registered and production untouched', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run({ ...input, requireApproval: true }, 'run-timeout', {
+      WaitForApproval: async () => {
+        throw failure('States.Timeout', 'Task timed out');
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+    expect(run.calls.DeployVersion).toBeUndefined();
+    expect((await harness.registry.getVersion({ modelName: 'churn', version: 1 })).stage).toBe('Registered');
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
+      reason: 'WaitForApproval failed: States.Timeout',
+    });
+  });
+
+  it('polls a deployment in progress until it is in service', async () => {
+    const statuses = ['InProgress', 'InProgress', 'InService'];
+    const run = await new TrainingPipelineHarness().run(input, 'run-poll', {
+      DeployVersion: async () => ({ status: 'InProgress' }),
+      CheckDeployment: async () => ({ status: statuses.shift() }),
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.CheckDeployment).toHaveLength(3);
+  });
+
+  it('keeps the old production version when the deployment is rolled back', async () => {
+    const harness = new TrainingPipelineHarness();
+    expect((await harness.run(input, 'run-good')).status).toBe('SUCCEEDED');
+    const run = await harness.run(input, 'run-bad', {
+      DeployVersion: async () => ({ status: 'InProgress' }),
+      CheckDeployment: async () => ({ status: 'RolledBack', reason: 'alarm ModelLatencyP99 fired during the canary' }),
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('DeploymentRolledBack');
+    expect(run.cause).toBe('Deployment of churn version 2 ended RolledBack: alarm ModelLatencyP99 fired during the canary');
+    const model = await harness.registry.getModel({ modelName: 'churn' });
+    expect(model.productionVersion).toBe(1);
+    expect((await harness.registry.getVersion({ modelName: 'churn', version: 2 })).stage).toBe('Registered');
+    expect(run.notifications[0]).toContain('failed in DeployVersion: DeploymentRolledBack');
+  });
+
+  it.each([
+    [{ model: 'churn' }, 'InvalidInput'],
+    [{ datasetUri: 42 }, 'InvalidInput'],
+    [{ datasetUri: 'https://example.com/data.csv' }, 'InvalidInput'],
+    [{ model: 'fraud', datasetUri: 's3://datasets/fraud.csv' }, 'UnknownModel'],
+  ])('refuses the execution input %o with %s before any work', async (badInput, error) => {
+    const run = await new TrainingPipelineHarness().run(badInput, 'run-bad-input');
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(error);
+    expect(run.statesEntered).toEqual(['CheckInput', error === 'UnknownModel' ? 'UnknownModel' : 'MissingDatasetUri']);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * Runs the real statemachines/training.asl.json with aws-local-stepfunctions. Registry tasks
+ * call the real registry code (in-memory store); the other tasks are doubles that answer as the
+ * services do, and record what they were sent.
+ */
+import { StateMachine } from 'aws-local-stepfunctions';
+import { dispatch } from '../../lambdas/registry/handler';
+import { Registry } from '../../lambdas/registry/registry';
+import { readTrainingDefinition, renderDefinition } from '../../lib/asl';
+import { InMemoryRegistryStore } from './in-memory-registry-store';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+const fn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+export const TEST_SUBSTITUTIONS = {
+  ModelName: 'churn',
+  ValidateDataFunctionArn: fn('validate-data'),
+  EvaluateModelFunctionArn: fn('evaluate-model'),
+  RegistryFunctionArn: fn('registry'),
+  DeployFunctionArn: fn('deploy'),
+  AlertTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`,
+  TrainingImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/trainer:1`,
+  TrainingRoleArn: `arn:aws:iam::${ACCOUNT}:role/training`,
+  ArtifactsBucket: 'artifacts-bucket',
+  ArtifactsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  TrainingInstanceType: 'ml.g5.xlarge',
+  TrainingInstanceCount: '1',
+  TrainingVolumeSizeGb: '50',
+  UseSpot: 'true',
+  MaxRuntimeSeconds: '14400',
+  MaxWaitSeconds: '28800',
+  JobNamePrefix: 'mlops-dev-churn',
+  RequireApproval: 'false',
+  DeployPollSeconds: '120',
+} as const;
+
+export type Handler = (input: any) => Promise<unknown>;
+
+export interface PipelineRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: any;
+  readonly error?: string;
+  readonly cause?: string;
+  /** Names of the states entered, in order (each is one Standard state transition). */
+  readonly statesEntered: string[];
+  /** Every input a task double or the registry received, by state name. */
+  readonly calls: Record<string, any[]>;
+  readonly notifications: string[];
+}
+
+/** The doubles of a run that behaves like a healthy service; tests override single states. */
+export function healthyServices(): Record<string, Handler> {
+  return {
+    ValidateDataset: async () => ({
+      valid: true,
+      profileUri: 's3://artifacts-bucket/profiles/churn/run-1/profile.json',
+      reportUri: 's3://artifacts-bucket/reports/churn/run-1/validation-report.json',
+      datasetEtag: '"etag-1"',
+      rowCount: 10_000,
+    }),
+    ListShards: async () => ({
+      shards: ['s3://datasets/churn/part-0.csv', 's3://datasets/churn/part-1.csv', 's3://datasets/churn/part-2.csv'],
+    }),
+    ProfileShard: async (payload) => ({
+      profileUri: `s3://artifacts-bucket/profiles/${payload.runId}/${payload.datasetUri.split('/').pop()}.json`,
+    }),
+    MergeProfiles: async () => ({
+      valid: true,
+      profileUri: 's3://artifacts-bucket/profiles/churn/run-1/profile.json',
+      reportUri: 's3://artifacts-bucket/reports/churn/run-1/validation-report.json',
+      datasetEtag: '"etag-prefix"',
+      rowCount: 30_000,
+    }),
+    EvaluateModel: async () => ({
+      passed: true,
+      metrics: { accuracy: 0.91, f1: 0.86 },
+      reasons: [],
+      artifactSha256: 'd'.repeat(64),
+      spotSavings: 0.7,
+    }),
+    DeployVersion: async () => ({ status: 'InService' }),
+    CheckDeployment: async () => ({ status: 'InService' }),
+  };
+}
+
+const SAGEMAKER_STATES = ['TrainOnSpot', 'TrainOnDemand'];
+const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
+const LAMBDA_DOUBLE_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles', 'EvaluateModel', 'DeployVersion', 'CheckDeployment'];
+
+export class TrainingPipelineHarness {
+  readonly store = new InMemoryRegistryStore();
+  readonly registry = new Registry(this.store, { knownModels: ['churn'] });
+  private readonly machine: StateMachine;
+
+  constructor(substitutions: Partial<Record<keyof typeof TEST_SUBSTITUTIONS, string>> = {}) {
+    const definition = JSON.parse(renderDefinition(readTrainingDefinition(), { ...TEST_SUBSTITUTIONS, ...substitutions }));
+    this.machine = new StateMachine(definition);
+  }
+
+  async run(input: unknown, executionName: string, overrides: Record<string, Handler> = {}): Promise<PipelineRun> {
+    const services: Record<string, Handler> = {
+      ...healthyServices(),
+      TrainOnSpot: trainingJob(),
+      TrainOnDemand: trainingJob(),
+      ...overrides,
+    };
+    const calls: Record<string, any[]> = {};
+    const notifications: string[] = [];
+    const record = (state: string, value: unknown) => {
+      calls[state] ??= [];
+      calls[state].push(value);
+    };
+    const handlers: Record<string, Handler> = {};
+    for (const state of LAMBDA_DOUBLE_STATES) {
+      handlers[state] = async (input) => {
+        record(state, input.Payload);
+        const handler = services[state];
+        if (!handler) throw new Error(`no double for ${state}`);
+        return { StatusCode: 200, Payload: await handler(input.Payload) };
+      };
+    }
+    // A .waitForTaskToken task's result is what SendTaskSuccess sends, not the Lambda response.
+    handlers.WaitForApproval = async (input) => {
+      record('WaitForApproval', input.Payload);
+      if (!services.WaitForApproval) throw new Error('no double for WaitForApproval');
+      return services.WaitForApproval(input.Payload);
+    };
+    handlers.ProfileShard = async (input) => {
+      record('ProfileShard', input.Payload);
+      return { StatusCode: 200, Payload: await services.ProfileShard!(input.Payload) };
+    };
+    for (const state of SAGEMAKER_STATES) {
+      handlers[state] = async (input) => {
+        record(state, input);
+        return services[state]!(input);
+      };
+    }
+    for (const state of REGISTRY_STATES) {
+      handlers[state] = async (input) => {
+        record(state, input.Payload);
+        if (services[state]) return { StatusCode: 200, Payload: await services[state](input.Payload) };
+        return { StatusCode: 200, Payload: JSON.parse(JSON.stringify(await dispatch(this.registry, input.Payload))) };
+      };
+    }
+    handlers.NotifyFailure = async (input) => {
+      record('NotifyFailure', input);
+      notifications.push(input.Message);
+      return { MessageId: `message-${notifications.length}` };
+    };
+
+    const execution = this.machine.run(input as Parameters<StateMachine['run']>[0], {
+      context: {
+        Execution: {
+          Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:churn-training:${executionName}`,
+          Name: executionName,
+          Input: input,
+        },
+        Task: { Token: `token-${executionName}` },
+      } as never,
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: { WaitForDeployment: 0 },
+        retryIntervalOverrides: Object.fromEntries(
+          [...LAMBDA_DOUBLE_STATES, ...SAGEMAKER_STATES, ...REGISTRY_STATES, 'WaitForApproval', 'ProfileShard', 'NotifyFailure'].map(
+            (state) => [state, 0],
+          ),
+        ),
+      },
+    });
+    const statesEntered: string[] = [];
+    let error: string | undefined;
+    let cause: string | undefined;
+    const logs = (async () => {
+      for await (const event of execution.eventLogs) {
+        const entry = event as { type: string; state?: { name: string }; Error?: string; Cause?: string; index?: number };
+        if (entry.type === 'StateEntered' && entry.state && entry.index === undefined) statesEntered.push(entry.state.name);
+        if (entry.type === 'ExecutionFailed') {
+          error = entry.Error;
+          cause = entry.Cause;
+        }
+      }
+    })();
+    try {
+      const output = await execution.result;
+      await logs;
+      return { status: 'SUCCEEDED', output, statesEntered, calls, notifications };
+    } catch {
+      await logs;
+      return { status: 'FAILED', error, cause, statesEntered, calls, notifications };
+    }
+  }
+}
+
+/** A createTrainingJob.sync double: answers like DescribeTrainingJob of a completed job. */
+export function trainingJob(options: { billableSeconds?: number; trainingSeconds?: number } = {}): Handler {
+  return async (input) => ({
+    TrainingJobName: input.TrainingJobName,
+    TrainingJobStatus: 'Completed',
+    ModelArtifacts: { S3ModelArtifacts: `${input.OutputDataConfig.S3OutputPath}${input.TrainingJobName}/output/model.tar.gz` },
+    BillableTimeInSeconds: options.billableSeconds ?? 300,
+    TrainingTimeInSeconds: options.trainingSeconds ?? 1000,
+  });
+}
+
+export function failure(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
