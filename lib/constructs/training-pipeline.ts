@@ -1,0 +1,362 @@
+/**
+ * One model's training pipeline: the Standard state machine of statemachines/training.asl.json,
+ * its least-privilege role (the file-based definition gets no IAM from CDK), and the SageMaker
+ * execution role its training jobs run as.
+ */
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { TRAINING_DEFINITION_PATH } from '../asl';
+import { SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig } from '../config';
+import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
+import type { ModelRegistry } from './model-registry';
+
+/** SageMaker `TrainingJobName` is at most 63 characters: prefix + "-" + execution name. */
+const MAX_TRAINING_JOB_NAME = 63;
+/** Execution names the platform starts (UUIDs) are 36 characters; the prefix must leave room. */
+const EXECUTION_NAME_LENGTH = 36;
+/** The EventBridge rule Step Functions manages for `createTrainingJob.sync`. */
+const SAGEMAKER_SYNC_RULE = 'StepFunctionsGetEventsForSageMakerTrainingJobsRule';
+
+export interface TrainingPipelineProps {
+  readonly modelName: string;
+  /** The model's resolved training settings (platform values with the model's overrides). */
+  readonly training: TrainingConfig;
+  /** Prefix of every training job name (e.g. `mlops-dev-churn`); IAM is scoped to it. */
+  readonly jobNamePrefix: string;
+  readonly artifactStore: ArtifactStore;
+  readonly registry: ModelRegistry;
+  readonly validateDataFunction: lambda.IFunction;
+  readonly evaluateModelFunction: lambda.IFunction;
+  readonly deployFunction: lambda.IFunction;
+  /** Where failures and rejections are announced. */
+  readonly alertTopic: sns.ITopic;
+  /**
+   * Whether a registered version waits for a person's approval before deployment (an execution
+   * input `requireApproval` overrides it per run).
+   * @default false
+   */
+  readonly requireApproval?: boolean;
+  /**
+   * How often a running deployment is checked; longer polls mean fewer state transitions.
+   * @default Duration.minutes(2)
+   */
+  readonly deployPollInterval?: Duration;
+  /**
+   * Execution history log level.
+   * @default sfn.LogLevel.ERROR
+   */
+  readonly logLevel?: sfn.LogLevel;
+  /**
+   * Whether logs include state input and output (datasets URIs, metrics, hyperparameters).
+   * @default false
+   */
+  readonly includeExecutionData?: boolean;
+  /**
+   * Retention of the execution history logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class TrainingPipeline extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  /** The role SageMaker training jobs run as. */
+  readonly trainingRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
+    super(scope, id);
+    validateTraining(props);
+    const stack = Stack.of(this);
+    const deployPollInterval = props.deployPollInterval ?? Duration.minutes(2);
+
+    this.trainingRole = new iam.Role(this, 'TrainingRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `cdk-mlops: SageMaker training jobs of ${props.modelName}`,
+    });
+    this.grantTrainingJobAccess(props);
+
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `cdk-mlops: training pipeline of ${props.modelName}`,
+    });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: `cdk-mlops training pipeline of ${props.modelName}`,
+      definitionBody: sfn.DefinitionBody.fromFile(TRAINING_DEFINITION_PATH),
+      definitionSubstitutions: trainingSubstitutions({
+        modelName: props.modelName,
+        training: props.training,
+        jobNamePrefix: props.jobNamePrefix,
+        region: stack.region,
+        validateDataFunctionArn: props.validateDataFunction.functionArn,
+        evaluateModelFunctionArn: props.evaluateModelFunction.functionArn,
+        registryFunctionArn: props.registry.registryFunction.functionArn,
+        deployFunctionArn: props.deployFunction.functionArn,
+        alertTopicArn: props.alertTopic.topicArn,
+        trainingRoleArn: this.trainingRole.roleArn,
+        artifactsBucket: props.artifactStore.artifactsBucket.bucketName,
+        artifactsKeyArn: props.artifactStore.key.keyArn,
+        requireApproval: props.requireApproval ?? false,
+        deployPollSeconds: deployPollInterval.toSeconds(),
+      }),
+      role,
+      tracingEnabled: true,
+      logs: {
+        destination: logGroup,
+        level: props.logLevel ?? sfn.LogLevel.ERROR,
+        includeExecutionData: props.includeExecutionData ?? false,
+      },
+    });
+    this.grantPipelineAccess(role, props);
+
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-SF1',
+      reason:
+        'Logs ERROR events by design: ALL would write every state transition (cost) and, with execution data, dataset and metric details.',
+    });
+    Validations.of(logGroup).acknowledge(
+      {
+        id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+        reason:
+          'Execution data is off by default, so the log holds state names and error causes only; CloudWatch Logs encrypts at rest by default.',
+      },
+      {
+        id: 'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check',
+        reason:
+          'Execution history is kept by Step Functions for 90 days and the outcome of every run in the registry audit trail; the log is for debugging.',
+      },
+    );
+  }
+
+  /** Lets a principal start runs of this pipeline (the API, the drift monitor). */
+  grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /** What SageMaker needs to run the job: read the data, write the model and checkpoints, pull the image, log. */
+  private grantTrainingJobAccess(props: TrainingPipelineProps): void {
+    const role = this.trainingRole;
+    const stack = Stack.of(this);
+    props.artifactStore.grantReadDatasets(role);
+    props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.modelName}/`);
+    props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.modelName}/`);
+    props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.models}${props.modelName}/`);
+    // Encrypting the training volume: SageMaker creates a grant for the instance, never for a person.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:CreateGrant'],
+        resources: [props.artifactStore.key.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws/sagemaker/TrainingJobs:*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/TrainingJobs' } },
+      }),
+    );
+    const repository = ecrRepositoryArn(props.training.imageUri, stack);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: [repository],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken authorises only "*"; cloudwatch:PutMetricData is limited to the SageMaker training namespace by condition.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs:*]',
+        reason: 'SageMaker names one log stream per training job inside this fixed log group.',
+      },
+    );
+  }
+
+  /** The state machine's own permissions, each scoped to what the definition calls. */
+  private grantPipelineAccess(role: iam.Role, props: TrainingPipelineProps): void {
+    const stack = Stack.of(this);
+    const functions = [props.validateDataFunction, props.evaluateModelFunction, props.registry.registryFunction, props.deployFunction];
+    // The definition invokes unqualified ARNs only, so no `:*` version wildcard is needed.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions.map((fn) => fn.functionArn) }));
+    const trainingJobs = stack.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: `${props.jobNamePrefix}-*` });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:AddTags'],
+        resources: [trainingJobs],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: SAGEMAKER_SYNC_RULE })],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.trainingRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    );
+    // Explicit actions: Topic.grantPublish adds the kms:GenerateDataKey* wildcard for encrypted topics.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.alertTopic.topicArn] }));
+    props.alertTopic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    // The Distributed Map starts child executions of this state machine. A separate policy,
+    // because the role's default policy is a dependency of the state machine (a cycle otherwise).
+    const executions = Arn.format(
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}/*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+    const mapRunPolicy = new iam.Policy(this, 'DistributedMapPolicy', {
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }),
+      ],
+    });
+    role.attachInlinePolicy(mapRunPolicy);
+    Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/${props.jobNamePrefix}-*]`,
+        reason:
+          'Training job names are the prefix plus the execution name, unknown until a run starts; the prefix scopes them to this pipeline.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) authorise only "*"; CDK adds both for logging and tracing.',
+      },
+    );
+    Validations.of(mapRunPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>/*]`,
+      reason: 'Child executions of the Distributed Map get generated names under this state machine only.',
+    });
+  }
+}
+
+export interface TrainingSubstitutionValues {
+  readonly modelName: string;
+  readonly training: TrainingConfig;
+  readonly jobNamePrefix: string;
+  readonly region: string;
+  readonly validateDataFunctionArn: string;
+  readonly evaluateModelFunctionArn: string;
+  readonly registryFunctionArn: string;
+  readonly deployFunctionArn: string;
+  readonly alertTopicArn: string;
+  readonly trainingRoleArn: string;
+  readonly artifactsBucket: string;
+  readonly artifactsKeyArn: string;
+  readonly requireApproval: boolean;
+  readonly deployPollSeconds: number;
+}
+
+/**
+ * The `${Placeholder}` values of training.asl.json. Shared with the offline runtime, so both
+ * run the same definition; numbers and booleans are strings parsed by States.StringToJson.
+ */
+export function trainingSubstitutions(values: TrainingSubstitutionValues): Record<string, string> {
+  const { training } = values;
+  return {
+    ModelName: values.modelName,
+    ValidateDataFunctionArn: values.validateDataFunctionArn,
+    EvaluateModelFunctionArn: values.evaluateModelFunctionArn,
+    RegistryFunctionArn: values.registryFunctionArn,
+    DeployFunctionArn: values.deployFunctionArn,
+    AlertTopicArn: values.alertTopicArn,
+    TrainingImage: training.imageUri.replace('{region}', values.region),
+    TrainingRoleArn: values.trainingRoleArn,
+    ArtifactsBucket: values.artifactsBucket,
+    ArtifactsKeyArn: values.artifactsKeyArn,
+    TrainingInstanceType: training.instanceType,
+    TrainingInstanceCount: String(training.instanceCount),
+    TrainingVolumeSizeGb: String(training.volumeSizeGb),
+    UseSpot: String(training.useSpot),
+    MaxRuntimeSeconds: String(training.maxRuntimeSeconds),
+    MaxWaitSeconds: String(training.maxWaitSeconds),
+    JobNamePrefix: values.jobNamePrefix,
+    RequireApproval: String(values.requireApproval),
+    DeployPollSeconds: String(values.deployPollSeconds),
+  };
+}
+
+function validateTraining(props: TrainingPipelineProps): void {
+  const { training, jobNamePrefix } = props;
+  const maxPrefix = MAX_TRAINING_JOB_NAME - 1 - EXECUTION_NAME_LENGTH;
+  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/.test(jobNamePrefix) || jobNamePrefix.length > maxPrefix) {
+    throw new Error(
+      `jobNamePrefix must be letters, digits and single hyphens, at most ${maxPrefix} characters (so prefix-<execution id> fits SageMaker's 63), got "${jobNamePrefix}"`,
+    );
+  }
+  if (training.maxRuntimeSeconds > SAGEMAKER_MAX_RUNTIME_SECONDS) {
+    throw new Error(
+      `training.maxRuntimeSeconds must be at most ${SAGEMAKER_MAX_RUNTIME_SECONDS} (28 days), got ${training.maxRuntimeSeconds}`,
+    );
+  }
+  if (training.useSpot && training.maxWaitSeconds < training.maxRuntimeSeconds) {
+    throw new Error(
+      `training.maxWaitSeconds must be >= maxRuntimeSeconds for managed spot training, got ${training.maxWaitSeconds} < ${training.maxRuntimeSeconds}`,
+    );
+  }
+  if (training.useSpot && !training.checkpointing) {
+    throw new Error('training.checkpointing must be true for managed spot training, got false');
+  }
+  if (props.deployPollInterval && (props.deployPollInterval.toSeconds() < 10 || props.deployPollInterval.toSeconds() > 3600)) {
+    throw new Error(`deployPollInterval must be between 10 and 3600 seconds, got ${props.deployPollInterval.toSeconds()}`);
+  }
+}
+
+/** The repository ARN of an ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`). */
+function ecrRepositoryArn(imageUri: string, stack: Stack): string {
+  const match = /^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(imageUri);
+  if (!match) throw new Error(`training.imageUri must be an ECR image URI, got "${imageUri}"`);
+  const [, account, region, repository] = match;
+  return stack.formatArn({
+    service: 'ecr',
+    account,
+    region: region === '{region}' ? stack.region : region,
+    resource: 'repository',
+    resourceName: repository,
+  });
+}
