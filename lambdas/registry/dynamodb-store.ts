@@ -12,7 +12,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from '../shared/errors';
-import type { AuditEvent, ModelRecord, Page, VersionRecord } from './model';
+import type { ApprovalRecord, AuditEvent, ModelRecord, Page, VersionRecord } from './model';
 import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from './store';
 import { keys, REGISTRY_TABLE_SCHEMA } from './table-schema';
 
@@ -74,6 +74,10 @@ export class DynamoDbRegistryStore implements RegistryStore {
     return item && { requestHash: item.requestHash, resultJson: item.resultJson };
   }
 
+  async getApproval(modelName: string, version: number): Promise<ApprovalRecord | undefined> {
+    return this.get<ApprovalRecord>(keys.model(modelName), keys.approval(version));
+  }
+
   async commit(change: RegistryChange): Promise<void> {
     const { model } = change;
     const modelKey = keys.model(model.modelName);
@@ -116,6 +120,21 @@ export class DynamoDbRegistryStore implements RegistryStore {
                   ConditionExpression: '#stage = :expectedStage',
                   ExpressionAttributeNames: { '#stage': 'stage' },
                   ExpressionAttributeValues: { ':expectedStage': expectedStage },
+                }),
+          },
+        }),
+      ),
+      ...(change.approvals ?? []).map(
+        ({ record, expectedStatus }): TransactItem => ({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...record, [PK]: modelKey, [SK]: keys.approval(record.version), entity: 'approval' },
+            ...(expectedStatus === null
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+              : {
+                  ConditionExpression: '#status = :expectedStatus',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':expectedStatus': expectedStatus },
                 }),
           },
         }),

@@ -13,12 +13,14 @@ import * as z from 'zod';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { DynamoDbRegistryStore } from './dynamodb-store';
 import type {
+  DecideApprovalRequest,
   ListEventsRequest,
   ListModelsRequest,
   ListVersionsRequest,
   PipelineFailureRequest,
   PromoteRequest,
   RegisterRequest,
+  RequestApprovalRequest,
   RollbackRequest,
   TransitionRequest,
 } from './model';
@@ -38,6 +40,9 @@ export const REGISTRY_ACTIONS = [
   'promote',
   'rollback',
   'recordPipelineFailure',
+  'requestApproval',
+  'getApproval',
+  'decideApproval',
 ] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 
@@ -71,6 +76,9 @@ const OPERATIONS: Readonly<Record<RegistryAction, Operation>> = {
   promote: (target, request) => target.promote(request as PromoteRequest),
   rollback: (target, request) => target.rollback(request as RollbackRequest),
   recordPipelineFailure: (target, request) => target.recordPipelineFailure(request as PipelineFailureRequest),
+  requestApproval: (target, request) => target.requestApproval(request as RequestApprovalRequest),
+  getApproval: (target, request) => target.getApproval(request as { modelName: string; version: number }),
+  decideApproval: (target, request) => target.decideApproval(request as DecideApprovalRequest),
 };
 
 export async function dispatch(target: Registry, event: unknown): Promise<unknown> {

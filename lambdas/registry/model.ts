@@ -63,7 +63,31 @@ export interface ModelRecord {
   readonly updatedAt: string;
 }
 
-export type AuditAction = 'register' | 'transition' | 'promote' | 'rollback' | 'pipeline-failure';
+export type AuditAction =
+  | 'register'
+  | 'transition'
+  | 'promote'
+  | 'rollback'
+  | 'pipeline-failure'
+  | 'approval-requested'
+  | 'approval-decided';
+
+export const APPROVAL_STATUSES = ['Pending', 'Approved', 'Rejected'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** A pipeline run waiting for a person to approve a version before it is deployed. */
+export interface ApprovalRecord {
+  readonly modelName: string;
+  readonly version: number;
+  readonly status: ApprovalStatus;
+  /** The Step Functions task token the decision is sent back with. */
+  readonly taskToken: string;
+  readonly executionArn: string;
+  readonly requestedAt: string;
+  readonly decidedAt?: string;
+  readonly decidedBy?: string;
+  readonly reason?: string;
+}
 
 export interface AuditEvent {
   readonly modelName: string;
@@ -164,6 +188,18 @@ export const pipelineFailureRequestSchema = z
   })
   .strict();
 
+export const requestApprovalSchema = z
+  .object({
+    modelName,
+    version,
+    taskToken: z.string().min(1).max(1024),
+    executionArn: z.string().min(1).max(2048),
+    actor,
+  })
+  .strict();
+
+export const decideApprovalSchema = z.object({ modelName, version, approved: z.boolean(), actor, reason }).strict();
+
 export const listRequestSchema = z.object({ modelName, limit: pageSize, cursor: z.string().max(2048).optional() }).strict();
 export const listVersionsRequestSchema = listRequestSchema.extend({ stage: z.enum(STAGES).optional() }).strict();
 export const listModelsRequestSchema = z.object({ limit: pageSize, cursor: z.string().max(2048).optional() }).strict();
@@ -171,6 +207,8 @@ export const getVersionRequestSchema = z.object({ modelName, version }).strict()
 export const getModelRequestSchema = z.object({ modelName }).strict();
 
 export type RegisterRequest = z.input<typeof registerRequestSchema>;
+export type RequestApprovalRequest = z.input<typeof requestApprovalSchema>;
+export type DecideApprovalRequest = z.input<typeof decideApprovalSchema>;
 export type TransitionRequest = z.input<typeof transitionRequestSchema>;
 export type PromoteRequest = z.input<typeof promoteRequestSchema>;
 export type RollbackRequest = z.input<typeof rollbackRequestSchema>;

@@ -8,7 +8,10 @@ import type { z } from 'zod';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../shared/errors';
 import {
   ALLOWED_TRANSITIONS,
+  type ApprovalRecord,
   type AuditEvent,
+  type DecideApprovalRequest,
+  decideApprovalSchema,
   getModelRequestSchema,
   getVersionRequestSchema,
   type ListEventsRequest,
@@ -25,8 +28,10 @@ import {
   pipelineFailureRequestSchema,
   promoteRequestSchema,
   type RegisterRequest,
+  type RequestApprovalRequest,
   type RollbackRequest,
   registerRequestSchema,
+  requestApprovalSchema,
   rollbackRequestSchema,
   type Stage,
   type TransitionRequest,
@@ -280,6 +285,114 @@ export class Registry {
       );
       return { changed: true, version: result[0]!, model: result.model };
     });
+  }
+
+  /**
+   * Records that a pipeline run waits for a person to approve `version`, keeping the task token
+   * the decision is sent back with. A repeated request (same token) changes nothing; a newer run
+   * asking for the same version replaces the pending request.
+   */
+  async requestApproval(input: RequestApprovalRequest): Promise<ApprovalRecord> {
+    const request = parse(requestApprovalSchema, input);
+    this.assertKnown(request.modelName);
+    const [{ model, version }, existing] = await Promise.all([
+      this.read(request.modelName, request.version),
+      this.store.getApproval(request.modelName, request.version),
+    ]);
+    if (existing?.status === 'Pending' && existing.taskToken === request.taskToken) return existing;
+    if (version.stage !== 'Registered' && version.stage !== 'Staging') {
+      throw new InvalidTransitionError(
+        `version ${version.version} of "${request.modelName}" is ${version.stage}; only Registered or Staging versions await approval`,
+        {
+          modelName: request.modelName,
+          version: version.version,
+          stage: version.stage,
+        },
+      );
+    }
+    const at = this.timestamp();
+    const approval: ApprovalRecord = {
+      modelName: request.modelName,
+      version: version.version,
+      status: 'Pending',
+      taskToken: request.taskToken,
+      executionArn: request.executionArn,
+      requestedAt: at,
+    };
+    const nextModel = this.nextModel(model, {}, at);
+    await this.store.commit({
+      model: nextModel,
+      expectedRevision: model.revision,
+      versions: [],
+      approvals: [{ record: approval, expectedStatus: existing?.status ?? null }],
+      events: [
+        this.event(request.modelName, at, request.actor, 'approval-requested', eventSequence(nextModel.revision, 0), {
+          version: version.version,
+          details: { executionArn: request.executionArn },
+        }),
+      ],
+    });
+    return approval;
+  }
+
+  /** The approval request of a version, with its task token (for the API that sends the decision). */
+  async getApproval(input: z.input<typeof getVersionRequestSchema>): Promise<ApprovalRecord> {
+    const { modelName, version } = parse(getVersionRequestSchema, input);
+    this.assertKnown(modelName);
+    const approval = await this.store.getApproval(modelName, version);
+    if (!approval)
+      throw new NotFoundError(`no pipeline run is waiting for approval of version ${version} of "${modelName}"`, { modelName, version });
+    return approval;
+  }
+
+  /**
+   * Approves or rejects a pending version. A rejection also moves the version to Rejected. The
+   * caller sends the decision to Step Functions with the returned approval's task token.
+   */
+  async decideApproval(input: DecideApprovalRequest): Promise<{ approval: ApprovalRecord; version: VersionRecord }> {
+    const request = parse(decideApprovalSchema, input);
+    const approval = await this.getApproval({ modelName: request.modelName, version: request.version });
+    if (approval.status !== 'Pending') {
+      throw new InvalidTransitionError(
+        `version ${request.version} of "${request.modelName}" was already ${approval.status.toLowerCase()}`,
+        {
+          modelName: request.modelName,
+          version: request.version,
+          status: approval.status,
+        },
+      );
+    }
+    const { model, version } = await this.read(request.modelName, request.version);
+    const at = this.timestamp();
+    const decided: ApprovalRecord = {
+      ...approval,
+      status: request.approved ? 'Approved' : 'Rejected',
+      decidedAt: at,
+      decidedBy: request.actor,
+      reason: request.reason,
+    };
+    const nextModel = this.nextModel(
+      model,
+      { stagingVersion: !request.approved && model.stagingVersion === version.version ? undefined : model.stagingVersion },
+      at,
+    );
+    const rejected = request.approved ? undefined : { ...version, stage: 'Rejected' as const, updatedAt: at };
+    if (rejected) assertAllowed(version, 'Rejected');
+    await this.store.commit({
+      model: nextModel,
+      expectedRevision: model.revision,
+      versions: rejected ? [{ record: rejected, expectedStage: version.stage }] : [],
+      approvals: [{ record: decided, expectedStatus: 'Pending' }],
+      events: [
+        this.event(request.modelName, at, request.actor, 'approval-decided', eventSequence(nextModel.revision, 0), {
+          version: version.version,
+          fromStage: version.stage,
+          toStage: rejected ? 'Rejected' : version.stage,
+          reason: `${request.approved ? 'approved' : 'rejected'}${request.reason ? `: ${request.reason}` : ''}`,
+        }),
+      ],
+    });
+    return { approval: decided, version: rejected ?? version };
   }
 
   /** Records a failed pipeline run in the model's audit trail; changes no stage. */

@@ -3,7 +3,7 @@
  * only if the model's revision is still the one the domain read (optimistic locking);
  * otherwise the store throws ConflictError and writes nothing.
  */
-import type { AuditEvent, ModelRecord, Page, Stage, VersionRecord } from './model';
+import type { ApprovalRecord, ApprovalStatus, AuditEvent, ModelRecord, Page, Stage, VersionRecord } from './model';
 
 export interface StoredRequest {
   /** SHA-256 of the canonical request, to tell a retry from a reuse of the key. */
@@ -20,6 +20,8 @@ export interface RegistryChange {
   /** Versions written; `expectedStage` null means the version must not exist yet. */
   readonly versions: ReadonlyArray<{ readonly record: VersionRecord; readonly expectedStage: Stage | null }>;
   readonly events: readonly AuditEvent[];
+  /** Approvals written; `expectedStatus` null means none may exist for that version yet. */
+  readonly approvals?: ReadonlyArray<{ readonly record: ApprovalRecord; readonly expectedStatus: ApprovalStatus | null }>;
   /** Recorded only if no request with this key exists, in the same atomic write. */
   readonly request?: { readonly idempotencyKey: string } & StoredRequest;
 }
@@ -38,6 +40,7 @@ export interface RegistryStore {
   /** Newest first. */
   listEvents(modelName: string, page: PageRequest): Promise<Page<AuditEvent>>;
   getRequest(modelName: string, idempotencyKey: string): Promise<StoredRequest | undefined>;
+  getApproval(modelName: string, version: number): Promise<ApprovalRecord | undefined>;
   /** Atomically applies the change; throws ConflictError if any expectation no longer holds. */
   commit(change: RegistryChange): Promise<void>;
   /** Appends events that change no state (pipeline failures); idempotent per request key. */

@@ -6,6 +6,7 @@
  *                       SK = VERSION#<000042>          one immutable version (stage mutable)
  *                       SK = EVENT#<iso-time>#<id>     audit trail
  *                       SK = REQUEST#<idempotency key> result of an idempotent request
+ *                       SK = APPROVAL#<000042>         a run waiting for approval of a version
  *   GSI1 (overloaded, sparse):
  *     versions:  GSI1PK = STAGE#<stage>  GSI1SK = MODEL#<name>#VERSION#<000042>
  *     models:    GSI1PK = MODELS         GSI1SK = MODEL#<name>
@@ -29,6 +30,7 @@ export const keys = {
   event: (at: string, eventId: string) => `EVENT#${at}#${eventId}`,
   eventPrefix: () => 'EVENT#',
   request: (idempotencyKey: string) => `REQUEST#${idempotencyKey}`,
+  approval: (version: number) => `APPROVAL#${String(version).padStart(VERSION_DIGITS, '0')}`,
   stage: (stage: string) => `STAGE#${stage}`,
   modelVersion: (modelName: string, version: number) => `MODEL#${modelName}#${keys.version(version)}`,
   modelVersionPrefix: (modelName: string) => `MODEL#${modelName}#VERSION#`,

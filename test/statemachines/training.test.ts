@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { dispatch } from '../../lambdas/registry/handler';
 import { placeholdersOf, readTrainingDefinition, renderDefinition, TRAINING_DEFINITION_PATH } from '../../lib/asl';
 import { failure, type Handler, TEST_SUBSTITUTIONS, TrainingPipelineHarness, trainingJob } from '../support/training-pipeline-harness';
 
@@ -208,18 +209,26 @@ describe('the training pipeline, executed offline', () => {
     expect(calls).toBe(2);
   });
 
-  it('waits for approval when asked, passing the task token with the version', async () => {
-    const run = await new TrainingPipelineHarness().run({ ...input, requireApproval: true }, 'run-approve', {
-      WaitForApproval: async () => ({ approved: true, approvedBy: 'alice' }),
+  it('waits for approval when asked: the registry keeps the task token until a person decides', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run({ ...input, requireApproval: true }, 'run-approve', {
+      // What the registry function and, later, POST .../approve do with the task token.
+      WaitForApproval: async (payload) => {
+        const pending = (await dispatch(harness.registry, payload)) as { taskToken: string };
+        expect(pending.taskToken).toBe('token-run-approve');
+        const { approval } = await harness.registry.decideApproval({
+          modelName: 'churn',
+          version: payload.version,
+          approved: true,
+          actor: 'alice',
+        });
+        return { approved: true, approvedBy: approval.decidedBy };
+      },
     });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.calls.WaitForApproval![0]).toMatchObject({
-      action: 'requestApproval',
-      modelName: 'churn',
-      version: 1,
-      taskToken: 'token-run-approve',
-    });
+    expect(run.calls.WaitForApproval![0]).toMatchObject({ action: 'requestApproval', modelName: 'churn', version: 1 });
     expect(run.output.approval).toEqual({ approved: true, approvedBy: 'alice' });
+    expect((await harness.registry.getApproval({ modelName: 'churn', version: 1 })).status).toBe('Approved');
   });
 
   it('fails when approval times out, leaving the version Registered and production untouched', async () => {

@@ -2,7 +2,7 @@
  * A RegistryStore in memory with the DynamoDB adapter's semantics: changes are atomic and
  * refused with ConflictError when a revision, stage or key expectation no longer holds.
  */
-import type { AuditEvent, ModelRecord, Page, Stage, VersionRecord } from '../../lambdas/registry/model';
+import type { ApprovalRecord, AuditEvent, ModelRecord, Page, Stage, VersionRecord } from '../../lambdas/registry/model';
 import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from '../../lambdas/registry/store';
 import { ConflictError } from '../../lambdas/shared/errors';
 
@@ -13,6 +13,12 @@ export class InMemoryRegistryStore implements RegistryStore {
   private readonly versions = new Map<string, VersionRecord>();
   private readonly events = new Map<string, AuditEvent[]>();
   private readonly requests = new Map<string, StoredRequest>();
+  private readonly approvals = new Map<string, ApprovalRecord>();
+
+  async getApproval(modelName: string, version: number) {
+    const approval = this.approvals.get(`${modelName}#${version}`);
+    return approval && clone(approval);
+  }
 
   async getModel(modelName: string) {
     const model = this.models.get(modelName);
@@ -58,11 +64,16 @@ export class InMemoryRegistryStore implements RegistryStore {
       const existing = this.versions.get(`${name}#${record.version}`);
       return expectedStage === null ? existing === undefined : existing?.stage === expectedStage;
     });
-    if (!revisionHolds || !versionsHold || this.requestTaken(name, change.request)) {
+    const approvalsHold = (change.approvals ?? []).every(({ record, expectedStatus }) => {
+      const existing = this.approvals.get(`${name}#${record.version}`);
+      return expectedStatus === null ? existing === undefined : existing?.status === expectedStatus;
+    });
+    if (!revisionHolds || !versionsHold || !approvalsHold || this.requestTaken(name, change.request)) {
       throw new ConflictError(`a concurrent change to model "${name}" won; read it again and retry`, { modelName: name });
     }
     this.models.set(name, clone(change.model));
     for (const { record } of change.versions) this.versions.set(`${name}#${record.version}`, clone(record));
+    for (const { record } of change.approvals ?? []) this.approvals.set(`${name}#${record.version}`, clone(record));
     this.writeEvents(name, change.events, change.request);
   }
 

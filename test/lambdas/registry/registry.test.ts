@@ -15,7 +15,7 @@ import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { InMemoryRegistryStore } from '../../support/in-memory-registry-store';
 
 const SHA = 'a'.repeat(64);
-const MODELS = ['churn', 'fraud', 'race', 'pages', 'audit', 'frozen', 'staging', 'rollback', 'idem', 'empty', 'failures'];
+const MODELS = ['churn', 'fraud', 'race', 'pages', 'audit', 'frozen', 'staging', 'rollback', 'idem', 'empty', 'failures', 'approvals'];
 
 function registration(modelName: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
   return {
@@ -48,6 +48,7 @@ class BarrierStore implements RegistryStore {
   listVersions = (name: string, page: Parameters<RegistryStore['listVersions']>[1]) => this.inner.listVersions(name, page);
   listEvents = (name: string, page: Parameters<RegistryStore['listEvents']>[1]) => this.inner.listEvents(name, page);
   getRequest = (name: string, key: string) => this.inner.getRequest(name, key);
+  getApproval = (name: string, version: number) => this.inner.getApproval(name, version);
   appendEvents = (...args: Parameters<RegistryStore['appendEvents']>) => this.inner.appendEvents(...args);
   async commit(change: RegistryChange): Promise<void> {
     await new Promise<void>((release) => {
@@ -318,6 +319,66 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
     expect(repeated.eventId).toBe(event.eventId);
     expect((await registry.listEvents({ modelName: 'failures' })).items).toHaveLength(1);
     expect((await registry.getModel({ modelName: 'failures' })).latestVersion).toBe(0);
+  });
+
+  it('keeps a pending approval with its task token and hands it back with the decision', async () => {
+    const v = await registry.registerVersion(registration('approvals'));
+    const request = {
+      modelName: 'approvals',
+      version: v.version,
+      taskToken: 'token-1',
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:training:run-1',
+      actor: 'pipeline',
+    };
+    const pending = await registry.requestApproval(request);
+    expect(pending).toMatchObject({ status: 'Pending', taskToken: 'token-1' });
+    expect(await registry.requestApproval(request)).toEqual(pending);
+
+    const { approval, version } = await registry.decideApproval({
+      modelName: 'approvals',
+      version: v.version,
+      approved: true,
+      actor: 'alice',
+      reason: 'looks good',
+    });
+    expect(approval).toMatchObject({ status: 'Approved', taskToken: 'token-1', decidedBy: 'alice', reason: 'looks good' });
+    expect(version.stage).toBe('Registered');
+    await expect(registry.decideApproval({ modelName: 'approvals', version: v.version, approved: false, actor: 'bob' })).rejects.toThrow(
+      /was already approved/,
+    );
+    const { items } = await registry.listEvents({ modelName: 'approvals', limit: 2 });
+    expect(items.map((event) => event.action)).toEqual(['approval-decided', 'approval-requested']);
+  });
+
+  it('rejects the version when its approval is refused', async () => {
+    const v = await registry.registerVersion(registration('approvals'));
+    await registry.requestApproval({
+      modelName: 'approvals',
+      version: v.version,
+      taskToken: 'token-2',
+      executionArn: 'arn:run-2',
+      actor: 'pipeline',
+    });
+    const { approval, version } = await registry.decideApproval({
+      modelName: 'approvals',
+      version: v.version,
+      approved: false,
+      actor: 'bob',
+      reason: 'bias',
+    });
+    expect(approval.status).toBe('Rejected');
+    expect(version.stage).toBe('Rejected');
+    expect((await registry.getVersion({ modelName: 'approvals', version: v.version })).stage).toBe('Rejected');
+  });
+
+  it('reports a version nobody asked to approve, and refuses approval of a rejected one', async () => {
+    const v = await registry.registerVersion(registration('approvals', { stage: 'Rejected' }));
+    await expect(registry.getApproval({ modelName: 'approvals', version: v.version })).rejects.toThrow(
+      /no pipeline run is waiting for approval of version/,
+    );
+    await expect(
+      registry.requestApproval({ modelName: 'approvals', version: v.version, taskToken: 't', executionArn: 'arn:run', actor: 'pipeline' }),
+    ).rejects.toThrow(/is Rejected; only Registered or Staging versions await approval/);
   });
 
   it('pages through versions newest first', async () => {
