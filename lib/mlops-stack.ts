@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { ModelRegistry } from './constructs/model-registry';
+import { Observability } from './constructs/observability';
 
 export interface MlopsStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -15,11 +16,17 @@ export interface MlopsStackProps extends StackProps {
 export class MlopsStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
     const { config } = props;
 
+    this.observability = new Observability(this, 'Observability', {
+      platformName: `${config.projectName}-${config.environment}`,
+      alertEmail: config.alertEmail,
+      monthlyBudgetUsd: config.monthlyBudgetUsd,
+    });
     this.artifactStore = new ArtifactStore(this, 'ArtifactStore', { retentionDays: config.retentionDays });
     this.registry = new ModelRegistry(this, 'ModelRegistry', {
       modelNames: config.models.map((model) => model.name),
@@ -30,6 +37,7 @@ export class MlopsStack extends Stack {
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });
     new CfnOutput(this, 'CaptureBucketName', { value: this.artifactStore.captureBucket.bucketName });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.observability.alertTopic.topicArn });
     new CfnOutput(this, 'RegistryFunctionName', { value: this.registry.registryFunction.functionName });
   }
 }
