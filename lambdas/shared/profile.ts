@@ -76,7 +76,10 @@ export interface DatasetProfile {
   columns: Record<string, ColumnProfile>;
 }
 
-/** Per-value state of a decoded column batch: the value is usable, absent, or unparseable. */
+/**
+ * Per-value state of a decoded column batch: the value is usable, absent, or unparseable. Other
+ * states (a cell of a row the reader could not split into fields) are left out of the profile.
+ */
 export const CELL_VALUE = 0;
 export const CELL_NULL = 1;
 export const CELL_INVALID = 2;
@@ -183,7 +186,7 @@ export class NumericColumnProfiler {
         if (value > max) max = value;
       } else if (state === CELL_NULL) {
         this.nulls++;
-      } else {
+      } else if (state === CELL_INVALID) {
         this.invalid++;
       }
     }
@@ -275,7 +278,7 @@ export class CategoricalColumnProfiler {
         this.counts[code]!++;
       } else if (state === CELL_NULL) {
         this.nulls++;
-      } else {
+      } else if (state === CELL_INVALID) {
         this.invalid++;
       }
     }
