@@ -96,7 +96,8 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
   const delta = b.mean - a.mean;
   return {
     count,
-    mean: a.mean + (delta * b.count) / count,
+    // `+ 0` turns -0 into 0, which JSON cannot tell apart anyway.
+    mean: a.mean + (delta * b.count) / count + 0,
     m2: a.m2 + b.m2 + (delta * delta * a.count * b.count) / count,
   };
 }
@@ -115,6 +116,67 @@ export function binIndex(edges: ArrayLike<number>, value: number): number {
     else high = middle;
   }
   return low;
+}
+
+/**
+ * Finds bins fast: a uniform grid over [first edge, last edge] records, per cell, how many edges
+ * fall in earlier cells, so a value is compared only with the edges of its own cell (binary
+ * search there). Exact for any edges: the cell function is monotone, so every edge in an earlier
+ * cell is ≤ the value and every edge in a later cell is > it. Near-uniform edge density gives one
+ * or two comparisons instead of log2(3072) ≈ 12; crowded cells (heavy tails) degrade to a plain
+ * binary search over the crowd.
+ */
+/** Grid cells per edge: 8 × 3072 cells of 4 bytes stay in the L2 cache. */
+const CELLS_PER_EDGE = 8;
+/** Below this many candidate edges a linear scan beats binary search (one mispredicted branch). */
+const LINEAR_SCAN_EDGES = 8;
+
+export class EdgeIndex {
+  private readonly edges: Float64Array;
+  private readonly first: number;
+  private readonly last: number;
+  private readonly scale: number;
+  private readonly cellStarts: Int32Array;
+
+  constructor(edges: readonly number[]) {
+    this.edges = Float64Array.from(edges);
+    const count = edges.length;
+    this.first = count > 0 ? edges[0]! : 0;
+    this.last = count > 0 ? edges[count - 1]! : 0;
+    const cells = Math.max(1, CELLS_PER_EDGE * count);
+    const span = this.last - this.first;
+    this.scale = span > 0 && Number.isFinite(cells / span) ? cells / span : 0;
+    this.cellStarts = new Int32Array(cells + 2);
+    let edge = 0;
+    for (let cell = 0; cell <= cells + 1; cell++) {
+      while (edge < count && this.cellOf(this.edges[edge]!) < cell) edge++;
+      this.cellStarts[cell] = edge;
+    }
+  }
+
+  private cellOf(value: number): number {
+    return Math.floor((value - this.first) * this.scale);
+  }
+
+  /** Number of edges ≤ value: the bin of value (see the module comment). */
+  bin(value: number): number {
+    const edges = this.edges;
+    if (edges.length === 0 || value < this.first) return 0;
+    if (value >= this.last) return edges.length;
+    const cell = this.cellOf(value);
+    let low = this.cellStarts[cell]!;
+    let high = this.cellStarts[cell + 1]!;
+    if (high - low <= LINEAR_SCAN_EDGES) {
+      while (low < high && edges[low]! <= value) low++;
+      return low;
+    }
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (edges[middle]! <= value) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
 }
 
 /**
@@ -159,12 +221,14 @@ export class NumericColumnProfiler {
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
   private readonly counts: Float64Array | undefined;
+  private readonly edgeIndex: EdgeIndex | undefined;
   private retained: Float64Array | undefined;
   private retainedLength = 0;
 
   constructor(private readonly edges?: readonly number[]) {
     if (edges) {
       this.counts = new Float64Array(edges.length + 1);
+      this.edgeIndex = new EdgeIndex(edges);
     } else {
       this.retained = new Float64Array(1024);
     }
@@ -203,10 +267,10 @@ export class NumericColumnProfiler {
     }
     this.moments = mergeMoments(this.moments, { count, mean, m2 });
     if (this.counts) {
-      const edges = this.edges!;
+      const index = this.edgeIndex!;
       const counts = this.counts;
       for (let i = 0; i < length; i++) {
-        if (states[i] === CELL_VALUE) counts[binIndex(edges, values[i]!)]!++;
+        if (states[i] === CELL_VALUE) counts[index.bin(values[i]!)]!++;
       }
     } else {
       this.retain(values, states, length, count);
@@ -251,9 +315,9 @@ export class NumericColumnProfiler {
       count: this.moments.count,
       nulls: this.nulls,
       invalid: this.invalid,
-      min: empty ? null : this.min,
-      max: empty ? null : this.max,
-      moments: { ...this.moments },
+      min: empty ? null : this.min + 0,
+      max: empty ? null : this.max + 0,
+      moments: { ...this.moments, mean: this.moments.mean + 0 },
       histogram,
     };
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   binIndex,
   type DatasetProfile,
+  EdgeIndex,
   MAX_HISTOGRAM_EDGES,
   mergeMoments,
   mergeProfiles,
@@ -108,6 +109,29 @@ describe('profile histogram', () => {
     const current = profileValues([{ name: 'x', kind: 'numeric', values: [5, 10, 15, 30, 99] }], reference);
     expect(current.columns.x).toMatchObject({ histogram: { edges: [10, 20, 30], counts: [1, 2, 0, 2] } });
     expect(binIndex([10, 20, 30], 20)).toBe(2);
+  });
+
+  it('finds the same bin through the edge index as by binary search, for crowded and spread edges alike', () => {
+    const edgesArbitrary = fc
+      .array(
+        fc.oneof(
+          fc.double({ min: -1e9, max: 1e9, noNaN: true }),
+          fc.double({ min: -1, max: 1, noNaN: true }),
+          fc.integer({ min: -3, max: 3 }),
+        ),
+        {
+          maxLength: 300,
+        },
+      )
+      .map((values) => [...new Set(values.map((value) => (Object.is(value, -0) ? 0 : value)))].sort((a, b) => a - b));
+    fc.assert(
+      fc.property(edgesArbitrary, fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 50 }), (edges, values) => {
+        const index = new EdgeIndex(edges);
+        for (const value of [...values, ...edges, ...edges.map((edge) => edge + 1e-9), ...edges.map((edge) => edge - 1e-9)]) {
+          expect(index.bin(value)).toBe(binIndex(edges, value));
+        }
+      }),
+    );
   });
 
   it('reads the KS statistic from binned CDFs within 5e-4 of the exact two-sample statistic', () => {
