@@ -240,6 +240,9 @@ export class NumericColumnProfiler {
     let sum = 0;
     let min = this.min;
     let max = this.max;
+    const index = this.edgeIndex;
+    const counts = this.counts;
+    // One pass for counts, extremes, sum and bins; the squared deviations need the batch mean first.
     for (let i = 0; i < length; i++) {
       const state = states[i];
       if (state === CELL_VALUE) {
@@ -248,6 +251,7 @@ export class NumericColumnProfiler {
         sum += value;
         if (value < min) min = value;
         if (value > max) max = value;
+        if (index) counts![index.bin(value)]!++;
       } else if (state === CELL_NULL) {
         this.nulls++;
       } else if (state === CELL_INVALID) {
@@ -266,15 +270,7 @@ export class NumericColumnProfiler {
       }
     }
     this.moments = mergeMoments(this.moments, { count, mean, m2 });
-    if (this.counts) {
-      const index = this.edgeIndex!;
-      const counts = this.counts;
-      for (let i = 0; i < length; i++) {
-        if (states[i] === CELL_VALUE) counts[index.bin(values[i]!)]!++;
-      }
-    } else {
-      this.retain(values, states, length, count);
-    }
+    if (!index) this.retain(values, states, length, count);
   }
 
   private retain(values: Float64Array, states: Uint8Array, length: number, count: number): void {
