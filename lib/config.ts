@@ -45,11 +45,22 @@ export const columnSchema = z
     min: z.number().optional(),
     max: z.number().optional(),
     allowedValues: z.array(z.string()).min(1).optional(),
+    /** A JavaScript regular expression every value must match (whole value: anchor it with ^…$ to mean that). */
+    regex: z.string().min(1).max(1024).optional(),
+    /** No two rows may hold the same value (nulls excepted). */
+    unique: z.boolean().default(false),
     /** A drifted critical feature marks the whole dataset as drifted. */
     critical: z.boolean().default(false),
   })
   .strict()
   .superRefine((column, ctx) => {
+    if (column.regex !== undefined) {
+      if (column.type !== 'category' && column.type !== 'string') {
+        ctx.addIssue({ code: 'custom', path: ['regex'], message: `regex applies to category and string columns, not ${column.type}` });
+      }
+      const problem = regexProblem(column.regex);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression (${problem})` });
+    }
     if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
       ctx.addIssue({ code: 'custom', path: ['min'], message: `must not exceed max (${column.max})` });
     }
@@ -63,6 +74,34 @@ export const columnSchema = z
         path: ['allowedValues'],
         message: `allowedValues apply to category and string columns, not ${column.type}`,
       });
+    }
+  });
+
+function regexProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern, 'u');
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Whole-dataset rules checked by validate-data after every row has been read. */
+export const datasetRulesSchema = z
+  .object({
+    /** Fewer data rows than this rejects the dataset. */
+    minRows: z.number().int().min(0).default(1),
+    /** More data rows than this rejects the dataset. */
+    maxRows: z.number().int().min(1).optional(),
+    /** Share of rows breaking any column rule (or ragged) above which the dataset is rejected. */
+    maxBadRowFraction: fraction.default(0.01),
+    /** The target column must be in the data; turn off for unlabelled data such as inference capture. */
+    requireTarget: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((rules, ctx) => {
+    if (rules.maxRows !== undefined && rules.minRows > rules.maxRows) {
+      ctx.addIssue({ code: 'custom', path: ['minRows'], input: rules.minRows, message: `must not exceed maxRows (${rules.maxRows})` });
     }
   });
 
@@ -195,6 +234,8 @@ const modelSchema = z
     /** Model inputs; defaults to every column except the target and the sensitive attribute. */
     features: z.array(z.string().min(1)).min(1).optional(),
     sensitiveAttribute: z.string().min(1).optional(),
+    /** Row-count and bad-row rules of the training dataset. */
+    dataset: datasetRulesSchema.prefault({}),
     thresholds: thresholdsSchema.prefault({}),
     training: trainingOverrides.optional(),
     serving: servingOverrides.optional(),
@@ -244,6 +285,32 @@ const modelSchema = z
           message: `is not a ${model.problemType} metric (use ${allowed.join(', ')})`,
         });
       }
+    }
+  });
+
+/**
+ * What validate-data needs of a model (its `model` event field): name, columns, target and
+ * dataset rules. Unknown keys are dropped, so a whole model configuration is accepted too.
+ */
+export const datasetSchemaSchema = z
+  .object({
+    name: resourceName(48),
+    columns: z.array(columnSchema).min(1),
+    target: z.string().min(1),
+    dataset: datasetRulesSchema.prefault({}),
+  })
+  .superRefine((schema, ctx) => {
+    const names = schema.columns.map((column) => column.name);
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index)
+        ctx.addIssue({ code: 'custom', path: ['columns', index, 'name'], message: `duplicate column "${name}"` });
+    });
+    if (!names.includes(schema.target)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: `must name one of the columns (${names.join(', ')}), got "${schema.target}"`,
+      });
     }
   });
 
@@ -341,6 +408,8 @@ export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 export type PlatformConfig = z.output<typeof platformConfigSchema>;
 export type ModelConfig = PlatformConfig['models'][number];
 export type ColumnConfig = z.output<typeof columnSchema>;
+export type DatasetRulesConfig = z.output<typeof datasetRulesSchema>;
+export type DatasetSchema = z.output<typeof datasetSchemaSchema>;
 export type TrainingConfig = z.output<typeof trainingSchema>;
 export type ServingConfig = z.output<typeof servingSchema>;
 export type DriftConfig = z.output<typeof driftSchema>;

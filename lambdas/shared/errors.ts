@@ -51,3 +51,14 @@ export class InvalidTransitionError extends PlatformError {
   readonly code = 'InvalidTransition';
   readonly httpStatus = 409;
 }
+
+/**
+ * The dataset cannot be read as the schema describes (empty file, header mismatch, wrong
+ * delimiter, bytes that are not UTF-8, corrupt gzip or Parquet). Retrying cannot help: the
+ * pipeline catches it by name and fails the run with this message.
+ */
+export class DatasetFormatError extends PlatformError {
+  override readonly name = 'DatasetFormatError';
+  readonly code = 'DatasetUnreadable';
+  readonly httpStatus = 422;
+}

@@ -9,16 +9,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ARTIFACT_PREFIXES } from '../artifact-prefixes';
 import { createPlatformKey } from './platform-key';
 
-/** Key prefixes inside the artifacts bucket; the pipelines and Lambdas build keys from these. */
-export const ARTIFACT_PREFIXES = {
-  models: 'models/',
-  checkpoints: 'checkpoints/',
-  profiles: 'profiles/',
-  reports: 'reports/',
-  quarantine: 'quarantine/',
-} as const;
+// Defined outside this construct so Lambda code can import it without bundling aws-cdk-lib.
+export { ARTIFACT_PREFIXES };
 
 /** Day counts of the lifecycle rules; exported so the tests and the README quote one source. */
 export const LIFECYCLE_DAYS = {

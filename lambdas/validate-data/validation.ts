@@ -1,0 +1,544 @@
+/**
+ * Dataset validation, pure domain: checks every column rule of the schema (type, nullability,
+ * range, allowed values, regex, uniqueness) column by column over the readers' typed batches,
+ * counts and samples violations, collects bad rows for quarantine (capped), profiles the data in
+ * the same pass, and applies the dataset rules (row counts, bad-row share, target present).
+ * A dataset that breaks the rules is a result (`valid: false`), never an exception.
+ */
+import type { ColumnConfig, DatasetSchema } from '../../lib/config';
+import { ValidationError } from '../shared/errors';
+import {
+  CategoricalColumnProfiler,
+  type ColumnProfile,
+  type DatasetProfile,
+  mergeProfiles,
+  NumericColumnProfiler,
+  PROFILE_FORMAT_VERSION,
+} from '../shared/profile';
+import {
+  BOOLEAN_VALUES,
+  CELL_INVALID,
+  CELL_NULL,
+  CELL_VALUE,
+  type ColumnBatch,
+  ColumnDictionary,
+  type ColumnSpec,
+  type ColumnVector,
+  isNumericType,
+} from '../shared/readers/columns';
+
+export const REPORT_FORMAT_VERSION = 1;
+/** Example rows kept per rule in the report. */
+export const MAX_EXAMPLES_PER_RULE = 20;
+/** Bad rows written to the quarantine object; the rest are counted. */
+export const MAX_QUARANTINED_ROWS = 10_000;
+/** Example values and quarantined row texts are cut to this many characters. */
+const MAX_TEXT_LENGTH = 500;
+
+export const COLUMN_RULES = ['type', 'nullable', 'min', 'max', 'allowedValues', 'regex', 'unique'] as const;
+export type ColumnRule = (typeof COLUMN_RULES)[number];
+export const DATASET_RULES = ['rowShape', 'targetPresent', 'minRows', 'maxRows', 'maxBadRowFraction'] as const;
+export type DatasetRule = (typeof DATASET_RULES)[number];
+
+export interface RuleExample {
+  /** The dataset object (key) the row is in. */
+  readonly object: string;
+  /** 1-based data row number within the object, header excluded. */
+  readonly row: number;
+  readonly value: string;
+}
+
+export interface RuleResult {
+  readonly rule: ColumnRule | DatasetRule;
+  /** Absent for dataset rules. */
+  readonly column?: string;
+  readonly passed: boolean;
+  /** Cells (column rules) or rows (rowShape) breaking the rule; for dataset rules, 1 when failed. */
+  readonly violations: number;
+  readonly message: string;
+  readonly examples: RuleExample[];
+}
+
+export interface QuarantinedRow {
+  readonly object: string;
+  readonly row: number;
+  readonly reasons: string[];
+  readonly text: string;
+}
+
+export interface ValidationReport {
+  readonly formatVersion: typeof REPORT_FORMAT_VERSION;
+  readonly model: string;
+  readonly datasetUri: string;
+  readonly objects: number;
+  readonly valid: boolean;
+  readonly rowCount: number;
+  readonly badRowCount: number;
+  readonly badRowFraction: number;
+  /** Every rule checked, passed or not: column rules in schema order, then the dataset rules. */
+  readonly rules: RuleResult[];
+  /** Rows written to the quarantine object (at most MAX_QUARANTINED_ROWS) of badRowCount. */
+  readonly quarantinedRows: number;
+  /** Caveats a reader of the report should know (e.g. uniqueness checked per shard). */
+  readonly notes: string[];
+}
+
+interface Tally {
+  violations: number;
+  examples: RuleExample[];
+  message: string;
+}
+
+/** Column rules in force for one column, derived once from its configuration. */
+interface ColumnChecks {
+  readonly config: ColumnConfig;
+  readonly rules: ColumnRule[];
+}
+
+function rulesOf(column: ColumnConfig): ColumnRule[] {
+  const rules: ColumnRule[] = ['type', 'nullable'];
+  if (column.min !== undefined) rules.push('min');
+  if (column.max !== undefined) rules.push('max');
+  if (column.allowedValues) rules.push('allowedValues');
+  if (column.regex !== undefined) rules.push('regex');
+  if (column.unique) rules.push('unique');
+  return rules;
+}
+
+function ruleMessage(rule: ColumnRule, column: ColumnConfig): string {
+  switch (rule) {
+    case 'type':
+      return column.type === 'integer'
+        ? 'values must be whole numbers'
+        : column.type === 'timestamp'
+          ? 'values must be ISO 8601 timestamps'
+          : column.type === 'boolean'
+            ? 'values must be true/false (or 1/0)'
+            : column.type === 'number'
+              ? 'values must be finite decimal numbers'
+              : `values must be ${column.type === 'category' ? 'strings (categories)' : 'strings'}`;
+    case 'nullable':
+      return 'values must not be empty (the column is not nullable)';
+    case 'min':
+      return `values must be >= ${column.min}`;
+    case 'max':
+      return `values must be <= ${column.max}`;
+    case 'allowedValues':
+      return `values must be one of ${column.allowedValues!.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'regex':
+      return `values must match /${column.regex}/`;
+    case 'unique':
+      return 'values must not repeat';
+  }
+}
+
+function clip(text: string): string {
+  return text.length > MAX_TEXT_LENGTH ? `${text.slice(0, MAX_TEXT_LENGTH)}…` : text;
+}
+
+/** Codes' allowedValues/regex outcome, cached per dictionary code: bit 1 not allowed, bit 2 no regex match. */
+const NOT_ALLOWED = 1;
+const NO_MATCH = 2;
+const UNCHECKED = 255;
+
+class ColumnState {
+  readonly tallies = new Map<ColumnRule, Tally>();
+  readonly spec: ColumnSpec;
+  readonly numericProfiler: NumericColumnProfiler | undefined;
+  readonly categoricalProfiler: CategoricalColumnProfiler | undefined;
+  private readonly allowed: Set<string> | undefined;
+  private readonly regex: RegExp | undefined;
+  private codeOutcomes = new Uint8Array(64).fill(UNCHECKED);
+  private codeCounts = new Int32Array(64);
+  private readonly seenNumbers = new Set<number>();
+  present = false;
+
+  constructor(
+    readonly checks: ColumnChecks,
+    required: boolean,
+    edges: readonly number[] | undefined,
+  ) {
+    const { config } = checks;
+    this.spec = {
+      name: config.name,
+      type: config.type,
+      required,
+      dictionary: new ColumnDictionary(config.type === 'boolean' ? BOOLEAN_VALUES : []),
+    };
+    for (const rule of checks.rules) this.tallies.set(rule, { violations: 0, examples: [], message: ruleMessage(rule, config) });
+    if (isNumericType(config.type)) this.numericProfiler = new NumericColumnProfiler(edges);
+    else this.categoricalProfiler = new CategoricalColumnProfiler();
+    this.allowed = config.allowedValues ? new Set(config.allowedValues) : undefined;
+    this.regex = config.regex !== undefined ? new RegExp(config.regex, 'u') : undefined;
+  }
+
+  /** Outcome bits for a dictionary code, computed once per distinct value. */
+  codeOutcome(code: number): number {
+    if (code >= this.codeOutcomes.length) {
+      const grown = new Uint8Array(Math.max(this.codeOutcomes.length * 2, code + 1)).fill(UNCHECKED);
+      grown.set(this.codeOutcomes);
+      this.codeOutcomes = grown;
+    }
+    let outcome = this.codeOutcomes[code]!;
+    if (outcome === UNCHECKED) {
+      const value = this.spec.dictionary.values[code]!;
+      outcome = 0;
+      if (this.allowed && !this.allowed.has(value)) outcome |= NOT_ALLOWED;
+      if (this.regex && !this.regex.test(value)) outcome |= NO_MATCH;
+      this.codeOutcomes[code] = outcome;
+    }
+    return outcome;
+  }
+
+  /** True when the code has been seen before (uniqueness). */
+  repeatedCode(code: number): boolean {
+    if (code >= this.codeCounts.length) {
+      const grown = new Int32Array(Math.max(this.codeCounts.length * 2, code + 1));
+      grown.set(this.codeCounts);
+      this.codeCounts = grown;
+    }
+    return this.codeCounts[code]!++ > 0;
+  }
+
+  repeatedNumber(value: number): boolean {
+    if (this.seenNumbers.has(value)) return true;
+    this.seenNumbers.add(value);
+    return false;
+  }
+}
+
+export interface ValidatorOptions {
+  /** Numeric columns are binned with this profile's edges (drift needs both profiles on the same bins). */
+  readonly referenceProfile?: DatasetProfile;
+  /** Quarantine cap, default MAX_QUARANTINED_ROWS. */
+  readonly maxQuarantinedRows?: number;
+}
+
+export interface ValidationOutcome {
+  readonly profile: DatasetProfile;
+  readonly report: ValidationReport;
+  readonly quarantine: QuarantinedRow[];
+}
+
+/**
+ * Validates and profiles one dataset (one object, all objects of a prefix, or one shard):
+ * feed it the readers' batches object by object, then `finish`.
+ */
+export class DatasetValidator {
+  readonly specs: ColumnSpec[];
+  private readonly columns: ColumnState[];
+  private readonly rowShape: Tally = { violations: 0, examples: [], message: 'rows must have the header\u2019s fields' };
+  private rowCount = 0;
+  private badRowCount = 0;
+  private objects = 0;
+  private readonly quarantine: QuarantinedRow[] = [];
+  private readonly maxQuarantinedRows: number;
+  private badRows = new Uint8Array(1024);
+
+  constructor(
+    readonly schema: DatasetSchema,
+    options: ValidatorOptions = {},
+  ) {
+    this.maxQuarantinedRows = options.maxQuarantinedRows ?? MAX_QUARANTINED_ROWS;
+    this.columns = schema.columns.map((config) => {
+      const reference = options.referenceProfile?.columns[config.name];
+      if (options.referenceProfile && reference === undefined) {
+        throw new ValidationError(`the reference profile has no column "${config.name}"; it was made for another schema`, {
+          column: config.name,
+        });
+      }
+      const numeric = isNumericType(config.type);
+      if (reference && (reference.kind === 'numeric') !== numeric) {
+        throw new ValidationError(`the reference profile's column "${config.name}" is ${reference.kind}, the schema says ${config.type}`, {
+          column: config.name,
+        });
+      }
+      const edges = reference?.kind === 'numeric' ? reference.histogram.edges : undefined;
+      // The target may be absent from unlabelled data; the targetPresent rule reports it.
+      return new ColumnState({ config, rules: rulesOf(config) }, config.name !== schema.target, edges);
+    });
+    this.specs = this.columns.map((column) => column.spec);
+  }
+
+  /** Marks the start of another object of the dataset (row numbers restart at 1 in each). */
+  startObject(): void {
+    this.objects++;
+  }
+
+  addBatch(batch: ColumnBatch, object: string): void {
+    const rowCount = batch.rowCount;
+    if (this.badRows.length < rowCount) this.badRows = new Uint8Array(rowCount);
+    const bad = this.badRows;
+    bad.fill(0, 0, rowCount);
+    const reasons = new Map<number, string[]>();
+    const wantReasons = this.quarantine.length < this.maxQuarantinedRows;
+    const flag = (row: number, reason: string) => {
+      bad[row] = 1;
+      if (wantReasons) {
+        const list = reasons.get(row);
+        if (list) list.push(reason);
+        else reasons.set(row, [reason]);
+      }
+    };
+    for (const problem of batch.rowProblems) {
+      this.rowShape.violations++;
+      if (this.rowShape.examples.length < MAX_EXAMPLES_PER_RULE) {
+        this.rowShape.examples.push({ object, row: batch.firstRowNumber + problem.index, value: clip(problem.message) });
+      }
+      flag(problem.index, `row ${problem.message}`);
+    }
+    this.columns.forEach((column, index) => {
+      const vector = batch.columns[index];
+      if (!vector) return;
+      column.present = true;
+      this.checkColumn(column, index, vector, batch, object, flag);
+      if (vector.kind === 'numeric') column.numericProfiler!.addBatch(vector.values, vector.states, rowCount);
+      else column.categoricalProfiler!.addBatch(vector.codes, vector.states, rowCount);
+    });
+    for (let row = 0; row < rowCount; row++) {
+      if (bad[row] === 0) continue;
+      this.badRowCount++;
+      if (this.quarantine.length < this.maxQuarantinedRows) {
+        this.quarantine.push({
+          object,
+          row: batch.firstRowNumber + row,
+          reasons: reasons.get(row) ?? [],
+          text: clip(batch.rowText(row)),
+        });
+      }
+    }
+    this.rowCount += rowCount;
+  }
+
+  private checkColumn(
+    column: ColumnState,
+    index: number,
+    vector: ColumnVector,
+    batch: ColumnBatch,
+    object: string,
+    flag: (row: number, reason: string) => void,
+  ): void {
+    const { config } = column.checks;
+    const name = config.name;
+    const violate = (rule: ColumnRule, row: number) => {
+      const tally = column.tallies.get(rule)!;
+      tally.violations++;
+      if (tally.examples.length < MAX_EXAMPLES_PER_RULE) {
+        tally.examples.push({ object, row: batch.firstRowNumber + row, value: clip(batch.cellText(index, row)) });
+      }
+      flag(row, `${name}: ${rule}`);
+    };
+    const states = vector.states;
+    const rowCount = batch.rowCount;
+    const nullable = config.nullable;
+    if (vector.kind === 'numeric') {
+      const values = vector.values;
+      const integer = config.type === 'integer';
+      const min = config.min ?? Number.NEGATIVE_INFINITY;
+      const max = config.max ?? Number.POSITIVE_INFINITY;
+      const unique = config.unique;
+      for (let row = 0; row < rowCount; row++) {
+        const state = states[row];
+        if (state === CELL_VALUE) {
+          const value = values[row]!;
+          if (integer && !Number.isSafeInteger(value)) violate('type', row);
+          if (value < min) violate('min', row);
+          if (value > max) violate('max', row);
+          if (unique && column.repeatedNumber(value)) violate('unique', row);
+        } else if (state === CELL_NULL) {
+          if (!nullable) violate('nullable', row);
+        } else if (state === CELL_INVALID) {
+          violate('type', row);
+        }
+      }
+      return;
+    }
+    const codes = vector.codes;
+    const checksValues = config.allowedValues !== undefined || config.regex !== undefined;
+    const unique = config.unique;
+    for (let row = 0; row < rowCount; row++) {
+      const state = states[row];
+      if (state === CELL_VALUE) {
+        const code = codes[row]!;
+        if (checksValues) {
+          const outcome = column.codeOutcome(code);
+          if (outcome & NOT_ALLOWED) violate('allowedValues', row);
+          if (outcome & NO_MATCH) violate('regex', row);
+        }
+        if (unique && column.repeatedCode(code)) violate('unique', row);
+      } else if (state === CELL_NULL) {
+        if (!nullable) violate('nullable', row);
+      } else if (state === CELL_INVALID) {
+        violate('type', row);
+      }
+    }
+  }
+
+  finish(datasetUri: string): ValidationOutcome {
+    const columns: Record<string, ColumnProfile> = {};
+    for (const column of this.columns) {
+      columns[column.spec.name] = column.numericProfiler
+        ? column.numericProfiler.finish()
+        : column.categoricalProfiler!.finish(column.spec.dictionary.values);
+    }
+    const profile: DatasetProfile = { formatVersion: PROFILE_FORMAT_VERSION, rowCount: this.rowCount, columns };
+    const targetPresent = this.columns.find((column) => column.spec.name === this.schema.target)?.present ?? false;
+    const tallies: ShardTallies = {
+      rowCount: this.rowCount,
+      badRowCount: this.badRowCount,
+      objects: this.objects,
+      targetPresent: targetPresent || this.rowCount === 0,
+      rowShape: this.rowShape,
+      columns: this.columns.map((column) => ({
+        name: column.spec.name,
+        tallies: [...column.tallies].map(([rule, tally]) => ({ rule, ...tally })),
+      })),
+    };
+    const report = buildReport(this.schema, datasetUri, tallies, this.quarantine.length, []);
+    return { profile, report, quarantine: this.quarantine };
+  }
+}
+
+interface ShardTallies {
+  rowCount: number;
+  badRowCount: number;
+  objects: number;
+  targetPresent: boolean;
+  rowShape: Tally;
+  columns: { name: string; tallies: (Tally & { rule: ColumnRule })[] }[];
+}
+
+function buildReport(
+  schema: DatasetSchema,
+  datasetUri: string,
+  tallies: ShardTallies,
+  quarantinedRows: number,
+  notes: string[],
+): ValidationReport {
+  const rules: RuleResult[] = [];
+  for (const column of tallies.columns) {
+    for (const tally of column.tallies) {
+      rules.push({
+        rule: tally.rule,
+        column: column.name,
+        passed: tally.violations === 0,
+        violations: tally.violations,
+        message: tally.message,
+        examples: tally.examples,
+      });
+    }
+  }
+  const { rowCount, badRowCount } = tallies;
+  const badRowFraction = rowCount === 0 ? 0 : badRowCount / rowCount;
+  const datasetRules = schema.dataset;
+  const datasetRule = (rule: DatasetRule, passed: boolean, message: string, violations = passed ? 0 : 1, examples: RuleExample[] = []) =>
+    rules.push({ rule, passed, violations, message, examples });
+  datasetRule(
+    'rowShape',
+    tallies.rowShape.violations === 0,
+    tallies.rowShape.message,
+    tallies.rowShape.violations,
+    tallies.rowShape.examples,
+  );
+  if (datasetRules.requireTarget) {
+    datasetRule(
+      'targetPresent',
+      tallies.targetPresent,
+      tallies.targetPresent
+        ? `the target column "${schema.target}" is present`
+        : `the target column "${schema.target}" is missing from the data`,
+    );
+  }
+  datasetRule('minRows', rowCount >= datasetRules.minRows, `needs at least ${datasetRules.minRows} rows, has ${rowCount}`);
+  if (datasetRules.maxRows !== undefined)
+    datasetRule('maxRows', rowCount <= datasetRules.maxRows, `allows at most ${datasetRules.maxRows} rows, has ${rowCount}`);
+  datasetRule(
+    'maxBadRowFraction',
+    badRowFraction <= datasetRules.maxBadRowFraction,
+    `allows at most ${formatShare(datasetRules.maxBadRowFraction)} bad rows, has ${formatShare(badRowFraction)} (${badRowCount} of ${rowCount})`,
+  );
+  // Column-rule violations count against the bad-row share; the dataset rules decide validity.
+  const valid = rules.filter((rule) => rule.column === undefined && rule.rule !== 'rowShape').every((rule) => rule.passed);
+  return {
+    formatVersion: REPORT_FORMAT_VERSION,
+    model: schema.name,
+    datasetUri,
+    objects: tallies.objects,
+    valid,
+    rowCount,
+    badRowCount,
+    badRowFraction,
+    rules,
+    quarantinedRows,
+    notes,
+  };
+}
+
+function formatShare(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(4))}%`;
+}
+
+/**
+ * Merge mode: combines shard profiles (which must share reference edges) and shard reports, then
+ * applies the dataset rules to the totals. Uniqueness is only known per shard: noted in the report.
+ */
+export function mergeShards(
+  schema: DatasetSchema,
+  datasetUri: string,
+  shards: readonly { profile: DatasetProfile; report: ValidationReport }[],
+): { profile: DatasetProfile; report: ValidationReport } {
+  if (shards.length === 0) throw new ValidationError('merge mode found no shard profiles; run the shard mode over every object first');
+  const profile = shards.map((shard) => shard.profile).reduce(mergeProfiles);
+  const byRule = new Map<string, Tally & { rule: ColumnRule; column: string }>();
+  const rowShape: Tally = { violations: 0, examples: [], message: '' };
+  let targetPresent = true;
+  let quarantinedRows = 0;
+  for (const { report } of shards) {
+    quarantinedRows += report.quarantinedRows;
+    for (const result of report.rules) {
+      if (result.column !== undefined) {
+        const key = `${result.column}\u0000${result.rule}`;
+        const tally = byRule.get(key) ?? {
+          rule: result.rule as ColumnRule,
+          column: result.column,
+          violations: 0,
+          examples: [],
+          message: result.message,
+        };
+        tally.violations += result.violations;
+        tally.examples.push(...result.examples);
+        byRule.set(key, tally);
+      } else if (result.rule === 'rowShape') {
+        rowShape.message = result.message;
+        rowShape.violations += result.violations;
+        rowShape.examples.push(...result.examples);
+      } else if (result.rule === 'targetPresent' && !result.passed) {
+        targetPresent = false;
+      }
+    }
+  }
+  const byExample = (a: RuleExample, b: RuleExample) => (a.object < b.object ? -1 : a.object > b.object ? 1 : a.row - b.row);
+  const trim = (tally: Tally) => {
+    tally.examples = tally.examples.sort(byExample).slice(0, MAX_EXAMPLES_PER_RULE);
+  };
+  trim(rowShape);
+  const columns = schema.columns.map((column) => ({
+    name: column.name,
+    tallies: [...byRule.values()]
+      .filter((tally) => tally.column === column.name)
+      .map((tally) => {
+        trim(tally);
+        return { rule: tally.rule, violations: tally.violations, examples: tally.examples, message: tally.message };
+      }),
+  }));
+  const tallies: ShardTallies = {
+    rowCount: shards.reduce((total, shard) => total + shard.report.rowCount, 0),
+    badRowCount: shards.reduce((total, shard) => total + shard.report.badRowCount, 0),
+    objects: shards.reduce((total, shard) => total + shard.report.objects, 0),
+    targetPresent,
+    rowShape,
+    columns,
+  };
+  const notes = schema.columns.some((column) => column.unique) ? ['uniqueness was checked within each shard, not across shards'] : [];
+  return { profile, report: buildReport(schema, datasetUri, tallies, quarantinedRows, notes) };
+}

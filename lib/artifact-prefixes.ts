@@ -1,0 +1,11 @@
+/**
+ * Key prefixes inside the artifacts bucket; the constructs scope grants and lifecycle rules
+ * with them and the Lambdas build keys from them. Free of CDK imports so Lambda bundles can use it.
+ */
+export const ARTIFACT_PREFIXES = {
+  models: 'models/',
+  checkpoints: 'checkpoints/',
+  profiles: 'profiles/',
+  reports: 'reports/',
+  quarantine: 'quarantine/',
+} as const;
