@@ -4,9 +4,10 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from './config';
+import { type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { ModelRegistry } from './constructs/model-registry';
+import { ServerlessInference } from './constructs/serverless-inference';
 
 export interface MlopsStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -15,6 +16,8 @@ export interface MlopsStackProps extends StackProps {
 export class MlopsStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
+  /** Serverless inference of each model whose serving mode is `serverless`, by model name. */
+  readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -25,6 +28,20 @@ export class MlopsStack extends Stack {
       modelNames: config.models.map((model) => model.name),
       logRetention: config.logRetentionDays,
     });
+
+    const serverless = new Map<string, ServerlessInference>();
+    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+      if (model.serving.mode !== 'serverless') continue;
+      const inference = new ServerlessInference(this, `Serverless-${model.name}`, {
+        model,
+        artifactStore: this.artifactStore,
+        registry: this.registry,
+        logRetention: config.logRetentionDays,
+      });
+      serverless.set(model.name, inference);
+      new CfnOutput(this, `PredictAlias-${model.name}`, { value: inference.alias.functionArn });
+    }
+    this.serverlessInference = serverless;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });
