@@ -35,6 +35,13 @@ const instanceType = z.string().regex(INSTANCE_TYPE_PATTERN, 'must be a SageMake
 
 const fraction = z.number().min(0).max(1);
 
+const ecrImageUri = z
+  .string()
+  .regex(
+    /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
+    'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
+  );
+
 export const columnTypes = ['number', 'integer', 'boolean', 'string', 'category', 'timestamp'] as const;
 
 export const columnSchema = z
@@ -92,12 +99,7 @@ const thresholdsSchema = z
 
 const trainingSchema = z
   .object({
-    imageUri: z
-      .string()
-      .regex(
-        /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
-        'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
-      ),
+    imageUri: ecrImageUri,
     instanceType: instanceType.default('ml.g5.xlarge'),
     instanceCount: z.number().int().min(1).max(100).default(1),
     volumeSizeGb: z.number().int().min(1).max(16384).default(50),
@@ -130,6 +132,13 @@ const servingSchema = z
     bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS).default(600),
     latencyBudgetMs: z.number().positive().default(200),
     dataCapturePercent: z.number().int().min(0).max(100).default(20),
+    /** ECR image of the ONNX serving container; needed by `endpoint` mode. */
+    imageUri: ecrImageUri.optional(),
+    /** The model.tar.gz an endpoint is created with, before the first deployment of a registry version. */
+    initialModelDataUrl: z
+      .string()
+      .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz')
+      .optional(),
   })
   .strict();
 
@@ -250,6 +259,7 @@ export const platformConfigSchema = z
       seen.add(model.name);
       checkTraining({ ...config.training, ...model.training }, ['models', index, 'training'], ctx);
       checkServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
+      checkEndpointServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
       checkDrift({ ...config.drift, ...model.drift }, ['models', index, 'drift'], ctx);
     });
     checkTraining(config.training, ['training'], ctx);
@@ -291,6 +301,16 @@ function checkServing(serving: ServingConfig, path: PropertyKey[], ctx: IssueSin
       path: [...path, 'instanceType'],
       message: `burstable instances (${serving.instanceType}) cannot autoscale; use another family or set minInstances = maxInstances`,
     });
+  }
+}
+
+/** Per model only: the platform-wide section may leave the image and artifact to each model. */
+function checkEndpointServing(serving: ServingConfig, path: PropertyKey[], ctx: IssueSink): void {
+  if (serving.mode !== 'endpoint') return;
+  for (const field of ['imageUri', 'initialModelDataUrl'] as const) {
+    if (serving[field] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [...path, field], message: 'is required when serving.mode is "endpoint"' });
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
+import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelRegistry } from './constructs/model-registry';
 import { ServerlessInference } from './constructs/serverless-inference';
 
@@ -18,6 +19,8 @@ export class MlopsStack extends Stack {
   readonly registry: ModelRegistry;
   /** Serverless inference of each model whose serving mode is `serverless`, by model name. */
   readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
+  /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
+  readonly endpoints: ReadonlyMap<string, SageMakerEndpoint>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -30,8 +33,20 @@ export class MlopsStack extends Stack {
     });
 
     const serverless = new Map<string, ServerlessInference>();
+    const endpoints = new Map<string, SageMakerEndpoint>();
     for (const model of config.models.map((entry) => resolveModel(config, entry))) {
-      if (model.serving.mode !== 'serverless') continue;
+      if (model.serving.mode === 'endpoint') {
+        // parseConfig guarantees both fields in endpoint mode.
+        const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
+          model,
+          artifactStore: this.artifactStore,
+          imageUri: model.serving.imageUri!,
+          initialModelDataUrl: model.serving.initialModelDataUrl!,
+        });
+        endpoints.set(model.name, endpoint);
+        new CfnOutput(this, `EndpointName-${model.name}`, { value: endpoint.endpointName });
+        continue;
+      }
       const inference = new ServerlessInference(this, `Serverless-${model.name}`, {
         model,
         artifactStore: this.artifactStore,
@@ -42,6 +57,7 @@ export class MlopsStack extends Stack {
       new CfnOutput(this, `PredictAlias-${model.name}`, { value: inference.alias.functionArn });
     }
     this.serverlessInference = serverless;
+    this.endpoints = endpoints;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

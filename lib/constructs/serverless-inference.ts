@@ -5,16 +5,16 @@
  * fires. The function serves the registry's production version and captures a sample of its
  * traffic to the capture bucket for drift detection.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ModelSchema } from '../../lambdas/predict/features';
 import { CANARY_PERCENT_RANGE, type ColumnConfig, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
+import { objectPrefixFinding } from './acknowledgements';
 import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
@@ -111,16 +111,14 @@ export class ServerlessInference extends Construct {
     props.artifactStore.grantReadArtifacts(this.predictFunction, `${ARTIFACT_PREFIXES.models}${model.name}/`);
     props.artifactStore.grantWriteCapture(this.predictFunction, `${model.name}/serverless/`);
     props.registry.grantRead(this.predictFunction);
-    const objectArn = (bucket: s3.IBucket, prefix: string) =>
-      `Resource::<${Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`;
     Validations.of(this.predictFunction.role!).acknowledge(
       {
-        id: `AwsSolutions-IAM5[${objectArn(props.artifactStore.artifactsBucket, `${ARTIFACT_PREFIXES.models}${model.name}/`)}]`,
+        id: objectPrefixFinding(props.artifactStore.artifactsBucket, `${ARTIFACT_PREFIXES.models}${model.name}/`),
         reason:
           "Reads the artifact of whichever version the registry names; version keys are created after deployment, under this model's prefix only.",
       },
       {
-        id: `AwsSolutions-IAM5[${objectArn(props.artifactStore.captureBucket, `${model.name}/serverless/`)}]`,
+        id: objectPrefixFinding(props.artifactStore.captureBucket, `${model.name}/serverless/`),
         reason: "Capture objects get time-partitioned keys generated at run time, under this model's serverless prefix only.",
       },
     );
