@@ -386,7 +386,9 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
     '',
   );
-  const got = 'input' in issue && issue.code !== 'invalid_type' && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  // A cross-field refinement reports the whole refined object as its input; its message already says what was wrong.
+  const scalarInput = 'input' in issue && issue.input !== undefined && (typeof issue.input !== 'object' || issue.input === null);
+  const got = scalarInput && issue.code !== 'invalid_type' ? ` (got ${JSON.stringify(issue.input)})` : '';
   const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
   return `${path}: ${message}${got}`;
 }
