@@ -42,9 +42,12 @@ export class MlopsStack extends Stack {
           artifactStore: this.artifactStore,
           imageUri: model.serving.imageUri!,
           initialModelDataUrl: model.serving.initialModelDataUrl!,
+          registry: this.registry,
+          logRetention: config.logRetentionDays,
         });
         endpoints.set(model.name, endpoint);
         new CfnOutput(this, `EndpointName-${model.name}`, { value: endpoint.endpointName });
+        new CfnOutput(this, `DeployFunctionName-${model.name}`, { value: endpoint.deployFunction.functionName });
         continue;
       }
       const inference = new ServerlessInference(this, `Serverless-${model.name}`, {

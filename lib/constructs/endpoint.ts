@@ -9,8 +9,11 @@ import { ArnFormat, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import type { EndpointTarget } from '../../lambdas/deploy/deployment';
 import {
   type EndpointDeploymentSettings,
   type SageMakerDeploymentConfig,
@@ -20,6 +23,8 @@ import {
 import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
 import { objectPrefixFinding } from './acknowledgements';
 import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
+import { MlopsFunction } from './mlops-function';
+import type { ModelRegistry } from './model-registry';
 
 /** `TerminationWaitInSeconds` upper bound. */
 export const MAX_TERMINATION_WAIT_SECONDS = 3600;
@@ -47,6 +52,13 @@ export interface SageMakerEndpointProps {
   readonly imageUri: string;
   /** The model.tar.gz the endpoint starts with; later versions arrive through the deploy function. */
   readonly initialModelDataUrl: string;
+  /** The registry the deploy function reads versions from and asks for rollbacks. */
+  readonly registry: ModelRegistry;
+  /**
+   * Retention of the deploy function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
   /**
    * Production variant name; every deployment keeps it, so autoscaling and alarms stay attached.
    * @default 'AllTraffic'
@@ -91,6 +103,8 @@ export class SageMakerEndpoint extends Construct {
   /** The deployment policy in the SageMaker API's shape, for UpdateEndpoint calls made by the deploy function. */
   readonly deploymentConfig: SageMakerDeploymentConfig;
   readonly scalableTarget: appscaling.ScalableTarget;
+  /** Rolls registry versions out to this endpoint with the deployment policy, and rolls back on demand. */
+  readonly deployFunction: MlopsFunction;
   /** The image with the region filled in. */
   readonly imageUri: string;
   /** Where data capture writes: `s3://<capture bucket>/<model>/endpoint`. */
@@ -245,6 +259,59 @@ export class SageMakerEndpoint extends Construct {
       scaleInCooldown: props.scaleInCooldown ?? Duration.minutes(5),
       scaleOutCooldown: props.scaleOutCooldown ?? Duration.minutes(1),
     });
+
+    const target: EndpointTarget = {
+      endpointName: this.endpointName,
+      variantName: this.variantName,
+      executionRoleArn: this.executionRole.roleArn,
+      imageUri: this.imageUri,
+      instanceType: serving.instanceType,
+      initialInstanceCount: serving.minInstances,
+      kmsKeyId: artifactStore.key.keyArn,
+      ...(serving.dataCapturePercent > 0
+        ? {
+            dataCapture: {
+              samplingPercent: serving.dataCapturePercent,
+              destinationS3Uri: this.captureDestination,
+              kmsKeyId: artifactStore.key.keyArn,
+            },
+          }
+        : {}),
+      deploymentConfig: this.deploymentConfig,
+    };
+    this.deployFunction = new MlopsFunction(this, 'DeployFunction', {
+      functionDirectory: 'deploy',
+      description: `cdk-mlops ${model.name}: rolls registry versions out to the SageMaker endpoint, rolls back on demand`,
+      memorySize: 256,
+      // A deployment waits through canary bake time; longer ones continue with start/check from a state machine.
+      timeout: Duration.minutes(15),
+      logRetention: props.logRetention,
+      environment: {
+        MODEL_NAME: model.name,
+        TABLE_NAME: props.registry.table.tableName,
+        REGISTRY_FUNCTION_NAME: props.registry.registryFunction.functionName,
+        ENDPOINT_TARGET: Stack.of(this).toJsonString(target),
+      },
+    });
+    props.registry.grantRead(this.deployFunction);
+    props.registry.grantInvoke(this.deployFunction);
+    this.grantDeploy(this.deployFunction);
+    const account = '<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>';
+    Validations.of(this.deployFunction.role!).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${account}:model/${this.endpointName}-*]`,
+        reason:
+          'Each deployment creates a model named <endpoint>-v<version>-<deployment>; the names exist only at run time, all under this prefix.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${account}:endpoint-config/${this.endpointName}-*]`,
+        reason: 'Each deployment creates an endpoint configuration named <endpoint>-v<version>-<deployment>, all under this prefix.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.registry.registryFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'Invoking the registry function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
+      },
+    );
   }
 
   /** The endpoint's ARN. */
@@ -266,7 +333,7 @@ export class SageMakerEndpoint extends Construct {
     const prefix = this.endpointName;
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig', 'sagemaker:AddTags'],
+      actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig'],
       resourceArns: [
         stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: `${prefix}-*` }),
         stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: `${prefix}-*` }),

@@ -13,11 +13,14 @@ import { describe, expect, it } from 'vitest';
 import { type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel, type ServingConfig } from '../../lib/config';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { SageMakerEndpoint, type SageMakerEndpointProps } from '../../lib/constructs/endpoint';
+import { ModelRegistry } from '../../lib/constructs/model-registry';
 
 const cdkJson = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: { mlops: PlatformConfigInput } & Record<string, unknown>;
 };
-const { mlops: _mlops, ...featureFlags } = cdkJson.context;
+const { mlops: _mlops, ...flags } = cdkJson.context;
+/** cdk.json's feature flags, with bundling skipped (the bundle is checked by npm run synth and the bundle budget). */
+const featureFlags = { ...flags, 'aws:cdk:bundling-stacks': [] };
 const IMAGE = '763104351884.dkr.ecr.{region}.amazonaws.com/onnx-serving:1.20';
 const SEED = 's3://seed-bucket/models/churn/seed/model.tar.gz';
 
@@ -35,9 +38,11 @@ function synth(
   const app = new App({ context: featureFlags });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const artifactStore = new ArtifactStore(stack, 'Store');
+  const registry = new ModelRegistry(stack, 'Registry', { modelNames: ['churn'] });
   const endpoint = new SageMakerEndpoint(stack, 'Endpoint', {
     model: churnModel(serving),
     artifactStore,
+    registry,
     imageUri: IMAGE,
     initialModelDataUrl: SEED,
     ...props,
@@ -216,6 +221,35 @@ describe('SageMakerEndpoint', () => {
     expect(policies).toContain('repository/onnx-serving');
     expect(policies).toContain('/churn/endpoint/*');
     expect(policies).toContain('/models/churn/*');
+  });
+
+  it('gives its deploy function the endpoint target and policy, 15 minutes, and rights to deploy only this endpoint', () => {
+    const [deploy] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('rolls registry versions out') },
+      }),
+    ) as Array<{ Properties: { Timeout: number; Environment: { Variables: Record<string, unknown> } } }>;
+    expect(deploy!.Properties.Timeout).toBe(900);
+    const variables = deploy!.Properties.Environment.Variables;
+    expect(variables.MODEL_NAME).toBe('churn');
+    const target = JSON.stringify(variables.ENDPOINT_TARGET);
+    for (const expected of [endpoint.endpointName, 'AllTraffic', 'ml.c6i.large', 'BlueGreenUpdatePolicy', '/churn/endpoint']) {
+      expect(target).toContain(expected);
+    }
+    const role = stack.getLogicalId(endpoint.deployFunction.role!.node.defaultChild as never);
+    const policy = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
+    for (const action of [
+      'sagemaker:CreateModel',
+      'sagemaker:CreateEndpointConfig',
+      'sagemaker:UpdateEndpoint',
+      'sagemaker:DescribeEndpoint',
+      'iam:PassRole',
+      'lambda:InvokeFunction',
+    ]) {
+      expect(policy).toContain(action);
+    }
+    expect(policy).toContain(`endpoint/${endpoint.endpointName}`);
+    expect(policy).not.toContain('sagemaker:DeleteEndpoint');
   });
 
   it('grants InvokeEndpoint on this endpoint and deployment rights scoped to its name', () => {
