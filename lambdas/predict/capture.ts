@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+/** One line of a capture object: the format drift detection reads. */
 export interface CaptureRecord {
   readonly capturedAt: string;
   readonly requestId: string;
@@ -40,7 +41,8 @@ export interface FlushResult {
 }
 
 export class CaptureBuffer {
-  private records: CaptureRecord[] = [];
+  /** Serialised at add time, so a flush only joins strings: no request pays for a whole batch's JSON. */
+  private lines: string[] = [];
   private oldestAt = 0;
   private readonly maxRecords: number;
   private readonly maxAgeMs: number;
@@ -60,7 +62,7 @@ export class CaptureBuffer {
   }
 
   get size(): number {
-    return this.records.length;
+    return this.lines.length;
   }
 
   /** Decides once per request, so a captured request keeps all its rows together. */
@@ -70,32 +72,28 @@ export class CaptureBuffer {
 
   add(requestId: string, modelVersion: number, inputs: readonly unknown[], outputs: readonly unknown[]): void {
     const at = this.now();
-    if (this.records.length === 0) this.oldestAt = at;
-    const capturedAt = new Date(at).toISOString();
+    if (this.lines.length === 0) this.oldestAt = at;
+    // The fields shared by a request's rows are serialised once; each line adds its row, input and output.
+    const shared = JSON.stringify({ capturedAt: new Date(at).toISOString(), requestId, modelName: this.options.modelName, modelVersion });
+    const prefix = `${shared.slice(0, -1)},"row":`;
     for (let row = 0; row < inputs.length; row++) {
-      this.records.push({
-        capturedAt,
-        requestId,
-        modelName: this.options.modelName,
-        modelVersion,
-        row,
-        input: inputs[row],
-        output: outputs[row],
-      });
+      this.lines.push(
+        `${prefix}${row},"input":${JSON.stringify(inputs[row]) ?? 'null'},"output":${JSON.stringify(outputs[row]) ?? 'null'}}`,
+      );
     }
   }
 
   /** Whether the buffer should be written now. */
   due(): boolean {
-    return this.records.length >= this.maxRecords || (this.records.length > 0 && this.now() - this.oldestAt >= this.maxAgeMs);
+    return this.lines.length >= this.maxRecords || (this.lines.length > 0 && this.now() - this.oldestAt >= this.maxAgeMs);
   }
 
   /** Writes and empties the buffer; never rejects. */
   async flush(): Promise<FlushResult> {
-    if (this.records.length === 0) return { written: 0, dropped: 0 };
-    const batch = this.records;
-    this.records = [];
-    const body = `${batch.map((record) => JSON.stringify(record)).join('\n')}\n`;
+    if (this.lines.length === 0) return { written: 0, dropped: 0 };
+    const batch = this.lines;
+    this.lines = [];
+    const body = `${batch.join('\n')}\n`;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

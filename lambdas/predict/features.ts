@@ -79,21 +79,25 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
         continue;
       }
       for (let column = 0; column < columns; column++) {
-        values[offset + column] = encodeValue(
-          features[column]!,
-          instance[column],
-          `instances[${row}][${column}] (${features[column]!.name})`,
-          report,
-        );
+        const encoded = encodeValue(features[column]!, instance[column]);
+        if (typeof encoded === 'number') values[offset + column] = encoded;
+        else report(`instances[${row}][${column}] (${features[column]!.name}): ${encoded}`);
       }
     } else if (typeof instance === 'object' && instance !== null) {
       const record = instance as Record<string, unknown>;
-      for (const key of Object.keys(record)) {
-        if (!known.has(key)) report(`instances[${row}].${key}: is not a column of model "${schema.modelName}"`);
+      // Counting keys allocates nothing; the names are looked at only when a row has more keys than features.
+      let keys = 0;
+      for (const _ in record) keys++;
+      if (keys > columns) {
+        for (const key of Object.keys(record)) {
+          if (!known.has(key)) report(`instances[${row}].${key}: is not a column of model "${schema.modelName}"`);
+        }
       }
       for (let column = 0; column < columns; column++) {
         const feature = features[column]!;
-        values[offset + column] = encodeValue(feature, record[feature.name], `instances[${row}].${feature.name}`, report);
+        const encoded = encodeValue(feature, record[feature.name]);
+        if (typeof encoded === 'number') values[offset + column] = encoded;
+        else report(`instances[${row}].${feature.name}: ${encoded}`);
       }
     } else {
       report(`instances[${row}]: must be an object keyed by feature name or an array in feature order, got ${describe(instance)}`);
@@ -105,46 +109,33 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
   return { values, rows: instances.length, columns };
 }
 
-function encodeValue(feature: FeatureSpec, value: unknown, where: string, report: (problem: string) => void): number {
+/**
+ * The value's float32 encoding, or what is wrong with it. Problems are returned rather than
+ * reported so the hot path builds no strings: the caller adds the row and column only on failure.
+ */
+function encodeValue(feature: FeatureSpec, value: unknown): number | string {
   if (value === null || value === undefined) {
     if (feature.nullable) return Number.NaN;
-    report(`${where}: is required (${feature.type})${value === null ? ', got null' : ''}`);
-    return Number.NaN;
+    return `is required (${feature.type})${value === null ? ', got null' : ''}`;
   }
   switch (feature.type) {
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number') {
-        report(`${where}: must be ${feature.type === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}`);
-        return Number.NaN;
-      }
-      if (!Number.isFinite(value)) {
-        report(`${where}: must be a finite number, got ${value}`);
-        return Number.NaN;
-      }
-      if (feature.type === 'integer' && !Number.isInteger(value)) {
-        report(`${where}: must be an integer, got ${value}`);
-      }
+      if (typeof value !== 'number') return `must be ${feature.type === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}`;
+      if (!Number.isFinite(value)) return `must be a finite number, got ${value}`;
+      if (feature.type === 'integer' && !Number.isInteger(value)) return `must be an integer, got ${value}`;
       return value;
     }
     case 'boolean':
-      if (typeof value !== 'boolean') {
-        report(`${where}: must be true or false, got ${describe(value)}`);
-        return Number.NaN;
-      }
+      if (typeof value !== 'boolean') return `must be true or false, got ${describe(value)}`;
       return value ? 1 : 0;
     case 'category': {
       const index = typeof value === 'string' ? feature.allowedValues!.indexOf(value) : -1;
-      if (index < 0) report(`${where}: must be one of ${feature.allowedValues!.join(', ')}, got ${describe(value)}`);
-      return index;
+      return index < 0 ? `must be one of ${feature.allowedValues!.join(', ')}, got ${describe(value)}` : index;
     }
     case 'timestamp': {
       const millis = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-      if (Number.isNaN(millis)) {
-        report(`${where}: must be an ISO-8601 timestamp string, got ${describe(value)}`);
-        return Number.NaN;
-      }
-      return millis / 1000;
+      return Number.isNaN(millis) ? `must be an ISO-8601 timestamp string, got ${describe(value)}` : millis / 1000;
     }
   }
 }
