@@ -35,6 +35,13 @@ const instanceType = z.string().regex(INSTANCE_TYPE_PATTERN, 'must be a SageMake
 
 const fraction = z.number().min(0).max(1);
 
+const ecrImageUri = z
+  .string()
+  .regex(
+    /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
+    'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
+  );
+
 export const columnTypes = ['number', 'integer', 'boolean', 'string', 'category', 'timestamp'] as const;
 
 export const columnSchema = z
@@ -135,12 +142,7 @@ const thresholdsSchema = z
  * values rather than the built-in defaults; the defaults are applied once, platform-wide.
  */
 const trainingShape = {
-  imageUri: z
-    .string()
-    .regex(
-      /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
-      'must be an ECR image URI (<account>.dkr.ecr.<region or {region}>.amazonaws.com/<repository>[:tag])',
-    ),
+  imageUri: ecrImageUri,
   instanceType,
   instanceCount: z.number().int().min(1).max(100),
   volumeSizeGb: z.number().int().min(1).max(16384),
@@ -174,6 +176,12 @@ const servingShape = {
   bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS),
   latencyBudgetMs: z.number().positive(),
   dataCapturePercent: z.number().int().min(0).max(100),
+  /** ECR image of the ONNX serving container; needed by `endpoint` mode. */
+  imageUri: ecrImageUri,
+  /** The model.tar.gz an endpoint is created with, before the first deployment of a registry version. */
+  initialModelDataUrl: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz'),
 };
 export const SERVING_DEFAULTS = {
   mode: 'serverless',
@@ -350,6 +358,7 @@ export const platformConfigSchema = z
       // A model is checked only where it overrides; otherwise the platform-wide check covers it.
       if (model.training) checkTraining({ ...config.training, ...model.training }, ['models', index, 'training'], ctx);
       if (model.serving) checkServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
+      checkEndpointServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
       if (model.drift) checkDrift({ ...config.drift, ...model.drift }, ['models', index, 'drift'], ctx);
     });
     checkTraining(config.training, ['training'], ctx);
@@ -391,6 +400,16 @@ function checkServing(serving: ServingConfig, path: PropertyKey[], ctx: IssueSin
       path: [...path, 'instanceType'],
       message: `burstable instances (${serving.instanceType}) cannot autoscale; use another family or set minInstances = maxInstances`,
     });
+  }
+}
+
+/** Per model only: the platform-wide section may leave the image and artifact to each model. */
+function checkEndpointServing(serving: ServingConfig, path: PropertyKey[], ctx: IssueSink): void {
+  if (serving.mode !== 'endpoint') return;
+  for (const field of ['imageUri', 'initialModelDataUrl'] as const) {
+    if (serving[field] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [...path, field], message: 'is required when serving.mode is "endpoint"' });
+    }
   }
 }
 

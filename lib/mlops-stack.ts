@@ -4,11 +4,13 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from './config';
+import { type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { DataValidation } from './constructs/data-validation';
+import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
+import { ServerlessInference } from './constructs/serverless-inference';
 
 export interface MlopsStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -19,6 +21,10 @@ export class MlopsStack extends Stack {
   readonly registry: ModelRegistry;
   readonly observability: Observability;
   readonly dataValidation: DataValidation;
+  /** Serverless inference of each model whose serving mode is `serverless`, by model name. */
+  readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
+  /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
+  readonly endpoints: ReadonlyMap<string, SageMakerEndpoint>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -39,6 +45,35 @@ export class MlopsStack extends Stack {
       artifactStore: this.artifactStore,
       logRetention: config.logRetentionDays,
     });
+    const serverless = new Map<string, ServerlessInference>();
+    const endpoints = new Map<string, SageMakerEndpoint>();
+    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+      if (model.serving.mode === 'endpoint') {
+        // parseConfig guarantees both fields in endpoint mode.
+        const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
+          model,
+          artifactStore: this.artifactStore,
+          imageUri: model.serving.imageUri!,
+          initialModelDataUrl: model.serving.initialModelDataUrl!,
+          registry: this.registry,
+          logRetention: config.logRetentionDays,
+        });
+        endpoints.set(model.name, endpoint);
+        new CfnOutput(this, `EndpointName-${model.name}`, { value: endpoint.endpointName });
+        new CfnOutput(this, `DeployFunctionName-${model.name}`, { value: endpoint.deployFunction.functionName });
+        continue;
+      }
+      const inference = new ServerlessInference(this, `Serverless-${model.name}`, {
+        model,
+        artifactStore: this.artifactStore,
+        registry: this.registry,
+        logRetention: config.logRetentionDays,
+      });
+      serverless.set(model.name, inference);
+      new CfnOutput(this, `PredictAlias-${model.name}`, { value: inference.alias.functionArn });
+    }
+    this.serverlessInference = serverless;
+    this.endpoints = endpoints;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

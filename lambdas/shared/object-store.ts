@@ -22,8 +22,12 @@ export interface ObjectStore {
   /** Random access by byte ranges (Parquet reads its footer first, then column chunks). */
   ranges(bucket: string, key: string, size: number): AsyncBuffer;
   getText(bucket: string, key: string): Promise<string>;
+  getBytes(bucket: string, key: string): Promise<Uint8Array>;
   put(bucket: string, key: string, body: string, contentType: string): Promise<void>;
 }
+
+/** What the predict function needs: model archives in, capture batches out. */
+export type ArtifactObjects = Pick<ObjectStore, 'getBytes' | 'put'>;
 
 export interface S3Location {
   readonly bucket: string;
@@ -103,6 +107,16 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return await response.Body!.transformToString('utf-8');
+    } catch (error) {
+      if (isMissing(error)) throw new NotFoundError(`object ${s3Uri(bucket, key)} does not exist`, { bucket, key });
+      throw error;
+    }
+  }
+
+  async getBytes(bucket: string, key: string): Promise<Uint8Array> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return await response.Body!.transformToByteArray();
     } catch (error) {
       if (isMissing(error)) throw new NotFoundError(`object ${s3Uri(bucket, key)} does not exist`, { bucket, key });
       throw error;

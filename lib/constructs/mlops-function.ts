@@ -81,6 +81,11 @@ export interface MlopsFunctionProps {
    */
   readonly bundling?: nodejs.BundlingOptions;
   /**
+   * Layers, e.g. a native addon the bundle leaves external (their architecture must match).
+   * @default - none
+   */
+  readonly layers?: lambda.ILayerVersion[];
+  /**
    * Reserved concurrency; leave unset to share the account pool.
    * @default - no reservation
    */
@@ -132,6 +137,7 @@ export class MlopsFunction extends nodejs.NodejsFunction {
       role,
       loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: resolved.reservedConcurrentExecutions,
+      layers: resolved.layers,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       environment: {

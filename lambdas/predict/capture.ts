@@ -1,0 +1,120 @@
+/**
+ * Inference capture for drift detection: a sampled share of requests is kept, one JSON Lines
+ * record per row (inputs and prediction), and written to the capture bucket in batches so a
+ * busy function makes one S3 request per few hundred rows, not one per request. Capture is
+ * best effort by design: a failed or slow write is counted and dropped, never surfaced to
+ * the caller, and records still buffered when a container is retired are lost (it is a sample).
+ */
+import { randomUUID } from 'node:crypto';
+
+/** One line of a capture object: the format drift detection reads. */
+export interface CaptureRecord {
+  readonly capturedAt: string;
+  readonly requestId: string;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly row: number;
+  readonly input: unknown;
+  readonly output: unknown;
+}
+
+export interface CaptureOptions {
+  readonly modelName: string;
+  /** Share of requests captured, 0–100. */
+  readonly samplePercent: number;
+  /** Writes one batch; rejects on failure. */
+  readonly write: (key: string, jsonLines: string) => Promise<void>;
+  /** A batch is written once it holds this many records... @default 1000 */
+  readonly maxRecords?: number;
+  /** ...or once its oldest record is this old. @default 60_000 */
+  readonly maxAgeMs?: number;
+  /** A write taking longer than this is abandoned (and counted as failed). @default 2_000 */
+  readonly writeTimeoutMs?: number;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export interface FlushResult {
+  readonly written: number;
+  readonly dropped: number;
+  readonly error?: Error;
+}
+
+export class CaptureBuffer {
+  /** Serialised at add time, so a flush only joins strings: no request pays for a whole batch's JSON. */
+  private lines: string[] = [];
+  private oldestAt = 0;
+  private readonly maxRecords: number;
+  private readonly maxAgeMs: number;
+  private readonly writeTimeoutMs: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: CaptureOptions) {
+    if (options.samplePercent < 0 || options.samplePercent > 100) {
+      throw new Error(`samplePercent must be between 0 and 100, got ${options.samplePercent}`);
+    }
+    this.maxRecords = options.maxRecords ?? 1000;
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 2_000;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  get size(): number {
+    return this.lines.length;
+  }
+
+  /** Decides once per request, so a captured request keeps all its rows together. */
+  sample(): boolean {
+    return this.options.samplePercent > 0 && this.random() * 100 < this.options.samplePercent;
+  }
+
+  add(requestId: string, modelVersion: number, inputs: readonly unknown[], outputs: readonly unknown[]): void {
+    const at = this.now();
+    if (this.lines.length === 0) this.oldestAt = at;
+    // The fields shared by a request's rows are serialised once; each line adds its row, input and output.
+    const shared = JSON.stringify({ capturedAt: new Date(at).toISOString(), requestId, modelName: this.options.modelName, modelVersion });
+    const prefix = `${shared.slice(0, -1)},"row":`;
+    for (let row = 0; row < inputs.length; row++) {
+      this.lines.push(
+        `${prefix}${row},"input":${JSON.stringify(inputs[row]) ?? 'null'},"output":${JSON.stringify(outputs[row]) ?? 'null'}}`,
+      );
+    }
+  }
+
+  /** Whether the buffer should be written now. */
+  due(): boolean {
+    return this.lines.length >= this.maxRecords || (this.lines.length > 0 && this.now() - this.oldestAt >= this.maxAgeMs);
+  }
+
+  /** Writes and empties the buffer; never rejects. */
+  async flush(): Promise<FlushResult> {
+    if (this.lines.length === 0) return { written: 0, dropped: 0 };
+    const batch = this.lines;
+    this.lines = [];
+    const body = `${batch.join('\n')}\n`;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.options.write(this.keyFor(this.oldestAt), body),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`capture write took over ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
+        }),
+      ]);
+      return { written: batch.length, dropped: 0 };
+    } catch (error) {
+      return { written: 0, dropped: batch.length, error: error as Error };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** `<model>/serverless/yyyy/mm/dd/hh/<iso-time>-<uuid>.jsonl`: hour partitions, as SageMaker capture uses. */
+  private keyFor(at: number): string {
+    const iso = new Date(at).toISOString();
+    const [date, time] = iso.split('T') as [string, string];
+    const [year, month, day] = date.split('-');
+    return `${this.options.modelName}/serverless/${year}/${month}/${day}/${time.slice(0, 2)}/${iso.replace(/[:.]/g, '-')}-${randomUUID()}.jsonl`;
+  }
+}

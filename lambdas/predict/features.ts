@@ -1,0 +1,148 @@
+/**
+ * The serving contract between a request and the model: which features the model takes, in
+ * which order, and how each value becomes a float32 (numbers as they are, booleans 0/1,
+ * categories as their index in `allowedValues`, timestamps as epoch seconds, a null in a
+ * nullable feature as NaN). Rows are checked here, before scoring, so a bad request is a 400
+ * naming the row and the column instead of a model error.
+ */
+import * as z from 'zod';
+import { ValidationError } from '../shared/errors';
+
+/** Column types a model can take as input; free-text `string` columns cannot be encoded. */
+export const MODEL_INPUT_TYPES = ['number', 'integer', 'boolean', 'category', 'timestamp'] as const;
+
+const featureSchema = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(MODEL_INPUT_TYPES),
+    nullable: z.boolean(),
+    allowedValues: z.array(z.string()).min(1).optional(),
+  })
+  .refine((feature) => feature.type !== 'category' || feature.allowedValues !== undefined, {
+    message: 'a category feature needs allowedValues (its encoding is the index in that list)',
+  });
+
+export const modelSchemaSchema = z.object({
+  modelName: z.string().min(1),
+  problemType: z.enum(['binary-classification', 'multiclass-classification', 'regression']),
+  /** Model inputs in the order of the model's input tensor columns. */
+  features: z.array(featureSchema).min(1),
+  /** Other configured columns (ids, the target, the sensitive attribute): accepted in a row and ignored. */
+  ignoredColumns: z.array(z.string()).default([]),
+  /** Class labels in the order of the model's output columns (classification only). */
+  classLabels: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+export type ModelSchema = z.output<typeof modelSchemaSchema>;
+export type FeatureSpec = ModelSchema['features'][number];
+export type ClassLabel = string | number | boolean;
+
+/** One request may carry at most this many rows (a 6 MB Lambda payload holds about this many). */
+export const MAX_ROWS_PER_REQUEST = 10_000;
+/** How many row/column problems one ValidationError lists in its details. */
+const MAX_REPORTED_PROBLEMS = 20;
+
+export interface EncodedRows {
+  /** Row-major [rows, features]. */
+  readonly values: Float32Array;
+  readonly rows: number;
+  readonly columns: number;
+}
+
+/**
+ * Checks every row against the schema and encodes the batch. Rows are objects keyed by
+ * feature name or arrays in feature order. Throws ValidationError naming the first problem
+ * (`instances[3].monthly_charges: ...`) and listing up to 20 in `details.problems`.
+ */
+export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): EncodedRows {
+  if (instances.length === 0) throw new ValidationError('instances must hold at least one row, got []');
+  if (instances.length > MAX_ROWS_PER_REQUEST) {
+    throw new ValidationError(`instances may hold at most ${MAX_ROWS_PER_REQUEST} rows, got ${instances.length}`);
+  }
+  const { features } = schema;
+  const columns = features.length;
+  const values = new Float32Array(instances.length * columns);
+  const known = new Set([...features.map((feature) => feature.name), ...schema.ignoredColumns]);
+  const problems: string[] = [];
+  const report = (problem: string) => {
+    if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
+  };
+
+  for (let row = 0; row < instances.length; row++) {
+    const instance = instances[row];
+    const offset = row * columns;
+    if (Array.isArray(instance)) {
+      if (instance.length !== columns) {
+        report(
+          `instances[${row}]: must hold ${columns} values in feature order (${features.map((f) => f.name).join(', ')}), got ${instance.length}`,
+        );
+        continue;
+      }
+      for (let column = 0; column < columns; column++) {
+        const encoded = encodeValue(features[column]!, instance[column]);
+        if (typeof encoded === 'number') values[offset + column] = encoded;
+        else report(`instances[${row}][${column}] (${features[column]!.name}): ${encoded}`);
+      }
+    } else if (typeof instance === 'object' && instance !== null) {
+      const record = instance as Record<string, unknown>;
+      // Counting keys allocates nothing; the names are looked at only when a row has more keys than features.
+      let keys = 0;
+      for (const _ in record) keys++;
+      if (keys > columns) {
+        for (const key of Object.keys(record)) {
+          if (!known.has(key)) report(`instances[${row}].${key}: is not a column of model "${schema.modelName}"`);
+        }
+      }
+      for (let column = 0; column < columns; column++) {
+        const feature = features[column]!;
+        const encoded = encodeValue(feature, record[feature.name]);
+        if (typeof encoded === 'number') values[offset + column] = encoded;
+        else report(`instances[${row}].${feature.name}: ${encoded}`);
+      }
+    } else {
+      report(`instances[${row}]: must be an object keyed by feature name or an array in feature order, got ${describe(instance)}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(problems[0]!, { problems });
+  }
+  return { values, rows: instances.length, columns };
+}
+
+/**
+ * The value's float32 encoding, or what is wrong with it. Problems are returned rather than
+ * reported so the hot path builds no strings: the caller adds the row and column only on failure.
+ */
+function encodeValue(feature: FeatureSpec, value: unknown): number | string {
+  if (value === null || value === undefined) {
+    if (feature.nullable) return Number.NaN;
+    return `is required (${feature.type})${value === null ? ', got null' : ''}`;
+  }
+  switch (feature.type) {
+    case 'number':
+    case 'integer': {
+      if (typeof value !== 'number') return `must be ${feature.type === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}`;
+      if (!Number.isFinite(value)) return `must be a finite number, got ${value}`;
+      if (feature.type === 'integer' && !Number.isInteger(value)) return `must be an integer, got ${value}`;
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') return `must be true or false, got ${describe(value)}`;
+      return value ? 1 : 0;
+    case 'category': {
+      const index = typeof value === 'string' ? feature.allowedValues!.indexOf(value) : -1;
+      return index < 0 ? `must be one of ${feature.allowedValues!.join(', ')}, got ${describe(value)}` : index;
+    }
+    case 'timestamp': {
+      const millis = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+      return Number.isNaN(millis) ? `must be an ISO-8601 timestamp string, got ${describe(value)}` : millis / 1000;
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}

@@ -1,0 +1,182 @@
+/**
+ * The predict function: `{ instances: [...] }` in (a direct invocation, or an API Gateway
+ * proxy event whose body is that JSON), predictions out. The model and its InferenceSession
+ * are built once per container, during INIT when possible; a bad request is a
+ * ValidationError (HTTP 400) naming the row and column. No Powertools Tracer here: its X-Ray
+ * SDK adds about 25 ms to every cold start of a latency-critical function, and Lambda's
+ * active tracing already records each invocation.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { DynamoDbRegistryStore } from '../registry/dynamodb-store';
+import { PlatformError, ValidationError } from '../shared/errors';
+import { type ArtifactObjects, S3ObjectStore } from '../shared/object-store';
+import { fetchModelBytes, type RegistryReader } from './artifact';
+import { CaptureBuffer } from './capture';
+import { modelSchemaSchema } from './features';
+import { OnnxScorer } from './onnx-scorer';
+import { Predictor, type PredictResponse } from './predictor';
+
+const apiEventSchema = z.looseObject({
+  body: z.string().nullable(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.looseObject({ requestId: z.string() }),
+});
+
+const environmentSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  MODEL_SCHEMA: z.string().transform((text, ctx) => {
+    try {
+      return modelSchemaSchema.parse(JSON.parse(text));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not a valid model schema: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  }),
+  CAPTURE_BUCKET: z.string().min(1).optional(),
+  CAPTURE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  MODEL_VERSION: z.coerce.number().int().positive().optional(),
+  MODEL_REFRESH_SECONDS: z.coerce.number().int().min(1).default(60),
+});
+
+export interface PredictHandlerDependencies {
+  readonly predictor: Predictor;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Builds the predictor from the environment the ServerlessInference construct sets. */
+export function predictorFromEnvironment(
+  environment: NodeJS.ProcessEnv,
+  registry: RegistryReader,
+  objects: ArtifactObjects,
+  logger: Logger,
+): Predictor {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new Error(`predict function environment is invalid: ${z.prettifyError(parsed.error)}`);
+  }
+  const env = parsed.data;
+  const captureBucket = env.CAPTURE_BUCKET;
+  const capture =
+    captureBucket && env.CAPTURE_PERCENT > 0
+      ? new CaptureBuffer({
+          modelName: env.MODEL_SCHEMA.modelName,
+          samplePercent: env.CAPTURE_PERCENT,
+          write: (key, body) => objects.put(captureBucket, key, body, 'application/x-ndjson'),
+        })
+      : undefined;
+  return new Predictor({
+    schema: env.MODEL_SCHEMA,
+    registry,
+    loadScorer: async (version) => OnnxScorer.create(await fetchModelBytes(objects, version)),
+    pinnedVersion: env.MODEL_VERSION,
+    refreshIntervalMs: env.MODEL_REFRESH_SECONDS * 1000,
+    capture,
+    onRefreshError: (error) => logger.warn('model refresh failed; the loaded version keeps serving', error),
+  });
+}
+
+/** The handler over a given predictor: direct invocations throw typed errors, API events get HTTP responses. */
+export function createPredictHandler({ predictor, logger, metrics }: PredictHandlerDependencies) {
+  return async (event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<PredictResponse | ApiResponse> => {
+    // Direct invocations skip the schema: a failed zod parse builds issue objects on every request.
+    const apiEvent = isApiEventShaped(event) ? apiEventSchema.safeParse(event) : NOT_AN_API_EVENT;
+    const requestId = apiEvent.success ? apiEvent.data.requestContext.requestId : context.awsRequestId;
+    try {
+      const body = apiEvent.success ? parseBody(apiEvent.data.body, apiEvent.data.isBase64Encoded) : event;
+      const { response, capture } = await predictor.predict(instancesOf(body), requestId);
+      metrics.addMetric('PredictedRows', MetricUnit.Count, response.predictions.length);
+      if (capture) {
+        metrics.addMetric('CapturedRecords', MetricUnit.Count, capture.written);
+        metrics.addMetric('CaptureDroppedRecords', MetricUnit.Count, capture.dropped);
+        if (capture.error) logger.warn('capture batch dropped', { dropped: capture.dropped, error: capture.error.message });
+      }
+      return apiEvent.success ? json(200, response) : response;
+    } catch (error) {
+      if (error instanceof PlatformError) {
+        metrics.addMetric('RejectedRequests', MetricUnit.Count, 1);
+        logger.warn('prediction refused', { error: error.name, message: error.message });
+        if (apiEvent.success) return json(error.httpStatus, error.toJSON());
+      } else {
+        metrics.addMetric('FailedRequests', MetricUnit.Count, 1);
+        logger.error('prediction failed', error as Error);
+        if (apiEvent.success) return json(500, { error: { code: 'InternalError', message: 'prediction failed', details: { requestId } } });
+      }
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+const NOT_AN_API_EVENT = { success: false } as const;
+
+function isApiEventShaped(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && 'requestContext' in event && 'body' in event;
+}
+
+/** `{ instances: [...] }`, checked by hand: a schema library would walk all rows, which encodeRows checks anyway. */
+function instancesOf(body: unknown): unknown[] {
+  const instances = (body as { instances?: unknown } | null)?.instances;
+  if (typeof body !== 'object' || body === null || !Array.isArray(instances)) {
+    throw new ValidationError('the request must be { "instances": [row, ...] }, each row an object keyed by feature name or an array');
+  }
+  const extra = Object.keys(body).filter((key) => key !== 'instances');
+  if (extra.length > 0) throw new ValidationError(`the request has unknown fields: ${extra.join(', ')}; only "instances" is accepted`);
+  return instances;
+}
+
+function parseBody(body: string | null, base64: boolean | undefined): unknown {
+  const text = base64 ? Buffer.from(body ?? '', 'base64').toString('utf8') : (body ?? '');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`the request body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function json(statusCode: number, value: unknown): ApiResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
+const logger = new Logger();
+const metrics = new Metrics();
+
+let lambdaHandler: ReturnType<typeof createPredictHandler> | undefined;
+let predictor: Predictor | undefined;
+
+function fromEnvironment(): { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> } {
+  if (!predictor || !lambdaHandler) {
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const registry = new DynamoDbRegistryStore(documents, process.env.TABLE_NAME ?? '');
+    const objects = new S3ObjectStore(new S3Client({}));
+    predictor = predictorFromEnvironment(process.env, registry, objects, logger);
+    lambdaHandler = createPredictHandler({ predictor, logger, metrics });
+  }
+  return { predictor, handle: lambdaHandler };
+}
+
+export async function handler(event: unknown, context: Context): Promise<PredictResponse | ApiResponse> {
+  logger.addContext(context);
+  return fromEnvironment().handle(event, context);
+}
+
+// Lambda INIT: load the model before the first request, so provisioned concurrency and the
+// first caller find a warm session. A failure here is logged; the first request retries it.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME && process.env.MODEL_SCHEMA) {
+  await fromEnvironment()
+    .predictor.warm()
+    .catch((error: unknown) => logger.error('model load during INIT failed', error as Error));
+}

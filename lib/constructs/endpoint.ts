@@ -1,0 +1,506 @@
+/**
+ * A SageMaker real-time endpoint for one model, wrapped so nothing else touches the L1
+ * shapes: model, endpoint configuration (KMS-encrypted volumes, data capture to the capture
+ * bucket), endpoint with a blue/green canary or linear deployment policy whose rollback
+ * alarms (5xx errors, p99 model latency, error rate) are created here, and target-tracking
+ * autoscaling of the variant's instance count.
+ */
+import { ArnFormat, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import type { EndpointTarget } from '../../lambdas/deploy/deployment';
+import {
+  type EndpointDeploymentSettings,
+  type SageMakerDeploymentConfig,
+  sageMakerDeploymentConfig,
+  type TrafficShifting,
+} from '../../lambdas/deploy/deployment-config';
+import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
+import { objectPrefixFinding } from './acknowledgements';
+import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
+import { MlopsFunction } from './mlops-function';
+import type { ModelRegistry } from './model-registry';
+
+/** `TerminationWaitInSeconds` upper bound. */
+export const MAX_TERMINATION_WAIT_SECONDS = 3600;
+/** `MaximumExecutionTimeoutInSeconds` bounds. */
+export const MAXIMUM_EXECUTION_TIMEOUT_RANGE = { min: 600, max: 28_800 } as const;
+/** `AutoRollbackConfiguration.Alarms` holds 1 to 10 alarms. */
+export const ROLLBACK_ALARMS_RANGE = { min: 1, max: 10 } as const;
+/** Invocation error share (percent, per minute) that rolls a deployment back. */
+export const ENDPOINT_ERROR_RATE_ALARM_PERCENT = 5;
+/** SageMaker reports ModelLatency in microseconds. */
+const MICROSECONDS_PER_MILLISECOND = 1000;
+/** Burstable instance families cannot be autoscaled. */
+const BURSTABLE_INSTANCE_PATTERN = /^ml\.t[0-9]/;
+/**
+ * SageMaker names (endpoint, endpoint config, model) have at most 63 characters; the deploy
+ * function appends `-v<version>-<time>` to this one, so it keeps room for that.
+ */
+const ENDPOINT_NAME_MAX_LENGTH = 40;
+
+export interface SageMakerEndpointProps {
+  /** The model, with serving settings merged (instance type and counts, canary, bake time, latency budget, capture). */
+  readonly model: ResolvedModelConfig;
+  readonly artifactStore: ArtifactStore;
+  /** ECR image of the ONNX serving container (`{region}` is replaced by the stack's region). */
+  readonly imageUri: string;
+  /** The model.tar.gz the endpoint starts with; later versions arrive through the deploy function. */
+  readonly initialModelDataUrl: string;
+  /** The registry the deploy function reads versions from and asks for rollbacks. */
+  readonly registry: ModelRegistry;
+  /**
+   * Retention of the deploy function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Production variant name; every deployment keeps it, so autoscaling and alarms stay attached.
+   * @default 'AllTraffic'
+   */
+  readonly variantName?: string;
+  /**
+   * CANARY shifts canaryPercent of capacity, bakes, then the rest; LINEAR shifts canaryPercent per step.
+   * @default 'CANARY'
+   */
+  readonly trafficShifting?: TrafficShifting;
+  /**
+   * How long the old fleet is kept after the full shift, so a late alarm still rolls back instantly.
+   * @default Duration.minutes(5)
+   */
+  readonly terminationWait?: Duration;
+  /**
+   * Upper bound on a whole deployment.
+   * @default - enough for every step's bake time plus the termination wait and 10 minutes of provisioning, at least 10 minutes
+   */
+  readonly maximumExecutionTimeout?: Duration;
+  /**
+   * More alarms that roll a deployment back (with the three built-in ones, at most 10).
+   * @default - only the built-in alarms
+   */
+  readonly additionalRollbackAlarms?: cloudwatch.IAlarm[];
+  /** @default Duration.minutes(5) */
+  readonly scaleInCooldown?: Duration;
+  /** @default Duration.minutes(1) */
+  readonly scaleOutCooldown?: Duration;
+}
+
+export class SageMakerEndpoint extends Construct {
+  readonly endpointName: string;
+  readonly variantName: string;
+  /** The role SageMaker runs the model container with (reads artifacts, writes capture). */
+  readonly executionRole: iam.Role;
+  readonly invocation5xxAlarm: cloudwatch.Alarm;
+  readonly modelLatencyAlarm: cloudwatch.Alarm;
+  readonly errorRateAlarm: cloudwatch.Alarm;
+  /** Every alarm that rolls a deployment back. */
+  readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  /** The deployment policy in the SageMaker API's shape, for UpdateEndpoint calls made by the deploy function. */
+  readonly deploymentConfig: SageMakerDeploymentConfig;
+  readonly scalableTarget: appscaling.ScalableTarget;
+  /** Rolls registry versions out to this endpoint with the deployment policy, and rolls back on demand. */
+  readonly deployFunction: MlopsFunction;
+  /** The image with the region filled in. */
+  readonly imageUri: string;
+  /** Where data capture writes: `s3://<capture bucket>/<model>/endpoint`. */
+  readonly captureDestination: string;
+
+  private readonly model: ResolvedModelConfig;
+  private readonly artifactStore: ArtifactStore;
+
+  constructor(scope: Construct, id: string, props: SageMakerEndpointProps) {
+    super(scope, id);
+    const { model, artifactStore } = props;
+    const serving = model.serving;
+    this.model = model;
+    this.artifactStore = artifactStore;
+    this.variantName = props.variantName ?? 'AllTraffic';
+    const trafficShifting = props.trafficShifting ?? 'CANARY';
+    const terminationWait = (props.terminationWait ?? Duration.minutes(5)).toSeconds();
+    const steps = trafficShifting === 'CANARY' ? 1 : Math.ceil(100 / serving.canaryPercent) - 1;
+    const maximumExecutionTimeout =
+      props.maximumExecutionTimeout?.toSeconds() ??
+      Math.min(
+        MAXIMUM_EXECUTION_TIMEOUT_RANGE.max,
+        Math.max(MAXIMUM_EXECUTION_TIMEOUT_RANGE.min, steps * serving.bakeTimeSeconds + terminationWait + 600),
+      );
+    validateProps(props, { terminationWait, maximumExecutionTimeout, steps });
+
+    // A fixed name: the alarms need the endpoint's name and the endpoint names the alarms,
+    // which with a CloudFormation-generated name would be a dependency cycle.
+    this.endpointName = Names.uniqueResourceName(this, { maxLength: ENDPOINT_NAME_MAX_LENGTH, separator: '-' }).toLowerCase();
+    this.imageUri = props.imageUri.replace('{region}', Stack.of(this).region);
+    this.captureDestination = `s3://${artifactStore.captureBucket.bucketName}/${model.name}/endpoint`;
+
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `cdk-mlops ${model.name} endpoint: pulls the serving image, reads model artifacts, writes data capture`,
+    });
+    artifactStore.grantReadArtifacts(this.executionRole, `${ARTIFACT_PREFIXES.models}${model.name}/`);
+    artifactStore.grantWriteCapture(this.executionRole, `${model.name}/endpoint/`);
+    this.grantImagePull(this.executionRole, props.imageUri);
+    this.grantContainerTelemetry(this.executionRole);
+    Validations.of(this.executionRole).acknowledge(
+      {
+        id: objectPrefixFinding(artifactStore.artifactsBucket, `${ARTIFACT_PREFIXES.models}${model.name}/`),
+        reason:
+          "SageMaker downloads whichever version's artifact is deployed; version keys are created later, under this model's prefix only.",
+      },
+      {
+        id: objectPrefixFinding(artifactStore.captureBucket, `${model.name}/endpoint/`),
+        reason: "Data capture writes time-partitioned keys it generates, under this model's endpoint prefix only.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken is authorised only on "*"; cloudwatch:PutMetricData has no resource type and is limited to the SageMaker namespaces by condition.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
+        reason: "The container's log streams are created at run time inside this endpoint's own log group.",
+      },
+    );
+
+    const sageMakerModel = this.createModel('Model', props.initialModelDataUrl);
+    const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'Config', this.endpointConfigProperties(sageMakerModel.attrModelName));
+
+    const metricOptions = {
+      dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
+      period: Duration.minutes(1),
+    };
+    const metric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, statistic, ...metricOptions });
+    this.invocation5xxAlarm = new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
+      alarmDescription: `${model.name} endpoint: server errors (rolls a deployment back)`,
+      metric: metric('Invocation5XXErrors', cloudwatch.Stats.SUM),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.modelLatencyAlarm = new cloudwatch.Alarm(this, 'ModelLatencyAlarm', {
+      alarmDescription: `${model.name} endpoint: p99 model latency above ${serving.latencyBudgetMs} ms (rolls a deployment back)`,
+      metric: metric('ModelLatency', cloudwatch.Stats.p(99)),
+      threshold: serving.latencyBudgetMs * MICROSECONDS_PER_MILLISECOND,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.errorRateAlarm = new cloudwatch.Alarm(this, 'ErrorRateAlarm', {
+      alarmDescription: `${model.name} endpoint: invocation errors above ${ENDPOINT_ERROR_RATE_ALARM_PERCENT}% (rolls a deployment back)`,
+      metric: new cloudwatch.MathExpression({
+        expression: '100 * (serverErrors + modelErrors) / MAX([invocations, 1])',
+        usingMetrics: {
+          serverErrors: metric('Invocation5XXErrors', cloudwatch.Stats.SUM),
+          modelErrors: metric('InvocationModelErrors', cloudwatch.Stats.SUM),
+          invocations: metric('Invocations', cloudwatch.Stats.SUM),
+        },
+        period: Duration.minutes(1),
+        label: 'Invocation error rate (%)',
+      }),
+      threshold: ENDPOINT_ERROR_RATE_ALARM_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.rollbackAlarms = [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm, ...(props.additionalRollbackAlarms ?? [])];
+    for (const alarm of [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm]) {
+      Validations.of(alarm).acknowledge({
+        id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
+        reason:
+          "Its consumer is the endpoint's AutoRollbackConfiguration, which SageMaker polls during a deployment; it needs no alarm action.",
+      });
+    }
+
+    const settings: EndpointDeploymentSettings = {
+      trafficShifting,
+      stepPercent: serving.canaryPercent,
+      waitIntervalSeconds: serving.bakeTimeSeconds,
+      terminationWaitSeconds: terminationWait,
+      maximumExecutionTimeoutSeconds: maximumExecutionTimeout,
+      rollbackAlarmNames: this.rollbackAlarms.map((alarm) => alarm.alarmName),
+    };
+    this.deploymentConfig = sageMakerDeploymentConfig(settings);
+    const step = { type: 'CAPACITY_PERCENT', value: settings.stepPercent };
+    const endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      endpointName: this.endpointName,
+      endpointConfigName: endpointConfig.attrEndpointConfigName,
+      deploymentConfig: {
+        blueGreenUpdatePolicy: {
+          trafficRoutingConfiguration: {
+            type: trafficShifting,
+            waitIntervalInSeconds: settings.waitIntervalSeconds,
+            ...(trafficShifting === 'CANARY' ? { canarySize: step } : { linearStepSize: step }),
+          },
+          terminationWaitInSeconds: settings.terminationWaitSeconds,
+          maximumExecutionTimeoutInSeconds: settings.maximumExecutionTimeoutSeconds,
+        },
+        autoRollbackConfiguration: { alarms: settings.rollbackAlarmNames.map((alarmName) => ({ alarmName })) },
+      },
+    });
+
+    this.scalableTarget = new appscaling.ScalableTarget(this, 'Scaling', {
+      serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+      resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
+      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      minCapacity: serving.minInstances,
+      maxCapacity: serving.maxInstances,
+    });
+    this.scalableTarget.node.addDependency(endpoint);
+    this.scalableTarget.scaleToTrackMetric('InvocationsPerInstance', {
+      predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      targetValue: serving.targetInvocationsPerInstance,
+      scaleInCooldown: props.scaleInCooldown ?? Duration.minutes(5),
+      scaleOutCooldown: props.scaleOutCooldown ?? Duration.minutes(1),
+    });
+
+    const target: EndpointTarget = {
+      endpointName: this.endpointName,
+      variantName: this.variantName,
+      executionRoleArn: this.executionRole.roleArn,
+      imageUri: this.imageUri,
+      instanceType: serving.instanceType,
+      initialInstanceCount: serving.minInstances,
+      kmsKeyId: artifactStore.key.keyArn,
+      ...(serving.dataCapturePercent > 0
+        ? {
+            dataCapture: {
+              samplingPercent: serving.dataCapturePercent,
+              destinationS3Uri: this.captureDestination,
+              kmsKeyId: artifactStore.key.keyArn,
+            },
+          }
+        : {}),
+      deploymentConfig: this.deploymentConfig,
+    };
+    this.deployFunction = new MlopsFunction(this, 'DeployFunction', {
+      functionDirectory: 'deploy',
+      description: `cdk-mlops ${model.name}: rolls registry versions out to the SageMaker endpoint, rolls back on demand`,
+      memorySize: 256,
+      // A deployment waits through canary bake time; longer ones continue with start/check from a state machine.
+      timeout: Duration.minutes(15),
+      logRetention: props.logRetention,
+      environment: {
+        MODEL_NAME: model.name,
+        TABLE_NAME: props.registry.table.tableName,
+        REGISTRY_FUNCTION_NAME: props.registry.registryFunction.functionName,
+        ENDPOINT_TARGET: Stack.of(this).toJsonString(target),
+      },
+    });
+    props.registry.grantRead(this.deployFunction);
+    props.registry.grantInvoke(this.deployFunction);
+    this.grantDeploy(this.deployFunction);
+    const account = '<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>';
+    Validations.of(this.deployFunction.role!).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${account}:model/${this.endpointName}-*]`,
+        reason:
+          'Each deployment creates a model named <endpoint>-v<version>-<deployment>; the names exist only at run time, all under this prefix.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${account}:endpoint-config/${this.endpointName}-*]`,
+        reason: 'Each deployment creates an endpoint configuration named <endpoint>-v<version>-<deployment>, all under this prefix.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.registry.registryFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'Invoking the registry function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
+      },
+    );
+  }
+
+  /** The endpoint's ARN. */
+  get endpointArn(): string {
+    return Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: this.endpointName });
+  }
+
+  /** Lets a principal call InvokeEndpoint (the API, batch clients). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn] });
+  }
+
+  /**
+   * What the deploy function needs to roll a registry version out: create models and endpoint
+   * configurations named after this endpoint, update and describe it, and pass the execution role.
+   */
+  grantDeploy(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const prefix = this.endpointName;
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig'],
+      resourceArns: [
+        stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: `${prefix}-*` }),
+        stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: `${prefix}-*` }),
+      ],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
+      resourceArns: [this.endpointArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['iam:PassRole'],
+      resourceArns: [this.executionRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    });
+  }
+
+  /**
+   * The endpoint configuration for a model: one variant (this construct's name), KMS-encrypted
+   * volumes, data capture of inputs and outputs. Shared by the stack's configuration and,
+   * through the deploy function's environment, by every configuration the pipeline creates.
+   */
+  endpointConfigProperties(modelName: string): sagemaker.CfnEndpointConfigProps {
+    const serving = this.model.serving;
+    const key = this.artifactStore.key;
+    return {
+      kmsKeyId: key.keyArn,
+      productionVariants: [
+        {
+          variantName: this.variantName,
+          modelName,
+          instanceType: serving.instanceType,
+          initialInstanceCount: serving.minInstances,
+          initialVariantWeight: 1,
+        },
+      ],
+      ...(serving.dataCapturePercent > 0
+        ? {
+            dataCaptureConfig: {
+              enableCapture: true,
+              initialSamplingPercentage: serving.dataCapturePercent,
+              destinationS3Uri: this.captureDestination,
+              kmsKeyId: key.keyArn,
+              captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+              captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+            },
+          }
+        : {}),
+    };
+  }
+
+  /** Invocations of the variant per minute, for dashboards. */
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/SageMaker',
+      metricName: 'Invocations',
+      dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
+  }
+
+  private createModel(id: string, modelDataUrl: string): sagemaker.CfnModel {
+    const model = new sagemaker.CfnModel(this, id, {
+      executionRoleArn: this.executionRole.roleArn,
+      primaryContainer: { image: this.imageUri, modelDataUrl },
+      // The container only answers invocations; SageMaker itself downloads the artifact.
+      enableNetworkIsolation: true,
+    });
+    model.node.addDependency(this.executionRole);
+    Validations.of(model).acknowledge({
+      id: 'AwsSolutions-SM1',
+      reason:
+        'The model runs with network isolation (no outbound network at all), which is stricter than VPC placement; the platform has no VPC.',
+    });
+    return model;
+  }
+
+  /** Pull rights on the image's repository only; the URI is parsed before `{region}` becomes a token. */
+  private grantImagePull(role: iam.Role, imageUri: string): void {
+    const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+|\{region\})\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(imageUri);
+    if (!match)
+      throw new Error(`imageUri must be an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]), got ${imageUri}`);
+    const [, account, region, repository] = match;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ecr',
+            account,
+            region: region === '{region}' ? Stack.of(this).region : region,
+            resource: 'repository',
+            resourceName: repository,
+          }),
+        ],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+  }
+
+  private grantContainerTelemetry(role: iam.Role): void {
+    const stack = Stack.of(this);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints', 'AWS/SageMaker'] } },
+      }),
+    );
+  }
+}
+
+function validateProps(
+  props: SageMakerEndpointProps,
+  derived: { terminationWait: number; maximumExecutionTimeout: number; steps: number },
+): void {
+  const { canaryPercent, bakeTimeSeconds, instanceType, minInstances, maxInstances } = props.model.serving;
+  if (!Number.isInteger(canaryPercent) || canaryPercent < CANARY_PERCENT_RANGE.min || canaryPercent > CANARY_PERCENT_RANGE.max) {
+    throw new Error(`canaryPercent must be between ${CANARY_PERCENT_RANGE.min} and ${CANARY_PERCENT_RANGE.max}, got ${canaryPercent}`);
+  }
+  if (bakeTimeSeconds < 0 || bakeTimeSeconds > MAX_TRAFFIC_WAIT_INTERVAL_SECONDS) {
+    throw new Error(
+      `bakeTimeSeconds (WaitIntervalInSeconds) must be between 0 and ${MAX_TRAFFIC_WAIT_INTERVAL_SECONDS}, got ${bakeTimeSeconds}`,
+    );
+  }
+  if (derived.terminationWait > MAX_TERMINATION_WAIT_SECONDS) {
+    throw new Error(`terminationWait must be at most ${MAX_TERMINATION_WAIT_SECONDS} seconds, got ${derived.terminationWait}`);
+  }
+  const timeout = derived.maximumExecutionTimeout;
+  if (timeout < MAXIMUM_EXECUTION_TIMEOUT_RANGE.min || timeout > MAXIMUM_EXECUTION_TIMEOUT_RANGE.max) {
+    throw new Error(
+      `maximumExecutionTimeout must be between ${MAXIMUM_EXECUTION_TIMEOUT_RANGE.min} and ${MAXIMUM_EXECUTION_TIMEOUT_RANGE.max} seconds, got ${timeout}`,
+    );
+  }
+  const needed = derived.steps * bakeTimeSeconds + derived.terminationWait;
+  if (timeout < needed) {
+    throw new Error(
+      `maximumExecutionTimeout must cover ${derived.steps} bake interval(s) of ${bakeTimeSeconds} s plus the ${derived.terminationWait} s termination wait (${needed} s), got ${timeout}`,
+    );
+  }
+  const alarms = 3 + (props.additionalRollbackAlarms?.length ?? 0);
+  if (alarms > ROLLBACK_ALARMS_RANGE.max) {
+    throw new Error(
+      `rollback alarms must number ${ROLLBACK_ALARMS_RANGE.min} to ${ROLLBACK_ALARMS_RANGE.max} (3 built in + additionalRollbackAlarms), got ${alarms}`,
+    );
+  }
+  if (minInstances > maxInstances) {
+    throw new Error(`minInstances must not exceed maxInstances, got ${minInstances} > ${maxInstances}`);
+  }
+  if (BURSTABLE_INSTANCE_PATTERN.test(instanceType) && maxInstances > minInstances) {
+    throw new Error(
+      `instanceType ${instanceType} is burstable and cannot autoscale; use another family or set minInstances = maxInstances`,
+    );
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Serverless inference for one model: the predict function (onnxruntime-node from a layer
+ * holding only the function architecture's binary) behind a `live` alias that CodeDeploy
+ * shifts with a canary, rolled back automatically when the error-rate or p99-duration alarm
+ * fires. The function serves the registry's production version and captures a sample of its
+ * traffic to the capture bucket for drift detection.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ModelSchema } from '../../lambdas/predict/features';
+import { CANARY_PERCENT_RANGE, type ColumnConfig, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
+import { objectPrefixFinding } from './acknowledgements';
+import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
+import { MlopsFunction } from './mlops-function';
+import type { ModelRegistry } from './model-registry';
+import { OnnxRuntimeLayer } from './onnx-runtime-layer';
+
+/** Lambda environment variables share 4 KB; the schema must leave room for the others. */
+const MAX_SCHEMA_ENVIRONMENT_BYTES = 3072;
+/** Error share (percent of invocations in a minute) that rolls a deployment back. */
+export const ERROR_RATE_ALARM_PERCENT = 5;
+/** The alias CodeDeploy shifts and callers invoke. */
+export const LIVE_ALIAS_NAME = 'live';
+
+export interface ServerlessInferenceProps {
+  /** The model, with serving settings merged (canaryPercent, bakeTimeSeconds, latencyBudgetMs, dataCapturePercent). */
+  readonly model: ResolvedModelConfig;
+  readonly artifactStore: ArtifactStore;
+  readonly registry: ModelRegistry;
+  /**
+   * Memory in MB; Lambda allots CPU in proportion (1,769 MB is one full vCPU).
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * Execution environments kept initialised (model loaded) on the live alias.
+   * @default - none: the first request of a new environment pays the cold start
+   */
+  readonly provisionedConcurrency?: number;
+  /**
+   * Serve this registry version instead of the production one. Changing it publishes a new
+   * function version, which CodeDeploy shifts to with the canary: how a model version is canaried.
+   * @default - the registry's production version, re-read every modelRefreshInterval
+   */
+  readonly pinnedModelVersion?: number;
+  /**
+   * How often a warm function re-reads the registry's production pointer (promotion and rollback reach it within this).
+   * @default Duration.minutes(1)
+   */
+  readonly modelRefreshInterval?: Duration;
+  /**
+   * Instruction set of the function and of the onnxruntime layer.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Retention of the function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class ServerlessInference extends Construct {
+  readonly predictFunction: MlopsFunction;
+  /** What callers invoke; CodeDeploy moves it between function versions. */
+  readonly alias: lambda.Alias;
+  readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+  /** Invocation errors above ERROR_RATE_ALARM_PERCENT of invocations. */
+  readonly errorRateAlarm: cloudwatch.Alarm;
+  /** p99 duration above the model's latency budget. */
+  readonly latencyAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ServerlessInferenceProps) {
+    super(scope, id);
+    const { model } = props;
+    const { canaryPercent, bakeTimeSeconds, latencyBudgetMs, dataCapturePercent } = model.serving;
+    validateProps(props);
+    const schema = JSON.stringify(modelSchemaFor(model));
+    if (Buffer.byteLength(schema) > MAX_SCHEMA_ENVIRONMENT_BYTES) {
+      throw new Error(
+        `model "${model.name}": its feature schema is ${Buffer.byteLength(schema)} bytes, over the ${MAX_SCHEMA_ENVIRONMENT_BYTES} bytes Lambda environment variables leave for it`,
+      );
+    }
+    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    const runtime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture });
+
+    this.predictFunction = new MlopsFunction(this, 'Function', {
+      functionDirectory: 'predict',
+      description: `cdk-mlops ${model.name}: ONNX inference of the registry's production version`,
+      memorySize: props.memorySize ?? 1024,
+      timeout: Duration.seconds(30),
+      architecture,
+      layers: [runtime.layer],
+      logRetention: props.logRetention,
+      // onnxruntime-node comes from the layer; its native binary cannot be bundled.
+      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
+      environment: {
+        TABLE_NAME: props.registry.table.tableName,
+        MODEL_SCHEMA: schema,
+        CAPTURE_BUCKET: props.artifactStore.captureBucket.bucketName,
+        CAPTURE_PERCENT: String(dataCapturePercent),
+        MODEL_REFRESH_SECONDS: String((props.modelRefreshInterval ?? Duration.minutes(1)).toSeconds()),
+        ...(props.pinnedModelVersion === undefined ? {} : { MODEL_VERSION: String(props.pinnedModelVersion) }),
+      },
+    });
+    props.artifactStore.grantReadArtifacts(this.predictFunction, `${ARTIFACT_PREFIXES.models}${model.name}/`);
+    props.artifactStore.grantWriteCapture(this.predictFunction, `${model.name}/serverless/`);
+    props.registry.grantRead(this.predictFunction);
+    Validations.of(this.predictFunction.role!).acknowledge(
+      {
+        id: objectPrefixFinding(props.artifactStore.artifactsBucket, `${ARTIFACT_PREFIXES.models}${model.name}/`),
+        reason:
+          "Reads the artifact of whichever version the registry names; version keys are created after deployment, under this model's prefix only.",
+      },
+      {
+        id: objectPrefixFinding(props.artifactStore.captureBucket, `${model.name}/serverless/`),
+        reason: "Capture objects get time-partitioned keys generated at run time, under this model's serverless prefix only.",
+      },
+    );
+
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: LIVE_ALIAS_NAME,
+      version: this.predictFunction.currentVersion,
+      provisionedConcurrentExecutions: props.provisionedConcurrency,
+    });
+
+    const errors = this.alias.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM });
+    const invocations = this.alias.metricInvocations({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM });
+    this.errorRateAlarm = new cloudwatch.Alarm(this, 'ErrorRateAlarm', {
+      alarmDescription: `${model.name} serverless inference: errors above ${ERROR_RATE_ALARM_PERCENT}% of invocations (rolls a deployment back)`,
+      metric: new cloudwatch.MathExpression({
+        expression: '100 * errors / MAX([invocations, 1])',
+        usingMetrics: { errors, invocations },
+        period: Duration.minutes(1),
+        label: 'Error rate (%)',
+      }),
+      threshold: ERROR_RATE_ALARM_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
+      alarmDescription: `${model.name} serverless inference: p99 duration above the ${latencyBudgetMs} ms budget (rolls a deployment back)`,
+      metric: this.alias.metricDuration({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(99) }),
+      threshold: latencyBudgetMs,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      alias: this.alias,
+      deploymentConfig: new codedeploy.LambdaDeploymentConfig(this, 'Canary', {
+        trafficRouting: new codedeploy.TimeBasedCanaryTrafficRouting({
+          percentage: canaryPercent,
+          // CodeDeploy counts canary intervals in whole minutes, at least one.
+          interval: Duration.minutes(Math.max(1, Math.ceil(bakeTimeSeconds / 60))),
+        }),
+      }),
+      alarms: [this.errorRateAlarm, this.latencyAlarm],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    Validations.of(this.deploymentGroup).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      reason:
+        'The AWS-maintained minimal policy for CodeDeploy Lambda deployments (alias updates, reading the named alarms); a hand-written copy would drift from what CodeDeploy needs.',
+    });
+    for (const alarm of [this.errorRateAlarm, this.latencyAlarm]) {
+      Validations.of(alarm).acknowledge({
+        id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
+        reason: 'Its consumer is the CodeDeploy deployment group, which polls it and rolls the alias back; it needs no alarm action.',
+      });
+    }
+  }
+
+  /** Lets a principal invoke the live alias (the API, a batch job). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.alias.grantInvoke(grantee);
+  }
+
+  /** p99 duration of the live alias, in milliseconds. */
+  metricLatencyP99(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricDuration({ statistic: cloudwatch.Stats.p(99), ...props });
+  }
+}
+
+function validateProps(props: ServerlessInferenceProps): void {
+  const { canaryPercent, bakeTimeSeconds } = props.model.serving;
+  if (!Number.isInteger(canaryPercent) || canaryPercent < CANARY_PERCENT_RANGE.min || canaryPercent > CANARY_PERCENT_RANGE.max) {
+    throw new Error(`canaryPercent must be between ${CANARY_PERCENT_RANGE.min} and ${CANARY_PERCENT_RANGE.max}, got ${canaryPercent}`);
+  }
+  if (bakeTimeSeconds < 0 || bakeTimeSeconds > MAX_TRAFFIC_WAIT_INTERVAL_SECONDS) {
+    throw new Error(`bakeTimeSeconds must be between 0 and ${MAX_TRAFFIC_WAIT_INTERVAL_SECONDS}, got ${bakeTimeSeconds}`);
+  }
+  const concurrency = props.provisionedConcurrency;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new Error(`provisionedConcurrency must be a positive whole number, got ${concurrency}`);
+  }
+  const pinned = props.pinnedModelVersion;
+  if (pinned !== undefined && (!Number.isInteger(pinned) || pinned < 1)) {
+    throw new Error(`pinnedModelVersion must be a positive whole number, got ${pinned}`);
+  }
+}
+
+/**
+ * The serving contract the predict function enforces (lambdas/predict/features.ts), from the
+ * model's configuration. Throws, naming the model and column, for what cannot be served.
+ */
+export function modelSchemaFor(model: ResolvedModelConfig): ModelSchema {
+  const columns = new Map(model.columns.map((column) => [column.name, column]));
+  const features = model.features.map((name) => {
+    const column = columns.get(name)!;
+    if (column.type === 'string') {
+      throw new Error(`model "${model.name}": feature "${name}" is a free-text string column; a model input must be numeric or a category`);
+    }
+    if (column.type === 'category' && !column.allowedValues) {
+      throw new Error(`model "${model.name}": category feature "${name}" needs allowedValues (it is encoded as the index in that list)`);
+    }
+    return {
+      name,
+      type: column.type,
+      nullable: column.nullable,
+      ...(column.allowedValues ? { allowedValues: column.allowedValues } : {}),
+    };
+  });
+  const inputs = new Set(model.features);
+  const classLabels = model.problemType === 'regression' ? undefined : classLabelsFor(model, columns.get(model.target)!);
+  return {
+    modelName: model.name,
+    problemType: model.problemType,
+    features,
+    ignoredColumns: model.columns.map((column) => column.name).filter((name) => !inputs.has(name)),
+    ...(classLabels ? { classLabels } : {}),
+  };
+}
+
+function classLabelsFor(model: ResolvedModelConfig, target: ColumnConfig): Array<string | number | boolean> | undefined {
+  const binary = model.problemType === 'binary-classification';
+  if (target.type === 'boolean') return [false, true];
+  if (target.allowedValues) {
+    if (binary && target.allowedValues.length !== 2) {
+      throw new Error(`model "${model.name}": a binary target needs exactly 2 allowedValues, got ${target.allowedValues.length}`);
+    }
+    return target.allowedValues;
+  }
+  if (target.type === 'integer') {
+    const low = target.min ?? 0;
+    if (binary) return [low, low + 1];
+    if (target.max !== undefined) return Array.from({ length: target.max - low + 1 }, (_, index) => low + index);
+  }
+  return binary ? [0, 1] : undefined;
+}
