@@ -77,11 +77,17 @@ describe('parseConfig', () => {
     const config = parseConfig(
       variant((c) => {
         c.serving.canaryPercent = 25;
-        c.models[0].serving = { mode: 'endpoint' };
+        c.serving.imageUri = '123456789012.dkr.ecr.{region}.amazonaws.com/onnx-serving:1';
+        c.models[0].serving = { mode: 'endpoint', initialModelDataUrl: 's3://seed-models/churn/model.tar.gz' };
       }),
     );
     const model = resolveModel(config, config.models[0]!);
-    expect(model.serving).toMatchObject({ mode: 'endpoint', canaryPercent: 25, instanceType: 'ml.c6i.large' });
+    expect(model.serving).toMatchObject({
+      mode: 'endpoint',
+      canaryPercent: 25,
+      instanceType: 'ml.c6i.large',
+      imageUri: '123456789012.dkr.ecr.{region}.amazonaws.com/onnx-serving:1',
+    });
     expect(model.features).toEqual(['tenure_months', 'monthly_charges', 'total_spend', 'support_calls', 'segment', 'contract']);
   });
 
