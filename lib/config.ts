@@ -454,6 +454,34 @@ export function resolveModel(config: PlatformConfig, model: ModelConfig): Resolv
   };
 }
 
+/**
+ * What the pipeline's functions need to know of a model (schema, target, features, thresholds):
+ * the state machine passes it in their events, so no function needs the whole configuration.
+ */
+export interface ModelDocument {
+  readonly name: string;
+  readonly problemType: ResolvedModelConfig['problemType'];
+  readonly columns: ResolvedModelConfig['columns'];
+  readonly target: string;
+  readonly features: readonly string[];
+  readonly sensitiveAttribute?: string;
+  readonly dataset: ResolvedModelConfig['dataset'];
+  readonly thresholds: ResolvedModelConfig['thresholds'];
+}
+
+export function modelDocument(model: ResolvedModelConfig): ModelDocument {
+  return {
+    name: model.name,
+    problemType: model.problemType,
+    columns: model.columns,
+    target: model.target,
+    features: model.features,
+    ...(model.sensitiveAttribute === undefined ? {} : { sensitiveAttribute: model.sensitiveAttribute }),
+    dataset: model.dataset,
+    thresholds: model.thresholds,
+  };
+}
+
 /** An invalid configuration; `issues` holds one line per problem, each naming the field. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

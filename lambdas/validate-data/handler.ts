@@ -15,7 +15,7 @@ import { datasetSchemaSchema } from '../../lib/config';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { S3ObjectStore } from '../shared/object-store';
 import { DATASET_FORMATS } from '../shared/readers/index';
-import { type RunContext, runValidation, VALIDATION_MODES, type ValidationSummary } from './run';
+import { type RunContext, runValidation, type ShardListing, VALIDATION_MODES, type ValidationSummary } from './run';
 
 const logger = new Logger();
 const tracer = new Tracer();
@@ -46,7 +46,7 @@ function issuesText(issues: readonly z.core.$ZodIssue[], root: string): string {
 }
 
 /** Parses the event and runs the validation against the given storage. */
-export async function validateData(event: unknown, context: RunContext): Promise<ValidationSummary> {
+export async function validateData(event: unknown, context: RunContext): Promise<ValidationSummary | ShardListing> {
   const parsed = validateDataEventSchema.safeParse(event);
   if (!parsed.success) throw new ValidationError(`invalid validate-data event: ${issuesText(parsed.error.issues, '')}`);
   const model = datasetSchemaSchema.safeParse(parsed.data.model);
@@ -65,13 +65,14 @@ function contextFromEnvironment(): RunContext {
   return runContext;
 }
 
-export async function handler(event: unknown, context: Context): Promise<ValidationSummary> {
+export async function handler(event: unknown, context: Context): Promise<ValidationSummary | ShardListing> {
   logger.addContext(context);
   const datasetUri = (event as { datasetUri?: unknown } | null)?.datasetUri;
   logger.appendKeys({ datasetUri: typeof datasetUri === 'string' ? datasetUri : 'missing' });
   try {
     const summary = await validateData(event, contextFromEnvironment());
-    logger.info('dataset validated', { valid: summary.valid, rowCount: summary.rowCount, badRowCount: summary.badRowCount });
+    if (summary.mode === 'list') logger.info('dataset listed', { shards: summary.shards.length });
+    else logger.info('dataset validated', { valid: summary.valid, rowCount: summary.rowCount, badRowCount: summary.badRowCount });
     return summary;
   } catch (error) {
     if (error instanceof PlatformError) {

@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { ARTIFACT_PREFIXES } from '../../lib/artifact-prefixes';
 import type { DatasetSchema } from '../../lib/config';
 import { NotFoundError, ValidationError } from '../shared/errors';
-import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
+import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
 import { type DatasetProfile, parseProfile, serializeProfile } from '../shared/profile';
 import { type DatasetFormat, readDataset } from '../shared/readers/index';
 import { DatasetValidator, mergeShards, type QuarantinedRow, type ValidationReport } from './validation';
 
-export const VALIDATION_MODES = ['single', 'shard', 'merge'] as const;
+export const VALIDATION_MODES = ['single', 'list', 'shard', 'merge'] as const;
 export type ValidationMode = (typeof VALIDATION_MODES)[number];
 
 export interface ValidateDataRequest {
@@ -32,7 +32,7 @@ export interface ValidateDataRequest {
 const MAX_SUMMARY_RULES = 50;
 
 export interface ValidationSummary {
-  readonly mode: ValidationMode;
+  readonly mode: Exclude<ValidationMode, 'list'>;
   readonly model: string;
   readonly runId: string;
   readonly datasetUri: string;
@@ -47,7 +47,28 @@ export interface ValidationSummary {
   readonly quarantineUri: string | null;
   /** Shard mode only: the shard's id within the run. */
   readonly shardId?: string;
+  /**
+   * Identifies the data validated: the object's ETag, or for a prefix `sha256:<hex>` of its
+   * objects' keys and ETags (the registry records it as the version's lineage).
+   */
+  readonly datasetEtag: string;
 }
+
+/** List mode: the objects of a prefix, for a Distributed Map, and the binning edges all shards share. */
+export interface ShardListing {
+  readonly mode: 'list';
+  readonly model: string;
+  readonly runId: string;
+  readonly datasetUri: string;
+  /** Keys relative to the prefix (shorter than URIs, so more fit in a state's payload). */
+  readonly shards: string[];
+  readonly datasetEtag: string;
+  /** The profile whose histogram edges every shard is binned with, so shard histograms add up. */
+  readonly referenceProfileUri: string;
+}
+
+/** The shard list travels in the state payload (256 KB); this leaves room for the rest of the state. */
+const MAX_SHARD_LIST_BYTES = 160 * 1024;
 
 export interface RunContext {
   readonly store: ObjectStore;
@@ -69,8 +90,20 @@ function outputKeys(model: string, runId: string, shardId?: string) {
   };
 }
 
-export async function runValidation(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary> {
+function etagOf(objects: readonly StoredObject[], isPrefix: boolean): string {
+  if (!isPrefix && objects.length === 1) return objects[0]!.etag;
+  return `sha256:${hash(objects.map((object) => `${object.key} ${object.etag}`).join('\n'), 64)}`;
+}
+
+export async function runValidation(context: RunContext, request: ValidateDataRequest & { mode: 'list' }): Promise<ShardListing>;
+export async function runValidation(
+  context: RunContext,
+  request: ValidateDataRequest & { mode: Exclude<ValidationMode, 'list'> },
+): Promise<ValidationSummary>;
+export async function runValidation(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary | ShardListing>;
+export async function runValidation(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary | ShardListing> {
   if (request.mode === 'merge') return mergeRun(context, request);
+  if (request.mode === 'list') return listRun(context, request);
   const { store } = context;
   const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
   const isPrefix = dataset.key === '' || dataset.key.endsWith('/');
@@ -96,7 +129,57 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
     }
   }
   const { profile, report, quarantine } = validator.finish(request.datasetUri);
-  return writeOutputs(context, request, runId, shardId, profile, report, quarantine);
+  return writeOutputs(context, request, runId, shardId, profile, report, quarantine, etagOf(objects, isPrefix));
+}
+
+/**
+ * Lists a prefix's objects for the Distributed Map and fixes the histogram edges every shard is
+ * binned with: the caller's reference profile, or else the profile of the first object (its
+ * quantiles stand in for the whole dataset's; shards profiled on other edges could not be merged).
+ */
+async function listRun(context: RunContext, request: ValidateDataRequest): Promise<ShardListing> {
+  const { store, artifactsBucket } = context;
+  if (!request.runId) throw new ValidationError('list mode needs the runId its shards will be written under');
+  const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
+  if (!(dataset.key === '' || dataset.key.endsWith('/'))) {
+    throw new ValidationError(`list mode takes a prefix ending in "/"; datasetUri names one object: ${request.datasetUri}`);
+  }
+  const objects = await store.list(dataset.bucket, dataset.key);
+  if (objects.length === 0) throw new NotFoundError(`no dataset objects under ${request.datasetUri}`, { datasetUri: request.datasetUri });
+  const shards = objects.map((object) => object.key.slice(dataset.key.length));
+  const listBytes = Buffer.byteLength(JSON.stringify(shards));
+  if (listBytes > MAX_SHARD_LIST_BYTES) {
+    throw new ValidationError(
+      `${request.datasetUri} holds ${objects.length} objects whose names take ${Math.round(listBytes / 1024)} KB, over the ${MAX_SHARD_LIST_BYTES / 1024} KB a Step Functions state can carry; combine small files into fewer, larger objects`,
+      { datasetUri: request.datasetUri, objects: objects.length },
+    );
+  }
+  let referenceProfileUri = request.referenceProfileUri;
+  if (!referenceProfileUri) {
+    const first = objects[0]!;
+    const validator = new DatasetValidator(request.model, {});
+    validator.startObject();
+    const datasetObject = {
+      key: first.key,
+      stream: () => store.stream(dataset.bucket, first.key),
+      ranges: async () => store.ranges(dataset.bucket, first.key, first.size),
+    };
+    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
+      validator.addBatch(batch, first.key);
+    }
+    const key = `${ARTIFACT_PREFIXES.profiles}${request.model.name}/${request.runId}/edges.profile.json`;
+    await store.put(artifactsBucket, key, serializeProfile(validator.finish(s3Uri(dataset.bucket, first.key)).profile), 'application/json');
+    referenceProfileUri = s3Uri(artifactsBucket, key);
+  }
+  return {
+    mode: 'list',
+    model: request.model.name,
+    runId: request.runId,
+    datasetUri: request.datasetUri,
+    shards,
+    datasetEtag: etagOf(objects, true),
+    referenceProfileUri,
+  };
 }
 
 async function mergeRun(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary> {
@@ -121,7 +204,9 @@ async function mergeRun(context: RunContext, request: ValidateDataRequest): Prom
     );
   }
   const { profile, report } = mergeShards(request.model, request.datasetUri, shards);
-  return writeOutputs(context, request, request.runId, undefined, profile, report, []);
+  const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
+  const datasetEtag = etagOf(await store.list(dataset.bucket, dataset.key), true);
+  return writeOutputs(context, request, request.runId, undefined, profile, report, [], datasetEtag);
 }
 
 async function loadProfile(store: ObjectStore, uri: string): Promise<DatasetProfile> {
@@ -137,6 +222,7 @@ async function writeOutputs(
   profile: DatasetProfile,
   report: ValidationReport,
   quarantine: readonly QuarantinedRow[],
+  datasetEtag: string,
 ): Promise<ValidationSummary> {
   const { store, artifactsBucket } = context;
   const keys = outputKeys(request.model.name, runId, shardId);
@@ -161,7 +247,7 @@ async function writeOutputs(
     .slice(0, MAX_SUMMARY_RULES)
     .map((rule) => ({ rule: rule.rule, ...(rule.column === undefined ? {} : { column: rule.column }), violations: rule.violations }));
   return {
-    mode: request.mode,
+    mode: request.mode as ValidationSummary['mode'],
     model: request.model.name,
     runId,
     datasetUri: request.datasetUri,
@@ -174,5 +260,6 @@ async function writeOutputs(
     reportUri: s3Uri(artifactsBucket, keys.report),
     quarantineUri,
     ...(shardId === undefined ? {} : { shardId }),
+    datasetEtag,
   };
 }

@@ -12,7 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TRAINING_DEFINITION_PATH } from '../asl';
-import { SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig } from '../config';
+import { type ModelDocument, SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig } from '../config';
 import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
 
@@ -22,9 +22,12 @@ const MAX_TRAINING_JOB_NAME = 63;
 const EXECUTION_NAME_LENGTH = 36;
 /** The EventBridge rule Step Functions manages for `createTrainingJob.sync`. */
 const SAGEMAKER_SYNC_RULE = 'StepFunctionsGetEventsForSageMakerTrainingJobsRule';
+/** `States.Base64Decode` takes at most 10,000 characters; the model document travels through it. */
+const MAX_BASE64_DECODE_INPUT = 10_000;
 
 export interface TrainingPipelineProps {
-  readonly modelName: string;
+  /** The model's schema, target, features and gate thresholds, passed to the pipeline's functions. */
+  readonly model: ModelDocument;
   /** The model's resolved training settings (platform values with the model's overrides). */
   readonly training: TrainingConfig;
   /** Prefix of every training job name (e.g. `mlops-dev-churn`); IAM is scoped to it. */
@@ -77,13 +80,13 @@ export class TrainingPipeline extends Construct {
 
     this.trainingRole = new iam.Role(this, 'TrainingRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: `cdk-mlops: SageMaker training jobs of ${props.modelName}`,
+      description: `cdk-mlops: SageMaker training jobs of ${props.model.name}`,
     });
     this.grantTrainingJobAccess(props);
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-      description: `cdk-mlops: training pipeline of ${props.modelName}`,
+      description: `cdk-mlops: training pipeline of ${props.model.name}`,
     });
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -92,10 +95,10 @@ export class TrainingPipeline extends Construct {
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: `cdk-mlops training pipeline of ${props.modelName}`,
+      comment: `cdk-mlops training pipeline of ${props.model.name}`,
       definitionBody: sfn.DefinitionBody.fromFile(TRAINING_DEFINITION_PATH),
       definitionSubstitutions: trainingSubstitutions({
-        modelName: props.modelName,
+        model: props.model,
         training: props.training,
         jobNamePrefix: props.jobNamePrefix,
         region: stack.region,
@@ -157,9 +160,9 @@ export class TrainingPipeline extends Construct {
     const role = this.trainingRole;
     const stack = Stack.of(this);
     props.artifactStore.grantReadDatasets(role);
-    props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.modelName}/`);
-    props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.modelName}/`);
-    props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.models}${props.modelName}/`);
+    props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.model.name}/`);
+    props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.model.name}/`);
+    props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.models}${props.model.name}/`);
     // Encrypting the training volume: SageMaker creates a grant for the instance, never for a person.
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -276,7 +279,7 @@ export class TrainingPipeline extends Construct {
 }
 
 export interface TrainingSubstitutionValues {
-  readonly modelName: string;
+  readonly model: ModelDocument;
   readonly training: TrainingConfig;
   readonly jobNamePrefix: string;
   readonly region: string;
@@ -299,7 +302,8 @@ export interface TrainingSubstitutionValues {
 export function trainingSubstitutions(values: TrainingSubstitutionValues): Record<string, string> {
   const { training } = values;
   return {
-    ModelName: values.modelName,
+    ModelName: values.model.name,
+    ModelDocumentBase64: modelDocumentBase64(values.model),
     ValidateDataFunctionArn: values.validateDataFunctionArn,
     EvaluateModelFunctionArn: values.evaluateModelFunctionArn,
     RegistryFunctionArn: values.registryFunctionArn,
@@ -321,8 +325,19 @@ export function trainingSubstitutions(values: TrainingSubstitutionValues): Recor
   };
 }
 
+/** The model document as the state machine decodes it (`States.Base64Decode` needs no escaping of base64). */
+export function modelDocumentBase64(model: ModelDocument): string {
+  return Buffer.from(JSON.stringify(model), 'utf8').toString('base64');
+}
+
 function validateTraining(props: TrainingPipelineProps): void {
   const { training, jobNamePrefix } = props;
+  const documentLength = modelDocumentBase64(props.model).length;
+  if (documentLength > MAX_BASE64_DECODE_INPUT) {
+    throw new Error(
+      `models[${props.model.name}]: the model's schema and thresholds take ${documentLength} characters as base64; the training pipeline passes them through States.Base64Decode, which accepts at most ${MAX_BASE64_DECODE_INPUT} — shorten allowedValues lists or column names`,
+    );
+  }
   const maxPrefix = MAX_TRAINING_JOB_NAME - 1 - EXECUTION_NAME_LENGTH;
   if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/.test(jobNamePrefix) || jobNamePrefix.length > maxPrefix) {
     throw new Error(

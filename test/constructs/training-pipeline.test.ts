@@ -7,12 +7,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { placeholdersOf, readTrainingDefinition } from '../../lib/asl';
-import { parseConfig, resolveModel } from '../../lib/config';
+import { modelDocument, parseConfig, resolveModel } from '../../lib/config';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { MlopsFunction } from '../../lib/constructs/mlops-function';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
 import { createPlatformKey } from '../../lib/constructs/platform-key';
-import { TrainingPipeline, type TrainingPipelineProps, trainingSubstitutions } from '../../lib/constructs/training-pipeline';
+import {
+  modelDocumentBase64,
+  TrainingPipeline,
+  type TrainingPipelineProps,
+  trainingSubstitutions,
+} from '../../lib/constructs/training-pipeline';
 import { asArray, cdkJsonContext, Template } from '../support/cdk';
 
 const config = parseConfig(cdkJsonContext.mlops);
@@ -32,7 +37,7 @@ function build(overrides: Partial<TrainingPipelineProps> = {}) {
     masterKey: createPlatformKey(stack, 'AlertsKey', { description: 'alerts', removalPolicy: RemovalPolicy.DESTROY }),
   });
   const pipeline = new TrainingPipeline(stack, 'Training', {
-    modelName: 'churn',
+    model: modelDocument(churn),
     training: churn.training,
     jobNamePrefix: 'mlops-dev-churn',
     artifactStore,
@@ -177,13 +182,25 @@ describe('TrainingPipeline', () => {
       'jobNamePrefix must be letters, digits and single hyphens, at most 26 characters',
     ],
     [{ deployPollInterval: Duration.hours(2) }, 'deployPollInterval must be between 10 and 3600 seconds, got 7200'],
+    [
+      {
+        model: {
+          ...modelDocument(churn),
+          columns: [
+            ...churn.columns,
+            { name: 'city', type: 'category', nullable: false, allowedValues: Array.from({ length: 2000 }, (_, i) => `city-${i}`) },
+          ],
+        },
+      },
+      'States.Base64Decode, which accepts at most 10000',
+    ],
   ])('refuses %o at synth time with the limit it breaks', (overrides, message) => {
     expect(() => build(overrides as Partial<TrainingPipelineProps>)).toThrow(message);
   });
 
   it('substitutes the same values the offline runtime uses', () => {
     const substitutions = trainingSubstitutions({
-      modelName: 'churn',
+      model: modelDocument(churn),
       training: churn.training,
       jobNamePrefix: 'mlops-dev-churn',
       region: 'eu-west-1',
@@ -202,5 +219,9 @@ describe('TrainingPipeline', () => {
       '763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker',
     );
     expect(substitutions).toMatchObject({ RequireApproval: 'true', DeployPollSeconds: '90' });
+    expect(JSON.parse(Buffer.from(substitutions.ModelDocumentBase64!, 'base64').toString('utf8'))).toEqual(
+      JSON.parse(JSON.stringify(modelDocument(churn))),
+    );
+    expect(substitutions.ModelDocumentBase64).toBe(modelDocumentBase64(modelDocument(churn)));
   });
 });

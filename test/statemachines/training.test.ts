@@ -7,7 +7,14 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/registry/handler';
 import { placeholdersOf, readTrainingDefinition, renderDefinition, TRAINING_DEFINITION_PATH } from '../../lib/asl';
-import { failure, type Handler, TEST_SUBSTITUTIONS, TrainingPipelineHarness, trainingJob } from '../support/training-pipeline-harness';
+import {
+  CHURN_DOCUMENT,
+  failure,
+  type Handler,
+  TEST_SUBSTITUTIONS,
+  TrainingPipelineHarness,
+  trainingJob,
+} from '../support/training-pipeline-harness';
 
 const input = { model: 'churn', datasetUri: 's3://datasets/churn/2026-11-01.csv', hyperparameters: { epochs: '20' } };
 
@@ -103,14 +110,19 @@ describe('the training pipeline, executed offline', () => {
     const run = await new TrainingPipelineHarness().run({ ...input, datasetUri: 's3://datasets/churn/2026-11/' }, 'run-shards');
     expect(run.status).toBe('SUCCEEDED');
     expect(run.calls.ProfileShard!.map((call) => call.datasetUri).sort()).toEqual([
-      's3://datasets/churn/part-0.csv',
-      's3://datasets/churn/part-1.csv',
-      's3://datasets/churn/part-2.csv',
+      's3://datasets/churn/2026-11/part-0.csv',
+      's3://datasets/churn/2026-11/part-1.csv',
+      's3://datasets/churn/2026-11/part-2.csv',
     ]);
-    expect(run.calls.ProfileShard![0]).toMatchObject({ mode: 'shard', model: 'churn', runId: 'run-shards' });
+    expect(run.calls.ProfileShard![0]).toMatchObject({
+      mode: 'shard',
+      model: CHURN_DOCUMENT,
+      runId: 'run-shards',
+      referenceProfileUri: 's3://artifacts-bucket/profiles/churn/run-1/edges.profile.json',
+    });
     expect(run.calls.MergeProfiles![0]).toEqual({
       mode: 'merge',
-      model: 'churn',
+      model: CHURN_DOCUMENT,
       datasetUri: 's3://datasets/churn/2026-11/',
       runId: 'run-shards',
     });
@@ -249,20 +261,29 @@ describe('the training pipeline, executed offline', () => {
 
   it('polls a deployment in progress until it is in service', async () => {
     const statuses = ['InProgress', 'InProgress', 'InService'];
+    let polls = 0;
     const run = await new TrainingPipelineHarness().run(input, 'run-poll', {
-      DeployVersion: async () => ({ status: 'InProgress' }),
-      CheckDeployment: async () => ({ status: statuses.shift() }),
+      DeployVersion: async () => ({ status: 'InProgress', deployment: { id: 'canary-1', polls }, reason: null }),
+      CheckDeployment: async () => ({ status: statuses.shift(), deployment: { id: 'canary-1', polls: ++polls }, reason: null }),
     });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.calls.CheckDeployment).toHaveLength(3);
+    expect(run.calls.DeployVersion).toEqual([{ action: 'begin', version: 1, runId: 'run-poll' }]);
+    // Each poll hands back the deployment the previous answer returned, verbatim.
+    expect(run.calls.CheckDeployment).toEqual(
+      [0, 1, 2].map((n) => ({ action: 'poll', version: 1, deployment: { id: 'canary-1', polls: n } })),
+    );
   });
 
   it('keeps the old production version when the deployment is rolled back', async () => {
     const harness = new TrainingPipelineHarness();
     expect((await harness.run(input, 'run-good')).status).toBe('SUCCEEDED');
     const run = await harness.run(input, 'run-bad', {
-      DeployVersion: async () => ({ status: 'InProgress' }),
-      CheckDeployment: async () => ({ status: 'RolledBack', reason: 'alarm ModelLatencyP99 fired during the canary' }),
+      DeployVersion: async () => ({ status: 'InProgress', deployment: { id: 'canary-2' }, reason: null }),
+      CheckDeployment: async () => ({
+        status: 'RolledBack',
+        deployment: { id: 'canary-2' },
+        reason: 'alarm ModelLatencyP99 fired during the canary',
+      }),
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('DeploymentRolledBack');

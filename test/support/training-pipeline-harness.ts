@@ -7,14 +7,22 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { dispatch } from '../../lambdas/registry/handler';
 import { Registry } from '../../lambdas/registry/registry';
 import { readTrainingDefinition, renderDefinition } from '../../lib/asl';
+import { modelDocument, parseConfig, resolveModel } from '../../lib/config';
+import { modelDocumentBase64 } from '../../lib/constructs/training-pipeline';
+import { cdkJsonContext } from './cdk';
 import { InMemoryRegistryStore } from './in-memory-registry-store';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 const fn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 
+const shipped = parseConfig(cdkJsonContext.mlops);
+/** The churn model of cdk.json, as the state machine hands it to the functions. */
+export const CHURN_DOCUMENT = modelDocument(resolveModel(shipped, shipped.models[0]!));
+
 export const TEST_SUBSTITUTIONS = {
   ModelName: 'churn',
+  ModelDocumentBase64: modelDocumentBase64(CHURN_DOCUMENT),
   ValidateDataFunctionArn: fn('validate-data'),
   EvaluateModelFunctionArn: fn('evaluate-model'),
   RegistryFunctionArn: fn('registry'),
@@ -60,7 +68,8 @@ export function healthyServices(): Record<string, Handler> {
       rowCount: 10_000,
     }),
     ListShards: async () => ({
-      shards: ['s3://datasets/churn/part-0.csv', 's3://datasets/churn/part-1.csv', 's3://datasets/churn/part-2.csv'],
+      shards: ['part-0.csv', 'part-1.csv', 'part-2.csv'],
+      referenceProfileUri: 's3://artifacts-bucket/profiles/churn/run-1/edges.profile.json',
     }),
     ProfileShard: async (payload) => ({
       profileUri: `s3://artifacts-bucket/profiles/${payload.runId}/${payload.datasetUri.split('/').pop()}.json`,
@@ -79,8 +88,8 @@ export function healthyServices(): Record<string, Handler> {
       artifactSha256: 'd'.repeat(64),
       spotSavings: 0.7,
     }),
-    DeployVersion: async () => ({ status: 'InService' }),
-    CheckDeployment: async () => ({ status: 'InService' }),
+    DeployVersion: async () => ({ status: 'InService', deployment: { id: 'd-1' }, reason: null }),
+    CheckDeployment: async () => ({ status: 'InService', deployment: { id: 'd-1' }, reason: null }),
   };
 }
 

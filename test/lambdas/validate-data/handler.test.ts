@@ -8,9 +8,12 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../lambdas/shared/object-store';
 import { parseProfile } from '../../../lambdas/shared/profile';
-import { validateData } from '../../../lambdas/validate-data/handler';
-import type { RunContext } from '../../../lambdas/validate-data/run';
+import { validateData as validate } from '../../../lambdas/validate-data/handler';
+import type { RunContext, ShardListing, ValidationSummary } from '../../../lambdas/validate-data/run';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
+
+/** Every mode but list answers a summary. */
+const validateData = async (event: unknown, context: RunContext) => (await validate(event, context)) as ValidationSummary;
 
 const model = {
   name: 'churn',
@@ -94,6 +97,7 @@ describe('validate-data handler', () => {
       quarantineUri: null,
     });
     expect(summary.profileUri).toBe(`s3://artifacts/profiles/churn/${summary.runId}/profile.json`);
+    expect(summary.datasetEtag).toMatch(/^"[0-9a-f]{32}"$/);
     expect(summary.reportUri).toBe(`s3://artifacts/reports/churn/${summary.runId}/validation-report.json`);
     const profile = parseProfile(await getText(summary.profileUri));
     expect(profile.columns.tenure_months).toMatchObject({ count: 200, min: 0, max: 99 });
@@ -171,6 +175,43 @@ describe('validate-data handler', () => {
     expect(JSON.parse(await getText(summary.reportUri))).toMatchObject({ objects: 3 });
   });
 
+  it('lists a prefix for the Distributed Map and fixes the shared bin edges from its first object', async () => {
+    await put('listed/2026-11/a.csv', `${HEADER}\n${cleanRows(80).join('\n')}\n`);
+    await put('listed/2026-11/b.csv', `${HEADER}\n${cleanRows(40, 500).join('\n')}\n`);
+    const listing = (await validate(
+      { datasetUri: 's3://datasets/listed/2026-11/', model, mode: 'list', runId: 'execution-9' },
+      context,
+    )) as ShardListing;
+    expect(listing).toMatchObject({
+      mode: 'list',
+      shards: ['a.csv', 'b.csv'],
+      referenceProfileUri: 's3://artifacts/profiles/churn/execution-9/edges.profile.json',
+    });
+    expect(listing.datasetEtag).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(parseProfile(await getText(listing.referenceProfileUri)).rowCount).toBe(80);
+    // Shards binned on those edges merge; the merge sees the same dataset ETag as the listing.
+    for (const key of listing.shards) {
+      await validateData(
+        {
+          datasetUri: `s3://datasets/listed/2026-11/${key}`,
+          model,
+          mode: 'shard',
+          runId: 'execution-9',
+          referenceProfileUri: listing.referenceProfileUri,
+        },
+        context,
+      );
+    }
+    const merged = await validateData({ datasetUri: 's3://datasets/listed/2026-11/', model, mode: 'merge', runId: 'execution-9' }, context);
+    expect(merged).toMatchObject({ valid: true, rowCount: 120, datasetEtag: listing.datasetEtag });
+    await expect(
+      validate({ datasetUri: 's3://datasets/listed/2026-11/a.csv', model, mode: 'list', runId: 'execution-9' }, context),
+    ).rejects.toThrow(/list mode takes a prefix ending in "\/"/);
+    await expect(validate({ datasetUri: 's3://datasets/listed/none/', model, mode: 'list', runId: 'x' }, context)).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
+  });
+
   it('profiles shards against a reference and merges them into the profile of the whole', async () => {
     await put('sharded/reference.csv', `${HEADER}\n${cleanRows(300).join('\n')}\n`);
     const reference = await validateData({ datasetUri: 's3://datasets/sharded/reference.csv', model }, context);
@@ -187,6 +228,7 @@ describe('validate-data handler', () => {
     expect(shards.map((shard) => shard.rowCount)).toEqual([100, 51]);
     expect(shards[0]!.profileUri).toMatch(/^s3:\/\/artifacts\/profiles\/churn\/execution-1\/shards\/[0-9a-f]{16}\.profile\.json$/);
     const merged = await validateData({ datasetUri: 's3://datasets/sharded/new/', model, mode: 'merge', runId: 'execution-1' }, context);
+    expect(merged.datasetEtag).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(merged).toMatchObject({
       mode: 'merge',
       valid: true,
