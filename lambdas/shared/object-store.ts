@@ -23,7 +23,7 @@ export interface ObjectStore {
   ranges(bucket: string, key: string, size: number): AsyncBuffer;
   getText(bucket: string, key: string): Promise<string>;
   getBytes(bucket: string, key: string): Promise<Uint8Array>;
-  put(bucket: string, key: string, body: string, contentType: string): Promise<void>;
+  put(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void>;
 }
 
 /** What the predict function needs: model archives in, capture batches out. */
@@ -123,7 +123,7 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+  async put(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   }
 }
