@@ -108,7 +108,7 @@ describe('the local trainer', () => {
     const rows = holdout.slice(0, 50).map(encode);
     const a = await score(await session(plain.ModelArtifacts.S3ModelArtifacts), rows);
     const b = await score(await session(padded.ModelArtifacts.S3ModelArtifacts), rows);
-    b.forEach((value, index) => expect(value).toBeCloseTo(a[index]!, 5));
+    for (const [index, value] of b.entries()) expect(value).toBeCloseTo(a[index]!, 5);
   });
 
   it('refuses unknown or malformed hyperparameters by name', () => {
