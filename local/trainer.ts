@@ -160,7 +160,7 @@ export interface FitOptions {
 }
 
 /** Full-batch gradient descent with Adam; log loss (classification) or squared error (regression), L2. */
-export async function fit(data: LabelledData, model: LinearModel, options: FitOptions): Promise<{ loss: number; startEpoch: number }> {
+export async function fitLinearModel(data: LabelledData, model: LinearModel, options: FitOptions): Promise<{ loss: number; startEpoch: number }> {
   const { epochs, learningRate, l2, checkpointEvery } = options.hyperparameters;
   const logistic = options.problemType === 'binary-classification';
   const design = expand(data, model);
@@ -380,7 +380,7 @@ export class LocalTrainer {
       const resumeFrom = checkpointLocation ? await this.loadCheckpoint(checkpointLocation.bucket, checkpointLocation.key) : undefined;
       model = initialModel(data, document);
       try {
-        result = await fit(data, model, {
+        result = await fitLinearModel(data, model, {
           hyperparameters,
           problemType: document.problemType,
           resumeFrom,
