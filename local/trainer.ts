@@ -160,7 +160,11 @@ export interface FitOptions {
 }
 
 /** Full-batch gradient descent with Adam; log loss (classification) or squared error (regression), L2. */
-export async function fitLinearModel(data: LabelledData, model: LinearModel, options: FitOptions): Promise<{ loss: number; startEpoch: number }> {
+export async function fitLinearModel(
+  data: LabelledData,
+  model: LinearModel,
+  options: FitOptions,
+): Promise<{ loss: number; startEpoch: number }> {
   const { epochs, learningRate, l2, checkpointEvery } = options.hyperparameters;
   const logistic = options.problemType === 'binary-classification';
   const design = expand(data, model);

@@ -1,0 +1,288 @@
+/**
+ * The offline runtime: the platform's deployed artifacts, run on one machine. The training
+ * pipeline is statemachines/training.asl.json with the substitutions the stack uses, executed
+ * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
+ * and DynamoDB Local on 127.0.0.1; SageMaker training is the local trainer (local/trainer.ts);
+ * SNS publishes are kept in a list. `npm start`, the end-to-end tests and the local API server
+ * all run on this.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { DynamoDbRegistryStore } from '../lambdas/registry/dynamodb-store';
+import { dispatch } from '../lambdas/registry/handler';
+import { Registry } from '../lambdas/registry/registry';
+import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
+import { S3ObjectStore } from '../lambdas/shared/object-store';
+import { validateData } from '../lambdas/validate-data/handler';
+import { readTrainingDefinition, renderDefinition } from '../lib/asl';
+import { modelDocument, type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../lib/config';
+import { trainingSubstitutions } from '../lib/constructs/training-pipeline';
+import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type RunningS3Local, startS3Local } from './s3-local';
+import { LocalTrainer, type TrainingJobRequest } from './trainer';
+
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = LOCAL_AWS.region;
+export const LOCAL_BUCKETS = { datasets: 'local-datasets', artifacts: 'local-artifacts', capture: 'local-capture' } as const;
+const REGISTRY_TABLE = 'local-registry';
+
+const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+/** A Lambda handler as a Task state calls it: the Payload in, the function's result out. */
+export type LocalFunction = (payload: any) => Promise<unknown>;
+
+/** Functions that other parts of the platform provide to the runtime (evaluation, deployment). */
+export interface LocalFunctions {
+  readonly evaluateModel: LocalFunction;
+  /** The deploy function of one model (serverless canary or SageMaker endpoint). */
+  readonly deploy: (model: ResolvedModelConfig) => LocalFunction;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+export interface StateVisit {
+  readonly name: string;
+  readonly enteredAt: number;
+  exitedAt?: number;
+}
+
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly model: string;
+  readonly input: unknown;
+  readonly startDate: Date;
+  status: ExecutionStatus;
+  stopDate?: Date;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  readonly states: StateVisit[];
+  readonly done: Promise<LocalExecution>;
+}
+
+export interface TimelineEvent {
+  readonly execution: string;
+  readonly kind: 'state' | 'note';
+  readonly message: string;
+  readonly at: number;
+  readonly durationMs?: number;
+}
+
+export interface LocalPlatformOptions {
+  readonly config: PlatformConfig;
+  readonly functions?: (platform: LocalPlatform) => LocalFunctions;
+  /** State-by-state progress and notes (spot interruptions, notifications). */
+  readonly onEvent?: (event: TimelineEvent) => void;
+  /** Seconds between deployment polls offline (the stack uses serving settings; minutes there). */
+  readonly deployPollSeconds?: number;
+}
+
+const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
+const VALIDATION_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles'];
+
+export class LocalPlatform {
+  readonly models: ReadonlyMap<string, ResolvedModelConfig>;
+  readonly store: S3ObjectStore;
+  readonly registry: Registry;
+  readonly registryStore: DynamoDbRegistryStore;
+  readonly trainers = new Map<string, LocalTrainer>();
+  readonly executions = new Map<string, LocalExecution>();
+  readonly notifications: { subject: string; message: string; at: Date }[] = [];
+  /** Approval task tokens waiting for a decision, by token. */
+  readonly pendingApprovals = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>();
+  private functions?: LocalFunctions;
+  private readonly machines = new Map<string, StateMachine>();
+
+  private constructor(
+    readonly options: LocalPlatformOptions,
+    readonly s3: RunningS3Local,
+    readonly dynamo: RunningDynamoDbLocal,
+    readonly dynamoClient: DynamoDBClient,
+  ) {
+    const { config } = options;
+    this.models = new Map(config.models.map((model) => [model.name, resolveModel(config, model)]));
+    this.store = new S3ObjectStore(s3.client());
+    this.registryStore = new DynamoDbRegistryStore(
+      DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } }),
+      REGISTRY_TABLE,
+    );
+    this.registry = new Registry(this.registryStore, { knownModels: [...this.models.keys()] });
+    for (const model of this.models.values()) {
+      this.trainers.set(
+        model.name,
+        new LocalTrainer({
+          store: this.store,
+          model: modelDocument(model),
+          onProgress: ({ job, message }) => this.note(job, message),
+        }),
+      );
+    }
+  }
+
+  static async start(options: LocalPlatformOptions): Promise<LocalPlatform> {
+    const [s3, dynamo] = await Promise.all([startS3Local({ buckets: Object.values(LOCAL_BUCKETS) }), startDynamoDbLocal()]);
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+    await createRegistryTable(client, REGISTRY_TABLE);
+    const platform = new LocalPlatform(options, s3, dynamo, client);
+    platform.functions = options.functions?.(platform);
+    return platform;
+  }
+
+  async stop(): Promise<void> {
+    for (const pending of this.pendingApprovals.values()) pending.reject(new Error('the local platform stopped'));
+    this.dynamoClient.destroy();
+    await Promise.all([this.s3.stop(), this.dynamo.stop()]);
+  }
+
+  model(name: string): ResolvedModelConfig {
+    const model = this.models.get(name);
+    if (!model) throw new NotFoundError(`unknown model "${name}"; configured: ${[...this.models.keys()].join(', ')}`, { model: name });
+    return model;
+  }
+
+  private note(execution: string, message: string): void {
+    this.options.onEvent?.({ execution, kind: 'note', message, at: Date.now() });
+  }
+
+  /** The training state machine of a model: the ASL file with the stack's substitutions, local ARNs. */
+  private machine(model: ResolvedModelConfig): StateMachine {
+    const known = this.machines.get(model.name);
+    if (known) return known;
+    const substitutions = trainingSubstitutions({
+      model: modelDocument(model),
+      training: model.training,
+      jobNamePrefix: `local-${model.name}`,
+      region: LOCAL_REGION,
+      validateDataFunctionArn: functionArn('validate-data'),
+      evaluateModelFunctionArn: functionArn('evaluate-model'),
+      registryFunctionArn: functionArn('registry'),
+      deployFunctionArn: functionArn(`deploy-${model.name}`),
+      alertTopicArn: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:alerts`,
+      trainingRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-training`,
+      artifactsBucket: LOCAL_BUCKETS.artifacts,
+      artifactsKeyArn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
+      requireApproval: false,
+      deployPollSeconds: this.options.deployPollSeconds ?? 1,
+    });
+    const machine = new StateMachine(JSON.parse(renderDefinition(readTrainingDefinition(), substitutions)));
+    this.machines.set(model.name, machine);
+    return machine;
+  }
+
+  private taskHandlers(model: ResolvedModelConfig): Record<string, (input: any) => Promise<unknown>> {
+    const lambda = (fn: LocalFunction) => async (input: any) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
+    const validation: LocalFunction = (payload) => validateData(payload, { store: this.store, artifactsBucket: LOCAL_BUCKETS.artifacts });
+    const registry: LocalFunction = async (payload) => JSON.parse(JSON.stringify(await dispatch(this.registry, payload)));
+    const functions = this.functions;
+    const missing = (name: string) => async () => {
+      throw new ValidationError(`the offline runtime has no ${name} function`);
+    };
+    const handlers: Record<string, (input: any) => Promise<unknown>> = {
+      ProfileShard: lambda(validation),
+      EvaluateModel: lambda(functions?.evaluateModel ?? missing('evaluate-model')),
+      DeployVersion: lambda(functions?.deploy(model) ?? missing('deploy')),
+      CheckDeployment: lambda(functions?.deploy(model) ?? missing('deploy')),
+      TrainOnSpot: (input: TrainingJobRequest) => this.trainers.get(model.name)!.runJob(input),
+      TrainOnDemand: (input: TrainingJobRequest) => this.trainers.get(model.name)!.runJob(input),
+      NotifyFailure: async (input: { Subject?: string; Message: string }) => {
+        this.notifications.push({ subject: input.Subject ?? '', message: input.Message, at: new Date() });
+        this.note('sns', `notified: ${input.Message}`);
+        return { MessageId: randomUUID() };
+      },
+      // .waitForTaskToken: the registry keeps the token; the task completes when someone decides.
+      WaitForApproval: async (input: { Payload: any }) => {
+        await registry(input.Payload);
+        return new Promise((resolve, reject) => this.pendingApprovals.set(input.Payload.taskToken, { resolve, reject }));
+      },
+    };
+    for (const state of VALIDATION_STATES) handlers[state] = lambda(validation);
+    for (const state of REGISTRY_STATES) handlers[state] = lambda(registry);
+    return handlers;
+  }
+
+  /** Step Functions StartExecution: returns at once; `done` settles when the execution ends. */
+  startTraining(modelName: string, input: Record<string, unknown>, name: string = randomUUID()): LocalExecution {
+    const model = this.model(modelName);
+    if (this.executions.has(name)) throw new ValidationError(`an execution named "${name}" already exists`);
+    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-${model.name}-training:${name}`;
+    const run = this.machine(model).run(input as never, {
+      context: { Execution: { Id: executionArn, Name: name, Input: input }, Task: { Token: `${name}:approval` } } as never,
+      overrides: { taskResourceLocalHandlers: this.taskHandlers(model) as never },
+    });
+    const states: StateVisit[] = [];
+    const execution: LocalExecution = {
+      executionArn,
+      name,
+      model: model.name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      states,
+      done: undefined as never,
+    };
+    const events = (async () => {
+      for await (const event of run.eventLogs) {
+        const entry = event as { type: string; state?: { name: string }; index?: number; Error?: string; Cause?: string };
+        if (entry.index !== undefined || !entry.state) {
+          if (entry.type === 'ExecutionFailed') {
+            execution.error = entry.Error;
+            execution.cause = entry.Cause;
+          }
+          continue;
+        }
+        if (entry.type === 'StateEntered') states.push({ name: entry.state.name, enteredAt: Date.now() });
+        if (entry.type === 'StateExited' || entry.type === 'StateFailed') {
+          const visit = [...states].reverse().find((state) => state.name === entry.state!.name && state.exitedAt === undefined);
+          if (visit) {
+            visit.exitedAt = Date.now();
+            this.options.onEvent?.({
+              execution: name,
+              kind: 'state',
+              message: visit.name,
+              at: visit.exitedAt,
+              durationMs: visit.exitedAt - visit.enteredAt,
+            });
+          }
+        }
+      }
+    })();
+    (execution as { done: Promise<LocalExecution> }).done = (async () => {
+      try {
+        execution.output = await run.result;
+        execution.status = 'SUCCEEDED';
+      } catch (error) {
+        execution.status = 'FAILED';
+        execution.error ??= (error as Error).name;
+        execution.cause ??= (error as Error).message;
+      }
+      await events;
+      execution.stopDate = new Date();
+      return execution;
+    })();
+    this.executions.set(name, execution);
+    this.executions.set(executionArn, execution);
+    return execution;
+  }
+
+  /** SendTaskSuccess / SendTaskFailure for an approval token. */
+  decideApprovalTask(taskToken: string, approved: boolean, output: unknown = {}): void {
+    const pending = this.pendingApprovals.get(taskToken);
+    if (!pending) throw new NotFoundError(`no execution waits for task token "${taskToken}"`, { taskToken });
+    this.pendingApprovals.delete(taskToken);
+    if (approved) pending.resolve(output);
+    else {
+      const error = new Error('the version was rejected by its approver');
+      error.name = 'ApprovalRejected';
+      pending.reject(error);
+    }
+  }
+
+  execution(id: string): LocalExecution {
+    const execution = this.executions.get(id);
+    if (!execution) throw new NotFoundError(`no execution "${id}"`, { executionId: id });
+    return execution;
+  }
+}
