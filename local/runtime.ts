@@ -31,7 +31,9 @@ const REGISTRY_TABLE = 'local-registry';
 const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
 
 /** A Lambda handler as a Task state calls it: the Payload in, the function's result out. */
-export type LocalFunction = (payload: any) => Promise<unknown>;
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+/** What aws-local-stepfunctions hands a Task's local handler: the state's resolved Parameters. */
+type TaskInput = { Payload?: unknown } & Record<string, unknown>;
 
 /** Functions that other parts of the platform provide to the runtime (evaluation, deployment). */
 export interface LocalFunctions {
@@ -172,30 +174,32 @@ export class LocalPlatform {
     return machine;
   }
 
-  private taskHandlers(model: ResolvedModelConfig): Record<string, (input: any) => Promise<unknown>> {
-    const lambda = (fn: LocalFunction) => async (input: any) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
+  private taskHandlers(model: ResolvedModelConfig): Record<string, (input: TaskInput) => Promise<unknown>> {
+    const lambda = (fn: LocalFunction) => async (input: TaskInput) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
     const validation: LocalFunction = (payload) => validateData(payload, { store: this.store, artifactsBucket: LOCAL_BUCKETS.artifacts });
     const registry: LocalFunction = async (payload) => JSON.parse(JSON.stringify(await dispatch(this.registry, payload)));
     const functions = this.functions;
     const missing = (name: string) => async () => {
       throw new ValidationError(`the offline runtime has no ${name} function`);
     };
-    const handlers: Record<string, (input: any) => Promise<unknown>> = {
+    const handlers: Record<string, (input: TaskInput) => Promise<unknown>> = {
       ProfileShard: lambda(validation),
       EvaluateModel: lambda(functions?.evaluateModel ?? missing('evaluate-model')),
       DeployVersion: lambda(functions?.deploy(model) ?? missing('deploy')),
       CheckDeployment: lambda(functions?.deploy(model) ?? missing('deploy')),
-      TrainOnSpot: (input: TrainingJobRequest) => this.trainers.get(model.name)!.runJob(input),
-      TrainOnDemand: (input: TrainingJobRequest) => this.trainers.get(model.name)!.runJob(input),
-      NotifyFailure: async (input: { Subject?: string; Message: string }) => {
-        this.notifications.push({ subject: input.Subject ?? '', message: input.Message, at: new Date() });
-        this.note('sns', `notified: ${input.Message}`);
+      TrainOnSpot: (input) => this.trainers.get(model.name)!.runJob(input as unknown as TrainingJobRequest),
+      TrainOnDemand: (input) => this.trainers.get(model.name)!.runJob(input as unknown as TrainingJobRequest),
+      NotifyFailure: async (input) => {
+        const message = String(input.Message);
+        this.notifications.push({ subject: String(input.Subject ?? ''), message, at: new Date() });
+        this.note('sns', `notified: ${message}`);
         return { MessageId: randomUUID() };
       },
       // .waitForTaskToken: the registry keeps the token; the task completes when someone decides.
-      WaitForApproval: async (input: { Payload: any }) => {
+      WaitForApproval: async (input) => {
         await registry(input.Payload);
-        return new Promise((resolve, reject) => this.pendingApprovals.set(input.Payload.taskToken, { resolve, reject }));
+        const { taskToken } = input.Payload as { taskToken: string };
+        return new Promise((resolve, reject) => this.pendingApprovals.set(taskToken, { resolve, reject }));
       },
     };
     for (const state of VALIDATION_STATES) handlers[state] = lambda(validation);
