@@ -201,12 +201,21 @@ function fromEnvironment(): { predictor: Predictor; handle: ReturnType<typeof cr
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const registry = new DynamoDbRegistryStore(documents, process.env.TABLE_NAME ?? '');
     const objects = new S3ObjectStore(new S3Client({}));
-    const modelName = (JSON.parse(process.env.MODEL_SCHEMA ?? '{}') as { modelName?: string }).modelName ?? 'unknown';
+    // An unreadable MODEL_SCHEMA is reported by predictorFromEnvironment, with the reason.
+    const modelName = modelSchemaSchema.safeParse(safeJson(process.env.MODEL_SCHEMA)).data?.modelName ?? 'unknown';
     const canaryMetrics = canaryMetricsFor(modelName);
     predictor = predictorFromEnvironment(process.env, registry, objects, logger, canaryMetrics);
     lambdaHandler = createPredictHandler({ predictor, logger, metrics, canaryMetrics });
   }
   return { predictor, handle: lambdaHandler };
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function handler(event: unknown, context: Context): Promise<PredictResponse | ApiResponse> {
