@@ -3,6 +3,7 @@
  * passes references between them. It holds no logic of its own.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
@@ -25,6 +26,8 @@ export class MlopsStack extends Stack {
   readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
   /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
   readonly endpoints: ReadonlyMap<string, SageMakerEndpoint>;
+  /** Each model's deploy function (the rollout contract begin/poll, whichever the serving mode), by model name. */
+  readonly deployFunctions: ReadonlyMap<string, lambda.IFunction>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -47,6 +50,7 @@ export class MlopsStack extends Stack {
     });
     const serverless = new Map<string, ServerlessInference>();
     const endpoints = new Map<string, SageMakerEndpoint>();
+    const deployFunctions = new Map<string, lambda.IFunction>();
     for (const model of config.models.map((entry) => resolveModel(config, entry))) {
       if (model.serving.mode === 'endpoint') {
         // parseConfig guarantees both fields in endpoint mode.
@@ -59,6 +63,7 @@ export class MlopsStack extends Stack {
           logRetention: config.logRetentionDays,
         });
         endpoints.set(model.name, endpoint);
+        deployFunctions.set(model.name, endpoint.deployFunction);
         new CfnOutput(this, `EndpointName-${model.name}`, { value: endpoint.endpointName });
         new CfnOutput(this, `DeployFunctionName-${model.name}`, { value: endpoint.deployFunction.functionName });
         continue;
@@ -70,10 +75,13 @@ export class MlopsStack extends Stack {
         logRetention: config.logRetentionDays,
       });
       serverless.set(model.name, inference);
+      deployFunctions.set(model.name, inference.deployFunction);
       new CfnOutput(this, `PredictAlias-${model.name}`, { value: inference.alias.functionArn });
+      new CfnOutput(this, `DeployFunctionName-${model.name}`, { value: inference.deployFunction.functionName });
     }
     this.serverlessInference = serverless;
     this.endpoints = endpoints;
+    this.deployFunctions = deployFunctions;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

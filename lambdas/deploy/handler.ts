@@ -1,8 +1,9 @@
 /**
- * The deploy function of one endpoint model: `deploy` (start, then wait while the invocation
- * has time), `start` and `check` (for a Step Functions wait loop when a deployment outlasts one
- * invocation), and `rollback` (registry rollback, then a guarded redeploy of the restored
- * version). Outcomes, rollbacks included, are return values; faults are thrown.
+ * The deploy function of one endpoint model: the pipeline's rollout contract `begin` / `poll`
+ * (lambdas/shared/rollout.ts, one DescribeEndpoint per poll), `deploy` (start, then wait while
+ * the invocation has time), `start` and `check`, and `rollback` (registry rollback, then a
+ * guarded redeploy of the restored version). Outcomes, rollbacks included, are return values;
+ * faults are thrown.
  */
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -18,6 +19,7 @@ import type { VersionRecord } from '../registry/model';
 import type { RegistryStore } from '../registry/store';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { RegistryFunctionClient } from '../shared/registry-function-client';
+import { beginEventSchema, pollEventSchema, type RolloutRegistry } from '../shared/rollout';
 import {
   classifyDeployment,
   type EndpointApi,
@@ -29,6 +31,7 @@ import {
   timeDeploymentId,
   waitForDeployment,
 } from './deployment';
+import { beginEndpointRollout, pollEndpointRollout } from './rollout';
 import { SageMakerEndpointApi } from './sagemaker-endpoint-api';
 
 /** Time kept back from the invocation's limit to return a TimedOut report instead of being cut off. */
@@ -40,6 +43,8 @@ const deploymentId = z
   .regex(/^[A-Za-z0-9-]{1,14}$/, 'must be 1-14 letters, digits or -')
   .optional();
 const eventSchema = z.discriminatedUnion('action', [
+  beginEventSchema,
+  pollEventSchema,
   z.object({ action: z.literal('deploy'), version, deploymentId, pollSeconds: z.number().int().min(1).max(300).optional() }).strict(),
   z.object({ action: z.literal('start'), version, deploymentId }).strict(),
   z.object({ action: z.literal('check'), endpointConfigName: z.string().min(1), updateSeen: z.boolean().default(true) }).strict(),
@@ -59,7 +64,7 @@ export interface DeployDependencies {
   readonly target: EndpointTarget;
   readonly endpoints: EndpointApi;
   readonly versions: Pick<RegistryStore, 'getVersion'>;
-  readonly registry: RegistryCommands;
+  readonly registry: RegistryCommands & RolloutRegistry;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -86,6 +91,10 @@ export async function runDeployRequest(dependencies: DeployDependencies, event: 
     });
   };
   switch (request.action) {
+    case 'begin':
+      return beginEndpointRollout(dependencies, await load(request.version), request);
+    case 'poll':
+      return pollEndpointRollout(dependencies, request);
     case 'deploy':
       return deploy(await load(request.version), request.deploymentId, request.pollSeconds);
     case 'start':
@@ -135,7 +144,10 @@ function fromEnvironment(): DeployDependencies {
     target: endpointTargetSchema.parse(JSON.parse(env.ENDPOINT_TARGET)),
     endpoints: new SageMakerEndpointApi(tracer.captureAWSv3Client(new SageMakerClient({}))),
     versions: new DynamoDbRegistryStore(documents, env.TABLE_NAME),
-    registry: { rollback: (request) => registryFunction.call('rollback', request) },
+    registry: {
+      rollback: (request) => registryFunction.call('rollback', request),
+      transition: (request) => registryFunction.call('transition', request),
+    },
   };
   return dependencies;
 }

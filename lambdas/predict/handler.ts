@@ -14,13 +14,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { DynamoDbRegistryStore } from '../registry/dynamodb-store';
+import { CANARY_METRICS } from '../shared/canary-metrics';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { type ArtifactObjects, S3ObjectStore } from '../shared/object-store';
 import { fetchModelBytes, type RegistryReader } from './artifact';
 import { CaptureBuffer } from './capture';
 import { modelSchemaSchema } from './features';
 import { OnnxScorer } from './onnx-scorer';
-import { Predictor, type PredictResponse } from './predictor';
+import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor, type PredictResponse } from './predictor';
 
 const apiEventSchema = z.looseObject({
   body: z.string().nullable(),
@@ -41,13 +42,21 @@ const environmentSchema = z.object({
   CAPTURE_BUCKET: z.string().min(1).optional(),
   CAPTURE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   MODEL_VERSION: z.coerce.number().int().positive().optional(),
-  MODEL_REFRESH_SECONDS: z.coerce.number().int().min(1).default(60),
+  MODEL_REFRESH_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_REFRESH_INTERVAL_MS / 1000),
+  /** Share of requests the Staging version (the model-version canary) answers. */
+  CANARY_PERCENT: z.coerce.number().min(0).max(100).default(0),
 });
 
 export interface PredictHandlerDependencies {
   readonly predictor: Predictor;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Holds the Canary* metrics of a canary-routed request (see canaryMetricsFor); published after it. */
+  readonly canaryMetrics?: Metrics;
 }
 
 export interface ApiResponse {
@@ -56,12 +65,31 @@ export interface ApiResponse {
   readonly body: string;
 }
 
+/**
+ * The Canary* metrics' own Metrics: namespace CdkMlops and the single dimension `Model`
+ * (Powertools' default `service` dimension removed), the exact metric the canary alarms watch.
+ */
+export function canaryMetricsFor(modelName: string): Metrics {
+  const canaryMetrics = new Metrics({ namespace: CANARY_METRICS.namespace });
+  canaryMetrics.clearDefaultDimensions();
+  canaryMetrics.setDefaultDimensions({ [CANARY_METRICS.dimension]: modelName });
+  return canaryMetrics;
+}
+
+/** Adds one canary-routed request: a request, a failure (0 or 1) and the candidate's latency. */
+export function recordCanaryRequest(canaryMetrics: Metrics, observation: CanaryObservation): void {
+  canaryMetrics.addMetric(CANARY_METRICS.requests, MetricUnit.Count, 1);
+  canaryMetrics.addMetric(CANARY_METRICS.failedRequests, MetricUnit.Count, observation.failed ? 1 : 0);
+  canaryMetrics.addMetric(CANARY_METRICS.latency, MetricUnit.Milliseconds, observation.latencyMs);
+}
+
 /** Builds the predictor from the environment the ServerlessInference construct sets. */
 export function predictorFromEnvironment(
   environment: NodeJS.ProcessEnv,
   registry: RegistryReader,
   objects: ArtifactObjects,
   logger: Logger,
+  canaryMetrics?: Metrics,
 ): Predictor {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
@@ -83,13 +111,23 @@ export function predictorFromEnvironment(
     loadScorer: async (version) => OnnxScorer.create(await fetchModelBytes(objects, version)),
     pinnedVersion: env.MODEL_VERSION,
     refreshIntervalMs: env.MODEL_REFRESH_SECONDS * 1000,
+    canaryPercent: env.CANARY_PERCENT,
+    onCanaryRequest: (observation) => {
+      if (canaryMetrics) recordCanaryRequest(canaryMetrics, observation);
+      if (observation.error) {
+        logger.warn('canary version failed; the production version answered', {
+          canaryVersion: observation.version,
+          error: observation.error.message,
+        });
+      }
+    },
     capture,
     onRefreshError: (error) => logger.warn('model refresh failed; the loaded version keeps serving', error),
   });
 }
 
 /** The handler over a given predictor: direct invocations throw typed errors, API events get HTTP responses. */
-export function createPredictHandler({ predictor, logger, metrics }: PredictHandlerDependencies) {
+export function createPredictHandler({ predictor, logger, metrics, canaryMetrics }: PredictHandlerDependencies) {
   return async (event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<PredictResponse | ApiResponse> => {
     // Direct invocations skip the schema: a failed zod parse builds issue objects on every request.
     const apiEvent = isApiEventShaped(event) ? apiEventSchema.safeParse(event) : NOT_AN_API_EVENT;
@@ -117,6 +155,7 @@ export function createPredictHandler({ predictor, logger, metrics }: PredictHand
       throw error;
     } finally {
       metrics.publishStoredMetrics();
+      if (canaryMetrics?.hasStoredMetrics()) canaryMetrics.publishStoredMetrics();
     }
   };
 }
@@ -162,10 +201,21 @@ function fromEnvironment(): { predictor: Predictor; handle: ReturnType<typeof cr
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const registry = new DynamoDbRegistryStore(documents, process.env.TABLE_NAME ?? '');
     const objects = new S3ObjectStore(new S3Client({}));
-    predictor = predictorFromEnvironment(process.env, registry, objects, logger);
-    lambdaHandler = createPredictHandler({ predictor, logger, metrics });
+    // An unreadable MODEL_SCHEMA is reported by predictorFromEnvironment, with the reason.
+    const modelName = modelSchemaSchema.safeParse(safeJson(process.env.MODEL_SCHEMA)).data?.modelName ?? 'unknown';
+    const canaryMetrics = canaryMetricsFor(modelName);
+    predictor = predictorFromEnvironment(process.env, registry, objects, logger, canaryMetrics);
+    lambdaHandler = createPredictHandler({ predictor, logger, metrics, canaryMetrics });
   }
   return { predictor, handle: lambdaHandler };
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function handler(event: unknown, context: Context): Promise<PredictResponse | ApiResponse> {

@@ -4,15 +4,22 @@
  * shifts with a canary, rolled back automatically when the error-rate or p99-duration alarm
  * fires. The function serves the registry's production version and captures a sample of its
  * traffic to the capture bucket for drift detection.
+ *
+ * New model versions roll out through a model-version canary inside the function: the
+ * registry's Staging version answers canaryPercent of requests and emits the Canary* metrics;
+ * the canary alarms watch them, and the deploy function (the pipeline's begin/poll contract)
+ * stages the candidate, reads those alarms, and rejects the candidate or reports it InService.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CANARY_ERROR_RATE_PERCENT } from '../../lambdas/deploy-serverless/canary';
 import type { ModelSchema } from '../../lambdas/predict/features';
+import { CANARY_METRICS } from '../../lambdas/shared/canary-metrics';
 import { CANARY_PERCENT_RANGE, type ColumnConfig, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
 import { objectPrefixFinding } from './acknowledgements';
 import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
@@ -49,8 +56,9 @@ export interface ServerlessInferenceProps {
    */
   readonly pinnedModelVersion?: number;
   /**
-   * How often a warm function re-reads the registry's production pointer (promotion and rollback reach it within this).
-   * @default Duration.minutes(1)
+   * TTL of the predict function's registry cache: how often a warm function re-reads the
+   * production and staging pointers (a promotion, a rollback or a new canary reaches it within this).
+   * @default Duration.seconds(30)
    */
   readonly modelRefreshInterval?: Duration;
   /**
@@ -74,10 +82,21 @@ export class ServerlessInference extends Construct {
   readonly errorRateAlarm: cloudwatch.Alarm;
   /** p99 duration above the model's latency budget. */
   readonly latencyAlarm: cloudwatch.Alarm;
+  /** Failed canary requests above CANARY_ERROR_RATE_PERCENT of canary requests (rolls a model version back). */
+  readonly canaryErrorRateAlarm: cloudwatch.Alarm;
+  /** p99 CanaryLatency above the model's latency budget (rolls a model version back). */
+  readonly canaryLatencyAlarm: cloudwatch.Alarm;
+  /** The alarms the deploy function reads during a model-version canary. */
+  readonly canaryAlarms: readonly cloudwatch.Alarm[];
+  /** The pipeline's rollout contract (begin/poll) for this model: stages the candidate, watches the canary alarms. */
+  readonly deployFunction: MlopsFunction;
+
+  private readonly modelName: string;
 
   constructor(scope: Construct, id: string, props: ServerlessInferenceProps) {
     super(scope, id);
     const { model } = props;
+    this.modelName = model.name;
     const { canaryPercent, bakeTimeSeconds, latencyBudgetMs, dataCapturePercent } = model.serving;
     validateProps(props);
     const schema = JSON.stringify(modelSchemaFor(model));
@@ -87,11 +106,12 @@ export class ServerlessInference extends Construct {
       );
     }
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    const refreshSeconds = (props.modelRefreshInterval ?? Duration.seconds(30)).toSeconds();
     const runtime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture });
 
     this.predictFunction = new MlopsFunction(this, 'Function', {
       functionDirectory: 'predict',
-      description: `cdk-mlops ${model.name}: ONNX inference of the registry's production version`,
+      description: `cdk-mlops ${model.name}: ONNX inference of the registry's production version, with a canary of its Staging version`,
       memorySize: props.memorySize ?? 1024,
       timeout: Duration.seconds(30),
       architecture,
@@ -104,7 +124,8 @@ export class ServerlessInference extends Construct {
         MODEL_SCHEMA: schema,
         CAPTURE_BUCKET: props.artifactStore.captureBucket.bucketName,
         CAPTURE_PERCENT: String(dataCapturePercent),
-        MODEL_REFRESH_SECONDS: String((props.modelRefreshInterval ?? Duration.minutes(1)).toSeconds()),
+        MODEL_REFRESH_SECONDS: String(refreshSeconds),
+        CANARY_PERCENT: String(canaryPercent),
         ...(props.pinnedModelVersion === undefined ? {} : { MODEL_VERSION: String(props.pinnedModelVersion) }),
       },
     });
@@ -177,6 +198,93 @@ export class ServerlessInference extends Construct {
         reason: 'Its consumer is the CodeDeploy deployment group, which polls it and rolls the alias back; it needs no alarm action.',
       });
     }
+
+    const canaryMetric = (metricName: string, statistic: string) =>
+      this.canaryMetric(metricName, statistic, { period: Duration.minutes(1) });
+    this.canaryErrorRateAlarm = new cloudwatch.Alarm(this, 'CanaryErrorRateAlarm', {
+      alarmDescription: `${model.name} model-version canary: failed canary requests above ${CANARY_ERROR_RATE_PERCENT}% (rolls the candidate back)`,
+      metric: new cloudwatch.MathExpression({
+        expression: '100 * failed / MAX([requests, 1])',
+        usingMetrics: {
+          failed: canaryMetric(CANARY_METRICS.failedRequests, cloudwatch.Stats.SUM),
+          requests: canaryMetric(CANARY_METRICS.requests, cloudwatch.Stats.SUM),
+        },
+        period: Duration.minutes(1),
+        label: 'Canary error rate (%)',
+      }),
+      threshold: CANARY_ERROR_RATE_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.canaryLatencyAlarm = new cloudwatch.Alarm(this, 'CanaryLatencyAlarm', {
+      alarmDescription: `${model.name} model-version canary: p99 canary latency above the ${latencyBudgetMs} ms budget (rolls the candidate back)`,
+      metric: canaryMetric(CANARY_METRICS.latency, cloudwatch.Stats.p(99)),
+      threshold: latencyBudgetMs,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.canaryAlarms = [this.canaryErrorRateAlarm, this.canaryLatencyAlarm];
+    for (const alarm of this.canaryAlarms) {
+      Validations.of(alarm).acknowledge({
+        id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
+        reason: "Its consumer is the model's deploy function, which reads it on every rollout poll; it needs no alarm action.",
+      });
+    }
+
+    this.deployFunction = new MlopsFunction(this, 'DeployFunction', {
+      functionDirectory: 'deploy-serverless',
+      description: `cdk-mlops ${model.name}: model-version canary rollouts (stage the candidate, watch the canary alarms, reject on alarm)`,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logRetention: props.logRetention,
+      environment: {
+        MODEL_NAME: model.name,
+        TABLE_NAME: props.registry.table.tableName,
+        REGISTRY_FUNCTION_NAME: props.registry.registryFunction.functionName,
+        CANARY_PERCENT: String(canaryPercent),
+        BAKE_TIME_SECONDS: String(bakeTimeSeconds),
+        MODEL_REFRESH_SECONDS: String(refreshSeconds),
+        CANARY_ALARM_NAMES: this.canaryAlarms.map((alarm) => alarm.alarmName).join(','),
+      },
+    });
+    props.registry.grantRead(this.deployFunction);
+    props.registry.grantInvoke(this.deployFunction);
+    this.grantReadCanaryAlarms(this.deployFunction);
+    Validations.of(this.deployFunction.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.registry.registryFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      reason: 'Invoking the registry function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
+    });
+  }
+
+  /** DescribeAlarms on the canary alarms only (the action supports alarm-level resources). */
+  grantReadCanaryAlarms(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudwatch:DescribeAlarms'],
+      resourceArns: this.canaryAlarms.map((alarm) => alarm.alarmArn),
+    });
+  }
+
+  /** Requests the canary (the Staging version) answered, per period. */
+  metricCanaryRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.canaryMetric(CANARY_METRICS.requests, cloudwatch.Stats.SUM, props);
+  }
+
+  /** p99 of the canary's latency, in milliseconds. */
+  metricCanaryLatencyP99(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.canaryMetric(CANARY_METRICS.latency, cloudwatch.Stats.p(99), props);
+  }
+
+  private canaryMetric(metricName: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: CANARY_METRICS.namespace,
+      metricName,
+      dimensionsMap: { [CANARY_METRICS.dimension]: this.modelName },
+      statistic,
+      ...props,
+    });
   }
 
   /** Lets a principal invoke the live alias (the API, a batch job). */

@@ -59,7 +59,8 @@ describe('ServerlessInference', () => {
       Environment: {
         Variables: {
           CAPTURE_PERCENT: '20',
-          MODEL_REFRESH_SECONDS: '60',
+          MODEL_REFRESH_SECONDS: '30',
+          CANARY_PERCENT: '10',
           TABLE_NAME: { Ref: expect.stringMatching(/^RegistryTable/) },
           CAPTURE_BUCKET: { Ref: expect.stringMatching(/^StoreCapture/) },
         },
@@ -167,6 +168,105 @@ describe('ServerlessInference', () => {
     pinned.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MODEL_VERSION: '7' }) },
     });
+  });
+
+  it('alarms on a canary error rate above 5% of canary requests, from the Canary* metrics of this model only', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('model-version canary: failed canary requests above 5%'),
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        Match.objectLike({ Id: 'expr_1', Expression: '100 * failed / MAX([requests, 1])', ReturnData: true }),
+        {
+          Id: 'failed',
+          ReturnData: false,
+          MetricStat: {
+            Metric: { Namespace: 'CdkMlops', MetricName: 'CanaryFailedRequests', Dimensions: [{ Name: 'Model', Value: 'churn' }] },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+        {
+          Id: 'requests',
+          ReturnData: false,
+          MetricStat: {
+            Metric: { Namespace: 'CdkMlops', MetricName: 'CanaryRequests', Dimensions: [{ Name: 'Model', Value: 'churn' }] },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+      ],
+    });
+  });
+
+  it('alarms on a p99 canary latency above the latency budget', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CdkMlops',
+      MetricName: 'CanaryLatency',
+      Dimensions: [{ Name: 'Model', Value: 'churn' }],
+      ExtendedStatistic: 'p99',
+      Period: 60,
+      Threshold: 200,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(inference.canaryAlarms).toEqual([inference.canaryErrorRateAlarm, inference.canaryLatencyAlarm]);
+  });
+
+  it('keeps the canary alarms out of the CodeDeploy group, which guards function versions, not model versions', () => {
+    const [group] = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'));
+    const alarms = JSON.stringify(group);
+    expect(alarms).not.toContain(logicalId(inference.canaryErrorRateAlarm));
+    expect(alarms).not.toContain(logicalId(inference.canaryLatencyAlarm));
+  });
+
+  it('gives the deploy function the rollout settings and the canary alarm names', () => {
+    const deploy = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('model-version canary rollouts') },
+    });
+    const [properties] = Object.values(deploy).map((resource) => (resource as { Properties: Record<string, unknown> }).Properties);
+    expect(properties).toMatchObject({
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: {
+          MODEL_NAME: 'churn',
+          CANARY_PERCENT: '10',
+          BAKE_TIME_SECONDS: '600',
+          MODEL_REFRESH_SECONDS: '30',
+          TABLE_NAME: { Ref: expect.stringMatching(/^RegistryTable/) },
+          REGISTRY_FUNCTION_NAME: { Ref: expect.stringMatching(/^RegistryFunction/) },
+          CANARY_ALARM_NAMES: {
+            'Fn::Join': ['', [{ Ref: logicalId(inference.canaryErrorRateAlarm) }, ',', { Ref: logicalId(inference.canaryLatencyAlarm) }]],
+          },
+        },
+      },
+    });
+  });
+
+  it('lets the deploy function describe only the canary alarms, read the registry and invoke the registry function, with no * action', () => {
+    const role = logicalId(inference.deployFunction.role as never);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } })) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
+    }>;
+    const statements = policy!.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'cloudwatch:DescribeAlarms',
+        Resource: [
+          { 'Fn::GetAtt': [logicalId(inference.canaryErrorRateAlarm), 'Arn'] },
+          { 'Fn::GetAtt': [logicalId(inference.canaryLatencyAlarm), 'Arn'] },
+        ],
+      }),
+    );
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    expect(actions).toContain('lambda:InvokeFunction');
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions.filter((action) => action.startsWith('cloudwatch:'))).toEqual(['cloudwatch:DescribeAlarms']);
   });
 
   it('refuses a canary above 50%, a negative provisioned concurrency and a version 0, naming the prop and value', () => {

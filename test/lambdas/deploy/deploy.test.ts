@@ -83,7 +83,7 @@ describe('endpoint deployment', () => {
       target: TARGET,
       endpoints: new SageMakerEndpointApi(new SageMakerClient({ region: 'eu-west-1' })),
       versions: store,
-      registry: { rollback: (request) => registry.rollback(request) },
+      registry: { rollback: (request) => registry.rollback(request), transition: (request) => registry.transition(request) },
       now: () => new Date(clock),
       sleep: async (ms) => {
         sleeps.push(ms);
