@@ -322,6 +322,13 @@ export const datasetSchemaSchema = z
     }
   });
 
+/**
+ * A model's configuration entry as the training pipeline passes it to evaluate-model (name,
+ * problem type, columns, target, features, sensitive attribute, thresholds): the same rules as
+ * in the platform configuration, with unknown keys dropped rather than refused.
+ */
+export const modelEntrySchema = modelSchema.strip();
+
 const tagValue = z.string().min(1).max(256);
 
 export const platformConfigSchema = z

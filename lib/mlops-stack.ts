@@ -9,6 +9,7 @@ import { type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { DataValidation } from './constructs/data-validation';
 import { SageMakerEndpoint } from './constructs/endpoint';
+import { ModelEvaluation } from './constructs/model-evaluation';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
 import { ServerlessInference } from './constructs/serverless-inference';
@@ -22,6 +23,7 @@ export class MlopsStack extends Stack {
   readonly registry: ModelRegistry;
   readonly observability: Observability;
   readonly dataValidation: DataValidation;
+  readonly modelEvaluation: ModelEvaluation;
   /** Serverless inference of each model whose serving mode is `serverless`, by model name. */
   readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
   /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
@@ -46,6 +48,11 @@ export class MlopsStack extends Stack {
 
     this.dataValidation = new DataValidation(this, 'DataValidation', {
       artifactStore: this.artifactStore,
+      logRetention: config.logRetentionDays,
+    });
+    this.modelEvaluation = new ModelEvaluation(this, 'ModelEvaluation', {
+      artifactStore: this.artifactStore,
+      registry: this.registry,
       logRetention: config.logRetentionDays,
     });
     const serverless = new Map<string, ServerlessInference>();
@@ -90,5 +97,6 @@ export class MlopsStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: this.observability.alertTopic.topicArn });
     new CfnOutput(this, 'RegistryFunctionName', { value: this.registry.registryFunction.functionName });
     new CfnOutput(this, 'ValidateDataFunctionName', { value: this.dataValidation.validateFunction.functionName });
+    new CfnOutput(this, 'EvaluateModelFunctionName', { value: this.modelEvaluation.evaluateFunction.functionName });
   }
 }

@@ -3,24 +3,15 @@
  * artifact (`model.tar.gz` as training writes it, or a bare `.onnx`) is read from S3, its
  * SHA-256 checked against the one the registry recorded, and `model.onnx` taken out of it.
  */
-import { createHash } from 'node:crypto';
-import { Parser, type ReadEntry } from 'tar';
 import type { VersionRecord } from '../registry/model';
 import type { RegistryStore } from '../registry/store';
-import { NotFoundError, PlatformError } from '../shared/errors';
+import { NotFoundError } from '../shared/errors';
+import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from '../shared/model-artifact';
 import type { ArtifactObjects } from '../shared/object-store';
 
+export { ArtifactIntegrityError, extractModelFile, MODEL_FILE_NAME } from '../shared/model-artifact';
+
 export type RegistryReader = Pick<RegistryStore, 'getModel' | 'getVersion'>;
-
-/** The file the training container contract puts at the root of the artifact. */
-export const MODEL_FILE_NAME = 'model.onnx';
-
-/** The artifact's bytes differ from what the registry recorded: never serve them. */
-export class ArtifactIntegrityError extends PlatformError {
-  override readonly name = 'ArtifactIntegrityError';
-  readonly code = 'ArtifactIntegrity';
-  readonly httpStatus = 500;
-}
 
 /** The production version, or `pinnedVersion` when the function is pinned to one. */
 export async function resolveServedVersion(registry: RegistryReader, modelName: string, pinnedVersion?: number): Promise<VersionRecord> {
@@ -48,32 +39,12 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 export async function fetchModelBytes(objects: ArtifactObjects, version: VersionRecord): Promise<Uint8Array> {
   const { bucket, key } = parseS3Uri(version.artifactUri);
   const artifact = await objects.getBytes(bucket, key);
-  const actual = createHash('sha256').update(artifact).digest('hex');
+  const actual = sha256Hex(artifact);
   if (actual !== version.artifactSha256) {
     throw new ArtifactIntegrityError(
       `artifact ${version.artifactUri} of ${version.modelName} v${version.version} has SHA-256 ${actual}, the registry recorded ${version.artifactSha256}`,
       { modelName: version.modelName, version: version.version },
     );
   }
-  return key.endsWith('.onnx') ? artifact : extractModelFile(artifact, version.artifactUri);
-}
-
-/** Reads `model.onnx` (at the root, with or without `./`) out of a tar or tar.gz archive. */
-export async function extractModelFile(archive: Uint8Array, source = 'artifact'): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let found = false;
-  await new Promise<void>((resolve, reject) => {
-    const parser = new Parser({
-      filter: (path) => path.replace(/^\.\//, '') === MODEL_FILE_NAME,
-      onReadEntry: (entry: ReadEntry) => {
-        found = true;
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-      },
-    });
-    parser.on('error', reject);
-    parser.on('end', () => resolve());
-    parser.end(Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength));
-  });
-  if (!found) throw new ArtifactIntegrityError(`${source} holds no ${MODEL_FILE_NAME} at its root`, { source });
-  return Buffer.concat(chunks);
+  return modelBytesOf(artifact, key, version.artifactUri);
 }

@@ -19,6 +19,8 @@ export class OnnxScorer implements Scorer {
     private readonly session: Ort.InferenceSession,
     private readonly inputName: string,
     private readonly outputName: string,
+    /** Columns the model's input tensor declares, when its second dimension is fixed. */
+    readonly inputWidth: number | undefined,
   ) {}
 
   static async create(modelBytes: Uint8Array): Promise<OnnxScorer> {
@@ -31,7 +33,9 @@ export class OnnxScorer implements Scorer {
     const [inputName] = session.inputNames;
     const [outputName] = session.outputNames;
     if (!inputName || !outputName) throw new Error('the ONNX model must declare at least one input and one output');
-    return new OnnxScorer(session, inputName, outputName);
+    const shape = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape : [];
+    const width = shape.length === 2 && typeof shape[1] === 'number' && shape[1] > 0 ? shape[1] : undefined;
+    return new OnnxScorer(session, inputName, outputName, width);
   }
 
   async score(values: Float32Array, rows: number, columns: number): Promise<ScoreTensor> {

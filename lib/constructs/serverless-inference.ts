@@ -18,9 +18,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CANARY_ERROR_RATE_PERCENT } from '../../lambdas/deploy-serverless/canary';
-import type { ModelSchema } from '../../lambdas/predict/features';
 import { CANARY_METRICS } from '../../lambdas/shared/canary-metrics';
-import { CANARY_PERCENT_RANGE, type ColumnConfig, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
+import { modelSchemaFor } from '../../lambdas/shared/model-schema';
+import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
 import { objectPrefixFinding } from './acknowledgements';
 import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
@@ -314,53 +314,4 @@ function validateProps(props: ServerlessInferenceProps): void {
   if (pinned !== undefined && (!Number.isInteger(pinned) || pinned < 1)) {
     throw new Error(`pinnedModelVersion must be a positive whole number, got ${pinned}`);
   }
-}
-
-/**
- * The serving contract the predict function enforces (lambdas/predict/features.ts), from the
- * model's configuration. Throws, naming the model and column, for what cannot be served.
- */
-export function modelSchemaFor(model: ResolvedModelConfig): ModelSchema {
-  const columns = new Map(model.columns.map((column) => [column.name, column]));
-  const features = model.features.map((name) => {
-    const column = columns.get(name)!;
-    if (column.type === 'string') {
-      throw new Error(`model "${model.name}": feature "${name}" is a free-text string column; a model input must be numeric or a category`);
-    }
-    if (column.type === 'category' && !column.allowedValues) {
-      throw new Error(`model "${model.name}": category feature "${name}" needs allowedValues (it is encoded as the index in that list)`);
-    }
-    return {
-      name,
-      type: column.type,
-      nullable: column.nullable,
-      ...(column.allowedValues ? { allowedValues: column.allowedValues } : {}),
-    };
-  });
-  const inputs = new Set(model.features);
-  const classLabels = model.problemType === 'regression' ? undefined : classLabelsFor(model, columns.get(model.target)!);
-  return {
-    modelName: model.name,
-    problemType: model.problemType,
-    features,
-    ignoredColumns: model.columns.map((column) => column.name).filter((name) => !inputs.has(name)),
-    ...(classLabels ? { classLabels } : {}),
-  };
-}
-
-function classLabelsFor(model: ResolvedModelConfig, target: ColumnConfig): Array<string | number | boolean> | undefined {
-  const binary = model.problemType === 'binary-classification';
-  if (target.type === 'boolean') return [false, true];
-  if (target.allowedValues) {
-    if (binary && target.allowedValues.length !== 2) {
-      throw new Error(`model "${model.name}": a binary target needs exactly 2 allowedValues, got ${target.allowedValues.length}`);
-    }
-    return target.allowedValues;
-  }
-  if (target.type === 'integer') {
-    const low = target.min ?? 0;
-    if (binary) return [low, low + 1];
-    if (target.max !== undefined) return Array.from({ length: target.max - low + 1 }, (_, index) => low + index);
-  }
-  return binary ? [0, 1] : undefined;
 }

@@ -1,0 +1,126 @@
+/**
+ * The evaluation gate: the challenger's metrics against the configured bounds, its disparate
+ * impact against the allowed range, and each gated metric against the production champion's
+ * within the champion margin. Every failed check yields one sentence a person can act on.
+ */
+import type { ModelConfig } from '../../lib/config';
+
+type Thresholds = ModelConfig['thresholds'];
+type ProblemType = ModelConfig['problemType'];
+
+/** Error metrics: lower is better. Every other gated metric is a score where higher is better. */
+const LOWER_IS_BETTER = new Set(['mae', 'rmse']);
+
+/** Compared with the champion when no metric bounds are configured. */
+export const DEFAULT_CHAMPION_METRICS: Readonly<Record<ProblemType, readonly string[]>> = {
+  'binary-classification': ['accuracy', 'f1'],
+  'multiclass-classification': ['accuracy', 'f1'],
+  regression: ['rmse'],
+};
+
+export interface Champion {
+  readonly version: number;
+  readonly metrics: Record<string, number>;
+}
+
+export interface GateInput {
+  readonly problemType: ProblemType;
+  readonly thresholds: Thresholds;
+  readonly metrics: Record<string, number>;
+  /** Metrics that could not be computed, with why. */
+  readonly unavailable: Record<string, string>;
+  /** Present when a sensitive attribute is configured and the ratio could be computed. */
+  readonly disparateImpact?: { readonly attribute: string; readonly value: number };
+  readonly champion?: Champion;
+}
+
+export interface ChampionComparison {
+  readonly metric: string;
+  readonly challenger: number;
+  readonly champion: number;
+  /** The worst challenger value the margin allows. */
+  readonly limit: number;
+  readonly passed: boolean;
+}
+
+export interface GateOutcome {
+  readonly passed: boolean;
+  readonly reasons: string[];
+  /** The metrics compared with the champion: those with bounds, else DEFAULT_CHAMPION_METRICS. */
+  readonly gatedMetrics: string[];
+  readonly comparisons: ChampionComparison[];
+  /** Gated metrics the champion has no value for (not compared). */
+  readonly uncompared: string[];
+}
+
+/** Numbers in reasons: at most 4 decimals, no trailing zeros. */
+export function formatNumber(value: number): string {
+  return String(Number(value.toFixed(4)));
+}
+
+export function applyGate(input: GateInput): GateOutcome {
+  const { thresholds, metrics } = input;
+  const reasons: string[] = [];
+  const bounds = Object.entries(thresholds.metrics) as [string, { min?: number; max?: number }][];
+  for (const [metric, bound] of bounds) {
+    const value = metrics[metric];
+    if (value === undefined) {
+      const why = input.unavailable[metric] ?? 'it was not computed';
+      reasons.push(`${metric} could not be computed (${why}), and the gate requires ${describeBound(bound)}`);
+      continue;
+    }
+    if (bound.min !== undefined && value < bound.min) {
+      reasons.push(`${metric} ${formatNumber(value)} is below the minimum ${formatNumber(bound.min)}`);
+    }
+    if (bound.max !== undefined && value > bound.max) {
+      reasons.push(`${metric} ${formatNumber(value)} is above the maximum ${formatNumber(bound.max)}`);
+    }
+  }
+
+  if (input.disparateImpact) {
+    const [low, high] = thresholds.disparateImpact;
+    const { attribute, value } = input.disparateImpact;
+    if (value < low || value > high) {
+      reasons.push(`disparate impact ${formatNumber(value)} for ${attribute} is outside [${formatNumber(low)}, ${formatNumber(high)}]`);
+    }
+  }
+
+  const gatedMetrics = bounds.length > 0 ? bounds.map(([metric]) => metric) : [...DEFAULT_CHAMPION_METRICS[input.problemType]];
+  const comparisons: ChampionComparison[] = [];
+  const uncompared: string[] = [];
+  const { champion } = input;
+  if (champion) {
+    const margin = thresholds.championMargin;
+    for (const metric of gatedMetrics) {
+      const challenger = metrics[metric];
+      const incumbent = champion.metrics[metric];
+      if (challenger === undefined) continue;
+      if (incumbent === undefined) {
+        uncompared.push(metric);
+        continue;
+      }
+      // Error metrics have the data's scale, so their margin is a fraction of the champion's error.
+      const lowerIsBetter = LOWER_IS_BETTER.has(metric);
+      const limit = lowerIsBetter ? incumbent * (1 + margin) : incumbent - margin;
+      const passed = lowerIsBetter ? challenger <= limit : challenger >= limit;
+      comparisons.push({ metric, challenger, champion: incumbent, limit, passed });
+      if (!passed) {
+        const allowance = lowerIsBetter
+          ? `${formatNumber(margin)} (${formatNumber(margin * 100)}% of its ${metric})`
+          : formatNumber(margin);
+        reasons.push(
+          `${metric} ${formatNumber(challenger)} is worse than the production version ${champion.version} (${formatNumber(incumbent)}) by more than the margin ${allowance}`,
+        );
+      }
+    }
+  }
+  return { passed: reasons.length === 0, reasons, gatedMetrics, comparisons, uncompared };
+}
+
+function describeBound(bound: { min?: number; max?: number }): string {
+  const parts = [
+    ...(bound.min === undefined ? [] : [`min ${formatNumber(bound.min)}`]),
+    ...(bound.max === undefined ? [] : [`max ${formatNumber(bound.max)}`]),
+  ];
+  return parts.join(' and ');
+}

@@ -1,0 +1,119 @@
+/**
+ * The evaluate-model function: `{ model, artifactUri, holdoutUri, trainingJobName,
+ * billableSeconds, trainingSeconds, runId }` in (the training pipeline's EvaluateModel task),
+ * `{ passed, metrics, reasons, artifactSha256, spotSavings?, reportUri, champion }` out. A model
+ * that fails the gate is a result (`passed: false`) the pipeline branches on; faults throw:
+ * ValidationError (bad event or model entry), NotFoundError (missing artifact or holdout),
+ * ArtifactIntegrityError (no model.onnx in the artifact), ModelContractError (the model's input
+ * or output does not fit its configuration), SDK errors (retryable).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import { modelEntrySchema } from '../../lib/config';
+import { OnnxScorer } from '../predict/onnx-scorer';
+import { DynamoDbRegistryStore } from '../registry/dynamodb-store';
+import { PlatformError, ValidationError } from '../shared/errors';
+import { S3ObjectStore } from '../shared/object-store';
+import { type EvaluateContext, type EvaluationResult, evaluateModel } from './evaluate';
+
+/** The CloudWatch namespace of every platform metric. */
+export const METRICS_NAMESPACE = 'CdkMlops';
+
+const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.*$/, 'must be an S3 URI: s3://<bucket>/<key or prefix/>');
+const seconds = z.number().min(0).nullable().default(null);
+
+export const evaluateModelEventSchema = z.object({
+  model: z.unknown(),
+  artifactUri: s3Uri.refine((uri) => !uri.endsWith('/'), 'must name the artifact object (model.tar.gz), not a prefix'),
+  holdoutUri: s3Uri,
+  trainingJobName: z.string().min(1).max(63),
+  billableSeconds: seconds,
+  trainingSeconds: seconds,
+  runId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z, a-z, 0-9, _ . : -'),
+});
+
+function issuesText(issues: readonly z.core.$ZodIssue[], root: string): string {
+  return issues.map((issue) => `${[root, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`).join('; ');
+}
+
+/** Parses the event and evaluates against the given storage and registry. */
+export async function evaluate(event: unknown, context: EvaluateContext): Promise<EvaluationResult> {
+  const parsed = evaluateModelEventSchema.safeParse(event);
+  if (!parsed.success) throw new ValidationError(`invalid evaluate-model event: ${issuesText(parsed.error.issues, '')}`);
+  const model = modelEntrySchema.safeParse(parsed.data.model);
+  if (!model.success) throw new ValidationError(`the model entry does not parse: ${issuesText(model.error.issues, 'model')}`);
+  return evaluateModel(context, { ...parsed.data, model: model.data });
+}
+
+/** Publishes the run's outcome as embedded metric format (one log line, no PutMetricData call). */
+export function publishEvaluationMetrics(
+  metrics: Metrics,
+  modelName: string,
+  result: EvaluationResult,
+  seconds: { trainingSeconds: number | null; billableSeconds: number | null },
+): void {
+  metrics.addDimension('Model', modelName);
+  metrics.addMetric('EvaluationPassed', MetricUnit.Count, result.passed ? 1 : 0);
+  if (result.spotSavings !== undefined) metrics.addMetric('SpotSavingsPercent', MetricUnit.Percent, result.spotSavings * 100);
+  if (seconds.trainingSeconds !== null) metrics.addMetric('TrainingSeconds', MetricUnit.Seconds, seconds.trainingSeconds);
+  if (seconds.billableSeconds !== null) metrics.addMetric('BillableSeconds', MetricUnit.Seconds, seconds.billableSeconds);
+  metrics.publishStoredMetrics();
+}
+
+const logger = new Logger();
+const tracer = new Tracer();
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
+
+let evaluateContext: EvaluateContext | undefined;
+
+/** Built once per container from the environment the ModelEvaluation construct sets. */
+function contextFromEnvironment(): EvaluateContext {
+  if (evaluateContext) return evaluateContext;
+  const artifactsBucket = process.env.ARTIFACTS_BUCKET;
+  const tableName = process.env.TABLE_NAME;
+  if (!artifactsBucket || !tableName) {
+    throw new Error(
+      'ARTIFACTS_BUCKET and TABLE_NAME must be set; the evaluate-model function needs the artifacts bucket and the registry table',
+    );
+  }
+  const documents = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));
+  evaluateContext = {
+    store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))),
+    registry: new DynamoDbRegistryStore(documents, tableName),
+    artifactsBucket,
+    loadModel: (modelBytes) => OnnxScorer.create(modelBytes),
+  };
+  return evaluateContext;
+}
+
+export async function handler(event: unknown, context: Context): Promise<EvaluationResult> {
+  logger.addContext(context);
+  const fields = (event ?? {}) as { artifactUri?: unknown; runId?: unknown; model?: { name?: unknown } };
+  const modelName = typeof fields.model?.name === 'string' ? fields.model.name : 'unknown';
+  logger.appendKeys({ model: modelName, runId: typeof fields.runId === 'string' ? fields.runId : 'missing' });
+  try {
+    const result = await evaluate(event, contextFromEnvironment());
+    const { trainingSeconds = null, billableSeconds = null } = event as {
+      trainingSeconds?: number | null;
+      billableSeconds?: number | null;
+    };
+    publishEvaluationMetrics(metrics, modelName, result, { trainingSeconds, billableSeconds });
+    logger.info('model evaluated', { passed: result.passed, reasons: result.reasons, reportUri: result.reportUri });
+    return result;
+  } catch (error) {
+    if (error instanceof PlatformError) {
+      logger.warn('evaluation refused', { error: error.name, message: error.message, details: error.details });
+    } else {
+      logger.error('evaluation failed', error as Error);
+    }
+    throw error;
+  } finally {
+    logger.removeKeys(['model', 'runId']);
+  }
+}
