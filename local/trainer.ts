@@ -13,7 +13,8 @@
  */
 
 import { ValidationError } from '../lambdas/shared/errors';
-import { type LabelledData, readLabelledData } from '../lambdas/shared/labelled-data';
+import { type Holdout, readHoldout } from '../lambdas/evaluate-model/holdout';
+import { modelSchemaFor } from '../lambdas/shared/model-schema';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../lambdas/shared/object-store';
 import type { ModelDocument } from '../lib/config';
 import { encodeOnnxModel, type OnnxInitializer, type OnnxNode, packModelArchive } from './onnx';
@@ -95,10 +96,13 @@ interface Checkpoint {
   readonly moments: number[];
 }
 
+/** Labelled rows encoded as the serving contract encodes a request (the evaluation's holdout reader). */
+export type LabelledData = Pick<Holdout, 'rows' | 'width' | 'features' | 'targets'>;
+
 /** The expanded design matrix (row-major) the optimiser works on. */
 function expand(data: LabelledData, model: LinearModel): Float64Array {
   const width = model.weights.length;
-  const columns = data.featureNames.length;
+  const columns = data.width;
   const design = new Float64Array(data.rows * width);
   for (let row = 0; row < data.rows; row++) {
     const out = row * width;
@@ -121,8 +125,8 @@ export function initialModel(data: LabelledData, document: ModelDocument): Linea
   const columns = new Map(document.columns.map((column) => [column.name, column]));
   const numeric: { index: number; mean: number; scale: number }[] = [];
   const categorical: { index: number; categories: number }[] = [];
-  const width = data.featureNames.length;
-  data.featureNames.forEach((name, index) => {
+  const width = data.width;
+  document.features.forEach((name, index) => {
     const column = columns.get(name)!;
     if (column.type === 'category') {
       categorical.push({ index, categories: column.allowedValues?.length ?? 0 });
@@ -182,7 +186,7 @@ export async function fitLinearModel(
     startEpoch = options.resumeFrom.epoch;
   }
   // Regression targets are centred by the bias from the start.
-  if (!logistic && !options.resumeFrom) model.bias = data.target.reduce((sum, value) => sum + value, 0) / Math.max(1, data.rows);
+  if (!logistic && !options.resumeFrom) model.bias = data.targets.reduce((sum, value) => sum + value, 0) / Math.max(1, data.rows);
   const gradient = new Float64Array(size);
   let loss = 0;
   for (let epoch = startEpoch; epoch < epochs; epoch++) {
@@ -192,7 +196,7 @@ export async function fitLinearModel(
       const offset = row * width;
       let z = model.bias;
       for (let j = 0; j < width; j++) z += design[offset + j]! * model.weights[j]!;
-      const y = data.target[row]!;
+      const y = data.targets[row]!;
       let error: number;
       if (logistic) {
         const p = 1 / (1 + Math.exp(-z));
@@ -363,7 +367,13 @@ export class LocalTrainer {
     const hyperparameters = parseHyperparameters(request.HyperParameters);
     const channel = request.InputDataConfig.find((input) => input.ChannelName === 'train');
     if (!channel) throw new ValidationError(`training job ${request.TrainingJobName} has no "train" input channel`);
-    const data = await readLabelledData(store, channel.DataSource.S3DataSource.S3Uri, document);
+    if (document.problemType === 'multiclass-classification') {
+      throw new ValidationError(`the local trainer fits binary classifiers and regressions; model "${document.name}" is multiclass`);
+    }
+    const target = document.columns.find((column) => column.name === document.target)!;
+    const data = await readHoldout(store, channel.DataSource.S3DataSource.S3Uri, modelSchemaFor(document), {
+      target: { name: target.name, type: target.type },
+    });
     if (data.rows === 0) throw new ValidationError(`the train channel ${channel.DataSource.S3DataSource.S3Uri} has no labelled rows`);
     const spot = request.EnableManagedSpotTraining === true;
     const checkpointUri = request.CheckpointConfig?.S3Uri;
@@ -411,7 +421,7 @@ export class LocalTrainer {
       }
     }
 
-    const modelBytes = modelGraph(model, data.featureNames.length, document.problemType, hyperparameters.latencyPadding);
+    const modelBytes = modelGraph(model, data.width, document.problemType, hyperparameters.latencyPadding);
     const trainingSeconds = Math.max(1, Math.round(epochsRun * (this.options.simulatedSecondsPerEpoch ?? 2)));
     this.options.onProgress?.({
       job: request.TrainingJobName,
@@ -419,7 +429,7 @@ export class LocalTrainer {
     });
     const metrics = {
       trainingRows: data.rows,
-      skippedRows: data.skippedRows,
+      skippedRows: data.skipped,
       finalLoss: result.loss,
       epochs: hyperparameters.epochs,
       resumedFromEpoch,
