@@ -5,7 +5,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { type PlatformConfig, resolveModel } from './config';
+import { modelDocument, type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { DataValidation } from './constructs/data-validation';
 import { SageMakerEndpoint } from './constructs/endpoint';
@@ -13,6 +13,7 @@ import { ModelEvaluation } from './constructs/model-evaluation';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
 import { ServerlessInference } from './constructs/serverless-inference';
+import { TrainingPipeline } from './constructs/training-pipeline';
 
 export interface MlopsStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -30,6 +31,8 @@ export class MlopsStack extends Stack {
   readonly endpoints: ReadonlyMap<string, SageMakerEndpoint>;
   /** Each model's deploy function (the rollout contract begin/poll, whichever the serving mode), by model name. */
   readonly deployFunctions: ReadonlyMap<string, lambda.IFunction>;
+  /** Each model's training pipeline (statemachines/training.asl.json), by model name. */
+  readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -89,6 +92,24 @@ export class MlopsStack extends Stack {
     this.serverlessInference = serverless;
     this.endpoints = endpoints;
     this.deployFunctions = deployFunctions;
+
+    const pipelines = new Map<string, TrainingPipeline>();
+    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+      const pipeline = new TrainingPipeline(this, `Training-${model.name}`, {
+        model: modelDocument(model),
+        training: model.training,
+        jobNamePrefix: `${config.projectName}-${config.environment}-${model.name}`,
+        artifactStore: this.artifactStore,
+        registry: this.registry,
+        validateDataFunction: this.dataValidation.validateFunction,
+        evaluateModelFunction: this.modelEvaluation.evaluateFunction,
+        deployFunction: deployFunctions.get(model.name)!,
+        alertTopic: this.observability.alertTopic,
+      });
+      pipelines.set(model.name, pipeline);
+      new CfnOutput(this, `TrainingStateMachineArn-${model.name}`, { value: pipeline.stateMachine.stateMachineArn });
+    }
+    this.trainingPipelines = pipelines;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

@@ -12,8 +12,8 @@
  * training seconds less the spot discount (the job reports both, as DescribeTrainingJob does).
  */
 
-import { ValidationError } from '../lambdas/shared/errors';
 import { type Holdout, readHoldout } from '../lambdas/evaluate-model/holdout';
+import { ValidationError } from '../lambdas/shared/errors';
 import { modelSchemaFor } from '../lambdas/shared/model-schema';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../lambdas/shared/object-store';
 import type { ModelDocument } from '../lib/config';

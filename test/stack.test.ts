@@ -52,6 +52,23 @@ describe('the synthesized platform stack', () => {
     }
   });
 
+  it("wires one Standard training pipeline per model to the shared functions and that model's deploy function", () => {
+    const machines = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine') as any[];
+    const training = machines.filter((machine) => machine.Properties.DefinitionSubstitutions?.ModelName === 'churn');
+    expect(training).toHaveLength(1);
+    const substitutions = training[0].Properties.DefinitionSubstitutions;
+    const logicalId = (value: any) => (value['Fn::GetAtt'] ?? [value.Ref])[0] as string;
+    expect(logicalId(substitutions.ValidateDataFunctionArn)).toMatch(/^DataValidationFunction/);
+    expect(logicalId(substitutions.EvaluateModelFunctionArn)).toMatch(/^ModelEvaluation/);
+    expect(logicalId(substitutions.DeployFunctionArn)).toMatch(/^Servingchurn|^Serverlesschurn/);
+    expect(substitutions.JobNamePrefix).toBe('mlops-dev-churn');
+    expect(JSON.parse(Buffer.from(substitutions.ModelDocumentBase64, 'base64').toString('utf8'))).toMatchObject({
+      name: 'churn',
+      target: 'churned',
+      sensitiveAttribute: 'gender',
+    });
+  });
+
   it('names the stack after the project and environment', () => {
     expect(synthesized.stack.stackName).toBe('mlops-dev');
   });
