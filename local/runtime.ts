@@ -7,14 +7,24 @@
  * all run on this.
  */
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { type AlarmState, beginCanary, type CanaryAlarmReader, evaluateCanary, pollCanary } from '../lambdas/deploy-serverless/canary';
+import { evaluate } from '../lambdas/evaluate-model/handler';
+import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/handler';
+import { OnnxScorer } from '../lambdas/predict/onnx-scorer';
+import type { CanaryObservation, Predictor, PredictResponse } from '../lambdas/predict/predictor';
 import { DynamoDbRegistryStore } from '../lambdas/registry/dynamodb-store';
 import { dispatch } from '../lambdas/registry/handler';
 import { Registry } from '../lambdas/registry/registry';
+import { CANARY_METRICS } from '../lambdas/shared/canary-metrics';
 import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
+import { modelSchemaFor } from '../lambdas/shared/model-schema';
 import { S3ObjectStore } from '../lambdas/shared/object-store';
+import { rolloutEventSchema } from '../lambdas/shared/rollout';
 import { validateData } from '../lambdas/validate-data/handler';
 import { readTrainingDefinition, renderDefinition } from '../lib/asl';
 import { modelDocument, type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../lib/config';
@@ -33,14 +43,42 @@ const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_AC
 /** A Lambda handler as a Task state calls it: the Payload in, the function's result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
 /** What aws-local-stepfunctions hands a Task's local handler: the state's resolved Parameters. */
-type TaskInput = { Payload?: unknown } & Record<string, unknown>;
+export type TaskInput = { Payload?: unknown } & Record<string, unknown>;
 
-/** Functions that other parts of the platform provide to the runtime (evaluation, deployment). */
-export interface LocalFunctions {
-  readonly evaluateModel: LocalFunction;
-  /** The deploy function of one model (serverless canary or SageMaker endpoint). */
-  readonly deploy: (model: ResolvedModelConfig) => LocalFunction;
+/** Wraps a Task state's local handler (fault injection in the end-to-end tests). */
+export type TaskWrapper = (state: string, handler: (input: TaskInput) => Promise<unknown>) => (input: TaskInput) => Promise<unknown>;
+
+/** Canary traffic as predict reports it, kept per model for the local canary alarms. */
+interface CanaryRecord extends Pick<CanaryObservation, 'failed' | 'latencyMs'> {
+  readonly at: number;
 }
+
+/**
+ * Takes the place of Powertools Metrics in the offline predict function: keeps the three Canary*
+ * values of each canary-routed request (CanaryRequests, CanaryFailedRequests, CanaryLatency, in
+ * that order) for the local alarms, and writes no EMF lines.
+ */
+class LocalCanaryMetrics {
+  private values: Record<string, number> = {};
+  constructor(private readonly onRequest: (failed: boolean, latencyMs: number) => void) {}
+
+  addMetric(name: string, _unit: string, value: number): void {
+    this.values[name] = value;
+    if (name === CANARY_METRICS.latency) {
+      this.onRequest(this.values[CANARY_METRICS.failedRequests] === 1, value);
+      this.values = {};
+    }
+  }
+
+  hasStoredMetrics(): boolean {
+    return false;
+  }
+
+  publishStoredMetrics(): void {}
+}
+
+/** CloudWatch's alarm period for the canary alarms (one minute). */
+const CANARY_ALARM_PERIOD_MS = 60_000;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
@@ -75,7 +113,18 @@ export interface TimelineEvent {
 
 export interface LocalPlatformOptions {
   readonly config: PlatformConfig;
-  readonly functions?: (platform: LocalPlatform) => LocalFunctions;
+  /** Fault injection: wraps the handlers of Task states by name. */
+  readonly wrapTask?: TaskWrapper;
+  /**
+   * A candidate's bake time offline (the configured bakeTimeSeconds is minutes, for real traffic).
+   * @default 3
+   */
+  readonly bakeSeconds?: number;
+  /**
+   * How often predict re-reads the registry offline (30 s in the function).
+   * @default 1
+   */
+  readonly refreshSeconds?: number;
   /** State-by-state progress and notes (spot interruptions, notifications). */
   readonly onEvent?: (event: TimelineEvent) => void;
   /** Seconds between deployment polls offline (the stack uses serving settings; minutes there). */
@@ -95,8 +144,10 @@ export class LocalPlatform {
   readonly notifications: { subject: string; message: string; at: Date }[] = [];
   /** Approval task tokens waiting for a decision, by token. */
   readonly pendingApprovals = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>();
-  private functions?: LocalFunctions;
   private readonly machines = new Map<string, StateMachine>();
+  private readonly predictors = new Map<string, { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> }>();
+  private readonly canaryTraffic = new Map<string, CanaryRecord[]>();
+  private readonly logger = new Logger({ serviceName: 'cdk-mlops-local', logLevel: 'ERROR' });
 
   private constructor(
     readonly options: LocalPlatformOptions,
@@ -128,13 +179,12 @@ export class LocalPlatform {
     const [s3, dynamo] = await Promise.all([startS3Local({ buckets: Object.values(LOCAL_BUCKETS) }), startDynamoDbLocal()]);
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
     await createRegistryTable(client, REGISTRY_TABLE);
-    const platform = new LocalPlatform(options, s3, dynamo, client);
-    platform.functions = options.functions?.(platform);
-    return platform;
+    return new LocalPlatform(options, s3, dynamo, client);
   }
 
   async stop(): Promise<void> {
     for (const pending of this.pendingApprovals.values()) pending.reject(new Error('the local platform stopped'));
+    await this.flushCapture();
     this.dynamoClient.destroy();
     await Promise.all([this.s3.stop(), this.dynamo.stop()]);
   }
@@ -178,15 +228,19 @@ export class LocalPlatform {
     const lambda = (fn: LocalFunction) => async (input: TaskInput) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
     const validation: LocalFunction = (payload) => validateData(payload, { store: this.store, artifactsBucket: LOCAL_BUCKETS.artifacts });
     const registry: LocalFunction = async (payload) => JSON.parse(JSON.stringify(await dispatch(this.registry, payload)));
-    const functions = this.functions;
-    const missing = (name: string) => async () => {
-      throw new ValidationError(`the offline runtime has no ${name} function`);
-    };
+    const evaluateModel: LocalFunction = (payload) =>
+      evaluate(payload, {
+        store: this.store,
+        registry: this.registryStore,
+        artifactsBucket: LOCAL_BUCKETS.artifacts,
+        loadModel: (bytes) => OnnxScorer.create(bytes),
+      });
+    const deploy = this.deployFunction(model);
     const handlers: Record<string, (input: TaskInput) => Promise<unknown>> = {
       ProfileShard: lambda(validation),
-      EvaluateModel: lambda(functions?.evaluateModel ?? missing('evaluate-model')),
-      DeployVersion: lambda(functions?.deploy(model) ?? missing('deploy')),
-      CheckDeployment: lambda(functions?.deploy(model) ?? missing('deploy')),
+      EvaluateModel: lambda(evaluateModel),
+      DeployVersion: lambda(deploy),
+      CheckDeployment: lambda(deploy),
       TrainOnSpot: (input) => this.trainers.get(model.name)!.runJob(input as unknown as TrainingJobRequest),
       TrainOnDemand: (input) => this.trainers.get(model.name)!.runJob(input as unknown as TrainingJobRequest),
       NotifyFailure: async (input) => {
@@ -204,7 +258,96 @@ export class LocalPlatform {
     };
     for (const state of VALIDATION_STATES) handlers[state] = lambda(validation);
     for (const state of REGISTRY_STATES) handlers[state] = lambda(registry);
-    return handlers;
+    const wrap = this.options.wrapTask;
+    return wrap ? Object.fromEntries(Object.entries(handlers).map(([state, handler]) => [state, wrap(state, handler)])) : handlers;
+  }
+
+  /**
+   * The model's deploy function: the serverless canary (lambdas/deploy-serverless) with its alarms
+   * evaluated locally from predict's canary traffic, as CloudWatch would over the last minute.
+   */
+  private deployFunction(model: ResolvedModelConfig): LocalFunction {
+    if (model.serving.mode !== 'serverless') {
+      return async () => {
+        throw new ValidationError(
+          `model "${model.name}" is served by a SageMaker endpoint; the offline runtime serves serverless models only (SageMaker has no local emulator)`,
+        );
+      };
+    }
+    const alarms: CanaryAlarmReader = {
+      readAlarms: async (): Promise<readonly AlarmState[]> => {
+        const since = Date.now() - CANARY_ALARM_PERIOD_MS;
+        const window = (this.canaryTraffic.get(model.name) ?? []).filter((record) => record.at >= since);
+        return evaluateCanary(
+          {
+            requests: window.length,
+            failedRequests: window.filter((record) => record.failed).length,
+            latenciesMs: window.map((record) => record.latencyMs),
+          },
+          { latencyBudgetMs: model.serving.latencyBudgetMs },
+        ).alarms;
+      },
+    };
+    const dependencies = {
+      modelName: model.name,
+      canaryPercent: model.serving.canaryPercent,
+      bakeTimeSeconds: this.options.bakeSeconds ?? 3,
+      registryCacheSeconds: this.options.refreshSeconds ?? 1,
+      versions: this.registryStore,
+      registry: { transition: (request: Parameters<Registry['transition']>[0]) => this.registry.transition(request) },
+      alarms,
+    };
+    return async (payload) => {
+      const parsed = rolloutEventSchema.safeParse(payload);
+      if (!parsed.success) throw new ValidationError(`invalid rollout request: ${parsed.error.message}`);
+      const result =
+        parsed.data.action === 'begin' ? await beginCanary(dependencies, parsed.data) : await pollCanary(dependencies, parsed.data);
+      return JSON.parse(JSON.stringify(result));
+    };
+  }
+
+  /** The model's predict function (lambdas/predict) as the ServerlessInference construct configures it. */
+  private predictFunction(modelName: string) {
+    const known = this.predictors.get(modelName);
+    if (known) return known;
+    const model = this.model(modelName);
+    const traffic: CanaryRecord[] = [];
+    this.canaryTraffic.set(modelName, traffic);
+    // Stands in for the Canary* EMF metrics: each canary-routed request is recorded for the local alarms.
+    const canaryMetrics = new LocalCanaryMetrics((failed, latencyMs) => traffic.push({ at: Date.now(), failed, latencyMs }));
+    const environment = {
+      TABLE_NAME: REGISTRY_TABLE,
+      MODEL_SCHEMA: JSON.stringify(modelSchemaFor(model)),
+      CAPTURE_BUCKET: LOCAL_BUCKETS.capture,
+      CAPTURE_PERCENT: String(model.serving.dataCapturePercent),
+      CANARY_PERCENT: String(model.serving.canaryPercent),
+      MODEL_REFRESH_SECONDS: String(this.options.refreshSeconds ?? 1),
+    };
+    const metrics = canaryMetrics as unknown as Metrics;
+    const predictor = predictorFromEnvironment(environment, this.registryStore, this.store, this.logger, metrics);
+    // The function's own EMF metrics have no CloudWatch to go to offline.
+    const functionMetrics = new LocalCanaryMetrics(() => {}) as unknown as Metrics;
+    const entry = {
+      predictor,
+      handle: createPredictHandler({ predictor, logger: this.logger, metrics: functionMetrics, canaryMetrics: metrics }),
+    };
+    this.predictors.set(modelName, entry);
+    return entry;
+  }
+
+  /** Invokes the predict function directly, as the API's predict route does. Throws ValidationError (400) on bad rows. */
+  async predict(modelName: string, body: unknown): Promise<PredictResponse> {
+    return (await this.predictFunction(modelName).handle(body, { awsRequestId: randomUUID() })) as PredictResponse;
+  }
+
+  /** Canary-routed requests seen so far for a model. */
+  canaryRequests(modelName: string): readonly CanaryRecord[] {
+    return this.canaryTraffic.get(modelName) ?? [];
+  }
+
+  /** Writes every buffered capture batch (predict flushes by size and age; drift checks read what is written). */
+  async flushCapture(): Promise<void> {
+    await Promise.all([...this.predictors.values()].map(({ predictor }) => predictor.flushCapture()));
   }
 
   /** Step Functions StartExecution: returns at once; `done` settles when the execution ends. */
