@@ -197,25 +197,50 @@ function profileCdf(profile: NumericColumnProfile, pointMasses: boolean): Piecew
   return { xs, fs };
 }
 
-/** F(x⁻) when `left`, else F(x) (right-continuous). */
-function evaluate(cdf: PiecewiseCdf, x: number, left: boolean): number {
-  const { xs, fs } = cdf;
-  if (xs.length === 0) return 0;
-  // Last knot strictly before x (left limit) or at or before x (value).
-  let low = 0;
-  let high = xs.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (left ? xs[middle]! < x : xs[middle]! <= x) low = middle + 1;
-    else high = middle;
+/**
+ * Reads a piecewise CDF at increasing x: F(x) (right-continuous) or F(x⁻) (left limit). Each
+ * kind of read keeps its own cursor, so a sweep over sorted breakpoints is linear.
+ */
+class CdfReader {
+  private valueCursor = -1;
+  private leftCursor = -1;
+
+  constructor(private readonly cdf: PiecewiseCdf) {}
+
+  value(x: number): number {
+    const { xs } = this.cdf;
+    while (this.valueCursor + 1 < xs.length && xs[this.valueCursor + 1]! <= x) this.valueCursor++;
+    return this.interpolate(this.valueCursor, x, false);
   }
-  const k = low - 1;
-  if (k < 0) return 0;
-  if (k === xs.length - 1) return fs[k]!;
-  const x0 = xs[k]!;
-  const x1 = xs[k + 1]!;
-  if (x1 === x0) return fs[left ? k : k + 1]!;
-  return fs[k]! + ((fs[k + 1]! - fs[k]!) * (x - x0)) / (x1 - x0);
+
+  left(x: number): number {
+    const { xs } = this.cdf;
+    while (this.leftCursor + 1 < xs.length && xs[this.leftCursor + 1]! < x) this.leftCursor++;
+    return this.interpolate(this.leftCursor, x, true);
+  }
+
+  /** Between knot k (the last one at or before x) and k + 1. */
+  private interpolate(k: number, x: number, left: boolean): number {
+    const { xs, fs } = this.cdf;
+    if (k < 0) return 0;
+    if (k === xs.length - 1) return fs[k]!;
+    const x0 = xs[k]!;
+    const x1 = xs[k + 1]!;
+    if (x1 === x0) return fs[left ? k : k + 1]!;
+    return fs[k]! + ((fs[k + 1]! - fs[k]!) * (x - x0)) / (x1 - x0);
+  }
+}
+
+/** The distinct values of two sorted arrays, sorted (a linear merge). */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const merged: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (merged.length === 0 || merged[merged.length - 1] !== next) merged.push(next);
+  }
+  return merged;
 }
 
 /**
@@ -227,13 +252,15 @@ export function wassersteinDistance(reference: NumericColumnProfile, current: Nu
   const referenceCdf = profileCdf(reference, pointMasses);
   const currentCdf = profileCdf(current, pointMasses);
   if (referenceCdf.xs.length === 0 || currentCdf.xs.length === 0) return 0;
-  const breakpoints = [...new Set([...referenceCdf.xs, ...currentCdf.xs])].sort((a, b) => a - b);
+  const breakpoints = mergeSorted(referenceCdf.xs, currentCdf.xs);
+  const referenceReader = new CdfReader(referenceCdf);
+  const currentReader = new CdfReader(currentCdf);
   let distance = 0;
   for (let i = 0; i + 1 < breakpoints.length; i++) {
     const from = breakpoints[i]!;
     const to = breakpoints[i + 1]!;
-    const a = evaluate(referenceCdf, from, false) - evaluate(currentCdf, from, false);
-    const b = evaluate(referenceCdf, to, true) - evaluate(currentCdf, to, true);
+    const a = referenceReader.value(from) - currentReader.value(from);
+    const b = referenceReader.left(to) - currentReader.left(to);
     const width = to - from;
     // |linear| over the interval: split at the zero crossing when the sign changes.
     distance += a * b >= 0 ? (width * Math.abs(a + b)) / 2 : (width * (a * a + b * b)) / (2 * (Math.abs(a) + Math.abs(b)));
