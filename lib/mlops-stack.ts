@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { DataValidation } from './constructs/data-validation';
+import { DriftMonitor } from './constructs/drift-monitor';
 import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
@@ -25,6 +26,8 @@ export class MlopsStack extends Stack {
   readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
   /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
   readonly endpoints: ReadonlyMap<string, SageMakerEndpoint>;
+  /** Drift monitoring of each model, by model name (retraining is wired once the training pipelines are). */
+  readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -47,7 +50,18 @@ export class MlopsStack extends Stack {
     });
     const serverless = new Map<string, ServerlessInference>();
     const endpoints = new Map<string, SageMakerEndpoint>();
+    const driftMonitors = new Map<string, DriftMonitor>();
     for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+      driftMonitors.set(
+        model.name,
+        new DriftMonitor(this, `Drift-${model.name}`, {
+          model,
+          artifactStore: this.artifactStore,
+          registry: this.registry,
+          alertTopic: this.observability.alertTopic,
+          logRetention: config.logRetentionDays,
+        }),
+      );
       if (model.serving.mode === 'endpoint') {
         // parseConfig guarantees both fields in endpoint mode.
         const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
@@ -74,6 +88,7 @@ export class MlopsStack extends Stack {
     }
     this.serverlessInference = serverless;
     this.endpoints = endpoints;
+    this.driftMonitors = driftMonitors;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });
