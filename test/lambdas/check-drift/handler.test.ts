@@ -88,6 +88,7 @@ function newHandler(tableName: string) {
       const metrics = new Metrics({ namespace: 'CdkMlops', serviceName: 'check-drift' });
       vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
         published.push(metrics.serializeMetrics() as unknown as Record<string, unknown>);
+        return metrics;
       });
       return metrics;
     },
