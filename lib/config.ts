@@ -195,13 +195,32 @@ export const SERVING_DEFAULTS = {
   dataCapturePercent: 20,
 } as const;
 
+/** Corrections of the per-feature p-values for testing many features at once. */
+export const MULTIPLE_TESTING_CORRECTIONS = ['benjamini-hochberg', 'bonferroni', 'none'] as const;
+
+/** Per-feature drift thresholds; a feature's own entry overrides the model's values field by field. */
+const featureThresholdsSchema = z
+  .object({ psiWarn: z.number().positive(), psiDrift: z.number().positive(), ksPValue: fraction, jsDistance: fraction })
+  .partial()
+  .strict();
+
 const driftShape = {
   schedule: z.string().regex(SCHEDULE_PATTERN, 'must be an EventBridge schedule: rate(<n> <unit>) or cron(...)'),
+  /** Each check compares the capture of the last windowHours (ending at the scheduled time) with the reference. */
+  windowHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 14),
   minSampleSize: z.number().int().min(1),
   psiWarn: z.number().positive(),
   psiDrift: z.number().positive(),
   ksPValue: fraction,
   jsDistance: fraction,
+  /** How the KS / chi-square (and PSI / JS noise) p-values are corrected across a model's features. */
+  multipleTesting: z.enum(MULTIPLE_TESTING_CORRECTIONS),
+  /** Thresholds for single features, by column name. */
+  featureThresholds: z.record(z.string().min(1), featureThresholdsSchema),
   /** Share of features that must drift for the dataset to count as drifted. */
   driftedFeatureShare: fraction,
   /** One drift episode starts at most one retraining within this window. */
@@ -211,16 +230,31 @@ const driftShape = {
     .min(1)
     .max(24 * 30),
 };
-export const DRIFT_DEFAULTS = {
+export const DRIFT_DEFAULTS: {
+  readonly schedule: string;
+  readonly windowHours: number;
+  readonly minSampleSize: number;
+  readonly psiWarn: number;
+  readonly psiDrift: number;
+  readonly ksPValue: number;
+  readonly jsDistance: number;
+  readonly multipleTesting: (typeof MULTIPLE_TESTING_CORRECTIONS)[number];
+  readonly featureThresholds: Record<string, z.output<typeof featureThresholdsSchema>>;
+  readonly driftedFeatureShare: number;
+  readonly retrainCooldownHours: number;
+} = {
   schedule: 'rate(1 hour)',
+  windowHours: 24,
   minSampleSize: 1000,
   psiWarn: 0.1,
   psiDrift: 0.25,
   ksPValue: 0.05,
   jsDistance: 0.1,
+  multipleTesting: 'benjamini-hochberg',
+  featureThresholds: {},
   driftedFeatureShare: 0.5,
   retrainCooldownHours: 24,
-} as const;
+};
 
 const trainingOverrides = z.object(trainingShape).partial().strict();
 const servingOverrides = z.object(servingShape).partial().strict();
@@ -367,6 +401,7 @@ export const platformConfigSchema = z
       if (model.serving) checkServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
       checkEndpointServing({ ...config.serving, ...model.serving }, ['models', index, 'serving'], ctx);
       if (model.drift) checkDrift({ ...config.drift, ...model.drift }, ['models', index, 'drift'], ctx);
+      checkFeatureThresholds(model, { ...config.drift, ...model.drift }.featureThresholds, ['models', index, 'drift'], ctx);
     });
     checkTraining(config.training, ['training'], ctx);
     checkServing(config.serving, ['serving'], ctx);
@@ -427,6 +462,32 @@ function checkDrift(drift: DriftConfig, path: PropertyKey[], ctx: IssueSink): vo
       path: [...path, 'psiWarn'],
       message: `must not exceed psiDrift (${drift.psiWarn} > ${drift.psiDrift})`,
     });
+  }
+}
+
+/** Feature thresholds must name the model's columns and keep warn ≤ drift; a platform-wide entry applies to every model. */
+function checkFeatureThresholds(
+  model: { columns: readonly { name: string }[] },
+  thresholds: DriftConfig['featureThresholds'],
+  path: PropertyKey[],
+  ctx: IssueSink,
+): void {
+  const names = model.columns.map((column) => column.name);
+  for (const [feature, values] of Object.entries(thresholds)) {
+    if (!names.includes(feature)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'featureThresholds', feature],
+        message: `must name one of the model's columns (${names.join(', ')})`,
+      });
+    }
+    if (values.psiWarn !== undefined && values.psiDrift !== undefined && values.psiWarn > values.psiDrift) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'featureThresholds', feature, 'psiWarn'],
+        message: `must not exceed psiDrift (${values.psiWarn} > ${values.psiDrift})`,
+      });
+    }
   }
 }
 

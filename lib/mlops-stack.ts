@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { modelDocument, type PlatformConfig, resolveModel } from './config';
 import { ArtifactStore } from './constructs/artifact-store';
 import { DataValidation } from './constructs/data-validation';
+import { DriftMonitor } from './constructs/drift-monitor';
 import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelEvaluation } from './constructs/model-evaluation';
 import { ModelRegistry } from './constructs/model-registry';
@@ -33,6 +34,8 @@ export class MlopsStack extends Stack {
   readonly deployFunctions: ReadonlyMap<string, lambda.IFunction>;
   /** Each model's training pipeline (statemachines/training.asl.json), by model name. */
   readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
+  /** Drift monitoring of each model, by model name (retraining is wired once the training pipelines are). */
+  readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -110,6 +113,22 @@ export class MlopsStack extends Stack {
       new CfnOutput(this, `TrainingStateMachineArn-${model.name}`, { value: pipeline.stateMachine.stateMachineArn });
     }
     this.trainingPipelines = pipelines;
+
+    const driftMonitors = new Map<string, DriftMonitor>();
+    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+      driftMonitors.set(
+        model.name,
+        new DriftMonitor(this, `Drift-${model.name}`, {
+          model,
+          artifactStore: this.artifactStore,
+          registry: this.registry,
+          alertTopic: this.observability.alertTopic,
+          logRetention: config.logRetentionDays,
+          trainingPipeline: pipelines.get(model.name)!.stateMachine,
+        }),
+      );
+    }
+    this.driftMonitors = driftMonitors;
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

@@ -69,6 +69,7 @@ describe('parseConfig', () => {
       latencyBudgetMs: 200,
     });
     expect(config.drift).toMatchObject({ psiWarn: 0.1, psiDrift: 0.25, ksPValue: 0.05, driftedFeatureShare: 0.5 });
+    expect(config.drift).toMatchObject({ windowHours: 24, multipleTesting: 'benjamini-hochberg', featureThresholds: {} });
     expect(config).toMatchObject({ retentionDays: 90, logRetentionDays: 30, tags: {} });
     expect(config.models[0]!.thresholds).toEqual({ metrics: {}, disparateImpact: [0.8, 1.25], championMargin: 0.01 });
   });
@@ -170,6 +171,21 @@ describe('parseConfig', () => {
       'mlops.logRetentionDays: must be one of the CloudWatch Logs retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 31)',
     ],
     ['psiWarn above psiDrift', (c: any) => (c.drift.psiWarn = 0.5), 'mlops.drift.psiWarn: must not exceed psiDrift (0.5 > 0.25)'],
+    [
+      'feature thresholds for a column the model lacks',
+      (c: any) => (c.models[0].drift = { featureThresholds: { salary: { psiDrift: 0.3 } } }),
+      `mlops.models[0].drift.featureThresholds.salary: must name one of the model's columns (${shipped.models[0]!.columns.map((column) => column.name).join(', ')})`,
+    ],
+    [
+      'a feature whose psiWarn exceeds its psiDrift',
+      (c: any) => (c.models[0].drift = { featureThresholds: { [c.models[0].columns[0].name]: { psiWarn: 0.4, psiDrift: 0.3 } } }),
+      `mlops.models[0].drift.featureThresholds.${shipped.models[0]!.columns[0]!.name}.psiWarn: must not exceed psiDrift (0.4 > 0.3)`,
+    ],
+    [
+      'an unknown multiple-testing correction',
+      (c: any) => (c.drift.multipleTesting = 'holm'),
+      'mlops.drift.multipleTesting: Invalid option: expected one of "benjamini-hochberg"|"bonferroni"|"none" (got "holm")',
+    ],
   ])('refuses %s with a message naming the field and the rule', (_case, change, expected) => {
     expect(issuesOf(variant(change))).toContain(expected);
   });
@@ -210,5 +226,23 @@ describe('the CDK app entry point', () => {
     expect(result.stderr).toContain('  - mlops.serving.canaryPercent: Too big: expected number to be <=50 (got 80)');
     expect(result.stderr).toContain('  - mlops.models[0].name: is required');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('per-model drift settings', () => {
+  it('merge the platform drift section under the model override, per-feature thresholds included', () => {
+    const feature = shipped.models[0]!.columns[0]!.name;
+    const config = parseConfig(
+      variant((c) => {
+        c.drift = { ...c.drift, multipleTesting: 'bonferroni' };
+        c.models[0].drift = { windowHours: 6, featureThresholds: { [feature]: { psiDrift: 0.4 } } };
+      }),
+    );
+    const model = resolveModel(config, config.models[0]!);
+    expect(model.drift).toMatchObject({
+      windowHours: 6,
+      multipleTesting: 'bonferroni',
+      featureThresholds: { [feature]: { psiDrift: 0.4 } },
+    });
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * The start-retraining function: the target of the EventBridge rule on a drift alarm's
+ * "CloudWatch Alarm State Change" to ALARM. Starts the model's training pipeline on the newest
+ * dataset prefix unless the pipeline started within the cool-down (see retraining.ts). Returns
+ * the outcome; faults (SDK errors) throw so EventBridge retries the delivery.
+ * Env: STATE_MACHINE_ARN, DATASETS_BUCKET, MODEL_NAME, COOLDOWN_HOURS.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import * as z from 'zod';
+import { ValidationError } from '../shared/errors';
+import { S3ObjectStore } from '../shared/object-store';
+import { type DatasetPrefixes, type RetrainingResult, type RetrainingSettings, startRetraining, type TrainingRuns } from './retraining';
+
+const alarmEventSchema = z.looseObject({
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  detail: z.looseObject({
+    alarmName: z.string(),
+    state: z.looseObject({ value: z.string(), timestamp: z.string() }),
+  }),
+});
+
+/** Step Functions executions of one state machine. */
+export class StepFunctionsTrainingRuns implements TrainingRuns {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async newestStart(): Promise<Date | undefined> {
+    // ListExecutions returns the most recent execution first.
+    const page = await this.client.send(new ListExecutionsCommand({ stateMachineArn: this.stateMachineArn, maxResults: 1 }));
+    return page.executions?.[0]?.startDate;
+  }
+
+  async start(name: string, input: string): Promise<{ executionArn?: string; alreadyExists: boolean }> {
+    try {
+      const response = await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input }));
+      return { executionArn: response.executionArn, alreadyExists: false };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { alreadyExists: true };
+      throw error;
+    }
+  }
+}
+
+export function createRetrainingHandler(runs: TrainingRuns, datasets: DatasetPrefixes, settings: RetrainingSettings, logger: Logger) {
+  return async (event: unknown): Promise<RetrainingResult> => {
+    const parsed = alarmEventSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new ValidationError(`not a CloudWatch alarm state-change event: ${z.prettifyError(parsed.error)}`);
+    }
+    const { alarmName, state } = parsed.data.detail;
+    const result = await startRetraining(
+      runs,
+      datasets,
+      settings,
+      { alarmName, state: state.value, transitionTime: state.timestamp },
+      Date.now(),
+    );
+    logger.info(result.started ? 'retraining started' : 'retraining not started', { ...result, alarmName });
+    return result;
+  };
+}
+
+const logger = new Logger();
+let lambdaHandler: ReturnType<typeof createRetrainingHandler> | undefined;
+
+export async function handler(event: unknown): Promise<RetrainingResult> {
+  if (!lambdaHandler) {
+    const { STATE_MACHINE_ARN, DATASETS_BUCKET, MODEL_NAME, COOLDOWN_HOURS } = process.env;
+    if (!STATE_MACHINE_ARN || !DATASETS_BUCKET || !MODEL_NAME || !COOLDOWN_HOURS) {
+      throw new Error(
+        'STATE_MACHINE_ARN, DATASETS_BUCKET, MODEL_NAME and COOLDOWN_HOURS must be set; the DriftMonitor construct sets them',
+      );
+    }
+    const store = new S3ObjectStore(new S3Client({}));
+    lambdaHandler = createRetrainingHandler(
+      new StepFunctionsTrainingRuns(new SFNClient({}), STATE_MACHINE_ARN),
+      { keysUnder: async (prefix) => (await store.list(DATASETS_BUCKET, prefix)).map((object) => object.key) },
+      { model: MODEL_NAME, datasetsBucket: DATASETS_BUCKET, cooldownHours: Number(COOLDOWN_HOURS) },
+      logger,
+    );
+  }
+  return lambdaHandler(event);
+}

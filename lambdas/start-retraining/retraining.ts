@@ -1,0 +1,113 @@
+/**
+ * The retraining trigger: when a model's drift alarm enters ALARM, start its training pipeline on
+ * the newest dataset, at most once per cool-down. Pure domain over two small interfaces.
+ *
+ * The newest data is the lexicographically greatest prefix directly under `<model>/` in the
+ * datasets bucket (upload each dataset version under a sortable name: `<model>/2026-05-01/`,
+ * `<model>/v0042/`); the pipeline validates a prefix shard by shard.
+ *
+ * Cool-down: the training pipeline's own execution history is the record. If any execution of it
+ * (drift-started or manual) started within `cooldownHours`, nothing is started: that run already
+ * trains on recent data. The alarm itself fires this trigger only on a transition into ALARM, so
+ * a drift that persists over many schedule ticks is one event; a flapping alarm is held back by
+ * the cool-down. Duplicate deliveries of one event map to one execution name (from the alarm's
+ * transition time), and Step Functions refuses a second execution under a name it already ran.
+ */
+
+export interface TrainingRuns {
+  /** When the newest execution of the pipeline started, if it ever ran. */
+  newestStart(): Promise<Date | undefined>;
+  /** Starts an execution; `alreadyExists` when one with this name was started before. */
+  start(name: string, input: string): Promise<{ executionArn?: string; alreadyExists: boolean }>;
+}
+
+export interface DatasetPrefixes {
+  /** Keys of the objects under `prefix`, in key order. */
+  keysUnder(prefix: string): Promise<string[]>;
+}
+
+export interface RetrainingSettings {
+  readonly model: string;
+  readonly datasetsBucket: string;
+  readonly cooldownHours: number;
+}
+
+export interface AlarmTransition {
+  readonly alarmName: string;
+  readonly state: string;
+  /** When the alarm entered the state (ISO 8601). */
+  readonly transitionTime: string;
+}
+
+export type RetrainingResult =
+  | { readonly started: true; readonly executionName: string; readonly executionArn?: string; readonly datasetUri: string }
+  | {
+      readonly started: false;
+      readonly reason: 'not-in-alarm' | 'cooldown' | 'no-dataset' | 'already-started';
+      readonly message: string;
+      readonly executionName?: string;
+    };
+
+const HOUR_MS = 3_600_000;
+
+/** The greatest first-level prefix under `<model>/`, as `s3://bucket/<model>/<name>/`. */
+export async function newestDatasetUri(datasets: DatasetPrefixes, settings: RetrainingSettings): Promise<string | undefined> {
+  const root = `${settings.model}/`;
+  let newest: string | undefined;
+  for (const key of await datasets.keysUnder(root)) {
+    const slash = key.indexOf('/', root.length);
+    if (slash < 0) continue; // an object directly under <model>/ is not a dataset version
+    const name = key.slice(root.length, slash);
+    if (newest === undefined || name > newest) newest = name;
+  }
+  return newest === undefined ? undefined : `s3://${settings.datasetsBucket}/${root}${newest}/`;
+}
+
+/** Execution names allow A-Z a-z 0-9 - _ and must leave room in SageMaker job names. */
+export function executionNameFor(transition: AlarmTransition): string {
+  const time = Date.parse(transition.transitionTime);
+  const stamp = Number.isNaN(time)
+    ? transition.transitionTime.replace(/[^0-9A-Za-z]/g, '')
+    : new Date(time).toISOString().replace(/[^0-9A-Za-z]/g, '');
+  return `drift-${stamp}`.slice(0, 36);
+}
+
+export async function startRetraining(
+  runs: TrainingRuns,
+  datasets: DatasetPrefixes,
+  settings: RetrainingSettings,
+  transition: AlarmTransition,
+  now: number,
+): Promise<RetrainingResult> {
+  if (transition.state !== 'ALARM') {
+    return { started: false, reason: 'not-in-alarm', message: `alarm ${transition.alarmName} is ${transition.state}, not ALARM` };
+  }
+  const executionName = executionNameFor(transition);
+  const newest = await runs.newestStart();
+  if (newest && now - newest.getTime() < settings.cooldownHours * HOUR_MS) {
+    return {
+      started: false,
+      reason: 'cooldown',
+      message: `the training pipeline last started at ${newest.toISOString()}, within the ${settings.cooldownHours} h cool-down`,
+      executionName,
+    };
+  }
+  const datasetUri = await newestDatasetUri(datasets, settings);
+  if (!datasetUri) {
+    return {
+      started: false,
+      reason: 'no-dataset',
+      message: `no dataset prefix under s3://${settings.datasetsBucket}/${settings.model}/ to retrain on`,
+    };
+  }
+  const outcome = await runs.start(executionName, JSON.stringify({ datasetUri, model: settings.model }));
+  if (outcome.alreadyExists) {
+    return {
+      started: false,
+      reason: 'already-started',
+      message: `execution ${executionName} was already started for this alarm transition`,
+      executionName,
+    };
+  }
+  return { started: true, executionName, executionArn: outcome.executionArn, datasetUri };
+}

@@ -1,0 +1,276 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chiSquareSurvival, kolmogorovSurvival, ksPValue } from '../../../lambdas/check-drift/distributions';
+import {
+  chiSquareTest,
+  compareCategorical,
+  compareNumeric,
+  groupBins,
+  jensenShannonDistance,
+  ksStatistic,
+  PSI_EPSILON,
+  populationStabilityIndex,
+  psiPValue,
+  wassersteinDistance,
+} from '../../../lambdas/check-drift/statistics';
+import {
+  type CategoricalColumnProfile,
+  type DatasetProfile,
+  type NumericColumnProfile,
+  profileValues,
+} from '../../../lambdas/shared/profile';
+import { exactKs, exactKsPValueEqualSizes, exactWasserstein, normalSampler, sample, seededRandom } from '../../support/samples';
+
+function numericProfiles(reference: ArrayLike<number>, current: ArrayLike<number>) {
+  const referenceProfile = profileValues([{ name: 'x', kind: 'numeric', values: Array.from(reference) }]);
+  const currentProfile = profileValues([{ name: 'x', kind: 'numeric', values: Array.from(current) }], referenceProfile);
+  return { reference: referenceProfile.columns.x as NumericColumnProfile, current: currentProfile.columns.x as NumericColumnProfile };
+}
+
+function categorical(values: (string | null)[], name = 'c'): CategoricalColumnProfile {
+  return (profileValues([{ name, kind: 'categorical', values }]) as DatasetProfile).columns[name] as CategoricalColumnProfile;
+}
+
+const sorted = (values: Float64Array) => Float64Array.from(values).sort();
+
+describe('PSI', () => {
+  it('matches a hand computation on four bins', () => {
+    // p = 0.1, 0.2, 0.3, 0.4; q = 0.2, 0.2, 0.3, 0.3
+    const expected = (0.2 - 0.1) * Math.log(0.2 / 0.1) + (0.3 - 0.4) * Math.log(0.3 / 0.4);
+    expect(populationStabilityIndex([10, 20, 30, 40], [20, 20, 30, 30])).toBeCloseTo(expected, 12);
+  });
+
+  it('smooths an empty bin with epsilon instead of dividing by zero', () => {
+    // p = 0.5, 0.5, 0 (→ ε); q = 0.25, 0.25, 0.5
+    const expected = 2 * (0.25 - 0.5) * Math.log(0.25 / 0.5) + (0.5 - PSI_EPSILON) * Math.log(0.5 / PSI_EPSILON);
+    expect(populationStabilityIndex([5, 5, 0], [1, 1, 2])).toBeCloseTo(expected, 12);
+  });
+
+  it('gives the noise p-value of N·PSI against chi-square with bins − 1 degrees of freedom', () => {
+    // N = 100·100/200 = 50; 50 · 0.3384 = 16.92 ≈ the 95th percentile of χ²(9).
+    expect(psiPValue(16.919 / 50, 100, 100, 10)).toBeCloseTo(0.05, 4);
+  });
+});
+
+describe('Jensen–Shannon distance', () => {
+  it('is 1 for disjoint distributions and 0 for identical ones', () => {
+    expect(jensenShannonDistance([1, 0], [0, 3])).toBeCloseTo(1, 12);
+    expect(jensenShannonDistance([2, 6, 2], [1, 3, 1])).toBe(0);
+  });
+
+  it('matches a hand computation', () => {
+    // p = (1/2, 1/2), q = (1, 0), m = (3/4, 1/4)
+    const divergence = 0.5 * (0.5 * Math.log2(0.5 / 0.75) + 0.5 * Math.log2(0.5 / 0.25)) + 0.5 * Math.log2(1 / 0.75);
+    expect(jensenShannonDistance([1, 1], [2, 0])).toBeCloseTo(Math.sqrt(divergence), 12);
+  });
+});
+
+describe('chi-square', () => {
+  it('matches the textbook quantiles', () => {
+    expect(chiSquareSurvival(3.841459, 1)).toBeCloseTo(0.05, 6);
+    expect(chiSquareSurvival(5.991465, 2)).toBeCloseTo(0.05, 6);
+    expect(chiSquareSurvival(16.918978, 9)).toBeCloseTo(0.05, 6);
+    expect(chiSquareSurvival(124.342113, 100)).toBeCloseTo(0.05, 6);
+    expect(chiSquareSurvival(0, 4)).toBe(1);
+  });
+
+  it('tests homogeneity of a 2 × 3 table like a hand computation', () => {
+    // Rows (30, 50, 20) and (20, 30, 50): totals 100 and 100, column totals 50, 80, 70.
+    const expected = [30, 50, 20, 20, 30, 50].reduce((sum, observed, index) => {
+      const expectedCount = [25, 40, 35][index % 3]!;
+      return sum + (observed - expectedCount) ** 2 / expectedCount;
+    }, 0);
+    const test = chiSquareTest([30, 50, 20], [20, 30, 50]);
+    expect(test.statistic).toBeCloseTo(expected, 10);
+    expect(test.degreesOfFreedom).toBe(2);
+    expect(test.pValue).toBeCloseTo(Math.exp(-expected / 2), 10); // χ²(2) survival is e^(−x/2)
+  });
+});
+
+describe('Kolmogorov–Smirnov', () => {
+  it("has Kolmogorov's limiting distribution at its known quantiles", () => {
+    expect(kolmogorovSurvival(1.3581)).toBeCloseTo(0.05, 4);
+    expect(kolmogorovSurvival(1.6276)).toBeCloseTo(0.01, 4);
+    expect(kolmogorovSurvival(0.5)).toBeCloseTo(0.9639, 4);
+  });
+
+  it('keeps the asymptotic p-value within 0.003 of the exact permutation test at n = m = 100', () => {
+    let worst = 0;
+    for (let k = 1; k <= 100; k++) worst = Math.max(worst, Math.abs(ksPValue(k / 100, 100, 100) - exactKsPValueEqualSizes(100, k)));
+    expect(worst).toBeLessThan(0.003);
+  });
+
+  it('reads the statistic from binned counts exactly at the bin boundaries', () => {
+    // CDFs at the boundaries: (0.1, 0.3, 0.6) vs (0.2, 0.4, 0.6)
+    expect(ksStatistic([10, 20, 30, 40], [20, 20, 20, 40])).toBeCloseTo(0.1, 12);
+  });
+});
+
+describe('numeric comparison against the exact statistics of the raw samples (n = m = 100,000)', () => {
+  const random = seededRandom(42);
+  const normal = normalSampler(random);
+  const cases: [string, () => number, () => number][] = [
+    ['identical normals', normal, normal],
+    ['a mean shift of 0.05', normal, () => normal() + 0.05],
+    ['a variance change (sd 1 → 1.2)', normal, () => 1.2 * normal()],
+    ['heavy tails (log-normal, sigma 1 → 1.3)', () => Math.exp(normal()), () => Math.exp(1.3 * normal())],
+    ['a Pareto tail shifted by 10%', () => 1 / random() ** (1 / 1.5), () => 1.1 / random() ** (1 / 1.5)],
+  ];
+  for (const [label, drawReference, drawCurrent] of cases) {
+    it(`${label}: KS within 5e-4, Wasserstein-1 within 1%`, () => {
+      const reference = sample(100_000, drawReference);
+      const current = sample(100_000, drawCurrent);
+      const profiles = numericProfiles(reference, current);
+      const comparison = compareNumeric('x', profiles.reference, profiles.current);
+      const sortedReference = sorted(reference);
+      const sortedCurrent = sorted(current);
+      expect(Math.abs(comparison.ks - exactKs(sortedReference, sortedCurrent))).toBeLessThanOrEqual(5e-4);
+      const exact = exactWasserstein(sortedReference, sortedCurrent);
+      expect(Math.abs(comparison.wasserstein - exact)).toBeLessThanOrEqual(0.01 * exact + 1e-3);
+    });
+  }
+
+  it('finds the shift at this size and not the noise', () => {
+    const reference = sample(100_000, normal);
+    const same = compareNumeric(
+      'x',
+      ...(Object.values(numericProfiles(reference, sample(100_000, normal))) as [NumericColumnProfile, NumericColumnProfile]),
+    );
+    const shifted = compareNumeric(
+      'x',
+      ...(Object.values(
+        numericProfiles(
+          reference,
+          sample(100_000, () => normal() + 0.05),
+        ),
+      ) as [NumericColumnProfile, NumericColumnProfile]),
+    );
+    expect(same.ksPValue).toBeGreaterThan(0.01);
+    expect(shifted.ksPValue).toBeLessThan(1e-6);
+    expect(shifted.psi).toBeLessThan(0.1); // a real but small shift: PSI alone would not alarm
+  });
+});
+
+describe('edge cases', () => {
+  it('gives zero statistics and p = 1 for an empty current window', () => {
+    const { reference } = numericProfiles([1, 2, 3, 4], []);
+    const empty = numericProfiles([1, 2, 3, 4], []).current;
+    const comparison = compareNumeric('x', reference, empty);
+    expect(comparison).toMatchObject({ currentCount: 0, psi: 0, ks: 0, js: 0, wasserstein: 0, ksPValue: 1 });
+  });
+
+  it('handles a constant column: zero when unchanged, exact when the constant moves', () => {
+    const same = numericProfiles(new Array(500).fill(3), new Array(400).fill(3));
+    expect(compareNumeric('x', same.reference, same.current)).toMatchObject({ ks: 0, psi: 0, js: 0, wasserstein: 0 });
+    const moved = numericProfiles(new Array(500).fill(3), new Array(400).fill(5));
+    const comparison = compareNumeric('x', moved.reference, moved.current);
+    // Both samples sit in the reference's last bin: the extremes give KS, the moments place W1.
+    expect(comparison.ks).toBe(1);
+    expect(comparison.ksPValue).toBeLessThan(1e-10);
+    expect(comparison.wasserstein).toBeCloseTo(2, 12);
+  });
+
+  it('refuses a current profile binned on other edges', () => {
+    const a = numericProfiles([1, 2, 3], [1, 2]);
+    const b = numericProfiles([5, 6, 7], [5]);
+    expect(() => compareNumeric('amount', a.reference, b.current)).toThrow(
+      /column "amount": the current profile was not binned on the reference/,
+    );
+  });
+
+  it('reports a category unseen in the reference and counts it in the test', () => {
+    const reference = categorical([...new Array(600).fill('a'), ...new Array(400).fill('b')]);
+    const current = categorical([...new Array(500).fill('a'), ...new Array(300).fill('b'), ...new Array(200).fill('c')]);
+    const comparison = compareCategorical(reference, current);
+    expect(comparison.newCategories).toEqual([{ value: 'c', count: 200 }]);
+    expect(comparison.degreesOfFreedom).toBe(2);
+    expect(comparison.chiSquare).toBeCloseTo(chiSquareTest([600, 400, 0], [500, 300, 200]).statistic, 10);
+    expect(comparison.chiSquarePValue).toBeLessThan(1e-10);
+    expect(comparison.psi).toBeCloseTo(populationStabilityIndex([600, 400, 0], [500, 300, 200]), 12);
+  });
+
+  it('folds unseen categories into "other" when the reference folded its own rare values', () => {
+    const reference: CategoricalColumnProfile = {
+      kind: 'categorical',
+      count: 110,
+      nulls: 0,
+      invalid: 0,
+      categories: [['a', 100]],
+      otherCount: 10,
+    };
+    const current: CategoricalColumnProfile = {
+      kind: 'categorical',
+      count: 110,
+      nulls: 0,
+      invalid: 0,
+      categories: [
+        ['a', 100],
+        ['zz', 10],
+      ],
+      otherCount: 0,
+    };
+    const comparison = compareCategorical(reference, current);
+    expect(comparison.newCategories).toEqual([]);
+    expect(comparison.chiSquare).toBe(0);
+  });
+
+  it('groups fine bins into deciles of reference mass and keeps current mass past the reference in the top group', () => {
+    const grouped = groupBins([0, ...new Array(20).fill(5), 0], [3, ...new Array(20).fill(5), 7], 10);
+    expect(grouped.reference).toEqual(new Array(10).fill(10));
+    expect(grouped.current).toEqual([13, 10, 10, 10, 10, 10, 10, 10, 10, 17]);
+  });
+});
+
+describe('properties', () => {
+  const counts = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 2, maxLength: 30 });
+  const pair = counts.chain((a) =>
+    fc.tuple(fc.constant(a), fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: a.length, maxLength: a.length })),
+  );
+  const nonEmpty = ([a, b]: [number[], number[]]) => a.some((x) => x > 0) && b.some((x) => x > 0);
+
+  it('PSI, JS, KS and chi-square are symmetric', () => {
+    fc.assert(
+      fc.property(pair.filter(nonEmpty), ([a, b]) => {
+        expect(populationStabilityIndex(a, b)).toBeCloseTo(populationStabilityIndex(b, a), 9);
+        expect(jensenShannonDistance(a, b)).toBeCloseTo(jensenShannonDistance(b, a), 12);
+        expect(ksStatistic(a, b)).toBeCloseTo(ksStatistic(b, a), 12);
+        expect(chiSquareTest(a, b).statistic).toBeCloseTo(chiSquareTest(b, a).statistic, 6);
+      }),
+    );
+  });
+
+  it('every statistic is zero on identical proportions and JS stays in [0, 1]', () => {
+    fc.assert(
+      fc.property(pair.filter(nonEmpty), fc.integer({ min: 1, max: 5 }), ([a, b], scale) => {
+        const scaled = a.map((x) => x * scale);
+        expect(populationStabilityIndex(a, scaled)).toBeCloseTo(0, 12);
+        expect(jensenShannonDistance(a, scaled)).toBeCloseTo(0, 6);
+        expect(ksStatistic(a, scaled)).toBeCloseTo(0, 12);
+        expect(chiSquareTest(a, scaled).statistic).toBeCloseTo(0, 6);
+        const js = jensenShannonDistance(a, b);
+        expect(js).toBeGreaterThanOrEqual(0);
+        expect(js).toBeLessThanOrEqual(1);
+        expect(populationStabilityIndex(a, b)).toBeGreaterThanOrEqual(0);
+      }),
+    );
+  });
+
+  it('Wasserstein-1 is symmetric, zero against itself, and matches the exact value on small integer samples', () => {
+    const values = fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 60 });
+    fc.assert(
+      fc.property(values, values, (a, b) => {
+        const forward = numericProfiles(a, b);
+        const reference = forward.reference;
+        const current = forward.current;
+        const self = numericProfiles(a, a);
+        expect(wassersteinDistance(self.reference, self.current)).toBeCloseTo(0, 9);
+        // Few distinct values: every reference value is an edge holding its mass exactly, so the
+        // distance is exact whenever the current values are among the reference's.
+        const exact = exactWasserstein(Float64Array.from(a).sort(), Float64Array.from(b).sort());
+        if (b.every((value) => a.includes(value))) expect(wassersteinDistance(reference, current)).toBeCloseTo(exact, 9);
+        const backward = numericProfiles(b, a);
+        if (a.every((value) => b.includes(value))) expect(wassersteinDistance(backward.reference, backward.current)).toBeCloseTo(exact, 9);
+      }),
+    );
+  });
+});
