@@ -111,7 +111,7 @@ export function summaryText(report: ScenarioReport): string {
   return sections.join('\n\n');
 }
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Horizontal bars, one group per label, one bar per series; values in [0, max]. */
 function barChart(
@@ -128,10 +128,10 @@ function barChart(
   const left = 150;
   const width = 460;
   const height = labels.length * groupHeight + 40;
-  const parts: string[] = [`<svg viewBox="0 0 ${left + width + 70} ${height}" role="img" aria-label="${escape(title)}">`];
+  const parts: string[] = [`<svg viewBox="0 0 ${left + width + 70} ${height}" role="img" aria-label="${escapeHtml(title)}">`];
   labels.forEach((label, group) => {
     const y = 20 + group * groupHeight;
-    parts.push(`<text x="${left - 8}" y="${y + groupHeight / 2}" text-anchor="end" class="label">${escape(label)}</text>`);
+    parts.push(`<text x="${left - 8}" y="${y + groupHeight / 2}" text-anchor="end" class="label">${escapeHtml(label)}</text>`);
     series.forEach((entry, index) => {
       const value = entry.values[group];
       if (value === null || value === undefined) return;
@@ -146,18 +146,18 @@ function barChart(
   for (const marker of options.markers ?? []) {
     const x = left + (marker.value / max) * width;
     parts.push(`<line x1="${x}" x2="${x}" y1="12" y2="${height - 20}" class="marker"/>`);
-    parts.push(`<text x="${x + 3}" y="${height - 8}" class="marker-label">${escape(marker.label)}</text>`);
+    parts.push(`<text x="${x + 3}" y="${height - 8}" class="marker-label">${escapeHtml(marker.label)}</text>`);
   }
   parts.push('</svg>');
   const legend = series
-    .map((entry, index) => `<span class="key"><i style="background:${colours[index % colours.length]}"></i>${escape(entry.name)}</span>`)
+    .map((entry, index) => `<span class="key"><i style="background:${colours[index % colours.length]}"></i>${escapeHtml(entry.name)}</span>`)
     .join(' ');
-  return `<figure><figcaption>${escape(title)}</figcaption>${parts.join('')}<div class="legend">${legend}</div></figure>`;
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption>${parts.join('')}<div class="legend">${legend}</div></figure>`;
 }
 
 function htmlTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  return `<table><thead><tr>${headers.map((header) => `<th>${escape(header)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`)
+  return `<table><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
@@ -186,7 +186,7 @@ export function reportHtml(report: ScenarioReport): string {
     ),
   );
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>cdk-mlops — ${escape(report.scenario)} report</title>
+<html lang="en"><head><meta charset="utf-8"><title>cdk-mlops — ${escapeHtml(report.scenario)} report</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:960px;color:#111827;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #e5e7eb;padding-bottom:.25rem}
@@ -196,8 +196,8 @@ svg{width:100%;height:auto}.label,.value,.marker-label{font-size:11px;fill:#3741
 .legend .key{margin-right:1rem;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .muted{color:#6b7280}
 </style></head><body>
-<h1>cdk-mlops offline run: ${escape(report.scenario)}</h1>
-<p class="muted">Model <b>${escape(report.model)}</b>, started ${escape(report.startedAt.toISOString())}, ${(report.durationMs / 1000).toFixed(1)} s. The same state machine, handlers and model format as the deployed platform; S3 and DynamoDB were local emulators.</p>
+<h1>cdk-mlops offline run: ${escapeHtml(report.scenario)}</h1>
+<p class="muted">Model <b>${escapeHtml(report.model)}</b>, started ${escapeHtml(report.startedAt.toISOString())}, ${(report.durationMs / 1000).toFixed(1)} s. The same state machine, handlers and model format as the deployed platform; S3 and DynamoDB were local emulators.</p>
 <h2>Pipeline runs</h2>
 ${htmlTable(
   ['execution', 'purpose', 'outcome', 'duration', 'state transitions'],
@@ -249,7 +249,7 @@ ${
 <h2>Traffic</h2>
 <p>${report.predictions.requests} prediction requests (${report.predictions.rows} rows); ${report.predictions.captureObjects} capture objects written for drift detection.</p>
 <h2>Notifications</h2>
-${report.notifications.length === 0 ? '<p>None.</p>' : `<ul>${report.notifications.map((note) => `<li>${escape(note)}</li>`).join('')}</ul>`}
+${report.notifications.length === 0 ? '<p>None.</p>' : `<ul>${report.notifications.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`}
 </body></html>
 `;
 }
