@@ -150,7 +150,9 @@ function barChart(
   }
   parts.push('</svg>');
   const legend = series
-    .map((entry, index) => `<span class="key"><i style="background:${colours[index % colours.length]}"></i>${escapeHtml(entry.name)}</span>`)
+    .map(
+      (entry, index) => `<span class="key"><i style="background:${colours[index % colours.length]}"></i>${escapeHtml(entry.name)}</span>`,
+    )
     .join(' ');
   return `<figure><figcaption>${escapeHtml(title)}</figcaption>${parts.join('')}<div class="legend">${legend}</div></figure>`;
 }
