@@ -41,11 +41,14 @@ function statementsOfRole(template: Template, roleLogicalId: string): Array<Reco
     );
 }
 
-function roleOfFunction(template: Template, descriptionPattern: string): string {
+/** The role of the first function whose description matches, among those whose logical id starts with `idPrefix`. */
+function roleOfFunction(template: Template, descriptionPattern: string, idPrefix = ''): string {
   const functions = template.findResources('AWS::Lambda::Function', {
     Properties: { Description: Match.stringLikeRegexp(descriptionPattern) },
   });
-  const [first] = Object.values(functions) as { Properties: { Role: { 'Fn::GetAtt': [string] } } }[];
+  const [first] = Object.entries(functions)
+    .filter(([id]) => id.startsWith(idPrefix))
+    .map(([, resource]) => resource) as { Properties: { Role: { 'Fn::GetAtt': [string] } } }[];
   return first!.Properties.Role['Fn::GetAtt'][0];
 }
 
@@ -132,7 +135,7 @@ describe('DriftMonitor construct', () => {
   it('lets start-retraining start and list executions of that pipeline and list only the model prefix of datasets', () => {
     const statements = statementsOfRole(
       synthesized.template,
-      roleOfFunction(synthesized.template, '^cdk-mlops churn: starts the training'),
+      roleOfFunction(synthesized.template, '^cdk-mlops churn: starts the training', 'DriftWithRetraining'),
     );
     expect(statements).toEqual(
       expect.arrayContaining([
@@ -146,9 +149,14 @@ describe('DriftMonitor construct', () => {
     expect(actions).not.toContain('s3:GetObject');
   });
 
-  it('adds no retraining without a pipeline', () => {
-    expect(synthesized.stack.driftMonitors.get('churn')!.retrainFunction).toBeUndefined();
-    expect(Object.keys(synthesized.template.findResources('AWS::Events::Rule'))).toHaveLength(1);
+  it("starts the model's own training pipeline in the platform stack", () => {
+    const monitor = synthesized.stack.driftMonitors.get('churn')!;
+    expect(monitor.retrainFunction).toBeDefined();
+    const pipeline = synthesized.stack.trainingPipelines.get('churn')!.stateMachine;
+    const retrain = synthesized.stack.getLogicalId(monitor.retrainFunction!.node.defaultChild as never);
+    expect(synthesized.template.toJSON().Resources[retrain].Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({
+      Ref: synthesized.stack.getLogicalId(pipeline.node.defaultChild as never),
+    });
   });
 });
 
