@@ -51,6 +51,9 @@ export interface ScenarioReport {
   readonly notifications: readonly string[];
 }
 
+/** The metrics the summary shows, in this order, when versions have them. */
+const SUMMARY_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'mae', 'rmse', 'r2', 'disparateImpact'];
+
 const fixed = (value: number | null | undefined, digits = 3) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 
 /** A plain-text table with aligned columns. */
@@ -78,9 +81,7 @@ export function summaryText(report: ScenarioReport): string {
       ]),
     ),
   );
-  const metricNames = [...new Set(report.versions.flatMap((version) => Object.keys(version.metrics)))]
-    .filter((name) => !name.includes('.'))
-    .slice(0, 6);
+  const metricNames = SUMMARY_METRICS.filter((name) => report.versions.some((version) => version.metrics[name] !== undefined));
   sections.push(
     table(
       ['version', 'stage', ...metricNames, 'spot savings', 'note'],
@@ -164,9 +165,7 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 }
 
 export function reportHtml(report: ScenarioReport): string {
-  const metricNames = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'disparateImpact'].filter((name) =>
-    report.versions.some((version) => version.metrics[name] !== undefined),
-  );
+  const metricNames = SUMMARY_METRICS.filter((name) => report.versions.some((version) => version.metrics[name] !== undefined));
   const versionLabels = report.versions.map((version) => `v${version.version} (${version.stage})`);
   const metricsChart = barChart(
     'Evaluation metrics per version',

@@ -300,6 +300,10 @@ export class LocalPlatform {
     return async (payload) => {
       const parsed = rolloutEventSchema.safeParse(payload);
       if (!parsed.success) throw new ValidationError(`invalid rollout request: ${parsed.error.message}`);
+      if (parsed.data.action === 'begin') {
+        // The local alarms watch this canary's requests only (a previous canary's minute would dilute its p99).
+        this.canaryTraffic.get(model.name)?.splice(0);
+      }
       const result =
         parsed.data.action === 'begin' ? await beginCanary(dependencies, parsed.data) : await pollCanary(dependencies, parsed.data);
       return JSON.parse(JSON.stringify(result));
@@ -425,6 +429,19 @@ export class LocalPlatform {
       error.name = 'ApprovalRejected';
       pending.reject(error);
     }
+  }
+
+  /** When the model's newest pipeline execution started (start-retraining's cool-down reads it). */
+  newestExecutionStart(modelName: string): Date | undefined {
+    const starts = [...new Set(this.executions.values())]
+      .filter((execution) => execution.model === modelName)
+      .map((execution) => execution.startDate.getTime());
+    return starts.length === 0 ? undefined : new Date(Math.max(...starts));
+  }
+
+  /** Object keys under a prefix, in key order. */
+  async keysUnder(bucket: string, prefix: string): Promise<string[]> {
+    return (await this.store.list(bucket, prefix)).map((object) => object.key);
   }
 
   execution(id: string): LocalExecution {

@@ -1,105 +1,140 @@
 /**
- * `npm start`: the offline preview. Synthesizes the stack from cdk.json (with cdk-nag and
- * CloudFormation Guard), prints what `cdk deploy` would create, then runs the model registry's
- * lifecycle (register → promote → promote → rollback) on DynamoDB Local with the real
- * registry code. The full pipeline lifecycle joins this runtime as its pieces land.
+ * `npm start`: the whole model lifecycle offline, on the artifacts `cdk deploy` ships. It
+ * synthesizes the stack from cdk.json (cdk-nag and CloudFormation Guard included) and prints
+ * what a deployment would create, then runs a scenario on the offline runtime (local/runtime.ts)
+ * with a state-by-state timeline, ends with a summary table and writes ./mlops-report/index.html.
+ *
+ *   npm start [-- --scenario demo|train] [--data <file.csv>] [--model <name>] [--keep-running] [--no-synth]
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parseArgs } from 'node:util';
 import { Stack } from 'aws-cdk-lib';
-import { DynamoDbRegistryStore } from '../lambdas/registry/dynamodb-store';
-import { Registry } from '../lambdas/registry/registry';
 import { createApp } from '../lib/app';
-import { ConfigError } from '../lib/config';
+import { ConfigError, type PlatformConfig, parseConfig } from '../lib/config';
 import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
-import { createRegistryTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
+import { reportHtml, summaryText } from './report';
+import { LocalPlatform, type TimelineEvent } from './runtime';
+import { SCENARIOS, type ScenarioName, ScenarioRunner } from './scenario';
 
+const USAGE = `usage: npm start -- [--scenario ${SCENARIOS.join('|')}] [--data <file.csv>] [--model <name>] [--keep-running] [--no-synth]`;
 const log = (line = '') => process.stdout.write(`${line}\n`);
-const elapsed = (start: number) => `${((performance.now() - start) / 1000).toFixed(2)} s`;
+const elapsed = (start: number) => `${((performance.now() - start) / 1000).toFixed(1)} s`;
 
-function readCdkContext(): Record<string, unknown> {
+function readContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   return cdkJson.context ?? {};
 }
 
-function summarizeDeployment(): string[] {
+function summarizeDeployment(context: Record<string, unknown>): void {
   const started = performance.now();
-  const context = readCdkContext();
-  const { app, stack, config } = createApp({ appProps: { context, outdir: path.join(PROJECT_ROOT, 'cdk.out') } });
+  const { app, stack } = createApp({ appProps: { context, outdir: path.join(PROJECT_ROOT, 'cdk.out') } });
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
   const counts = new Map<string, number>();
   for (const resource of Object.values(template.Resources)) counts.set(resource.Type, (counts.get(resource.Type) ?? 0) + 1);
-  log(`== What \`cdk deploy\` would create: stack ${Stack.of(stack).stackName} (synthesized, cdk-nag clean, in ${elapsed(started)})`);
-  for (const [type, count] of [...counts].sort(([a], [b]) => a.localeCompare(b))) log(`   ${String(count).padStart(3)}  ${type}`);
   log(
-    `   models: ${config.models.map((model) => `${model.name} (${model.problemType}, serving ${model.serving?.mode ?? config.serving.mode})`).join(', ')}`,
+    `== What \`cdk deploy\` would create: stack ${Stack.of(stack).stackName}, ${Object.keys(template.Resources).length} resources (cdk-nag and Guard clean, ${elapsed(started)})`,
   );
-  log(
-    `   training: ${config.training.instanceType}, spot ${config.training.useSpot ? 'on' : 'off'}, max ${config.training.maxRuntimeSeconds} s`,
-  );
+  const line = [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, count]) => `${count} ${type.replace(/^AWS::/, '')}`)
+    .join(', ');
+  log(`   ${line}`);
   log();
-  return config.models.map((model) => model.name);
 }
 
-async function registryLifecycle(modelNames: string[]): Promise<void> {
-  const started = performance.now();
-  log('== Model registry lifecycle on DynamoDB Local (the registry function code, real transactions)');
-  const dynamo = await startDynamoDbLocal();
-  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+function timelinePrinter(): (event: TimelineEvent) => void {
+  return (event) => {
+    if (event.kind === 'state') log(`   ${event.message.padEnd(24, ' ')} ${String(event.durationMs ?? 0).padStart(6)} ms`);
+    else log(`     · ${event.message}`);
+  };
+}
+
+async function main(): Promise<number> {
+  let values: { scenario?: string; data?: string; model?: string; 'keep-running'?: boolean; 'no-synth'?: boolean; help?: boolean };
   try {
-    await createRegistryTable(client, 'registry');
-    const registry = new Registry(
-      new DynamoDbRegistryStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), 'registry'),
-      { knownModels: modelNames },
-    );
-    const modelName = modelNames[0]!;
-    const step = async <T>(label: string, action: () => Promise<T>): Promise<T> => {
-      const t = performance.now();
-      const result = await action();
-      log(`   ${label.padEnd(52)} ${elapsed(t)}`);
-      return result;
-    };
-    const register = (accuracy: number, run: number) =>
-      registry.registerVersion({
-        modelName,
-        artifactUri: `s3://local-artifacts/models/${modelName}/run-${run}/model.tar.gz`,
-        artifactSha256: `${run}`.repeat(64).slice(0, 64),
-        metrics: { accuracy },
-        lineage: { datasetUri: `s3://local-datasets/${modelName}/run-${run}.csv`, datasetEtag: `"etag-${run}"`, hyperparameters: {} },
-        actor: 'npm-start',
-        idempotencyKey: `npm-start-run-${run}`,
-      });
-    const v1 = await step(`register ${modelName} v1 (accuracy 0.91)`, () => register(0.91, 1));
-    await step(`promote v${v1.version} to Production`, () => registry.promote({ modelName, version: v1.version, actor: 'npm-start' }));
-    const v2 = await step(`register ${modelName} v2 (accuracy 0.93)`, () => register(0.93, 2));
-    await step(`promote v${v2.version}; v${v1.version} archived as rollback target`, () =>
-      registry.promote({ modelName, version: v2.version, actor: 'npm-start' }),
-    );
-    const rolledBack = await step(`roll back v${v2.version} (simulated latency alarm)`, () =>
-      registry.rollback({ modelName, actor: 'npm-start', reason: 'simulated p99 latency alarm', fromVersion: v2.version }),
-    );
-    const { items } = await registry.listEvents({ modelName, limit: 10 });
-    log(`   production version now v${rolledBack.model.productionVersion}; audit trail (newest first):`);
-    for (const event of items) {
-      log(
-        `     ${event.at}  ${event.action.padEnd(9)} v${event.version}  ${event.fromStage ?? '-'} → ${event.toStage}  ${event.reason ?? ''}`,
-      );
+    ({ values } = parseArgs({
+      options: {
+        scenario: { type: 'string' },
+        data: { type: 'string' },
+        model: { type: 'string' },
+        'keep-running': { type: 'boolean' },
+        'no-synth': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    log(USAGE);
+    return 0;
+  }
+  const scenario = (values.scenario ?? (values.data ? 'train' : 'demo')) as ScenarioName;
+  if (!SCENARIOS.includes(scenario)) {
+    process.stderr.write(`unknown scenario "${values.scenario}"; choose one of ${SCENARIOS.join(', ')}\n${USAGE}\n`);
+    return 2;
+  }
+  if (scenario === 'demo' && values.data) {
+    process.stderr.write('--data trains on your file with the "train" scenario; the demo generates its own data and drift\n');
+    return 2;
+  }
+
+  const context = readContext();
+  let config: PlatformConfig;
+  try {
+    config = parseConfig(context.mlops);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
     }
-    log(`   done in ${elapsed(started)}`);
+    throw error;
+  }
+  const modelName = values.model ?? config.models[0]!.name;
+  if (!config.models.some((model) => model.name === modelName)) {
+    process.stderr.write(`unknown model "${modelName}"; cdk.json configures ${config.models.map((model) => model.name).join(', ')}\n`);
+    return 2;
+  }
+  if (!values['no-synth']) summarizeDeployment(context);
+
+  const started = performance.now();
+  log('== Offline runtime: s3rver and DynamoDB Local on 127.0.0.1, the training state machine on aws-local-stepfunctions');
+  const platform = await LocalPlatform.start({ config, onEvent: timelinePrinter() });
+  try {
+    const model = platform.model(modelName);
+    if (model.serving.mode !== 'serverless') {
+      process.stderr.write(`model "${modelName}" is served by a SageMaker endpoint; the offline runtime serves serverless models\n`);
+      return 2;
+    }
+    log(
+      `   model ${model.name} (${model.problemType}), ${model.features.length} features, serving ${model.serving.mode}, canary ${model.serving.canaryPercent}%`,
+    );
+    const runner = new ScenarioRunner(platform, model, { scenario, dataFile: values.data, log });
+    if (scenario === 'demo') await runner.demo();
+    else await runner.trainOnce();
+
+    const report = await runner.report();
+    log();
+    log(`== Summary (${elapsed(started)})`);
+    log(summaryText(report));
+    const directory = path.join(process.cwd(), 'mlops-report');
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(path.join(directory, 'index.html'), reportHtml(report));
+    writeFileSync(path.join(directory, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
+    log();
+    log(`Report: ${path.relative(process.cwd(), path.join(directory, 'index.html'))}`);
+    const failed = report.runs.filter((run) => run.status !== 'SUCCEEDED' && run.error !== 'DeploymentRolledBack');
+    if (values['keep-running']) {
+      log('Local platform left running; press Ctrl+C to stop.');
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    return failed.length === 0 ? 0 : 1;
   } finally {
-    client.destroy();
-    await dynamo.stop();
+    await platform.stop();
   }
 }
 
-try {
-  const modelNames = summarizeDeployment();
-  await registryLifecycle(modelNames);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exitCode = 1;
-}
+process.exitCode = await main();

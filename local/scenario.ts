@@ -1,0 +1,321 @@
+/**
+ * The scenarios `npm start` runs on the offline runtime. `demo` is the lifecycle of the
+ * requirements: generated churn data → training pipeline (validate → train on spot → evaluate →
+ * register → canary deploy → promote) → predictions → a drifted traffic window → drift detected
+ * → the retraining trigger → a second version → a deliberately slow model whose canary trips
+ * the latency alarm → automatic rollback, the previous version still serving. `train` runs the
+ * pipeline once on a dataset (the generated one, or the user's file with `--data`).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { checkDrift, type DriftCheckResult } from '../lambdas/check-drift/run';
+import type { DriftVerdict } from '../lambdas/check-drift/verdict';
+import { startRetraining } from '../lambdas/start-retraining/retraining';
+import type { ResolvedModelConfig } from '../lib/config';
+import { driftSettingsOf } from '../lib/constructs/drift-monitor';
+import type { DriftSummary, PipelineRunSummary, ScenarioReport, VersionSummary } from './report';
+import { LOCAL_BUCKETS, type LocalExecution, type LocalPlatform } from './runtime';
+import { type ChurnCustomer, generateChurn, toCsv } from './sample-data';
+
+export const SCENARIOS = ['demo', 'train'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface ScenarioOptions {
+  readonly scenario: ScenarioName;
+  /** A CSV file to train on instead of the generated data (its columns must be the model's). */
+  readonly dataFile?: string;
+  readonly log: (line?: string) => void;
+}
+
+const HOUR_MS = 3_600_000;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Request bodies of `rows` customers each, features only (what a client sends). */
+function requestsOf(customers: readonly ChurnCustomer[], rowsPerRequest: number): { instances: Record<string, unknown>[] }[] {
+  const bodies: { instances: Record<string, unknown>[] }[] = [];
+  for (let start = 0; start < customers.length; start += rowsPerRequest) {
+    bodies.push({
+      instances: customers
+        .slice(start, start + rowsPerRequest)
+        .map(({ customer_id: _id, churned: _label, gender: _gender, ...features }) => features),
+    });
+  }
+  return bodies;
+}
+
+export class ScenarioRunner {
+  private readonly started = Date.now();
+  private readonly runs: PipelineRunSummary[] = [];
+  private readonly drift: DriftSummary[] = [];
+  private readonly rollbacks: { version: number; reason: string }[] = [];
+  private readonly notes = new Map<number, string>();
+  private requests = 0;
+  private rows = 0;
+
+  constructor(
+    private readonly platform: LocalPlatform,
+    private readonly model: ResolvedModelConfig,
+    private readonly options: ScenarioOptions,
+  ) {}
+
+  private log(line = ''): void {
+    this.options.log(line);
+  }
+
+  private stamp(): string {
+    return `[${seconds(Date.now() - this.started).padStart(7)}]`;
+  }
+
+  /** Uploads rows as dated shards under `<model>/<date>/` in the datasets bucket. */
+  async upload(prefixDate: string, customers: readonly ChurnCustomer[], shards = 4): Promise<string> {
+    const size = Math.ceil(customers.length / shards);
+    for (let shard = 0; shard < shards; shard++) {
+      const body = toCsv(customers.slice(shard * size, (shard + 1) * size));
+      await this.platform.store.put(LOCAL_BUCKETS.datasets, `${this.model.name}/${prefixDate}/part-${shard}.csv`, body, 'text/csv');
+    }
+    const uri = `s3://${LOCAL_BUCKETS.datasets}/${this.model.name}/${prefixDate}/`;
+    this.log(`${this.stamp()} dataset: ${customers.length.toLocaleString('en')} rows in ${shards} CSV shards → ${uri}`);
+    return uri;
+  }
+
+  /** Starts a pipeline run and waits for it, printing each state as it ends. */
+  async train(purpose: string, input: Record<string, unknown>, name: string, during?: (execution: LocalExecution) => Promise<void>) {
+    this.log();
+    this.log(`── ${purpose} — execution ${name}`);
+    const execution = this.platform.startTraining(this.model.name, input, name);
+    const background = during?.(execution);
+    const finished = await execution.done;
+    await background;
+    const transitions = finished.states.length;
+    const duration = (finished.stopDate ?? new Date()).getTime() - finished.startDate.getTime();
+    this.runs.push({
+      execution: name,
+      purpose,
+      status: finished.status,
+      durationMs: duration,
+      transitions,
+      ...(finished.error ? { error: finished.error } : {}),
+      ...(finished.cause ? { cause: finished.cause } : {}),
+    });
+    const outcome = finished.status === 'SUCCEEDED' ? 'succeeded' : `failed with ${finished.error}: ${finished.cause ?? ''}`.slice(0, 400);
+    this.log(`   ⇒ ${outcome} (${seconds(duration)}, ${transitions} state transitions)`);
+    return finished;
+  }
+
+  /** Sends prediction traffic through the predict function; returns the versions that answered. */
+  async traffic(label: string, customers: readonly ChurnCustomer[], rowsPerRequest = 50): Promise<Map<number, number>> {
+    const versions = new Map<number, number>();
+    for (const body of requestsOf(customers, rowsPerRequest)) {
+      const response = await this.platform.predict(this.model.name, body);
+      versions.set(response.modelVersion, (versions.get(response.modelVersion) ?? 0) + 1);
+      this.requests++;
+      this.rows += body.instances.length;
+    }
+    await this.platform.flushCapture();
+    const served = [...versions].map(([version, count]) => `v${version}: ${count}`).join(', ');
+    this.log(
+      `${this.stamp()} traffic, ${label}: ${customers.length.toLocaleString('en')} rows in ${Math.ceil(customers.length / rowsPerRequest)} requests (served by ${served})`,
+    );
+    return versions;
+  }
+
+  /** Runs check-drift over the capture written since `since`, as the schedule would. */
+  async checkDrift(label: string, since: number): Promise<{ result: DriftCheckResult; verdict: DriftVerdict } | undefined> {
+    const settings = driftSettingsOf(this.model);
+    const outcome = await checkDrift(
+      {
+        store: this.platform.store,
+        registry: this.platform.registryStore,
+        artifactsBucket: LOCAL_BUCKETS.artifacts,
+        captureBucket: LOCAL_BUCKETS.capture,
+      },
+      settings,
+      { model: this.model.name, windowStart: new Date(since).toISOString(), windowEnd: new Date(Date.now() + 1000).toISOString() },
+    );
+    if (!('sampleSize' in outcome.result) || !outcome.verdict) {
+      this.log(
+        `${this.stamp()} drift check, ${label}: ${outcome.result.status} — ${'message' in outcome.result ? outcome.result.message : ''}`,
+      );
+      return undefined;
+    }
+    const { result, verdict } = outcome;
+    this.drift.push({
+      window: label,
+      verdict: result.status,
+      psiWarn: this.model.drift.psiWarn,
+      psiDrift: this.model.drift.psiDrift,
+      features: verdict.features.map((feature) => ({
+        feature: feature.name,
+        psi: feature.comparison?.psi ?? null,
+        ksPValue: feature.comparison?.kind === 'numeric' ? feature.comparison.ksPValue : (feature.comparison?.chiSquarePValue ?? null),
+        js: feature.comparison?.js ?? null,
+        drifted: feature.status === 'drift',
+      })),
+    });
+    this.log(
+      `${this.stamp()} drift check, ${label}: ${result.status} on ${result.sampleSize.toLocaleString('en')} captured rows` +
+        (result.driftedFeatures.length > 0 ? ` — drifted: ${result.driftedFeatures.join(', ')}` : ''),
+    );
+    return { result, verdict };
+  }
+
+  private async versions(): Promise<VersionSummary[]> {
+    const listed = await this.platform.registry.listVersions({ modelName: this.model.name, limit: 100 });
+    return listed.items
+      .map((version) => ({
+        version: version.version,
+        stage: version.stage,
+        metrics: version.metrics,
+        ...(version.spotSavings === undefined ? {} : { spotSavings: version.spotSavings }),
+        ...(version.lineage.trainingJobName ? { execution: version.lineage.trainingJobName } : {}),
+        ...(this.notes.has(version.version) ? { note: this.notes.get(version.version)! } : {}),
+      }))
+      .sort((a, b) => a.version - b.version);
+  }
+
+  private async productionVersion(): Promise<number | undefined> {
+    return (await this.platform.registry.getModel({ modelName: this.model.name })).productionVersion;
+  }
+
+  /** The demo scenario of the requirements. */
+  async demo(): Promise<void> {
+    const model = this.model.name;
+    // 1. Initial training on generated data.
+    const initialUri = await this.upload('2026-11-01', generateChurn({ rows: 20_000, seed: 1 }));
+    const first = await this.train('Pipeline 1: initial training', { datasetUri: initialUri, model }, 'train-initial');
+    if (first.status !== 'SUCCEEDED') throw new Error(`the initial training failed: ${first.error}: ${first.cause}`);
+    const v1 = (await this.productionVersion())!;
+    this.notes.set(v1, 'initial model');
+
+    // 2. Ordinary traffic, captured for drift detection.
+    this.log();
+    this.log('── Serving');
+    const normalStart = Date.now();
+    await this.traffic('normal population', generateChurn({ rows: 15_000, seed: 11, firstId: 1_000_000 }));
+    await this.checkDrift('normal traffic', normalStart);
+
+    // 3. The population shifts: higher charges, more month-to-month contracts, more support calls.
+    const driftStart = Date.now();
+    await this.traffic('shifted population', generateChurn({ rows: 15_000, seed: 12, drift: 1, firstId: 2_000_000 }));
+    const drifted = await this.checkDrift('shifted traffic', driftStart);
+
+    // 4. The DatasetDrift alarm fires; start-retraining picks the newest dataset prefix, once per cool-down.
+    this.log();
+    this.log('── Retraining trigger');
+    const newUri = await this.upload('2026-11-15', generateChurn({ rows: 20_000, seed: 2, drift: 1, firstId: 3_000_000 }));
+    let retrainName: string | undefined;
+    if (drifted?.result.status === 'drift') {
+      const transition = { alarmName: `${model}-DatasetDrift`, state: 'ALARM', transitionTime: new Date().toISOString() };
+      const runs = {
+        newestStart: async () => this.platform.newestExecutionStart(model),
+        start: async (name: string, input: string) => {
+          retrainName = name;
+          return { alreadyExists: false, executionArn: name, input };
+        },
+      };
+      const datasets = { keysUnder: (prefix: string) => this.platform.keysUnder(LOCAL_BUCKETS.datasets, prefix) };
+      const settings = { model, datasetsBucket: LOCAL_BUCKETS.datasets, cooldownHours: this.model.drift.retrainCooldownHours };
+      const now = Date.now();
+      const blocked = await startRetraining(runs, datasets, settings, transition, now);
+      this.log(
+        `${this.stamp()} DatasetDrift alarm → start-retraining, right after the last run: ${blocked.started ? 'started' : blocked.reason} (${'message' in blocked ? blocked.message : ''})`,
+      );
+      const later = now + (this.model.drift.retrainCooldownHours + 1) * HOUR_MS;
+      const started = await startRetraining(
+        runs,
+        datasets,
+        settings,
+        { ...transition, transitionTime: new Date(later).toISOString() },
+        later,
+      );
+      this.log(
+        `${this.stamp()} the alarm still firing ${this.model.drift.retrainCooldownHours + 1} h later (simulated clock) → ${started.started ? `started ${started.executionName} on ${started.datasetUri}` : started.reason}`,
+      );
+    } else {
+      this.log(`${this.stamp()} no drift verdict, so no retraining (expected drift: check the drift settings)`);
+    }
+    if (retrainName) {
+      const second = await this.train(
+        'Pipeline 2: retraining on the newest data',
+        { datasetUri: newUri, model },
+        retrainName,
+        (execution) => this.trafficWhileDeploying(execution, 5),
+      );
+      const v2 = await this.productionVersion();
+      if (second.status === 'SUCCEEDED' && v2 !== undefined) this.notes.set(v2, 'retrained after drift');
+    }
+
+    // 5. A model that passes the evaluation gate but is too slow in production.
+    const before = await this.productionVersion();
+    const bad = await this.train(
+      'Pipeline 3: a deliberately slow model (same weights, heavy padding layers)',
+      { datasetUri: newUri, model, hyperparameters: { latency_padding_layers: '10000', latency_padding_width: '1024' } },
+      'train-slow',
+      (execution) => this.trafficWhileDeploying(execution, 13),
+    );
+    const after = await this.productionVersion();
+    if (bad.status === 'FAILED' && bad.error === 'DeploymentRolledBack') {
+      const latest = (await this.platform.registry.getModel({ modelName: model })).latestVersion!;
+      this.rollbacks.push({ version: latest, reason: bad.cause ?? 'canary alarm' });
+      this.notes.set(latest, 'canary rolled back');
+      this.log(`   production stayed on v${after} (was v${before}); v${latest} was rolled back automatically`);
+    }
+    await this.traffic('after the rollback', generateChurn({ rows: 2000, seed: 13, drift: 1, firstId: 4_000_000 }));
+  }
+
+  /**
+   * Keeps prediction traffic flowing while a pipeline is in its canary (as production would), so
+   * the canary alarms have data; `seed` varies the rows.
+   */
+  private async trafficWhileDeploying(execution: LocalExecution, seed: number): Promise<void> {
+    let batch = 0;
+    while (execution.status === 'RUNNING') {
+      const current = execution.states.at(-1)?.name ?? '';
+      if (['DeployVersion', 'DeploymentOutcome', 'WaitForDeployment', 'CheckDeployment'].includes(current)) {
+        const customers = generateChurn({ rows: 500, seed: seed * 1000 + batch, drift: 1, firstId: 5_000_000 + batch * 500 });
+        for (const body of requestsOf(customers, 25)) {
+          await this.platform.predict(this.model.name, body);
+          this.requests++;
+          this.rows += body.instances.length;
+        }
+        batch++;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  /** One training run on the given data (the user's file, or generated rows). */
+  async trainOnce(): Promise<void> {
+    let uri: string;
+    if (this.options.dataFile) {
+      const body = readFileSync(this.options.dataFile);
+      const key = `${this.model.name}/user/${path.basename(this.options.dataFile)}`;
+      await this.platform.store.put(LOCAL_BUCKETS.datasets, key, body, 'text/csv');
+      uri = `s3://${LOCAL_BUCKETS.datasets}/${key}`;
+      this.log(`${this.stamp()} dataset: ${this.options.dataFile} → ${uri}`);
+    } else {
+      uri = await this.upload('2026-11-01', generateChurn({ rows: 20_000, seed: 1 }));
+    }
+    await this.train('Training pipeline', { datasetUri: uri, model: this.model.name }, 'train-1');
+  }
+
+  async report(): Promise<ScenarioReport> {
+    return {
+      scenario: this.options.scenario,
+      model: this.model.name,
+      startedAt: new Date(this.started),
+      durationMs: Date.now() - this.started,
+      runs: this.runs,
+      versions: await this.versions(),
+      drift: this.drift,
+      rollbacks: this.rollbacks,
+      predictions: {
+        requests: this.requests,
+        rows: this.rows,
+        captureObjects: (await this.platform.store.list(LOCAL_BUCKETS.capture, '')).length,
+      },
+      notifications: this.platform.notifications.map((notification) => notification.message),
+    };
+  }
+}
