@@ -10,6 +10,7 @@ import { DataValidation } from './constructs/data-validation';
 import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
+import { PipelineApi, type PredictTarget } from './constructs/pipeline-api';
 import { ServerlessInference } from './constructs/serverless-inference';
 
 export interface MlopsStackProps extends StackProps {
@@ -25,6 +26,7 @@ export class MlopsStack extends Stack {
   readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
   /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
   readonly endpoints: ReadonlyMap<string, SageMakerEndpoint>;
+  readonly api: PipelineApi;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -47,7 +49,8 @@ export class MlopsStack extends Stack {
     });
     const serverless = new Map<string, ServerlessInference>();
     const endpoints = new Map<string, SageMakerEndpoint>();
-    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+    const models = config.models.map((entry) => resolveModel(config, entry));
+    for (const model of models) {
       if (model.serving.mode === 'endpoint') {
         // parseConfig guarantees both fields in endpoint mode.
         const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
@@ -75,12 +78,44 @@ export class MlopsStack extends Stack {
     this.serverlessInference = serverless;
     this.endpoints = endpoints;
 
+    const predictTargets = new Map<string, PredictTarget>([
+      ...[...serverless].map(([name, inference]) => [name, { kind: 'serverless', alias: inference.alias }] as const),
+      ...[...endpoints].map(([name, endpoint]) => [name, { kind: 'endpoint', endpointName: endpoint.endpointName }] as const),
+    ]);
+    this.api = new PipelineApi(this, 'Api', {
+      platformName: `${config.projectName}-${config.environment}`,
+      // The training pipelines join here once the stack builds them.
+      trainingPipelines: new Map(),
+      registryFunction: this.registry.registryFunction,
+      predictTargets,
+      modelNames: models.map((model) => model.name),
+      settings: config.api,
+      logRetention: config.logRetentionDays,
+    });
+
+    this.observability.addApi(this.api);
+    this.observability.addFunction('api', this.api.apiFunction);
+    this.observability.addFunction('registry', this.registry.registryFunction);
+    this.observability.addFunction('validate-data', this.dataValidation.validateFunction);
+    for (const model of models) {
+      this.observability.addModel({
+        name: model.name,
+        features: model.features,
+        psiWarn: model.drift.psiWarn,
+        psiDrift: model.drift.psiDrift,
+      });
+    }
+    for (const [name, inference] of serverless) this.observability.addServerlessModel(name, inference);
+    for (const [name, endpoint] of endpoints) this.observability.addEndpoint(name, endpoint);
+
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });
     new CfnOutput(this, 'CaptureBucketName', { value: this.artifactStore.captureBucket.bucketName });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.observability.alertTopic.topicArn });
     new CfnOutput(this, 'RegistryFunctionName', { value: this.registry.registryFunction.functionName });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
     new CfnOutput(this, 'ValidateDataFunctionName', { value: this.dataValidation.validateFunction.functionName });
   }
 }
