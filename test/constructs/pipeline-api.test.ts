@@ -11,6 +11,7 @@ import { API_ROUTES, INVALID_BODY_MESSAGE } from '../../lambdas/api/contract';
 import {
   PipelineApi,
   type PipelineApiProps,
+  type PredictTarget,
   START_EXECUTION_ERROR_TEMPLATE,
   START_EXECUTION_RESPONSE_TEMPLATE,
   startExecutionTemplate,
@@ -38,9 +39,9 @@ function synth(options: { pipelines?: string[]; settings?: PipelineApiProps['set
     platformName: 'mlops-dev',
     trainingPipelines: pipelines,
     registryFunction,
-    predictTargets: new Map<string, any>([
+    predictTargets: new Map<string, PredictTarget>([
       ['churn', { kind: 'serverless', alias }],
-      ...(options.endpointModel ? [['fraud', { kind: 'endpoint', endpointName: 'mlops-dev-fraud' }]] : []),
+      ...(options.endpointModel ? [['fraud', { kind: 'endpoint', endpointName: 'mlops-dev-fraud' }] as const] : []),
     ]),
     modelNames: ['churn', ...(options.endpointModel ? ['fraud'] : [])],
     settings: options.settings,
