@@ -15,9 +15,12 @@ import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
 
 export const OPENAPI_PATH = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON, read here by key.
+type CfnProperties = Record<string, any>;
+
 interface CfnResource {
   readonly Type: string;
-  readonly Properties: Record<string, any>;
+  readonly Properties: CfnProperties;
 }
 
 const STATUS_DESCRIPTIONS: Record<string, string> = {

@@ -560,10 +560,6 @@ export class PipelineApi extends Construct {
         reason:
           "The invoke permissions name API Gateway as principal with this API's execute-api ARN as SourceArn; the rule cannot evaluate an ARN built with Fn::Join.",
       },
-      {
-        id: 'cdk-validator-cfnguard::api_gw_cache_enabled_and_encrypted',
-        reason: 'No response cache: every route reads live pipeline, registry or model state, which a cache would serve stale.',
-      },
     ];
     if (!cognitoAuth) {
       findings.push({
