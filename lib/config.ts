@@ -256,6 +256,49 @@ export const DRIFT_DEFAULTS: {
   retrainCooldownHours: 24,
 };
 
+/** The platform API (API Gateway REST API). */
+export const API_DEFAULTS = {
+  stageName: 'v1',
+  throttleRatePerSecond: 50,
+  throttleBurst: 100,
+  waf: false,
+  wafRateLimitPer5Minutes: 2000,
+} as const;
+
+const apiSchema = z
+  .object({
+    /** Stage name, the first path segment of every URL. */
+    stageName: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or _')
+      .default(API_DEFAULTS.stageName),
+    /** Steady-state requests per second for the whole stage (and the usage plan). */
+    throttleRatePerSecond: z.number().positive().max(10_000).default(API_DEFAULTS.throttleRatePerSecond),
+    /** Burst of requests above the steady rate. */
+    throttleBurst: z.number().int().min(1).max(5000).default(API_DEFAULTS.throttleBurst),
+    /** Requests per day the usage plan allows; none: no quota. */
+    quotaPerDay: z.number().int().min(1).optional(),
+    /** A Cognito user pool whose tokens authorize requests instead of IAM SigV4. */
+    cognitoUserPoolArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[\w-]+_[0-9A-Za-z]+$/, 'must be a Cognito user pool ARN')
+      .optional(),
+    /** Attach a regional WAF web ACL (AWS managed common and known-bad-input rules, a per-IP rate limit). */
+    waf: z.boolean().default(API_DEFAULTS.waf),
+    /** Requests per 5 minutes from one IP address before WAF blocks it (WAF's minimum is 10). */
+    wafRateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(API_DEFAULTS.wafRateLimitPer5Minutes),
+  })
+  .strict()
+  .superRefine((api, ctx) => {
+    if (api.throttleBurst < api.throttleRatePerSecond) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['throttleBurst'],
+        message: `must be at least throttleRatePerSecond (${api.throttleBurst} < ${api.throttleRatePerSecond})`,
+      });
+    }
+  });
+
 const trainingOverrides = z.object(trainingShape).partial().strict();
 const servingOverrides = z.object(servingShape).partial().strict();
 const driftOverrides = z.object(driftShape).partial().strict();
@@ -386,6 +429,7 @@ export const platformConfigSchema = z
     training: trainingSchema,
     serving: servingSchema.prefault({}),
     drift: driftSchema.prefault({}),
+    api: apiSchema.prefault({}),
     models: z.array(modelSchema).min(1),
   })
   .strict()
@@ -500,6 +544,7 @@ export type DatasetSchema = z.output<typeof datasetSchemaSchema>;
 export type TrainingConfig = z.output<typeof trainingSchema>;
 export type ServingConfig = z.output<typeof servingSchema>;
 export type DriftConfig = z.output<typeof driftSchema>;
+export type ApiConfig = z.output<typeof apiSchema>;
 
 /** A model with the platform-wide training, serving and drift settings merged under its own. */
 export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features'> {

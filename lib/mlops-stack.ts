@@ -13,6 +13,7 @@ import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelEvaluation } from './constructs/model-evaluation';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
+import { PipelineApi, type PredictTarget } from './constructs/pipeline-api';
 import { ServerlessInference } from './constructs/serverless-inference';
 import { TrainingPipeline } from './constructs/training-pipeline';
 
@@ -36,6 +37,7 @@ export class MlopsStack extends Stack {
   readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
   /** Drift monitoring of each model, by model name (retraining is wired once the training pipelines are). */
   readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  readonly api: PipelineApi;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
     super(scope, id, props);
@@ -64,7 +66,8 @@ export class MlopsStack extends Stack {
     const serverless = new Map<string, ServerlessInference>();
     const endpoints = new Map<string, SageMakerEndpoint>();
     const deployFunctions = new Map<string, lambda.IFunction>();
-    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+    const models = config.models.map((entry) => resolveModel(config, entry));
+    for (const model of models) {
       if (model.serving.mode === 'endpoint') {
         // parseConfig guarantees both fields in endpoint mode.
         const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
@@ -97,7 +100,7 @@ export class MlopsStack extends Stack {
     this.deployFunctions = deployFunctions;
 
     const pipelines = new Map<string, TrainingPipeline>();
-    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+    for (const model of models) {
       const pipeline = new TrainingPipeline(this, `Training-${model.name}`, {
         model: modelDocument(model),
         training: model.training,
@@ -115,7 +118,7 @@ export class MlopsStack extends Stack {
     this.trainingPipelines = pipelines;
 
     const driftMonitors = new Map<string, DriftMonitor>();
-    for (const model of config.models.map((entry) => resolveModel(config, entry))) {
+    for (const model of models) {
       driftMonitors.set(
         model.name,
         new DriftMonitor(this, `Drift-${model.name}`, {
@@ -130,12 +133,45 @@ export class MlopsStack extends Stack {
     }
     this.driftMonitors = driftMonitors;
 
+    const predictTargets = new Map<string, PredictTarget>([
+      ...[...serverless].map(([name, inference]) => [name, { kind: 'serverless', alias: inference.alias }] as const),
+      ...[...endpoints].map(([name, endpoint]) => [name, { kind: 'endpoint', endpointName: endpoint.endpointName }] as const),
+    ]);
+    this.api = new PipelineApi(this, 'Api', {
+      platformName: `${config.projectName}-${config.environment}`,
+      trainingPipelines: new Map([...pipelines].map(([name, pipeline]) => [name, pipeline.stateMachine])),
+      registryFunction: this.registry.registryFunction,
+      predictTargets,
+      modelNames: models.map((model) => model.name),
+      settings: config.api,
+      logRetention: config.logRetentionDays,
+    });
+
+    this.observability.addApi(this.api);
+    this.observability.addFunction('api', this.api.apiFunction);
+    this.observability.addFunction('registry', this.registry.registryFunction);
+    this.observability.addFunction('validate-data', this.dataValidation.validateFunction);
+    this.observability.addFunction('evaluate-model', this.modelEvaluation.evaluateFunction);
+    for (const [name, pipeline] of pipelines) this.observability.addPipeline(name, pipeline.stateMachine);
+    for (const model of models) {
+      this.observability.addModel({
+        name: model.name,
+        features: model.features,
+        psiWarn: model.drift.psiWarn,
+        psiDrift: model.drift.psiDrift,
+      });
+    }
+    for (const [name, inference] of serverless) this.observability.addServerlessModel(name, inference);
+    for (const [name, endpoint] of endpoints) this.observability.addEndpoint(name, endpoint);
+
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });
     new CfnOutput(this, 'CaptureBucketName', { value: this.artifactStore.captureBucket.bucketName });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.observability.alertTopic.topicArn });
     new CfnOutput(this, 'RegistryFunctionName', { value: this.registry.registryFunction.functionName });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
     new CfnOutput(this, 'ValidateDataFunctionName', { value: this.dataValidation.validateFunction.functionName });
     new CfnOutput(this, 'EvaluateModelFunctionName', { value: this.modelEvaluation.evaluateFunction.functionName });
   }

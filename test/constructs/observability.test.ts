@@ -1,3 +1,8 @@
+import { Duration } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { Observability } from '../../lib/constructs/observability';
 import { Match, Template, testStack } from '../support/cdk';
@@ -62,5 +67,138 @@ describe('Observability', () => {
     expect(() => new Observability(testStack(), 'O', { platformName: 'x', monthlyBudgetUsd: 0 })).toThrow(
       'monthlyBudgetUsd must be a positive amount of US dollars, got 0',
     );
+  });
+});
+
+describe('Observability dashboard and alarms', () => {
+  function platform() {
+    const stack = testStack();
+    const observability = new Observability(stack, 'Observability', { platformName: 'mlops-dev', monthlyBudgetUsd: 500 });
+    const machine = sfn.StateMachine.fromStateMachineArn(stack, 'M', 'arn:aws:states:eu-west-1:123456789012:stateMachine:mlops-dev-churn');
+    const pipelineAlarm = observability.addPipeline('churn', machine);
+    const driftAlarm = observability.addModel({ name: 'churn', features: ['tenure', 'plan'], psiWarn: 0.1, psiDrift: 0.25 });
+    const fn = lambda.Function.fromFunctionArn(stack, 'F', 'arn:aws:lambda:eu-west-1:123456789012:function:registry');
+    observability.addFunction('registry', fn);
+    const api = new apigateway.RestApi(stack, 'Api', { restApiName: 'mlops-dev-api' });
+    api.root.addMethod('GET');
+    observability.addApi({
+      metricRequests: () => api.metricCount(),
+      metricClientErrors: () => api.metricClientError(),
+      metricServerErrors: (props?: cloudwatch.MetricOptions) => api.metricServerError({ period: Duration.minutes(5), ...props }),
+      metricLatency: (statistic: string) => api.metricLatency({ statistic }),
+    } as never);
+    const template = Template.fromStack(stack);
+    return { template, observability, pipelineAlarm, driftAlarm, stack };
+  }
+
+  const dashboardBody = (template: Template) => {
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as any;
+    // The body is an Fn::Join of literal JSON text and tokens; tokens become placeholders.
+    const parts = dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as { widgets: any[] };
+  };
+
+  it('builds one dashboard whose widgets cover pipelines, training, drift, functions, the API and alarm status', () => {
+    const { template } = platform();
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'mlops-dev' });
+    const { widgets } = dashboardBody(template);
+    const titles = widgets.map((widget) => widget.properties.title);
+    expect(titles).toEqual([
+      'Alarms (critical and warning)',
+      'Pipeline churn: executions',
+      'Pipeline churn: duration (ms)',
+      'Training churn: seconds',
+      'Training churn: spot savings % and gate',
+      'Drift churn: PSI per feature',
+      'Drift churn: dataset verdict (1 = drifted)',
+      'Function registry: invocations and errors',
+      'Function registry: duration (ms)',
+      'API: requests and errors',
+      'API: latency (ms)',
+    ]);
+    const metricsOf = (title: string) => widgets.find((widget) => widget.properties.title === title).properties.metrics as unknown[][];
+    expect(metricsOf('Pipeline churn: executions').map((metric) => metric[1])).toEqual([
+      'ExecutionsStarted',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+    ]);
+    expect(metricsOf('Training churn: seconds')).toEqual([
+      ['CdkMlops', 'TrainingSeconds', 'Model', 'churn', expect.objectContaining({ stat: 'Maximum' })],
+      ['CdkMlops', 'BillableSeconds', 'Model', 'churn', expect.objectContaining({ stat: 'Maximum' })],
+    ]);
+    expect(metricsOf('Training churn: spot savings % and gate').map((metric) => metric[1])).toEqual([
+      'SpotSavingsPercent',
+      'EvaluationPassed',
+    ]);
+    expect(metricsOf('Drift churn: PSI per feature')).toEqual([
+      ['CdkMlops', 'FeaturePSI', 'Feature', 'tenure', 'Model', 'churn', expect.objectContaining({ label: 'tenure', stat: 'Maximum' })],
+      ['CdkMlops', 'FeaturePSI', 'Feature', 'plan', 'Model', 'churn', expect.objectContaining({ label: 'plan', stat: 'Maximum' })],
+    ]);
+    const psi = widgets.find((widget) => widget.properties.title === 'Drift churn: PSI per feature');
+    expect(psi.properties.annotations.horizontal.map((line: any) => line.value)).toEqual([0.1, 0.25]);
+    expect(metricsOf('Drift churn: dataset verdict (1 = drifted)')[0]!.slice(0, 4)).toEqual(['CdkMlops', 'DatasetDrift', 'Model', 'churn']);
+    expect(metricsOf('API: latency (ms)').map((metric) => (metric.at(-1) as any).stat)).toEqual(['p50', 'p99']);
+    expect(metricsOf('API: requests and errors').map((metric) => metric[1])).toEqual(['Count', '4XXError', '5XXError']);
+    expect(metricsOf('Function registry: duration (ms)').map((metric) => (metric.at(-1) as any).stat)).toEqual(['p50', 'p99']);
+    const status = widgets[0];
+    expect(status.type).toBe('alarm');
+    expect(status.properties.alarms).toHaveLength(4);
+  });
+
+  it('raises critical pipeline and API 5xx alarms with alarm and OK actions, and a warning on drift with an alarm action only', () => {
+    const { template } = platform();
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm: any) => alarm.Properties);
+    const byName = new Map(alarms.map((alarm) => [alarm.AlarmName, alarm]));
+    expect([...byName.keys()].sort()).toEqual([
+      'mlops-dev-critical-Api-5xx',
+      'mlops-dev-critical-Pipeline-churn',
+      'mlops-dev-warning-Api-Latency',
+      'mlops-dev-warning-Drift-churn',
+    ]);
+    const topic = { Ref: expect.stringMatching(/^ObservabilityAlertTopic/) };
+    const pipeline = byName.get('mlops-dev-critical-Pipeline-churn');
+    expect(pipeline).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(pipeline.AlarmDescription).toMatch(/^\[CRITICAL\] churn training pipeline/);
+    expect(pipeline.Metrics.find((metric: any) => metric.Expression).Expression).toBe('failed + timedOut + aborted');
+    expect(pipeline.AlarmActions).toEqual([topic]);
+    expect(pipeline.OKActions).toEqual([topic]);
+    const api5xx = byName.get('mlops-dev-critical-Api-5xx');
+    expect(api5xx).toMatchObject({ MetricName: '5XXError', Namespace: 'AWS/ApiGateway', Statistic: 'Sum', Threshold: 5, Period: 300 });
+    const drift = byName.get('mlops-dev-warning-Drift-churn');
+    expect(drift).toMatchObject({
+      MetricName: 'DatasetDrift',
+      Namespace: 'CdkMlops',
+      Dimensions: [{ Name: 'Model', Value: 'churn' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(drift.AlarmDescription).toMatch(/^\[WARNING\]/);
+    expect(drift.AlarmActions).toEqual([topic]);
+    expect(drift.OKActions).toBeUndefined();
+  });
+
+  it("also alerts on a serverless model's rollback alarms and lists them on the dashboard", () => {
+    const stack = testStack();
+    const observability = new Observability(stack, 'Observability', { platformName: 'mlops-dev', monthlyBudgetUsd: 500 });
+    const metric = new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Errors' });
+    const errorRateAlarm = new cloudwatch.Alarm(stack, 'Errors', { metric, threshold: 1, evaluationPeriods: 1 });
+    const latencyAlarm = new cloudwatch.Alarm(stack, 'Latency', { metric, threshold: 1, evaluationPeriods: 1 });
+    const alias = lambda.Function.fromFunctionArn(stack, 'P', 'arn:aws:lambda:eu-west-1:123456789012:function:predict:live');
+    observability.addServerlessModel('churn', { alias, errorRateAlarm, latencyAlarm } as never);
+    expect(observability.alarms).toEqual([errorRateAlarm, latencyAlarm]);
+    const template = Template.fromStack(stack).toJSON().Resources;
+    const props = (id: string) => Object.entries(template).find(([key]) => key.startsWith(id))![1] as any;
+    expect(props('Errors').Properties.OKActions).toHaveLength(1);
+    expect(props('Latency').Properties.AlarmActions).toHaveLength(1);
+    expect(props('Latency').Properties.OKActions).toBeUndefined();
   });
 });

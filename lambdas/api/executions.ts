@@ -1,0 +1,103 @@
+/**
+ * A pipeline execution as the API reports it: status, the state it is in (or stopped in),
+ * the states entered so far and the failure cause, built from Step Functions'
+ * DescribeExecution and GetExecutionHistory (or the offline runtime's equivalent).
+ */
+import { ValidationError } from '../shared/errors';
+
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export type ExecutionStatusName = (typeof EXECUTION_STATUSES)[number];
+
+export interface StateProgress {
+  readonly name: string;
+  readonly enteredAt: string;
+  readonly exitedAt?: string;
+}
+
+export interface ExecutionStatus {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatusName | string;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  /** The state the run is in (running), or the last one it entered (stopped). */
+  readonly currentState?: string;
+  /** States entered, oldest first (the latest MAX_REPORTED_STATES when the history is longer). */
+  readonly states: readonly StateProgress[];
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface ExecutionDescription {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: string;
+  readonly startDate: Date;
+  readonly stopDate?: Date;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** The part of a Step Functions history event the summary reads. */
+export interface HistoryEventLike {
+  readonly timestamp: Date;
+  readonly type: string;
+  readonly stateEnteredEventDetails?: { readonly name?: string };
+  readonly stateExitedEventDetails?: { readonly name?: string };
+  readonly executionFailedEventDetails?: { readonly error?: string; readonly cause?: string };
+}
+
+/** How many history events the API reads per status request (one GetExecutionHistory page). */
+export const MAX_HISTORY_EVENTS = 200;
+
+/** Summarises an execution from its description and its history events in chronological order. */
+export function summarizeExecution(description: ExecutionDescription, events: readonly HistoryEventLike[]): ExecutionStatus {
+  const states: Array<{ name: string; enteredAt: string; exitedAt?: string }> = [];
+  let failure: { error?: string; cause?: string } | undefined;
+  for (const event of events) {
+    const entered = event.stateEnteredEventDetails?.name;
+    if (event.type.endsWith('StateEntered') && entered) {
+      states.push({ name: entered, enteredAt: event.timestamp.toISOString() });
+      continue;
+    }
+    const exited = event.stateExitedEventDetails?.name;
+    if (event.type.endsWith('StateExited') && exited) {
+      const open = states.findLast((state) => state.name === exited && state.exitedAt === undefined);
+      if (open) open.exitedAt = event.timestamp.toISOString();
+      continue;
+    }
+    if (event.executionFailedEventDetails) failure = event.executionFailedEventDetails;
+  }
+  const running = description.status === 'RUNNING';
+  const current = running ? states.findLast((state) => state.exitedAt === undefined) : states.at(-1);
+  const error = description.error ?? failure?.error;
+  const cause = description.cause ?? failure?.cause;
+  return {
+    executionArn: description.executionArn,
+    stateMachineArn: description.stateMachineArn,
+    name: description.name,
+    status: description.status,
+    startDate: description.startDate.toISOString(),
+    ...(description.stopDate ? { stopDate: description.stopDate.toISOString() } : {}),
+    ...(current ? { currentState: current.name } : {}),
+    states,
+    ...(error ? { error } : {}),
+    ...(cause ? { cause } : {}),
+  };
+}
+
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([A-Za-z0-9_-]{1,80}):([A-Za-z0-9_-]{1,80})$/;
+
+/** The state machine ARN an execution ARN belongs to; ValidationError when `id` is not an execution ARN. */
+export function stateMachineOfExecution(executionArn: string): string {
+  const match = EXECUTION_ARN.exec(executionArn);
+  if (!match) {
+    throw new ValidationError(
+      'id must be the URL-encoded ARN of a pipeline execution (arn:aws:states:<region>:<account>:execution:<state machine>:<name>)',
+      { id: executionArn },
+    );
+  }
+  return executionArn.replace(/:execution:([^:]+):[^:]+$/, ':stateMachine:$1');
+}

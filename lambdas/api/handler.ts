@@ -1,0 +1,172 @@
+/**
+ * The API function: API Gateway (Lambda proxy) requests for execution status, the registry's
+ * reads and stage changes, and approvals. It finds the route from the request's resource,
+ * calls the router, and returns the API's JSON (errors as `{ error: { code, message, details } }`).
+ * The registry is reached through the registry function, the only writer of its table.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { RegistryFunctionClient } from '../shared/registry-function-client';
+import { errorBody, matchRoute } from './contract';
+import { MAX_HISTORY_EVENTS, stateMachineOfExecution, summarizeExecution } from './executions';
+import { type ApiRequest, errorResult, handleApiRequest, type PlatformApiBackend, staleTaskToken } from './router';
+
+const logger = new Logger();
+const tracer = new Tracer();
+
+/** Step Functions errors meaning the token can no longer be answered. */
+const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** The AWS backend: the registry function and Step Functions, limited to the platform's state machines. */
+export function awsBackend(options: {
+  registry: RegistryFunctionClient;
+  stepFunctions: SFNClient;
+  stateMachineArns: readonly string[];
+}): PlatformApiBackend {
+  const { registry, stepFunctions, stateMachineArns } = options;
+  return {
+    registry: (action, request) => registry.call(action, request),
+    async describeExecution(executionArn) {
+      if (!stateMachineArns.includes(stateMachineOfExecution(executionArn))) {
+        throw new NotFoundError('no execution of a platform training pipeline has that ARN', { id: executionArn });
+      }
+      try {
+        const [description, history] = await Promise.all([
+          stepFunctions.send(new DescribeExecutionCommand({ executionArn })),
+          stepFunctions.send(
+            new GetExecutionHistoryCommand({
+              executionArn,
+              reverseOrder: true,
+              maxResults: MAX_HISTORY_EVENTS,
+              includeExecutionData: false,
+            }),
+          ),
+        ]);
+        const events = (history.events ?? []).toReversed() as Array<HistoryEvent & { timestamp: Date; type: string }>;
+        return summarizeExecution(
+          {
+            executionArn,
+            stateMachineArn: description.stateMachineArn ?? stateMachineOfExecution(executionArn),
+            name: description.name ?? executionArn.split(':').at(-1)!,
+            status: description.status ?? 'UNKNOWN',
+            startDate: description.startDate ?? new Date(0),
+            stopDate: description.stopDate,
+            error: description.error,
+            cause: description.cause,
+          },
+          events,
+        );
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist')
+          throw new NotFoundError('no pipeline execution has that ARN', { id: executionArn });
+        if ((error as Error).name === 'InvalidArn') throw new ValidationError((error as Error).message, { id: executionArn });
+        throw error;
+      }
+    },
+    async sendTaskSuccess(taskToken, output) {
+      await answerToken(() => stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+    },
+    async sendTaskFailure(taskToken, error, cause) {
+      await answerToken(() => stepFunctions.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32_768) })));
+    },
+  };
+}
+
+async function answerToken(send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (STALE_TOKEN_ERRORS.has((error as Error).name)) throw staleTaskToken((error as Error).name);
+    throw error;
+  }
+}
+
+/**
+ * The router's request from a proxy event. Model routes exist both under `{name}` and under each
+ * configured model's own path (so `/models/<name>/predict` can reach that model's target), so
+ * a path segment of the resource is either a literal model name or a `{parameter}`.
+ */
+export function apiRequestFromEvent(event: APIGatewayProxyEvent): ApiRequest {
+  const matched = matchRoute(event.httpMethod, event.resource);
+  if (!matched.route) throw new ValidationError(`the API function does not serve ${event.httpMethod} ${event.resource}`);
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(matched.params)) {
+    params[name] = /^\{.+\}$/.test(value) ? (event.pathParameters?.[value.slice(1, -1)] ?? '') : value;
+  }
+  return {
+    operation: matched.route.operation,
+    params,
+    query: event.queryStringParameters ?? {},
+    body: parseBody(event.body, event.isBase64Encoded),
+    actor: actorOf(event),
+  };
+}
+
+function parseBody(body: string | null, base64: boolean): unknown {
+  if (body === null || body === '') return undefined;
+  const text = base64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`the request body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The IAM principal, or the user pool user when a Cognito authorizer is configured. */
+function actorOf(event: APIGatewayProxyEvent): string {
+  const claims = event.requestContext.authorizer?.claims as Record<string, string> | undefined;
+  const user = claims?.email ?? claims?.['cognito:username'] ?? claims?.sub;
+  return (
+    (user ? `cognito:${user}` : undefined) ?? event.requestContext.identity?.userArn ?? event.requestContext.identity?.caller ?? 'unknown'
+  );
+}
+
+let backend: PlatformApiBackend | undefined;
+
+function backendFromEnvironment(): PlatformApiBackend {
+  if (backend) return backend;
+  const functionName = process.env.REGISTRY_FUNCTION_NAME;
+  if (!functionName) throw new Error('REGISTRY_FUNCTION_NAME is not set; the API function needs the registry function');
+  backend = awsBackend({
+    registry: new RegistryFunctionClient(tracer.captureAWSv3Client(new LambdaClient({})), functionName),
+    stepFunctions: tracer.captureAWSv3Client(new SFNClient({})),
+    stateMachineArns: (process.env.STATE_MACHINE_ARNS ?? '').split(',').filter(Boolean),
+  });
+  return backend;
+}
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  logger.addContext(context);
+  const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+  let result: { statusCode: number; body: unknown };
+  try {
+    const request = apiRequestFromEvent(event);
+    logger.appendKeys({ operation: request.operation });
+    result = await handleApiRequest(request, backendFromEnvironment(), {
+      requestId,
+      onUnexpectedError: (error) => logger.error('API request failed', error as Error),
+    });
+  } catch (error) {
+    result = errorResult(error, requestId);
+    if (result.statusCode >= 500) logger.error('API request failed', error as Error);
+  }
+  if (result.statusCode >= 400 && result.statusCode < 500)
+    logger.warn('API request refused', { statusCode: result.statusCode, body: result.body });
+  logger.removeKeys(['operation']);
+  return {
+    statusCode: result.statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(result.body ?? errorBody('InternalError', 'empty result')),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * A LocalPlatformBackend for API and CLI tests: the real registry (Registry + dispatch) over
+ * the in-memory store, scripted pipeline executions, recorded task-token answers and a fake
+ * predictor. The offline runtime supplies the real equivalents.
+ */
+import type { ExecutionStatus } from '../../lambdas/api/executions';
+import { staleTaskToken } from '../../lambdas/api/router';
+import { dispatch } from '../../lambdas/registry/handler';
+import { Registry } from '../../lambdas/registry/registry';
+import { NotFoundError, ValidationError } from '../../lambdas/shared/errors';
+import type { LocalPlatformBackend, TrainingInput } from '../../local/api-server';
+import { InMemoryRegistryStore } from './in-memory-registry-store';
+
+export const STUB_ACCOUNT_PREFIX = 'arn:aws:states:us-east-1:123456789012';
+
+export class StubPlatformBackend implements LocalPlatformBackend {
+  trainableModels: string[] = ['churn'];
+  servedModels: string[] = ['churn'];
+  readonly registryCore: Registry;
+  readonly started: TrainingInput[] = [];
+  readonly answers: Array<{ kind: 'success' | 'failure'; token: string; payload: unknown }> = [];
+  readonly expiredTokens = new Set<string>();
+  /** Per execution ARN, the statuses successive status requests return (the last repeats). */
+  readonly scripts = new Map<string, ExecutionStatus[]>();
+  /** What the next started execution will report, state by state. */
+  nextScript: (executionArn: string) => ExecutionStatus[] = (executionArn) => succeedingRun(executionArn);
+
+  constructor(models: readonly string[] = ['churn']) {
+    this.registryCore = new Registry(new InMemoryRegistryStore(), { knownModels: models });
+  }
+
+  registry(action: string, request: Record<string, unknown>): Promise<unknown> {
+    return dispatch(this.registryCore, { action, ...request });
+  }
+
+  async startTraining(model: string, input: TrainingInput) {
+    this.started.push(input);
+    const executionArn = `${STUB_ACCOUNT_PREFIX}:execution:mlops-dev-${model}:run-${this.started.length}`;
+    this.scripts.set(executionArn, this.nextScript(executionArn));
+    return { executionArn, startDate: 1_767_225_600 };
+  }
+
+  async describeExecution(executionArn: string): Promise<ExecutionStatus> {
+    const script = this.scripts.get(executionArn);
+    if (!script) throw new NotFoundError('no pipeline execution has that ARN', { id: executionArn });
+    return script.length > 1 ? script.shift()! : script[0]!;
+  }
+
+  async sendTaskSuccess(token: string, output: Record<string, unknown>) {
+    if (this.expiredTokens.has(token)) throw staleTaskToken('TaskTimedOut');
+    this.answers.push({ kind: 'success', token, payload: output });
+  }
+
+  async sendTaskFailure(token: string, error: string, cause: string) {
+    if (this.expiredTokens.has(token)) throw staleTaskToken('TaskTimedOut');
+    this.answers.push({ kind: 'failure', token, payload: { error, cause } });
+  }
+
+  async predict(model: string, body: { instances: unknown[] }) {
+    const predictions = body.instances.map((row, index) => {
+      const tenure = (row as Record<string, unknown>).tenure;
+      if (typeof tenure !== 'number') throw new ValidationError(`row ${index}: tenure must be a number`);
+      return { label: tenure > 12 ? 'stay' : 'churn', probabilities: tenure > 12 ? [0.2, 0.8] : [0.9, 0.1] };
+    });
+    return { modelName: model, modelVersion: 3, labels: ['churn', 'stay'], predictions };
+  }
+
+  /** Registers a version as the pipeline would. */
+  async registerVersion(modelName = 'churn', accuracy = 0.9) {
+    return this.registryCore.registerVersion({
+      modelName,
+      artifactUri: `s3://artifacts/models/${modelName}/model.tar.gz`,
+      artifactSha256: 'a'.repeat(64),
+      metrics: { accuracy },
+      lineage: { datasetUri: `s3://datasets/${modelName}/train.csv`, datasetEtag: '"e1"' },
+      actor: 'test',
+    });
+  }
+}
+
+const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
+
+function status(executionArn: string, state: string, states: string[], extra: Partial<ExecutionStatus> = {}): ExecutionStatus {
+  return {
+    executionArn,
+    stateMachineArn: executionArn.replace(/:execution:([^:]+):.*$/, ':stateMachine:$1'),
+    name: executionArn.split(':').at(-1)!,
+    status: state,
+    startDate: at(0),
+    states: states.map((name, index) => ({ name, enteredAt: at(index + 1) })),
+    currentState: states.at(-1),
+    ...extra,
+  };
+}
+
+export function succeedingRun(executionArn: string): ExecutionStatus[] {
+  return [
+    status(executionArn, 'RUNNING', ['CheckInput', 'ApplyDefaults']),
+    status(executionArn, 'RUNNING', ['CheckInput', 'ApplyDefaults', 'ValidateDataset', 'TrainOnSpot']),
+    status(executionArn, 'SUCCEEDED', ['CheckInput', 'ApplyDefaults', 'ValidateDataset', 'TrainOnSpot', 'PromoteVersion'], {
+      stopDate: at(30),
+    }),
+  ];
+}
+
+export function failingRun(executionArn: string): ExecutionStatus[] {
+  return [
+    status(executionArn, 'RUNNING', ['CheckInput']),
+    status(executionArn, 'FAILED', ['CheckInput', 'ValidateDataset', 'PipelineFailed'], {
+      stopDate: at(9),
+      error: 'DatasetInvalid',
+      cause: '12% of rows break the schema (max 1%)',
+    }),
+  ];
+}
