@@ -121,6 +121,11 @@ export interface LocalPlatformOptions {
    */
   readonly bakeSeconds?: number;
   /**
+   * Milliseconds every Retry waits offline, instead of its backoff (seconds to minutes on AWS).
+   * @default 200
+   */
+  readonly retryWaitMs?: number;
+  /**
    * How often predict re-reads the registry offline (30 s in the function).
    * @default 1
    */
@@ -129,6 +134,16 @@ export interface LocalPlatformOptions {
   readonly onEvent?: (event: TimelineEvent) => void;
   /** Seconds between deployment polls offline (the stack uses serving settings; minutes there). */
   readonly deployPollSeconds?: number;
+}
+
+type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
+
+/** Every state with a Retry, those inside Map item processors included. */
+function retryingStates(states: StatesOf): string[] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    ...(state.Retry ? [name] : []),
+    ...(state.ItemProcessor ? retryingStates(state.ItemProcessor.States) : []),
+  ]);
 }
 
 const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
@@ -145,6 +160,8 @@ export class LocalPlatform {
   /** Approval task tokens waiting for a decision, by token. */
   readonly pendingApprovals = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>();
   private readonly machines = new Map<string, StateMachine>();
+  /** Per model, the states of its definition that have a Retry. */
+  private readonly retrying = new Map<string, string[]>();
   private readonly predictors = new Map<string, { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> }>();
   private readonly canaryTraffic = new Map<string, CanaryRecord[]>();
   private readonly logger = new Logger({ serviceName: 'cdk-mlops-local', logLevel: 'ERROR' });
@@ -219,8 +236,10 @@ export class LocalPlatform {
       requireApproval: false,
       deployPollSeconds: this.options.deployPollSeconds ?? 1,
     });
-    const machine = new StateMachine(JSON.parse(renderDefinition(readTrainingDefinition(), substitutions)));
+    const definition = JSON.parse(renderDefinition(readTrainingDefinition(), substitutions));
+    const machine = new StateMachine(definition);
     this.machines.set(model.name, machine);
+    this.retrying.set(model.name, retryingStates(definition.States));
     return machine;
   }
 
@@ -361,7 +380,12 @@ export class LocalPlatform {
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-${model.name}-training:${name}`;
     const run = this.machine(model).run(input as never, {
       context: { Execution: { Id: executionArn, Name: name, Input: input }, Task: { Token: `${name}:approval` } } as never,
-      overrides: { taskResourceLocalHandlers: this.taskHandlers(model) as never },
+      overrides: {
+        taskResourceLocalHandlers: this.taskHandlers(model) as never,
+        retryIntervalOverrides: Object.fromEntries(
+          (this.retrying.get(model.name) ?? []).map((state) => [state, this.options.retryWaitMs ?? 200]),
+        ),
+      },
     });
     const states: StateVisit[] = [];
     const execution: LocalExecution = {

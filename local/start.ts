@@ -13,6 +13,8 @@ import { Stack } from 'aws-cdk-lib';
 import { createApp } from '../lib/app';
 import { ConfigError, type PlatformConfig, parseConfig } from '../lib/config';
 import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { startApiServer } from './api-server';
+import { localBackend } from './local-backend';
 import { reportHtml, summaryText } from './report';
 import { LocalPlatform, type TimelineEvent } from './runtime';
 import { SCENARIOS, type ScenarioName, ScenarioRunner } from './scenario';
@@ -128,8 +130,14 @@ async function main(): Promise<number> {
     log(`Report: ${path.relative(process.cwd(), path.join(directory, 'index.html'))}`);
     const failed = report.runs.filter((run) => run.status !== 'SUCCEEDED' && run.error !== 'DeploymentRolledBack');
     if (values['keep-running']) {
-      log('Local platform left running; press Ctrl+C to stop.');
+      const api = await startApiServer(localBackend(platform), { actor: 'local-user' });
+      log();
+      log(`Local API (the routes of the deployed API Gateway API): ${api.url}`);
+      log(`  npx mlops --api ${api.url} models ${model.name}`);
+      log(`  npx mlops --api ${api.url} train --model ${model.name} --data s3://local-datasets/${model.name}/2026-11-15/ --wait`);
+      log('Press Ctrl+C to stop.');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await api.close();
     }
     return failed.length === 0 ? 0 : 1;
   } finally {

@@ -1,0 +1,192 @@
+/**
+ * The offline runtime end to end: the demo scenario of `npm start` on s3rver and DynamoDB Local
+ * with the real state machine and handlers, asserting the end state in the registry and the
+ * stores; fault injection on the same runtime (a Lambda that throws once, a training job that
+ * fails, a corrupt dataset); and the `mlops` CLI against the local API server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as mlops } from '../../cli/mlops';
+import { parseConfig } from '../../lib/config';
+import { startApiServer } from '../../local/api-server';
+import { localBackend } from '../../local/local-backend';
+import { reportHtml, type ScenarioReport } from '../../local/report';
+import { LOCAL_BUCKETS, LocalPlatform, type TaskInput } from '../../local/runtime';
+import { generateChurn, toCsv } from '../../local/sample-data';
+import { ScenarioRunner } from '../../local/scenario';
+import { cdkJsonContext } from '../support/cdk';
+
+const config = parseConfig(cdkJsonContext.mlops);
+const keys = async (platform: LocalPlatform, bucket: string, prefix: string) => platform.keysUnder(bucket, prefix);
+
+describe('npm start: the demo lifecycle, offline', () => {
+  let platform: LocalPlatform;
+  let report: ScenarioReport;
+
+  beforeAll(async () => {
+    platform = await LocalPlatform.start({ config });
+    const runner = new ScenarioRunner(platform, platform.model('churn'), { scenario: 'demo', log: () => {} });
+    await runner.demo();
+    report = await runner.report();
+  }, 180_000);
+  afterAll(async () => platform?.stop());
+
+  it('trains, retrains after drift, and rolls the slow model back: v2 serves, v1 archived, v3 rejected', async () => {
+    const model = await platform.registry.getModel({ modelName: 'churn' });
+    expect(model).toMatchObject({ productionVersion: 2, latestVersion: 3 });
+    const stages = (await platform.registry.listVersions({ modelName: 'churn', limit: 10 })).items.map((version) => [
+      version.version,
+      version.stage,
+    ]);
+    expect(stages.sort()).toEqual([
+      [1, 'Archived'],
+      [2, 'Production'],
+      [3, 'Rejected'],
+    ]);
+    expect(report.runs.map((run) => [run.status, run.error])).toEqual([
+      ['SUCCEEDED', undefined],
+      ['SUCCEEDED', undefined],
+      ['FAILED', 'DeploymentRolledBack'],
+    ]);
+    expect(report.runs[2]!.cause).toMatch(/CanaryLatency in ALARM: canary p99 latency [\d.]+ ms is above the 200 ms budget/);
+    expect(platform.notifications.map((notification) => notification.message).join('\n')).toContain('DeploymentRolledBack');
+  });
+
+  it('records lineage, metrics and spot savings that pass the configured gate', async () => {
+    const v1 = await platform.registry.getVersion({ modelName: 'churn', version: 1 });
+    expect(v1.metrics.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(v1.metrics.f1).toBeGreaterThanOrEqual(0.8);
+    expect(v1.metrics.disparateImpact).toBeGreaterThanOrEqual(0.8);
+    expect(v1.spotSavings).toBeCloseTo(0.7, 5);
+    expect(v1.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(v1.lineage).toMatchObject({
+      datasetUri: `s3://${LOCAL_BUCKETS.datasets}/churn/2026-11-01/`,
+      datasetEtag: expect.stringMatching(/^sha256:/),
+      profileUri: `s3://${LOCAL_BUCKETS.artifacts}/profiles/churn/train-initial/profile.json`,
+    });
+    const v2 = await platform.registry.getVersion({ modelName: 'churn', version: 2 });
+    expect(v2.lineage.datasetUri).toBe(`s3://${LOCAL_BUCKETS.datasets}/churn/2026-11-15/`);
+  });
+
+  it('finds no drift in ordinary traffic and drift in the shifted window', () => {
+    expect(report.drift.map((drift) => [drift.window, drift.verdict])).toEqual([
+      ['normal traffic', 'no-drift'],
+      ['shifted traffic', 'drift'],
+    ]);
+    const shifted = report.drift[1]!.features.filter((feature) => feature.drifted).map((feature) => feature.feature);
+    expect(shifted).toEqual(expect.arrayContaining(['monthly_charges', 'contract', 'support_calls']));
+    expect(shifted).not.toContain('segment');
+  });
+
+  it('leaves the artifacts in the stores: models, profiles, reports, capture', async () => {
+    const models = await keys(platform, LOCAL_BUCKETS.artifacts, 'models/churn/');
+    expect(models.filter((key) => key.endsWith('/output/model.tar.gz'))).toHaveLength(3);
+    const reports = await keys(platform, LOCAL_BUCKETS.artifacts, 'reports/churn/');
+    expect(reports.filter((key) => key.endsWith('evaluation-report.json'))).toHaveLength(3);
+    expect(reports.filter((key) => key.endsWith('validation-report.json')).length).toBeGreaterThanOrEqual(3);
+    expect(reports.filter((key) => key.endsWith('drift-report.json'))).toHaveLength(2);
+    expect((await keys(platform, LOCAL_BUCKETS.capture, '')).length).toBeGreaterThan(0);
+    expect(report.predictions.captureObjects).toBeGreaterThan(0);
+  });
+
+  it('writes a report page with the versions, drift and the rollback', () => {
+    const html = reportHtml(report);
+    expect(html).toContain('canary rolled back');
+    expect(html).toContain('PSI per feature — shifted traffic (drift)');
+  });
+});
+
+describe('fault injection on the offline runtime', () => {
+  let platform: LocalPlatform;
+  const calls: Record<string, number> = {};
+  const faults = new Set<string>();
+
+  beforeAll(async () => {
+    platform = await LocalPlatform.start({
+      config,
+      wrapTask: (state, handler) => async (input: TaskInput) => {
+        calls[state] = (calls[state] ?? 0) + 1;
+        if (faults.has(`${state}:once`)) {
+          faults.delete(`${state}:once`);
+          throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+        }
+        if (faults.has(`${state}:fail`)) {
+          throw Object.assign(new Error('AlgorithmError: the training container exited with code 137 (out of memory)'), {
+            name: 'States.TaskFailed',
+          });
+        }
+        return handler(input);
+      },
+    });
+    await platform.store.put(LOCAL_BUCKETS.datasets, 'churn/clean.csv', toCsv(generateChurn({ rows: 3000, seed: 5 })), 'text/csv');
+  }, 60_000);
+  afterAll(async () => platform?.stop());
+
+  it('retries a Lambda task that throws once and carries on', async () => {
+    faults.add('EvaluateModel:once');
+    const execution = await platform.startTraining('churn', { datasetUri: `s3://${LOCAL_BUCKETS.datasets}/churn/clean.csv` }, 'fault-retry')
+      .done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(calls.EvaluateModel).toBe(2);
+    expect((await platform.registry.getModel({ modelName: 'churn' })).productionVersion).toBe(1);
+  }, 60_000);
+
+  it('catches a failed training job: recorded in the registry, notified, no version registered', async () => {
+    faults.add('TrainOnSpot:fail');
+    const execution = await platform.startTraining('churn', { datasetUri: `s3://${LOCAL_BUCKETS.datasets}/churn/clean.csv` }, 'fault-train')
+      .done;
+    faults.delete('TrainOnSpot:fail');
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+    expect(execution.cause).toContain('exited with code 137');
+    expect((await platform.registry.getModel({ modelName: 'churn' })).latestVersion).toBe(1);
+    const events = await platform.registry.listEvents({ modelName: 'churn', limit: 20 });
+    expect(events.items.some((event) => JSON.stringify(event).includes('fault-train'))).toBe(true);
+    expect(platform.notifications.at(-1)!.message).toMatch(/fault-train failed in (TrainOnSpot|TrainModel|Train)/);
+  }, 60_000);
+
+  it('stops a corrupt dataset at validation, quarantines its rows and trains nothing', async () => {
+    const rows = toCsv(generateChurn({ rows: 400, seed: 6 }))
+      .split('\n')
+      .map((line, index) => (index > 0 && index % 3 === 0 ? line.replace(/^([^,]*),\d+,/, '$1,twelve,') : line))
+      .join('\n');
+    await platform.store.put(LOCAL_BUCKETS.datasets, 'churn/corrupt.csv', rows, 'text/csv');
+    const before = calls.TrainOnSpot ?? 0;
+    const execution = await platform.startTraining(
+      'churn',
+      { datasetUri: `s3://${LOCAL_BUCKETS.datasets}/churn/corrupt.csv` },
+      'fault-data',
+    ).done;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'DatasetInvalid' });
+    expect(execution.cause).toContain('validation-report.json');
+    expect(calls.TrainOnSpot ?? 0).toBe(before);
+    const quarantine = await keys(platform, LOCAL_BUCKETS.artifacts, 'quarantine/churn/fault-data/');
+    expect(quarantine).toHaveLength(1);
+    expect((await platform.store.getText(LOCAL_BUCKETS.artifacts, quarantine[0]!)).split('\n').filter(Boolean).length).toBe(133);
+  }, 60_000);
+
+  it('serves the API routes locally, so the mlops CLI trains, follows and lists against the runtime', async () => {
+    const server = await startApiServer(localBackend(platform), { actor: 'e2e' });
+    try {
+      let stdout = '';
+      const io = {
+        stdout: (text: string) => {
+          stdout += text;
+        },
+        stderr: () => {},
+        env: {},
+        readFile: () => '',
+        sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 200))),
+      };
+      const trained = await mlops(
+        ['--api', server.url, 'train', '--model', 'churn', '--data', `s3://${LOCAL_BUCKETS.datasets}/churn/clean.csv`, '--wait'],
+        io,
+      );
+      expect(trained, stdout).toBe(0);
+      expect(stdout).toContain('PromoteVersion');
+      stdout = '';
+      expect(await mlops(['--api', server.url, '--json', 'models', 'churn'], io)).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ modelName: 'churn', productionVersion: 2 });
+    } finally {
+      await server.close();
+    }
+  }, 90_000);
+});
