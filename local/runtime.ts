@@ -455,6 +455,12 @@ export class LocalPlatform {
     }
   }
 
+  /** The model's next training job is reclaimed this many times (managed spot) and resumes from its checkpoints. */
+  simulateSpotInterruptions(modelName: string, count: number): void {
+    this.model(modelName);
+    this.trainers.get(modelName)!.interruptNextJob(count);
+  }
+
   /** When the model's newest pipeline execution started (start-retraining's cool-down reads it). */
   newestExecutionStart(modelName: string): Date | undefined {
     const starts = [...new Set(this.executions.values())]

@@ -235,6 +235,8 @@ export class ScenarioRunner {
       this.log(`${this.stamp()} no drift verdict, so no retraining (expected drift: check the drift settings)`);
     }
     if (retrainName) {
+      // This run's spot capacity is reclaimed once mid-training; it resumes from its checkpoint.
+      this.platform.simulateSpotInterruptions(model, 1);
       const second = await this.train(
         'Pipeline 2: retraining on the newest data',
         { datasetUri: newUri, model },

@@ -372,6 +372,12 @@ class SpotInterruption extends Error {
 export class LocalTrainer {
   constructor(private readonly options: LocalTrainerOptions) {}
 
+  /** The next spot job is reclaimed `count` times, each time resuming from its last checkpoint. */
+  interruptNextJob(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new ValidationError(`interruptions must be a whole number ≥ 0, got ${count}`);
+    this.options.interruptions = count;
+  }
+
   async runJob(request: TrainingJobRequest): Promise<TrainingJobDescription> {
     const started = performance.now();
     const { store, model: document } = this.options;
