@@ -40,9 +40,25 @@ export interface FlushResult {
   readonly error?: Error;
 }
 
+/** One sampled request, held by reference until its batch is written. */
+interface PendingRequest {
+  readonly at: number;
+  readonly requestId: string;
+  readonly modelVersion: number;
+  readonly inputs: readonly unknown[];
+  readonly outputs: readonly unknown[];
+}
+
 export class CaptureBuffer {
-  /** Serialised at add time, so a flush only joins strings: no request pays for a whole batch's JSON. */
-  private lines: string[] = [];
+  /**
+   * Requests are kept as references and serialised when their batch is flushed: a sampled
+   * request pays for a push, and the JSON is built by the request that already pays for the
+   * S3 write. A crash still loses exactly the buffered batch, as a buffer of strings would.
+   * The handler never mutates a request's rows or predictions after scoring, so the
+   * references still hold what was answered.
+   */
+  private pending: PendingRequest[] = [];
+  private records = 0;
   private oldestAt = 0;
   private readonly maxRecords: number;
   private readonly maxAgeMs: number;
@@ -61,8 +77,9 @@ export class CaptureBuffer {
     this.random = options.random ?? Math.random;
   }
 
+  /** Records (rows) buffered. */
   get size(): number {
-    return this.lines.length;
+    return this.records;
   }
 
   /** Decides once per request, so a captured request keeps all its rows together. */
@@ -72,42 +89,51 @@ export class CaptureBuffer {
 
   add(requestId: string, modelVersion: number, inputs: readonly unknown[], outputs: readonly unknown[]): void {
     const at = this.now();
-    if (this.lines.length === 0) this.oldestAt = at;
-    // The fields shared by a request's rows are serialised once; each line adds its row, input and output.
-    const shared = JSON.stringify({ capturedAt: new Date(at).toISOString(), requestId, modelName: this.options.modelName, modelVersion });
-    const prefix = `${shared.slice(0, -1)},"row":`;
-    for (let row = 0; row < inputs.length; row++) {
-      this.lines.push(
-        `${prefix}${row},"input":${JSON.stringify(inputs[row]) ?? 'null'},"output":${JSON.stringify(outputs[row]) ?? 'null'}}`,
-      );
-    }
+    if (this.records === 0) this.oldestAt = at;
+    this.pending.push({ at, requestId, modelVersion, inputs, outputs });
+    this.records += inputs.length;
   }
 
   /** Whether the buffer should be written now. */
   due(): boolean {
-    return this.lines.length >= this.maxRecords || (this.lines.length > 0 && this.now() - this.oldestAt >= this.maxAgeMs);
+    return this.records >= this.maxRecords || (this.records > 0 && this.now() - this.oldestAt >= this.maxAgeMs);
   }
 
-  /** Writes and empties the buffer; never rejects. */
+  /** Writes and empties the buffer; never rejects (a batch that cannot be serialised or written is dropped). */
   async flush(): Promise<FlushResult> {
-    if (this.lines.length === 0) return { written: 0, dropped: 0 };
-    const batch = this.lines;
-    this.lines = [];
-    const body = `${batch.join('\n')}\n`;
+    if (this.records === 0) return { written: 0, dropped: 0 };
+    const batch = this.pending;
+    const records = this.records;
+    this.pending = [];
+    this.records = 0;
     let timer: NodeJS.Timeout | undefined;
     try {
+      const body = this.jsonLines(batch);
       await Promise.race([
         this.options.write(this.keyFor(this.oldestAt), body),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`capture write took over ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
         }),
       ]);
-      return { written: batch.length, dropped: 0 };
+      return { written: records, dropped: 0 };
     } catch (error) {
-      return { written: 0, dropped: batch.length, error: error as Error };
+      return { written: 0, dropped: records, error: error as Error };
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** One line per row; the fields shared by a request's rows are serialised once per request. */
+  private jsonLines(batch: readonly PendingRequest[]): string {
+    let body = '';
+    for (const { at, requestId, modelVersion, inputs, outputs } of batch) {
+      const shared = JSON.stringify({ capturedAt: new Date(at).toISOString(), requestId, modelName: this.options.modelName, modelVersion });
+      const prefix = `${shared.slice(0, -1)},"row":`;
+      for (let row = 0; row < inputs.length; row++) {
+        body += `${prefix}${row},"input":${JSON.stringify(inputs[row]) ?? 'null'},"output":${JSON.stringify(outputs[row]) ?? 'null'}}\n`;
+      }
+    }
+    return body;
   }
 
   /** `<model>/serverless/yyyy/mm/dd/hh/<iso-time>-<uuid>.jsonl`: hour partitions, as SageMaker capture uses. */

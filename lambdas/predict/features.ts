@@ -62,7 +62,8 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
   const { features } = schema;
   const columns = features.length;
   const values = new Float32Array(instances.length * columns);
-  const known = new Set([...features.map((feature) => feature.name), ...schema.ignoredColumns]);
+  const { known, readFeatures } = compiledSchemaOf(schema);
+  const featureValues = new Array<unknown>(columns);
   const problems: string[] = [];
   const report = (problem: string) => {
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
@@ -93,9 +94,10 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
           if (!known.has(key)) report(`instances[${row}].${key}: is not a column of model "${schema.modelName}"`);
         }
       }
+      readFeatures(record, featureValues);
       for (let column = 0; column < columns; column++) {
         const feature = features[column]!;
-        const encoded = encodeValue(feature, record[feature.name]);
+        const encoded = encodeValue(feature, featureValues[column]);
         if (typeof encoded === 'number') values[offset + column] = encoded;
         else report(`instances[${row}].${feature.name}: ${encoded}`);
       }
@@ -107,6 +109,39 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
     throw new ValidationError(problems[0]!, { problems });
   }
   return { values, rows: instances.length, columns };
+}
+
+/** What encodeRows derives from a schema once, not per request. */
+interface CompiledSchema {
+  /** The columns a row may carry: features and ignored columns. */
+  readonly known: ReadonlySet<string>;
+  /** Copies a row object's feature values, in feature order, into `into`. */
+  readonly readFeatures: (record: Record<string, unknown>, into: unknown[]) => void;
+}
+
+const compiledSchemas = new WeakMap<ModelSchema, CompiledSchema>();
+
+function compiledSchemaOf(schema: ModelSchema): CompiledSchema {
+  let compiled = compiledSchemas.get(schema);
+  if (!compiled) {
+    compiled = {
+      known: new Set([...schema.features.map((feature) => feature.name), ...schema.ignoredColumns]),
+      readFeatures: featureReader(schema.features),
+    };
+    compiledSchemas.set(schema, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * `record[feature.name]` in a loop is a megamorphic keyed load (the key changes every
+ * column), about 70% of encoding time for a 100-row batch. The reader is generated once per
+ * schema with one constant-key load per feature, which V8 turns into monomorphic named loads.
+ * Names enter the source only through JSON.stringify, so any feature name is a string literal.
+ */
+function featureReader(features: readonly FeatureSpec[]): CompiledSchema['readFeatures'] {
+  const body = features.map((feature, column) => `into[${column}] = record[${JSON.stringify(feature.name)}];`).join('\n');
+  return new Function('record', 'into', body) as CompiledSchema['readFeatures'];
 }
 
 /**

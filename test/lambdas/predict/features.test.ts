@@ -211,4 +211,18 @@ describe('CaptureBuffer', () => {
     expect(timedOut).toMatchObject({ written: 0, dropped: 1 });
     expect(timedOut.error?.message).toBe('capture write took over 20 ms');
   });
+
+  it('serialises a request at flush time and drops a batch it cannot serialise instead of throwing', async () => {
+    writes.length = 0;
+    const capture = buffer({ maxRecords: 100 });
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    capture.add('request-1', 1, [circular], [{ label: 0 }]);
+    expect(capture.size).toBe(1);
+    const result = await capture.flush();
+    expect(result).toMatchObject({ written: 0, dropped: 1 });
+    expect(result.error?.message).toMatch(/circular/i);
+    expect(writes).toHaveLength(0);
+    expect(capture.size).toBe(0);
+  });
 });
