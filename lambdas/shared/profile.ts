@@ -7,7 +7,7 @@
  * Histogram layout: with edges e[0] < … < e[K-1], `counts` has K + 1 bins; bin 0 is (-∞, e[0]),
  * bin i is [e[i-1], e[i]), bin K is [e[K-1], +∞). The CDF is therefore known exactly at every
  * edge, and a reference profile (edges from its own quantiles) has an empty bin 0. Current data
- * is binned with the reference's edges by binary search, so it is never sorted.
+ * is binned with the reference's edges through EdgeIndex (a grid lookup, exact), never sorted.
  */
 import * as z from 'zod';
 import { ValidationError } from './errors';
@@ -232,14 +232,6 @@ export class EdgeIndex {
       if (end - start <= 1) this.cellBins[cell] = start + 1;
       if (end - start === 1) this.cellEdges[cell] = this.edges[start]!;
     }
-  }
-
-  /** The share of edges in crowded cells (values there take the slow path). */
-  get crowdedShare(): number {
-    let crowded = 0;
-    for (let cell = 0; cell <= this.lastCell; cell++)
-      if (this.cellBins[cell] === 0) crowded += this.cellStarts[cell + 1]! - this.cellStarts[cell]!;
-    return this.size === 0 ? 0 : crowded / this.size;
   }
 
   private cellOf(value: number): number {
