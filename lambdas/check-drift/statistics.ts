@@ -159,30 +159,29 @@ function profileCdf(profile: NumericColumnProfile, pointMasses: boolean): Piecew
   if (total === 0 || profile.min === null || profile.max === null) return { xs, fs };
   const { min, max } = profile;
   const last = counts.length - 1;
-  const bounds = (bin: number): [number, number] => [
-    bin === 0 ? min : Math.max(edges[bin - 1]!, min),
-    bin === edges.length ? max : Math.min(edges[bin]!, max),
-  ];
+  // A bin's bounds, clipped to [min, max] (two functions rather than a pair: no allocation per bin).
+  const lowerBound = (bin: number): number => (bin === 0 ? min : Math.max(edges[bin - 1]!, min));
+  const upperBound = (bin: number): number => (bin === edges.length ? max : Math.min(edges[bin]!, max));
   // The tail bin holding values with the wider span gets the point mass; the other is spread evenly.
   let tailBin = -1;
   let tailPoint = 0;
   if (edges.length > 0 && counts[0]! + counts[last]! > 0) {
-    const span = (bin: number) => (counts[bin]! > 0 ? bounds(bin)[1] - bounds(bin)[0] : -1);
+    const span = (bin: number) => (counts[bin]! > 0 ? upperBound(bin) - lowerBound(bin) : -1);
     tailBin = span(last) >= span(0) ? last : 0;
     let known = 0;
     for (let bin = 0; bin <= last; bin++) {
-      if (bin === tailBin || counts[bin]! === 0) continue;
-      const [lower, upper] = bounds(bin);
-      known += counts[bin]! * (bin === 0 || bin === last || !pointMasses ? (lower + upper) / 2 : lower);
+      const count = counts[bin]!;
+      if (bin === tailBin || count === 0) continue;
+      const lower = lowerBound(bin);
+      known += count * (bin === 0 || bin === last || !pointMasses ? (lower + upperBound(bin)) / 2 : lower);
     }
-    const [lower, upper] = bounds(tailBin);
-    tailPoint = Math.min(upper, Math.max(lower, (profile.moments.mean * total - known) / counts[tailBin]!));
+    tailPoint = Math.min(upperBound(tailBin), Math.max(lowerBound(tailBin), (profile.moments.mean * total - known) / counts[tailBin]!));
   }
   let cumulative = 0;
   for (let bin = 0; bin < counts.length; bin++) {
     const count = counts[bin]!;
     if (count === 0) continue;
-    const [lower, upper] = bounds(bin);
+    const lower = lowerBound(bin);
     const interior = bin > 0 && bin < edges.length;
     const start = cumulative / total;
     cumulative += count;
@@ -190,7 +189,7 @@ function profileCdf(profile: NumericColumnProfile, pointMasses: boolean): Piecew
     if (bin === tailBin) {
       xs.push(tailPoint, tailPoint);
     } else {
-      xs.push(lower, pointMasses && interior ? lower : Math.max(lower, upper));
+      xs.push(lower, pointMasses && interior ? lower : Math.max(lower, upperBound(bin)));
     }
     fs.push(start, end);
   }
@@ -434,6 +433,6 @@ export function compareCategorical(reference: CategoricalColumnProfile, current:
 
 function sum(values: readonly number[]): number {
   let total = 0;
-  for (const value of values) total += value;
+  for (let i = 0; i < values.length; i++) total += values[i]!;
   return total;
 }

@@ -7,7 +7,7 @@
  * Histogram layout: with edges e[0] < … < e[K-1], `counts` has K + 1 bins; bin 0 is (-∞, e[0]),
  * bin i is [e[i-1], e[i]), bin K is [e[K-1], +∞). The CDF is therefore known exactly at every
  * edge, and a reference profile (edges from its own quantiles) has an empty bin 0. Current data
- * is binned with the reference's edges by binary search, so it is never sorted.
+ * is binned with the reference's edges through EdgeIndex (a grid lookup, exact), never sorted.
  */
 import * as z from 'zod';
 import { ValidationError } from './errors';
@@ -119,57 +119,130 @@ export function binIndex(edges: ArrayLike<number>, value: number): number {
 }
 
 /**
- * Finds bins fast: a uniform grid over [first edge, last edge] records, per cell, how many edges
- * fall in earlier cells, so a value is compared only with the edges of its own cell (binary
- * search there). Exact for any edges: the cell function is monotone, so every edge in an earlier
- * cell is ≤ the value and every edge in a later cell is > it. Near-uniform edge density gives one
- * or two comparisons instead of log2(3072) ≈ 12; crowded cells (heavy tails) degrade to a plain
- * binary search over the crowd.
+ * Finds bins fast: a uniform grid over the edge range records, per cell, how many edges fall in
+ * earlier cells. Exact for any edges: the cell function is monotone non-decreasing, so every edge
+ * in an earlier cell is ≤ the value and every edge in a later cell is > it. Most cells hold no
+ * edge or one, so a value's bin is its cell's start plus one comparison with that cell's edge (NaN
+ * when there is none), with no branch; values in crowded cells (two or more edges) are set aside
+ * and binary-searched over their cell's edges after the batch.
+ *
+ * The grid spans either the values themselves (linear) or the sign-magnitude of their float64
+ * high words, a key ordered like the values whose cells are spaced logarithmically (heavy tails:
+ * Pareto, log-normal). Whichever leaves fewer edges in crowded cells is used: with quantile edges
+ * each edge stands for the same mass, so that is the share of values off the fast path.
  */
-/** Grid cells per edge: 8 × 3072 cells of 4 bytes stay in the L2 cache. */
+/** Grid cells per edge: 8 × 3072 cells of 12 bytes stay in the L2 cache. */
 const CELLS_PER_EDGE = 8;
-/** Below this many candidate edges a linear scan beats binary search (one mispredicted branch). */
-const LINEAR_SCAN_EDGES = 8;
+/** A bound on grid memory (12 MB) for profiles with unusually many edges. */
+const MAX_CELLS = 1 << 20;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const keyScratch = new Float64Array(1);
+const keyScratchWords = new Int32Array(keyScratch.buffer);
+
+/** The float64 high word as sign and magnitude: monotone non-decreasing in the value, ±0 → 0. */
+function magnitudeKey(highWord: number): number {
+  const sign = highWord >> 31;
+  return ((highWord & 0x7fffffff) ^ sign) - sign;
+}
+
+function valueKey(value: number): number {
+  keyScratch[0] = value;
+  return magnitudeKey(keyScratchWords[LITTLE_ENDIAN ? 1 : 0]!);
+}
+
+/** Cell of a grid coordinate: clamped to [0, lastCell], monotone, NaN → 0. */
+function gridCell(coordinate: number, origin: number, scale: number, lastCell: number): number {
+  const cell = (coordinate - origin) * scale;
+  return cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
+}
+
+interface Grid {
+  origin: number;
+  scale: number;
+  lastCell: number;
+  /** Per cell, the number of edges in earlier cells; lastCell + 2 entries, the last = edge count. */
+  cellStarts: Int32Array;
+  /** Edges lying in cells with two or more edges. */
+  crowded: number;
+}
+
+function buildGrid(coordinates: Float64Array, cells: number): Grid {
+  const count = coordinates.length;
+  const origin = count > 0 ? coordinates[0]! : 0;
+  const span = count > 0 ? coordinates[count - 1]! - origin : 0;
+  const scale = span > 0 && Number.isFinite(cells / span) ? cells / span : 0;
+  const lastCell = cells;
+  const cellStarts = new Int32Array(lastCell + 2);
+  for (let edge = 0; edge < count; edge++) cellStarts[gridCell(coordinates[edge]!, origin, scale, lastCell) + 1]!++;
+  let crowded = 0;
+  for (let cell = 1; cell < cellStarts.length; cell++) {
+    if (cellStarts[cell]! > 1) crowded += cellStarts[cell]!;
+    cellStarts[cell]! += cellStarts[cell - 1]!;
+  }
+  return { origin, scale, lastCell, cellStarts, crowded };
+}
+
+// Scratch shared by every profiler: batches are added synchronously, one at a time, so one
+// buffer serves all columns (and memory does not grow with the number of columns).
+/** Positions of values in crowded cells, during EdgeIndex.count. */
+let crowdedPositions = new Int32Array(0);
+/** The values of a batch with nulls or invalid cells, compacted, during NumericColumnProfiler.addBatch. */
+let compacted = new Float64Array(0);
 
 export class EdgeIndex {
+  /** Number of edges. */
+  readonly size: number;
   private readonly edges: Float64Array;
-  private readonly first: number;
-  private readonly last: number;
+  /** Whether the grid spans magnitude keys (see magnitudeKey) rather than values. */
+  private readonly keyed: boolean;
+  private readonly origin: number;
   private readonly scale: number;
+  private readonly lastCell: number;
   private readonly cellStarts: Int32Array;
+  /** Per cell: 1 + its start when it holds at most one edge, else 0 (crowded). */
+  private readonly cellBins: Int32Array;
+  /** Per cell: its one edge, else NaN (compares false with everything). */
+  private readonly cellEdges: Float64Array;
 
   constructor(edges: readonly number[]) {
-    this.edges = Float64Array.from(edges);
     const count = edges.length;
-    this.first = count > 0 ? edges[0]! : 0;
-    this.last = count > 0 ? edges[count - 1]! : 0;
-    const cells = Math.max(1, CELLS_PER_EDGE * count);
-    const span = this.last - this.first;
-    this.scale = span > 0 && Number.isFinite(cells / span) ? cells / span : 0;
-    this.cellStarts = new Int32Array(cells + 2);
-    let edge = 0;
-    for (let cell = 0; cell <= cells + 1; cell++) {
-      while (edge < count && this.cellOf(this.edges[edge]!) < cell) edge++;
-      this.cellStarts[cell] = edge;
+    this.size = count;
+    this.edges = Float64Array.from(edges);
+    const cells = Math.min(MAX_CELLS, Math.max(1, CELLS_PER_EDGE * count));
+    let grid = buildGrid(this.edges, cells);
+    let keyed = false;
+    if (grid.crowded > 0 && LITTLE_ENDIAN) {
+      const keyGrid = buildGrid(Float64Array.from(edges, valueKey), cells);
+      if (keyGrid.crowded < grid.crowded) {
+        grid = keyGrid;
+        keyed = true;
+      }
+    }
+    this.keyed = keyed;
+    this.origin = grid.origin;
+    this.scale = grid.scale;
+    this.lastCell = grid.lastCell;
+    this.cellStarts = grid.cellStarts;
+    this.cellBins = new Int32Array(grid.lastCell + 1);
+    this.cellEdges = new Float64Array(grid.lastCell + 1).fill(Number.NaN);
+    for (let cell = 0; cell <= grid.lastCell; cell++) {
+      const start = grid.cellStarts[cell]!;
+      const end = grid.cellStarts[cell + 1]!;
+      if (end - start <= 1) this.cellBins[cell] = start + 1;
+      if (end - start === 1) this.cellEdges[cell] = this.edges[start]!;
     }
   }
 
   private cellOf(value: number): number {
-    return Math.floor((value - this.first) * this.scale);
+    return gridCell(this.keyed ? valueKey(value) : value, this.origin, this.scale, this.lastCell);
   }
 
-  /** Number of edges ≤ value: the bin of value (see the module comment). */
-  bin(value: number): number {
+  /** Number of edges in the cell of value that are ≤ value, plus the edges of earlier cells. */
+  private searchCell(cell: number, value: number): number {
     const edges = this.edges;
-    if (edges.length === 0 || value < this.first) return 0;
-    if (value >= this.last) return edges.length;
-    const cell = this.cellOf(value);
     let low = this.cellStarts[cell]!;
     let high = this.cellStarts[cell + 1]!;
-    if (high - low <= LINEAR_SCAN_EDGES) {
-      while (low < high && edges[low]! <= value) low++;
-      return low;
-    }
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (edges[middle]! <= value) low = middle + 1;
@@ -177,6 +250,108 @@ export class EdgeIndex {
     }
     return low;
   }
+
+  /** Number of edges ≤ value: the bin of value (see the module comment). */
+  bin(value: number): number {
+    return this.searchCell(this.cellOf(value), value);
+  }
+
+  /**
+   * Bins values[0 … length) (never NaN) into `counts`, which holds the size + 1 bins shifted by
+   * one: counts[0] is scratch, bin b is counts[b + 1]. Sets extremes to [sum of the values,
+   * min(extremes[1], values), max(extremes[2], values)], so one pass does all of it.
+   */
+  count(values: Float64Array, length: number, counts: Float64Array, extremes: Float64Array): void {
+    if (crowdedPositions.length <= length) crowdedPositions = new Int32Array(length + 1);
+    const positions = crowdedPositions;
+    const cellBins = this.cellBins;
+    const cellEdges = this.cellEdges;
+    const origin = this.origin;
+    const scale = this.scale;
+    const lastCell = this.lastCell;
+    const crowded = this.keyed
+      ? binKeyed(values, length, counts, extremes, cellBins, cellEdges, origin, scale, lastCell, positions)
+      : binLinear(values, length, counts, extremes, cellBins, cellEdges, origin, scale, lastCell, positions);
+    for (let k = 0; k < crowded; k++) {
+      const value = values[positions[k]!]!;
+      counts[this.searchCell(this.cellOf(value), value) + 1]!++;
+    }
+    counts[0] = 0;
+  }
+}
+
+// The two hot loops of EdgeIndex.count, identical but for the grid coordinate, free of
+// data-dependent branches but for min and max: a crowded cell's bin is the scratch slot 0, and
+// its position is written unconditionally and kept by advancing the cursor. Plain functions with
+// every input a parameter: V8 compiles them faster than the same loop in a method.
+
+function binLinear(
+  values: Float64Array,
+  length: number,
+  counts: Float64Array,
+  extremes: Float64Array,
+  cellBins: Int32Array,
+  cellEdges: Float64Array,
+  origin: number,
+  scale: number,
+  lastCell: number,
+  positions: Int32Array,
+): number {
+  let crowded = 0;
+  let sum = 0;
+  let min = extremes[1]!;
+  let max = extremes[2]!;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    sum += value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+    let cell = (value - origin) * scale;
+    cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
+    const bin = cellBins[cell]!;
+    counts[bin + (value >= cellEdges[cell]! ? 1 : 0)]!++;
+    positions[crowded] = i;
+    crowded += (bin - 1) >>> 31;
+  }
+  extremes[0] = sum;
+  extremes[1] = min;
+  extremes[2] = max;
+  return crowded;
+}
+
+function binKeyed(
+  values: Float64Array,
+  length: number,
+  counts: Float64Array,
+  extremes: Float64Array,
+  cellBins: Int32Array,
+  cellEdges: Float64Array,
+  origin: number,
+  scale: number,
+  lastCell: number,
+  positions: Int32Array,
+): number {
+  const words = new Int32Array(values.buffer, values.byteOffset, length * 2);
+  let crowded = 0;
+  let sum = 0;
+  let min = extremes[1]!;
+  let max = extremes[2]!;
+  for (let i = 0; i < length; i++) {
+    const value = values[i]!;
+    sum += value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+    let cell = (magnitudeKey(words[2 * i + 1]!) - origin) * scale;
+    cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
+    const bin = cellBins[cell]!;
+    counts[bin + (value >= cellEdges[cell]! ? 1 : 0)]!++;
+    positions[crowded] = i;
+    crowded += (bin - 1) >>> 31;
+  }
+  extremes[0] = sum;
+  extremes[1] = min;
+  extremes[2] = max;
+  return crowded;
 }
 
 /**
@@ -224,10 +399,13 @@ export class NumericColumnProfiler {
   private readonly edgeIndex: EdgeIndex | undefined;
   private retained: Float64Array | undefined;
   private retainedLength = 0;
+  /** [sum, min, max] of the batch being added. */
+  private readonly extremes = new Float64Array(3);
 
   constructor(private readonly edges?: readonly number[]) {
     if (edges) {
-      this.counts = new Float64Array(edges.length + 1);
+      // Shifted by one for EdgeIndex.count: bin b is counts[b + 1].
+      this.counts = new Float64Array(edges.length + 2);
       this.edgeIndex = new EdgeIndex(edges);
     } else {
       this.retained = new Float64Array(1024);
@@ -236,44 +414,68 @@ export class NumericColumnProfiler {
 
   /** Adds `length` cells; only cells whose state is CELL_VALUE enter the statistics. */
   addBatch(values: Float64Array, states: Uint8Array, length: number): void {
-    let count = 0;
-    let sum = 0;
-    let min = this.min;
-    let max = this.max;
-    const index = this.edgeIndex;
-    const counts = this.counts;
-    // One pass for counts, extremes, sum and bins; the squared deviations need the batch mean first.
-    for (let i = 0; i < length; i++) {
-      const state = states[i];
-      if (state === CELL_VALUE) {
+    // Batches without nulls or invalid cells (the usual case) are used in place; others are first
+    // compacted to their values, so the hot loops below never look at states.
+    let first = 0;
+    while (first < length && states[first] === CELL_VALUE) first++;
+    let count = length;
+    if (first < length) {
+      count = this.compact(values, states, length, first);
+      values = compacted;
+    }
+    const extremes = this.extremes;
+    extremes[1] = this.min;
+    extremes[2] = this.max;
+    if (this.edgeIndex) {
+      this.edgeIndex.count(values, count, this.counts!, extremes);
+    } else {
+      let sum = 0;
+      let min = this.min;
+      let max = this.max;
+      for (let i = 0; i < count; i++) {
         const value = values[i]!;
-        count++;
         sum += value;
         if (value < min) min = value;
         if (value > max) max = value;
-        if (index) counts![index.bin(value)]!++;
-      } else if (state === CELL_NULL) {
-        this.nulls++;
-      } else if (state === CELL_INVALID) {
-        this.invalid++;
       }
+      extremes[0] = sum;
+      extremes[1] = min;
+      extremes[2] = max;
     }
-    this.min = min;
-    this.max = max;
+    this.min = extremes[1]!;
+    this.max = extremes[2]!;
     if (count === 0) return;
-    const mean = sum / count;
+    // Sum then squared deviations from the batch mean (two passes, stable), merged by Chan's formula.
+    const mean = extremes[0]! / count;
     let m2 = 0;
-    for (let i = 0; i < length; i++) {
-      if (states[i] === CELL_VALUE) {
-        const deviation = values[i]! - mean;
-        m2 += deviation * deviation;
-      }
+    for (let i = 0; i < count; i++) {
+      const deviation = values[i]! - mean;
+      m2 += deviation * deviation;
     }
     this.moments = mergeMoments(this.moments, { count, mean, m2 });
-    if (!index) this.retain(values, states, length, count);
+    if (!this.edgeIndex) this.retain(values, count);
   }
 
-  private retain(values: Float64Array, states: Uint8Array, length: number, count: number): void {
+  /** Copies the values of cells[0 … length) to `compacted`, counting nulls and invalid cells; returns how many. */
+  private compact(values: Float64Array, states: Uint8Array, length: number, first: number): number {
+    if (compacted.length < length) compacted = new Float64Array(Math.max(length, 1024));
+    const scratch = compacted;
+    scratch.set(values.subarray(0, first));
+    let count = first;
+    let nulls = 0;
+    let invalid = 0;
+    for (let i = first; i < length; i++) {
+      const state = states[i];
+      if (state === CELL_VALUE) scratch[count++] = values[i]!;
+      else if (state === CELL_NULL) nulls++;
+      else if (state === CELL_INVALID) invalid++;
+    }
+    this.nulls += nulls;
+    this.invalid += invalid;
+    return count;
+  }
+
+  private retain(values: Float64Array, count: number): void {
     let retained = this.retained!;
     if (this.retainedLength + count > retained.length) {
       const grown = new Float64Array(Math.max(retained.length * 2, this.retainedLength + count));
@@ -281,17 +483,14 @@ export class NumericColumnProfiler {
       retained = grown;
       this.retained = grown;
     }
-    let at = this.retainedLength;
-    for (let i = 0; i < length; i++) {
-      if (states[i] === CELL_VALUE) retained[at++] = values[i]!;
-    }
-    this.retainedLength = at;
+    retained.set(values.subarray(0, count), this.retainedLength);
+    this.retainedLength += count;
   }
 
   finish(maxEdges = MAX_HISTOGRAM_EDGES): NumericColumnProfile {
     let histogram: NumericHistogram;
     if (this.counts) {
-      histogram = { edges: [...this.edges!], counts: Array.from(this.counts) };
+      histogram = { edges: [...this.edges!], counts: Array.from(this.counts.subarray(1)) };
     } else {
       const sorted = this.retained!.subarray(0, this.retainedLength).sort();
       const edges = quantileEdges(sorted, maxEdges);

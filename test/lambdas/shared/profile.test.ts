@@ -134,6 +134,58 @@ describe('profile histogram', () => {
     );
   });
 
+  it('bins batches (with nulls, invalid and unknown cells, in any split) exactly as binary search does, on linear and keyed grids', () => {
+    // Edges drawn as reference quantiles of mixed shapes: normal (linear grid), log-normal and Pareto
+    // with a crowded head (magnitude-keyed grid, crowded cells), and small spread edge sets.
+    const random = mulberry32(11);
+    const shapes: (() => number)[] = [
+      () => 3 + normal(random),
+      () => Math.exp(2 * normal(random)),
+      () => -1 / random() ** (1 / 1.2),
+      () => (random() < 0.5 ? -1 : 1) / random() ** 2,
+    ];
+    const referenceEdges = shapes.map((draw) => {
+      const profiler = new NumericColumnProfiler();
+      profiler.addBatch(Float64Array.from({ length: 20_000 }, draw), new Uint8Array(20_000), 20_000);
+      return profiler.finish().histogram.edges;
+    });
+    const edgesArbitrary = fc.oneof(
+      fc.constantFrom(...referenceEdges),
+      fc
+        .array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -3, max: 3 })), { maxLength: 40 })
+        .map((values) => [...new Set(values.map((value) => (Object.is(value, -0) ? 0 : value)))].sort((a, b) => a - b)),
+    );
+    const cellArbitrary = fc.oneof(
+      { weight: 6, arbitrary: fc.double({ min: -1e4, max: 1e4, noNaN: true }).map((value) => ({ value, state: 0 })) },
+      { weight: 2, arbitrary: fc.integer({ min: -3, max: 3 }).map((value) => ({ value, state: 0 })) },
+      { weight: 1, arbitrary: fc.constantFrom(1, 2, 3).map((state) => ({ value: 0, state })) },
+    );
+    fc.assert(
+      fc.property(
+        edgesArbitrary,
+        fc.array(cellArbitrary, { maxLength: 300 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (edges, cells, cuts) => {
+          const profiler = new NumericColumnProfiler(edges);
+          const expected = new Array<number>(edges.length + 1).fill(0);
+          const values = Float64Array.from(cells, (cell) => cell.value);
+          const states = Uint8Array.from(cells, (cell) => cell.state);
+          let start = 0;
+          for (const part of split(cells, cuts)) {
+            profiler.addBatch(values.subarray(start, start + part.length), states.subarray(start, start + part.length), part.length);
+            start += part.length;
+          }
+          for (const cell of cells) if (cell.state === 0) expected[binIndex(edges, cell.value)]!++;
+          const profile = profiler.finish();
+          expect(profile.histogram.counts).toEqual(expected);
+          expect(profile.nulls).toBe(cells.filter((cell) => cell.state === 1).length);
+          expect(profile.invalid).toBe(cells.filter((cell) => cell.state === 2).length);
+          expect(profile.count).toBe(cells.filter((cell) => cell.state === 0).length);
+        },
+      ),
+    );
+  });
+
   it('reads the KS statistic from binned CDFs within 5e-4 of the exact two-sample statistic', () => {
     const random = mulberry32(7);
     const n = 100_000;
