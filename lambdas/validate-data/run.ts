@@ -116,18 +116,13 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
   const runId = request.runId ?? hash(`${request.datasetUri}\n${objects.map((object) => `${object.key} ${object.etag}`).join('\n')}`);
   const shardId = request.mode === 'shard' ? hash(dataset.key) : undefined;
 
-  const validator = new DatasetValidator(request.model, { referenceProfile });
-  for (const object of objects) {
-    validator.startObject();
-    const datasetObject = {
-      key: object.key,
-      stream: () => store.stream(dataset.bucket, object.key),
-      ranges: async () => store.ranges(dataset.bucket, object.key, object.size),
-    };
-    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
-      validator.addBatch(batch, object.key);
-    }
-  }
+  const validator = await validateObjects(
+    store,
+    dataset.bucket,
+    objects,
+    request,
+    new DatasetValidator(request.model, { referenceProfile }),
+  );
   const { profile, report, quarantine } = validator.finish(request.datasetUri);
   return writeOutputs(context, request, runId, shardId, profile, report, quarantine, etagOf(objects, isPrefix));
 }
@@ -157,16 +152,7 @@ async function listRun(context: RunContext, request: ValidateDataRequest): Promi
   let referenceProfileUri = request.referenceProfileUri;
   if (!referenceProfileUri) {
     const first = objects[0]!;
-    const validator = new DatasetValidator(request.model, {});
-    validator.startObject();
-    const datasetObject = {
-      key: first.key,
-      stream: () => store.stream(dataset.bucket, first.key),
-      ranges: async () => store.ranges(dataset.bucket, first.key, first.size),
-    };
-    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
-      validator.addBatch(batch, first.key);
-    }
+    const validator = await validateObjects(store, dataset.bucket, [first], request, new DatasetValidator(request.model, {}));
     const key = `${ARTIFACT_PREFIXES.profiles}${request.model.name}/${request.runId}/edges.profile.json`;
     await store.put(artifactsBucket, key, serializeProfile(validator.finish(s3Uri(dataset.bucket, first.key)).profile), 'application/json');
     referenceProfileUri = s3Uri(artifactsBucket, key);
@@ -180,6 +166,28 @@ async function listRun(context: RunContext, request: ValidateDataRequest): Promi
     datasetEtag: etagOf(objects, true),
     referenceProfileUri,
   };
+}
+
+/** Streams every object through the validator, in order; returns it for `finish`. */
+async function validateObjects(
+  store: ObjectStore,
+  bucket: string,
+  objects: readonly StoredObject[],
+  request: ValidateDataRequest,
+  validator: DatasetValidator,
+): Promise<DatasetValidator> {
+  for (const object of objects) {
+    validator.startObject();
+    const datasetObject = {
+      key: object.key,
+      stream: () => store.stream(bucket, object.key),
+      ranges: async () => store.ranges(bucket, object.key, object.size),
+    };
+    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
+      validator.addBatch(batch, object.key);
+    }
+  }
+  return validator;
 }
 
 async function mergeRun(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary> {
