@@ -3,16 +3,15 @@
  * independent references the drift statistics are checked against, in tests and the benchmark.
  */
 
-/** A small deterministic generator (mulberry32), so failures reproduce. */
+import { seededRandom as seededUnit } from '../../local/sample-data';
+
+/**
+ * The demo's deterministic generator (mulberry32), moved off zero by half a step so Box–Muller
+ * never takes log(0); the sum is exact (32 significant bits plus one), so draws are unchanged.
+ */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const next = seededUnit(seed);
+  return () => next() + 2 ** -33;
 }
 
 /** Standard normal draws by Box–Muller. */

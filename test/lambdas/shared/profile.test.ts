@@ -14,6 +14,7 @@ import {
   serializeProfile,
   variance,
 } from '../../../lambdas/shared/profile';
+import { seededRandom } from '../../../local/sample-data';
 
 type Row = { amount: number | null | string; score: number | null; colour: string | null };
 
@@ -137,7 +138,7 @@ describe('profile histogram', () => {
   it('bins batches (with nulls, invalid and unknown cells, in any split) exactly as binary search does, on linear and keyed grids', () => {
     // Edges drawn as reference quantiles of mixed shapes: normal (linear grid), log-normal and Pareto
     // with a crowded head (magnitude-keyed grid, crowded cells), and small spread edge sets.
-    const random = mulberry32(11);
+    const random = seededRandom(11);
     const shapes: (() => number)[] = [
       () => 3 + normal(random),
       () => Math.exp(2 * normal(random)),
@@ -187,7 +188,7 @@ describe('profile histogram', () => {
   });
 
   it('reads the KS statistic from binned CDFs within 5e-4 of the exact two-sample statistic', () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const n = 100_000;
     const reference = Float64Array.from({ length: n }, () => normal(random));
     const current = Float64Array.from({ length: n }, () => normal(random) * 1.02 + 0.01);
@@ -276,7 +277,7 @@ describe('profile serialization', () => {
   });
 
   it('keeps a column with the full number of edges and a billion rows under 64 KB', () => {
-    const random = mulberry32(3);
+    const random = seededRandom(3);
     const n = 200_000;
     const profiler = new NumericColumnProfiler();
     profiler.addBatch(
@@ -300,17 +301,6 @@ describe('profile serialization', () => {
     expect(() => parseProfile(text)).toThrow(/column "x" has 2 bin counts for 2 edges/);
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
