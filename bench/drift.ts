@@ -17,6 +17,7 @@ import {
   populationStabilityIndex,
 } from '../lambdas/check-drift/statistics';
 import {
+  binIndex,
   type CategoricalColumnProfile,
   CategoricalColumnProfiler,
   type NumericColumnProfile,
@@ -110,14 +111,7 @@ function decileCounts(sortedReference: Float64Array, sortedCurrent: Float64Array
   const count = (sorted: Float64Array) => {
     const counts = new Array<number>(10).fill(0);
     for (const value of sorted) {
-      let low = 0;
-      let high = edges.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (edges[middle]! <= value) low = middle + 1;
-        else high = middle;
-      }
-      counts[low]!++;
+      counts[binIndex(edges, value)]!++;
     }
     return counts;
   };
