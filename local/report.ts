@@ -56,6 +56,33 @@ const SUMMARY_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'mae
 
 const fixed = (value: number | null | undefined, digits = 3) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 
+/** The summary metrics some version has, in SUMMARY_METRICS order. */
+function summaryMetricsOf(report: ScenarioReport): string[] {
+  return SUMMARY_METRICS.filter((name) => report.versions.some((version) => version.metrics[name] !== undefined));
+}
+
+/** One row per version: number, stage, the given metrics, spot savings, note (text and HTML tables alike). */
+function versionRows(report: ScenarioReport, metricNames: readonly string[]): string[][] {
+  return report.versions.map((version) => [
+    `v${version.version}`,
+    version.stage,
+    ...metricNames.map((name) => fixed(version.metrics[name])),
+    version.spotSavings === undefined ? '—' : `${Math.round(version.spotSavings * 100)}%`,
+    version.note ?? '',
+  ]);
+}
+
+/** One row per feature of a drift check: PSI, KS (or χ²) p-value, JS distance, drifted. */
+function driftRows(drift: DriftSummary): string[][] {
+  return drift.features.map((feature) => [
+    feature.feature,
+    fixed(feature.psi),
+    fixed(feature.ksPValue, 4),
+    fixed(feature.js),
+    feature.drifted ? 'yes' : '',
+  ]);
+}
+
 /** A plain-text table with aligned columns. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
@@ -81,32 +108,10 @@ export function summaryText(report: ScenarioReport): string {
       ]),
     ),
   );
-  const metricNames = SUMMARY_METRICS.filter((name) => report.versions.some((version) => version.metrics[name] !== undefined));
-  sections.push(
-    table(
-      ['version', 'stage', ...metricNames, 'spot savings', 'note'],
-      report.versions.map((version) => [
-        `v${version.version}`,
-        version.stage,
-        ...metricNames.map((name) => fixed(version.metrics[name])),
-        version.spotSavings === undefined ? '—' : `${Math.round(version.spotSavings * 100)}%`,
-        version.note ?? '',
-      ]),
-    ),
-  );
+  const metricNames = summaryMetricsOf(report);
+  sections.push(table(['version', 'stage', ...metricNames, 'spot savings', 'note'], versionRows(report, metricNames)));
   for (const drift of report.drift) {
-    sections.push(
-      `Drift, ${drift.window}: ${drift.verdict}\n${table(
-        ['feature', 'PSI', 'KS p', 'JS', 'drifted'],
-        drift.features.map((feature) => [
-          feature.feature,
-          fixed(feature.psi),
-          fixed(feature.ksPValue, 4),
-          fixed(feature.js),
-          feature.drifted ? 'yes' : '',
-        ]),
-      )}`,
-    );
+    sections.push(`Drift, ${drift.window}: ${drift.verdict}\n${table(['feature', 'PSI', 'KS p', 'JS', 'drifted'], driftRows(drift))}`);
   }
   for (const rollback of report.rollbacks) sections.push(`Rolled back: v${rollback.version} — ${rollback.reason}`);
   return sections.join('\n\n');
@@ -165,7 +170,7 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 }
 
 export function reportHtml(report: ScenarioReport): string {
-  const metricNames = SUMMARY_METRICS.filter((name) => report.versions.some((version) => version.metrics[name] !== undefined));
+  const metricNames = summaryMetricsOf(report);
   const versionLabels = report.versions.map((version) => `v${version.version} (${version.stage})`);
   const metricsChart = barChart(
     'Evaluation metrics per version',
@@ -211,33 +216,11 @@ ${htmlTable(
   ]),
 )}
 <h2>Versions</h2>
-${htmlTable(
-  ['version', 'stage', ...metricNames, 'spot savings', 'note'],
-  report.versions.map((version) => [
-    `v${version.version}`,
-    version.stage,
-    ...metricNames.map((name) => fixed(version.metrics[name])),
-    version.spotSavings === undefined ? '—' : `${Math.round(version.spotSavings * 100)}%`,
-    version.note ?? '',
-  ]),
-)}
+${htmlTable(['version', 'stage', ...metricNames, 'spot savings', 'note'], versionRows(report, metricNames))}
 ${metricsChart}
 <h2>Drift</h2>
 ${report.drift.length === 0 ? '<p>No drift check ran.</p>' : driftCharts.join('\n')}
-${report.drift
-  .map((drift) =>
-    htmlTable(
-      ['feature', 'PSI', 'KS p-value', 'JS distance', 'drifted'],
-      drift.features.map((feature) => [
-        feature.feature,
-        fixed(feature.psi),
-        fixed(feature.ksPValue, 4),
-        fixed(feature.js),
-        feature.drifted ? 'yes' : '',
-      ]),
-    ),
-  )
-  .join('\n')}
+${report.drift.map((drift) => htmlTable(['feature', 'PSI', 'KS p-value', 'JS distance', 'drifted'], driftRows(drift))).join('\n')}
 <h2>Rollbacks</h2>
 ${
   report.rollbacks.length === 0
