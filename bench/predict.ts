@@ -20,7 +20,7 @@ import type * as Ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/handler';
 import { Registry } from '../lambdas/registry/registry';
-import { DEFAULT_BUNDLING, PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { esbuildOptionsOf, PROJECT_ROOT } from '../lib/constructs/mlops-function';
 import { CHURN_SCHEMA, type ChurnRow, churnModelBytes, churnRows } from '../test/support/churn-model';
 import { InMemoryRegistryStore } from '../test/support/in-memory-registry-store';
 import { packModelArchive, sha256Hex } from '../test/support/onnx-model';
@@ -162,15 +162,7 @@ async function main(): Promise<void> {
   await build({
     entryPoints: [path.join(PROJECT_ROOT, 'bench', 'predict-cold-start.ts')],
     outfile: coldBundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: DEFAULT_BUNDLING.target,
-    minify: DEFAULT_BUNDLING.minify,
-    mainFields: DEFAULT_BUNDLING.mainFields,
-    banner: { js: DEFAULT_BUNDLING.banner ?? '' },
-    external: [...(DEFAULT_BUNDLING.externalModules ?? []), 'onnxruntime-node'],
-    logLevel: 'silent',
+    ...esbuildOptionsOf(['onnxruntime-node']),
   });
   const modelPath = path.join(WORK, 'model.onnx');
   writeFileSync(modelPath, modelBytes);

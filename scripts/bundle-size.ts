@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { DEFAULT_BUNDLING, PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { esbuildOptionsOf, PROJECT_ROOT } from '../lib/constructs/mlops-function';
 
 /** Every non-ONNX function must stay under this many bytes of minified JavaScript. */
 export const BUNDLE_BUDGET_BYTES = 500 * 1024;
@@ -29,16 +29,8 @@ export async function measureBundles(): Promise<BundleSize[]> {
   for (const functionDirectory of functions) {
     const result = await build({
       entryPoints: [path.join(lambdasDirectory, functionDirectory, 'handler.ts')],
-      bundle: true,
+      ...esbuildOptionsOf(),
       write: false,
-      platform: 'node',
-      format: 'esm',
-      target: DEFAULT_BUNDLING.target,
-      minify: DEFAULT_BUNDLING.minify,
-      mainFields: DEFAULT_BUNDLING.mainFields,
-      banner: { js: DEFAULT_BUNDLING.banner ?? '' },
-      external: [...(DEFAULT_BUNDLING.externalModules ?? [])],
-      logLevel: 'silent',
     });
     const bytes = result.outputFiles.reduce((total, file) => total + file.contents.byteLength, 0);
     sizes.push({ functionDirectory, bytes, budgetBytes: NATIVE_ADDON_FUNCTIONS.has(functionDirectory) ? null : BUNDLE_BUDGET_BYTES });

@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 
 /** The repository root: `lambdas/<name>/handler.ts` is resolved against it. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,6 +45,24 @@ export const DEFAULT_BUNDLING: nodejs.BundlingOptions = {
   externalModules: ['@aws-sdk/*'],
   forceDockerBundling: false,
 };
+
+/**
+ * DEFAULT_BUNDLING as direct esbuild options, for tools that bundle a handler the way a function
+ * is bundled without synthesizing (the bundle budget check, the cold-start benchmark).
+ */
+export function esbuildOptionsOf(extraExternal: readonly string[] = []) {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: DEFAULT_BUNDLING.target,
+    minify: DEFAULT_BUNDLING.minify,
+    mainFields: DEFAULT_BUNDLING.mainFields,
+    banner: { js: DEFAULT_BUNDLING.banner ?? '' },
+    external: [...(DEFAULT_BUNDLING.externalModules ?? []), ...extraExternal],
+    logLevel: 'silent',
+  } satisfies BuildOptions;
+}
 
 export interface MlopsFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts` (e.g. `registry`). */
