@@ -24,7 +24,7 @@ import {
   NumericColumnProfiler,
   serializeProfile,
 } from '../lambdas/shared/profile';
-import { exactKs, exactWasserstein, normalSampler, seededRandom } from '../test/support/samples';
+import { exactKs, exactWasserstein, normalSampler, seededRandom } from '../testkit/samples';
 
 const rowsArgument = process.argv.indexOf('--rows');
 const ROWS = rowsArgument > 0 ? Number(process.argv[rowsArgument + 1]) : 1_000_000;

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/handler';
-import type { ModelRecord, VersionRecord } from '../lambdas/registry/model';
-import { CHURN_SCHEMA, churnRows } from '../test/support/churn-model';
+import type { ModelRecord, VersionRecord } from '../contracts/registry';
+import { CHURN_SCHEMA, churnRows } from '../testkit/churn-model';
 
 const importedMs = performance.now();
 const [archivePath, sha256] = process.argv.slice(2);

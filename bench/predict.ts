@@ -19,11 +19,12 @@ import { build } from 'esbuild';
 import type * as Ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/handler';
-import { Registry } from '../lambdas/registry/registry';
-import { esbuildOptionsOf, PROJECT_ROOT } from '../lib/constructs/mlops-function';
-import { CHURN_SCHEMA, type ChurnRow, churnModelBytes, churnRows } from '../test/support/churn-model';
-import { InMemoryRegistryStore } from '../test/support/in-memory-registry-store';
-import { packModelArchive, sha256Hex } from '../test/support/onnx-model';
+import { Registry } from '../lambdas/shared/registry/registry-service';
+import { PROJECT_ROOT } from '../contracts/project-root';
+import { esbuildOptionsOf } from '../lib/constructs/mlops-function';
+import { CHURN_SCHEMA, type ChurnRow, churnModelBytes, churnRows } from '../testkit/churn-model';
+import { InMemoryRegistryStore } from '../testkit/in-memory-registry-store';
+import { packModelArchive, sha256Hex } from '../testkit/onnx-model';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;

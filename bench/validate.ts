@@ -31,7 +31,7 @@ import { parseProfile, serializeProfile } from '../lambdas/shared/profile';
 import { readCsv } from '../lambdas/shared/readers/csv';
 import { readParquet } from '../lambdas/shared/readers/parquet';
 import { DatasetValidator } from '../lambdas/validate-data/validation';
-import { type DatasetSchema, datasetSchemaSchema } from '../lib/config';
+import { type DatasetSchema, datasetSchemaSchema } from '../contracts/dataset';
 
 const NUMERIC_COLUMNS = 16;
 const CATEGORIES = [
@@ -203,7 +203,7 @@ async function duckdb(): Promise<VariantResult> {
   const started = performance.now();
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
-  const columnTypes = Object.fromEntries([
+  const COLUMN_TYPES = Object.fromEntries([
     ...numericNames.map((name) => [name, 'DOUBLE']),
     ...categoryNames.map((name) => [name, 'VARCHAR']),
   ]);
@@ -222,7 +222,7 @@ async function duckdb(): Promise<VariantResult> {
     const allowed = column.allowedValues!.map((value) => `'${value}'`).join(', ');
     return [nulls, `count(*) FILTER (WHERE ${name} NOT IN (${allowed})) AS ${column.name}_not_allowed`];
   });
-  const sql = `SELECT count(*) AS row_count, ${checks.join(', ')} FROM read_csv('${csvPath}', header = true, columns = ${JSON.stringify(columnTypes).replaceAll('"', "'")})`;
+  const sql = `SELECT count(*) AS row_count, ${checks.join(', ')} FROM read_csv('${csvPath}', header = true, columns = ${JSON.stringify(COLUMN_TYPES).replaceAll('"', "'")})`;
   const reader = await connection.runAndReadAll(sql);
   const [row] = reader.getRowObjectsJson();
   connection.closeSync();

@@ -4,7 +4,7 @@
  * invalid fields and exits 1, never as a stack trace.
  */
 import { createApp } from '../lib/app';
-import { ConfigError } from '../lib/config';
+import { ConfigError } from '../contracts/platform-config';
 
 try {
   createApp().app.synth();

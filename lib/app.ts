@@ -7,7 +7,7 @@
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { type PlatformConfig, parseConfig } from './config';
+import { type PlatformConfig, parseConfig } from '../contracts/platform-config';
 import { MlopsStack } from './mlops-stack';
 
 export interface MlopsApp {

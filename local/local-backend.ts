@@ -4,7 +4,7 @@
  * the predict function, so the `mlops` CLI works unchanged against `npm start -- --keep-running`.
  */
 import type { ExecutionStatus } from '../lambdas/api/executions';
-import { staleTaskToken } from '../lambdas/api/router';
+import { staleTaskToken } from '../lambdas/api/api';
 import { dispatch } from '../lambdas/registry/handler';
 import type { LocalPlatformBackend, TrainingInput } from './api-server';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalPlatform } from './runtime';

@@ -6,7 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { esbuildOptionsOf, PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { PROJECT_ROOT } from '../contracts/project-root';
+import { esbuildOptionsOf } from '../lib/constructs/mlops-function';
 
 /** Every non-ONNX function must stay under this many bytes of minified JavaScript. */
 export const BUNDLE_BUDGET_BYTES = 500 * 1024;

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_ROUTES, MODEL_NAME_PATTERN } from '../lambdas/api/contract';
+import { API_ROUTES, MODEL_NAME_PATTERN } from '../contracts/api';
 import { createApp } from '../lib/app';
-import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { PROJECT_ROOT } from '../contracts/project-root';
 
 export const OPENAPI_PATH = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
 

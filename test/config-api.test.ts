@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type PlatformConfigInput, parseConfig } from '../lib/config';
-import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { ConfigError, type PlatformConfigInput, parseConfig } from '../contracts/platform-config';
+import { PROJECT_ROOT } from '../contracts/project-root';
 
 const shipped = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.mlops as PlatformConfigInput;
 

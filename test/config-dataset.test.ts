@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, datasetSchemaSchema, parseConfig } from '../lib/config';
+import { ConfigError, parseConfig } from '../contracts/platform-config';
+import { datasetSchemaSchema } from '../contracts/dataset';
 
 const defaults = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')).context.mlops;
 

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type PlatformConfigInput, parseConfig, resolveModel } from '../lib/config';
-import { PROJECT_ROOT } from '../lib/constructs/mlops-function';
+import { ConfigError, type PlatformConfigInput, parseConfig, resolveModel } from '../contracts/platform-config';
+import { PROJECT_ROOT } from '../contracts/project-root';
 
 const shipped = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context.mlops as PlatformConfigInput;
 

@@ -17,10 +17,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { NotFoundError, ValidationError } from '../shared/errors';
-import { RegistryFunctionClient } from '../shared/registry-function-client';
-import { errorBody, matchRoute } from './contract';
+import { RegistryFunctionClient } from '../shared/registry/lambda-registry-client';
+import { errorBody, matchRoute } from '../../contracts/api';
 import { MAX_HISTORY_EVENTS, stateMachineOfExecution, summarizeExecution } from './executions';
-import { type ApiRequest, errorResult, handleApiRequest, type PlatformApiBackend, staleTaskToken } from './router';
+import { type ApiRequest, errorResult, handleApiRequest, type PlatformApiBackend, staleTaskToken } from './api';
 
 const logger = new Logger();
 const tracer = new Tracer();

@@ -21,17 +21,8 @@ import {
   NumericColumnProfiler,
   PROFILE_FORMAT_VERSION,
 } from '../shared/profile';
-import {
-  allocateVectors,
-  BOOLEAN_VALUES,
-  ColumnDictionary,
-  type ColumnSpec,
-  type ColumnType,
-  type ColumnVector,
-  isNumericType,
-  parseNumberText,
-  storeValue,
-} from '../shared/readers/columns';
+import { type ColumnType, isNumericType } from '../../contracts/columns';
+import { allocateVectors, BOOLEAN_VALUES, ColumnDictionary, type ColumnSpec, type ColumnVector, parseNumberText, storeValue } from '../shared/readers/columns';
 
 /** A column of the window's profile and where its value comes from in a captured row. */
 export interface CaptureColumn {

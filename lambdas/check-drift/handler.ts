@@ -14,12 +14,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { columnTypes, MULTIPLE_TESTING_CORRECTIONS } from '../../lib/config';
-import { DynamoDbRegistryStore } from '../registry/dynamodb-store';
+import { METRICS_NAMESPACE } from '../../contracts/metrics';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { S3ObjectStore } from '../shared/object-store';
-import { DRIFT_METRICS_NAMESPACE, driftMetrics, publishMetrics } from './metrics';
-import { type CheckDriftRequest, type CheckDriftResult, checkDrift, type DriftContext, type DriftModelSettings } from './run';
+import { driftMetrics, publishMetrics } from './metrics';
+import { type CheckDriftRequest, type CheckDriftResult, checkDrift, type DriftContext } from './check-drift';
+import { type DriftModelSettings, driftModelSettingsSchema } from '../../contracts/drift';
 
 const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time');
 
@@ -38,26 +39,9 @@ export const checkDriftEventSchema = z
     message: 'give either a window (windowStart/windowEnd) or a captureUri, not both',
   });
 
-const thresholds = { psiWarn: z.number().positive(), psiDrift: z.number().positive(), ksPValue: z.number(), jsDistance: z.number() };
-
-/** DRIFT_SETTINGS, as the DriftMonitor construct writes it (`driftSettingsOf`). */
-export const driftSettingsSchema = z.object({
-  name: z.string().min(1),
-  features: z.array(z.object({ name: z.string().min(1), type: z.enum(columnTypes), critical: z.boolean() })).min(1),
-  target: z.object({ name: z.string().min(1), type: z.enum(columnTypes) }).optional(),
-  windowHours: z.number().int().positive(),
-  rules: z.object({
-    ...thresholds,
-    minSampleSize: z.number().int().positive(),
-    driftedFeatureShare: z.number().min(0).max(1),
-    multipleTesting: z.enum(MULTIPLE_TESTING_CORRECTIONS),
-    featureThresholds: z.record(z.string(), z.object(thresholds).partial()),
-  }),
-});
-
 export function parseSettings(text: string | undefined): DriftModelSettings {
   if (!text) throw new Error('DRIFT_SETTINGS is not set; the DriftMonitor construct sets it from the model configuration');
-  const parsed = driftSettingsSchema.safeParse(JSON.parse(text));
+  const parsed = driftModelSettingsSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`DRIFT_SETTINGS is invalid: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
@@ -113,7 +97,7 @@ function fromEnvironment(): ReturnType<typeof createCheckDriftHandler> {
     },
     settings: parseSettings(process.env.DRIFT_SETTINGS),
     logger,
-    createMetrics: () => new Metrics({ namespace: DRIFT_METRICS_NAMESPACE }),
+    createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE }),
   });
   return lambdaHandler;
 }

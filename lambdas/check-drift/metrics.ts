@@ -1,27 +1,16 @@
 /**
- * The drift metrics, in CloudWatch embedded metric format through Powertools Metrics. Names and
- * dimensions are a contract with the dashboards and the DriftMonitor alarm (namespace CdkMlops):
- * - dimension Model: DatasetDrift (1 drifted, 0 not; nothing without a verdict, so an empty window
- *   never resolves or raises the alarm), DriftedFeatureShare, DriftSampleSize;
- * - dimensions Model, Feature: FeaturePSI, FeatureKS, FeatureJS (the prediction too, as
- *   Feature "prediction(<target>)").
- * Each dimension set is its own EMF document, without Powertools' default `service` dimension.
+ * The drift metrics (contracts/metrics.ts DRIFT_METRICS) of one verdict, in CloudWatch embedded
+ * metric format through Powertools Metrics. Nothing is published without a verdict, so an empty
+ * window never resolves or raises the alarm. Each dimension set is its own EMF document, without
+ * Powertools' default `service` dimension.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
+import { DRIFT_METRICS, METRIC_DIMENSIONS } from '../../contracts/metrics';
 import type { DriftVerdict } from './verdict';
 
-export const DRIFT_METRICS_NAMESPACE = 'CdkMlops';
-export const DRIFT_METRIC_NAMES = {
-  datasetDrift: 'DatasetDrift',
-  driftedFeatureShare: 'DriftedFeatureShare',
-  sampleSize: 'DriftSampleSize',
-  featurePsi: 'FeaturePSI',
-  featureKs: 'FeatureKS',
-  featureJs: 'FeatureJS',
-} as const;
 
 export interface MetricDocument {
   readonly dimensions: Record<string, string>;
@@ -30,22 +19,22 @@ export interface MetricDocument {
 
 /** What one drift check publishes. */
 export function driftMetrics(model: string, verdict: DriftVerdict): MetricDocument[] {
-  const dataset: MetricDocument['metrics'] = [{ name: DRIFT_METRIC_NAMES.sampleSize, unit: MetricUnit.Count, value: verdict.sampleSize }];
+  const dataset: MetricDocument['metrics'] = [{ name: DRIFT_METRICS.sampleSize, unit: MetricUnit.Count, value: verdict.sampleSize }];
   if (verdict.status !== 'insufficient-data') {
-    dataset.push({ name: DRIFT_METRIC_NAMES.datasetDrift, unit: MetricUnit.Count, value: verdict.status === 'drift' ? 1 : 0 });
-    dataset.push({ name: DRIFT_METRIC_NAMES.driftedFeatureShare, unit: MetricUnit.NoUnit, value: verdict.driftedFeatureShare ?? 0 });
+    dataset.push({ name: DRIFT_METRICS.datasetDrift, unit: MetricUnit.Count, value: verdict.status === 'drift' ? 1 : 0 });
+    dataset.push({ name: DRIFT_METRICS.driftedFeatureShare, unit: MetricUnit.NoUnit, value: verdict.driftedFeatureShare ?? 0 });
   }
-  const documents: MetricDocument[] = [{ dimensions: { Model: model }, metrics: dataset }];
+  const documents: MetricDocument[] = [{ dimensions: { [METRIC_DIMENSIONS.model]: model }, metrics: dataset }];
   for (const feature of [...verdict.features, ...(verdict.prediction ? [verdict.prediction] : [])]) {
     const comparison = feature.comparison;
     if (!comparison || feature.status === 'insufficient-data') continue;
     const metrics: MetricDocument['metrics'] = [
-      { name: DRIFT_METRIC_NAMES.featurePsi, unit: MetricUnit.NoUnit, value: comparison.psi },
-      { name: DRIFT_METRIC_NAMES.featureJs, unit: MetricUnit.NoUnit, value: comparison.js },
+      { name: DRIFT_METRICS.featurePsi, unit: MetricUnit.NoUnit, value: comparison.psi },
+      { name: DRIFT_METRICS.featureJs, unit: MetricUnit.NoUnit, value: comparison.js },
     ];
     // FeatureKS is the KS statistic of numeric features; categoricals have the chi-square test instead.
-    if (comparison.kind === 'numeric') metrics.push({ name: DRIFT_METRIC_NAMES.featureKs, unit: MetricUnit.NoUnit, value: comparison.ks });
-    documents.push({ dimensions: { Model: model, Feature: feature.name }, metrics });
+    if (comparison.kind === 'numeric') metrics.push({ name: DRIFT_METRICS.featureKs, unit: MetricUnit.NoUnit, value: comparison.ks });
+    documents.push({ dimensions: { [METRIC_DIMENSIONS.model]: model, [METRIC_DIMENSIONS.feature]: feature.name }, metrics });
   }
   return documents;
 }

@@ -15,25 +15,9 @@
  * reported, but never drives the verdict: an uncalibrated classifier predicts the positive class
  * at a different rate than the training labels show, and that offset is not drift.
  */
-import type { MULTIPLE_TESTING_CORRECTIONS } from '../../lib/config';
 import type { DatasetProfile } from '../shared/profile';
 import { type ColumnComparison, compareCategorical, compareNumeric } from './statistics';
-
-export type MultipleTesting = (typeof MULTIPLE_TESTING_CORRECTIONS)[number];
-
-export interface DriftThresholds {
-  readonly psiWarn: number;
-  readonly psiDrift: number;
-  readonly ksPValue: number;
-  readonly jsDistance: number;
-}
-
-export interface DriftRules extends DriftThresholds {
-  readonly minSampleSize: number;
-  readonly driftedFeatureShare: number;
-  readonly multipleTesting: MultipleTesting;
-  readonly featureThresholds: Readonly<Record<string, Partial<DriftThresholds>>>;
-}
+import type { DriftRules, DriftThresholds, MultipleTesting } from '../../contracts/drift';
 
 /** A column to compare: a model input (by name in both profiles) or the prediction (current name, reference column). */
 export interface ComparedColumn {

@@ -3,10 +3,10 @@
  * impact against the allowed range, and each gated metric against the production champion's
  * within the champion margin. Every failed check yields one sentence a person can act on.
  */
-import type { ModelConfig } from '../../lib/config';
+import type { ModelDocument } from '../../contracts/model';
 
-type Thresholds = ModelConfig['thresholds'];
-type ProblemType = ModelConfig['problemType'];
+type Thresholds = ModelDocument['thresholds'];
+type ProblemType = ModelDocument['problemType'];
 
 /** Error metrics: lower is better. Every other gated metric is a score where higher is better. */
 const LOWER_IS_BETTER = new Set(['mae', 'rmse']);

@@ -15,15 +15,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { modelEntrySchema } from '../../lib/config';
-import { OnnxScorer } from '../predict/onnx-scorer';
-import { DynamoDbRegistryStore } from '../registry/dynamodb-store';
+import { EVALUATION_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
+import { OnnxScorer } from '../shared/serving/onnx-scorer';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { S3ObjectStore } from '../shared/object-store';
-import { type EvaluateContext, type EvaluationResult, evaluateModel } from './evaluate';
+import { type EvaluateContext, type EvaluationResult, evaluateModel } from './evaluate-model';
+import { modelDocumentSchema } from '../../contracts/model';
 
 /** The CloudWatch namespace of every platform metric. */
-export const METRICS_NAMESPACE = 'CdkMlops';
 
 const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.*$/, 'must be an S3 URI: s3://<bucket>/<key or prefix/>');
 const seconds = z.number().min(0).nullable().default(null);
@@ -46,7 +46,7 @@ function issuesText(issues: readonly z.core.$ZodIssue[], root: string): string {
 export async function evaluate(event: unknown, context: EvaluateContext): Promise<EvaluationResult> {
   const parsed = evaluateModelEventSchema.safeParse(event);
   if (!parsed.success) throw new ValidationError(`invalid evaluate-model event: ${issuesText(parsed.error.issues, '')}`);
-  const model = modelEntrySchema.safeParse(parsed.data.model);
+  const model = modelDocumentSchema.safeParse(parsed.data.model);
   if (!model.success) throw new ValidationError(`the model entry does not parse: ${issuesText(model.error.issues, 'model')}`);
   return evaluateModel(context, { ...parsed.data, model: model.data });
 }
@@ -58,11 +58,11 @@ export function publishEvaluationMetrics(
   result: EvaluationResult,
   seconds: { trainingSeconds: number | null; billableSeconds: number | null },
 ): void {
-  metrics.addDimension('Model', modelName);
-  metrics.addMetric('EvaluationPassed', MetricUnit.Count, result.passed ? 1 : 0);
-  if (result.spotSavings !== undefined) metrics.addMetric('SpotSavingsPercent', MetricUnit.Percent, result.spotSavings * 100);
-  if (seconds.trainingSeconds !== null) metrics.addMetric('TrainingSeconds', MetricUnit.Seconds, seconds.trainingSeconds);
-  if (seconds.billableSeconds !== null) metrics.addMetric('BillableSeconds', MetricUnit.Seconds, seconds.billableSeconds);
+  metrics.addDimension(METRIC_DIMENSIONS.model, modelName);
+  metrics.addMetric(EVALUATION_METRICS.passed, MetricUnit.Count, result.passed ? 1 : 0);
+  if (result.spotSavings !== undefined) metrics.addMetric(EVALUATION_METRICS.spotSavingsPercent, MetricUnit.Percent, result.spotSavings * 100);
+  if (seconds.trainingSeconds !== null) metrics.addMetric(EVALUATION_METRICS.trainingSeconds, MetricUnit.Seconds, seconds.trainingSeconds);
+  if (seconds.billableSeconds !== null) metrics.addMetric(EVALUATION_METRICS.billableSeconds, MetricUnit.Seconds, seconds.billableSeconds);
   metrics.publishStoredMetrics();
 }
 

@@ -13,15 +13,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { DynamoDbRegistryStore } from '../registry/dynamodb-store';
-import { CANARY_METRICS } from '../shared/canary-metrics';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
+import { CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, PREDICT_METRICS } from '../../contracts/metrics';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { type ArtifactObjects, S3ObjectStore } from '../shared/object-store';
-import { fetchModelBytes, type RegistryReader } from './artifact';
-import { CaptureBuffer } from './capture';
-import { modelSchemaSchema } from './features';
-import { OnnxScorer } from './onnx-scorer';
-import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor, type PredictResponse } from './predictor';
+import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
+import { CaptureBuffer } from '../shared/serving/capture';
+import { OnnxScorer } from '../shared/serving/onnx-scorer';
+import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor, type PredictResponse } from '../shared/serving/predictor';
+import { modelSchemaSchema } from '../../contracts/serving-schema';
 
 const apiEventSchema = z.looseObject({
   body: z.string().nullable(),
@@ -70,9 +70,9 @@ export interface ApiResponse {
  * (Powertools' default `service` dimension removed), the exact metric the canary alarms watch.
  */
 export function canaryMetricsFor(modelName: string): Metrics {
-  const canaryMetrics = new Metrics({ namespace: CANARY_METRICS.namespace });
+  const canaryMetrics = new Metrics({ namespace: METRICS_NAMESPACE });
   canaryMetrics.clearDefaultDimensions();
-  canaryMetrics.setDefaultDimensions({ [CANARY_METRICS.dimension]: modelName });
+  canaryMetrics.setDefaultDimensions({ [METRIC_DIMENSIONS.model]: modelName });
   return canaryMetrics;
 }
 
@@ -135,20 +135,20 @@ export function createPredictHandler({ predictor, logger, metrics, canaryMetrics
     try {
       const body = apiEvent.success ? parseBody(apiEvent.data.body, apiEvent.data.isBase64Encoded) : event;
       const { response, capture } = await predictor.predict(instancesOf(body), requestId);
-      metrics.addMetric('PredictedRows', MetricUnit.Count, response.predictions.length);
+      metrics.addMetric(PREDICT_METRICS.predictedRows, MetricUnit.Count, response.predictions.length);
       if (capture) {
-        metrics.addMetric('CapturedRecords', MetricUnit.Count, capture.written);
-        metrics.addMetric('CaptureDroppedRecords', MetricUnit.Count, capture.dropped);
+        metrics.addMetric(PREDICT_METRICS.capturedRecords, MetricUnit.Count, capture.written);
+        metrics.addMetric(PREDICT_METRICS.captureDroppedRecords, MetricUnit.Count, capture.dropped);
         if (capture.error) logger.warn('capture batch dropped', { dropped: capture.dropped, error: capture.error.message });
       }
       return apiEvent.success ? json(200, response) : response;
     } catch (error) {
       if (error instanceof PlatformError) {
-        metrics.addMetric('RejectedRequests', MetricUnit.Count, 1);
+        metrics.addMetric(PREDICT_METRICS.rejectedRequests, MetricUnit.Count, 1);
         logger.warn('prediction refused', { error: error.name, message: error.message });
         if (apiEvent.success) return json(error.httpStatus, error.toJSON());
       } else {
-        metrics.addMetric('FailedRequests', MetricUnit.Count, 1);
+        metrics.addMetric(PREDICT_METRICS.failedRequests, MetricUnit.Count, 1);
         logger.error('prediction failed', error as Error);
         if (apiEvent.success) return json(500, { error: { code: 'InternalError', message: 'prediction failed', details: { requestId } } });
       }

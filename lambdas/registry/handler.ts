@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { PlatformError, ValidationError } from '../shared/errors';
-import { DynamoDbRegistryStore } from './dynamodb-store';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import type {
   DecideApprovalRequest,
   ListEventsRequest,
@@ -23,8 +23,8 @@ import type {
   RequestApprovalRequest,
   RollbackRequest,
   TransitionRequest,
-} from './model';
-import { Registry } from './registry';
+} from '../../contracts/registry';
+import { Registry } from '../shared/registry/registry-service';
 
 const logger = new Logger();
 const tracer = new Tracer();

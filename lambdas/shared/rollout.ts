@@ -6,7 +6,7 @@
  * the state machine branches on; a malformed event or an unknown version is thrown.
  */
 import * as z from 'zod';
-import type { StageChangeResult } from '../registry/registry';
+import type { StageChangeResult } from './registry/registry-service';
 import { ValidationError } from './errors';
 
 export const ROLLOUT_STATUSES = ['InProgress', 'InService', 'RolledBack', 'Failed'] as const;

@@ -11,7 +11,7 @@ import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutio
 import * as z from 'zod';
 import { ValidationError } from '../shared/errors';
 import { S3ObjectStore } from '../shared/object-store';
-import { type DatasetPrefixes, type RetrainingResult, type RetrainingSettings, startRetraining, type TrainingRuns } from './retraining';
+import { type DatasetPrefixes, type RetrainingResult, type RetrainingSettings, startRetraining, type TrainingRuns } from './start-retraining';
 
 const alarmEventSchema = z.looseObject({
   'detail-type': z.literal('CloudWatch Alarm State Change'),

@@ -5,7 +5,6 @@
  * the same pass, and applies the dataset rules (row counts, bad-row share, target present).
  * A dataset that breaks the rules is a result (`valid: false`), never an exception.
  */
-import type { ColumnConfig, DatasetSchema } from '../../lib/config';
 import { ValidationError } from '../shared/errors';
 import {
   CategoricalColumnProfiler,
@@ -15,17 +14,10 @@ import {
   NumericColumnProfiler,
   PROFILE_FORMAT_VERSION,
 } from '../shared/profile';
-import {
-  BOOLEAN_VALUES,
-  CELL_INVALID,
-  CELL_NULL,
-  CELL_VALUE,
-  type ColumnBatch,
-  ColumnDictionary,
-  type ColumnSpec,
-  type ColumnVector,
-  isNumericType,
-} from '../shared/readers/columns';
+import { BOOLEAN_VALUES, CELL_INVALID, CELL_NULL, CELL_VALUE, type ColumnBatch, ColumnDictionary, type ColumnSpec, type ColumnVector } from '../shared/readers/columns';
+import type { ColumnConfig } from '../../contracts/columns';
+import type { DatasetSchema } from '../../contracts/dataset';
+import { isNumericType } from '../../contracts/columns';
 
 export const REPORT_FORMAT_VERSION = 1;
 /** Example rows kept per rule in the report. */

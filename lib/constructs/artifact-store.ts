@@ -9,11 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ARTIFACT_PREFIXES } from '../artifact-prefixes';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import { createPlatformKey } from './platform-key';
-
-// Defined outside this construct so Lambda code can import it without bundling aws-cdk-lib.
-export { ARTIFACT_PREFIXES };
 
 /** Day counts of the lifecycle rules; exported so the tests and the README quote one source. */
 export const LIFECYCLE_DAYS = {

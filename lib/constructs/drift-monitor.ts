@@ -17,17 +17,15 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { DriftModelSettings } from '../../lambdas/check-drift/run';
-import { ARTIFACT_PREFIXES } from '../artifact-prefixes';
-import type { ResolvedModelConfig } from '../config';
+import { DRIFT_METRICS, METRICS_NAMESPACE } from '../../contracts/metrics';
+import { driftSettingsOf } from '../../contracts/drift';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import type { ResolvedModelConfig } from '../../contracts/platform-config';
 import { objectPrefixFinding } from './acknowledgements';
 import type { ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
 
-/** Namespace and names of the metrics check-drift publishes (lambdas/check-drift/metrics.ts). */
-export const DRIFT_METRIC_NAMESPACE = 'CdkMlops';
-export const DATASET_DRIFT_METRIC = 'DatasetDrift';
 /** Lambda caps all environment variables of a function at 4 KB together; DRIFT_SETTINGS gets most of it. */
 const MAX_DRIFT_SETTINGS_BYTES = 3500;
 /** CloudWatch alarms evaluate at most one day per period. */
@@ -52,29 +50,6 @@ export interface DriftMonitorProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
-}
-
-/** What check-drift needs of the model, from the configuration (columns' types, critical flags, thresholds). */
-export function driftSettingsOf(model: ResolvedModelConfig): DriftModelSettings {
-  const column = (name: string) => model.columns.find((candidate) => candidate.name === name)!;
-  const target = column(model.target);
-  const { drift } = model;
-  return {
-    name: model.name,
-    features: model.features.map((name) => ({ name, type: column(name).type, critical: column(name).critical })),
-    target: { name: target.name, type: target.type },
-    windowHours: drift.windowHours,
-    rules: {
-      psiWarn: drift.psiWarn,
-      psiDrift: drift.psiDrift,
-      ksPValue: drift.ksPValue,
-      jsDistance: drift.jsDistance,
-      minSampleSize: drift.minSampleSize,
-      driftedFeatureShare: drift.driftedFeatureShare,
-      multipleTesting: drift.multipleTesting,
-      featureThresholds: drift.featureThresholds,
-    },
-  };
 }
 
 /** The alarm period: the schedule's rate (at most a day); an hour for cron schedules. */
@@ -181,8 +156,8 @@ export class DriftMonitor extends Construct {
   /** 1 when the latest window drifted, 0 when it did not (Maximum over the period). */
   metricDatasetDrift(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: DRIFT_METRIC_NAMESPACE,
-      metricName: DATASET_DRIFT_METRIC,
+      namespace: METRICS_NAMESPACE,
+      metricName: DRIFT_METRICS.datasetDrift,
       dimensionsMap: { Model: this.modelName },
       statistic: cloudwatch.Stats.MAXIMUM,
       ...props,

@@ -13,18 +13,20 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import type { EndpointTarget } from '../../lambdas/deploy/deployment';
+import type { EndpointTarget } from '../../lambdas/deploy-endpoint/endpoint-deployment';
 import {
   type EndpointDeploymentSettings,
   type SageMakerDeploymentConfig,
   sageMakerDeploymentConfig,
   type TrafficShifting,
-} from '../../lambdas/deploy/deployment-config';
-import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS, type ResolvedModelConfig } from '../config';
+} from '../../contracts/endpoint-deployment';
+import { type ResolvedModelConfig } from '../../contracts/platform-config';
 import { objectPrefixFinding } from './acknowledgements';
-import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
+import { type ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
+import { CANARY_PERCENT_RANGE, endpointAutoscalingProblems, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 
 /** `TerminationWaitInSeconds` upper bound. */
 export const MAX_TERMINATION_WAIT_SECONDS = 3600;
@@ -36,8 +38,6 @@ export const ROLLBACK_ALARMS_RANGE = { min: 1, max: 10 } as const;
 export const ENDPOINT_ERROR_RATE_ALARM_PERCENT = 5;
 /** SageMaker reports ModelLatency in microseconds. */
 const MICROSECONDS_PER_MILLISECOND = 1000;
-/** Burstable instance families cannot be autoscaled. */
-const BURSTABLE_INSTANCE_PATTERN = /^ml\.t[0-9]/;
 /**
  * SageMaker names (endpoint, endpoint config, model) have at most 63 characters; the deploy
  * function appends `-v<version>-<time>` to this one, so it keeps room for that.
@@ -495,12 +495,7 @@ function validateProps(
       `rollback alarms must number ${ROLLBACK_ALARMS_RANGE.min} to ${ROLLBACK_ALARMS_RANGE.max} (3 built in + additionalRollbackAlarms), got ${alarms}`,
     );
   }
-  if (minInstances > maxInstances) {
-    throw new Error(`minInstances must not exceed maxInstances, got ${minInstances} > ${maxInstances}`);
-  }
-  if (BURSTABLE_INSTANCE_PATTERN.test(instanceType) && maxInstances > minInstances) {
-    throw new Error(
-      `instanceType ${instanceType} is burstable and cannot autoscale; use another family or set minInstances = maxInstances`,
-    );
+  for (const problem of endpointAutoscalingProblems({ mode: 'endpoint', instanceType, minInstances, maxInstances })) {
+    throw new Error(`serving.${problem.path.join('.')}: ${problem.message}`);
   }
 }

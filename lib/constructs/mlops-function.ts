@@ -3,7 +3,6 @@
  * tracing, log group, and an esbuild bundle made by the local esbuild (never Docker).
  */
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,9 +10,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
+import { METRICS_NAMESPACE } from '../../contracts/metrics';
+import { PROJECT_ROOT } from '../../contracts/project-root';
 
-/** The repository root: `lambdas/<name>/handler.ts` is resolved against it. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The newest Node.js runtime aws-cdk-lib offers; older ones fail cdk-nag AwsSolutions-L1. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -162,7 +161,7 @@ export class MlopsFunction extends nodejs.NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: resolved.functionDirectory,
-        POWERTOOLS_METRICS_NAMESPACE: 'CdkMlops',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...resolved.environment,
       },
       bundling: { ...DEFAULT_BUNDLING, ...resolved.bundling },

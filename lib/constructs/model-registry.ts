@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { REGISTRY_TABLE_SCHEMA } from '../../lambdas/registry/table-schema';
+import { REGISTRY_TABLE_SCHEMA } from '../../contracts/registry-table';
 import { MlopsFunction } from './mlops-function';
 import { createPlatformKey } from './platform-key';
 

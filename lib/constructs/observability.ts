@@ -15,17 +15,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DRIFT_METRICS, EVALUATION_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
 import type { SageMakerEndpoint } from './endpoint';
 import type { PipelineApi } from './pipeline-api';
 import { createPlatformKey } from './platform-key';
 import type { ServerlessInference } from './serverless-inference';
 
-/** Namespace of the platform's embedded-metric-format metrics (POWERTOOLS_METRICS_NAMESPACE). */
-export const METRICS_NAMESPACE = 'CdkMlops';
-/** EMF metrics the training pipeline publishes per model (dimension `Model`). */
-export const TRAINING_METRICS = ['TrainingSeconds', 'BillableSeconds', 'SpotSavingsPercent', 'EvaluationPassed'] as const;
-/** Drift metrics: `FeaturePSI` per `Model` and `Feature`, `DatasetDrift` (1 drifted, 0 not) per `Model`. */
-export const DRIFT_METRICS = { featurePsi: 'FeaturePSI', datasetDrift: 'DatasetDrift' } as const;
 /** 5XXError responses of the API within five minutes that raise the critical alarm. */
 export const API_SERVER_ERROR_THRESHOLD = 5;
 /** p99 API latency (ms), three five-minute periods in a row, that raises the warning alarm. */
@@ -169,7 +164,7 @@ export class Observability extends Construct {
     });
   }
 
-  /** A model's training and drift numbers (EMF, namespace CdkMlops); a warning alarm when the dataset drifts. */
+  /** A model's training and drift numbers (EMF, METRICS_NAMESPACE); a warning alarm when the dataset drifts. */
   addModel(model: {
     readonly name: string;
     readonly features: readonly string[];
@@ -180,10 +175,10 @@ export class Observability extends Construct {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { Model: model.name, ...extra },
+        dimensionsMap: { [METRIC_DIMENSIONS.model]: model.name, ...extra },
         statistic,
         period,
-        ...(extra.Feature ? { label: extra.Feature } : {}),
+        ...(extra[METRIC_DIMENSIONS.feature] ? { label: extra[METRIC_DIMENSIONS.feature] } : {}),
       });
     const thresholds = [
       ...(model.psiWarn === undefined ? [] : [{ value: model.psiWarn, label: 'PSI warn', color: cloudwatch.Color.ORANGE }]),
@@ -191,17 +186,17 @@ export class Observability extends Construct {
     ];
     this.dashboard.addWidgets(
       graph(`Training ${model.name}: seconds`, [
-        metric('TrainingSeconds', cloudwatch.Stats.MAXIMUM),
-        metric('BillableSeconds', cloudwatch.Stats.MAXIMUM),
+        metric(EVALUATION_METRICS.trainingSeconds, cloudwatch.Stats.MAXIMUM),
+        metric(EVALUATION_METRICS.billableSeconds, cloudwatch.Stats.MAXIMUM),
       ]),
       graph(
         `Training ${model.name}: spot savings % and gate`,
-        [metric('SpotSavingsPercent', cloudwatch.Stats.AVERAGE)],
-        [metric('EvaluationPassed', cloudwatch.Stats.MINIMUM)],
+        [metric(EVALUATION_METRICS.spotSavingsPercent, cloudwatch.Stats.AVERAGE)],
+        [metric(EVALUATION_METRICS.passed, cloudwatch.Stats.MINIMUM)],
       ),
       graph(
         `Drift ${model.name}: PSI per feature`,
-        model.features.map((feature) => metric(DRIFT_METRICS.featurePsi, cloudwatch.Stats.MAXIMUM, { Feature: feature })),
+        model.features.map((feature) => metric(DRIFT_METRICS.featurePsi, cloudwatch.Stats.MAXIMUM, { [METRIC_DIMENSIONS.feature]: feature })),
         [],
         thresholds,
       ),

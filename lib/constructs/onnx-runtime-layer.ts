@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { AssetHashType, DockerImage, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { LAMBDA_RUNTIME, PROJECT_ROOT } from './mlops-function';
+import { PROJECT_ROOT } from '../../contracts/project-root';
+import { LAMBDA_RUNTIME } from './mlops-function';
 
 /** Lambda's limit on a function's unzipped code plus layers. */
 export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;

@@ -30,8 +30,8 @@ import {
   NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
   requestBodySchemas,
-} from '../../lambdas/api/contract';
-import { API_DEFAULTS, type ApiConfig } from '../config';
+} from '../../contracts/api';
+import { API_DEFAULTS, type ApiConfig } from '../../contracts/platform-config';
 import { MlopsFunction } from './mlops-function';
 
 /** Where `POST /models/{name}/predict` of one model goes. */

@@ -11,10 +11,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { TRAINING_DEFINITION_PATH } from '../asl';
-import { type ModelDocument, SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig } from '../config';
-import { ARTIFACT_PREFIXES, type ArtifactStore } from './artifact-store';
+import { MAX_BASE64_DECODE_INPUT, modelDocumentBase64, TRAINING_DEFINITION_PATH, trainingSubstitutions } from '../../contracts/state-machines';
+import { type ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
+import type { ModelDocument } from '../../contracts/model';
+import { SAGEMAKER_MAX_RUNTIME_SECONDS, spotTrainingProblems, type TrainingConfig } from '../../contracts/training';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 
 /** SageMaker `TrainingJobName` is at most 63 characters: prefix + "-" + execution name. */
 const MAX_TRAINING_JOB_NAME = 63;
@@ -22,8 +24,6 @@ const MAX_TRAINING_JOB_NAME = 63;
 const EXECUTION_NAME_LENGTH = 36;
 /** The EventBridge rule Step Functions manages for `createTrainingJob.sync`. */
 const SAGEMAKER_SYNC_RULE = 'StepFunctionsGetEventsForSageMakerTrainingJobsRule';
-/** `States.Base64Decode` takes at most 10,000 characters; the model document travels through it. */
-const MAX_BASE64_DECODE_INPUT = 10_000;
 
 export interface TrainingPipelineProps {
   /** The model's schema, target, features and gate thresholds, passed to the pipeline's functions. */
@@ -278,58 +278,6 @@ export class TrainingPipeline extends Construct {
   }
 }
 
-export interface TrainingSubstitutionValues {
-  readonly model: ModelDocument;
-  readonly training: TrainingConfig;
-  readonly jobNamePrefix: string;
-  readonly region: string;
-  readonly validateDataFunctionArn: string;
-  readonly evaluateModelFunctionArn: string;
-  readonly registryFunctionArn: string;
-  readonly deployFunctionArn: string;
-  readonly alertTopicArn: string;
-  readonly trainingRoleArn: string;
-  readonly artifactsBucket: string;
-  readonly artifactsKeyArn: string;
-  readonly requireApproval: boolean;
-  readonly deployPollSeconds: number;
-}
-
-/**
- * The `${Placeholder}` values of training.asl.json. Shared with the offline runtime, so both
- * run the same definition; numbers and booleans are strings parsed by States.StringToJson.
- */
-export function trainingSubstitutions(values: TrainingSubstitutionValues): Record<string, string> {
-  const { training } = values;
-  return {
-    ModelName: values.model.name,
-    ModelDocumentBase64: modelDocumentBase64(values.model),
-    ValidateDataFunctionArn: values.validateDataFunctionArn,
-    EvaluateModelFunctionArn: values.evaluateModelFunctionArn,
-    RegistryFunctionArn: values.registryFunctionArn,
-    DeployFunctionArn: values.deployFunctionArn,
-    AlertTopicArn: values.alertTopicArn,
-    TrainingImage: training.imageUri.replace('{region}', values.region),
-    TrainingRoleArn: values.trainingRoleArn,
-    ArtifactsBucket: values.artifactsBucket,
-    ArtifactsKeyArn: values.artifactsKeyArn,
-    TrainingInstanceType: training.instanceType,
-    TrainingInstanceCount: String(training.instanceCount),
-    TrainingVolumeSizeGb: String(training.volumeSizeGb),
-    UseSpot: String(training.useSpot),
-    MaxRuntimeSeconds: String(training.maxRuntimeSeconds),
-    MaxWaitSeconds: String(training.maxWaitSeconds),
-    JobNamePrefix: values.jobNamePrefix,
-    RequireApproval: String(values.requireApproval),
-    DeployPollSeconds: String(values.deployPollSeconds),
-  };
-}
-
-/** The model document as the state machine decodes it (`States.Base64Decode` needs no escaping of base64). */
-export function modelDocumentBase64(model: ModelDocument): string {
-  return Buffer.from(JSON.stringify(model), 'utf8').toString('base64');
-}
-
 function validateTraining(props: TrainingPipelineProps): void {
   const { training, jobNamePrefix } = props;
   const documentLength = modelDocumentBase64(props.model).length;
@@ -349,14 +297,7 @@ function validateTraining(props: TrainingPipelineProps): void {
       `training.maxRuntimeSeconds must be at most ${SAGEMAKER_MAX_RUNTIME_SECONDS} (28 days), got ${training.maxRuntimeSeconds}`,
     );
   }
-  if (training.useSpot && training.maxWaitSeconds < training.maxRuntimeSeconds) {
-    throw new Error(
-      `training.maxWaitSeconds must be >= maxRuntimeSeconds for managed spot training, got ${training.maxWaitSeconds} < ${training.maxRuntimeSeconds}`,
-    );
-  }
-  if (training.useSpot && !training.checkpointing) {
-    throw new Error('training.checkpointing must be true for managed spot training, got false');
-  }
+  for (const problem of spotTrainingProblems(training)) throw new Error(`training.${problem.path.join('.')}: ${problem.message}`);
   if (props.deployPollInterval && (props.deployPollInterval.toSeconds() < 10 || props.deployPollInterval.toSeconds() > 3600)) {
     throw new Error(`deployPollInterval must be between 10 and 3600 seconds, got ${props.deployPollInterval.toSeconds()}`);
   }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, apiUrlFromStackOutputs } from '../../cli/client';
 import { type CliIo, EXIT, run } from '../../cli/mlops';
-import { PROJECT_ROOT } from '../../lib/constructs/mlops-function';
+import { PROJECT_ROOT } from '../../contracts/project-root';
 import { startApiServer } from '../../local/api-server';
 import { failingRun, StubPlatformBackend } from '../support/stub-platform-backend';
 

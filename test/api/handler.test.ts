@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { summarizeExecution } from '../../lambdas/api/executions';
 import { apiRequestFromEvent, awsBackend } from '../../lambdas/api/handler';
-import { errorResult } from '../../lambdas/api/router';
-import { RegistryFunctionError } from '../../lambdas/shared/registry-function-client';
+import { errorResult } from '../../lambdas/api/api';
+import { RegistryFunctionError } from '../../lambdas/shared/registry/lambda-registry-client';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:mlops-dev-churn';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:mlops-dev-churn:7d1e';

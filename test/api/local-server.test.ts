@@ -4,7 +4,7 @@
  * registry and approval routes, and the backend behind training and prediction.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { INVALID_BODY_MESSAGE, NO_PIPELINE_MESSAGE, NO_ROUTE_MESSAGE, NOT_SERVED_MESSAGE } from '../../lambdas/api/contract';
+import { INVALID_BODY_MESSAGE, NO_PIPELINE_MESSAGE, NO_ROUTE_MESSAGE, NOT_SERVED_MESSAGE } from '../../contracts/api';
 import { startApiServer } from '../../local/api-server';
 import { StubPlatformBackend } from '../support/stub-platform-backend';
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../lambdas/api/contract';
+import { API_ROUTES } from '../../contracts/api';
 import { OPENAPI_PATH, renderOpenApi } from '../../scripts/openapi';
 
 describe('docs/openapi.json', () => {

@@ -10,10 +10,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel, type ServingConfig } from '../../lib/config';
+import { type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel } from '../../contracts/platform-config';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { SageMakerEndpoint, type SageMakerEndpointProps } from '../../lib/constructs/endpoint';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
+import type { ServingConfig } from '../../contracts/serving';
 
 const cdkJson = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: { mlops: PlatformConfigInput } & Record<string, unknown>;
@@ -318,7 +319,7 @@ describe('SageMakerEndpoint validation', () => {
     expectError(
       {},
       { instanceType: 'ml.t3.medium' },
-      'instanceType ml.t3.medium is burstable and cannot autoscale; use another family or set minInstances = maxInstances',
+      'serving.instanceType: burstable instances (ml.t3.medium) cannot autoscale; use another family or set minInstances = maxInstances',
     );
     expect(() => synth({}, { instanceType: 'ml.t3.medium', minInstances: 1, maxInstances: 1 })).not.toThrow();
   });

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { render } from 'velocityjs';
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES, INVALID_BODY_MESSAGE } from '../../lambdas/api/contract';
+import { API_ROUTES, INVALID_BODY_MESSAGE } from '../../contracts/api';
 import {
   PipelineApi,
   type PipelineApiProps,

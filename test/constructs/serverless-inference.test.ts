@@ -11,13 +11,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelSchemaFor } from '../../lambdas/shared/model-schema';
-import { type ModelConfig, type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel } from '../../lib/config';
+import { modelSchemaFor } from '../../contracts/serving-schema';
+import { type ModelConfig, type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel } from '../../contracts/platform-config';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES, stageOnnxRuntimeLayer } from '../../lib/constructs/onnx-runtime-layer';
 import { ServerlessInference, type ServerlessInferenceProps } from '../../lib/constructs/serverless-inference';
-import { buildLinearModel } from '../support/onnx-model';
+import { buildLinearModel } from '../../testkit/onnx-model';
 
 const cdkJson = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: { mlops: PlatformConfigInput };

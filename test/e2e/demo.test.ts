@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as mlops } from '../../cli/mlops';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../contracts/platform-config';
 import { startApiServer } from '../../local/api-server';
 import { localBackend } from '../../local/local-backend';
 import { reportHtml, type ScenarioReport } from '../../local/report';

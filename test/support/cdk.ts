@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { PROJECT_ROOT } from '../../lib/constructs/mlops-function';
+import { PROJECT_ROOT } from '../../contracts/project-root';
 
 /** cdk.json's context: the feature flags and the `mlops` platform configuration. */
 export const cdkJsonContext = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;

@@ -4,12 +4,12 @@
  * predictor. The offline runtime supplies the real equivalents.
  */
 import type { ExecutionStatus } from '../../lambdas/api/executions';
-import { staleTaskToken } from '../../lambdas/api/router';
+import { staleTaskToken } from '../../lambdas/api/api';
 import { dispatch } from '../../lambdas/registry/handler';
-import { Registry } from '../../lambdas/registry/registry';
+import { Registry } from '../../lambdas/shared/registry/registry-service';
 import { NotFoundError, ValidationError } from '../../lambdas/shared/errors';
 import type { LocalPlatformBackend, TrainingInput } from '../../local/api-server';
-import { InMemoryRegistryStore } from './in-memory-registry-store';
+import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 
 export const STUB_ACCOUNT_PREFIX = 'arn:aws:states:us-east-1:123456789012';
 

@@ -5,12 +5,12 @@
  */
 import { StateMachine } from 'aws-local-stepfunctions';
 import { dispatch } from '../../lambdas/registry/handler';
-import { Registry } from '../../lambdas/registry/registry';
-import { readTrainingDefinition, renderDefinition } from '../../lib/asl';
-import { modelDocument, parseConfig, resolveModel } from '../../lib/config';
-import { modelDocumentBase64 } from '../../lib/constructs/training-pipeline';
+import { Registry } from '../../lambdas/shared/registry/registry-service';
+import { readTrainingDefinition, renderDefinition, modelDocumentBase64 } from '../../contracts/state-machines';
+import { parseConfig, resolveModel } from '../../contracts/platform-config';
 import { cdkJsonContext } from './cdk';
-import { InMemoryRegistryStore } from './in-memory-registry-store';
+import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
+import { modelDocument } from '../../contracts/model';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

@@ -4,15 +4,13 @@
  * shared cell parsers (numbers straight from bytes, timestamps, booleans) and the per-column
  * dictionary that turns category and string cells into integer codes.
  */
-import type { ColumnConfig } from '../../../lib/config';
+import { type ColumnType, isNumericType } from '../../../contracts/columns';
 import { DatasetFormatError } from '../errors';
 import { CELL_INVALID, CELL_NULL, CELL_VALUE } from '../profile';
 
 export { CELL_INVALID, CELL_NULL, CELL_VALUE };
 /** The row could not be split into the header's fields: the cell is neither value, null nor invalid. */
 export const CELL_SKIPPED = 3;
-
-export type ColumnType = ColumnConfig['type'];
 
 /** Number, integer and timestamp columns (timestamps as epoch milliseconds). */
 export interface NumericVector {
@@ -61,10 +59,6 @@ export interface ColumnSpec {
   readonly required: boolean;
   /** Shared across every object of a dataset so codes stay stable; unused for numeric columns. */
   readonly dictionary: ColumnDictionary;
-}
-
-export function isNumericType(type: ColumnType): boolean {
-  return type === 'number' || type === 'integer' || type === 'timestamp';
 }
 
 /** The dictionary every boolean column starts with, so `false` is code 0 and `true` code 1 everywhere. */

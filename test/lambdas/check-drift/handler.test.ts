@@ -6,14 +6,15 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createCheckDriftHandler } from '../../../lambdas/check-drift/handler';
-import type { DriftModelSettings, DriftReport } from '../../../lambdas/check-drift/run';
-import { DynamoDbRegistryStore } from '../../../lambdas/registry/dynamodb-store';
-import { Registry } from '../../../lambdas/registry/registry';
+import type { DriftReport } from '../../../lambdas/check-drift/check-drift';
+import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
+import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import { S3ObjectStore } from '../../../lambdas/shared/object-store';
 import { profileValues, serializeProfile } from '../../../lambdas/shared/profile';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
-import { normalSampler, seededRandom } from '../../support/samples';
+import { normalSampler, seededRandom } from '../../../testkit/samples';
+import type { DriftModelSettings } from '../../../contracts/drift';
 
 const CONTRACTS = ['month-to-month', 'one-year', 'two-year'];
 const settings: DriftModelSettings = {

@@ -19,7 +19,7 @@ import {
   type NumericColumnProfile,
   profileValues,
 } from '../../../lambdas/shared/profile';
-import { exactKs, exactKsPValueEqualSizes, exactWasserstein, normalSampler, sample, seededRandom } from '../../support/samples';
+import { exactKs, exactKsPValueEqualSizes, exactWasserstein, normalSampler, sample, seededRandom } from '../../../testkit/samples';
 
 function numericProfiles(reference: ArrayLike<number>, current: ArrayLike<number>) {
   const referenceProfile = profileValues([{ name: 'x', kind: 'numeric', values: Array.from(reference) }]);

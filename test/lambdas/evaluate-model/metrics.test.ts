@@ -17,8 +17,8 @@ import {
   rocAuc,
 } from '../../../lambdas/evaluate-model/metrics';
 import { assessQuality, registryMetrics } from '../../../lambdas/evaluate-model/quality';
-import type { ModelSchema } from '../../../lambdas/predict/features';
-import { parseConfig } from '../../../lib/config';
+import { parseConfig } from '../../../contracts/platform-config';
+import type { ModelSchema } from '../../../contracts/serving-schema';
 
 describe('classification scores', () => {
   it('reads accuracy, precision, recall and F1 of the positive class from a 2x2 confusion matrix', () => {

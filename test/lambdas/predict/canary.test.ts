@@ -9,13 +9,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canaryMetricsFor, createPredictHandler, predictorFromEnvironment } from '../../../lambdas/predict/handler';
-import { type CanaryObservation, canaryBucket, Predictor, type PredictResponse, type Scorer } from '../../../lambdas/predict/predictor';
-import type { VersionRecord } from '../../../lambdas/registry/model';
-import { Registry } from '../../../lambdas/registry/registry';
+import { type CanaryObservation, canaryBucket, Predictor, type PredictResponse, type Scorer } from '../../../lambdas/shared/serving/predictor';
+import type { VersionRecord } from '../../../contracts/registry';
+import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { ArtifactObjects } from '../../../lambdas/shared/object-store';
-import { CHURN_SCHEMA, churnModelBytes, churnRows } from '../../support/churn-model';
-import { InMemoryRegistryStore } from '../../support/in-memory-registry-store';
-import { packModelArchive, sha256Hex } from '../../support/onnx-model';
+import { CHURN_SCHEMA, churnModelBytes, churnRows } from '../../../testkit/churn-model';
+import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { packModelArchive, sha256Hex } from '../../../testkit/onnx-model';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
 

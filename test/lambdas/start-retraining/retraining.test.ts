@@ -3,7 +3,7 @@ import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutio
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { createRetrainingHandler, StepFunctionsTrainingRuns } from '../../../lambdas/start-retraining/handler';
-import { executionNameFor, newestDatasetUri, startRetraining, type TrainingRuns } from '../../../lambdas/start-retraining/retraining';
+import { executionNameFor, newestDatasetUri, startRetraining, type TrainingRuns } from '../../../lambdas/start-retraining/start-retraining';
 
 const settings = { model: 'churn', datasetsBucket: 'datasets', cooldownHours: 24 };
 const HOUR = 3_600_000;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../lambdas/shared/object-store';
 import { parseProfile } from '../../../lambdas/shared/profile';
 import { validateData as validate } from '../../../lambdas/validate-data/handler';
-import type { RunContext, ShardListing, ValidationSummary } from '../../../lambdas/validate-data/run';
+import type { RunContext, ShardListing, ValidationSummary } from '../../../lambdas/validate-data/validate-data';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
 
 /** Every mode but list answers a summary. */

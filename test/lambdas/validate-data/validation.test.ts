@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ColumnProfile } from '../../../lambdas/shared/profile';
 import { readCsv } from '../../../lambdas/shared/readers/csv';
 import { DatasetValidator, mergeShards, type RuleResult, type ValidatorOptions } from '../../../lambdas/validate-data/validation';
-import { type DatasetSchema, datasetSchemaSchema } from '../../../lib/config';
 import { sourceOf } from '../../support/datasets';
+import { type DatasetSchema, datasetSchemaSchema } from '../../../contracts/dataset';
 
 const schema = (overrides: Record<string, unknown> = {}): DatasetSchema =>
   datasetSchemaSchema.parse({

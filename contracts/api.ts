@@ -1,0 +1,305 @@
+/**
+ * The platform API's contract, shared by the API Gateway construct, the API function, the
+ * local API server and the OpenAPI export: every route (method, path, who serves it, which
+ * body schema), the request-body JSON schemas, and the error body. The schemas use only
+ * keywords that mean the same in JSON Schema draft 4 (API Gateway models) and draft 7 (ajv).
+ */
+
+import { MAX_MODEL_NAME_LENGTH, RESOURCE_NAME_PATTERN, S3_URI_PATTERN } from './fields';
+import { MAX_ROWS_PER_REQUEST } from './serving-schema';
+
+/** Who answers a route: a direct Step Functions integration, the API function, or the model's predict target. */
+export type RouteTarget = 'startExecution' | 'apiFunction' | 'predict';
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST';
+  /** Path template; `{name}` is a model name, `{version}` a version number, `{id}` the URL-encoded execution ARN. */
+  readonly path: string;
+  /** Stable operation name (OpenAPI operationId, API Gateway method name, router key). */
+  readonly operation: string;
+  readonly summary: string;
+  readonly target: RouteTarget;
+  /** Name of the request-body schema in requestBodySchemas; absent for GET. */
+  readonly bodySchema?: BodySchemaName;
+  /** Query-string parameters the route reads. */
+  readonly query?: readonly string[];
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/pipelines/training',
+    operation: 'startTraining',
+    summary: "Starts the model's training pipeline; returns the execution ARN.",
+    target: 'startExecution',
+    bodySchema: 'TrainingRequest',
+  },
+  {
+    method: 'GET',
+    path: '/pipelines/executions/{id}',
+    operation: 'getExecution',
+    summary:
+      'Status, current state, states entered so far and failure cause of a pipeline execution ({id}: the URL-encoded execution ARN).',
+    target: 'apiFunction',
+  },
+  {
+    method: 'GET',
+    path: '/models',
+    operation: 'listModels',
+    summary: 'The registered models.',
+    target: 'apiFunction',
+    query: ['limit', 'cursor'],
+  },
+  {
+    method: 'GET',
+    path: '/models/{name}',
+    operation: 'getModel',
+    summary: "A model's pointers (latest, production, staging).",
+    target: 'apiFunction',
+  },
+  {
+    method: 'GET',
+    path: '/models/{name}/versions',
+    operation: 'listVersions',
+    summary: "A model's versions, newest first.",
+    target: 'apiFunction',
+    query: ['stage', 'limit', 'cursor'],
+  },
+  { method: 'GET', path: '/models/{name}/versions/{version}', operation: 'getVersion', summary: 'One version.', target: 'apiFunction' },
+  {
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/approve',
+    operation: 'approveVersion',
+    summary: 'Approves (or rejects) a version awaiting approval and resumes its pipeline run.',
+    target: 'apiFunction',
+    bodySchema: 'ApproveRequest',
+  },
+  {
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/promote',
+    operation: 'promoteVersion',
+    summary: 'Makes a version the production version; the former one becomes the rollback target.',
+    target: 'apiFunction',
+    bodySchema: 'PromoteRequest',
+  },
+  {
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/archive',
+    operation: 'archiveVersion',
+    summary: 'Archives a version that is not in production.',
+    target: 'apiFunction',
+    bodySchema: 'ArchiveRequest',
+  },
+  {
+    method: 'POST',
+    path: '/models/{name}/rollback',
+    operation: 'rollbackModel',
+    summary: 'Restores the previous production version.',
+    target: 'apiFunction',
+    bodySchema: 'RollbackRequest',
+  },
+  {
+    method: 'POST',
+    path: '/models/{name}/predict',
+    operation: 'predict',
+    summary: "Scores rows with the model's production version (serverless alias or SageMaker endpoint).",
+    target: 'predict',
+    bodySchema: 'PredictRequest',
+  },
+];
+
+/** A JSON schema object (the subset both draft 4 and draft 7 read alike). */
+export interface JsonSchemaObject {
+  readonly type?: string | readonly string[];
+  readonly description?: string;
+  readonly properties?: Readonly<Record<string, JsonSchemaObject>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean | JsonSchemaObject;
+  readonly items?: JsonSchemaObject;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly enum?: readonly unknown[];
+  readonly minProperties?: number;
+  readonly maxProperties?: number;
+}
+
+/** Model names, as the configuration and the registry define them (JSON schema form of RESOURCE_NAME_PATTERN). */
+export const MODEL_NAME_PATTERN = RESOURCE_NAME_PATTERN.source;
+const S3_URI_PATTERN_TEXT = S3_URI_PATTERN.source.replaceAll('\\/', '/');
+
+const reason: JsonSchemaObject = { type: 'string', maxLength: 1024, description: 'Why; kept in the audit trail.' };
+const idempotencyKey: JsonSchemaObject = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[A-Za-z0-9_.:@/-]+$',
+  description: 'A repeated request with the same key returns the first result instead of acting twice.',
+};
+const versionNumber: JsonSchemaObject = { type: 'integer', minimum: 1 };
+
+/**
+ * The training request. `models` restricts `model` to the models with a deployed pipeline;
+ * with none (no pipeline deployed yet) only the name's shape is checked.
+ */
+export function trainingRequestSchema(models: readonly string[]): JsonSchemaObject {
+  return {
+    type: 'object',
+    description: 'Execution input of the training pipeline (statemachines/training.asl.json).',
+    properties: {
+      model: {
+        type: 'string',
+        minLength: 1,
+        maxLength: MAX_MODEL_NAME_LENGTH,
+        pattern: MODEL_NAME_PATTERN,
+        ...(models.length > 0 ? { enum: [...models] } : {}),
+        description: 'The model whose pipeline runs.',
+      },
+      datasetUri: {
+        type: 'string',
+        maxLength: 1024,
+        pattern: S3_URI_PATTERN_TEXT,
+        description: 'The training data: s3://bucket/key, or s3://bucket/prefix/ (ending in /) for a sharded dataset.',
+      },
+      holdoutUri: { type: 'string', maxLength: 1024, pattern: S3_URI_PATTERN_TEXT, description: 'Evaluation data; defaults to datasetUri.' },
+      hyperparameters: {
+        type: 'object',
+        maxProperties: 100,
+        additionalProperties: { type: 'string', maxLength: 2500 },
+        description: 'Passed to the training job as SageMaker HyperParameters (string values).',
+      },
+      requireApproval: { type: 'boolean', description: 'Wait for POST .../approve before deploying; defaults to the platform setting.' },
+      codeCommit: { type: 'string', minLength: 1, maxLength: 64, description: 'Commit of the training code, kept in the lineage.' },
+    },
+    required: ['model', 'datasetUri'],
+    additionalProperties: false,
+  };
+}
+
+export const requestBodySchemas = {
+  TrainingRequest: trainingRequestSchema([]),
+  ApproveRequest: {
+    type: 'object',
+    properties: {
+      approved: { type: 'boolean', description: 'false rejects the version (it becomes Rejected and the run fails); default true.' },
+      reason,
+    },
+    additionalProperties: false,
+  },
+  PromoteRequest: {
+    type: 'object',
+    properties: {
+      reason,
+      idempotencyKey,
+      expectedProductionVersion: {
+        type: ['integer', 'null'],
+        minimum: 1,
+        description: 'Promote only if this is still the production version (null: only if there is none).',
+      },
+    },
+    additionalProperties: false,
+  },
+  ArchiveRequest: { type: 'object', properties: { reason, idempotencyKey }, additionalProperties: false },
+  RollbackRequest: {
+    type: 'object',
+    properties: {
+      reason,
+      idempotencyKey,
+      fromVersion: { ...versionNumber, description: 'Roll back only if this is still the production version.' },
+    },
+    additionalProperties: false,
+  },
+  PredictRequest: {
+    type: 'object',
+    properties: {
+      instances: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_ROWS_PER_REQUEST,
+        items: { type: ['object', 'array'] },
+        description: 'Rows: objects keyed by feature name, or arrays in feature order.',
+      },
+    },
+    required: ['instances'],
+    additionalProperties: false,
+  },
+} as const satisfies Record<string, JsonSchemaObject>;
+
+export type BodySchemaName = keyof typeof requestBodySchemas;
+
+/** The body schema of a route, with the training request narrowed to the deployed pipelines. */
+export function bodySchemaFor(name: BodySchemaName, trainableModels: readonly string[]): JsonSchemaObject {
+  return name === 'TrainingRequest' ? trainingRequestSchema(trainableModels) : requestBodySchemas[name];
+}
+
+/** Every error the API returns, whichever component produced it. */
+export interface ApiErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details: Record<string, unknown> };
+}
+
+export const errorBodySchema: JsonSchemaObject = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: {
+          type: 'string',
+          description: 'ValidationFailed, Forbidden, NotFound, Conflict, InvalidTransition, Throttled, InternalError',
+        },
+        message: { type: 'string' },
+        details: { type: 'object' },
+      },
+      required: ['code', 'message', 'details'],
+    },
+  },
+  required: ['error'],
+};
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ApiErrorBody {
+  return { error: { code, message, details } };
+}
+
+/** The message of a body that fails its schema, the same from API Gateway and from the local server. */
+export const INVALID_BODY_MESSAGE = 'the request body does not match the schema';
+/** A route that does not exist, or (on API Gateway, which cannot tell them apart) an unsigned request. */
+export const NO_ROUTE_MESSAGE = 'no route matches the request, or the request is not signed (the API uses IAM SigV4 authentication)';
+/** POST /pipelines/training when no training pipeline is deployed. */
+export const NO_PIPELINE_MESSAGE = 'no training pipeline is deployed for the requested model';
+/** POST /models/{name}/predict for a model the platform does not serve. */
+export const NOT_SERVED_MESSAGE = 'the platform serves no model of that name';
+
+/** Finds the route of a request path; parameters come back as they appear in the path (not decoded). */
+export function matchRoute(
+  method: string,
+  path: string,
+  routes: readonly ApiRoute[] = API_ROUTES,
+): { route: ApiRoute; params: Record<string, string> } | { route: undefined; methodMismatch: boolean } {
+  const segments = path.replace(/\/+$/, '').split('/');
+  let methodMismatch = false;
+  for (const route of routes) {
+    const template = route.path.split('/');
+    if (template.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = template.every((part, index) => {
+      const segment = segments[index]!;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        if (segment === '') return false;
+        params[part.slice(1, -1)] = segment;
+        return true;
+      }
+      return part === segment;
+    });
+    if (!matches) continue;
+    if (route.method !== method) {
+      methodMismatch = true;
+      continue;
+    }
+    return { route, params };
+  }
+  return { route: undefined, methodMismatch };
+}

@@ -1,0 +1,54 @@
+/**
+ * The dataset rules of a model (row counts, the bad-row share, the target's presence) and the
+ * dataset schema validate-data checks a file against: the model's name, columns, target and
+ * those rules, as the pipeline passes them in the model document.
+ */
+import * as z from 'zod';
+import { columnSchema, duplicateColumnIssues } from './columns';
+import { fractionSchema, modelNameSchema } from './fields';
+
+/** Whole-dataset rules checked by validate-data after every row has been read. */
+export const datasetRulesSchema = z
+  .object({
+    /** Fewer data rows than this rejects the dataset. */
+    minRows: z.number().int().min(0).default(1),
+    /** More data rows than this rejects the dataset. */
+    maxRows: z.number().int().min(1).optional(),
+    /** Share of rows breaking any column rule (or ragged) above which the dataset is rejected. */
+    maxBadRowFraction: fractionSchema.default(0.01),
+    /** The target column must be in the data; turn off for unlabelled data such as inference capture. */
+    requireTarget: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((rules, ctx) => {
+    if (rules.maxRows !== undefined && rules.minRows > rules.maxRows) {
+      ctx.addIssue({ code: 'custom', path: ['minRows'], input: rules.minRows, message: `must not exceed maxRows (${rules.maxRows})` });
+    }
+  });
+
+export type DatasetRulesConfig = z.output<typeof datasetRulesSchema>;
+
+/** The target must name one of the columns. */
+export function targetIssue(columns: readonly { name: string }[], target: string): { path: PropertyKey[]; message: string } | undefined {
+  const names = columns.map((column) => column.name);
+  return names.includes(target) ? undefined : { path: ['target'], message: `must name one of the columns (${names.join(', ')}), got "${target}"` };
+}
+
+/**
+ * What validate-data needs of a model (its `model` event field): name, columns, target and
+ * dataset rules. Unknown keys are dropped, so the whole model document is accepted too.
+ */
+export const datasetSchemaSchema = z
+  .object({
+    name: modelNameSchema,
+    columns: z.array(columnSchema).min(1),
+    target: z.string().min(1),
+    dataset: datasetRulesSchema.prefault({}),
+  })
+  .superRefine((schema, ctx) => {
+    for (const issue of duplicateColumnIssues(schema.columns)) ctx.addIssue({ code: 'custom', ...issue });
+    const target = targetIssue(schema.columns, schema.target);
+    if (target) ctx.addIssue({ code: 'custom', ...target });
+  });
+
+export type DatasetSchema = z.output<typeof datasetSchemaSchema>;

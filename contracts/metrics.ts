@@ -1,0 +1,62 @@
+/**
+ * The platform's own CloudWatch metrics: one namespace, the dimension names and every metric a
+ * function publishes (embedded metric format) that an alarm, a dashboard or another function
+ * reads. The functions publish these names, the constructs alarm and graph on them; one
+ * definition so the two cannot drift apart.
+ */
+
+/** Namespace of every embedded-metric-format metric the platform publishes (POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'CdkMlops';
+
+/** Dimension names; a metric's `Model` value is the model name, `Feature` a column name. */
+export const METRIC_DIMENSIONS = { model: 'Model', feature: 'Feature' } as const;
+
+/**
+ * The model-version canary (serverless): predict emits these for canary-routed requests only,
+ * ServerlessInference alarms on them, and the serverless deploy function reads those alarms.
+ * Dimension: Model only.
+ */
+export const CANARY_METRICS = {
+  /** 1 per canary-routed request. */
+  requests: 'CanaryRequests',
+  /** 1 per canary-routed request the candidate could not answer (0 otherwise). */
+  failedRequests: 'CanaryFailedRequests',
+  /** The candidate's time per request, in milliseconds. */
+  latency: 'CanaryLatency',
+} as const;
+
+/** Failed canary requests above this share of canary requests roll the candidate back. */
+export const CANARY_ERROR_RATE_PERCENT = 5;
+
+/**
+ * check-drift, per check. Dimension Model: DatasetDrift (1 drifted, 0 not; nothing without a
+ * verdict), DriftedFeatureShare, DriftSampleSize. Dimensions Model, Feature: FeaturePSI,
+ * FeatureKS (numeric features), FeatureJS; the prediction as Feature "prediction(<target>)".
+ */
+export const DRIFT_METRICS = {
+  datasetDrift: 'DatasetDrift',
+  driftedFeatureShare: 'DriftedFeatureShare',
+  sampleSize: 'DriftSampleSize',
+  featurePsi: 'FeaturePSI',
+  featureKs: 'FeatureKS',
+  featureJs: 'FeatureJS',
+} as const;
+
+/** evaluate-model, per pipeline run (dimension Model): the gate's outcome and the training job's time. */
+export const EVALUATION_METRICS = {
+  /** 1 passed the gate, 0 failed it. */
+  passed: 'EvaluationPassed',
+  /** 100 × (1 − billable / training seconds) of a managed-spot job. */
+  spotSavingsPercent: 'SpotSavingsPercent',
+  trainingSeconds: 'TrainingSeconds',
+  billableSeconds: 'BillableSeconds',
+} as const;
+
+/** predict, per request (Powertools' default `service` dimension). */
+export const PREDICT_METRICS = {
+  predictedRows: 'PredictedRows',
+  capturedRecords: 'CapturedRecords',
+  captureDroppedRecords: 'CaptureDroppedRecords',
+  rejectedRequests: 'RejectedRequests',
+  failedRequests: 'FailedRequests',
+} as const;

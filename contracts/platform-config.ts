@@ -1,0 +1,186 @@
+/**
+ * The platform configuration: the `mlops` object of cdk.json's context. It composes the
+ * contracts (models, training, serving, drift) with what is platform-wide (project, tags,
+ * retention, budget, the API), applies the defaults, checks the cross-field rules AWS enforces
+ * at deploy time (so `cdk synth` fails instead of a half-created stack), and reports every
+ * problem with the field's path. Read by the CDK app and by the offline runtime.
+ */
+import * as z from 'zod';
+import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThresholdProblems, featureThresholdProblems } from './drift';
+import { MAX_PROJECT_NAME_LENGTH, resourceName, type SettingProblem } from './fields';
+import { checkModelContract, defaultFeatures, modelContractShape } from './model';
+import { endpointAutoscalingProblems, endpointModeProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
+import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
+
+/** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The platform API (API Gateway REST API). */
+export const API_DEFAULTS = {
+  stageName: 'v1',
+  throttleRatePerSecond: 50,
+  throttleBurst: 100,
+  waf: false,
+  wafRateLimitPer5Minutes: 2000,
+} as const;
+
+const apiSchema = z
+  .object({
+    /** Stage name, the first path segment of every URL. */
+    stageName: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or _')
+      .default(API_DEFAULTS.stageName),
+    /** Steady-state requests per second for the whole stage (and the usage plan). */
+    throttleRatePerSecond: z.number().positive().max(10_000).default(API_DEFAULTS.throttleRatePerSecond),
+    /** Burst of requests above the steady rate. */
+    throttleBurst: z.number().int().min(1).max(5000).default(API_DEFAULTS.throttleBurst),
+    /** Requests per day the usage plan allows; none: no quota. */
+    quotaPerDay: z.number().int().min(1).optional(),
+    /** A Cognito user pool whose tokens authorize requests instead of IAM SigV4. */
+    cognitoUserPoolArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[\w-]+_[0-9A-Za-z]+$/, 'must be a Cognito user pool ARN')
+      .optional(),
+    /** Attach a regional WAF web ACL (AWS managed common and known-bad-input rules, a per-IP rate limit). */
+    waf: z.boolean().default(API_DEFAULTS.waf),
+    /** Requests per 5 minutes from one IP address before WAF blocks it (WAF's minimum is 10). */
+    wafRateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(API_DEFAULTS.wafRateLimitPer5Minutes),
+  })
+  .strict()
+  .superRefine((api, ctx) => {
+    if (api.throttleBurst < api.throttleRatePerSecond) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['throttleBurst'],
+        message: `must be at least throttleRatePerSecond (${api.throttleBurst} < ${api.throttleRatePerSecond})`,
+      });
+    }
+  });
+
+/** A model's configuration entry: the model contract plus its overrides of the platform-wide settings. */
+const modelEntrySchema = z
+  .object({
+    ...modelContractShape,
+    training: trainingOverridesSchema.optional(),
+    serving: servingOverridesSchema.optional(),
+    drift: driftOverridesSchema.optional(),
+  })
+  .strict()
+  .superRefine(checkModelContract);
+
+const tagValue = z.string().min(1).max(256);
+
+export const platformConfigSchema = z
+  .object({
+    projectName: resourceName(MAX_PROJECT_NAME_LENGTH),
+    environment: z.enum(['dev', 'staging', 'prod']),
+    owner: tagValue,
+    /** Extra tags for every resource; Project, Environment and Owner are always set. */
+    tags: z.record(z.string().min(1).max(128), tagValue).default({}),
+    alertEmail: z.email().optional(),
+    /** Non-current object versions and inference capture data are kept this many days. */
+    retentionDays: z.number().int().min(1).max(3650).default(90),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    monthlyBudgetUsd: z.number().positive().default(500),
+    training: trainingSettingsSchema,
+    serving: servingSettingsSchema.prefault({}),
+    drift: driftSettingsSchema.prefault({}),
+    api: apiSchema.prefault({}),
+    models: z.array(modelEntrySchema).min(1),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const report = (problems: readonly SettingProblem[], path: PropertyKey[]) => {
+      for (const problem of problems) ctx.addIssue({ code: 'custom', path: [...path, ...problem.path], message: problem.message });
+    };
+    const seen = new Set<string>();
+    config.models.forEach((model, index) => {
+      if (seen.has(model.name)) {
+        ctx.addIssue({ code: 'custom', path: ['models', index, 'name'], message: `duplicate model name "${model.name}"` });
+      }
+      seen.add(model.name);
+      const serving = { ...config.serving, ...model.serving };
+      const drift = { ...config.drift, ...model.drift };
+      // A model is checked only where it overrides; otherwise the platform-wide check covers it.
+      if (model.training) report(spotTrainingProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
+      if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
+      report(endpointModeProblems(serving), ['models', index, 'serving']);
+      if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
+      report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
+    });
+    report(spotTrainingProblems(config.training), ['training']);
+    report(endpointAutoscalingProblems(config.serving), ['serving']);
+    report(driftThresholdProblems(config.drift), ['drift']);
+  });
+
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+export type PlatformConfig = z.output<typeof platformConfigSchema>;
+export type ModelConfig = PlatformConfig['models'][number];
+export type ApiConfig = z.output<typeof apiSchema>;
+
+/** A model with the platform-wide training, serving and drift settings merged under its own. */
+export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features'> {
+  readonly features: string[];
+  readonly training: TrainingConfig;
+  readonly serving: ServingConfig;
+  readonly drift: DriftConfig;
+}
+
+export function resolveModel(config: PlatformConfig, model: ModelConfig): ResolvedModelConfig {
+  return {
+    ...model,
+    features: model.features ?? defaultFeatures(model),
+    training: { ...config.training, ...model.training },
+    serving: { ...config.serving, ...model.serving },
+    drift: { ...config.drift, ...model.drift },
+  };
+}
+
+/** An invalid configuration; `issues` holds one line per problem, each naming the field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: string[]) {
+    super(`Invalid cdk-mlops configuration (cdk.json context "mlops"):\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+  }
+}
+
+/** Parses the raw context value; throws ConfigError naming every invalid field. */
+export function parseConfig(raw: unknown): PlatformConfig {
+  if (raw === undefined || raw === null) {
+    throw new ConfigError(['mlops: missing; add an "mlops" object to the "context" of cdk.json']);
+  }
+  const value = typeof raw === 'string' ? parseJsonContext(raw) : raw;
+  const result = platformConfigSchema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map(formatIssue));
+}
+
+/** `cdk synth -c mlops='{...}'` passes context values as strings. */
+function parseJsonContext(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError([`mlops: not valid JSON (${(error as Error).message})`]);
+  }
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = ['mlops', ...issue.path].reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
+  // Echo scalar inputs only: an object's JSON would bury the message.
+  const scalar = 'input' in issue && ['string', 'number', 'boolean'].includes(typeof issue.input);
+  const got = scalar && issue.code !== 'invalid_type' && !issue.message.includes('got ') ? ` (got ${JSON.stringify(issue.input)})` : '';
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  return `${path}: ${message}${got}`;
+}

@@ -1,0 +1,215 @@
+/**
+ * The registry's records and requests: stages, the legal stage changes, and zod schemas
+ * for every request the registry accepts (from Step Functions or the API).
+ */
+import * as z from 'zod';
+import { modelNameSchema, s3UriSchema } from './fields';
+
+export const STAGES = ['Registered', 'Staging', 'Production', 'Archived', 'Rejected'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * Stage changes a caller may ask for directly. Production is left only as a side effect of
+ * promoting or rolling back to another version, so a model never loses its production
+ * version by accident; Rejected is final.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<Stage, readonly Stage[]>> = {
+  Registered: ['Staging', 'Production', 'Archived', 'Rejected'],
+  Staging: ['Production', 'Archived', 'Rejected'],
+  Production: [],
+  Archived: ['Staging', 'Production'],
+  Rejected: [],
+};
+
+/** How many former production versions are kept as successive rollback targets. */
+export const PRODUCTION_HISTORY_LIMIT = 20;
+
+export interface Lineage {
+  readonly datasetUri: string;
+  readonly datasetEtag: string;
+  readonly profileUri?: string;
+  readonly codeCommit?: string;
+  readonly trainingJobName?: string;
+  readonly hyperparameters: Record<string, string>;
+}
+
+export interface VersionRecord {
+  readonly modelName: string;
+  readonly version: number;
+  readonly stage: Stage;
+  readonly artifactUri: string;
+  readonly artifactSha256: string;
+  readonly metrics: Record<string, number>;
+  readonly lineage: Lineage;
+  /** 1 − billable / training seconds of a managed-spot training job. */
+  readonly spotSavings?: number;
+  readonly description?: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+}
+
+export interface ModelRecord {
+  readonly modelName: string;
+  readonly latestVersion: number;
+  readonly productionVersion?: number;
+  /** The rollback target: the version that was in production before the current one. */
+  readonly previousProductionVersion?: number;
+  /** Former production versions, oldest first; the last one is previousProductionVersion. */
+  readonly productionHistory: readonly number[];
+  readonly stagingVersion?: number;
+  /** Incremented by every change; the optimistic lock that serialises changes to one model. */
+  readonly revision: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type AuditAction =
+  | 'register'
+  | 'transition'
+  | 'promote'
+  | 'rollback'
+  | 'pipeline-failure'
+  | 'approval-requested'
+  | 'approval-decided';
+
+export const APPROVAL_STATUSES = ['Pending', 'Approved', 'Rejected'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** A pipeline run waiting for a person to approve a version before it is deployed. */
+export interface ApprovalRecord {
+  readonly modelName: string;
+  readonly version: number;
+  readonly status: ApprovalStatus;
+  /** The Step Functions task token the decision is sent back with. */
+  readonly taskToken: string;
+  readonly executionArn: string;
+  readonly requestedAt: string;
+  readonly decidedAt?: string;
+  readonly decidedBy?: string;
+  readonly reason?: string;
+}
+
+export interface AuditEvent {
+  readonly modelName: string;
+  readonly eventId: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: AuditAction;
+  readonly version?: number;
+  readonly fromStage?: Stage;
+  readonly toStage?: Stage;
+  readonly reason?: string;
+  readonly details?: Record<string, string>;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque; pass back as `cursor` to read the next page. Absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+const modelName = modelNameSchema;
+const version = z.number().int().positive();
+const actor = z.string().min(1).max(512);
+const reason = z.string().max(1024).optional();
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.:@/-]+$/, 'may contain only letters, digits and _ . : @ / -')
+  .optional();
+const s3Uri = s3UriSchema;
+const pageSize = z.number().int().min(1).max(100).default(25);
+
+export const registerRequestSchema = z
+  .object({
+    modelName,
+    artifactUri: s3Uri,
+    artifactSha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be the lowercase hex SHA-256 of the artifact (64 characters)'),
+    metrics: z.record(z.string().min(1).max(64), z.number().refine(Number.isFinite, 'must be a finite number')).default({}),
+    lineage: z
+      .object({
+        datasetUri: s3Uri,
+        datasetEtag: z.string().min(1).max(128),
+        profileUri: s3Uri.optional(),
+        codeCommit: z.string().min(1).max(64).optional(),
+        trainingJobName: z.string().min(1).max(63).optional(),
+        hyperparameters: z.record(z.string(), z.string()).default({}),
+      })
+      .strict(),
+    spotSavings: z.number().min(0).max(1).optional(),
+    description: z.string().max(1024).optional(),
+    /** A model that failed the evaluation gate is registered directly as Rejected, for the record. */
+    stage: z.enum(['Registered', 'Rejected']).default('Registered'),
+    reason,
+    actor,
+    idempotencyKey,
+  })
+  .strict();
+
+export const transitionRequestSchema = z.object({ modelName, version, toStage: z.enum(STAGES), actor, reason, idempotencyKey }).strict();
+
+export const promoteRequestSchema = z
+  .object({
+    modelName,
+    version,
+    actor,
+    reason,
+    idempotencyKey,
+    /** Promote only if this is still the production version (null: only if there is none). */
+    expectedProductionVersion: version.nullable().optional(),
+  })
+  .strict();
+
+export const rollbackRequestSchema = z
+  .object({
+    modelName,
+    actor,
+    reason,
+    idempotencyKey,
+    /** Roll back only if this is still the production version (guards against a repeated request). */
+    fromVersion: version.optional(),
+  })
+  .strict();
+
+export const pipelineFailureRequestSchema = z
+  .object({
+    modelName,
+    actor,
+    executionArn: z.string().min(1).max(2048),
+    failedState: z.string().min(1).max(128),
+    error: z.string().max(256).default('Unknown'),
+    cause: z.string().max(32_768).default(''),
+    idempotencyKey,
+  })
+  .strict();
+
+export const requestApprovalSchema = z
+  .object({
+    modelName,
+    version,
+    taskToken: z.string().min(1).max(1024),
+    executionArn: z.string().min(1).max(2048),
+    actor,
+  })
+  .strict();
+
+export const decideApprovalSchema = z.object({ modelName, version, approved: z.boolean(), actor, reason }).strict();
+
+export const listRequestSchema = z.object({ modelName, limit: pageSize, cursor: z.string().max(2048).optional() }).strict();
+export const listVersionsRequestSchema = listRequestSchema.extend({ stage: z.enum(STAGES).optional() }).strict();
+export const listModelsRequestSchema = z.object({ limit: pageSize, cursor: z.string().max(2048).optional() }).strict();
+export const getVersionRequestSchema = z.object({ modelName, version }).strict();
+export const getModelRequestSchema = z.object({ modelName }).strict();
+
+export type RegisterRequest = z.input<typeof registerRequestSchema>;
+export type RequestApprovalRequest = z.input<typeof requestApprovalSchema>;
+export type DecideApprovalRequest = z.input<typeof decideApprovalSchema>;
+export type TransitionRequest = z.input<typeof transitionRequestSchema>;
+export type PromoteRequest = z.input<typeof promoteRequestSchema>;
+export type RollbackRequest = z.input<typeof rollbackRequestSchema>;
+export type PipelineFailureRequest = z.input<typeof pipelineFailureRequestSchema>;
+export type ListVersionsRequest = z.input<typeof listVersionsRequestSchema>;
+export type ListEventsRequest = z.input<typeof listRequestSchema>;
+export type ListModelsRequest = z.input<typeof listModelsRequestSchema>;

@@ -1,0 +1,79 @@
+/**
+ * Serving settings: the serving mode (SageMaker endpoint or serverless Lambda), the endpoint's
+ * instances and autoscaling, the model-version canary, the latency budget and the share of
+ * requests captured for drift checks; their defaults and the limits AWS sets. Given
+ * platform-wide and overridable per model. The autoscaling rule is checked by the configuration
+ * schema and by the SageMakerEndpoint construct from `endpointAutoscalingProblems`.
+ */
+import * as z from 'zod';
+import { ecrImageUriSchema, instanceTypeSchema, type SettingProblem } from './fields';
+
+/** `BlueGreenUpdatePolicy.TrafficRoutingConfiguration.WaitIntervalInSeconds` upper bound. */
+export const MAX_TRAFFIC_WAIT_INTERVAL_SECONDS = 3600;
+/** Canary traffic share, in percent: SageMaker and CodeDeploy canaries above half are not canaries. */
+export const CANARY_PERCENT_RANGE = { min: 1, max: 50 } as const;
+/** Burstable families cannot be the target of SageMaker endpoint autoscaling. */
+const BURSTABLE_INSTANCE_PATTERN = /^ml\.t[0-9]/;
+
+export const SERVING_MODES = ['endpoint', 'serverless'] as const;
+
+export const servingShape = {
+  /** `endpoint`: SageMaker real-time endpoint; `serverless`: onnxruntime-node Lambda. */
+  mode: z.enum(SERVING_MODES),
+  instanceType: instanceTypeSchema,
+  minInstances: z.number().int().min(1).max(100),
+  maxInstances: z.number().int().min(1).max(100),
+  targetInvocationsPerInstance: z.number().int().min(1),
+  canaryPercent: z.number().int().min(CANARY_PERCENT_RANGE.min).max(CANARY_PERCENT_RANGE.max),
+  bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS),
+  latencyBudgetMs: z.number().positive(),
+  dataCapturePercent: z.number().int().min(0).max(100),
+  /** ECR image of the ONNX serving container; needed by `endpoint` mode. */
+  imageUri: ecrImageUriSchema,
+  /** The model.tar.gz an endpoint is created with, before the first deployment of a registry version. */
+  initialModelDataUrl: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz'),
+};
+
+export const SERVING_DEFAULTS = {
+  mode: 'serverless',
+  instanceType: 'ml.c6i.large',
+  minInstances: 2,
+  maxInstances: 10,
+  targetInvocationsPerInstance: 1000,
+  canaryPercent: 10,
+  bakeTimeSeconds: 600,
+  latencyBudgetMs: 200,
+  dataCapturePercent: 20,
+} as const;
+
+export const servingOverridesSchema = z.object(servingShape).partial().strict();
+export const servingSettingsSchema = servingOverridesSchema.transform((serving) => ({ ...SERVING_DEFAULTS, ...serving }));
+
+export type ServingConfig = z.output<typeof servingSettingsSchema>;
+
+/** An endpoint's fleet: at least as many instances as the minimum, and no autoscaling of burstable instances. */
+export function endpointAutoscalingProblems(
+  serving: Pick<ServingConfig, 'mode' | 'instanceType' | 'minInstances' | 'maxInstances'>,
+): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  if (serving.minInstances > serving.maxInstances) {
+    problems.push({ path: ['minInstances'], message: `must not exceed maxInstances (${serving.minInstances} > ${serving.maxInstances})` });
+  }
+  if (serving.mode === 'endpoint' && BURSTABLE_INSTANCE_PATTERN.test(serving.instanceType) && serving.maxInstances > serving.minInstances) {
+    problems.push({
+      path: ['instanceType'],
+      message: `burstable instances (${serving.instanceType}) cannot autoscale; use another family or set minInstances = maxInstances`,
+    });
+  }
+  return problems;
+}
+
+/** Per model only: the platform-wide section may leave the image and artifact to each model. */
+export function endpointModeProblems(serving: Pick<ServingConfig, 'mode' | 'imageUri' | 'initialModelDataUrl'>): SettingProblem[] {
+  if (serving.mode !== 'endpoint') return [];
+  return (['imageUri', 'initialModelDataUrl'] as const)
+    .filter((field) => serving[field] === undefined)
+    .map((field) => ({ path: [field], message: 'is required when serving.mode is "endpoint"' }));
+}

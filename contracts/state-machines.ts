@@ -1,0 +1,97 @@
+/**
+ * The state machines' contract with the code that deploys and runs them: where the Amazon States
+ * Language files are, the `${Placeholder}` values the training pipeline is deployed with (the
+ * TrainingPipeline construct passes them as DefinitionSubstitutions, the offline runtime fills
+ * them itself), and the model document's transport through States.Base64Decode.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ModelDocument } from './model';
+import { PROJECT_ROOT } from './project-root';
+import type { TrainingConfig } from './training';
+
+export const STATE_MACHINES_DIRECTORY = path.join(PROJECT_ROOT, 'statemachines');
+export const TRAINING_DEFINITION_PATH = path.join(STATE_MACHINES_DIRECTORY, 'training.asl.json');
+
+const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** The placeholder names a definition uses. */
+export function placeholdersOf(definition: string): string[] {
+  return [...new Set([...definition.matchAll(PLACEHOLDER)].map((match) => match[1]!))].sort();
+}
+
+/**
+ * Fills every placeholder; refuses a missing or an unused substitution, so a renamed
+ * placeholder fails here rather than as a literal `${Name}` in a deployed pipeline.
+ */
+export function renderDefinition(definition: string, substitutions: Readonly<Record<string, string>>): string {
+  const used = placeholdersOf(definition);
+  const missing = used.filter((name) => !(name in substitutions));
+  const unused = Object.keys(substitutions).filter((name) => !used.includes(name));
+  if (missing.length > 0 || unused.length > 0) {
+    throw new Error(
+      `state machine substitutions do not match the definition: missing ${missing.join(', ') || 'none'}; unused ${unused.join(', ') || 'none'}`,
+    );
+  }
+  return definition.replace(PLACEHOLDER, (_, name: string) => substitutions[name]!);
+}
+
+export function readTrainingDefinition(): string {
+  return readFileSync(TRAINING_DEFINITION_PATH, 'utf8');
+}
+
+/** `States.Base64Decode` takes at most 10,000 characters; the model document travels through it. */
+export const MAX_BASE64_DECODE_INPUT = 10_000;
+
+export interface TrainingSubstitutionValues {
+  readonly model: ModelDocument;
+  readonly training: TrainingConfig;
+  readonly jobNamePrefix: string;
+  readonly region: string;
+  readonly validateDataFunctionArn: string;
+  readonly evaluateModelFunctionArn: string;
+  readonly registryFunctionArn: string;
+  readonly deployFunctionArn: string;
+  readonly alertTopicArn: string;
+  readonly trainingRoleArn: string;
+  readonly artifactsBucket: string;
+  readonly artifactsKeyArn: string;
+  readonly requireApproval: boolean;
+  readonly deployPollSeconds: number;
+}
+
+/**
+ * The `${Placeholder}` values of training.asl.json. Shared with the offline runtime, so both
+ * run the same definition; numbers and booleans are strings parsed by States.StringToJson.
+ */
+export function trainingSubstitutions(values: TrainingSubstitutionValues): Record<string, string> {
+  const { training } = values;
+  return {
+    ModelName: values.model.name,
+    ModelDocumentBase64: modelDocumentBase64(values.model),
+    ValidateDataFunctionArn: values.validateDataFunctionArn,
+    EvaluateModelFunctionArn: values.evaluateModelFunctionArn,
+    RegistryFunctionArn: values.registryFunctionArn,
+    DeployFunctionArn: values.deployFunctionArn,
+    AlertTopicArn: values.alertTopicArn,
+    TrainingImage: training.imageUri.replace('{region}', values.region),
+    TrainingRoleArn: values.trainingRoleArn,
+    ArtifactsBucket: values.artifactsBucket,
+    ArtifactsKeyArn: values.artifactsKeyArn,
+    TrainingInstanceType: training.instanceType,
+    TrainingInstanceCount: String(training.instanceCount),
+    TrainingVolumeSizeGb: String(training.volumeSizeGb),
+    UseSpot: String(training.useSpot),
+    MaxRuntimeSeconds: String(training.maxRuntimeSeconds),
+    MaxWaitSeconds: String(training.maxWaitSeconds),
+    JobNamePrefix: values.jobNamePrefix,
+    RequireApproval: String(values.requireApproval),
+    DeployPollSeconds: String(values.deployPollSeconds),
+  };
+}
+
+/** The model document as the state machine decodes it (`States.Base64Decode` needs no escaping of base64). */
+export function modelDocumentBase64(model: ModelDocument): string {
+  return Buffer.from(JSON.stringify(model), 'utf8').toString('base64');
+}
+

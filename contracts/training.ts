@@ -1,0 +1,68 @@
+/**
+ * Training settings (SageMaker training jobs): image, instances, volume, managed spot, the time
+ * limits, checkpointing; their defaults and SageMaker's limits. Given platform-wide and
+ * overridable per model. The managed-spot rules are checked by the configuration schema and by
+ * the TrainingPipeline construct from `spotTrainingProblems`, one rule for both.
+ */
+import * as z from 'zod';
+import { ecrImageUriSchema, instanceTypeSchema, type SettingProblem } from './fields';
+
+/** SageMaker `StoppingCondition.MaxRuntimeInSeconds` upper bound: 28 days. */
+export const SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 60 * 60;
+
+/*
+ * The field schemas carry no defaults, so a model's partial override inherits the platform's
+ * values rather than the built-in defaults; the defaults are applied once, platform-wide.
+ */
+export const trainingShape = {
+  imageUri: ecrImageUriSchema,
+  instanceType: instanceTypeSchema,
+  instanceCount: z.number().int().min(1).max(100),
+  volumeSizeGb: z.number().int().min(1).max(16384),
+  useSpot: z.boolean(),
+  maxRuntimeSeconds: z.number().int().min(60).max(SAGEMAKER_MAX_RUNTIME_SECONDS),
+  maxWaitSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS),
+  checkpointing: z.boolean(),
+};
+
+export const TRAINING_DEFAULTS = {
+  instanceType: 'ml.g5.xlarge',
+  instanceCount: 1,
+  volumeSizeGb: 50,
+  useSpot: true,
+  maxRuntimeSeconds: 4 * 3600,
+  maxWaitSeconds: 8 * 3600,
+  checkpointing: true,
+} as const;
+
+export const trainingOverridesSchema = z.object(trainingShape).partial().strict();
+export const trainingSettingsSchema = trainingOverridesSchema
+  .extend({ imageUri: trainingShape.imageUri })
+  .transform((training) => ({ ...TRAINING_DEFAULTS, ...training }));
+
+export type TrainingConfig = z.output<typeof trainingSettingsSchema>;
+
+/** Managed spot training needs a wait at least as long as the run time, and checkpoints to resume from. */
+export function spotTrainingProblems(
+  training: Pick<TrainingConfig, 'useSpot' | 'maxWaitSeconds' | 'maxRuntimeSeconds' | 'checkpointing'>,
+): SettingProblem[] {
+  if (!training.useSpot) return [];
+  const problems: SettingProblem[] = [];
+  if (training.maxWaitSeconds < training.maxRuntimeSeconds) {
+    problems.push({
+      path: ['maxWaitSeconds'],
+      message: `managed spot training needs maxWaitSeconds >= maxRuntimeSeconds (${training.maxWaitSeconds} < ${training.maxRuntimeSeconds})`,
+    });
+  }
+  if (!training.checkpointing) {
+    problems.push({
+      path: ['checkpointing'],
+      message: 'managed spot training needs checkpointing, or an interruption restarts training from scratch',
+    });
+  }
+  return problems;
+}

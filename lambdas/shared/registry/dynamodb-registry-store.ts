@@ -1,0 +1,249 @@
+/**
+ * RegistryStore on DynamoDB: one TransactWriteItems per change, each item conditioned so
+ * that a concurrent change cancels the whole transaction (surfaced as ConflictError).
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, ValidationError } from '../errors';
+import type { ApprovalRecord, AuditEvent, ModelRecord, Page, VersionRecord } from '../../../contracts/registry';
+import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from './registry-store';
+import { keys, REGISTRY_TABLE_SCHEMA } from '../../../contracts/registry-table';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type Item = Record<string, unknown>;
+
+const { partitionKey: PK, sortKey: SK, byStageIndex } = REGISTRY_TABLE_SCHEMA;
+const KEY_ATTRIBUTES = [PK, SK, byStageIndex.partitionKey, byStageIndex.sortKey, 'entity'];
+
+export class DynamoDbRegistryStore implements RegistryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getModel(modelName: string): Promise<ModelRecord | undefined> {
+    return this.get<ModelRecord>(keys.model(modelName), keys.meta());
+  }
+
+  async listModels(page: PageRequest): Promise<Page<ModelRecord>> {
+    return this.query<ModelRecord>(
+      {
+        IndexName: byStageIndex.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': byStageIndex.partitionKey },
+        ExpressionAttributeValues: { ':pk': keys.models() },
+      },
+      page,
+      true,
+    );
+  }
+
+  async getVersion(modelName: string, version: number): Promise<VersionRecord | undefined> {
+    return this.get<VersionRecord>(keys.model(modelName), keys.version(version));
+  }
+
+  async listVersions(modelName: string, page: PageRequest & { stage?: VersionRecord['stage'] }): Promise<Page<VersionRecord>> {
+    if (page.stage) {
+      return this.query<VersionRecord>(
+        {
+          IndexName: byStageIndex.indexName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': byStageIndex.partitionKey, '#sk': byStageIndex.sortKey },
+          ExpressionAttributeValues: { ':pk': keys.stage(page.stage), ':prefix': keys.modelVersionPrefix(modelName) },
+        },
+        page,
+        false,
+      ); // GSIs are eventually consistent: a stage change shows here within a second or so.
+    }
+    return this.queryPartition<VersionRecord>(modelName, keys.versionPrefix(), page);
+  }
+
+  async listEvents(modelName: string, page: PageRequest): Promise<Page<AuditEvent>> {
+    return this.queryPartition<AuditEvent>(modelName, keys.eventPrefix(), page);
+  }
+
+  async getRequest(modelName: string, idempotencyKey: string): Promise<StoredRequest | undefined> {
+    const item = await this.get<StoredRequest>(keys.model(modelName), keys.request(idempotencyKey));
+    return item && { requestHash: item.requestHash, resultJson: item.resultJson };
+  }
+
+  async getApproval(modelName: string, version: number): Promise<ApprovalRecord | undefined> {
+    return this.get<ApprovalRecord>(keys.model(modelName), keys.approval(version));
+  }
+
+  async commit(change: RegistryChange): Promise<void> {
+    const { model } = change;
+    const modelKey = keys.model(model.modelName);
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...model,
+            [PK]: modelKey,
+            [SK]: keys.meta(),
+            [byStageIndex.partitionKey]: keys.models(),
+            [byStageIndex.sortKey]: modelKey,
+            entity: 'model',
+          },
+          ...(change.expectedRevision === null
+            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+            : {
+                ConditionExpression: '#revision = :expected',
+                ExpressionAttributeNames: { '#revision': 'revision' },
+                ExpressionAttributeValues: { ':expected': change.expectedRevision },
+              }),
+        },
+      },
+      ...change.versions.map(
+        ({ record, expectedStage }): TransactItem => ({
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              ...record,
+              [PK]: modelKey,
+              [SK]: keys.version(record.version),
+              [byStageIndex.partitionKey]: keys.stage(record.stage),
+              [byStageIndex.sortKey]: keys.modelVersion(record.modelName, record.version),
+              entity: 'version',
+            },
+            ...(expectedStage === null
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+              : {
+                  ConditionExpression: '#stage = :expectedStage',
+                  ExpressionAttributeNames: { '#stage': 'stage' },
+                  ExpressionAttributeValues: { ':expectedStage': expectedStage },
+                }),
+          },
+        }),
+      ),
+      ...(change.approvals ?? []).map(
+        ({ record, expectedStatus }): TransactItem => ({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...record, [PK]: modelKey, [SK]: keys.approval(record.version), entity: 'approval' },
+            ...(expectedStatus === null
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+              : {
+                  ConditionExpression: '#status = :expectedStatus',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':expectedStatus': expectedStatus },
+                }),
+          },
+        }),
+      ),
+      ...this.eventPuts(change.events, change.request, modelKey),
+    ];
+    await this.transact(items, model.modelName);
+  }
+
+  async appendEvents(modelName: string, events: readonly AuditEvent[], request?: RegistryChange['request']): Promise<void> {
+    await this.transact(this.eventPuts(events, request, keys.model(modelName)), modelName);
+  }
+
+  private eventPuts(events: readonly AuditEvent[], request: RegistryChange['request'], modelKey: string): TransactItem[] {
+    const puts: TransactItem[] = events.map((event) =>
+      this.putNew({ ...event, [PK]: modelKey, [SK]: keys.event(event.at, event.eventId), entity: 'event' }),
+    );
+    if (request) {
+      puts.push(
+        this.putNew({
+          [PK]: modelKey,
+          [SK]: keys.request(request.idempotencyKey),
+          requestHash: request.requestHash,
+          resultJson: request.resultJson,
+          entity: 'request',
+        }),
+      );
+    }
+    return puts;
+  }
+
+  private putNew(item: Item): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      },
+    };
+  }
+
+  private async transact(items: TransactItem[], modelName: string): Promise<void> {
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+        throw new ConflictError(`a concurrent change to model "${modelName}" won; read it again and retry`, { modelName, reasons });
+      }
+      throw error;
+    }
+  }
+
+  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: pk, [SK]: sk }, ConsistentRead: true }),
+    );
+    return Item ? (stripKeys(Item) as T) : undefined;
+  }
+
+  private queryPartition<T>(modelName: string, prefix: string, page: PageRequest): Promise<Page<T>> {
+    return this.query<T>(
+      {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': keys.model(modelName), ':prefix': prefix },
+        ConsistentRead: true,
+      },
+      page,
+      false,
+    );
+  }
+
+  private async query<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, ascending: boolean): Promise<Page<T>> {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        ...input,
+        TableName: this.tableName,
+        Limit: page.limit,
+        ScanIndexForward: ascending,
+        ExclusiveStartKey: page.cursor === undefined ? undefined : decodeCursor(page.cursor),
+      }),
+    );
+    return {
+      items: Items.map((item) => stripKeys(item) as T),
+      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+    };
+  }
+}
+
+function stripKeys(item: Item): Item {
+  const record = { ...item };
+  for (const attribute of KEY_ATTRIBUTES) delete record[attribute];
+  return record;
+}
+
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Item {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (key && typeof key === 'object' && !Array.isArray(key) && Object.values(key).every((value) => typeof value === 'string')) {
+      return key as Item;
+    }
+  } catch {
+    // reported below
+  }
+  throw new ValidationError('cursor is not one this API returned; pass nextCursor from the previous page unchanged', { cursor });
+}

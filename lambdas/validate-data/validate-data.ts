@@ -1,0 +1,273 @@
+/**
+ * The validate-data use case over an ObjectStore: reads a dataset (one object, every object of a
+ * prefix, or one shard), validates and profiles it, writes profile, report and quarantine under
+ * the artifact bucket's prefixes, and returns a summary small enough for a Step Functions payload.
+ * Output keys derive from the model and run id only, so a repeated event rewrites the same
+ * objects (idempotent under at-least-once delivery).
+ */
+import { createHash } from 'node:crypto';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
+import { type DatasetProfile, parseProfile, serializeProfile } from '../shared/profile';
+import { type DatasetFormat, readDataset } from '../shared/readers/index';
+import { DatasetValidator, mergeShards, type QuarantinedRow, type ValidationReport } from './validation';
+import type { DatasetSchema } from '../../contracts/dataset';
+
+export const VALIDATION_MODES = ['single', 'list', 'shard', 'merge'] as const;
+export type ValidationMode = (typeof VALIDATION_MODES)[number];
+
+export interface ValidateDataRequest {
+  readonly datasetUri: string;
+  readonly model: DatasetSchema;
+  readonly referenceProfileUri?: string;
+  readonly mode: ValidationMode;
+  /** Names the outputs; required for shard and merge (all shards of a run share it). */
+  readonly runId?: string;
+  readonly format?: DatasetFormat;
+  readonly delimiter?: string;
+}
+
+/** Failed rules listed in the summary; the report holds all of them. */
+const MAX_SUMMARY_RULES = 50;
+
+export interface ValidationSummary {
+  readonly mode: Exclude<ValidationMode, 'list'>;
+  readonly model: string;
+  readonly runId: string;
+  readonly datasetUri: string;
+  readonly valid: boolean;
+  readonly rowCount: number;
+  readonly badRowCount: number;
+  readonly badRowFraction: number;
+  readonly failedRules: { rule: string; column?: string; violations: number }[];
+  readonly profileUri: string;
+  readonly reportUri: string;
+  /** Null when no row was bad. */
+  readonly quarantineUri: string | null;
+  /** Shard mode only: the shard's id within the run. */
+  readonly shardId?: string;
+  /**
+   * Identifies the data validated: the object's ETag, or for a prefix `sha256:<hex>` of its
+   * objects' keys and ETags (the registry records it as the version's lineage).
+   */
+  readonly datasetEtag: string;
+}
+
+/** List mode: the objects of a prefix, for a Distributed Map, and the binning edges all shards share. */
+export interface ShardListing {
+  readonly mode: 'list';
+  readonly model: string;
+  readonly runId: string;
+  readonly datasetUri: string;
+  /** Keys relative to the prefix (shorter than URIs, so more fit in a state's payload). */
+  readonly shards: string[];
+  readonly datasetEtag: string;
+  /** The profile whose histogram edges every shard is binned with, so shard histograms add up. */
+  readonly referenceProfileUri: string;
+}
+
+/** The shard list travels in the state payload (256 KB); this leaves room for the rest of the state. */
+const MAX_SHARD_LIST_BYTES = 160 * 1024;
+
+export interface RunContext {
+  readonly store: ObjectStore;
+  readonly artifactsBucket: string;
+}
+
+function hash(text: string, length = 16): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+function outputKeys(model: string, runId: string, shardId?: string) {
+  const run = `${model}/${runId}/`;
+  const name = (file: string) => (shardId === undefined ? file : `shards/${shardId}.${file}`);
+  return {
+    profile: `${ARTIFACT_PREFIXES.profiles}${run}${name('profile.json')}`,
+    report: `${ARTIFACT_PREFIXES.reports}${run}${name('validation-report.json')}`,
+    quarantine: `${ARTIFACT_PREFIXES.quarantine}${run}${name('rows.jsonl')}`,
+    shardProfiles: `${ARTIFACT_PREFIXES.profiles}${run}shards/`,
+  };
+}
+
+function etagOf(objects: readonly StoredObject[], isPrefix: boolean): string {
+  if (!isPrefix && objects.length === 1) return objects[0]!.etag;
+  return `sha256:${hash(objects.map((object) => `${object.key} ${object.etag}`).join('\n'), 64)}`;
+}
+
+export async function runValidation(context: RunContext, request: ValidateDataRequest & { mode: 'list' }): Promise<ShardListing>;
+export async function runValidation(
+  context: RunContext,
+  request: ValidateDataRequest & { mode: Exclude<ValidationMode, 'list'> },
+): Promise<ValidationSummary>;
+export async function runValidation(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary | ShardListing>;
+export async function runValidation(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary | ShardListing> {
+  if (request.mode === 'merge') return mergeRun(context, request);
+  if (request.mode === 'list') return listRun(context, request);
+  const { store } = context;
+  const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
+  const isPrefix = dataset.key === '' || dataset.key.endsWith('/');
+  if (request.mode === 'shard' && isPrefix) {
+    throw new ValidationError(`shard mode profiles one object; datasetUri names a prefix: ${request.datasetUri}`);
+  }
+  const objects = isPrefix ? await store.list(dataset.bucket, dataset.key) : [await store.head(dataset.bucket, dataset.key)];
+  if (objects.length === 0) throw new NotFoundError(`no dataset objects under ${request.datasetUri}`, { datasetUri: request.datasetUri });
+  const referenceProfile = request.referenceProfileUri ? await loadProfile(store, request.referenceProfileUri) : undefined;
+  const runId = request.runId ?? hash(`${request.datasetUri}\n${objects.map((object) => `${object.key} ${object.etag}`).join('\n')}`);
+  const shardId = request.mode === 'shard' ? hash(dataset.key) : undefined;
+
+  const validator = await validateObjects(
+    store,
+    dataset.bucket,
+    objects,
+    request,
+    new DatasetValidator(request.model, { referenceProfile }),
+  );
+  const { profile, report, quarantine } = validator.finish(request.datasetUri);
+  return writeOutputs(context, request, runId, shardId, profile, report, quarantine, etagOf(objects, isPrefix));
+}
+
+/**
+ * Lists a prefix's objects for the Distributed Map and fixes the histogram edges every shard is
+ * binned with: the caller's reference profile, or else the profile of the first object (its
+ * quantiles stand in for the whole dataset's; shards profiled on other edges could not be merged).
+ */
+async function listRun(context: RunContext, request: ValidateDataRequest): Promise<ShardListing> {
+  const { store, artifactsBucket } = context;
+  if (!request.runId) throw new ValidationError('list mode needs the runId its shards will be written under');
+  const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
+  if (!(dataset.key === '' || dataset.key.endsWith('/'))) {
+    throw new ValidationError(`list mode takes a prefix ending in "/"; datasetUri names one object: ${request.datasetUri}`);
+  }
+  const objects = await store.list(dataset.bucket, dataset.key);
+  if (objects.length === 0) throw new NotFoundError(`no dataset objects under ${request.datasetUri}`, { datasetUri: request.datasetUri });
+  const shards = objects.map((object) => object.key.slice(dataset.key.length));
+  const listBytes = Buffer.byteLength(JSON.stringify(shards));
+  if (listBytes > MAX_SHARD_LIST_BYTES) {
+    throw new ValidationError(
+      `${request.datasetUri} holds ${objects.length} objects whose names take ${Math.round(listBytes / 1024)} KB, over the ${MAX_SHARD_LIST_BYTES / 1024} KB a Step Functions state can carry; combine small files into fewer, larger objects`,
+      { datasetUri: request.datasetUri, objects: objects.length },
+    );
+  }
+  let referenceProfileUri = request.referenceProfileUri;
+  if (!referenceProfileUri) {
+    const first = objects[0]!;
+    const validator = await validateObjects(store, dataset.bucket, [first], request, new DatasetValidator(request.model, {}));
+    const key = `${ARTIFACT_PREFIXES.profiles}${request.model.name}/${request.runId}/edges.profile.json`;
+    await store.put(artifactsBucket, key, serializeProfile(validator.finish(s3Uri(dataset.bucket, first.key)).profile), 'application/json');
+    referenceProfileUri = s3Uri(artifactsBucket, key);
+  }
+  return {
+    mode: 'list',
+    model: request.model.name,
+    runId: request.runId,
+    datasetUri: request.datasetUri,
+    shards,
+    datasetEtag: etagOf(objects, true),
+    referenceProfileUri,
+  };
+}
+
+/** Streams every object through the validator, in order; returns it for `finish`. */
+async function validateObjects(
+  store: ObjectStore,
+  bucket: string,
+  objects: readonly StoredObject[],
+  request: ValidateDataRequest,
+  validator: DatasetValidator,
+): Promise<DatasetValidator> {
+  for (const object of objects) {
+    validator.startObject();
+    const datasetObject = {
+      key: object.key,
+      stream: () => store.stream(bucket, object.key),
+      ranges: async () => store.ranges(bucket, object.key, object.size),
+    };
+    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
+      validator.addBatch(batch, object.key);
+    }
+  }
+  return validator;
+}
+
+async function mergeRun(context: RunContext, request: ValidateDataRequest): Promise<ValidationSummary> {
+  const { store, artifactsBucket } = context;
+  if (!request.runId) throw new ValidationError('merge mode needs the runId its shards were written under');
+  const keys = outputKeys(request.model.name, request.runId);
+  const shardProfiles = (await store.list(artifactsBucket, keys.shardProfiles)).filter((object) => object.key.endsWith('.profile.json'));
+  const shards = await Promise.all(
+    shardProfiles.map(async (object) => {
+      const shardId = object.key.slice(keys.shardProfiles.length, -'.profile.json'.length);
+      const shardKeys = outputKeys(request.model.name, request.runId!, shardId);
+      const [profileText, reportText] = await Promise.all([
+        store.getText(artifactsBucket, object.key),
+        store.getText(artifactsBucket, shardKeys.report),
+      ]);
+      return { profile: parseProfile(profileText), report: JSON.parse(reportText) as ValidationReport };
+    }),
+  );
+  if (shards.length === 0) {
+    throw new ValidationError(
+      `merge mode found no shard profiles under ${s3Uri(artifactsBucket, keys.shardProfiles)}; run shard mode over every object first`,
+    );
+  }
+  const { profile, report } = mergeShards(request.model, request.datasetUri, shards);
+  const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
+  const datasetEtag = etagOf(await store.list(dataset.bucket, dataset.key), true);
+  return writeOutputs(context, request, request.runId, undefined, profile, report, [], datasetEtag);
+}
+
+async function loadProfile(store: ObjectStore, uri: string): Promise<DatasetProfile> {
+  const { bucket, key } = parseS3Uri(uri, 'referenceProfileUri');
+  return parseProfile(await store.getText(bucket, key));
+}
+
+async function writeOutputs(
+  context: RunContext,
+  request: ValidateDataRequest,
+  runId: string,
+  shardId: string | undefined,
+  profile: DatasetProfile,
+  report: ValidationReport,
+  quarantine: readonly QuarantinedRow[],
+  datasetEtag: string,
+): Promise<ValidationSummary> {
+  const { store, artifactsBucket } = context;
+  const keys = outputKeys(request.model.name, runId, shardId);
+  const hasQuarantine = quarantine.length > 0;
+  const quarantineUri =
+    request.mode === 'merge'
+      ? report.quarantinedRows > 0
+        ? s3Uri(artifactsBucket, `${ARTIFACT_PREFIXES.quarantine}${request.model.name}/${runId}/shards/`)
+        : null
+      : hasQuarantine
+        ? s3Uri(artifactsBucket, keys.quarantine)
+        : null;
+  await Promise.all([
+    store.put(artifactsBucket, keys.profile, serializeProfile(profile), 'application/json'),
+    store.put(artifactsBucket, keys.report, JSON.stringify({ ...report, quarantineUri }, null, 1), 'application/json'),
+    hasQuarantine
+      ? store.put(artifactsBucket, keys.quarantine, `${quarantine.map((row) => JSON.stringify(row)).join('\n')}\n`, 'application/x-ndjson')
+      : Promise.resolve(),
+  ]);
+  const failedRules = report.rules
+    .filter((rule) => !rule.passed)
+    .slice(0, MAX_SUMMARY_RULES)
+    .map((rule) => ({ rule: rule.rule, ...(rule.column === undefined ? {} : { column: rule.column }), violations: rule.violations }));
+  return {
+    mode: request.mode as ValidationSummary['mode'],
+    model: request.model.name,
+    runId,
+    datasetUri: request.datasetUri,
+    valid: report.valid,
+    rowCount: report.rowCount,
+    badRowCount: report.badRowCount,
+    badRowFraction: report.badRowFraction,
+    failedRules,
+    profileUri: s3Uri(artifactsBucket, keys.profile),
+    reportUri: s3Uri(artifactsBucket, keys.report),
+    quarantineUri,
+    ...(shardId === undefined ? {} : { shardId }),
+    datasetEtag,
+  };
+}

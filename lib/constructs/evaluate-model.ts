@@ -1,0 +1,88 @@
+/**
+ * The evaluate-model function (onnxruntime-node from a layer holding only the function
+ * architecture's binary) with exactly the access it needs: read model artifacts and holdout
+ * datasets, read the registry (the production champion), write evaluation reports. Metrics
+ * leave through the embedded metric format in its logs, so it holds no cloudwatch:PutMetricData.
+ * One instance serves every model: the pipeline passes the model's entry in the event.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import type { ArtifactStore } from './artifact-store';
+import { MlopsFunction } from './mlops-function';
+import type { ModelRegistry } from './model-registry';
+import { OnnxRuntimeLayer } from './onnx-runtime-layer';
+
+export interface ModelEvaluationProps {
+  /** Artifacts and reports live in its artifacts bucket; holdouts in its datasets bucket. */
+  readonly artifactStore: ArtifactStore;
+  /** Where the production champion is looked up. */
+  readonly registry: ModelRegistry;
+  /**
+   * Memory in MB. CPU grows with memory (1,769 MB is one full vCPU); the encoded holdout takes
+   * 4 bytes per feature value, and two ONNX sessions (challenger and champion) are loaded.
+   * @default 2048
+   */
+  readonly memorySize?: number;
+  /**
+   * Maximum run time of one evaluation.
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Instruction set of the function and of the onnxruntime layer.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Retention of the function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class ModelEvaluation extends Construct {
+  readonly evaluateFunction: MlopsFunction;
+
+  constructor(scope: Construct, id: string, props: ModelEvaluationProps) {
+    super(scope, id);
+    const { artifactStore, registry } = props;
+    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    const runtime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture });
+
+    this.evaluateFunction = new MlopsFunction(this, 'Function', {
+      functionDirectory: 'evaluate-model',
+      description: 'cdk-mlops evaluate-model: scores the holdout with the trained ONNX model, gates on thresholds and the champion',
+      memorySize: props.memorySize ?? 2048,
+      timeout: props.timeout ?? Duration.minutes(15),
+      architecture,
+      layers: [runtime.layer],
+      logRetention: props.logRetention,
+      // onnxruntime-node comes from the layer; its native binary cannot be bundled.
+      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
+      environment: {
+        ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
+        TABLE_NAME: registry.table.tableName,
+      },
+    });
+    // The challenger's artifact and the champion's, of any model the pipeline names.
+    artifactStore.grantReadArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.models);
+    artifactStore.grantReadDatasets(this.evaluateFunction);
+    artifactStore.grantWriteArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.reports);
+    registry.grantRead(this.evaluateFunction);
+  }
+
+  /** Lets a principal (the training pipeline) invoke the function. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.evaluateFunction.grantInvoke(grantee);
+  }
+
+  /** Errors of the function (faults, not failed gates): for alarms and dashboards. */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.evaluateFunction.metricErrors(props);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The validate-data function with exactly the S3 access it needs: read datasets, read profiles
+ * and reports (reference profiles, shard results), write profiles, reports and quarantine
+ * objects. The training pipeline invokes it as its first task (single, or shard + merge under a
+ * Distributed Map).
+ */
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import type { ArtifactStore } from './artifact-store';
+import { MlopsFunction } from './mlops-function';
+
+export interface DataValidationProps {
+  /** Datasets are read from its datasets bucket; outputs go to its artifacts bucket. */
+  readonly artifactStore: ArtifactStore;
+  /**
+   * Memory in MB. CPU grows with memory (1,769 MB is one full vCPU); a reference profile keeps
+   * 8 bytes per numeric value while it is built.
+   * @default 2048
+   */
+  readonly memorySize?: number;
+  /**
+   * Maximum run time of one invocation; datasets too large for it are validated in shard mode.
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class DataValidation extends Construct {
+  readonly validateFunction: MlopsFunction;
+
+  constructor(scope: Construct, id: string, props: DataValidationProps) {
+    super(scope, id);
+    const { artifactStore } = props;
+    this.validateFunction = new MlopsFunction(this, 'Function', {
+      functionDirectory: 'validate-data',
+      description: 'cdk-mlops validate-data: dataset rules, profile, validation report and quarantine',
+      memorySize: props.memorySize ?? 2048,
+      timeout: props.timeout ?? Duration.minutes(15),
+      logRetention: props.logRetention,
+      environment: { ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName },
+    });
+    artifactStore.grantReadDatasets(this.validateFunction);
+    artifactStore.grantReadArtifacts(this.validateFunction, ARTIFACT_PREFIXES.profiles);
+    artifactStore.grantReadArtifacts(this.validateFunction, ARTIFACT_PREFIXES.reports);
+    for (const prefix of [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine]) {
+      artifactStore.grantWriteArtifacts(this.validateFunction, prefix);
+    }
+    const objectsUnder = (bucket: s3.IBucket, prefix: string) =>
+      `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}*]`;
+    Validations.of(this.validateFunction.role!).acknowledge(
+      {
+        id: objectsUnder(artifactStore.datasetsBucket, ''),
+        reason: 'A dataset is any object or prefix the pipeline names at run time; reads only, never writes or deletes.',
+      },
+      ...[ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine].map((prefix) => ({
+        id: objectsUnder(artifactStore.artifactsBucket, prefix),
+        reason: `Output keys under ${prefix} are named per model and pipeline run at run time; scoped to that prefix, no delete.`,
+      })),
+    );
+  }
+
+  /** Lets a principal (the training pipeline) invoke the function. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.validateFunction.grantInvoke(grantee);
+  }
+
+  /** Errors of the function (faults, not failed validations): for alarms and dashboards. */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.validateFunction.metricErrors(props);
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The pipeline's rollout contract on an endpoint model, over a fake EndpointApi that behaves
+ * like SageMaker's blue/green update: begin stages the candidate and updates the endpoint once
+ * per run; each poll is one DescribeEndpoint, mapped to InService, RolledBack (candidate
+ * Rejected) or Failed (UpdateRollbackFailed; candidate Archived).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type {
+  CreateEndpointConfigInput,
+  CreateModelInput,
+  EndpointApi,
+  EndpointDescription,
+  EndpointTarget,
+} from '../../../lambdas/deploy-endpoint/endpoint-deployment';
+import { sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
+import { type DeployDependencies, runDeployRequest } from '../../../lambdas/deploy-endpoint/handler';
+import { type EndpointDeployment, runDeploymentId } from '../../../lambdas/deploy-endpoint/deploy-endpoint';
+import { Registry } from '../../../lambdas/shared/registry/registry-service';
+import type { RolloutResult } from '../../../lambdas/shared/rollout';
+import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+
+const ACTOR = 'arn:aws:iam::123456789012:role/operator';
+const ENDPOINT = 'mlopsdev-endpointchurn-4b7c52bc';
+const OLD_CONFIG = `${ENDPOINT}-v1-seed`;
+const TARGET: EndpointTarget = {
+  endpointName: ENDPOINT,
+  variantName: 'AllTraffic',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
+  imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
+  instanceType: 'ml.c6i.large',
+  initialInstanceCount: 2,
+  kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+  deploymentConfig: sageMakerDeploymentConfig({
+    trafficShifting: 'CANARY',
+    stepPercent: 10,
+    waitIntervalSeconds: 600,
+    terminationWaitSeconds: 300,
+    maximumExecutionTimeoutSeconds: 1500,
+    rollbackAlarmNames: ['churn-5xx'],
+  }),
+};
+
+/** SageMaker's endpoint as the deploy function sees it: an update moves through scripted states, one per DescribeEndpoint. */
+class FakeEndpoint implements EndpointApi {
+  readonly models: string[] = [];
+  readonly configs: string[] = [];
+  readonly updates: string[] = [];
+  describeCalls = 0;
+  current: EndpointDescription = { EndpointStatus: 'InService', EndpointConfigName: OLD_CONFIG };
+  /** What the endpoint goes through after UpdateEndpoint, given the target configuration. */
+  script: Array<(target: string) => EndpointDescription> = [];
+
+  async createModel(input: CreateModelInput) {
+    this.models.push(input.ModelName);
+  }
+  async createEndpointConfig(input: CreateEndpointConfigInput) {
+    this.configs.push(input.EndpointConfigName);
+  }
+  async updateEndpoint(input: { EndpointName: string; EndpointConfigName: string }) {
+    if (this.current.EndpointStatus !== 'InService') {
+      throw Object.assign(new Error(`Cannot update in-progress endpoint "${input.EndpointName}"`), { name: 'ValidationException' });
+    }
+    this.updates.push(input.EndpointConfigName);
+    this.current = {
+      EndpointStatus: 'Updating',
+      EndpointConfigName: this.current.EndpointConfigName,
+      PendingDeploymentSummary: { EndpointConfigName: input.EndpointConfigName },
+    };
+  }
+  async describeEndpoint() {
+    this.describeCalls++;
+    const target = this.updates.at(-1);
+    const next = target && this.script.shift();
+    if (next) this.current = next(target);
+    return this.current;
+  }
+}
+
+const updating = (target: string): EndpointDescription => ({
+  EndpointStatus: 'Updating',
+  EndpointConfigName: OLD_CONFIG,
+  PendingDeploymentSummary: { EndpointConfigName: target },
+});
+const rollingBack = (): EndpointDescription => ({ EndpointStatus: 'RollingBack', EndpointConfigName: OLD_CONFIG });
+
+describe('endpoint rollout through begin and poll', () => {
+  let store: InMemoryRegistryStore;
+  let registry: Registry;
+  let endpoint: FakeEndpoint;
+  let dependencies: DeployDependencies;
+  const targetConfig = `${ENDPOINT}-v2-${runDeploymentId('run-7')}`;
+
+  beforeEach(async () => {
+    store = new InMemoryRegistryStore();
+    registry = new Registry(store, { knownModels: ['churn'] });
+    for (const number of [1, 2]) {
+      await registry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
+    endpoint = new FakeEndpoint();
+    dependencies = {
+      modelName: 'churn',
+      target: TARGET,
+      endpoints: endpoint,
+      versions: store,
+      registry: { rollback: (request) => registry.rollback(request), transition: (request) => registry.transition(request) },
+    };
+  });
+
+  const begin = async () =>
+    (await runDeployRequest(dependencies, { action: 'begin', version: 2, runId: 'run-7' }, 900_000)) as RolloutResult<EndpointDeployment>;
+  const poll = async (deployment: EndpointDeployment) =>
+    (await runDeployRequest(dependencies, { action: 'poll', version: 2, deployment }, 900_000)) as RolloutResult<EndpointDeployment>;
+
+  /** Polls until the status is no longer InProgress, counting DescribeEndpoint calls per poll. */
+  async function pollToEnd(deployment: EndpointDeployment): Promise<RolloutResult<EndpointDeployment>> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const before = endpoint.describeCalls;
+      const result = await poll(deployment);
+      expect(endpoint.describeCalls - before).toBe(1);
+      if (result.status !== 'InProgress') return result;
+      deployment = result.deployment;
+    }
+    throw new Error('the rollout never ended');
+  }
+
+  it('begins: the candidate goes to Staging, a model and configuration named after the run, one UpdateEndpoint', async () => {
+    const started = await begin();
+    expect(started).toEqual({
+      status: 'InProgress',
+      reason: null,
+      deployment: {
+        mode: 'endpoint',
+        modelName: 'churn',
+        version: 2,
+        runId: 'run-7',
+        endpointName: ENDPOINT,
+        endpointConfigName: targetConfig,
+        updateSeen: false,
+      },
+    });
+    expect(targetConfig.length).toBeLessThanOrEqual(63);
+    expect(endpoint.models).toEqual([targetConfig]);
+    expect(endpoint.updates).toEqual([targetConfig]);
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+  });
+
+  it('does not start a second update when begin is repeated for the same run', async () => {
+    const first = await begin();
+    const second = await begin();
+    expect(endpoint.updates).toEqual([targetConfig]);
+    expect(second.status).toBe('InProgress');
+    expect(second.deployment).toEqual({ ...first.deployment, updateSeen: true });
+    const staged = (await store.listEvents('churn', { limit: 50 })).items.filter((event) => event.toStage === 'Staging');
+    expect(staged).toHaveLength(1);
+  });
+
+  it('reports InService once the endpoint serves the new configuration, leaving promotion to the pipeline', async () => {
+    endpoint.script = [updating, updating, (target) => ({ EndpointStatus: 'InService', EndpointConfigName: target })];
+    const { deployment } = await begin();
+    const result = await pollToEnd(deployment);
+    expect(result).toMatchObject({ status: 'InService', reason: `endpoint ${ENDPOINT} serves ${targetConfig}` });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+    expect((await store.getModel('churn'))?.productionVersion).toBe(1);
+  });
+
+  it('reports RolledBack when the endpoint returns to the old configuration, and rejects the candidate with the reason', async () => {
+    endpoint.script = [
+      updating,
+      rollingBack,
+      () => ({ EndpointStatus: 'InService', EndpointConfigName: OLD_CONFIG, FailureReason: 'Alarm churn-5xx fired during the canary' }),
+    ];
+    const { deployment } = await begin();
+    const result = await pollToEnd(deployment);
+    expect(result.status).toBe('RolledBack');
+    expect(result.reason).toBe(`endpoint deployment rolled back to ${OLD_CONFIG}: Alarm churn-5xx fired during the canary`);
+    const version = await store.getVersion('churn', 2);
+    expect(version?.stage).toBe('Rejected');
+    const [event] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(event).toMatchObject({ fromStage: 'Staging', toStage: 'Rejected', reason: result.reason, actor: 'rollout:churn:run-7' });
+    expect((await store.getModel('churn'))?.productionVersion).toBe(1);
+    // A repeated poll answers the same without failing on the finished transition.
+    expect((await poll(result.deployment)).status).toBe('RolledBack');
+  });
+
+  it('reports Failed with the reason when the rollback itself fails (UpdateRollbackFailed), archiving the candidate', async () => {
+    endpoint.script = [
+      updating,
+      rollingBack,
+      () => ({ EndpointStatus: 'UpdateRollbackFailed', EndpointConfigName: OLD_CONFIG, FailureReason: 'Insufficient capacity' }),
+    ];
+    const { deployment } = await begin();
+    const result = await pollToEnd(deployment);
+    expect(result).toMatchObject({ status: 'Failed', reason: 'endpoint UpdateRollbackFailed: Insufficient capacity' });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+  });
+
+  it('keeps the old configuration as in progress until an update was seen (a poll right after begin)', async () => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: OLD_CONFIG };
+    expect((await poll(deployment)).status).toBe('InProgress');
+    expect((await poll({ ...deployment, updateSeen: true })).status).toBe('RolledBack');
+  });
+
+  it('refuses a poll whose deployment is not an endpoint deployment of this version', async () => {
+    const { deployment } = await begin();
+    await expect(runDeployRequest(dependencies, { action: 'poll', version: 1, deployment }, 900_000)).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
+    await expect(
+      runDeployRequest(dependencies, { action: 'poll', version: 2, deployment: { ...deployment, mode: 'serverless-canary' } }, 900_000),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(runDeployRequest(dependencies, { action: 'begin', version: 5, runId: 'run-7' }, 900_000)).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
+  });
+});

@@ -1,0 +1,273 @@
+/**
+ * The serverless rollout contract on DynamoDB Local (the real registry store): begin stages the
+ * candidate once per run, poll rolls it back on an alarm (Rejected, with the alarm's reason in
+ * the audit trail, production untouched) or reports InService after the bake; evaluateCanary
+ * against hand-computed windows; the CloudWatch alarm reader against a mocked DescribeAlarms.
+ */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import {
+  type AlarmState,
+  type CanaryDeployment,
+  type CanaryRolloutDependencies,
+  evaluateCanary,
+} from '../../../lambdas/deploy-serverless/deploy-serverless';
+import { CloudWatchCanaryAlarms } from '../../../lambdas/deploy-serverless/cloudwatch-alarm-reader';
+import { runCanaryRequest } from '../../../lambdas/deploy-serverless/handler';
+import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
+import { Registry } from '../../../lambdas/shared/registry/registry-service';
+import type { RolloutResult } from '../../../lambdas/shared/rollout';
+import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
+
+const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
+const LATENCY_REASON =
+  'Threshold Crossed: 2 out of the last 2 datapoints [412.0 (23/11/26 10:21:00), 388.5 (23/11/26 10:20:00)] were greater than the threshold (200.0).';
+
+describe('serverless rollout on DynamoDB Local', () => {
+  let dynamo: DynamoDBClient;
+  let store: DynamoDbRegistryStore;
+  let registry: Registry;
+  let alarms: AlarmState[];
+  let clock: number;
+  let transitions: number;
+  let dependencies: CanaryRolloutDependencies;
+  let modelName: string;
+  let tableCount = 0;
+
+  beforeAll(() => {
+    dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: inject('dynamoDbEndpoint') });
+  });
+  afterAll(() => dynamo.destroy());
+
+  beforeEach(async () => {
+    const tableName = `rollout-${Date.now()}-${tableCount++}`;
+    await createRegistryTable(dynamo, tableName);
+    store = new DynamoDbRegistryStore(DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName);
+    modelName = 'churn';
+    clock = Date.parse('2026-11-23T10:00:00.000Z');
+    registry = new Registry(store, { knownModels: [modelName], now: () => new Date(clock) });
+    for (const number of [1, 2]) {
+      await registry.registerVersion({
+        modelName,
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    await registry.promote({ modelName, version: 1, actor: ACTOR });
+    alarms = [
+      { name: 'churn-canary-error-rate', state: 'OK', reason: 'Threshold Crossed: no datapoints were received' },
+      { name: 'churn-canary-latency', state: 'OK', reason: 'Threshold Crossed: no datapoints were received' },
+    ];
+    transitions = 0;
+    dependencies = {
+      modelName,
+      canaryPercent: 10,
+      bakeTimeSeconds: 600,
+      registryCacheSeconds: 30,
+      versions: store,
+      registry: {
+        transition: (request) => {
+          transitions++;
+          return registry.transition(request);
+        },
+      },
+      alarms: { readAlarms: async () => alarms },
+      now: () => new Date(clock),
+    };
+  });
+
+  const begin = (runId = 'run-7') =>
+    runCanaryRequest(dependencies, { action: 'begin', version: 2, runId }) as Promise<RolloutResult<CanaryDeployment>>;
+  const poll = (deployment: CanaryDeployment) => runCanaryRequest(dependencies, { action: 'poll', version: 2, deployment });
+
+  it('begins by moving the candidate to Staging and returns a small deployment with the start time, share and bake', async () => {
+    const started = await begin();
+    expect(started).toEqual({
+      status: 'InProgress',
+      reason: null,
+      deployment: {
+        mode: 'serverless-canary',
+        modelName: 'churn',
+        version: 2,
+        runId: 'run-7',
+        startedAt: '2026-11-23T10:00:00.000Z',
+        canaryPercent: 10,
+        bakeSeconds: 630,
+      },
+    });
+    expect(Buffer.byteLength(JSON.stringify(started.deployment))).toBeLessThan(4096);
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+    const model = await store.getModel('churn');
+    expect(model).toMatchObject({ productionVersion: 1, stagingVersion: 2 });
+  });
+
+  it('replays a repeated begin of the same run: one Staging transition, the same start time', async () => {
+    const first = await begin();
+    clock += 45_000;
+    const second = await begin();
+    expect(second).toEqual(first);
+    const events = (await store.listEvents('churn', { limit: 50 })).items.filter((event) => event.toStage === 'Staging');
+    expect(events).toHaveLength(1);
+  });
+
+  it('rolls back when a canary alarm fires: the candidate is Rejected with the alarm reason and production keeps serving', async () => {
+    const { deployment } = await begin();
+    clock += 120_000;
+    expect(await poll(deployment)).toEqual({ status: 'InProgress', deployment, reason: null });
+    alarms[1] = { name: 'churn-canary-latency', state: 'ALARM', reason: LATENCY_REASON };
+    clock += 60_000;
+    const rolledBack = await poll(deployment);
+    expect(rolledBack.status).toBe('RolledBack');
+    expect(rolledBack.reason).toBe(`canary rolled back: alarm churn-canary-latency in ALARM: ${LATENCY_REASON}`);
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Rejected');
+    const model = await store.getModel('churn');
+    expect(model?.productionVersion).toBe(1);
+    expect(model?.stagingVersion).toBeUndefined();
+    const [latest] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(latest).toMatchObject({
+      action: 'transition',
+      version: 2,
+      fromStage: 'Staging',
+      toStage: 'Rejected',
+      reason: rolledBack.reason,
+    });
+    expect(latest?.actor).toBe('rollout:churn:run-7');
+
+    // A repeated poll reports the same outcome without another registry change.
+    const before = transitions;
+    expect((await poll(deployment)).status).toBe('RolledBack');
+    expect(transitions).toBe(before);
+  });
+
+  it('reports InService once the bake time plus the registry cache TTL has passed without an alarm, changing nothing', async () => {
+    const { deployment } = await begin();
+    clock += 629_000;
+    expect((await poll(deployment)).status).toBe('InProgress');
+    clock += 1_000;
+    const done = await poll(deployment);
+    expect(done).toEqual({ status: 'InService', deployment, reason: 'no canary alarm in 630 s (bake 630 s)' });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+  });
+
+  it('rolls back on an alarm even after the bake time: alarms are read before the clock', async () => {
+    const { deployment } = await begin();
+    clock += 3_600_000;
+    alarms[0] = { name: 'churn-canary-error-rate', state: 'ALARM', reason: 'Threshold Crossed: 1 datapoint [12.5] > 5.0' };
+    expect((await poll(deployment)).status).toBe('RolledBack');
+  });
+
+  it('fails the rollout when the candidate left Staging, superseded by another run', async () => {
+    const { deployment } = await begin();
+    await registry.registerVersion({
+      modelName,
+      artifactUri: 's3://artifacts/models/churn/v3/model.tar.gz',
+      artifactSha256: 'b'.repeat(64),
+      lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"2"' },
+      actor: ACTOR,
+    });
+    await registry.transition({ modelName, version: 3, toStage: 'Staging', actor: ACTOR });
+    const result = await poll(deployment);
+    expect(result.status).toBe('Failed');
+    expect(result.reason).toMatch(/^version 2 left Staging \(now Archived\)/);
+  });
+
+  it('answers InService for the version already in production, and refuses a Rejected one', async () => {
+    const production = await runCanaryRequest(dependencies, { action: 'begin', version: 1, runId: 'rerun' });
+    expect(production).toMatchObject({ status: 'InService', reason: 'version 1 already serves production' });
+    await registry.transition({ modelName, version: 2, toStage: 'Rejected', actor: ACTOR });
+    await expect(begin('run-8')).rejects.toMatchObject({ name: 'InvalidTransitionError' });
+  });
+
+  it('throws typed faults for an unknown version and malformed events', async () => {
+    await expect(runCanaryRequest(dependencies, { action: 'begin', version: 9, runId: 'r' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+    });
+    await expect(runCanaryRequest(dependencies, { action: 'begin', version: 2 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('runId'),
+    });
+    await expect(runCanaryRequest(dependencies, { action: 'begin', version: 2, runId: 'has spaces' })).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
+    await expect(runCanaryRequest(dependencies, { action: 'deploy', version: 2 })).rejects.toMatchObject({ name: 'ValidationError' });
+    const { deployment } = await begin();
+    await expect(runCanaryRequest(dependencies, { action: 'poll', version: 1, deployment })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('deployment is for version 2, the event names 1'),
+    });
+    await expect(
+      runCanaryRequest(dependencies, { action: 'poll', version: 2, deployment: { ...deployment, startedAt: 'yesterday' } }),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(
+      runCanaryRequest(dependencies, { action: 'poll', version: 2, deployment: { padding: 'x'.repeat(5000) } }),
+    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('at most 4096 bytes') });
+  });
+});
+
+describe('evaluateCanary', () => {
+  const thresholds = { latencyBudgetMs: 200 };
+
+  it('breaches the error-rate alarm above 5% of canary requests, not at 5%', () => {
+    const atLimit = evaluateCanary({ requests: 100, failedRequests: 5, latenciesMs: [10] }, thresholds);
+    expect(atLimit.errorRatePercent).toBe(5);
+    expect(atLimit.alarms.map((alarm) => alarm.state)).toEqual(['OK', 'OK']);
+    const above = evaluateCanary({ requests: 100, failedRequests: 6, latenciesMs: [10] }, thresholds);
+    expect(above.alarms[0]).toEqual({
+      name: 'CanaryErrorRate',
+      state: 'ALARM',
+      reason: 'canary error rate 6% (6 of 100 requests) is above 5%',
+    });
+  });
+
+  it('takes the nearest-rank p99 of the latencies and breaches above the budget', () => {
+    // 100 latencies 1..100 ms: the p99 is the 99th value, 99 ms.
+    const latencies = Array.from({ length: 100 }, (_, index) => 100 - index);
+    expect(evaluateCanary({ requests: 100, failedRequests: 0, latenciesMs: latencies }, thresholds).p99LatencyMs).toBe(99);
+    const slow = evaluateCanary({ requests: 100, failedRequests: 0, latenciesMs: [...latencies.slice(2), 250, 260] }, thresholds);
+    expect(slow.p99LatencyMs).toBe(250);
+    expect(slow.alarms[1]).toMatchObject({ name: 'CanaryLatency', state: 'ALARM' });
+    expect(evaluateCanary({ requests: 100, failedRequests: 0, latenciesMs: latencies }, { latencyBudgetMs: 98 }).alarms[1]?.state).toBe(
+      'ALARM',
+    );
+  });
+
+  it('treats a window without canary traffic as not breaching', () => {
+    const empty = evaluateCanary({ requests: 0, failedRequests: 0, latenciesMs: [] }, thresholds);
+    expect(empty.p99LatencyMs).toBeUndefined();
+    expect(empty.alarms.map((alarm) => alarm.state)).toEqual(['OK', 'OK']);
+  });
+});
+
+describe('CloudWatchCanaryAlarms', () => {
+  const cloudWatch = mockClient(CloudWatchClient);
+  beforeEach(() => cloudWatch.reset());
+
+  it('describes exactly the canary alarms and maps their state and reason', async () => {
+    cloudWatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        { AlarmName: 'errors', StateValue: 'OK', StateReason: 'fine' },
+        { AlarmName: 'latency', StateValue: 'ALARM', StateReason: LATENCY_REASON },
+      ],
+    });
+    const reader = new CloudWatchCanaryAlarms(new CloudWatchClient({ region: 'eu-west-1' }), ['errors', 'latency']);
+    expect(await reader.readAlarms()).toEqual([
+      { name: 'errors', state: 'OK', reason: 'fine' },
+      { name: 'latency', state: 'ALARM', reason: LATENCY_REASON },
+    ]);
+    expect(cloudWatch.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toEqual({
+      AlarmNames: ['errors', 'latency'],
+      AlarmTypes: ['MetricAlarm'],
+    });
+  });
+
+  it('refuses to report on an alarm that does not exist, so a missing guard never passes a rollout', async () => {
+    cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'errors', StateValue: 'OK' }] });
+    const reader = new CloudWatchCanaryAlarms(new CloudWatchClient({ region: 'eu-west-1' }), ['errors', 'latency']);
+    await expect(reader.readAlarms()).rejects.toThrow('canary alarm(s) not found: latency');
+  });
+});
