@@ -8,9 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/handler';
 import type { ModelRecord, VersionRecord } from '../contracts/registry';
 import { CHURN_SCHEMA, churnRows } from '../testkit/churn-model';
+// The deployed entry point, imported for its module graph (the SDK clients, Powertools) as on Lambda;
+// its INIT warm-up runs only inside Lambda, so the model below is loaded by this script.
+import '../lambdas/predict/handler';
+import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/predict';
 
 const importedMs = performance.now();
 const [archivePath, sha256] = process.argv.slice(2);

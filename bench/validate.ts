@@ -27,11 +27,11 @@ import { Ajv } from 'ajv';
 import { parse } from 'csv-parse';
 import { parquetRead } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { type DatasetSchema, datasetSchemaSchema } from '../contracts/dataset';
 import { parseProfile, serializeProfile } from '../lambdas/shared/profile';
 import { readCsv } from '../lambdas/shared/readers/csv';
 import { readParquet } from '../lambdas/shared/readers/parquet';
 import { DatasetValidator } from '../lambdas/validate-data/validation';
-import { type DatasetSchema, datasetSchemaSchema } from '../contracts/dataset';
 
 const NUMERIC_COLUMNS = 16;
 const CATEGORIES = [

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { ConfigError } from '../contracts/platform-config';
 /**
  * The CDK app entry point (cdk.json "app"). A configuration error is printed as the list of
  * invalid fields and exits 1, never as a stack trace.
  */
 import { createApp } from '../lib/app';
-import { ConfigError } from '../contracts/platform-config';
 
 try {
   createApp().app.synth();

@@ -165,7 +165,12 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
         pattern: S3_URI_PATTERN_TEXT,
         description: 'The training data: s3://bucket/key, or s3://bucket/prefix/ (ending in /) for a sharded dataset.',
       },
-      holdoutUri: { type: 'string', maxLength: 1024, pattern: S3_URI_PATTERN_TEXT, description: 'Evaluation data; defaults to datasetUri.' },
+      holdoutUri: {
+        type: 'string',
+        maxLength: 1024,
+        pattern: S3_URI_PATTERN_TEXT,
+        description: 'Evaluation data; defaults to datasetUri.',
+      },
       hyperparameters: {
         type: 'object',
         maxProperties: 100,
@@ -302,4 +307,29 @@ export function matchRoute(
     return { route, params };
   }
   return { route: undefined, methodMismatch };
+}
+
+/** GET /pipelines/executions/{id}: a pipeline run as the API reports it. */
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export type ExecutionStatusName = (typeof EXECUTION_STATUSES)[number];
+
+export interface StateProgress {
+  readonly name: string;
+  readonly enteredAt: string;
+  readonly exitedAt?: string;
+}
+
+export interface ExecutionStatus {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatusName | string;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  /** The state the run is in (running), or the last one it entered (stopped). */
+  readonly currentState?: string;
+  /** States entered, oldest first (the latest MAX_REPORTED_STATES when the history is longer). */
+  readonly states: readonly StateProgress[];
+  readonly error?: string;
+  readonly cause?: string;
 }

@@ -31,7 +31,9 @@ export type DatasetRulesConfig = z.output<typeof datasetRulesSchema>;
 /** The target must name one of the columns. */
 export function targetIssue(columns: readonly { name: string }[], target: string): { path: PropertyKey[]; message: string } | undefined {
   const names = columns.map((column) => column.name);
-  return names.includes(target) ? undefined : { path: ['target'], message: `must name one of the columns (${names.join(', ')}), got "${target}"` };
+  return names.includes(target)
+    ? undefined
+    : { path: ['target'], message: `must name one of the columns (${names.join(', ')}), got "${target}"` };
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * The blue/green deployment policy of a SageMaker endpoint, in the shape of the SageMaker API's
- * `DeploymentConfig`. The Endpoint construct puts the same policy on the CloudFormation
- * resource and hands this JSON to the deploy function, so a version rolled out by the pipeline
- * is guarded exactly like a stack update.
+ * An endpoint model's deployment settings: the blue/green policy of its SageMaker endpoint, in
+ * the shape of the SageMaker API's `DeploymentConfig`, and the endpoint target the deploy
+ * function rolls versions out to. The SageMakerEndpoint construct puts the same policy on the
+ * CloudFormation resource and hands the target (policy included) to the deploy function as JSON,
+ * so a version rolled out by the pipeline is guarded exactly like a stack update.
  */
+import * as z from 'zod';
 
 export type TrafficShifting = 'CANARY' | 'LINEAR';
 
@@ -51,3 +53,21 @@ export function sageMakerDeploymentConfig(settings: EndpointDeploymentSettings):
     AutoRollbackConfiguration: { Alarms: settings.rollbackAlarmNames.map((AlarmName) => ({ AlarmName })) },
   };
 }
+
+/** Everything the deploy function needs to know about one model's endpoint (set by the construct). */
+export const endpointTargetSchema = z.object({
+  endpointName: z.string().min(1).max(40),
+  variantName: z.string().min(1),
+  executionRoleArn: z.string().min(1),
+  imageUri: z.string().min(1),
+  instanceType: z.string().min(1),
+  initialInstanceCount: z.number().int().min(1),
+  kmsKeyId: z.string().min(1),
+  dataCapture: z
+    .object({ samplingPercent: z.number().int().min(1).max(100), destinationS3Uri: z.string(), kmsKeyId: z.string() })
+    .optional(),
+  deploymentConfig: z.custom<SageMakerDeploymentConfig>(
+    (value) => typeof value === 'object' && value !== null && 'BlueGreenUpdatePolicy' in value,
+  ),
+});
+export type EndpointTarget = z.output<typeof endpointTargetSchema>;

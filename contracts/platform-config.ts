@@ -9,7 +9,13 @@ import * as z from 'zod';
 import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThresholdProblems, featureThresholdProblems } from './drift';
 import { MAX_PROJECT_NAME_LENGTH, resourceName, type SettingProblem } from './fields';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
-import { endpointAutoscalingProblems, endpointModeProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
+import {
+  endpointAutoscalingProblems,
+  endpointModeProblems,
+  type ServingConfig,
+  servingOverridesSchema,
+  servingSettingsSchema,
+} from './serving';
 import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
 
 /** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */

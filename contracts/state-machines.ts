@@ -94,4 +94,3 @@ export function trainingSubstitutions(values: TrainingSubstitutionValues): Recor
 export function modelDocumentBase64(model: ModelDocument): string {
   return Buffer.from(JSON.stringify(model), 'utf8').toString('base64');
 }
-

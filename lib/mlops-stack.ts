@@ -5,18 +5,18 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { modelDocument } from '../contracts/model';
 import { type PlatformConfig, resolveModel } from '../contracts/platform-config';
 import { ArtifactStore } from './constructs/artifact-store';
-import { DataValidation } from './constructs/validate-data';
 import { DriftMonitor } from './constructs/drift-monitor';
-import { SageMakerEndpoint } from './constructs/endpoint';
 import { ModelEvaluation } from './constructs/evaluate-model';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
 import { PipelineApi, type PredictTarget } from './constructs/pipeline-api';
+import { SageMakerEndpoint } from './constructs/sagemaker-endpoint';
 import { ServerlessInference } from './constructs/serverless-inference';
 import { TrainingPipeline } from './constructs/training-pipeline';
-import { modelDocument } from '../contracts/model';
+import { DataValidation } from './constructs/validate-data';
 
 export interface MlopsStackProps extends StackProps {
   readonly config: PlatformConfig;

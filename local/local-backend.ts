@@ -3,9 +3,10 @@
  * by the real registry function, the local Step Functions executions, the approval task tokens and
  * the predict function, so the `mlops` CLI works unchanged against `npm start -- --keep-running`.
  */
-import type { ExecutionStatus } from '../lambdas/api/executions';
+
+import type { ExecutionStatus } from '../contracts/api';
 import { staleTaskToken } from '../lambdas/api/api';
-import { dispatch } from '../lambdas/registry/handler';
+import { dispatch } from '../lambdas/registry/registry';
 import type { LocalPlatformBackend, TrainingInput } from './api-server';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalPlatform } from './runtime';
 

@@ -12,26 +12,32 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type AlarmState, beginCanary, type CanaryAlarmReader, evaluateCanary, pollCanary } from '../lambdas/deploy-serverless/deploy-serverless';
+import { CANARY_METRICS } from '../contracts/metrics';
+import { modelDocument } from '../contracts/model';
+import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
+import { modelSchemaFor } from '../contracts/serving-schema';
+import { readTrainingDefinition, renderDefinition, trainingSubstitutions } from '../contracts/state-machines';
+import {
+  type AlarmState,
+  beginCanary,
+  type CanaryAlarmReader,
+  evaluateCanary,
+  pollCanary,
+} from '../lambdas/deploy-serverless/deploy-serverless';
 import { evaluate } from '../lambdas/evaluate-model/handler';
-import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/handler';
+import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/predict';
+import { dispatch } from '../lambdas/registry/registry';
+import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
+import { DynamoDbRegistryStore } from '../lambdas/shared/registry/dynamodb-registry-store';
+import { Registry } from '../lambdas/shared/registry/registry-service';
+import { rolloutEventSchema } from '../lambdas/shared/rollout';
+import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor, PredictResponse } from '../lambdas/shared/serving/predictor';
-import { DynamoDbRegistryStore } from '../lambdas/shared/registry/dynamodb-registry-store';
-import { dispatch } from '../lambdas/registry/handler';
-import { Registry } from '../lambdas/shared/registry/registry-service';
-import { CANARY_METRICS } from '../contracts/metrics';
-import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
-import { modelSchemaFor } from '../contracts/serving-schema';
-import { S3ObjectStore } from '../lambdas/shared/object-store';
-import { rolloutEventSchema } from '../lambdas/shared/rollout';
 import { validateData } from '../lambdas/validate-data/handler';
-import { readTrainingDefinition, renderDefinition, trainingSubstitutions } from '../contracts/state-machines';
-import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainer, type TrainingJobRequest } from './trainer';
-import { modelDocument } from '../contracts/model';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = LOCAL_AWS.region;

@@ -8,14 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { driftSettingsOf } from '../contracts/drift';
+import type { ResolvedModelConfig } from '../contracts/platform-config';
 import { checkDrift, type DriftCheckResult } from '../lambdas/check-drift/check-drift';
 import type { DriftVerdict } from '../lambdas/check-drift/verdict';
 import { startRetraining } from '../lambdas/start-retraining/start-retraining';
-import type { ResolvedModelConfig } from '../contracts/platform-config';
 import type { DriftSummary, PipelineRunSummary, ScenarioReport, VersionSummary } from './report';
 import { LOCAL_BUCKETS, type LocalExecution, type LocalPlatform } from './runtime';
 import { type ChurnCustomer, generateChurn, toCsv } from './sample-data';
-import { driftSettingsOf } from '../contracts/drift';
 
 export const SCENARIOS = ['demo', 'train'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -6,11 +6,10 @@
  *
  *   npm start [-- --scenario demo|train] [--data <file.csv>] [--model <name>] [--keep-running] [--no-synth]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Stack } from 'aws-cdk-lib';
-import { createApp } from '../lib/app';
 import { ConfigError, type PlatformConfig, parseConfig } from '../contracts/platform-config';
 import { PROJECT_ROOT } from '../contracts/project-root';
 import { startApiServer } from './api-server';
@@ -28,18 +27,36 @@ function readContext(): Record<string, unknown> {
   return cdkJson.context ?? {};
 }
 
-function summarizeDeployment(context: Record<string, unknown>): void {
+/**
+ * Synthesizes the stack as `cdk synth` does, in a child process running the CDK app
+ * (bin/cdk-mlops.ts) with cdk.json's context, so the offline runtime itself never loads
+ * aws-cdk-lib. Bundling is skipped here (`cdk synth` and `npm test` bundle every function); the
+ * template, cdk-nag and Guard are the same. A synthesis failure (a nag finding, a bad
+ * configuration) is printed as the app printed it.
+ */
+function summarizeDeployment(context: Record<string, unknown>): boolean {
   const started = performance.now();
-  // Bundling is skipped here (`cdk synth` and `npm test` bundle every function); the template, cdk-nag and Guard are the same.
-  const { app, stack } = createApp({
-    appProps: { context: { ...context, 'aws:cdk:bundling-stacks': [] }, outdir: path.join(PROJECT_ROOT, 'cdk.out', 'npm-start') },
+  const outdir = path.join(PROJECT_ROOT, 'cdk.out', 'npm-start');
+  const synth = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin', 'cdk-mlops.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'aws:cdk:bundling-stacks': [] }) },
+    encoding: 'utf8',
   });
-  const assembly = app.synth();
-  const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
+  if (synth.status !== 0) {
+    process.stderr.write(`${synth.stderr || synth.stdout}\n`);
+    return false;
+  }
+  const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+  };
+  const [stackName, stack] = Object.entries(manifest.artifacts).find(([, artifact]) => artifact.type === 'aws:cloudformation:stack')!;
+  const template = JSON.parse(readFileSync(path.join(outdir, stack.properties!.templateFile!), 'utf8')) as {
+    Resources: Record<string, { Type: string }>;
+  };
   const counts = new Map<string, number>();
   for (const resource of Object.values(template.Resources)) counts.set(resource.Type, (counts.get(resource.Type) ?? 0) + 1);
   log(
-    `== What \`cdk deploy\` would create: stack ${Stack.of(stack).stackName}, ${Object.keys(template.Resources).length} resources (cdk-nag and Guard clean, ${elapsed(started)})`,
+    `== What \`cdk deploy\` would create: stack ${stackName}, ${Object.keys(template.Resources).length} resources (cdk-nag and Guard clean, ${elapsed(started)})`,
   );
   const line = [...counts]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -47,6 +64,7 @@ function summarizeDeployment(context: Record<string, unknown>): void {
     .join(', ');
   log(`   ${line}`);
   log();
+  return true;
 }
 
 function timelinePrinter(): (event: TimelineEvent) => void {
@@ -103,7 +121,7 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown model "${modelName}"; cdk.json configures ${config.models.map((model) => model.name).join(', ')}\n`);
     return 2;
   }
-  if (!values['no-synth']) summarizeDeployment(context);
+  if (!values['no-synth'] && !summarizeDeployment(context)) return 1;
 
   const started = performance.now();
   log('== Offline runtime: s3rver and DynamoDB Local on 127.0.0.1, the training state machine on aws-local-stepfunctions');

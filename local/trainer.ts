@@ -12,12 +12,12 @@
  * training seconds less the spot discount (the job reports both, as DescribeTrainingJob does).
  */
 
+import type { ModelDocument } from '../contracts/model';
+import { modelSchemaFor } from '../contracts/serving-schema';
 import { type Holdout, readHoldout } from '../lambdas/evaluate-model/holdout';
 import { ValidationError } from '../lambdas/shared/errors';
-import { modelSchemaFor } from '../contracts/serving-schema';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../lambdas/shared/object-store';
 import { encodeOnnxModel, type OnnxInitializer, type OnnxNode, packModelArchive } from './onnx';
-import type { ModelDocument } from '../contracts/model';
 
 /** The createTrainingJob parameters the local trainer reads (field names as in the SageMaker API). */
 export interface TrainingJobRequest {

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_ROUTES, MODEL_NAME_PATTERN } from '../contracts/api';
-import { createApp } from '../lib/app';
 import { PROJECT_ROOT } from '../contracts/project-root';
+import { createApp } from '../lib/app';
 
 export const OPENAPI_PATH = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../contracts/platform-config';
 import { datasetSchemaSchema } from '../contracts/dataset';
+import { ConfigError, parseConfig } from '../contracts/platform-config';
 
 const defaults = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')).context.mlops;
 

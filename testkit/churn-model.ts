@@ -2,8 +2,9 @@
  * A churn-like binary classifier shared by the predict tests and the benchmark: its serving
  * schema, a logistic model over it, and the reference probability computed in plain JavaScript.
  */
-import { buildLinearModel } from './onnx-model';
+
 import type { ModelSchema } from '../contracts/serving-schema';
+import { buildLinearModel } from './onnx-model';
 
 export const CHURN_SCHEMA: ModelSchema = {
   modelName: 'churn',

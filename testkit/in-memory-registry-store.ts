@@ -3,8 +3,8 @@
  * refused with ConflictError when a revision, stage or key expectation no longer holds.
  */
 import type { ApprovalRecord, AuditEvent, ModelRecord, Page, Stage, VersionRecord } from '../contracts/registry';
-import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from '../lambdas/shared/registry/registry-store';
 import { ConflictError } from '../lambdas/shared/errors';
+import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from '../lambdas/shared/registry/registry-store';
 
 const clone = <T>(value: T): T => structuredClone(value);
 

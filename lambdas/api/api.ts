@@ -4,9 +4,10 @@
  * body, caller) in, a status code and JSON body out. Its I/O is a PlatformApiBackend, so the
  * Lambda handler and the local API server run the same code.
  */
+
+import { type ApiErrorBody, type ExecutionStatus, errorBody } from '../../contracts/api';
 import { ConflictError, ValidationError } from '../shared/errors';
-import { type ApiErrorBody, errorBody } from '../../contracts/api';
-import { type ExecutionStatus, stateMachineOfExecution } from './executions';
+import { stateMachineOfExecution } from './executions';
 
 export interface PlatformApiBackend {
   /** One registry request (`{ action, ...request }` of lambdas/registry/handler.ts). */

@@ -3,31 +3,8 @@
  * the states entered so far and the failure cause, built from Step Functions'
  * DescribeExecution and GetExecutionHistory (or the offline runtime's equivalent).
  */
+import type { ExecutionStatus } from '../../contracts/api';
 import { ValidationError } from '../shared/errors';
-
-export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
-export type ExecutionStatusName = (typeof EXECUTION_STATUSES)[number];
-
-export interface StateProgress {
-  readonly name: string;
-  readonly enteredAt: string;
-  readonly exitedAt?: string;
-}
-
-export interface ExecutionStatus {
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly name: string;
-  readonly status: ExecutionStatusName | string;
-  readonly startDate: string;
-  readonly stopDate?: string;
-  /** The state the run is in (running), or the last one it entered (stopped). */
-  readonly currentState?: string;
-  /** States entered, oldest first (the latest MAX_REPORTED_STATES when the history is longer). */
-  readonly states: readonly StateProgress[];
-  readonly error?: string;
-  readonly cause?: string;
-}
 
 export interface ExecutionDescription {
   readonly executionArn: string;

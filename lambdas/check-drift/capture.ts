@@ -13,6 +13,8 @@
  *   `{ instances: [...] }` / `{ predictions: [...] }` (the serving contract), a bare array, or one
  *   row; a CSV body is one row per line, fields in feature order (no quoted fields).
  */
+
+import { type ColumnType, isNumericType } from '../../contracts/columns';
 import { ValidationError } from '../shared/errors';
 import {
   CategoricalColumnProfiler,
@@ -21,8 +23,15 @@ import {
   NumericColumnProfiler,
   PROFILE_FORMAT_VERSION,
 } from '../shared/profile';
-import { type ColumnType, isNumericType } from '../../contracts/columns';
-import { allocateVectors, BOOLEAN_VALUES, ColumnDictionary, type ColumnSpec, type ColumnVector, parseNumberText, storeValue } from '../shared/readers/columns';
+import {
+  allocateVectors,
+  BOOLEAN_VALUES,
+  ColumnDictionary,
+  type ColumnSpec,
+  type ColumnVector,
+  parseNumberText,
+  storeValue,
+} from '../shared/readers/columns';
 
 /** A column of the window's profile and where its value comes from in a captured row. */
 export interface CaptureColumn {

@@ -7,13 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
-import type { RegistryStore } from '../shared/registry/registry-store';
+import { type ColumnType, isNumericType } from '../../contracts/columns';
+import { type DriftModelSettings, MAX_WINDOW_HOURS } from '../../contracts/drift';
 import { ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
 import { type DatasetProfile, parseProfile } from '../shared/profile';
 import { type ByteSource, decompressed } from '../shared/readers/bytes';
-import { type ColumnType, isNumericType } from '../../contracts/columns';
-import { type DriftModelSettings, MAX_WINDOW_HOURS } from '../../contracts/drift';
+import type { RegistryStore } from '../shared/registry/registry-store';
 import { type CaptureColumn, CaptureProfiler, type CaptureStats, type CaptureWindow } from './capture';
 import { assessDrift, type ComparedColumn, type DatasetStatus, type DriftVerdict, type FeatureStatus } from './verdict';
 

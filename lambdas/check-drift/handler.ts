@@ -14,13 +14,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { METRICS_NAMESPACE } from '../../contracts/metrics';
-import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
-import { PlatformError, ValidationError } from '../shared/errors';
-import { S3ObjectStore } from '../shared/object-store';
-import { driftMetrics, publishMetrics } from './metrics';
-import { type CheckDriftRequest, type CheckDriftResult, checkDrift, type DriftContext } from './check-drift';
 import { type DriftModelSettings, driftModelSettingsSchema } from '../../contracts/drift';
+import { METRICS_NAMESPACE } from '../../contracts/metrics';
+import { PlatformError, ValidationError } from '../shared/errors';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import { type CheckDriftRequest, type CheckDriftResult, checkDrift, type DriftContext } from './check-drift';
+import { driftMetrics, publishMetrics } from './metrics';
 
 const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time');
 

@@ -11,7 +11,6 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import { DRIFT_METRICS, METRIC_DIMENSIONS } from '../../contracts/metrics';
 import type { DriftVerdict } from './verdict';
 
-
 export interface MetricDocument {
   readonly dimensions: Record<string, string>;
   readonly metrics: { readonly name: string; readonly unit: Unit; readonly value: number }[];

@@ -15,9 +15,10 @@
  * reported, but never drives the verdict: an uncalibrated classifier predicts the positive class
  * at a different rate than the training labels show, and that offset is not drift.
  */
+
+import type { DriftRules, DriftThresholds, MultipleTesting } from '../../contracts/drift';
 import type { DatasetProfile } from '../shared/profile';
 import { type ColumnComparison, compareCategorical, compareNumeric } from './statistics';
-import type { DriftRules, DriftThresholds, MultipleTesting } from '../../contracts/drift';
 
 /** A column to compare: a model input (by name in both profiles) or the prediction (current name, reference column). */
 export interface ComparedColumn {

@@ -1,14 +1,16 @@
 /**
- * The pipeline's rollout contract (lambdas/shared/rollout.ts) for an endpoint model, over the
- * blue/green deployment in deployment.ts: `begin` stages the candidate in the registry and
+ * The deploy function's core: the pipeline's rollout contract (lambdas/shared/rollout.ts) for an
+ * endpoint model, over the blue/green deployment in endpoint-deployment.ts: `begin` stages the candidate in the registry and
  * starts the endpoint update (once per run), `poll` makes one DescribeEndpoint call and maps
  * the endpoint's state onto the contract, recording a rollback (Rejected) or a failed
  * deployment (Archived) in the registry.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { EndpointTarget } from '../../contracts/endpoint-deployment';
 import type { VersionRecord } from '../../contracts/registry';
-import { InvalidTransitionError } from '../shared/errors';
+import { InvalidTransitionError, NotFoundError, ValidationError } from '../shared/errors';
+import type { RegistryStore } from '../shared/registry/registry-store';
 import {
   type BeginEvent,
   beginIdempotencyKey,
@@ -18,13 +20,13 @@ import {
   type RolloutResult,
   registryReason,
   rolloutActor,
+  rolloutEventSchema,
 } from '../shared/rollout';
 import {
   classifyDeployment,
   deploymentResourceName,
   type EndpointApi,
   type EndpointDescription,
-  type EndpointTarget,
   startDeployment,
 } from './endpoint-deployment';
 
@@ -45,6 +47,22 @@ export interface EndpointRolloutDependencies {
   readonly target: EndpointTarget;
   readonly endpoints: EndpointApi;
   readonly registry: RolloutRegistry;
+}
+
+export interface DeployEndpointDependencies extends EndpointRolloutDependencies {
+  readonly versions: Pick<RegistryStore, 'getVersion'>;
+}
+
+/** One request of the rollout contract: `begin` a version's rollout, or `poll` it. */
+export async function deployEndpoint(dependencies: DeployEndpointDependencies, event: unknown): Promise<RolloutResult<EndpointDeployment>> {
+  const parsed = rolloutEventSchema.safeParse(event);
+  if (!parsed.success) throw new ValidationError(`invalid deploy request: ${z.prettifyError(parsed.error)}`);
+  const request = parsed.data;
+  if (request.action === 'poll') return pollEndpointRollout(dependencies, request);
+  const { modelName } = dependencies;
+  const record = await dependencies.versions.getVersion(modelName, request.version);
+  if (!record) throw new NotFoundError(`model "${modelName}" has no version ${request.version}`, { modelName, version: request.version });
+  return beginEndpointRollout(dependencies, record, request);
 }
 
 /** Statuses that show an update has begun. */

@@ -1,32 +1,12 @@
 /**
- * Rolls a registry version out to its SageMaker endpoint: a new model and endpoint
- * configuration for the version (same variant name, so autoscaling and alarms stay attached),
- * UpdateEndpoint with the blue/green policy, then DescribeEndpoint until the endpoint serves
- * the new configuration (Succeeded), is back on the old one (RolledBack), could not roll back
- * (RollbackFailed), failed, or the wait ran out. Also the on-demand rollback: the registry's
- * previous production version, redeployed.
+ * What rolling a registry version out to its SageMaker endpoint takes: a new model and endpoint
+ * configuration for the version (same variant name, so autoscaling and alarms stay attached) and
+ * UpdateEndpoint with the blue/green policy; and how a DescribeEndpoint answer reads: the
+ * endpoint serves the new configuration (Succeeded), is back on the old one (RolledBack), could
+ * not roll back (RollbackFailed), or failed.
  */
-import * as z from 'zod';
+import type { EndpointTarget, SageMakerDeploymentConfig } from '../../contracts/endpoint-deployment';
 import type { VersionRecord } from '../../contracts/registry';
-import type { SageMakerDeploymentConfig } from '../../contracts/endpoint-deployment';
-
-/** Everything the deploy function needs to know about one model's endpoint (set by the construct). */
-export const endpointTargetSchema = z.object({
-  endpointName: z.string().min(1).max(40),
-  variantName: z.string().min(1),
-  executionRoleArn: z.string().min(1),
-  imageUri: z.string().min(1),
-  instanceType: z.string().min(1),
-  initialInstanceCount: z.number().int().min(1),
-  kmsKeyId: z.string().min(1),
-  dataCapture: z
-    .object({ samplingPercent: z.number().int().min(1).max(100), destinationS3Uri: z.string(), kmsKeyId: z.string() })
-    .optional(),
-  deploymentConfig: z.custom<SageMakerDeploymentConfig>(
-    (value) => typeof value === 'object' && value !== null && 'BlueGreenUpdatePolicy' in value,
-  ),
-});
-export type EndpointTarget = z.output<typeof endpointTargetSchema>;
 
 /** The DescribeEndpoint fields the classification reads. */
 export interface EndpointDescription {
@@ -73,8 +53,8 @@ export interface CreateEndpointConfigInput {
   };
 }
 
-export type DeploymentOutcome = 'Succeeded' | 'RolledBack' | 'RollbackFailed' | 'Failed' | 'TimedOut';
-export type DeploymentState = 'InProgress' | Exclude<DeploymentOutcome, 'TimedOut'>;
+/** Where a deployment stands: still moving, or how it ended. */
+export type DeploymentState = 'InProgress' | 'Succeeded' | 'RolledBack' | 'RollbackFailed' | 'Failed';
 
 export interface StartedDeployment {
   readonly modelName: string;
@@ -82,15 +62,6 @@ export interface StartedDeployment {
   readonly endpointName: string;
   readonly sageMakerModelName: string;
   readonly endpointConfigName: string;
-}
-
-export interface DeploymentReport extends StartedDeployment {
-  readonly outcome: DeploymentOutcome;
-  /** The last status DescribeEndpoint gave. */
-  readonly endpointStatus: string;
-  /** The configuration the endpoint serves at the end (the old one after a rollback). */
-  readonly servingEndpointConfigName?: string;
-  readonly failureReason?: string;
 }
 
 /**
@@ -105,11 +76,6 @@ export function deploymentResourceName(endpointName: string, version: number, de
     .replace(/^-+|-+$/g, '');
   const name = `${endpointName}-v${version}-${suffix}`.slice(0, 63).replace(/-+$/, '');
   return name;
-}
-
-/** A deployment id from a time: `20261123t101500z`. */
-export function timeDeploymentId(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '').toLowerCase();
 }
 
 export async function startDeployment(
@@ -175,66 +141,4 @@ export function classifyDeployment(description: EndpointDescription, targetConfi
     return updateSeen ? 'RolledBack' : 'InProgress';
   }
   return 'InProgress';
-}
-
-/** Statuses that show the update has begun (so a later InService on the old configuration is a rollback). */
-const UPDATE_STATUSES = new Set(['Updating', 'SystemUpdating', 'RollingBack']);
-
-export interface WaitOptions {
-  /** @default 30_000 */
-  readonly pollIntervalMs?: number;
-  /** Give up (TimedOut) after this long; the deployment itself goes on. */
-  readonly timeoutMs: number;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => number;
-}
-
-export async function waitForDeployment(api: EndpointApi, started: StartedDeployment, options: WaitOptions): Promise<DeploymentReport> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const now = options.now ?? Date.now;
-  const pollIntervalMs = options.pollIntervalMs ?? 30_000;
-  const deadline = now() + options.timeoutMs;
-  let updateSeen = false;
-  for (;;) {
-    const description = await api.describeEndpoint(started.endpointName);
-    const status = description.EndpointStatus ?? 'Unknown';
-    updateSeen ||= UPDATE_STATUSES.has(status) || description.PendingDeploymentSummary?.EndpointConfigName === started.endpointConfigName;
-    const state = classifyDeployment(description, started.endpointConfigName, updateSeen);
-    const report = {
-      ...started,
-      endpointStatus: status,
-      ...(description.EndpointConfigName ? { servingEndpointConfigName: description.EndpointConfigName } : {}),
-      ...(description.FailureReason ? { failureReason: description.FailureReason } : {}),
-    };
-    if (state !== 'InProgress') return { ...report, outcome: state };
-    if (now() + pollIntervalMs > deadline) return { ...report, outcome: 'TimedOut' };
-    await sleep(pollIntervalMs);
-  }
-}
-
-/** The registry operations a rollback needs (the registry function, invoked). */
-export interface RegistryCommands {
-  rollback(request: { modelName: string; actor: string; reason?: string; idempotencyKey?: string }): Promise<{ version: VersionRecord }>;
-}
-
-export interface RollbackReport {
-  readonly modelName: string;
-  /** The version production was rolled back to. */
-  readonly productionVersion: number;
-  /** The endpoint deployment of that version; absent for serverless models, whose function reloads on its own. */
-  readonly deployment?: DeploymentReport;
-}
-
-/**
- * Rollback on demand: the registry makes the previous production version current again, then
- * (for an endpoint model) that version is deployed with the same guarded policy.
- */
-export async function rollbackToPreviousVersion(
-  registry: RegistryCommands,
-  request: { modelName: string; actor: string; reason?: string; idempotencyKey?: string },
-  deploy?: (version: VersionRecord) => Promise<DeploymentReport>,
-): Promise<RollbackReport> {
-  const { version } = await registry.rollback(request);
-  const deployment = deploy ? await deploy(version) : undefined;
-  return { modelName: request.modelName, productionVersion: version.version, ...(deployment ? { deployment } : {}) };
 }

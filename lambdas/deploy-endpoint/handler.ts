@@ -1,11 +1,8 @@
 /**
  * The deploy function of one endpoint model: the pipeline's rollout contract `begin` / `poll`
- * (lambdas/shared/rollout.ts, one DescribeEndpoint per poll), `deploy` (start, then wait while
- * the invocation has time), `start` and `check`, and `rollback` (registry rollback, then a
- * guarded redeploy of the restored version). Outcomes, rollbacks included, are return values;
- * faults are thrown.
+ * (lambdas/shared/rollout.ts; deploy-endpoint.ts does the work, one DescribeEndpoint per poll)
+ * over SageMaker, the registry table (reads) and the registry function (stage changes).
  */
-import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,120 +11,17 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { endpointTargetSchema } from '../../contracts/endpoint-deployment';
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
-import type { VersionRecord } from '../../contracts/registry';
-import type { RegistryStore } from '../shared/registry/registry-store';
-import { NotFoundError, ValidationError } from '../shared/errors';
 import { RegistryFunctionClient } from '../shared/registry/lambda-registry-client';
-import { beginEventSchema, pollEventSchema, type RolloutRegistry } from '../shared/rollout';
-import {
-  classifyDeployment,
-  type EndpointApi,
-  type EndpointTarget,
-  endpointTargetSchema,
-  type RegistryCommands,
-  rollbackToPreviousVersion,
-  startDeployment,
-  timeDeploymentId,
-  waitForDeployment,
-} from './endpoint-deployment';
-import { beginEndpointRollout, pollEndpointRollout } from './deploy-endpoint';
+import { type DeployEndpointDependencies, deployEndpoint } from './deploy-endpoint';
 import { SageMakerEndpointApi } from './sagemaker-endpoint-api';
-
-/** Time kept back from the invocation's limit to return a TimedOut report instead of being cut off. */
-const RESPONSE_MARGIN_MS = 30_000;
-
-const version = z.number().int().positive();
-const deploymentId = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{1,14}$/, 'must be 1-14 letters, digits or -')
-  .optional();
-const eventSchema = z.discriminatedUnion('action', [
-  beginEventSchema,
-  pollEventSchema,
-  z.object({ action: z.literal('deploy'), version, deploymentId, pollSeconds: z.number().int().min(1).max(300).optional() }).strict(),
-  z.object({ action: z.literal('start'), version, deploymentId }).strict(),
-  z.object({ action: z.literal('check'), endpointConfigName: z.string().min(1), updateSeen: z.boolean().default(true) }).strict(),
-  z
-    .object({
-      action: z.literal('rollback'),
-      actor: z.string().min(1),
-      reason: z.string().max(1024).optional(),
-      idempotencyKey: z.string().min(1).max(200).optional(),
-    })
-    .strict(),
-]);
-export type DeployEvent = z.input<typeof eventSchema>;
-
-export interface DeployDependencies {
-  readonly modelName: string;
-  readonly target: EndpointTarget;
-  readonly endpoints: EndpointApi;
-  readonly versions: Pick<RegistryStore, 'getVersion'>;
-  readonly registry: RegistryCommands & RolloutRegistry;
-  readonly now?: () => Date;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** Runs one request; `remainingMs` bounds how long a `deploy` may wait. */
-export async function runDeployRequest(dependencies: DeployDependencies, event: unknown, remainingMs: number): Promise<unknown> {
-  const parsed = eventSchema.safeParse(event);
-  if (!parsed.success) throw new ValidationError(`invalid deploy request: ${z.prettifyError(parsed.error)}`);
-  const request = parsed.data;
-  const { modelName, target, endpoints } = dependencies;
-  const now = dependencies.now ?? (() => new Date());
-  const load = async (number: number): Promise<VersionRecord> => {
-    const record = await dependencies.versions.getVersion(modelName, number);
-    if (!record) throw new NotFoundError(`model "${modelName}" has no version ${number}`, { modelName, version: number });
-    return record;
-  };
-  const deploy = async (record: VersionRecord, id: string | undefined, pollSeconds = 30) => {
-    const started = await startDeployment(endpoints, target, record, id ?? timeDeploymentId(now()));
-    return waitForDeployment(endpoints, started, {
-      pollIntervalMs: pollSeconds * 1000,
-      timeoutMs: Math.max(0, remainingMs - RESPONSE_MARGIN_MS),
-      sleep: dependencies.sleep,
-      now: () => now().getTime(),
-    });
-  };
-  switch (request.action) {
-    case 'begin':
-      return beginEndpointRollout(dependencies, await load(request.version), request);
-    case 'poll':
-      return pollEndpointRollout(dependencies, request);
-    case 'deploy':
-      return deploy(await load(request.version), request.deploymentId, request.pollSeconds);
-    case 'start':
-      return startDeployment(endpoints, target, await load(request.version), request.deploymentId ?? timeDeploymentId(now()));
-    case 'check': {
-      const description = await endpoints.describeEndpoint(target.endpointName);
-      return {
-        endpointName: target.endpointName,
-        endpointConfigName: request.endpointConfigName,
-        state: classifyDeployment(description, request.endpointConfigName, request.updateSeen),
-        endpointStatus: description.EndpointStatus,
-        ...(description.FailureReason ? { failureReason: description.FailureReason } : {}),
-      };
-    }
-    case 'rollback':
-      return rollbackToPreviousVersion(
-        dependencies.registry,
-        { modelName, actor: request.actor, reason: request.reason, idempotencyKey: request.idempotencyKey },
-        // A retried rollback (same idempotency key) reuses the resources of the first attempt.
-        (record) =>
-          deploy(
-            record,
-            request.idempotencyKey ? `r${createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 12)}` : undefined,
-          ),
-      );
-  }
-}
 
 const logger = new Logger();
 const tracer = new Tracer();
-let dependencies: DeployDependencies | undefined;
+let dependencies: DeployEndpointDependencies | undefined;
 
-function fromEnvironment(): DeployDependencies {
+function fromEnvironment(): DeployEndpointDependencies {
   if (dependencies) return dependencies;
   const env = z
     .object({
@@ -144,17 +38,14 @@ function fromEnvironment(): DeployDependencies {
     target: endpointTargetSchema.parse(JSON.parse(env.ENDPOINT_TARGET)),
     endpoints: new SageMakerEndpointApi(tracer.captureAWSv3Client(new SageMakerClient({}))),
     versions: new DynamoDbRegistryStore(documents, env.TABLE_NAME),
-    registry: {
-      rollback: (request) => registryFunction.call('rollback', request),
-      transition: (request) => registryFunction.call('transition', request),
-    },
+    registry: { transition: (request) => registryFunction.call('transition', request) },
   };
   return dependencies;
 }
 
 export async function handler(event: unknown, context: Context): Promise<unknown> {
   logger.addContext(context);
-  const result = await runDeployRequest(fromEnvironment(), event, context.getRemainingTimeInMillis());
-  logger.info('deploy request done', { action: (event as { action?: string })?.action, result: result as Record<string, unknown> });
+  const result = await deployEndpoint(fromEnvironment(), event);
+  logger.info('deploy request done', { action: (event as { action?: string })?.action, status: result.status, reason: result.reason });
   return result;
 }

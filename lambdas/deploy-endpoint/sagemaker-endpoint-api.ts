@@ -9,8 +9,8 @@ import {
   type SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
-import type { CreateEndpointConfigInput, CreateModelInput, EndpointApi, EndpointDescription } from './endpoint-deployment';
 import type { SageMakerDeploymentConfig } from '../../contracts/endpoint-deployment';
+import type { CreateEndpointConfigInput, CreateModelInput, EndpointApi, EndpointDescription } from './endpoint-deployment';
 
 function alreadyExists(error: unknown): boolean {
   return error instanceof Error && error.name === 'ValidationException' && /already exist/i.test(error.message);

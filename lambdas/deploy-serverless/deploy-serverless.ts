@@ -9,8 +9,8 @@
 import * as z from 'zod';
 import { CANARY_ERROR_RATE_PERCENT } from '../../contracts/metrics';
 import type { VersionRecord } from '../../contracts/registry';
-import type { RegistryStore } from '../shared/registry/registry-store';
 import { InvalidTransitionError, NotFoundError } from '../shared/errors';
+import type { RegistryStore } from '../shared/registry/registry-store';
 import {
   type BeginEvent,
   beginIdempotencyKey,

@@ -12,12 +12,12 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { ValidationError } from '../shared/errors';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { RegistryFunctionClient } from '../shared/registry/lambda-registry-client';
 import { type RolloutResult, rolloutEventSchema } from '../shared/rollout';
-import { beginCanary, type CanaryDeployment, type CanaryRolloutDependencies, pollCanary } from './deploy-serverless';
 import { CloudWatchCanaryAlarms } from './cloudwatch-alarm-reader';
+import { beginCanary, type CanaryDeployment, type CanaryRolloutDependencies, pollCanary } from './deploy-serverless';
 
 export async function runCanaryRequest(dependencies: CanaryRolloutDependencies, event: unknown): Promise<RolloutResult<CanaryDeployment>> {
   const parsed = rolloutEventSchema.safeParse(event);

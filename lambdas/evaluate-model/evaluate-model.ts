@@ -8,12 +8,12 @@
  */
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import type { ModelDocument } from '../../contracts/model';
-import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
 import type { VersionRecord } from '../../contracts/registry';
+import { type ModelSchema, modelSchemaFor } from '../../contracts/serving-schema';
 import { NotFoundError, ValidationError } from '../shared/errors';
-import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from '../shared/serving/model-artifact';
-import { modelSchemaFor, type ModelSchema } from '../../contracts/serving-schema';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
+import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from '../shared/serving/model-artifact';
+import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
 import { applyGate, type ChampionComparison } from './gate';
 import { type Holdout, readHoldout, type SkippedRows } from './holdout';
 import { assessQuality, type QualityAssessment, registryMetrics } from './quality';

@@ -16,12 +16,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { EVALUATION_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
-import { OnnxScorer } from '../shared/serving/onnx-scorer';
-import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
-import { PlatformError, ValidationError } from '../shared/errors';
-import { S3ObjectStore } from '../shared/object-store';
-import { type EvaluateContext, type EvaluationResult, evaluateModel } from './evaluate-model';
 import { modelDocumentSchema } from '../../contracts/model';
+import { PlatformError, ValidationError } from '../shared/errors';
+import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import { OnnxScorer } from '../shared/serving/onnx-scorer';
+import { type EvaluateContext, type EvaluationResult, evaluateModel } from './evaluate-model';
 
 /** The CloudWatch namespace of every platform metric. */
 
@@ -60,7 +60,8 @@ export function publishEvaluationMetrics(
 ): void {
   metrics.addDimension(METRIC_DIMENSIONS.model, modelName);
   metrics.addMetric(EVALUATION_METRICS.passed, MetricUnit.Count, result.passed ? 1 : 0);
-  if (result.spotSavings !== undefined) metrics.addMetric(EVALUATION_METRICS.spotSavingsPercent, MetricUnit.Percent, result.spotSavings * 100);
+  if (result.spotSavings !== undefined)
+    metrics.addMetric(EVALUATION_METRICS.spotSavingsPercent, MetricUnit.Percent, result.spotSavings * 100);
   if (seconds.trainingSeconds !== null) metrics.addMetric(EVALUATION_METRICS.trainingSeconds, MetricUnit.Seconds, seconds.trainingSeconds);
   if (seconds.billableSeconds !== null) metrics.addMetric(EVALUATION_METRICS.billableSeconds, MetricUnit.Seconds, seconds.billableSeconds);
   metrics.publishStoredMetrics();

@@ -6,11 +6,20 @@
  * scored or judged (no target, a target outside the class labels, a feature the model cannot
  * take) are skipped and counted, never guessed.
  */
+
+import type { ModelSchema } from '../../contracts/serving-schema';
 import { NotFoundError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject } from '../shared/object-store';
-import { BOOLEAN_VALUES, CELL_NULL, CELL_VALUE, type ColumnBatch, ColumnDictionary, type ColumnSpec, type ColumnVector } from '../shared/readers/columns';
+import {
+  BOOLEAN_VALUES,
+  CELL_NULL,
+  CELL_VALUE,
+  type ColumnBatch,
+  ColumnDictionary,
+  type ColumnSpec,
+  type ColumnVector,
+} from '../shared/readers/columns';
 import { readDataset } from '../shared/readers/index';
-import type { ModelSchema } from '../../contracts/serving-schema';
 
 export interface HoldoutColumns {
   readonly target: { readonly name: string; readonly type: ColumnSpec['type'] };

@@ -4,6 +4,8 @@
  * impact across those groups; and flattens the result into the small metric map the registry
  * records with the version.
  */
+
+import type { ModelSchema } from '../../contracts/serving-schema';
 import { BINARY_THRESHOLD, classLabelsOf } from '../shared/serving/predictions';
 import type { Holdout } from './holdout';
 import {
@@ -17,7 +19,6 @@ import {
   rocAuc,
 } from './metrics';
 import { ModelContractError, type ModelOutputs } from './scoring';
-import type { ModelSchema } from '../../contracts/serving-schema';
 
 /** Groups smaller than this are reported but left out of the disparate-impact ratio: their rates are noise. */
 export const MIN_GROUP_ROWS_FOR_DISPARATE_IMPACT = 30;

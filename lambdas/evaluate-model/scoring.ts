@@ -4,11 +4,12 @@
  * the predicted value (regression). The output tensor is read with the predict function's rules
  * (lambdas/predict/predictions.ts), so a model evaluates exactly as it will serve.
  */
+
+import type { ModelSchema } from '../../contracts/serving-schema';
+import { PlatformError } from '../shared/errors';
 import { ModelOutputError, outputColumnsOf, positiveProbability } from '../shared/serving/predictions';
 import type { Scorer } from '../shared/serving/predictor';
-import { PlatformError } from '../shared/errors';
 import type { Holdout } from './holdout';
-import type { ModelSchema } from '../../contracts/serving-schema';
 
 /** Rows per scoring call: bounds onnxruntime's working memory whatever the holdout's size. */
 export const SCORING_BATCH_ROWS = 8192;

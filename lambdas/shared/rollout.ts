@@ -6,8 +6,8 @@
  * the state machine branches on; a malformed event or an unknown version is thrown.
  */
 import * as z from 'zod';
-import type { StageChangeResult } from './registry/registry-service';
 import { ValidationError } from './errors';
+import type { StageChangeResult } from './registry/registry-service';
 
 export const ROLLOUT_STATUSES = ['InProgress', 'InService', 'RolledBack', 'Failed'] as const;
 /**

@@ -1,17 +1,24 @@
 /**
  * The start-retraining function: the target of the EventBridge rule on a drift alarm's
  * "CloudWatch Alarm State Change" to ALARM. Starts the model's training pipeline on the newest
- * dataset prefix unless the pipeline started within the cool-down (see retraining.ts). Returns
+ * dataset prefix unless the pipeline started within the cool-down (see start-retraining.ts). Returns
  * the outcome; faults (SDK errors) throw so EventBridge retries the delivery.
  * Env: STATE_MACHINE_ARN, DATASETS_BUCKET, MODEL_NAME, COOLDOWN_HOURS.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { ValidationError } from '../shared/errors';
-import { S3ObjectStore } from '../shared/object-store';
-import { type DatasetPrefixes, type RetrainingResult, type RetrainingSettings, startRetraining, type TrainingRuns } from './start-retraining';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import { StepFunctionsTrainingRuns } from './sfn-training-runs';
+import {
+  type DatasetPrefixes,
+  type RetrainingResult,
+  type RetrainingSettings,
+  startRetraining,
+  type TrainingRuns,
+} from './start-retraining';
 
 const alarmEventSchema = z.looseObject({
   'detail-type': z.literal('CloudWatch Alarm State Change'),
@@ -20,30 +27,6 @@ const alarmEventSchema = z.looseObject({
     state: z.looseObject({ value: z.string(), timestamp: z.string() }),
   }),
 });
-
-/** Step Functions executions of one state machine. */
-export class StepFunctionsTrainingRuns implements TrainingRuns {
-  constructor(
-    private readonly client: SFNClient,
-    private readonly stateMachineArn: string,
-  ) {}
-
-  async newestStart(): Promise<Date | undefined> {
-    // ListExecutions returns the most recent execution first.
-    const page = await this.client.send(new ListExecutionsCommand({ stateMachineArn: this.stateMachineArn, maxResults: 1 }));
-    return page.executions?.[0]?.startDate;
-  }
-
-  async start(name: string, input: string): Promise<{ executionArn?: string; alreadyExists: boolean }> {
-    try {
-      const response = await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input }));
-      return { executionArn: response.executionArn, alreadyExists: false };
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { alreadyExists: true };
-      throw error;
-    }
-  }
-}
 
 export function createRetrainingHandler(runs: TrainingRuns, datasets: DatasetPrefixes, settings: RetrainingSettings, logger: Logger) {
   return async (event: unknown): Promise<RetrainingResult> => {

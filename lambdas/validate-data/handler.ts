@@ -11,11 +11,11 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { PlatformError, ValidationError } from '../shared/errors';
-import { S3ObjectStore } from '../shared/object-store';
-import { DATASET_FORMATS } from '../shared/readers/index';
-import { type RunContext, runValidation, type ShardListing, VALIDATION_MODES, type ValidationSummary } from './validate-data';
 import { datasetSchemaSchema } from '../../contracts/dataset';
+import { PlatformError, ValidationError } from '../shared/errors';
+import { DATASET_FORMATS } from '../shared/readers/index';
+import { S3ObjectStore } from '../shared/s3-object-store';
+import { type RunContext, runValidation, type ShardListing, VALIDATION_MODES, type ValidationSummary } from './validate-data';
 
 const logger = new Logger();
 const tracer = new Tracer();

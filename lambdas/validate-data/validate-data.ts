@@ -7,12 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import type { DatasetSchema } from '../../contracts/dataset';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
 import { type DatasetProfile, parseProfile, serializeProfile } from '../shared/profile';
 import { type DatasetFormat, readDataset } from '../shared/readers/index';
 import { DatasetValidator, mergeShards, type QuarantinedRow, type ValidationReport } from './validation';
-import type { DatasetSchema } from '../../contracts/dataset';
 
 export const VALIDATION_MODES = ['single', 'list', 'shard', 'merge'] as const;
 export type ValidationMode = (typeof VALIDATION_MODES)[number];

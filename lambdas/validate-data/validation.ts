@@ -5,6 +5,10 @@
  * the same pass, and applies the dataset rules (row counts, bad-row share, target present).
  * A dataset that breaks the rules is a result (`valid: false`), never an exception.
  */
+
+import type { ColumnConfig } from '../../contracts/columns';
+import { isNumericType } from '../../contracts/columns';
+import type { DatasetSchema } from '../../contracts/dataset';
 import { ValidationError } from '../shared/errors';
 import {
   CategoricalColumnProfiler,
@@ -14,10 +18,16 @@ import {
   NumericColumnProfiler,
   PROFILE_FORMAT_VERSION,
 } from '../shared/profile';
-import { BOOLEAN_VALUES, CELL_INVALID, CELL_NULL, CELL_VALUE, type ColumnBatch, ColumnDictionary, type ColumnSpec, type ColumnVector } from '../shared/readers/columns';
-import type { ColumnConfig } from '../../contracts/columns';
-import type { DatasetSchema } from '../../contracts/dataset';
-import { isNumericType } from '../../contracts/columns';
+import {
+  BOOLEAN_VALUES,
+  CELL_INVALID,
+  CELL_NULL,
+  CELL_VALUE,
+  type ColumnBatch,
+  ColumnDictionary,
+  type ColumnSpec,
+  type ColumnVector,
+} from '../shared/readers/columns';
 
 export const REPORT_FORMAT_VERSION = 1;
 /** Example rows kept per rule in the report. */

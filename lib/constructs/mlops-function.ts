@@ -13,7 +13,6 @@ import type { BuildOptions } from 'esbuild';
 import { METRICS_NAMESPACE } from '../../contracts/metrics';
 import { PROJECT_ROOT } from '../../contracts/project-root';
 
-
 /** The newest Node.js runtime aws-cdk-lib offers; older ones fail cdk-nag AwsSolutions-L1. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** esbuild target matching LAMBDA_RUNTIME. */

@@ -16,9 +16,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DRIFT_METRICS, EVALUATION_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
-import type { SageMakerEndpoint } from './endpoint';
 import type { PipelineApi } from './pipeline-api';
 import { createPlatformKey } from './platform-key';
+import type { SageMakerEndpoint } from './sagemaker-endpoint';
 import type { ServerlessInference } from './serverless-inference';
 
 /** 5XXError responses of the API within five minutes that raise the critical alarm. */
@@ -196,7 +196,9 @@ export class Observability extends Construct {
       ),
       graph(
         `Drift ${model.name}: PSI per feature`,
-        model.features.map((feature) => metric(DRIFT_METRICS.featurePsi, cloudwatch.Stats.MAXIMUM, { [METRIC_DIMENSIONS.feature]: feature })),
+        model.features.map((feature) =>
+          metric(DRIFT_METRICS.featurePsi, cloudwatch.Stats.MAXIMUM, { [METRIC_DIMENSIONS.feature]: feature }),
+        ),
         [],
         thresholds,
       ),

@@ -17,16 +17,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import { CANARY_ERROR_RATE_PERCENT, CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
+import type { ResolvedModelConfig } from '../../contracts/platform-config';
+import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
 import { modelSchemaFor } from '../../contracts/serving-schema';
-import { type ResolvedModelConfig } from '../../contracts/platform-config';
 import { objectPrefixFinding } from './acknowledgements';
-import { type ArtifactStore } from './artifact-store';
+import type { ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer';
-import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
-import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 
 /** Lambda environment variables share 4 KB; the schema must leave room for the others. */
 const MAX_SCHEMA_ENVIRONMENT_BYTES = 3072;

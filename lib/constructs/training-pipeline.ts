@@ -11,12 +11,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { MAX_BASE64_DECODE_INPUT, modelDocumentBase64, TRAINING_DEFINITION_PATH, trainingSubstitutions } from '../../contracts/state-machines';
-import { type ArtifactStore } from './artifact-store';
-import type { ModelRegistry } from './model-registry';
-import type { ModelDocument } from '../../contracts/model';
-import { SAGEMAKER_MAX_RUNTIME_SECONDS, spotTrainingProblems, type TrainingConfig } from '../../contracts/training';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import type { ModelDocument } from '../../contracts/model';
+import {
+  MAX_BASE64_DECODE_INPUT,
+  modelDocumentBase64,
+  TRAINING_DEFINITION_PATH,
+  trainingSubstitutions,
+} from '../../contracts/state-machines';
+import { SAGEMAKER_MAX_RUNTIME_SECONDS, spotTrainingProblems, type TrainingConfig } from '../../contracts/training';
+import type { ArtifactStore } from './artifact-store';
+import type { ModelRegistry } from './model-registry';
 
 /** SageMaker `TrainingJobName` is at most 63 characters: prefix + "-" + execution name. */
 const MAX_TRAINING_JOB_NAME = 63;

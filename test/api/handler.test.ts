@@ -8,9 +8,10 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskSuccessCo
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { summarizeExecution } from '../../lambdas/api/executions';
-import { apiRequestFromEvent, awsBackend } from '../../lambdas/api/handler';
 import { errorResult } from '../../lambdas/api/api';
+import { summarizeExecution } from '../../lambdas/api/executions';
+import { apiRequestFromEvent } from '../../lambdas/api/handler';
+import { awsBackend } from '../../lambdas/api/sfn-api-backend';
 import { RegistryFunctionError } from '../../lambdas/shared/registry/lambda-registry-client';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:mlops-dev-churn';

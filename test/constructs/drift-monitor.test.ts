@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app';
+import { driftSettingsOf } from '../../contracts/drift';
 import { parseConfig, resolveModel } from '../../contracts/platform-config';
+import { createApp } from '../../lib/app';
 import { alarmPeriodOf, DriftMonitor } from '../../lib/constructs/drift-monitor';
 import type { MlopsStack } from '../../lib/mlops-stack';
 import { asArray, cdkJsonContext, Match, Template } from '../support/cdk';
-import { driftSettingsOf } from '../../contracts/drift';
 
 const PIPELINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:churn-training';
 

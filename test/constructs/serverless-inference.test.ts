@@ -11,8 +11,14 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ModelConfig,
+  type PlatformConfigInput,
+  parseConfig,
+  type ResolvedModelConfig,
+  resolveModel,
+} from '../../contracts/platform-config';
 import { modelSchemaFor } from '../../contracts/serving-schema';
-import { type ModelConfig, type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel } from '../../contracts/platform-config';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES, stageOnnxRuntimeLayer } from '../../lib/constructs/onnx-runtime-layer';

@@ -6,15 +6,15 @@ import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { placeholdersOf, readTrainingDefinition, modelDocumentBase64, trainingSubstitutions } from '../../contracts/state-machines';
+import { modelDocument } from '../../contracts/model';
 import { parseConfig, resolveModel } from '../../contracts/platform-config';
+import { modelDocumentBase64, placeholdersOf, readTrainingDefinition, trainingSubstitutions } from '../../contracts/state-machines';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { MlopsFunction } from '../../lib/constructs/mlops-function';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
 import { createPlatformKey } from '../../lib/constructs/platform-key';
 import { TrainingPipeline, type TrainingPipelineProps } from '../../lib/constructs/training-pipeline';
 import { asArray, cdkJsonContext, Template } from '../support/cdk';
-import { modelDocument } from '../../contracts/model';
 
 const config = parseConfig(cdkJsonContext.mlops);
 const churn = resolveModel(config, config.models[0]!);
@@ -172,7 +172,10 @@ describe('TrainingPipeline', () => {
       { training: { ...churn.training, maxRuntimeSeconds: 3_000_000 } },
       'training.maxRuntimeSeconds must be at most 2419200 (28 days), got 3000000',
     ],
-    [{ training: { ...churn.training, checkpointing: false } }, 'training.checkpointing: managed spot training needs checkpointing, or an interruption restarts training from scratch'],
+    [
+      { training: { ...churn.training, checkpointing: false } },
+      'training.checkpointing: managed spot training needs checkpointing, or an interruption restarts training from scratch',
+    ],
     [
       { jobNamePrefix: 'a-very-long-project-name-churn-model' },
       'jobNamePrefix must be letters, digits and single hyphens, at most 26 characters',

@@ -2,14 +2,14 @@ import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import type * as Ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ObjectStore } from '../../lambdas/shared/object-store';
+import { modelDocument } from '../../contracts/model';
 import { parseConfig, resolveModel } from '../../contracts/platform-config';
+import { S3ObjectStore } from '../../lambdas/shared/s3-object-store';
+import { extractModelFile } from '../../lambdas/shared/serving/model-artifact';
 import { type RunningS3Local, startS3Local } from '../../local/s3-local';
 import { type ChurnCustomer, generateChurn, toCsv } from '../../local/sample-data';
 import { LocalTrainer, parseHyperparameters, type TrainingJobRequest } from '../../local/trainer';
 import { cdkJsonContext } from '../support/cdk';
-import { modelDocument } from '../../contracts/model';
-import { extractModelFile } from '../../lambdas/shared/serving/model-artifact';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
 const config = parseConfig(cdkJsonContext.mlops);

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { dispatch } from '../../lambdas/registry/handler';
 import { placeholdersOf, readTrainingDefinition, renderDefinition, TRAINING_DEFINITION_PATH } from '../../contracts/state-machines';
+import { dispatch } from '../../lambdas/registry/registry';
 import {
   CHURN_DOCUMENT,
   failure,

@@ -2,9 +2,18 @@
  * Test helpers for the dataset readers: byte sources from strings (optionally cut into chunks
  * of chosen sizes), and a collector that turns column batches back into plain values.
  */
-import type { ByteSource } from '../../lambdas/shared/readers/bytes';
-import { BOOLEAN_VALUES, CELL_INVALID, CELL_NULL, CELL_SKIPPED, type ColumnBatch, ColumnDictionary, type ColumnSpec } from '../../lambdas/shared/readers/columns';
+
 import type { ColumnType } from '../../contracts/columns';
+import type { ByteSource } from '../../lambdas/shared/readers/bytes';
+import {
+  BOOLEAN_VALUES,
+  CELL_INVALID,
+  CELL_NULL,
+  CELL_SKIPPED,
+  type ColumnBatch,
+  ColumnDictionary,
+  type ColumnSpec,
+} from '../../lambdas/shared/readers/columns';
 
 export function specsOf(columns: readonly { name: string; type: ColumnType; required?: boolean }[]): ColumnSpec[] {
   return columns.map((column) => ({

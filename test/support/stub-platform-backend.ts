@@ -3,11 +3,12 @@
  * the in-memory store, scripted pipeline executions, recorded task-token answers and a fake
  * predictor. The offline runtime supplies the real equivalents.
  */
-import type { ExecutionStatus } from '../../lambdas/api/executions';
+
+import type { ExecutionStatus } from '../../contracts/api';
 import { staleTaskToken } from '../../lambdas/api/api';
-import { dispatch } from '../../lambdas/registry/handler';
-import { Registry } from '../../lambdas/shared/registry/registry-service';
+import { dispatch } from '../../lambdas/registry/registry';
 import { NotFoundError, ValidationError } from '../../lambdas/shared/errors';
+import { Registry } from '../../lambdas/shared/registry/registry-service';
 import type { LocalPlatformBackend, TrainingInput } from '../../local/api-server';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 

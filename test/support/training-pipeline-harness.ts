@@ -4,13 +4,13 @@
  * services do, and record what they were sent.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-import { dispatch } from '../../lambdas/registry/handler';
-import { Registry } from '../../lambdas/shared/registry/registry-service';
-import { readTrainingDefinition, renderDefinition, modelDocumentBase64 } from '../../contracts/state-machines';
-import { parseConfig, resolveModel } from '../../contracts/platform-config';
-import { cdkJsonContext } from './cdk';
-import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 import { modelDocument } from '../../contracts/model';
+import { parseConfig, resolveModel } from '../../contracts/platform-config';
+import { modelDocumentBase64, readTrainingDefinition, renderDefinition } from '../../contracts/state-machines';
+import { dispatch } from '../../lambdas/registry/registry';
+import { Registry } from '../../lambdas/shared/registry/registry-service';
+import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
+import { cdkJsonContext } from './cdk';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

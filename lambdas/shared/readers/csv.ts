@@ -9,7 +9,22 @@
 import { isUtf8 } from 'node:buffer';
 import { DatasetFormatError } from '../errors';
 import { type ByteSource, ByteWindow, decompressed } from './bytes';
-import { allocateVectors, CELL_INVALID, CELL_NULL, CELL_SKIPPED, CELL_VALUE, type ColumnBatch, type ColumnSpec, type ColumnVector, parseBooleanText, parseNumberBytes, parseNumberText, parseTimestampText, planColumns, type RowProblem } from './columns';
+import {
+  allocateVectors,
+  CELL_INVALID,
+  CELL_NULL,
+  CELL_SKIPPED,
+  CELL_VALUE,
+  type ColumnBatch,
+  type ColumnSpec,
+  type ColumnVector,
+  parseBooleanText,
+  parseNumberBytes,
+  parseNumberText,
+  parseTimestampText,
+  planColumns,
+  type RowProblem,
+} from './columns';
 
 export interface CsvOptions {
   /**

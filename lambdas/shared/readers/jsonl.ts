@@ -7,7 +7,15 @@
 import { isUtf8 } from 'node:buffer';
 import { DatasetFormatError } from '../errors';
 import { type ByteSource, ByteWindow, decompressed } from './bytes';
-import { allocateVectors, CELL_SKIPPED, type ColumnBatch, type ColumnSpec, type ColumnVector, type RowProblem, storeValue } from './columns';
+import {
+  allocateVectors,
+  CELL_SKIPPED,
+  type ColumnBatch,
+  type ColumnSpec,
+  type ColumnVector,
+  type RowProblem,
+  storeValue,
+} from './columns';
 
 export interface JsonLinesOptions {
   /**

@@ -6,7 +6,16 @@
  */
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import { DatasetFormatError } from '../errors';
-import { allocateVectors, CELL_INVALID, CELL_VALUE, type ColumnBatch, type ColumnSpec, type ColumnVector, planColumns, storeValue } from './columns';
+import {
+  allocateVectors,
+  CELL_INVALID,
+  CELL_VALUE,
+  type ColumnBatch,
+  type ColumnSpec,
+  type ColumnVector,
+  planColumns,
+  storeValue,
+} from './columns';
 
 export type { AsyncBuffer };
 

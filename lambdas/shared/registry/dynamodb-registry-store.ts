@@ -11,10 +11,10 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, ValidationError } from '../errors';
 import type { ApprovalRecord, AuditEvent, ModelRecord, Page, VersionRecord } from '../../../contracts/registry';
-import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from './registry-store';
 import { keys, REGISTRY_TABLE_SCHEMA } from '../../../contracts/registry-table';
+import { ConflictError, ValidationError } from '../errors';
+import type { PageRequest, RegistryChange, RegistryStore, StoredRequest } from './registry-store';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Item = Record<string, unknown>;

@@ -5,7 +5,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
 import {
   ALLOWED_TRANSITIONS,
   type ApprovalRecord,
@@ -38,8 +37,9 @@ import {
   transitionRequestSchema,
   type VersionRecord,
 } from '../../../contracts/registry';
-import type { RegistryChange, RegistryStore } from './registry-store';
 import { MAX_VERSION } from '../../../contracts/registry-table';
+import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
+import type { RegistryChange, RegistryStore } from './registry-store';
 
 export interface RegistryOptions {
   /** Model names the platform is configured with; others are refused as unknown. */

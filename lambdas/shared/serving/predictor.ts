@@ -9,12 +9,12 @@
  * answer (load or scoring fault) is answered by the production version and reported failed.
  */
 import type { VersionRecord } from '../../../contracts/registry';
+import type { ClassLabel, ModelSchema } from '../../../contracts/serving-schema';
 import { NotFoundError } from '../errors';
-import { type RegistryReader, resolveServedVersion } from './served-version';
 import type { CaptureBuffer, FlushResult } from './capture';
 import { type EncodedRows, encodeRows } from './features';
 import { type Prediction, type ScoreTensor, toPredictions } from './predictions';
-import type { ClassLabel, ModelSchema } from '../../../contracts/serving-schema';
+import { type RegistryReader, resolveServedVersion } from './served-version';
 
 /** A loaded model; onnx-scorer.ts wraps an onnxruntime InferenceSession. */
 export interface Scorer {

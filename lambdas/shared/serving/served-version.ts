@@ -4,11 +4,10 @@
  * SHA-256 checked against the one the registry recorded, and `model.onnx` taken out of it.
  */
 import type { VersionRecord } from '../../../contracts/registry';
-import type { RegistryStore } from '../registry/registry-store';
 import { NotFoundError } from '../errors';
-import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from './model-artifact';
 import type { ArtifactObjects } from '../object-store';
-
+import type { RegistryStore } from '../registry/registry-store';
+import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from './model-artifact';
 
 export type RegistryReader = Pick<RegistryStore, 'getModel' | 'getVersion'>;
 

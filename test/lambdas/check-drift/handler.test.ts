@@ -5,16 +5,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createCheckDriftHandler } from '../../../lambdas/check-drift/handler';
+import type { DriftModelSettings } from '../../../contracts/drift';
 import type { DriftReport } from '../../../lambdas/check-drift/check-drift';
+import { createCheckDriftHandler } from '../../../lambdas/check-drift/handler';
+import { profileValues, serializeProfile } from '../../../lambdas/shared/profile';
 import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
-import { S3ObjectStore } from '../../../lambdas/shared/object-store';
-import { profileValues, serializeProfile } from '../../../lambdas/shared/profile';
+import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
 import { normalSampler, seededRandom } from '../../../testkit/samples';
-import type { DriftModelSettings } from '../../../contracts/drift';
 
 const CONTRACTS = ['month-to-month', 'one-year', 'two-year'];
 const settings: DriftModelSettings = {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { DriftRules } from '../../../contracts/drift';
 import { adjustPValues, assessDrift, type ComparedColumn } from '../../../lambdas/check-drift/verdict';
 import { type DatasetProfile, profileValues } from '../../../lambdas/shared/profile';
 import { normalSampler, sample, seededRandom } from '../../../testkit/samples';
-import type { DriftRules } from '../../../contracts/drift';
 
 const RULES: DriftRules = {
   psiWarn: 0.1,

@@ -5,16 +5,19 @@
  * Rejected) or Failed (UpdateRollbackFailed; candidate Archived).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
+import {
+  type DeployEndpointDependencies,
+  deployEndpoint,
+  type EndpointDeployment,
+  runDeploymentId,
+} from '../../../lambdas/deploy-endpoint/deploy-endpoint';
 import type {
   CreateEndpointConfigInput,
   CreateModelInput,
   EndpointApi,
   EndpointDescription,
-  EndpointTarget,
 } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
-import { sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
-import { type DeployDependencies, runDeployRequest } from '../../../lambdas/deploy-endpoint/handler';
-import { type EndpointDeployment, runDeploymentId } from '../../../lambdas/deploy-endpoint/deploy-endpoint';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
@@ -87,7 +90,7 @@ describe('endpoint rollout through begin and poll', () => {
   let store: InMemoryRegistryStore;
   let registry: Registry;
   let endpoint: FakeEndpoint;
-  let dependencies: DeployDependencies;
+  let dependencies: DeployEndpointDependencies;
   const targetConfig = `${ENDPOINT}-v2-${runDeploymentId('run-7')}`;
 
   beforeEach(async () => {
@@ -109,14 +112,12 @@ describe('endpoint rollout through begin and poll', () => {
       target: TARGET,
       endpoints: endpoint,
       versions: store,
-      registry: { rollback: (request) => registry.rollback(request), transition: (request) => registry.transition(request) },
+      registry: { transition: (request) => registry.transition(request) },
     };
   });
 
-  const begin = async () =>
-    (await runDeployRequest(dependencies, { action: 'begin', version: 2, runId: 'run-7' }, 900_000)) as RolloutResult<EndpointDeployment>;
-  const poll = async (deployment: EndpointDeployment) =>
-    (await runDeployRequest(dependencies, { action: 'poll', version: 2, deployment }, 900_000)) as RolloutResult<EndpointDeployment>;
+  const begin = async () => await deployEndpoint(dependencies, { action: 'begin', version: 2, runId: 'run-7' });
+  const poll = async (deployment: EndpointDeployment) => await deployEndpoint(dependencies, { action: 'poll', version: 2, deployment });
 
   /** Polls until the status is no longer InProgress, counting DescribeEndpoint calls per poll. */
   async function pollToEnd(deployment: EndpointDeployment): Promise<RolloutResult<EndpointDeployment>> {
@@ -210,13 +211,13 @@ describe('endpoint rollout through begin and poll', () => {
 
   it('refuses a poll whose deployment is not an endpoint deployment of this version', async () => {
     const { deployment } = await begin();
-    await expect(runDeployRequest(dependencies, { action: 'poll', version: 1, deployment }, 900_000)).rejects.toMatchObject({
+    await expect(deployEndpoint(dependencies, { action: 'poll', version: 1, deployment })).rejects.toMatchObject({
       name: 'ValidationError',
     });
     await expect(
-      runDeployRequest(dependencies, { action: 'poll', version: 2, deployment: { ...deployment, mode: 'serverless-canary' } }, 900_000),
+      deployEndpoint(dependencies, { action: 'poll', version: 2, deployment: { ...deployment, mode: 'serverless-canary' } }),
     ).rejects.toMatchObject({ name: 'ValidationError' });
-    await expect(runDeployRequest(dependencies, { action: 'begin', version: 5, runId: 'run-7' }, 900_000)).rejects.toMatchObject({
+    await expect(deployEndpoint(dependencies, { action: 'begin', version: 5, runId: 'run-7' })).rejects.toMatchObject({
       name: 'NotFoundError',
     });
   });

@@ -9,13 +9,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { CloudWatchCanaryAlarms } from '../../../lambdas/deploy-serverless/cloudwatch-alarm-reader';
 import {
   type AlarmState,
   type CanaryDeployment,
   type CanaryRolloutDependencies,
   evaluateCanary,
 } from '../../../lambdas/deploy-serverless/deploy-serverless';
-import { CloudWatchCanaryAlarms } from '../../../lambdas/deploy-serverless/cloudwatch-alarm-reader';
 import { runCanaryRequest } from '../../../lambdas/deploy-serverless/handler';
 import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';

@@ -5,6 +5,8 @@
  */
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../contracts/platform-config';
+import type { ModelSchema } from '../../../contracts/serving-schema';
 import { applyGate, formatNumber } from '../../../lambdas/evaluate-model/gate';
 import type { Holdout } from '../../../lambdas/evaluate-model/holdout';
 import {
@@ -17,8 +19,6 @@ import {
   rocAuc,
 } from '../../../lambdas/evaluate-model/metrics';
 import { assessQuality, registryMetrics } from '../../../lambdas/evaluate-model/quality';
-import { parseConfig } from '../../../contracts/platform-config';
-import type { ModelSchema } from '../../../contracts/serving-schema';
 
 describe('classification scores', () => {
   it('reads accuracy, precision, recall and F1 of the positive class from a 2x2 confusion matrix', () => {

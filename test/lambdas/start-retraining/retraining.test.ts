@@ -2,7 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { createRetrainingHandler, StepFunctionsTrainingRuns } from '../../../lambdas/start-retraining/handler';
+import { createRetrainingHandler } from '../../../lambdas/start-retraining/handler';
+import { StepFunctionsTrainingRuns } from '../../../lambdas/start-retraining/sfn-training-runs';
 import { executionNameFor, newestDatasetUri, startRetraining, type TrainingRuns } from '../../../lambdas/start-retraining/start-retraining';
 
 const settings = { model: 'churn', datasetsBucket: 'datasets', cooldownHours: 24 };

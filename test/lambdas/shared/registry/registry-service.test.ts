@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDbRegistryStore } from '../../../../lambdas/shared/registry/dynamodb-registry-store';
 import type { RegisterRequest } from '../../../../contracts/registry';
+import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../../lambdas/shared/errors';
+import { DynamoDbRegistryStore } from '../../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../../lambdas/shared/registry/registry-service';
 import type { RegistryChange, RegistryStore } from '../../../../lambdas/shared/registry/registry-store';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../../lambdas/shared/errors';
 import { createRegistryTable, LOCAL_AWS } from '../../../../local/dynamodb-local';
 import { InMemoryRegistryStore } from '../../../../testkit/in-memory-registry-store';
 

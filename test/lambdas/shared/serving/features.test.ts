@@ -3,12 +3,12 @@
  * output tensor, and capture batching (with a fake writer and clock).
  */
 import { describe, expect, it } from 'vitest';
+import { MAX_ROWS_PER_REQUEST, type ModelSchema } from '../../../../contracts/serving-schema';
+import { ValidationError } from '../../../../lambdas/shared/errors';
 import { CaptureBuffer } from '../../../../lambdas/shared/serving/capture';
 import { encodeRows } from '../../../../lambdas/shared/serving/features';
 import { ModelOutputError, toPredictions } from '../../../../lambdas/shared/serving/predictions';
-import { ValidationError } from '../../../../lambdas/shared/errors';
 import { CHURN_SCHEMA } from '../../../../testkit/churn-model';
-import { MAX_ROWS_PER_REQUEST, type ModelSchema } from '../../../../contracts/serving-schema';
 
 const row = { tenure_months: 12, monthly_charges: 70.5, contract: 'one-year', auto_pay: true };
 

@@ -9,24 +9,24 @@ import { ArnFormat, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import type { EndpointTarget } from '../../lambdas/deploy-endpoint/endpoint-deployment';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import {
   type EndpointDeploymentSettings,
+  type EndpointTarget,
   type SageMakerDeploymentConfig,
   sageMakerDeploymentConfig,
   type TrafficShifting,
 } from '../../contracts/endpoint-deployment';
-import { type ResolvedModelConfig } from '../../contracts/platform-config';
-import { objectPrefixFinding } from './acknowledgements';
-import { type ArtifactStore } from './artifact-store';
-import { MlopsFunction } from './mlops-function';
-import type { ModelRegistry } from './model-registry';
+import type { ResolvedModelConfig } from '../../contracts/platform-config';
 import { CANARY_PERCENT_RANGE, endpointAutoscalingProblems, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
-import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { objectPrefixFinding } from './acknowledgements';
+import type { ArtifactStore } from './artifact-store';
+import { createDeployEndpointFunction } from './deploy-endpoint';
+import type { MlopsFunction } from './mlops-function';
+import type { ModelRegistry } from './model-registry';
 
 /** `TerminationWaitInSeconds` upper bound. */
 export const MAX_TERMINATION_WAIT_SECONDS = 3600;
@@ -279,39 +279,13 @@ export class SageMakerEndpoint extends Construct {
         : {}),
       deploymentConfig: this.deploymentConfig,
     };
-    this.deployFunction = new MlopsFunction(this, 'DeployFunction', {
-      functionDirectory: 'deploy',
-      description: `cdk-mlops ${model.name}: rolls registry versions out to the SageMaker endpoint, rolls back on demand`,
-      memorySize: 256,
-      // A deployment waits through canary bake time; longer ones continue with start/check from a state machine.
-      timeout: Duration.minutes(15),
+    this.deployFunction = createDeployEndpointFunction(this, 'DeployFunction', {
+      modelName: model.name,
+      target,
+      registry: props.registry,
+      endpoint: this,
       logRetention: props.logRetention,
-      environment: {
-        MODEL_NAME: model.name,
-        TABLE_NAME: props.registry.table.tableName,
-        REGISTRY_FUNCTION_NAME: props.registry.registryFunction.functionName,
-        ENDPOINT_TARGET: Stack.of(this).toJsonString(target),
-      },
     });
-    props.registry.grantRead(this.deployFunction);
-    props.registry.grantInvoke(this.deployFunction);
-    this.grantDeploy(this.deployFunction);
-    const account = '<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>';
-    Validations.of(this.deployFunction.role!).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:${account}:model/${this.endpointName}-*]`,
-        reason:
-          'Each deployment creates a model named <endpoint>-v<version>-<deployment>; the names exist only at run time, all under this prefix.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:${account}:endpoint-config/${this.endpointName}-*]`,
-        reason: 'Each deployment creates an endpoint configuration named <endpoint>-v<version>-<deployment>, all under this prefix.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.registry.registryFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-        reason: 'Invoking the registry function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
-      },
-    );
   }
 
   /** The endpoint's ARN. */

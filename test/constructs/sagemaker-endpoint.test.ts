@@ -11,10 +11,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel } from '../../contracts/platform-config';
-import { ArtifactStore } from '../../lib/constructs/artifact-store';
-import { SageMakerEndpoint, type SageMakerEndpointProps } from '../../lib/constructs/endpoint';
-import { ModelRegistry } from '../../lib/constructs/model-registry';
 import type { ServingConfig } from '../../contracts/serving';
+import { ArtifactStore } from '../../lib/constructs/artifact-store';
+import { ModelRegistry } from '../../lib/constructs/model-registry';
+import { SageMakerEndpoint, type SageMakerEndpointProps } from '../../lib/constructs/sagemaker-endpoint';
 
 const cdkJson = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: { mlops: PlatformConfigInput } & Record<string, unknown>;
@@ -224,13 +224,13 @@ describe('SageMakerEndpoint', () => {
     expect(policies).toContain('/models/churn/*');
   });
 
-  it('gives its deploy function the endpoint target and policy, 15 minutes, and rights to deploy only this endpoint', () => {
+  it('gives its deploy function the endpoint target and policy, a minute per begin/poll request, and rights to deploy only this endpoint', () => {
     const [deploy] = Object.values(
       template.findResources('AWS::Lambda::Function', {
         Properties: { Description: Match.stringLikeRegexp('rolls registry versions out') },
       }),
     ) as Array<{ Properties: { Timeout: number; Environment: { Variables: Record<string, unknown> } } }>;
-    expect(deploy!.Properties.Timeout).toBe(900);
+    expect(deploy!.Properties.Timeout).toBe(60);
     const variables = deploy!.Properties.Environment.Variables;
     expect(variables.MODEL_NAME).toBe('churn');
     const target = JSON.stringify(variables.ENDPOINT_TARGET);

@@ -1,0 +1,69 @@
+/**
+ * The deploy function of an endpoint model (lambdas/deploy-endpoint): the pipeline's rollout
+ * contract over the SageMaker endpoint. Its target (endpoint, variant, image, instances, KMS key,
+ * capture, blue/green policy) travels as ENDPOINT_TARGET; it reads versions from the registry
+ * table, changes stages through the registry function, and gets the endpoint's deploy grants.
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { EndpointTarget } from '../../contracts/endpoint-deployment';
+import { MlopsFunction } from './mlops-function';
+import type { ModelRegistry } from './model-registry';
+import type { SageMakerEndpoint } from './sagemaker-endpoint';
+
+export interface DeployEndpointFunctionProps {
+  readonly modelName: string;
+  /** Where and how versions are rolled out. */
+  readonly target: EndpointTarget;
+  /** Versions are read from its table; stage changes go through its function. */
+  readonly registry: ModelRegistry;
+  /** The endpoint the function deploys to (its grantDeploy). */
+  readonly endpoint: SageMakerEndpoint;
+  /**
+   * Retention of the function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Creates the deploy function in `scope` with the id given (kept stable: it names the function's resources). */
+export function createDeployEndpointFunction(scope: Construct, id: string, props: DeployEndpointFunctionProps): MlopsFunction {
+  const { endpoint, registry } = props;
+  const stack = Stack.of(scope);
+  const deployFunction = new MlopsFunction(scope, id, {
+    functionDirectory: 'deploy-endpoint',
+    description: `cdk-mlops ${props.modelName}: rolls registry versions out to the SageMaker endpoint (begin/poll)`,
+    memorySize: 256,
+    // begin makes at most three SageMaker calls and a registry call; poll one DescribeEndpoint.
+    timeout: Duration.minutes(1),
+    logRetention: props.logRetention,
+    environment: {
+      MODEL_NAME: props.modelName,
+      TABLE_NAME: registry.table.tableName,
+      REGISTRY_FUNCTION_NAME: registry.registryFunction.functionName,
+      ENDPOINT_TARGET: stack.toJsonString(props.target),
+    },
+  });
+  registry.grantRead(deployFunction);
+  registry.grantInvoke(deployFunction);
+  endpoint.grantDeploy(deployFunction);
+  const account = '<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>';
+  Validations.of(deployFunction.role!).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${account}:model/${endpoint.endpointName}-*]`,
+      reason:
+        'Each deployment creates a model named <endpoint>-v<version>-<deployment>; the names exist only at run time, all under this prefix.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${account}:endpoint-config/${endpoint.endpointName}-*]`,
+      reason: 'Each deployment creates an endpoint configuration named <endpoint>-v<version>-<deployment>, all under this prefix.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(registry.registryFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      reason: 'Invoking the registry function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
+    },
+  );
+  return deployFunction;
+}
