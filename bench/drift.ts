@@ -16,14 +16,10 @@ import {
   jensenShannonDistance,
   populationStabilityIndex,
 } from '../lambdas/check-drift/statistics';
-import {
-  binIndex,
-  type CategoricalColumnProfile,
-  CategoricalColumnProfiler,
-  type NumericColumnProfile,
-  NumericColumnProfiler,
-  serializeProfile,
-} from '../lambdas/shared/profile';
+import { serializeProfile } from '../lambdas/shared/profile/codec';
+import { binIndex } from '../lambdas/shared/profile/edge-index';
+import type { CategoricalColumnProfile, NumericColumnProfile } from '../lambdas/shared/profile/profile';
+import { CategoricalColumnProfiler, NumericColumnProfiler } from '../lambdas/shared/profile/profilers';
 import { exactKs, exactWasserstein, normalSampler, seededRandom } from '../testkit/samples';
 
 const rowsArgument = process.argv.indexOf('--rows');

@@ -28,7 +28,7 @@ import { parse } from 'csv-parse';
 import { parquetRead } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type DatasetSchema, datasetSchemaSchema } from '../contracts/dataset';
-import { parseProfile, serializeProfile } from '../lambdas/shared/profile';
+import { parseProfile, serializeProfile } from '../lambdas/shared/profile/codec';
 import { readCsv } from '../lambdas/shared/readers/csv';
 import { readParquet } from '../lambdas/shared/readers/parquet';
 import { DatasetValidator } from '../lambdas/validate-data/validation';

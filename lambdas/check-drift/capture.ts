@@ -16,13 +16,8 @@
 
 import { type ColumnType, isNumericType } from '../../contracts/columns';
 import { ValidationError } from '../shared/errors';
-import {
-  CategoricalColumnProfiler,
-  type ColumnProfile,
-  type DatasetProfile,
-  NumericColumnProfiler,
-  PROFILE_FORMAT_VERSION,
-} from '../shared/profile';
+import { type ColumnProfile, type DatasetProfile, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
+import { CategoricalColumnProfiler, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   allocateVectors,
   BOOLEAN_VALUES,

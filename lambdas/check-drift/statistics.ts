@@ -15,7 +15,7 @@
  * alarm on sampling noise alone (at n = 100 the expected PSI of identical distributions is ≈ 0.09).
  */
 import { ValidationError } from '../shared/errors';
-import { type CategoricalColumnProfile, MAX_HISTOGRAM_EDGES, type NumericColumnProfile } from '../shared/profile';
+import { type CategoricalColumnProfile, MAX_HISTOGRAM_EDGES, type NumericColumnProfile } from '../shared/profile/profile';
 import { chiSquareSurvival, ksPValue } from './distributions';
 
 /** Groups of equal reference mass for PSI and JS. */

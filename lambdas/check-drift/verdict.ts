@@ -17,7 +17,7 @@
  */
 
 import type { DriftRules, DriftThresholds, MultipleTesting } from '../../contracts/drift';
-import type { DatasetProfile } from '../shared/profile';
+import type { DatasetProfile } from '../shared/profile/profile';
 import { type ColumnComparison, compareCategorical, compareNumeric } from './statistics';
 
 /** A column to compare: a model input (by name in both profiles) or the prediction (current name, reference column). */

@@ -10,7 +10,8 @@ import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import type { DatasetSchema } from '../../contracts/dataset';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
-import { type DatasetProfile, parseProfile, serializeProfile } from '../shared/profile';
+import { parseProfile, serializeProfile } from '../shared/profile/codec';
+import type { DatasetProfile } from '../shared/profile/profile';
 import { type DatasetFormat, readDataset } from '../shared/readers/index';
 import { DatasetValidator, mergeShards, type QuarantinedRow, type ValidationReport } from './validation';
 

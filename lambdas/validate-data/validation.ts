@@ -10,14 +10,8 @@ import type { ColumnConfig } from '../../contracts/columns';
 import { isNumericType } from '../../contracts/columns';
 import type { DatasetSchema } from '../../contracts/dataset';
 import { ValidationError } from '../shared/errors';
-import {
-  CategoricalColumnProfiler,
-  type ColumnProfile,
-  type DatasetProfile,
-  mergeProfiles,
-  NumericColumnProfiler,
-  PROFILE_FORMAT_VERSION,
-} from '../shared/profile';
+import { type ColumnProfile, type DatasetProfile, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
+import { CategoricalColumnProfiler, mergeProfiles, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   BOOLEAN_VALUES,
   CELL_INVALID,

@@ -6,7 +6,7 @@
  */
 import { type ColumnType, isNumericType } from '../../../contracts/columns';
 import { DatasetFormatError } from '../errors';
-import { CELL_INVALID, CELL_NULL, CELL_VALUE } from '../profile';
+import { CELL_INVALID, CELL_NULL, CELL_VALUE } from '../profile/profile';
 
 export { CELL_INVALID, CELL_NULL, CELL_VALUE };
 /** The row could not be split into the header's fields: the cell is neither value, null nor invalid. */

@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { DriftModelSettings } from '../../../contracts/drift';
 import type { DriftReport } from '../../../lambdas/check-drift/check-drift';
 import { createCheckDriftHandler } from '../../../lambdas/check-drift/handler';
-import { profileValues, serializeProfile } from '../../../lambdas/shared/profile';
+import { serializeProfile } from '../../../lambdas/shared/profile/codec';
 import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
+import { profileValues } from '../../../testkit/profile-values';
 import { normalSampler, seededRandom } from '../../../testkit/samples';
 
 const CONTRACTS = ['month-to-month', 'one-year', 'two-year'];

@@ -13,12 +13,8 @@ import {
   psiPValue,
   wassersteinDistance,
 } from '../../../lambdas/check-drift/statistics';
-import {
-  type CategoricalColumnProfile,
-  type DatasetProfile,
-  type NumericColumnProfile,
-  profileValues,
-} from '../../../lambdas/shared/profile';
+import type { CategoricalColumnProfile, DatasetProfile, NumericColumnProfile } from '../../../lambdas/shared/profile/profile';
+import { profileValues } from '../../../testkit/profile-values';
 import { exactKs, exactKsPValueEqualSizes, exactWasserstein, normalSampler, sample, seededRandom } from '../../../testkit/samples';
 
 function numericProfiles(reference: ArrayLike<number>, current: ArrayLike<number>) {

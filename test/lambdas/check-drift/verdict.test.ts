@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftRules } from '../../../contracts/drift';
 import { adjustPValues, assessDrift, type ComparedColumn } from '../../../lambdas/check-drift/verdict';
-import { type DatasetProfile, profileValues } from '../../../lambdas/shared/profile';
+import type { DatasetProfile } from '../../../lambdas/shared/profile/profile';
+import { profileValues } from '../../../testkit/profile-values';
 import { normalSampler, sample, seededRandom } from '../../../testkit/samples';
 
 const RULES: DriftRules = {

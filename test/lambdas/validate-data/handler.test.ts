@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from
 import { mockClient } from 'aws-sdk-client-mock';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseProfile } from '../../../lambdas/shared/profile';
+import { parseProfile } from '../../../lambdas/shared/profile/codec';
 import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
 import { validateData as validate } from '../../../lambdas/validate-data/handler';
 import type { RunContext, ShardListing, ValidationSummary } from '../../../lambdas/validate-data/validate-data';

@@ -1,20 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  binIndex,
-  type DatasetProfile,
-  EdgeIndex,
-  MAX_HISTOGRAM_EDGES,
-  mergeMoments,
-  mergeProfiles,
-  NumericColumnProfiler,
-  parseProfile,
-  profileValues,
-  quantileEdges,
-  serializeProfile,
-  variance,
-} from '../../../lambdas/shared/profile';
-import { seededRandom } from '../../../local/sample-data';
+import { parseProfile, serializeProfile } from '../../../../lambdas/shared/profile/codec';
+import { binIndex, EdgeIndex, quantileEdges } from '../../../../lambdas/shared/profile/edge-index';
+import { type DatasetProfile, MAX_HISTOGRAM_EDGES, mergeMoments, variance } from '../../../../lambdas/shared/profile/profile';
+import { mergeProfiles, NumericColumnProfiler } from '../../../../lambdas/shared/profile/profilers';
+import { seededRandom } from '../../../../local/sample-data';
+import { profileValues } from '../../../../testkit/profile-values';
 
 type Row = { amount: number | null | string; score: number | null; colour: string | null };
 
