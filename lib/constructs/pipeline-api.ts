@@ -4,7 +4,8 @@
  * the waiting run's task token) and predictions (the model's serverless alias, or SageMaker
  * InvokeEndpoint). IAM SigV4 authorization by default, JSON-schema validation of every body,
  * stage throttling and a usage plan, JSON access logs, X-Ray, and an optional regional WAF.
- * Routes and schemas come from lambdas/api/contract.ts, shared with the local API server.
+ * Routes and schemas come from contracts/api.ts, shared with the local API server; the mapping
+ * templates live in api-templates.ts, the web ACL in api-waf.ts.
  */
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -14,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import {
   API_ROUTES,
@@ -23,21 +24,18 @@ import {
   bodySchemaFor,
   errorBody,
   errorBodySchema,
-  INVALID_BODY_MESSAGE,
   type JsonSchemaObject,
   MODEL_NAME_PATTERN,
   NO_PIPELINE_MESSAGE,
-  NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
   requestBodySchemas,
 } from '../../contracts/api';
 import { API_DEFAULTS, type ApiConfig } from '../../contracts/platform-config';
+import { iamFindingResource } from './acknowledgements';
+import { createStartExecutionRole, type PredictTarget, predictIntegration, startExecutionIntegration } from './api-integrations';
+import { addGatewayResponses } from './api-templates';
+import { createApiWebAcl } from './api-waf';
 import { MlopsFunction } from './mlops-function';
-
-/** Where `POST /models/{name}/predict` of one model goes. */
-export type PredictTarget =
-  | { readonly kind: 'serverless'; readonly alias: lambda.IAlias }
-  | { readonly kind: 'endpoint'; readonly endpointName: string };
 
 export interface PipelineApiProps {
   /** Names the API (`<projectName>-<environment>`). */
@@ -67,60 +65,6 @@ export interface PipelineApiProps {
 
 /** Response codes every method declares (the error body model). */
 const ERROR_STATUS_CODES = ['400', '403', '404', '409', '429', '500'] as const;
-
-/** A JSON string literal of a VTL expression, valid JSON even when the value holds quotes. */
-function vtlJsonString(expression: string): string {
-  // escapeJavaScript also escapes ' as \' (not valid JSON); undo that one.
-  return `"$util.escapeJavaScript(${expression}).replaceAll("\\\\'","'")"`;
-}
-
-/**
- * The StartExecution request template: the body's `model` picks the state machine, the whole
- * (validated) body becomes the execution input. An unknown model cannot pass the body's
- * schema; should one arrive anyway the ARN stays empty and Step Functions refuses it (400).
- */
-export function startExecutionTemplate(stateMachineArns: ReadonlyMap<string, string>): string {
-  const branches = [...stateMachineArns].map(
-    ([model, arn], index) => `#${index === 0 ? 'if' : 'elseif'}($model == "${model}")\n#set($stateMachineArn = "${arn}")`,
-  );
-  return [
-    "#set($model = $input.path('$.model'))",
-    '#set($stateMachineArn = "")',
-    ...branches,
-    ...(branches.length > 0 ? ['#end'] : []),
-    `{"stateMachineArn": "$stateMachineArn", "input": ${vtlJsonString("$input.json('$')")}}`,
-  ].join('\n');
-}
-
-/** Step Functions' client errors (`__type`) → the API's status and code. */
-export const START_EXECUTION_ERROR_TEMPLATE = [
-  "#set($type = $input.path('$.__type'))",
-  '#if($type.contains("ExecutionLimitExceeded") || $type.contains("Throttling"))',
-  '#set($context.responseOverride.status = 429)',
-  '#set($code = "Throttled")',
-  '#elseif($type.contains("ExecutionAlreadyExists"))',
-  '#set($context.responseOverride.status = 409)',
-  '#set($code = "Conflict")',
-  '#elseif($type.contains("StateMachineDoesNotExist") || $type.contains("StateMachineDeleting"))',
-  '#set($context.responseOverride.status = 404)',
-  '#set($code = "NotFound")',
-  '#elseif($type.contains("AccessDenied"))',
-  '#set($context.responseOverride.status = 403)',
-  '#set($code = "Forbidden")',
-  '#else',
-  '#set($code = "ValidationFailed")',
-  '#end',
-  `{"error": {"code": "$code", "message": ${vtlJsonString("$input.path('$.message')")}, "details": {"stepFunctionsError": ${vtlJsonString('$type')}}}}`,
-].join('\n');
-
-export const START_EXECUTION_RESPONSE_TEMPLATE = `{"executionArn": $input.json('$.executionArn'), "startDate": $input.json('$.startDate')}`;
-
-/** An AWS service's 5xx, without its text. */
-const INTERNAL_ERROR_TEMPLATE = `{"error": {"code": "InternalError", "message": "the request failed", "details": {"requestId": "$context.requestId"}}}`;
-
-/** SageMaker runtime errors (the container's own 4xx arrive as 424 ModelError). */
-const ENDPOINT_ERROR_TEMPLATE = `{"error": {"code": "ValidationFailed", "message": "the endpoint refused the request", "details": {"endpointError": $input.json('$')}}}`;
-const THROTTLED_TEMPLATE = `{"error": {"code": "Throttled", "message": "the endpoint is throttling requests", "details": {}}}`;
 
 export class PipelineApi extends Construct {
   readonly restApi: apigateway.RestApi;
@@ -230,7 +174,7 @@ export class PipelineApi extends Construct {
         }),
       );
     }
-    this.addGatewayResponses();
+    addGatewayResponses(this.restApi);
 
     this.apiFunction = new MlopsFunction(this, 'Function', {
       functionDirectory: 'api',
@@ -253,9 +197,9 @@ export class PipelineApi extends Construct {
     // One API-wide invoke permission instead of one per method (the function serves about 20 methods).
     this.apiIntegration = new apigateway.LambdaIntegration(this.apiFunction, { proxy: true, scopePermissionToMethod: false });
 
-    this.startExecutionRole = this.createStartExecutionRole(props.trainingPipelines);
+    this.startExecutionRole = createStartExecutionRole(this, props.trainingPipelines);
     const predictIntegrations = new Map(
-      [...props.predictTargets].map(([model, target]) => [model, this.predictIntegration(model, target)]),
+      [...props.predictTargets].map(([model, target]) => [model, predictIntegration(this, model, target)]),
     );
 
     for (const route of API_ROUTES) {
@@ -268,7 +212,8 @@ export class PipelineApi extends Construct {
         if (route.target === 'predict') this.addNotFoundRoute(route, route.path, NOT_SERVED_MESSAGE);
         else this.addRoute(route, route.path, this.apiIntegration);
       } else if (route.target === 'startExecution') {
-        if (this.startExecutionRole) this.addRoute(route, route.path, this.startExecutionIntegration(props.trainingPipelines));
+        if (this.startExecutionRole)
+          this.addRoute(route, route.path, startExecutionIntegration(props.trainingPipelines, this.startExecutionRole));
         else this.addNotFoundRoute(route, route.path, NO_PIPELINE_MESSAGE);
       } else {
         this.addRoute(route, route.path, this.apiIntegration);
@@ -283,7 +228,8 @@ export class PipelineApi extends Construct {
       apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
     });
 
-    if (this.settings.waf) this.webAcl = this.createWebAcl(props.platformName);
+    if (this.settings.waf)
+      this.webAcl = createApiWebAcl(this, props.platformName, this.restApi.deploymentStage.stageArn, this.settings.wafRateLimitPer5Minutes);
   }
 
   /** 5XXError of the stage (API Gateway's own and its integrations'). */
@@ -346,79 +292,6 @@ export class PipelineApi extends Construct {
     ];
   }
 
-  private createStartExecutionRole(pipelines: ReadonlyMap<string, sfn.IStateMachine>): iam.Role | undefined {
-    if (pipelines.size === 0) return undefined;
-    const role = new iam.Role(this, 'StartExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'API Gateway: StartExecution of the training pipelines',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['states:StartExecution'],
-        resources: [...pipelines.values()].map((machine) => machine.stateMachineArn),
-      }),
-    );
-    return role;
-  }
-
-  private startExecutionIntegration(pipelines: ReadonlyMap<string, sfn.IStateMachine>): apigateway.AwsIntegration {
-    const arns = new Map([...pipelines].sort(([a], [b]) => a.localeCompare(b)).map(([model, machine]) => [model, machine.stateMachineArn]));
-    return new apigateway.AwsIntegration({
-      service: 'states',
-      action: 'StartExecution',
-      integrationHttpMethod: 'POST',
-      options: {
-        credentialsRole: this.startExecutionRole,
-        passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
-        requestTemplates: { 'application/json': startExecutionTemplate(arns) },
-        integrationResponses: [
-          { statusCode: '200', responseTemplates: { 'application/json': START_EXECUTION_RESPONSE_TEMPLATE } },
-          { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: { 'application/json': START_EXECUTION_ERROR_TEMPLATE } },
-          { statusCode: '500', selectionPattern: '5\\d{2}', responseTemplates: { 'application/json': INTERNAL_ERROR_TEMPLATE } },
-        ],
-      },
-    });
-  }
-
-  private predictIntegration(model: string, target: PredictTarget): apigateway.Integration {
-    if (target.kind === 'serverless') {
-      // The predict function answers API Gateway proxy events with the API's status codes and error body.
-      return new apigateway.LambdaIntegration(target.alias, { proxy: true, allowTestInvoke: false });
-    }
-    const role = new iam.Role(this, `InvokeEndpointRole-${model}`, {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: `API Gateway: InvokeEndpoint of ${model}`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['sagemaker:InvokeEndpoint'],
-        resources: [
-          Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: target.endpointName.toLowerCase() }),
-        ],
-      }),
-    );
-    return new apigateway.AwsIntegration({
-      service: 'runtime.sagemaker',
-      path: `endpoints/${target.endpointName}/invocations`,
-      integrationHttpMethod: 'POST',
-      options: {
-        credentialsRole: role,
-        passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
-        requestParameters: {
-          'integration.request.header.Content-Type': "'application/json'",
-          'integration.request.header.Accept': "'application/json'",
-        },
-        requestTemplates: { 'application/json': '$input.body' },
-        integrationResponses: [
-          { statusCode: '200', responseTemplates: { 'application/json': '$input.body' } },
-          { statusCode: '429', selectionPattern: '429', responseTemplates: { 'application/json': THROTTLED_TEMPLATE } },
-          { statusCode: '400', selectionPattern: '4(?!29)\\d{2}', responseTemplates: { 'application/json': ENDPOINT_ERROR_TEMPLATE } },
-          { statusCode: '500', selectionPattern: '5\\d{2}', responseTemplates: { 'application/json': INTERNAL_ERROR_TEMPLATE } },
-        ],
-      },
-    });
-  }
-
   /** DescribeExecution and GetExecutionHistory on the pipelines' executions; task answers on the pipelines. */
   private grantExecutionAccess(pipelines: ReadonlyMap<string, sfn.IStateMachine>): void {
     if (pipelines.size === 0) return;
@@ -446,107 +319,6 @@ export class PipelineApi extends Construct {
         reason: 'Execution names are generated per run; the grant covers the executions of the platform pipelines only.',
       })),
     );
-  }
-
-  /** Every API Gateway-made error (validation, auth, throttling, missing route, 5xx) in the API's error body. */
-  private addGatewayResponses(): void {
-    const respond = (
-      id: string,
-      type: apigateway.ResponseType,
-      statusCode: string | undefined,
-      code: string,
-      message: string,
-      details = '{}',
-    ) =>
-      this.restApi.addGatewayResponse(id, {
-        type,
-        statusCode,
-        templates: {
-          'application/json': `{"error": {"code": "${code}", "message": ${message}, "details": ${details}}}`,
-        },
-      });
-    respond(
-      'BadRequestBody',
-      apigateway.ResponseType.BAD_REQUEST_BODY,
-      '400',
-      'ValidationFailed',
-      JSON.stringify(INVALID_BODY_MESSAGE),
-      '{"validation": "$context.error.validationErrorString"}',
-    );
-    respond(
-      'BadRequestParameters',
-      apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
-      '400',
-      'ValidationFailed',
-      '$context.error.messageString',
-    );
-    respond(
-      'MissingAuthenticationToken',
-      apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      '404',
-      'NotFound',
-      JSON.stringify(NO_ROUTE_MESSAGE),
-    );
-    for (const [id, type] of [
-      ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED],
-      ['InvalidSignature', apigateway.ResponseType.INVALID_SIGNATURE],
-      ['ExpiredToken', apigateway.ResponseType.EXPIRED_TOKEN],
-      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED],
-    ] as const) {
-      respond(id, type, '403', 'Forbidden', '$context.error.messageString');
-    }
-    respond('Throttled', apigateway.ResponseType.THROTTLED, '429', 'Throttled', '$context.error.messageString');
-    respond('QuotaExceeded', apigateway.ResponseType.QUOTA_EXCEEDED, '429', 'Throttled', '$context.error.messageString');
-    // Other 4xx (413 too large, 415 media type, ...) keep their status.
-    respond('Default4xx', apigateway.ResponseType.DEFAULT_4XX, undefined, 'ValidationFailed', '$context.error.messageString');
-    respond(
-      'Default5xx',
-      apigateway.ResponseType.DEFAULT_5XX,
-      '500',
-      'InternalError',
-      '$context.error.messageString',
-      '{"requestId": "$context.requestId"}',
-    );
-  }
-
-  private createWebAcl(platformName: string): wafv2.CfnWebACL {
-    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
-    const managed = (name: string, priority: number, overrides: string[] = []) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: {
-        managedRuleGroupStatement: {
-          vendorName: 'AWS',
-          name,
-          ruleActionOverrides: overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
-        },
-      },
-      visibilityConfig: visibility(name),
-    });
-    const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      name: `${platformName}-api`,
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(`${platformName}-api`),
-      rules: [
-        // Predict bodies of many rows exceed the rule set's 8 KB body limit; the API's own limits apply instead.
-        managed('AWSManagedRulesCommonRuleSet', 0, ['SizeRestrictions_BODY']),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
-        {
-          name: 'RateLimitPerIp',
-          priority: 2,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: this.settings.wafRateLimitPer5Minutes, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: this.restApi.deploymentStage.stageArn,
-      webAclArn: webAcl.attrArn,
-    });
-    return webAcl;
   }
 
   private acknowledgeApiFindings(cognitoAuth: boolean): void {
@@ -582,22 +354,6 @@ export class PipelineApi extends Construct {
 function stateMachineName(machine: sfn.IStateMachine): string {
   if ('stateMachineName' in machine && typeof machine.stateMachineName === 'string') return machine.stateMachineName;
   return Arn.split(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName!;
-}
-
-/** How cdk-nag names a resource ARN made of tokens in an IAM5 finding. */
-function iamFindingResource(scope: Construct, arn: string): string {
-  const resolved = Stack.of(scope).resolve(arn) as { 'Fn::Join'?: [string, unknown[]] };
-  const parts = resolved['Fn::Join']?.[1] ?? [arn];
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      const ref = (part as { Ref?: string }).Ref;
-      if (ref) return `<${ref}>`;
-      const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-      if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
-      return JSON.stringify(part);
-    })
-    .join('');
 }
 
 /** The shared JSON schema as an API Gateway model schema (draft 4; CDK spells `$schema` as `schema`). */

@@ -8,14 +8,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { render } from 'velocityjs';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, INVALID_BODY_MESSAGE } from '../../contracts/api';
+import type { PredictTarget } from '../../lib/constructs/api-integrations';
 import {
-  PipelineApi,
-  type PipelineApiProps,
-  type PredictTarget,
   START_EXECUTION_ERROR_TEMPLATE,
   START_EXECUTION_RESPONSE_TEMPLATE,
   startExecutionTemplate,
-} from '../../lib/constructs/pipeline-api';
+} from '../../lib/constructs/api-templates';
+import { PipelineApi, type PipelineApiProps } from '../../lib/constructs/pipeline-api';
 import { Match, policyStatements, Template, testStack } from '../support/cdk';
 
 function synth(options: { pipelines?: string[]; settings?: PipelineApiProps['settings']; endpointModel?: boolean } = {}) {
