@@ -13,7 +13,8 @@ import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../share
 import { parseProfile, serializeProfile } from '../shared/profile/codec';
 import type { DatasetProfile } from '../shared/profile/profile';
 import { type DatasetFormat, readDataset } from '../shared/readers/index';
-import { DatasetValidator, mergeShards, type QuarantinedRow, type ValidationReport } from './validation';
+import { mergeShards, type QuarantinedRow, type ValidationReport } from './report';
+import { DatasetValidator } from './validation';
 
 export const VALIDATION_MODES = ['single', 'list', 'shard', 'merge'] as const;
 export type ValidationMode = (typeof VALIDATION_MODES)[number];

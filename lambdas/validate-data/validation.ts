@@ -11,7 +11,7 @@ import { isNumericType } from '../../contracts/columns';
 import type { DatasetSchema } from '../../contracts/dataset';
 import { ValidationError } from '../shared/errors';
 import { type ColumnProfile, type DatasetProfile, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
-import { CategoricalColumnProfiler, mergeProfiles, NumericColumnProfiler } from '../shared/profile/profilers';
+import { CategoricalColumnProfiler, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   BOOLEAN_VALUES,
   CELL_INVALID,
@@ -22,68 +22,17 @@ import {
   type ColumnSpec,
   type ColumnVector,
 } from '../shared/readers/columns';
-
-export const REPORT_FORMAT_VERSION = 1;
-/** Example rows kept per rule in the report. */
-export const MAX_EXAMPLES_PER_RULE = 20;
-/** Bad rows written to the quarantine object; the rest are counted. */
-export const MAX_QUARANTINED_ROWS = 10_000;
-/** Example values and quarantined row texts are cut to this many characters. */
-const MAX_TEXT_LENGTH = 500;
-
-export const COLUMN_RULES = ['type', 'nullable', 'min', 'max', 'allowedValues', 'regex', 'unique'] as const;
-export type ColumnRule = (typeof COLUMN_RULES)[number];
-export const DATASET_RULES = ['rowShape', 'targetPresent', 'minRows', 'maxRows', 'maxBadRowFraction'] as const;
-export type DatasetRule = (typeof DATASET_RULES)[number];
-
-export interface RuleExample {
-  /** The dataset object (key) the row is in. */
-  readonly object: string;
-  /** 1-based data row number within the object, header excluded. */
-  readonly row: number;
-  readonly value: string;
-}
-
-export interface RuleResult {
-  readonly rule: ColumnRule | DatasetRule;
-  /** Absent for dataset rules. */
-  readonly column?: string;
-  readonly passed: boolean;
-  /** Cells (column rules) or rows (rowShape) breaking the rule; for dataset rules, 1 when failed. */
-  readonly violations: number;
-  readonly message: string;
-  readonly examples: RuleExample[];
-}
-
-export interface QuarantinedRow {
-  readonly object: string;
-  readonly row: number;
-  readonly reasons: string[];
-  readonly text: string;
-}
-
-export interface ValidationReport {
-  readonly formatVersion: typeof REPORT_FORMAT_VERSION;
-  readonly model: string;
-  readonly datasetUri: string;
-  readonly objects: number;
-  readonly valid: boolean;
-  readonly rowCount: number;
-  readonly badRowCount: number;
-  readonly badRowFraction: number;
-  /** Every rule checked, passed or not: column rules in schema order, then the dataset rules. */
-  readonly rules: RuleResult[];
-  /** Rows written to the quarantine object (at most MAX_QUARANTINED_ROWS) of badRowCount. */
-  readonly quarantinedRows: number;
-  /** Caveats a reader of the report should know (e.g. uniqueness checked per shard). */
-  readonly notes: string[];
-}
-
-interface Tally {
-  violations: number;
-  examples: RuleExample[];
-  message: string;
-}
+import {
+  buildReport,
+  type ColumnRule,
+  MAX_EXAMPLES_PER_RULE,
+  MAX_QUARANTINED_ROWS,
+  MAX_TEXT_LENGTH,
+  type QuarantinedRow,
+  type ShardTallies,
+  type Tally,
+  type ValidationReport,
+} from './report';
 
 /** Column rules in force for one column, derived once from its configuration. */
 interface ColumnChecks {
@@ -393,148 +342,4 @@ export class DatasetValidator {
     const report = buildReport(this.schema, datasetUri, tallies, this.quarantine.length, []);
     return { profile, report, quarantine: this.quarantine };
   }
-}
-
-interface ShardTallies {
-  rowCount: number;
-  badRowCount: number;
-  objects: number;
-  targetPresent: boolean;
-  rowShape: Tally;
-  columns: { name: string; tallies: (Tally & { rule: ColumnRule })[] }[];
-}
-
-function buildReport(
-  schema: DatasetSchema,
-  datasetUri: string,
-  tallies: ShardTallies,
-  quarantinedRows: number,
-  notes: string[],
-): ValidationReport {
-  const rules: RuleResult[] = [];
-  for (const column of tallies.columns) {
-    for (const tally of column.tallies) {
-      rules.push({
-        rule: tally.rule,
-        column: column.name,
-        passed: tally.violations === 0,
-        violations: tally.violations,
-        message: tally.message,
-        examples: tally.examples,
-      });
-    }
-  }
-  const { rowCount, badRowCount } = tallies;
-  const badRowFraction = rowCount === 0 ? 0 : badRowCount / rowCount;
-  const datasetRules = schema.dataset;
-  const datasetRule = (rule: DatasetRule, passed: boolean, message: string, violations = passed ? 0 : 1, examples: RuleExample[] = []) =>
-    rules.push({ rule, passed, violations, message, examples });
-  datasetRule(
-    'rowShape',
-    tallies.rowShape.violations === 0,
-    tallies.rowShape.message,
-    tallies.rowShape.violations,
-    tallies.rowShape.examples,
-  );
-  if (datasetRules.requireTarget) {
-    datasetRule(
-      'targetPresent',
-      tallies.targetPresent,
-      tallies.targetPresent
-        ? `the target column "${schema.target}" is present`
-        : `the target column "${schema.target}" is missing from the data`,
-    );
-  }
-  datasetRule('minRows', rowCount >= datasetRules.minRows, `needs at least ${datasetRules.minRows} rows, has ${rowCount}`);
-  if (datasetRules.maxRows !== undefined)
-    datasetRule('maxRows', rowCount <= datasetRules.maxRows, `allows at most ${datasetRules.maxRows} rows, has ${rowCount}`);
-  datasetRule(
-    'maxBadRowFraction',
-    badRowFraction <= datasetRules.maxBadRowFraction,
-    `allows at most ${formatShare(datasetRules.maxBadRowFraction)} bad rows, has ${formatShare(badRowFraction)} (${badRowCount} of ${rowCount})`,
-  );
-  // Column-rule violations count against the bad-row share; the dataset rules decide validity.
-  const valid = rules.filter((rule) => rule.column === undefined && rule.rule !== 'rowShape').every((rule) => rule.passed);
-  return {
-    formatVersion: REPORT_FORMAT_VERSION,
-    model: schema.name,
-    datasetUri,
-    objects: tallies.objects,
-    valid,
-    rowCount,
-    badRowCount,
-    badRowFraction,
-    rules,
-    quarantinedRows,
-    notes,
-  };
-}
-
-function formatShare(fraction: number): string {
-  return `${Number((fraction * 100).toPrecision(4))}%`;
-}
-
-/**
- * Merge mode: combines shard profiles (which must share reference edges) and shard reports, then
- * applies the dataset rules to the totals. Uniqueness is only known per shard: noted in the report.
- */
-export function mergeShards(
-  schema: DatasetSchema,
-  datasetUri: string,
-  shards: readonly { profile: DatasetProfile; report: ValidationReport }[],
-): { profile: DatasetProfile; report: ValidationReport } {
-  if (shards.length === 0) throw new ValidationError('merge mode found no shard profiles; run the shard mode over every object first');
-  const profile = shards.map((shard) => shard.profile).reduce(mergeProfiles);
-  const byRule = new Map<string, Tally & { rule: ColumnRule; column: string }>();
-  const rowShape: Tally = { violations: 0, examples: [], message: '' };
-  let targetPresent = true;
-  let quarantinedRows = 0;
-  for (const { report } of shards) {
-    quarantinedRows += report.quarantinedRows;
-    for (const result of report.rules) {
-      if (result.column !== undefined) {
-        const key = `${result.column}\u0000${result.rule}`;
-        const tally = byRule.get(key) ?? {
-          rule: result.rule as ColumnRule,
-          column: result.column,
-          violations: 0,
-          examples: [],
-          message: result.message,
-        };
-        tally.violations += result.violations;
-        tally.examples.push(...result.examples);
-        byRule.set(key, tally);
-      } else if (result.rule === 'rowShape') {
-        rowShape.message = result.message;
-        rowShape.violations += result.violations;
-        rowShape.examples.push(...result.examples);
-      } else if (result.rule === 'targetPresent' && !result.passed) {
-        targetPresent = false;
-      }
-    }
-  }
-  const byExample = (a: RuleExample, b: RuleExample) => (a.object < b.object ? -1 : a.object > b.object ? 1 : a.row - b.row);
-  const trim = (tally: Tally) => {
-    tally.examples = tally.examples.sort(byExample).slice(0, MAX_EXAMPLES_PER_RULE);
-  };
-  trim(rowShape);
-  const columns = schema.columns.map((column) => ({
-    name: column.name,
-    tallies: [...byRule.values()]
-      .filter((tally) => tally.column === column.name)
-      .map((tally) => {
-        trim(tally);
-        return { rule: tally.rule, violations: tally.violations, examples: tally.examples, message: tally.message };
-      }),
-  }));
-  const tallies: ShardTallies = {
-    rowCount: shards.reduce((total, shard) => total + shard.report.rowCount, 0),
-    badRowCount: shards.reduce((total, shard) => total + shard.report.badRowCount, 0),
-    objects: shards.reduce((total, shard) => total + shard.report.objects, 0),
-    targetPresent,
-    rowShape,
-    columns,
-  };
-  const notes = schema.columns.some((column) => column.unique) ? ['uniqueness was checked within each shard, not across shards'] : [];
-  return { profile, report: buildReport(schema, datasetUri, tallies, quarantinedRows, notes) };
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type DatasetSchema, datasetSchemaSchema } from '../../../contracts/dataset';
 import type { ColumnProfile } from '../../../lambdas/shared/profile/profile';
 import { readCsv } from '../../../lambdas/shared/readers/csv';
-import { DatasetValidator, mergeShards, type RuleResult, type ValidatorOptions } from '../../../lambdas/validate-data/validation';
+import { mergeShards, type RuleResult } from '../../../lambdas/validate-data/report';
+import { DatasetValidator, type ValidatorOptions } from '../../../lambdas/validate-data/validation';
 import { sourceOf } from '../../support/datasets';
 
 const schema = (overrides: Record<string, unknown> = {}): DatasetSchema =>
