@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { ValidationError } from './errors';
-import type { StageChangeResult } from './registry/registry-service';
+import type { StageChangeResult } from './registry/registry-base';
 
 export const ROLLOUT_STATUSES = ['InProgress', 'InService', 'RolledBack', 'Failed'] as const;
 /**

@@ -2,7 +2,7 @@
  * Dataset validation, pure domain: checks every column rule of the schema (type, nullability,
  * range, allowed values, regex, uniqueness) column by column over the readers' typed batches,
  * counts and samples violations, collects bad rows for quarantine (capped), profiles the data in
- * the same pass, and applies the dataset rules (row counts, bad-row share, target present).
+ * the same pass; report.ts then applies the dataset rules (row counts, bad-row share, target).
  * A dataset that breaks the rules is a result (`valid: false`), never an exception.
  */
 
