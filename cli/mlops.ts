@@ -6,8 +6,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import type {
+  ApproveResponse,
+  ExecutionStatus,
+  ModelsPage,
+  StageChangeResponse,
+  StartTrainingResponse,
+  VersionsPage,
+} from '../contracts/api';
+import type { ModelRecord } from '../contracts/registry';
+import type { PredictResponse } from '../contracts/serving-schema';
+import { executionPath, keyValues, positiveInteger, positiveNumber, readJsonLines, UsageError } from './arguments';
 import { ApiClient, ApiError, apiUrlFromStackOutputs } from './client';
-import { type Cell, fields, table } from './format';
+import { describeEnd, describeExecution, describePredictions, fields, formatMetrics, table } from './format';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, pipelineFailed: 3 } as const;
 
@@ -35,20 +46,6 @@ interface GlobalOptions {
   stack?: string;
   token?: string;
   json?: boolean;
-}
-
-/** Raised for bad usage found after parsing (a missing API URL, an unreadable file). */
-class UsageError extends Error {}
-
-interface ExecutionStatus {
-  executionArn: string;
-  status: string;
-  startDate: string;
-  stopDate?: string;
-  currentState?: string;
-  states: Array<{ name: string; enteredAt: string; exitedAt?: string }>;
-  error?: string;
-  cause?: string;
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -112,7 +109,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
             ...(command.requireApproval ? { requireApproval: true } : {}),
             ...(command.commit ? { codeCommit: command.commit } : {}),
           };
-          const started = await client.post<{ executionArn: string; startDate: number }>('pipelines/training', body);
+          const started = await client.post<StartTrainingResponse>('pipelines/training', body);
           if (!command.wait) {
             print(options, started, () => `started ${started.executionArn}`);
             return EXIT.ok;
@@ -145,7 +142,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .action(
       action(async (client, options, name?: string) => {
         if (name) {
-          const model = await client.get<Record<string, Cell>>(`models/${encodeURIComponent(name)}`);
+          const model = await client.get<ModelRecord>(`models/${encodeURIComponent(name)}`);
           print(options, model, () =>
             fields([
               ['model', model.modelName],
@@ -158,7 +155,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
           );
           return EXIT.ok;
         }
-        const page = await client.get<{ items: Array<Record<string, Cell>>; nextCursor?: string }>('models', { limit: '100' });
+        const page = await client.get<ModelsPage>('models', { limit: '100' });
         print(options, page, () =>
           table(
             ['MODEL', 'LATEST', 'PRODUCTION', 'STAGING', 'UPDATED'],
@@ -182,7 +179,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .option('--stage <stage>', 'only versions in this stage (Registered, Staging, Production, Archived, Rejected)')
     .action(
       action(async (client, options, model: string, command: { stage?: string }) => {
-        const page = await client.get<{ items: Array<Record<string, unknown>> }>(`models/${encodeURIComponent(model)}/versions`, {
+        const page = await client.get<VersionsPage>(`models/${encodeURIComponent(model)}/versions`, {
           stage: command.stage,
           limit: '100',
         });
@@ -190,11 +187,11 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
           table(
             ['VERSION', 'STAGE', 'CREATED', 'METRICS', 'ARTIFACT'],
             page.items.map((version) => [
-              version.version as Cell,
-              version.stage as Cell,
-              version.createdAt as Cell,
+              version.version,
+              version.stage,
+              version.createdAt,
               formatMetrics(version.metrics),
-              version.artifactUri as Cell,
+              version.artifactUri,
             ]),
           ),
         );
@@ -202,10 +199,10 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
       }),
     );
 
-  const stageChange = (verb: string, result: { changed?: boolean; version?: { version?: number; stage?: string } }) =>
+  const stageChange = (verb: string, result: StageChangeResponse) =>
     result.changed === false
-      ? `${verb}: nothing to do, version ${result.version?.version} already ${result.version?.stage}`
-      : `${verb}: version ${result.version?.version} is now ${result.version?.stage}`;
+      ? `${verb}: nothing to do, version ${result.version.version} already ${result.version.stage}`
+      : `${verb}: version ${result.version.version} is now ${result.version.stage}`;
 
   program
     .command('promote')
@@ -230,10 +227,11 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
               : command.expectedProduction === 'none'
                 ? null
                 : positiveInteger(command.expectedProduction);
-          const result = await client.post<{ changed: boolean; version: { version: number; stage: string } }>(
-            `models/${encodeURIComponent(model)}/versions/${version}/promote`,
-            { reason: command.reason, idempotencyKey: command.idempotencyKey, expectedProductionVersion: expected },
-          );
+          const result = await client.post<StageChangeResponse>(`models/${encodeURIComponent(model)}/versions/${version}/promote`, {
+            reason: command.reason,
+            idempotencyKey: command.idempotencyKey,
+            expectedProductionVersion: expected,
+          });
           print(options, result, () => stageChange('promote', result));
           return EXIT.ok;
         },
@@ -248,10 +246,9 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .option('--reason <text>', 'why (kept in the audit trail)')
     .action(
       action(async (client, options, model: string, version: number, command: { reason?: string }) => {
-        const result = await client.post<{ changed: boolean; version: { version: number; stage: string } }>(
-          `models/${encodeURIComponent(model)}/versions/${version}/archive`,
-          { reason: command.reason },
-        );
+        const result = await client.post<StageChangeResponse>(`models/${encodeURIComponent(model)}/versions/${version}/archive`, {
+          reason: command.reason,
+        });
         print(options, result, () => stageChange('archive', result));
         return EXIT.ok;
       }),
@@ -265,10 +262,10 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .option('--from-version <version>', 'only if this is still the production version', positiveInteger)
     .action(
       action(async (client, options, model: string, command: { reason?: string; fromVersion?: number }) => {
-        const result = await client.post<{ changed: boolean; version: { version: number; stage: string } }>(
-          `models/${encodeURIComponent(model)}/rollback`,
-          { reason: command.reason, fromVersion: command.fromVersion },
-        );
+        const result = await client.post<StageChangeResponse>(`models/${encodeURIComponent(model)}/rollback`, {
+          reason: command.reason,
+          fromVersion: command.fromVersion,
+        });
         print(options, result, () => stageChange('rollback', result));
         return EXIT.ok;
       }),
@@ -283,10 +280,10 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .option('--reason <text>', 'why (kept in the audit trail)')
     .action(
       action(async (client, options, model: string, version: number, command: { reject?: boolean; reason?: string }) => {
-        const result = await client.post<{ approval: { status: string; executionArn: string } }>(
-          `models/${encodeURIComponent(model)}/versions/${version}/approve`,
-          { approved: !command.reject, reason: command.reason },
-        );
+        const result = await client.post<ApproveResponse>(`models/${encodeURIComponent(model)}/versions/${version}/approve`, {
+          approved: !command.reject,
+          reason: command.reason,
+        });
         print(
           options,
           result,
@@ -304,12 +301,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .action(
       action(async (client, options, command: { model: string; file: string }) => {
         const instances = readJsonLines(io, command.file);
-        const result = await client.post<{
-          modelName?: string;
-          modelVersion?: number;
-          labels?: unknown[];
-          predictions?: Array<Record<string, unknown>>;
-        }>(`models/${encodeURIComponent(command.model)}/predict`, { instances });
+        const result = await client.post<PredictResponse>(`models/${encodeURIComponent(command.model)}/predict`, { instances });
         print(options, result, () => describePredictions(result));
         return EXIT.ok;
       }),
@@ -391,98 +383,4 @@ function reportError(error: unknown, io: CliIo, json: boolean): number {
   }
   io.stderr(`mlops: ${(error as Error).message ?? String(error)}\n`);
   return EXIT.failed;
-}
-
-function executionPath(execution: string): string {
-  return `pipelines/executions/${encodeURIComponent(execution)}`;
-}
-
-function describeExecution(status: ExecutionStatus): string {
-  const head = fields([
-    ['execution', status.executionArn],
-    ['status', status.status],
-    ['current state', status.currentState],
-    ['started', status.startDate],
-    ['stopped', status.stopDate],
-    ['error', status.error],
-    ['cause', status.cause],
-  ]);
-  if (status.states.length === 0) return head;
-  return `${head}\n\n${table(
-    ['STATE', 'ENTERED', 'EXITED'],
-    status.states.map((state) => [state.name, state.enteredAt, state.exitedAt]),
-  )}`;
-}
-
-function describeEnd(status: ExecutionStatus): string {
-  if (status.status === 'SUCCEEDED') return `${status.status} at ${status.stopDate ?? '?'}`;
-  return fields([
-    ['status', status.status],
-    ['stopped in', status.currentState],
-    ['error', status.error],
-    ['cause', status.cause],
-  ]);
-}
-
-function describePredictions(result: {
-  modelName?: string;
-  modelVersion?: number;
-  labels?: unknown[];
-  predictions?: Array<Record<string, unknown>>;
-}): string {
-  const predictions = result.predictions ?? [];
-  const rows = predictions.map((prediction, index): Cell[] => {
-    if ('value' in prediction) return [index + 1, prediction.value as Cell, undefined];
-    const probabilities = (prediction.probabilities as number[] | undefined) ?? [];
-    return [index + 1, prediction.label as Cell, probabilities.length > 0 ? Math.max(...probabilities).toFixed(4) : undefined];
-  });
-  const header = result.modelName ? `${result.modelName} version ${result.modelVersion}\n` : '';
-  return `${header}${table(['ROW', 'PREDICTION', 'PROBABILITY'], rows)}`;
-}
-
-function formatMetrics(metrics: unknown): string {
-  if (typeof metrics !== 'object' || metrics === null) return '-';
-  const entries = Object.entries(metrics as Record<string, number>);
-  return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name}=${Number(value).toPrecision(4)}`).join(' ');
-}
-
-function readJsonLines(io: CliIo, path: string): unknown[] {
-  let text: string;
-  try {
-    text = io.readFile(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  const rows: unknown[] = [];
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (line.trim() === '') return;
-    try {
-      rows.push(JSON.parse(line));
-    } catch (error) {
-      throw new UsageError(`${path} line ${index + 1} is not JSON: ${(error as Error).message}`);
-    }
-  });
-  if (rows.length === 0) throw new UsageError(`${path} holds no rows`);
-  return rows;
-}
-
-function keyValues(pairs: readonly string[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--hyperparameter must be key=value, got "${pair}"`);
-    result[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return result;
-}
-
-function positiveInteger(text: string): number {
-  if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`expected a positive whole number, got "${text}"`);
-  return Number(text);
-}
-
-function positiveNumber(text: string): number {
-  const value = Number(text);
-  if (!(value > 0)) throw new UsageError(`expected a positive number of seconds, got "${text}"`);
-  return value;
 }

@@ -6,6 +6,7 @@
  */
 
 import { MAX_MODEL_NAME_LENGTH, RESOURCE_NAME_PATTERN, S3_URI_PATTERN } from './fields';
+import type { ApprovalRecord, ModelRecord, Page, VersionRecord } from './registry';
 import { MAX_ROWS_PER_REQUEST } from './serving-schema';
 
 /** Who answers a route: a direct Step Functions integration, the API function, or the model's predict target. */
@@ -332,4 +333,28 @@ export interface ExecutionStatus {
   readonly states: readonly StateProgress[];
   readonly error?: string;
   readonly cause?: string;
+}
+
+/** POST /pipelines/training: the started run (Step Functions StartExecution's answer). */
+export interface StartTrainingResponse {
+  readonly executionArn: string;
+  /** Epoch seconds, as Step Functions reports it. */
+  readonly startDate: number;
+}
+
+/** GET /models and GET /models/{name}/versions. */
+export type ModelsPage = Page<ModelRecord>;
+export type VersionsPage = Page<VersionRecord>;
+
+/** POST …/promote, …/archive and /models/{name}/rollback; `changed` is false when the version already was there. */
+export interface StageChangeResponse {
+  readonly changed: boolean;
+  readonly version: VersionRecord;
+  readonly model: ModelRecord;
+}
+
+/** POST …/approve: the decided approval and the version it concerns. */
+export interface ApproveResponse {
+  readonly approval: ApprovalRecord;
+  readonly version: VersionRecord;
 }

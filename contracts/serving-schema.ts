@@ -100,3 +100,16 @@ function classLabelsFor(model: ModelSchemaSource, target: ColumnConfig): ClassLa
   }
   return binary ? [0, 1] : undefined;
 }
+
+/** One row's answer: the label with each class's probability (classification), or the value (regression). */
+export type Prediction = { readonly label: ClassLabel; readonly probabilities: number[] } | { readonly value: number };
+
+/** What predict answers (POST /models/{name}/predict). */
+export interface PredictResponse {
+  readonly modelName: string;
+  /** The version that scored this request (the canary's, for a canary-routed request it answered). */
+  readonly modelVersion: number;
+  /** Class labels in the order of each prediction's `probabilities` (classification only). */
+  readonly labels?: readonly ClassLabel[];
+  readonly predictions: Prediction[];
+}

@@ -15,7 +15,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
 import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
-import { modelSchemaFor } from '../contracts/serving-schema';
+import { modelSchemaFor, type PredictResponse } from '../contracts/serving-schema';
 import { readTrainingDefinition, renderDefinition, trainingSubstitutions } from '../contracts/state-machines';
 import {
   type AlarmState,
@@ -33,7 +33,7 @@ import { Registry } from '../lambdas/shared/registry/registry-service';
 import { rolloutEventSchema } from '../lambdas/shared/rollout';
 import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
-import type { CanaryObservation, Predictor, PredictResponse } from '../lambdas/shared/serving/predictor';
+import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
 import { validateData } from '../lambdas/validate-data/handler';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type RunningS3Local, startS3Local } from './s3-local';

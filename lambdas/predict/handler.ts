@@ -11,10 +11,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { modelSchemaSchema } from '../../contracts/serving-schema';
+import { modelSchemaSchema, type PredictResponse } from '../../contracts/serving-schema';
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
-import type { Predictor, PredictResponse } from '../shared/serving/predictor';
+import type { Predictor } from '../shared/serving/predictor';
 import { type ApiResponse, canaryMetricsFor, createPredictHandler, predictorFromEnvironment } from './predict';
 
 const logger = new Logger();

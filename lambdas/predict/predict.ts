@@ -9,12 +9,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, PREDICT_METRICS } from '../../contracts/metrics';
-import { modelSchemaSchema } from '../../contracts/serving-schema';
+import { modelSchemaSchema, type PredictResponse } from '../../contracts/serving-schema';
 import { PlatformError, ValidationError } from '../shared/errors';
 import type { ArtifactObjects } from '../shared/object-store';
 import { CaptureBuffer } from '../shared/serving/capture';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
-import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor, type PredictResponse } from '../shared/serving/predictor';
+import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor } from '../shared/serving/predictor';
 import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
 
 const apiEventSchema = z.looseObject({

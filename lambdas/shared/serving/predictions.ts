@@ -1,4 +1,4 @@
-import type { ClassLabel, ModelSchema } from '../../../contracts/serving-schema';
+import type { ClassLabel, ModelSchema, Prediction } from '../../../contracts/serving-schema';
 /**
  * Turns the model's output tensor into answers: class probabilities and the label for
  * classification, the value for regression. A binary model may output one column (the
@@ -7,8 +7,6 @@ import type { ClassLabel, ModelSchema } from '../../../contracts/serving-schema'
 
 /** Decision threshold on the positive-class probability of a binary classifier. */
 export const BINARY_THRESHOLD = 0.5;
-
-export type Prediction = { readonly label: ClassLabel; readonly probabilities: number[] } | { readonly value: number };
 
 export interface ScoreTensor {
   readonly data: Float32Array;

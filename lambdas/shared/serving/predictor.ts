@@ -9,11 +9,11 @@
  * answer (load or scoring fault) is answered by the production version and reported failed.
  */
 import type { VersionRecord } from '../../../contracts/registry';
-import type { ClassLabel, ModelSchema } from '../../../contracts/serving-schema';
+import type { ClassLabel, ModelSchema, Prediction, PredictResponse } from '../../../contracts/serving-schema';
 import { NotFoundError } from '../errors';
 import type { CaptureBuffer, FlushResult } from './capture';
 import { type EncodedRows, encodeRows } from './features';
-import { type Prediction, type ScoreTensor, toPredictions } from './predictions';
+import { type ScoreTensor, toPredictions } from './predictions';
 import { type RegistryReader, resolveServedVersion } from './served-version';
 
 /** A loaded model; onnx-scorer.ts wraps an onnxruntime InferenceSession. */
@@ -52,15 +52,6 @@ export interface PredictorOptions {
   readonly now?: () => number;
   /** Clock for canary latency. @default performance.now */
   readonly clock?: () => number;
-}
-
-export interface PredictResponse {
-  readonly modelName: string;
-  /** The version that scored this request (the canary's, for a canary-routed request it answered). */
-  readonly modelVersion: number;
-  /** Class labels in the order of each prediction's `probabilities` (classification only). */
-  readonly labels?: readonly ClassLabel[];
-  readonly predictions: Prediction[];
 }
 
 export interface PredictOutcome {

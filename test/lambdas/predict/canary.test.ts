@@ -9,16 +9,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { VersionRecord } from '../../../contracts/registry';
+import type { PredictResponse } from '../../../contracts/serving-schema';
 import { canaryMetricsFor, createPredictHandler, predictorFromEnvironment } from '../../../lambdas/predict/predict';
 import type { ArtifactObjects } from '../../../lambdas/shared/object-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
-import {
-  type CanaryObservation,
-  canaryBucket,
-  Predictor,
-  type PredictResponse,
-  type Scorer,
-} from '../../../lambdas/shared/serving/predictor';
+import { type CanaryObservation, canaryBucket, Predictor, type Scorer } from '../../../lambdas/shared/serving/predictor';
 import { CHURN_SCHEMA, churnModelBytes, churnRows } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 import { packModelArchive, sha256Hex } from '../../../testkit/onnx-model';

@@ -11,6 +11,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VersionRecord } from '../../../contracts/registry';
+import type { PredictResponse } from '../../../contracts/serving-schema';
 import { createPredictHandler, predictorFromEnvironment } from '../../../lambdas/predict/predict';
 import { NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import type { ArtifactObjects } from '../../../lambdas/shared/object-store';
@@ -21,7 +22,7 @@ import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
 import { CaptureBuffer } from '../../../lambdas/shared/serving/capture';
 import { ArtifactIntegrityError, extractModelFile } from '../../../lambdas/shared/serving/model-artifact';
 import { OnnxScorer } from '../../../lambdas/shared/serving/onnx-scorer';
-import { Predictor, type PredictResponse } from '../../../lambdas/shared/serving/predictor';
+import { Predictor } from '../../../lambdas/shared/serving/predictor';
 import { fetchModelBytes } from '../../../lambdas/shared/serving/served-version';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { localS3ClientConfig, type RunningS3Local, startS3Local } from '../../../local/s3-local';
