@@ -16,18 +16,24 @@ export function isNumericType(type: ColumnType): boolean {
 
 export const columnSchema = z
   .object({
-    name: z.string().min(1).max(128),
-    type: z.enum(COLUMN_TYPES),
-    nullable: z.boolean().default(false),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    allowedValues: z.array(z.string()).min(1).optional(),
-    /** A JavaScript regular expression every value must match (whole value: anchor it with ^…$ to mean that). */
-    regex: z.string().min(1).max(1024).optional(),
-    /** No two rows may hold the same value (nulls excepted). */
-    unique: z.boolean().default(false),
-    /** A drifted critical feature marks the whole dataset as drifted. */
-    critical: z.boolean().default(false),
+    name: z.string().min(1).max(128).describe('the column name, as in the dataset header or JSON key'),
+    type: z.enum(COLUMN_TYPES).describe('how values parse; `category` and `string` are text, `timestamp` is ISO 8601'),
+    nullable: z.boolean().default(false).describe('empty values are allowed'),
+    min: z.number().optional().describe('smallest allowed value (number and integer columns)'),
+    max: z.number().optional().describe('largest allowed value (number and integer columns)'),
+    allowedValues: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('the only values allowed (category and string columns); a category feature is encoded as the index in this list'),
+    regex: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe('a JavaScript regular expression every value must match (anchor it with ^…$ for the whole value)'),
+    unique: z.boolean().default(false).describe('no two rows may hold the same value (nulls excepted)'),
+    critical: z.boolean().default(false).describe('a drifted critical feature marks the whole dataset as drifted'),
   })
   .strict()
   .superRefine((column, ctx) => {

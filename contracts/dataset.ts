@@ -10,14 +10,15 @@ import { fractionSchema, modelNameSchema } from './fields';
 /** Whole-dataset rules checked by validate-data after every row has been read. */
 export const datasetRulesSchema = z
   .object({
-    /** Fewer data rows than this rejects the dataset. */
-    minRows: z.number().int().min(0).default(1),
-    /** More data rows than this rejects the dataset. */
-    maxRows: z.number().int().min(1).optional(),
-    /** Share of rows breaking any column rule (or ragged) above which the dataset is rejected. */
-    maxBadRowFraction: fractionSchema.default(0.01),
-    /** The target column must be in the data; turn off for unlabelled data such as inference capture. */
-    requireTarget: z.boolean().default(true),
+    minRows: z.number().int().min(0).default(1).describe('fewer data rows than this rejects the dataset'),
+    maxRows: z.number().int().min(1).optional().describe('more data rows than this rejects the dataset'),
+    maxBadRowFraction: fractionSchema
+      .default(0.01)
+      .describe('share of rows breaking any column rule (or ragged) above which the dataset is rejected'),
+    requireTarget: z
+      .boolean()
+      .default(true)
+      .describe('the target column must be in the data; turn off for unlabelled data such as inference capture'),
   })
   .strict()
   .superRefine((rules, ctx) => {

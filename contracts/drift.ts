@@ -20,33 +20,41 @@ export const MAX_WINDOW_HOURS = 24 * 14;
 
 /** The thresholds a feature is judged by. */
 const thresholdsShape = {
-  psiWarn: z.number().positive(),
-  psiDrift: z.number().positive(),
-  ksPValue: fractionSchema,
-  jsDistance: fractionSchema,
+  psiWarn: z.number().positive().describe('PSI at which a feature warns (≤ psiDrift)'),
+  psiDrift: z.number().positive().describe('PSI at which a feature drifts (when beyond sampling noise)'),
+  ksPValue: fractionSchema.describe('significance level of the KS and chi-square tests (after correction)'),
+  jsDistance: fractionSchema.describe('Jensen–Shannon distance at which a feature drifts (when beyond sampling noise)'),
 };
 
 /** Per-feature drift thresholds; a feature's own entry overrides the model's values field by field. */
 export const featureThresholdsSchema = z.object(thresholdsShape).partial().strict();
 
 export const driftShape = {
-  schedule: z.string().regex(SCHEDULE_PATTERN, 'must be an EventBridge schedule: rate(<n> <unit>) or cron(...)'),
-  /** Each check compares the capture of the last windowHours (ending at the scheduled time) with the reference. */
-  windowHours: z.number().int().min(1).max(MAX_WINDOW_HOURS),
-  minSampleSize: z.number().int().min(1),
+  schedule: z
+    .string()
+    .regex(SCHEDULE_PATTERN, 'must be an EventBridge schedule: rate(<n> <unit>) or cron(...)')
+    .describe('when the drift check runs: `rate(...)` or `cron(...)`'),
+  windowHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_WINDOW_HOURS)
+    .describe('each check profiles the capture of the last windowHours, ending at the scheduled time'),
+  minSampleSize: z.number().int().min(1).describe('captured rows below which a check gives no verdict'),
   ...thresholdsShape,
-  /** How the KS / chi-square (and PSI / JS noise) p-values are corrected across a model's features. */
-  multipleTesting: z.enum(MULTIPLE_TESTING_CORRECTIONS),
-  /** Thresholds for single features, by column name. */
-  featureThresholds: z.record(z.string().min(1), featureThresholdsSchema),
-  /** Share of features that must drift for the dataset to count as drifted. */
-  driftedFeatureShare: fractionSchema,
-  /** One drift episode starts at most one retraining within this window. */
+  multipleTesting: z
+    .enum(MULTIPLE_TESTING_CORRECTIONS)
+    .describe("how the features' KS / chi-square (and PSI / JS noise) p-values are corrected for testing many at once"),
+  featureThresholds: z
+    .record(z.string().min(1), featureThresholdsSchema)
+    .describe('`{ <column>: { psiWarn, psiDrift, ksPValue, jsDistance } }`, any subset; must name the model\'s columns'),
+  driftedFeatureShare: fractionSchema.describe('share of features that must drift for the dataset to count as drifted'),
   retrainCooldownHours: z
     .number()
     .int()
     .min(1)
-    .max(24 * 30),
+    .max(24 * 30)
+    .describe('one drift episode starts at most one retraining within this many hours'),
 };
 
 const driftSettingsObject = z.object(driftShape);

@@ -24,15 +24,21 @@ const boundSchema = z
 
 export const thresholdsSchema = z
   .object({
-    /** Evaluation gate, per metric: the challenger must be within these bounds. */
-    metrics: z.partialRecord(z.enum(METRIC_NAMES), boundSchema).default({}),
-    /** Disparate impact (favourable-outcome rate ratio) allowed for the sensitive attribute. */
+    metrics: z
+      .partialRecord(z.enum(METRIC_NAMES), boundSchema)
+      .default({})
+      .describe('the evaluation gate, per metric: `{ accuracy: { min: 0.85 } }`; only the problem type\'s metrics'),
     disparateImpact: z
       .tuple([z.number().positive(), z.number().positive()])
       .default([0.8, 1.25])
-      .refine(([low, high]) => low <= 1 && high >= 1, 'must be [low, high] with low <= 1 <= high'),
-    /** A challenger may be worse than the production champion by at most this much per gated metric. */
-    championMargin: z.number().min(0).max(1).default(0.01),
+      .refine(([low, high]) => low <= 1 && high >= 1, 'must be [low, high] with low <= 1 <= high')
+      .describe('favourable-outcome rate ratio allowed for the sensitive attribute: [low, high] with low ≤ 1 ≤ high'),
+    championMargin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.01)
+      .describe('how much worse than the production champion a challenger may be, per gated metric'),
   })
   .strict();
 
@@ -40,17 +46,22 @@ export type ThresholdsConfig = z.output<typeof thresholdsSchema>;
 
 /** The fields of the model contract, shared by the configuration entry and the model document. */
 export const modelContractShape = {
-  name: modelNameSchema,
-  problemType: z.enum(PROBLEM_TYPES),
-  /** Every column of the training dataset, target and sensitive attribute included. */
-  columns: z.array(columnSchema).min(1),
-  target: z.string().min(1),
-  /** Model inputs; defaults to every column except the target and the sensitive attribute. */
-  features: z.array(z.string().min(1)).min(1).optional(),
-  sensitiveAttribute: z.string().min(1).optional(),
-  /** Row-count and bad-row rules of the training dataset. */
-  dataset: datasetRulesSchema.prefault({}),
-  thresholds: thresholdsSchema.prefault({}),
+  name: modelNameSchema.describe('unique per platform; part of S3 keys, table keys and job names'),
+  problemType: z.enum(PROBLEM_TYPES).describe('what the model predicts'),
+  columns: z.array(columnSchema).min(1).describe('every column of the training dataset, target and sensitive attribute included'),
+  target: z.string().min(1).describe('the column the model learns to predict'),
+  features: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('model inputs, in order; by default every column except the target and the sensitive attribute'),
+  sensitiveAttribute: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('a column (not the target) whose groups get per-group metrics and the disparate-impact check'),
+  dataset: datasetRulesSchema.prefault({}).describe('row-count and bad-row rules of the training dataset'),
+  thresholds: thresholdsSchema.prefault({}).describe('the evaluation gate'),
 };
 
 interface ModelContractFields {

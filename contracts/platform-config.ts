@@ -34,26 +34,41 @@ export const API_DEFAULTS = {
 
 const apiSchema = z
   .object({
-    /** Stage name, the first path segment of every URL. */
     stageName: z
       .string()
       .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or _')
-      .default(API_DEFAULTS.stageName),
-    /** Steady-state requests per second for the whole stage (and the usage plan). */
-    throttleRatePerSecond: z.number().positive().max(10_000).default(API_DEFAULTS.throttleRatePerSecond),
-    /** Burst of requests above the steady rate. */
-    throttleBurst: z.number().int().min(1).max(5000).default(API_DEFAULTS.throttleBurst),
-    /** Requests per day the usage plan allows; none: no quota. */
-    quotaPerDay: z.number().int().min(1).optional(),
-    /** A Cognito user pool whose tokens authorize requests instead of IAM SigV4. */
+      .default(API_DEFAULTS.stageName)
+      .describe('the stage name, the first path segment of every URL'),
+    throttleRatePerSecond: z
+      .number()
+      .positive()
+      .max(10_000)
+      .default(API_DEFAULTS.throttleRatePerSecond)
+      .describe('steady-state requests per second for the whole stage (and the usage plan)'),
+    throttleBurst: z
+      .number()
+      .int()
+      .min(1)
+      .max(5000)
+      .default(API_DEFAULTS.throttleBurst)
+      .describe('burst of requests above the steady rate (≥ throttleRatePerSecond)'),
+    quotaPerDay: z.number().int().min(1).optional().describe('requests per day the usage plan allows; none: no quota'),
     cognitoUserPoolArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[\w-]+_[0-9A-Za-z]+$/, 'must be a Cognito user pool ARN')
-      .optional(),
-    /** Attach a regional WAF web ACL (AWS managed common and known-bad-input rules, a per-IP rate limit). */
-    waf: z.boolean().default(API_DEFAULTS.waf),
-    /** Requests per 5 minutes from one IP address before WAF blocks it (WAF's minimum is 10). */
-    wafRateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(API_DEFAULTS.wafRateLimitPer5Minutes),
+      .optional()
+      .describe('a Cognito user pool whose tokens authorize requests instead of IAM SigV4'),
+    waf: z
+      .boolean()
+      .default(API_DEFAULTS.waf)
+      .describe('attach a regional WAF web ACL (AWS managed common and known-bad-input rules, a per-IP rate limit)'),
+    wafRateLimitPer5Minutes: z
+      .number()
+      .int()
+      .min(10)
+      .max(2_000_000_000)
+      .default(API_DEFAULTS.wafRateLimitPer5Minutes)
+      .describe('requests per 5 minutes from one IP address before WAF blocks it'),
   })
   .strict()
   .superRefine((api, ctx) => {
@@ -70,9 +85,9 @@ const apiSchema = z
 const modelEntrySchema = z
   .object({
     ...modelContractShape,
-    training: trainingOverridesSchema.optional(),
-    serving: servingOverridesSchema.optional(),
-    drift: driftOverridesSchema.optional(),
+    training: trainingOverridesSchema.optional().describe("this model's overrides of the platform's training settings"),
+    serving: servingOverridesSchema.optional().describe("this model's overrides of the platform's serving settings"),
+    drift: driftOverridesSchema.optional().describe("this model's overrides of the platform's drift settings"),
   })
   .strict()
   .superRefine(checkModelContract);
@@ -81,27 +96,35 @@ const tagValue = z.string().min(1).max(256);
 
 export const platformConfigSchema = z
   .object({
-    projectName: resourceName(MAX_PROJECT_NAME_LENGTH),
-    environment: z.enum(['dev', 'staging', 'prod']),
-    owner: tagValue,
-    /** Extra tags for every resource; Project, Environment and Owner are always set. */
-    tags: z.record(z.string().min(1).max(128), tagValue).default({}),
-    alertEmail: z.email().optional(),
-    /** Non-current object versions and inference capture data are kept this many days. */
-    retentionDays: z.number().int().min(1).max(3650).default(90),
+    projectName: resourceName(MAX_PROJECT_NAME_LENGTH).describe('names the stack `<projectName>-<environment>` and prefixes its resources'),
+    environment: z.enum(['dev', 'staging', 'prod']).describe('the deployment stage, part of the stack name'),
+    owner: tagValue.describe('tag `Owner` on every resource'),
+    tags: z
+      .record(z.string().min(1).max(128), tagValue)
+      .default({})
+      .describe('extra tags for every resource; `Project`, `Environment` and `Owner` are always set'),
+    alertEmail: z.email().optional().describe("an email address subscribed to the platform's alert topic"),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(90)
+      .describe('days non-current object versions, inference capture and access logs are kept'),
     logRetentionDays: z
       .number()
       .int()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
         message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
       })
-      .default(30),
-    monthlyBudgetUsd: z.number().positive().default(500),
-    training: trainingSettingsSchema,
-    serving: servingSettingsSchema.prefault({}),
-    drift: driftSettingsSchema.prefault({}),
-    api: apiSchema.prefault({}),
-    models: z.array(modelEntrySchema).min(1),
+      .default(30)
+      .describe(`days function and pipeline logs are kept: one of ${LOG_RETENTION_DAYS.join(', ')}`),
+    monthlyBudgetUsd: z.number().positive().default(500).describe('the AWS Budgets monthly limit in US dollars; the alert topic hears as spending nears it'),
+    training: trainingSettingsSchema.describe('SageMaker training jobs, platform-wide (models may override)'),
+    serving: servingSettingsSchema.prefault({}).describe('serving, platform-wide (models may override)'),
+    drift: driftSettingsSchema.prefault({}).describe('drift monitoring, platform-wide (models may override)'),
+    api: apiSchema.prefault({}).describe('the platform API'),
+    models: z.array(modelEntrySchema).min(1).describe('the models the platform trains and serves; names unique'),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -18,22 +18,34 @@ const BURSTABLE_INSTANCE_PATTERN = /^ml\.t[0-9]/;
 export const SERVING_MODES = ['endpoint', 'serverless'] as const;
 
 export const servingShape = {
-  /** `endpoint`: SageMaker real-time endpoint; `serverless`: onnxruntime-node Lambda. */
-  mode: z.enum(SERVING_MODES),
-  instanceType: instanceTypeSchema,
-  minInstances: z.number().int().min(1).max(100),
-  maxInstances: z.number().int().min(1).max(100),
-  targetInvocationsPerInstance: z.number().int().min(1),
-  canaryPercent: z.number().int().min(CANARY_PERCENT_RANGE.min).max(CANARY_PERCENT_RANGE.max),
-  bakeTimeSeconds: z.number().int().min(0).max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS),
-  latencyBudgetMs: z.number().positive(),
-  dataCapturePercent: z.number().int().min(0).max(100),
-  /** ECR image of the ONNX serving container; needed by `endpoint` mode. */
-  imageUri: ecrImageUriSchema,
-  /** The model.tar.gz an endpoint is created with, before the first deployment of a registry version. */
+  mode: z.enum(SERVING_MODES).describe('`serverless`: the ONNX Lambda; `endpoint`: a SageMaker real-time endpoint'),
+  instanceType: instanceTypeSchema.describe('endpoint instance type; burstable `ml.t*` cannot autoscale'),
+  minInstances: z.number().int().min(1).max(100).describe('endpoint instances at least (≤ maxInstances)'),
+  maxInstances: z.number().int().min(1).max(100).describe('endpoint instances at most'),
+  targetInvocationsPerInstance: z
+    .number()
+    .int()
+    .min(1)
+    .describe('target tracking on SageMakerVariantInvocationsPerInstance (per minute)'),
+  canaryPercent: z
+    .number()
+    .int()
+    .min(CANARY_PERCENT_RANGE.min)
+    .max(CANARY_PERCENT_RANGE.max)
+    .describe('share of traffic (serverless) or capacity (endpoint) the candidate version gets first'),
+  bakeTimeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_TRAFFIC_WAIT_INTERVAL_SECONDS)
+    .describe('how long the canary runs without an alarm before the rest of the traffic shifts (`WaitIntervalInSeconds`)'),
+  latencyBudgetMs: z.number().positive().describe('p99 model latency above which the latency alarm fires and rolls the candidate back'),
+  dataCapturePercent: z.number().int().min(0).max(100).describe('share of requests captured for the drift checks'),
+  imageUri: ecrImageUriSchema.describe('ECR image of the ONNX serving container (endpoint mode)'),
   initialModelDataUrl: z
     .string()
-    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz'),
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz')
+    .describe('the model.tar.gz an endpoint is created with, before the first registry version is deployed'),
 };
 
 export const SERVING_DEFAULTS = {

@@ -15,18 +15,24 @@ export const SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 60 * 60;
  * values rather than the built-in defaults; the defaults are applied once, platform-wide.
  */
 export const trainingShape = {
-  imageUri: ecrImageUriSchema,
-  instanceType: instanceTypeSchema,
-  instanceCount: z.number().int().min(1).max(100),
-  volumeSizeGb: z.number().int().min(1).max(16384),
-  useSpot: z.boolean(),
-  maxRuntimeSeconds: z.number().int().min(60).max(SAGEMAKER_MAX_RUNTIME_SECONDS),
+  imageUri: ecrImageUriSchema.describe('the training image; `{region}` is replaced by the stack\'s region'),
+  instanceType: instanceTypeSchema.describe('the training instance type (`ml.<family>.<size>`)'),
+  instanceCount: z.number().int().min(1).max(100).describe('training instances per job'),
+  volumeSizeGb: z.number().int().min(1).max(16384).describe('storage volume per training instance'),
+  useSpot: z.boolean().describe('managed spot training; needs maxWaitSeconds ≥ maxRuntimeSeconds and checkpointing'),
+  maxRuntimeSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(SAGEMAKER_MAX_RUNTIME_SECONDS)
+    .describe('the longest a job may train (SageMaker `MaxRuntimeInSeconds`, at most 28 days)'),
   maxWaitSeconds: z
     .number()
     .int()
     .min(60)
-    .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS),
-  checkpointing: z.boolean(),
+    .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS)
+    .describe('the longest a spot job may take, waiting for capacity included (`MaxWaitTimeInSeconds`)'),
+  checkpointing: z.boolean().describe('checkpoints to S3, so an interrupted spot job resumes instead of starting over'),
 };
 
 export const TRAINING_DEFAULTS = {
