@@ -47,7 +47,7 @@ export const driftShape = {
     .describe("how the features' KS / chi-square (and PSI / JS noise) p-values are corrected for testing many at once"),
   featureThresholds: z
     .record(z.string().min(1), featureThresholdsSchema)
-    .describe('`{ <column>: { psiWarn, psiDrift, ksPValue, jsDistance } }`, any subset; must name the model\'s columns'),
+    .describe("`{ <column>: { psiWarn, psiDrift, ksPValue, jsDistance } }`, any subset; must name the model's columns"),
   driftedFeatureShare: fractionSchema.describe('share of features that must drift for the dataset to count as drifted'),
   retrainCooldownHours: z
     .number()

@@ -27,7 +27,7 @@ export const thresholdsSchema = z
     metrics: z
       .partialRecord(z.enum(METRIC_NAMES), boundSchema)
       .default({})
-      .describe('the evaluation gate, per metric: `{ accuracy: { min: 0.85 } }`; only the problem type\'s metrics'),
+      .describe("the evaluation gate, per metric: `{ accuracy: { min: 0.85 } }`; only the problem type's metrics"),
     disparateImpact: z
       .tuple([z.number().positive(), z.number().positive()])
       .default([0.8, 1.25])

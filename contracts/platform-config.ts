@@ -119,7 +119,11 @@ export const platformConfigSchema = z
       })
       .default(30)
       .describe(`days function and pipeline logs are kept: one of ${LOG_RETENTION_DAYS.join(', ')}`),
-    monthlyBudgetUsd: z.number().positive().default(500).describe('the AWS Budgets monthly limit in US dollars; the alert topic hears as spending nears it'),
+    monthlyBudgetUsd: z
+      .number()
+      .positive()
+      .default(500)
+      .describe('the AWS Budgets monthly limit in US dollars; the alert topic hears as spending nears it'),
     training: trainingSettingsSchema.describe('SageMaker training jobs, platform-wide (models may override)'),
     serving: servingSettingsSchema.prefault({}).describe('serving, platform-wide (models may override)'),
     drift: driftSettingsSchema.prefault({}).describe('drift monitoring, platform-wide (models may override)'),

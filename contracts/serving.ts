@@ -22,11 +22,7 @@ export const servingShape = {
   instanceType: instanceTypeSchema.describe('endpoint instance type; burstable `ml.t*` cannot autoscale'),
   minInstances: z.number().int().min(1).max(100).describe('endpoint instances at least (≤ maxInstances)'),
   maxInstances: z.number().int().min(1).max(100).describe('endpoint instances at most'),
-  targetInvocationsPerInstance: z
-    .number()
-    .int()
-    .min(1)
-    .describe('target tracking on SageMakerVariantInvocationsPerInstance (per minute)'),
+  targetInvocationsPerInstance: z.number().int().min(1).describe('target tracking on SageMakerVariantInvocationsPerInstance (per minute)'),
   canaryPercent: z
     .number()
     .int()

@@ -15,7 +15,7 @@ export const SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 60 * 60;
  * values rather than the built-in defaults; the defaults are applied once, platform-wide.
  */
 export const trainingShape = {
-  imageUri: ecrImageUriSchema.describe('the training image; `{region}` is replaced by the stack\'s region'),
+  imageUri: ecrImageUriSchema.describe("the training image; `{region}` is replaced by the stack's region"),
   instanceType: instanceTypeSchema.describe('the training instance type (`ml.<family>.<size>`)'),
   instanceCount: z.number().int().min(1).max(100).describe('training instances per job'),
   volumeSizeGb: z.number().int().min(1).max(16384).describe('storage volume per training instance'),
