@@ -5,9 +5,8 @@
  * keywords that mean the same in JSON Schema draft 4 (API Gateway models) and draft 7 (ajv).
  */
 
-import { MAX_MODEL_NAME_LENGTH, RESOURCE_NAME_PATTERN, S3_URI_PATTERN } from './fields';
+import { MAX_MODEL_NAME_LENGTH, MAX_ROWS_PER_REQUEST, RESOURCE_NAME_PATTERN, S3_URI_PATTERN } from './limits';
 import type { ApprovalRecord, ModelRecord, Page, VersionRecord } from './registry';
-import { MAX_ROWS_PER_REQUEST } from './serving-schema';
 
 /** Who answers a route: a direct Step Functions integration, the API function, or the model's predict target. */
 export type RouteTarget = 'startExecution' | 'apiFunction' | 'predict';

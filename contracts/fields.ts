@@ -4,20 +4,11 @@
  * defined once and used both as a zod schema and (as its source text) in the API's JSON schemas.
  */
 import * as z from 'zod';
-
-/** Names that become part of S3 keys, DynamoDB keys and SageMaker job names. */
-export const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
-export const RESOURCE_NAME_RULE = 'must start with a lowercase letter and contain only a-z, 0-9 and -';
-/** Model names: within SageMaker's 63-character job names together with a run id. */
-export const MAX_MODEL_NAME_LENGTH = 48;
-/** The project name: a prefix of every physical name the stack derives. */
-export const MAX_PROJECT_NAME_LENGTH = 24;
+import { MAX_MODEL_NAME_LENGTH, RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE, S3_URI_PATTERN } from './limits';
 
 export const resourceName = (maxLength: number) => z.string().min(1).max(maxLength).regex(RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE);
 export const modelNameSchema = resourceName(MAX_MODEL_NAME_LENGTH);
 
-/** s3://bucket/key — bucket names as S3 allows them, a key of at least one character. */
-export const S3_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/;
 export const s3UriSchema = z.string().regex(S3_URI_PATTERN, 'must be an s3://bucket/key URI');
 
 /**

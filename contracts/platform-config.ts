@@ -7,7 +7,8 @@
  */
 import * as z from 'zod';
 import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThresholdProblems, featureThresholdProblems } from './drift';
-import { MAX_PROJECT_NAME_LENGTH, resourceName, type SettingProblem } from './fields';
+import { resourceName, type SettingProblem } from './fields';
+import { MAX_PROJECT_NAME_LENGTH } from './limits';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
 import {
   endpointAutoscalingProblems,

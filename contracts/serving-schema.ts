@@ -38,8 +38,6 @@ export type ModelSchema = z.output<typeof modelSchemaSchema>;
 export type FeatureSpec = ModelSchema['features'][number];
 export type ClassLabel = string | number | boolean;
 
-/** One request may carry at most this many rows (a 6 MB Lambda payload holds about this many). */
-export const MAX_ROWS_PER_REQUEST = 10_000;
 /** What the derivation needs of a model: a resolved configuration entry or the pipeline's model document. */
 export type ModelSchemaSource = Pick<ModelDocument, 'name' | 'problemType' | 'columns' | 'target'> & {
   readonly features: readonly string[];

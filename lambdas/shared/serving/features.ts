@@ -5,7 +5,9 @@
  * Rows are checked here, before scoring, so a bad request is a 400 naming the row and the
  * column instead of a model error.
  */
-import { type FeatureSpec, MAX_ROWS_PER_REQUEST, type ModelSchema } from '../../../contracts/serving-schema';
+
+import { MAX_ROWS_PER_REQUEST } from '../../../contracts/limits';
+import type { FeatureSpec, ModelSchema } from '../../../contracts/serving-schema';
 import { ValidationError } from '../errors';
 
 /** How many row/column problems one ValidationError lists in its details. */

@@ -3,7 +3,8 @@
  * output tensor, and capture batching (with a fake writer and clock).
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_ROWS_PER_REQUEST, type ModelSchema } from '../../../../contracts/serving-schema';
+import { MAX_ROWS_PER_REQUEST } from '../../../../contracts/limits';
+import type { ModelSchema } from '../../../../contracts/serving-schema';
 import { ValidationError } from '../../../../lambdas/shared/errors';
 import { CaptureBuffer } from '../../../../lambdas/shared/serving/capture';
 import { encodeRows } from '../../../../lambdas/shared/serving/features';
