@@ -106,12 +106,17 @@ export class IamModel {
     const resource = wildcardOnly ? '*' : request.resource;
     const resourcePolicy = wildcardOnly ? undefined : resourcePolicyFor(this.resolved, resource);
     const context = this.contextFor(role, principal, request.context);
+    // A resource in another account is allowed only if its own policy allows the caller too. When
+    // the template does not hold that policy (an AWS-owned image repository), only the identity
+    // side can be checked: it is evaluated as if the resource were in the caller's account.
+    const resourceAccount = this.accountOf(resource);
+    const foreign = resourceAccount !== this.environment.account && !resourcePolicy;
     const response = await runSimulation(
       {
         request: {
           principal,
           action: request.action,
-          resource: { resource, accountId: this.accountOf(resource) },
+          resource: { resource, accountId: foreign ? this.environment.account : resourceAccount },
           contextVariables: context,
         },
         identityPolicies: role.identityPolicies.map((policy) => ({ name: policy.name, policy: policy.document })),
@@ -133,9 +138,12 @@ export class IamModel {
       return invalid(principal, resource, `${subject} cannot be simulated for ${target}: no resource type of the action matched`);
     const decision: Decision = analysis.result;
     const allowed = decision === 'Allowed';
+    const caveat = foreign
+      ? ` (identity policies only: the resource is in account ${resourceAccount}, whose resource policy is not in this template)`
+      : '';
     const explanation = allowed
-      ? `${subject} may ${target}`
-      : `${subject} may not ${target}: ${denialReason(analysis, request, wildcardOnly, resourcePolicy?.source, role)}`;
+      ? `${subject} may ${target}${caveat}`
+      : `${subject} may not ${target}: ${denialReason(analysis, request, wildcardOnly, resourcePolicy?.source, role)}${caveat}`;
     return { allowed, decision, explanation, principal, evaluatedResource: resource };
   }
 
