@@ -93,7 +93,11 @@ export function guardClient<T extends MiddlewareClient>(client: T, model: IamMod
           );
         }
         for (const call of iamCallsOfSdkCommand(service, context.commandName, args.input, scope)) {
-          await check(call.action, call.resource, call.context);
+          await check(call.action, call.resource, call.context).catch((error: unknown) => {
+            // The error comes from the service called: S3 answers AccessDenied even when KMS refused.
+            const name = service === 's3' ? 'AccessDenied' : 'AccessDeniedException';
+            throw error instanceof AccessDeniedError ? new AccessDeniedError(name, error.message, error.explanation) : error;
+          });
         }
         return next(args);
       },

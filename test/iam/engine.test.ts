@@ -42,7 +42,9 @@ describe('template resolution', () => {
     expect(
       resolved.resolve({
         joined: { 'Fn::Join': ['/', [{ Ref: 'Bucket' }, { 'Fn::GetAtt': ['Machine', 'Name'] }]] },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JavaScript template
         sub: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Bucket}/${Machine.Name}/${!Literal}' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JavaScript template
         subWithVariables: { 'Fn::Sub': ['${Name}-${AWS::Region}', { Name: { Ref: 'Table' } }] },
         selected: { 'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Table', 'Arn'] }] }] },
         suffix: { Ref: 'AWS::URLSuffix' },
@@ -50,6 +52,7 @@ describe('template resolution', () => {
       }),
     ).toEqual({
       joined: 'mlops-dev-bucket/mlops-dev-Machine',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JavaScript template
       sub: 'arn:aws:s3:::mlops-dev-bucket/mlops-dev-Machine/${Literal}',
       subWithVariables: 'mlops-dev-Table-eu-west-1',
       selected: 'aws',
