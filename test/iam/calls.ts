@@ -1,0 +1,150 @@
+/**
+ * The representative requests each function's code sends, per SDK command its code scan finds:
+ * the buckets, keys, tables and ARNs it really touches, built from the function's own environment
+ * (the names the stack hands it) and the platform's key layout (ARTIFACT_PREFIXES, the registry
+ * schema). A command the scan finds with no entry here fails the IAM test, so a new call needs a
+ * line here and a permission in the stack.
+ */
+
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { REGISTRY_TABLE_SCHEMA } from '../../contracts/registry-table';
+import type { FunctionInfo, IamModel } from '../../local/iam';
+
+export type Input = Record<string, unknown>;
+/** `service:Command` → the inputs the code sends it with. */
+export type CommandInputs = Record<string, Input[]>;
+
+export interface PlatformNames {
+  readonly datasetsBucket: string;
+  readonly artifactsBucket: string;
+  readonly tableName: string;
+  readonly model: string;
+}
+
+const RUN = 'run-0001';
+const EXECUTION = '00000000-0000-4000-8000-000000000000';
+
+function need(fn: FunctionInfo, variable: string): string {
+  const value = fn.environment[variable];
+  if (!value) throw new Error(`${fn.logicalId} has no ${variable} in its environment`);
+  return value;
+}
+
+/** The inputs of every command a function folder's code sends. */
+export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: IamModel): CommandInputs {
+  const { datasetsBucket, artifactsBucket, model: modelName } = names;
+  const table = () => need(fn, 'TABLE_NAME');
+  const get = (): Input[] => [{ TableName: table(), Key: {} }];
+  const executionOf = (stateMachineArn: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${EXECUTION}`;
+  const invokeRegistry = (): Input[] => [{ FunctionName: need(fn, 'REGISTRY_FUNCTION_NAME') }];
+  switch (fn.codeFolder) {
+    case 'registry':
+      return {
+        'dynamodb:GetCommand': get(),
+        'dynamodb:QueryCommand': [{ TableName: table() }, { TableName: table(), IndexName: REGISTRY_TABLE_SCHEMA.byStageIndex.indexName }],
+        'dynamodb:TransactWriteCommand': [{ TransactItems: [{ Put: { TableName: table() } }] }],
+      };
+    case 'validate-data': {
+      const artifacts = need(fn, 'ARTIFACTS_BUCKET');
+      const run = `${modelName}/${RUN}/`;
+      return {
+        's3:ListObjectsV2Command': [
+          { Bucket: datasetsBucket, Prefix: `${modelName}/v0042/` },
+          { Bucket: artifacts, Prefix: `${ARTIFACT_PREFIXES.profiles}${run}shards/` },
+        ],
+        's3:HeadObjectCommand': [{ Bucket: datasetsBucket, Key: `${modelName}/train.csv` }],
+        's3:GetObjectCommand': [
+          { Bucket: datasetsBucket, Key: `${modelName}/train.csv` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.profiles}${run}shards/part-0.profile.json` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.reports}${run}shards/part-0.validation-report.json` },
+        ],
+        's3:PutObjectCommand': [
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.profiles}${run}profile.json` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.reports}${run}validation-report.json` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.quarantine}${run}rows.jsonl` },
+        ],
+      };
+    }
+    case 'evaluate-model': {
+      const artifacts = need(fn, 'ARTIFACTS_BUCKET');
+      return {
+        'dynamodb:GetCommand': get(),
+        's3:ListObjectsV2Command': [{ Bucket: datasetsBucket, Prefix: `${modelName}/holdout/` }],
+        's3:HeadObjectCommand': [{ Bucket: datasetsBucket, Key: `${modelName}/holdout.csv` }],
+        's3:GetObjectCommand': [
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.models}${modelName}/mlops-dev-${modelName}-${EXECUTION}/output/model.tar.gz` },
+          { Bucket: datasetsBucket, Key: `${modelName}/holdout.csv` },
+        ],
+        's3:PutObjectCommand': [{ Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.reports}${modelName}/${RUN}/evaluation-report.json` }],
+      };
+    }
+    case 'check-drift': {
+      const artifacts = need(fn, 'ARTIFACTS_BUCKET');
+      const capture = need(fn, 'CAPTURE_BUCKET');
+      const captured = `${modelName}/serverless/2024/01/01/10/2024-01-01T10-00-00-000Z-1.jsonl`;
+      return {
+        'dynamodb:GetCommand': get(),
+        's3:ListObjectsV2Command': [
+          { Bucket: capture, Prefix: `${modelName}/serverless/2024/01/01/10/` },
+          { Bucket: capture, Prefix: `${modelName}/endpoint/` },
+        ],
+        's3:HeadObjectCommand': [{ Bucket: capture, Key: captured }],
+        's3:GetObjectCommand': [
+          { Bucket: capture, Key: captured },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.profiles}${modelName}/${RUN}/profile.json` },
+        ],
+        's3:PutObjectCommand': [
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.reports}${modelName}/drift/2024-01-01T10-00-00-000Z-abc/drift-report.json` },
+        ],
+      };
+    }
+    case 'predict':
+      return {
+        'dynamodb:GetCommand': get(),
+        's3:GetObjectCommand': [{ Bucket: artifactsBucket, Key: `${ARTIFACT_PREFIXES.models}${modelName}/job/output/model.tar.gz` }],
+        's3:PutObjectCommand': [
+          { Bucket: need(fn, 'CAPTURE_BUCKET'), Key: `${modelName}/serverless/2024/01/01/10/2024-01-01T10-00-00-000Z-1.jsonl` },
+        ],
+      };
+    case 'deploy-serverless':
+      return {
+        'dynamodb:GetCommand': get(),
+        'lambda:InvokeCommand': invokeRegistry(),
+        'cloudwatch:DescribeAlarmsCommand': [{ AlarmNames: need(fn, 'CANARY_ALARM_NAMES').split(','), AlarmTypes: ['MetricAlarm'] }],
+      };
+    case 'deploy-endpoint': {
+      const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as { endpointName: string; executionRoleArn: string };
+      const name = `${target.endpointName}-v3-0123456789ab`;
+      return {
+        'dynamodb:GetCommand': get(),
+        'lambda:InvokeCommand': invokeRegistry(),
+        'sagemaker:CreateModelCommand': [{ ModelName: name, ExecutionRoleArn: target.executionRoleArn }],
+        'sagemaker:CreateEndpointConfigCommand': [{ EndpointConfigName: name }],
+        'sagemaker:UpdateEndpointCommand': [{ EndpointName: target.endpointName, EndpointConfigName: name }],
+        'sagemaker:DescribeEndpointCommand': [{ EndpointName: target.endpointName }],
+      };
+    }
+    case 'api': {
+      const machines = need(fn, 'STATE_MACHINE_ARNS').split(',');
+      return {
+        'lambda:InvokeCommand': invokeRegistry(),
+        'sfn:DescribeExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
+        'sfn:GetExecutionHistoryCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
+        'sfn:SendTaskSuccessCommand': [{ taskToken: 'token' }],
+        'sfn:SendTaskFailureCommand': [{ taskToken: 'token' }],
+      };
+    }
+    case 'start-retraining': {
+      const machine = need(fn, 'STATE_MACHINE_ARN');
+      return {
+        's3:ListObjectsV2Command': [{ Bucket: need(fn, 'DATASETS_BUCKET'), Prefix: `${need(fn, 'MODEL_NAME')}/` }],
+        'sfn:ListExecutionsCommand': [{ stateMachineArn: machine, maxResults: 1 }],
+        'sfn:StartExecutionCommand': [{ stateMachineArn: machine, name: EXECUTION, input: '{}' }],
+      };
+    }
+    default:
+      throw new Error(
+        `${fn.logicalId} runs lambdas/${fn.codeFolder}, which the IAM test has no requests for (${model.environment.stackName})`,
+      );
+  }
+}
