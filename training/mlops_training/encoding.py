@@ -210,7 +210,7 @@ class TargetReader:
     def _target(self, value, shown):
         name = self.spec.target
         if value is None:
-            return 'target %s %s is not a %s' % (name, _quote(str(shown)), self.spec.target_type)
+            return 'target %s %s is not a valid %s value' % (name, _quote(str(shown)), self.spec.target_type)
         if not self.spec.classification:
             return value
         text = label_text(value)

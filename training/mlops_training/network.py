@@ -48,27 +48,36 @@ def _isnan(array):
     return array != array
 
 
+@torch.jit.script
+def _square_chain(hidden: torch.Tensor, square: torch.Tensor, layers: int) -> torch.Tensor:
+    # Scripted, so the export holds one ONNX Loop rather than `layers` MatMul nodes: the
+    # TorchScript exporter's passes grow with the square of the node count (10,000 unrolled
+    # MatMuls took minutes), and onnxruntime loads a small graph fast.
+    for _ in range(layers):
+        hidden = torch.matmul(hidden, square)
+    return hidden
+
+
 class LatencyPadding(nn.Module):
-    """The demo's deliberately slow model (local/trainer.ts modelGraph): a chain of square MatMuls
-    over the input's column sums, multiplied by zero, so the scores are unchanged and every
-    request costs `layers` extra [1, width] x [width, width] products. The square matrix is scaled
-    by a value known only at run time (1, from the input), so onnxruntime neither folds the chain
-    nor pre-packs thousands of constant MatMul weights when the model loads."""
+    """The demo's deliberately slow model (the idea of local/trainer.ts modelGraph): `layers`
+    square [1, width] x [width, width] MatMuls whose result is multiplied by zero, so the scores
+    are unchanged and every request (not every row) costs a fixed extra amount. The chain starts
+    from the first row's missing-value mask (0/1, so no input value can overflow it into NaN),
+    and the square matrix is scaled by a 1 known only at run time, so onnxruntime neither folds
+    the chain nor pre-packs its weight. Traced with an empty batch, the chain costs nothing at
+    export time."""
 
     def __init__(self, features, outputs, layers, width):
         super().__init__()
         self.layers = layers
-        self.register_buffer('padding_zero', torch.zeros(1))
         self.register_buffer('padding_in', torch.full((features, width), 1e-6))
         self.register_buffer('padding_square', torch.full((width, width), 1.0 / width))
         self.register_buffer('padding_out', torch.zeros(width, outputs))
 
     def forward(self, features):
-        present = torch.where(torch.isnan(features), self.padding_zero, features)
-        hidden = present.sum(0, keepdim=True) @ self.padding_in
-        square = self.padding_square * (present[:1, :1] * 0 + 1)
-        for _ in range(self.layers):
-            hidden = hidden @ square
+        missing = torch.isnan(features[:1]).to(features.dtype)
+        one = missing.sum() * 0 + 1
+        hidden = _square_chain(missing @ self.padding_in, self.padding_square * one, self.layers)
         return hidden @ self.padding_out
 
 
@@ -173,7 +182,7 @@ def export_onnx(model, path):
     the batch axis dynamic. torch >= 2 gets dynamo=False where the parameter exists: the
     TorchScript exporter is the one both torch 1.13 and 2.x have, and needs no onnxscript."""
     model = model.eval().to('cpu')
-    example = torch.zeros(2, model.config['layout']['features'])
+    example = torch.zeros(0 if model.padding is not None else 2, model.config['layout']['features'])
     options = {}
     if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
         options['dynamo'] = False
