@@ -174,7 +174,8 @@ class TrainingJobTest(unittest.TestCase):
     def test_metric_lines_match_the_documented_metric_definitions(self):
         code, out, _ = self.run_job('--epochs', '2')
         self.assertEqual(code, 0)
-        readme = open(os.path.join(support.TRAINING_DIR, 'README.md'), encoding='utf-8').read()
+        with open(os.path.join(support.TRAINING_DIR, 'README.md'), encoding='utf-8') as handle:
+            readme = handle.read()
         definitions = re.findall(r'\| `([a-z_:]+)` \| `([^`]+)` \|', readme)
         self.assertGreaterEqual(len(definitions), 4)
         found = {name: re.findall(regex, out) for name, regex in definitions}
