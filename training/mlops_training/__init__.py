@@ -1,0 +1,1 @@
+"""The platform's training program: SageMaker script mode, PyTorch, ONNX out (see ../README.md)."""
