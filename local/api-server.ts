@@ -1,7 +1,7 @@
 /**
  * The local API server: the platform API's routes, methods, status codes and error bodies on
  * 127.0.0.1 over node:http, for the offline runtime (`npm start`) and the CLI's tests. Bodies
- * are checked against the same JSON schemas as API Gateway's models (lambdas/api/contract.ts);
+ * are checked against the same JSON schemas as API Gateway's models (contracts/api.ts);
  * the API function's routes run the API function's own router; training and prediction go to
  * the backend, which the offline runtime builds from the real handlers.
  */

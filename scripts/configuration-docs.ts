@@ -158,7 +158,7 @@ Besides the limits below, fields are checked together:
 - \`serving.minInstances ≤ maxInstances\`; a burstable \`ml.t*\` endpoint cannot autoscale (\`minInstances\` must equal \`maxInstances\`);
 - \`drift.psiWarn ≤ psiDrift\`, also per feature; \`drift.featureThresholds\` must name the model's columns;
 - a model's \`target\`, \`sensitiveAttribute\` and \`features\` must name its columns (the target is no feature, the sensitive attribute no target), column names are unique, and \`thresholds.metrics\` may name only the problem type's metrics;
-- model names are unique.
+- there is at least one model, and model names are unique.
 
 A model's \`training\`, \`serving\` and \`drift\` sections override the platform-wide sections field by field.
 

@@ -1,7 +1,7 @@
 /**
  * Reads the holdout dataset (one object or every object of a prefix; CSV, JSON Lines or Parquet
  * through the shared readers) into what scoring needs: the feature matrix encoded exactly as the
- * predict function encodes a request (lambdas/predict/features.ts), the target of each row as a
+ * predict function encodes a request (lambdas/shared/serving/features.ts), the target of each row as a
  * class index or a value, and the row's group of the sensitive attribute. Rows that cannot be
  * scored or judged (no target, a target outside the class labels, a feature the model cannot
  * take) are skipped and counted, never guessed.

@@ -2,7 +2,7 @@
  * Scores an encoded holdout with a loaded model in fixed-size batches and keeps only what the
  * metrics need: the positive-class probability (binary), the class probabilities (multiclass) or
  * the predicted value (regression). The output tensor is read with the predict function's rules
- * (lambdas/predict/predictions.ts), so a model evaluates exactly as it will serve.
+ * (lambdas/shared/serving/predictions.ts), so a model evaluates exactly as it will serve.
  */
 
 import type { ModelSchema } from '../../contracts/serving-schema';

@@ -2,7 +2,7 @@
  * The pipeline's rollout contract, one for both serving paths: `begin` starts a guarded
  * rollout of a registry version, `poll` (with the `deployment` object begin or the last poll
  * returned, passed back verbatim) says where it stands. Endpoint models implement it in
- * lambdas/deploy, serverless models in lambdas/deploy-serverless. Outcomes are return values
+ * lambdas/deploy-endpoint, serverless models in lambdas/deploy-serverless. Outcomes are return values
  * the state machine branches on; a malformed event or an unknown version is thrown.
  */
 import * as z from 'zod';

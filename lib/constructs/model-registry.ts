@@ -1,6 +1,6 @@
 /**
  * The model registry: one DynamoDB table (single-table design, see
- * lambdas/registry/table-schema.ts) and the registry function that owns every write to it.
+ * contracts/registry-table.ts) and the registry function that owns every write to it.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

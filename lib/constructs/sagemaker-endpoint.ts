@@ -52,7 +52,7 @@ export interface SageMakerEndpointProps {
   readonly imageUri: string;
   /** The model.tar.gz the endpoint starts with; later versions arrive through the deploy function. */
   readonly initialModelDataUrl: string;
-  /** The registry the deploy function reads versions from and asks for rollbacks. */
+  /** The registry the deploy function reads versions from and records rollout outcomes in. */
   readonly registry: ModelRegistry;
   /**
    * Retention of the deploy function's logs.
