@@ -8,4 +8,6 @@ export const ARTIFACT_PREFIXES = {
   profiles: 'profiles/',
   reports: 'reports/',
   quarantine: 'quarantine/',
+  /** A run's training, validation and holdout rows and the training job's model document: splits/<model>/<run>/<part>/. */
+  splits: 'splits/',
 } as const;

@@ -15,6 +15,8 @@ export type ProblemType = (typeof PROBLEM_TYPES)[number];
 export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'rocAuc'] as const;
 export const REGRESSION_METRICS = ['mae', 'rmse', 'r2'] as const;
 export const METRIC_NAMES = [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS] as const;
+/** Holdout rows (per class for classification) below which the gate cannot judge a model. */
+export const DEFAULT_MIN_HOLDOUT_ROWS = 30;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 const boundSchema = z
@@ -39,8 +41,55 @@ export const thresholdsSchema = z
       .max(1)
       .default(0.01)
       .describe('how much worse than the production champion a challenger may be, per gated metric'),
+    minHoldoutRows: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_MIN_HOLDOUT_ROWS)
+      .describe('holdout rows the gate needs to judge a model: per class for classification, in all for regression'),
   })
   .strict();
+
+/**
+ * How a validated dataset is split into training, validation and holdout rows. Deterministic:
+ * with an id column each row goes where the hash of its id (and the seed) says, so a customer
+ * stays on one side across runs; without one, rows are dealt in order per class so each split
+ * keeps the dataset's class shares exactly (±1 row). The holdout is never a training channel.
+ */
+export const splitSchema = z
+  .object({
+    holdoutFraction: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.2)
+      .describe('share of the rows kept out of training to evaluate the model on (ignored when a run names its own holdoutUri)'),
+    validationFraction: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0.1)
+      .describe('share of the rows the training job validates on (early stopping, metrics); 0 for none'),
+    idColumn: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('a column identifying an entity (e.g. customer_id): its rows all land in the same split, run after run'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42)
+      .describe('seeds the id hash; change it to draw another split'),
+  })
+  .strict()
+  .refine((split) => split.holdoutFraction + split.validationFraction < 1, {
+    message: 'holdoutFraction + validationFraction must leave rows to train on (sum < 1)',
+    path: ['validationFraction'],
+  });
+
+export type SplitConfig = z.output<typeof splitSchema>;
 
 export type ThresholdsConfig = z.output<typeof thresholdsSchema>;
 
@@ -62,9 +111,11 @@ export const modelContractShape = {
     .describe('a column (not the target) whose groups get per-group metrics and the disparate-impact check'),
   dataset: datasetRulesSchema.prefault({}).describe('row-count and bad-row rules of the training dataset'),
   thresholds: thresholdsSchema.prefault({}).describe('the evaluation gate'),
+  split: splitSchema.prefault({}).describe('how the validated dataset is split into training, validation and holdout rows'),
 };
 
 interface ModelContractFields {
+  readonly split?: { readonly idColumn?: string | undefined };
   readonly problemType: ProblemType;
   readonly columns: readonly { readonly name: string }[];
   readonly target: string;
@@ -97,6 +148,12 @@ export function checkModelContract(model: ModelContractFields, ctx: z.core.$Refi
       ctx.addIssue({ code: 'custom', path: ['features', index], message: 'the target cannot be a model input' });
     }
   });
+  const idColumn = model.split?.idColumn;
+  if (idColumn !== undefined && !names.includes(idColumn)) {
+    ctx.addIssue({ code: 'custom', path: ['split', 'idColumn'], message: `must name one of the columns (${names.join(', ')}), got "${idColumn}"` });
+  } else if (idColumn !== undefined && idColumn === model.target) {
+    ctx.addIssue({ code: 'custom', path: ['split', 'idColumn'], message: 'must not be the target' });
+  }
   const allowed: readonly string[] = model.problemType === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
   for (const metric of Object.keys(model.thresholds.metrics)) {
     if (!allowed.includes(metric)) {
@@ -137,5 +194,6 @@ export function modelDocument(model: ModelDocument): ModelDocument {
     ...(model.sensitiveAttribute === undefined ? {} : { sensitiveAttribute: model.sensitiveAttribute }),
     dataset: model.dataset,
     thresholds: model.thresholds,
+    split: model.split,
   };
 }

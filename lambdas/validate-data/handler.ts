@@ -1,6 +1,6 @@
 /**
  * The validate-data function: `{ datasetUri, model, referenceProfileUri?, mode?, runId?, format?,
- * delimiter? }` in, a small summary out (`valid: false` is a result the pipeline branches on).
+ * delimiter?, split? }` in, a small summary out (`valid: false` is a result the pipeline branches on).
  * `model` carries the model's dataset schema (name, columns, target, dataset rules) — the state
  * machine passes it from the platform configuration, so the function needs no configuration
  * lookup and env stays under Lambda's 4 KB limit. Faults throw: ValidationError (bad event),
@@ -12,6 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { datasetSchemaSchema } from '../../contracts/dataset';
+import { modelDocumentSchema } from '../../contracts/model';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { DATASET_FORMATS } from '../shared/readers/index';
 import { S3ObjectStore } from '../shared/s3-object-store';
@@ -34,6 +35,7 @@ export const validateDataEventSchema = z
       .optional(),
     format: z.enum(DATASET_FORMATS).optional(),
     delimiter: z.string().length(1).optional(),
+    split: z.object({ withHoldout: z.boolean() }).strict().optional(),
   })
   .superRefine((event, ctx) => {
     if (event.mode !== 'single' && event.runId === undefined) {
@@ -49,7 +51,8 @@ function issuesText(issues: readonly z.core.$ZodIssue[], root: string): string {
 export async function validateData(event: unknown, context: RunContext): Promise<ValidationSummary | ShardListing> {
   const parsed = validateDataEventSchema.safeParse(event);
   if (!parsed.success) throw new ValidationError(`invalid validate-data event: ${issuesText(parsed.error.issues, '')}`);
-  const model = datasetSchemaSchema.safeParse(parsed.data.model);
+  // A training run's split needs the whole model document (problem type, split settings, gate minimum).
+  const model = parsed.data.split ? modelDocumentSchema.safeParse(parsed.data.model) : datasetSchemaSchema.safeParse(parsed.data.model);
   if (!model.success) throw new ValidationError(`the dataset schema does not parse: ${issuesText(model.error.issues, 'model')}`);
   return runValidation(context, { ...parsed.data, model: model.data });
 }

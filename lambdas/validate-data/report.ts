@@ -4,10 +4,12 @@
  * reports into one (the Distributed Map's merge mode). A dataset that breaks the rules is a
  * report with `valid: false`, never an exception.
  */
+import { createHash } from 'node:crypto';
 import type { DatasetSchema } from '../../contracts/dataset';
 import { ValidationError } from '../shared/errors';
 import type { DatasetProfile } from '../shared/profile/profile';
 import { mergeProfiles } from '../shared/profile/profilers';
+import type { SplitOutcome, SplitStats } from './split';
 
 export const REPORT_FORMAT_VERSION = 1;
 /** Example rows kept per rule in the report. */
@@ -19,7 +21,7 @@ export const MAX_TEXT_LENGTH = 500;
 
 export const COLUMN_RULES = ['type', 'nullable', 'min', 'max', 'allowedValues', 'regex', 'unique'] as const;
 export type ColumnRule = (typeof COLUMN_RULES)[number];
-export const DATASET_RULES = ['rowShape', 'targetPresent', 'minRows', 'maxRows', 'maxBadRowFraction'] as const;
+export const DATASET_RULES = ['rowShape', 'targetPresent', 'minRows', 'maxRows', 'maxBadRowFraction', 'holdoutSize'] as const;
 export type DatasetRule = (typeof DATASET_RULES)[number];
 
 export interface RuleExample {
@@ -63,6 +65,17 @@ export interface ValidationReport {
   readonly quarantinedRows: number;
   /** Caveats a reader of the report should know (e.g. uniqueness checked per shard). */
   readonly notes: string[];
+  /** How the valid rows were split for training (training pipeline runs only). */
+  readonly split?: SplitOutcome;
+}
+
+/** What the holdout-size rule needs: the split's counts and the gate's minimum. */
+export interface SplitCheck {
+  readonly outcome: SplitOutcome;
+  readonly minHoldoutRows: number;
+  readonly classification: boolean;
+  /** The model's class labels as text, so a class absent from the data is reported too. */
+  readonly classLabels?: readonly string[];
 }
 
 export interface Tally {
@@ -86,6 +99,7 @@ export function buildReport(
   tallies: ShardTallies,
   quarantinedRows: number,
   notes: string[],
+  split?: SplitCheck,
 ): ValidationReport {
   const rules: RuleResult[] = [];
   for (const column of tallies.columns) {
@@ -129,6 +143,17 @@ export function buildReport(
     badRowFraction <= datasetRules.maxBadRowFraction,
     `allows at most ${formatShare(datasetRules.maxBadRowFraction)} bad rows, has ${formatShare(badRowFraction)} (${badRowCount} of ${rowCount})`,
   );
+  const holdout = split?.outcome.holdout;
+  if (split && holdout) {
+    const short = holdoutShortfall(holdout, split);
+    datasetRule(
+      'holdoutSize',
+      short.length === 0,
+      short.length === 0
+        ? `the holdout holds ${holdout.rows} rows (at least ${split.minHoldoutRows}${split.classification ? ' per class' : ''})`
+        : `the holdout would hold ${short.join(', ')}; the evaluation gate needs at least ${split.minHoldoutRows}${split.classification ? ' per class' : ''} to judge a model (holdoutFraction ${split.outcome.holdoutFraction} of ${rowCount} row${rowCount === 1 ? '' : 's'}): add rows, raise split.holdoutFraction, lower thresholds.minHoldoutRows, or pass a holdoutUri`,
+    );
+  }
   // Column-rule violations count against the bad-row share; the dataset rules decide validity.
   const valid = rules.filter((rule) => rule.column === undefined && rule.rule !== 'rowShape').every((rule) => rule.passed);
   return {
@@ -143,7 +168,20 @@ export function buildReport(
     rules,
     quarantinedRows,
     notes,
+    ...(split ? { split: split.outcome } : {}),
   };
+}
+
+/** The classes (or the whole holdout) below the minimum, as "2 rows of class \"1\"". */
+function holdoutShortfall(holdout: NonNullable<SplitOutcome['holdout']>, split: SplitCheck): string[] {
+  if (!split.classification) return holdout.rows < split.minHoldoutRows ? [`${holdout.rows} rows`] : [];
+  const classes = new Set([...(split.classLabels ?? []), ...Object.keys(split.outcome.train.classes ?? {}), ...Object.keys(holdout.classes ?? {})]);
+  if (classes.size === 0) return [`${holdout.rows} rows`];
+  return [...classes]
+    .sort()
+    .map((label) => [label, holdout.classes?.[label] ?? 0] as const)
+    .filter(([, count]) => count < split.minHoldoutRows)
+    .map(([label, count]) => `${count} row${count === 1 ? '' : 's'} of class "${label}"`);
 }
 
 function formatShare(fraction: number): string {
@@ -158,6 +196,7 @@ export function mergeShards(
   schema: DatasetSchema,
   datasetUri: string,
   shards: readonly { profile: DatasetProfile; report: ValidationReport }[],
+  splitRules?: Omit<SplitCheck, 'outcome'>,
 ): { profile: DatasetProfile; report: ValidationReport } {
   if (shards.length === 0) throw new ValidationError('merge mode found no shard profiles; run the shard mode over every object first');
   const profile = shards.map((shard) => shard.profile).reduce(mergeProfiles);
@@ -212,5 +251,34 @@ export function mergeShards(
     columns,
   };
   const notes = schema.columns.some((column) => column.unique) ? ['uniqueness was checked within each shard, not across shards'] : [];
-  return { profile, report: buildReport(schema, datasetUri, tallies, quarantinedRows, notes) };
+  const splits = shards.map((shard) => shard.report.split).filter((split): split is SplitOutcome => split !== undefined);
+  const split = splitRules && splits.length === shards.length ? { ...splitRules, outcome: mergeSplitOutcomes(splits) } : undefined;
+  return { profile, report: buildReport(schema, datasetUri, tallies, quarantinedRows, notes, split) };
+}
+
+/** The split of the whole dataset from its shards' splits: counts and class counts add up, hashes chain in shard order. */
+export function mergeSplitOutcomes(splits: readonly SplitOutcome[]): SplitOutcome {
+  const merge = (parts: readonly SplitStats[]): SplitStats => {
+    const classes: Record<string, number> = {};
+    for (const part of parts)
+      for (const [label, count] of Object.entries(part.classes ?? {})) classes[label] = (classes[label] ?? 0) + count;
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part.sha256);
+    return {
+      rows: parts.reduce((total, part) => total + part.rows, 0),
+      sha256: hash.digest('hex'),
+      ...(parts.some((part) => part.classes)
+        ? { classes: Object.fromEntries(Object.entries(classes).sort(([a], [b]) => a.localeCompare(b))) }
+        : {}),
+    };
+  };
+  const [first] = splits;
+  const holdouts = splits.map((split) => split.holdout).filter((holdout): holdout is SplitStats => holdout !== undefined);
+  return {
+    ...first!,
+    unlabelledRows: splits.reduce((total, split) => total + split.unlabelledRows, 0),
+    train: merge(splits.map((split) => split.train)),
+    validation: merge(splits.map((split) => split.validation)),
+    ...(holdouts.length > 0 ? { holdout: merge(holdouts) } : {}),
+  };
 }

@@ -8,12 +8,16 @@
 import { createHash } from 'node:crypto';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import type { DatasetSchema } from '../../contracts/dataset';
+import type { ModelDocument } from '../../contracts/model';
+import { modelSchemaFor } from '../../contracts/serving-schema';
+import { MODEL_DOCUMENT_FILE, TRAINING_CHANNELS } from '../../contracts/training-job';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
 import { parseProfile, serializeProfile } from '../shared/profile/codec';
 import type { DatasetProfile } from '../shared/profile/profile';
 import { type DatasetFormat, readDataset } from '../shared/readers/index';
-import { mergeShards, type QuarantinedRow, type ValidationReport } from './report';
+import { mergeShards, type QuarantinedRow, type SplitCheck, type ValidationReport } from './report';
+import { DatasetSplitter, type SplitOutcome, type SplitPart } from './split';
 import { DatasetValidator } from './validation';
 
 export const VALIDATION_MODES = ['single', 'list', 'shard', 'merge'] as const;
@@ -21,7 +25,13 @@ export type ValidationMode = (typeof VALIDATION_MODES)[number];
 
 export interface ValidateDataRequest {
   readonly datasetUri: string;
-  readonly model: DatasetSchema;
+  /** The dataset schema; the whole model document when the run splits the data for training. */
+  readonly model: DatasetSchema | ModelDocument;
+  /**
+   * Split the valid rows for a training run (train, validation and, unless the run brings its own
+   * holdout, holdout) and write the training job's model document beside them.
+   */
+  readonly split?: { readonly withHoldout: boolean };
   readonly referenceProfileUri?: string;
   readonly mode: ValidationMode;
   /** Names the outputs; required for shard and merge (all shards of a run share it). */
@@ -54,6 +64,18 @@ export interface ValidationSummary {
    * objects' keys and ETags (the registry records it as the version's lineage).
    */
   readonly datasetEtag: string;
+  /** The run's training inputs (split requested): row counts and SHA-256 per split, per-class counts in the report. */
+  readonly split?: SplitSummary;
+}
+
+export interface SplitSummary {
+  /** `s3://<artifacts>/splits/<model>/<run>/`; the channels are its train/, validation/, holdout/ and config/. */
+  readonly uri: string;
+  readonly seed: number;
+  readonly unlabelledRows: number;
+  readonly train: { rows: number; sha256: string };
+  readonly validation: { rows: number; sha256: string };
+  readonly holdout?: { rows: number; sha256: string };
 }
 
 /** List mode: the objects of a prefix, for a Distributed Map, and the binning edges all shards share. */
@@ -89,7 +111,37 @@ function outputKeys(model: string, runId: string, shardId?: string) {
     report: `${ARTIFACT_PREFIXES.reports}${run}${name('validation-report.json')}`,
     quarantine: `${ARTIFACT_PREFIXES.quarantine}${run}${name('rows.jsonl')}`,
     shardProfiles: `${ARTIFACT_PREFIXES.profiles}${run}shards/`,
+    splits: `${ARTIFACT_PREFIXES.splits}${run}`,
+    splitPart: (part: SplitPart) =>
+      `${ARTIFACT_PREFIXES.splits}${run}${part.split}/part-${shardId ?? 'all'}-${String(part.index).padStart(5, '0')}.csv`,
+    modelDocument: `${ARTIFACT_PREFIXES.splits}${run}${TRAINING_CHANNELS.config}/${MODEL_DOCUMENT_FILE}`,
   };
+}
+
+/** The model document a split needs: the run's split settings, problem type and gate minimum. */
+function splitModel(request: ValidateDataRequest): ModelDocument | undefined {
+  if (!request.split) return undefined;
+  if (!('problemType' in request.model))
+    throw new ValidationError('splitting a dataset for training needs the whole model document in "model"');
+  return request.model;
+}
+
+/** What the holdout-size rule needs of the model: the gate's minimum and, for classification, every class label. */
+function splitRulesOf(model: ModelDocument): Omit<SplitCheck, 'outcome'> {
+  const classification = model.problemType !== 'regression';
+  const labels = classification ? modelSchemaFor(model).classLabels : undefined;
+  return { minHoldoutRows: model.thresholds.minHoldoutRows, classification, ...(labels ? { classLabels: labels.map(String) } : {}) };
+}
+
+/** The training job's model document (the `config` channel): the model and the serving schema its rows are encoded by. */
+async function writeModelDocument(context: RunContext, model: ModelDocument, runId: string): Promise<void> {
+  const key = outputKeys(model.name, runId).modelDocument;
+  await context.store.put(
+    context.artifactsBucket,
+    key,
+    `${JSON.stringify({ ...model, servingSchema: modelSchemaFor(model) }, null, 1)}\n`,
+    'application/json',
+  );
 }
 
 function etagOf(objects: readonly StoredObject[], isPrefix: boolean): string {
@@ -118,14 +170,34 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
   const runId = request.runId ?? hash(`${request.datasetUri}\n${objects.map((object) => `${object.key} ${object.etag}`).join('\n')}`);
   const shardId = request.mode === 'shard' ? hash(dataset.key) : undefined;
 
-  const validator = await validateObjects(
-    store,
-    dataset.bucket,
-    objects,
-    request,
-    new DatasetValidator(request.model, { referenceProfile }),
-  );
-  const { profile, report, quarantine } = validator.finish(request.datasetUri);
+  const model = splitModel(request);
+  let splitter: DatasetSplitter | undefined;
+  const validator = new DatasetValidator(request.model, {
+    referenceProfile,
+    onValidatedBatch: (batch, bad) => splitter?.addBatch(batch, bad),
+  });
+  if (model) {
+    splitter = new DatasetSplitter({
+      columns: model.columns,
+      specs: validator.specs,
+      target: model.target,
+      classification: model.problemType !== 'regression',
+      split: model.split,
+      withHoldout: request.split!.withHoldout,
+    });
+  }
+  const keys = outputKeys(request.model.name, runId, shardId);
+  const writeParts = (parts: readonly SplitPart[]) =>
+    Promise.all(parts.map((part) => store.put(context.artifactsBucket, keys.splitPart(part), part.text, 'text/csv')));
+  await validateObjects(store, dataset.bucket, objects, request, validator, splitter ? () => writeParts(splitter.takeParts()) : undefined);
+  let split: SplitCheck | undefined;
+  if (model && splitter) {
+    const { parts, outcome } = splitter.finish();
+    await writeParts(parts);
+    if (request.mode === 'single') await writeModelDocument(context, model, runId);
+    split = { ...splitRulesOf(model), outcome };
+  }
+  const { profile, report, quarantine } = validator.finish(request.datasetUri, split);
   return writeOutputs(context, request, runId, shardId, profile, report, quarantine, etagOf(objects, isPrefix));
 }
 
@@ -151,6 +223,8 @@ async function listRun(context: RunContext, request: ValidateDataRequest): Promi
       { datasetUri: request.datasetUri, objects: objects.length },
     );
   }
+  const model = splitModel(request);
+  if (model) await writeModelDocument(context, model, request.runId);
   let referenceProfileUri = request.referenceProfileUri;
   if (!referenceProfileUri) {
     const first = objects[0]!;
@@ -177,6 +251,7 @@ async function validateObjects(
   objects: readonly StoredObject[],
   request: ValidateDataRequest,
   validator: DatasetValidator,
+  afterBatch?: () => Promise<unknown>,
 ): Promise<DatasetValidator> {
   for (const object of objects) {
     validator.startObject();
@@ -187,6 +262,7 @@ async function validateObjects(
     };
     for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
       validator.addBatch(batch, object.key);
+      if (afterBatch) await afterBatch();
     }
   }
   return validator;
@@ -213,7 +289,11 @@ async function mergeRun(context: RunContext, request: ValidateDataRequest): Prom
       `merge mode found no shard profiles under ${s3Uri(artifactsBucket, keys.shardProfiles)}; run shard mode over every object first`,
     );
   }
-  const { profile, report } = mergeShards(request.model, request.datasetUri, shards);
+  const model = splitModel(request);
+  const splitRules = model
+    ? { minHoldoutRows: model.thresholds.minHoldoutRows, classification: model.problemType !== 'regression' }
+    : undefined;
+  const { profile, report } = mergeShards(request.model, request.datasetUri, shards, splitRules);
   const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
   const datasetEtag = etagOf(await store.list(dataset.bucket, dataset.key), true);
   return writeOutputs(context, request, request.runId, undefined, profile, report, [], datasetEtag);
@@ -271,5 +351,18 @@ async function writeOutputs(
     quarantineUri,
     ...(shardId === undefined ? {} : { shardId }),
     datasetEtag,
+    ...(report.split ? { split: splitSummary(s3Uri(artifactsBucket, keys.splits), report.split) } : {}),
+  };
+}
+
+function splitSummary(uri: string, outcome: SplitOutcome): SplitSummary {
+  const counts = ({ rows, sha256 }: { rows: number; sha256: string }) => ({ rows, sha256 });
+  return {
+    uri,
+    seed: outcome.seed,
+    unlabelledRows: outcome.unlabelledRows,
+    train: counts(outcome.train),
+    validation: counts(outcome.validation),
+    ...(outcome.holdout ? { holdout: counts(outcome.holdout) } : {}),
   };
 }

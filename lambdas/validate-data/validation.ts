@@ -30,6 +30,7 @@ import {
   MAX_TEXT_LENGTH,
   type QuarantinedRow,
   type ShardTallies,
+  type SplitCheck,
   type Tally,
   type ValidationReport,
 } from './report';
@@ -155,6 +156,8 @@ class ColumnState {
 export interface ValidatorOptions {
   /** Numeric columns are binned with this profile's edges (drift needs both profiles on the same bins). */
   readonly referenceProfile?: DatasetProfile;
+  /** Receives every batch with its bad rows flagged, to split the valid ones (the training pipeline's runs). */
+  readonly onValidatedBatch?: (batch: ColumnBatch, bad: Uint8Array) => void;
   /** Quarantine cap, default MAX_QUARANTINED_ROWS. */
   readonly maxQuarantinedRows?: number;
 }
@@ -178,6 +181,7 @@ export class DatasetValidator {
   private objects = 0;
   private readonly quarantine: QuarantinedRow[] = [];
   private readonly maxQuarantinedRows: number;
+  private readonly onValidatedBatch?: ValidatorOptions['onValidatedBatch'];
   private badRows = new Uint8Array(1024);
 
   constructor(
@@ -185,6 +189,7 @@ export class DatasetValidator {
     options: ValidatorOptions = {},
   ) {
     this.maxQuarantinedRows = options.maxQuarantinedRows ?? MAX_QUARANTINED_ROWS;
+    this.onValidatedBatch = options.onValidatedBatch;
     this.columns = schema.columns.map((config) => {
       const reference = options.referenceProfile?.columns[config.name];
       if (options.referenceProfile && reference === undefined) {
@@ -240,6 +245,7 @@ export class DatasetValidator {
       if (vector.kind === 'numeric') column.numericProfiler!.addBatch(vector.values, vector.states, rowCount);
       else column.categoricalProfiler!.addBatch(vector.codes, vector.states, rowCount);
     });
+    this.onValidatedBatch?.(batch, bad);
     for (let row = 0; row < rowCount; row++) {
       if (bad[row] === 0) continue;
       this.badRowCount++;
@@ -319,7 +325,8 @@ export class DatasetValidator {
     }
   }
 
-  finish(datasetUri: string): ValidationOutcome {
+  /** The profile, the report (with the holdout-size rule when the rows were split) and the quarantined rows. */
+  finish(datasetUri: string, split?: SplitCheck): ValidationOutcome {
     const columns: Record<string, ColumnProfile> = {};
     for (const column of this.columns) {
       columns[column.spec.name] = column.numericProfiler
@@ -339,7 +346,7 @@ export class DatasetValidator {
         tallies: [...column.tallies].map(([rule, tally]) => ({ rule, ...tally })),
       })),
     };
-    const report = buildReport(this.schema, datasetUri, tallies, this.quarantine.length, []);
+    const report = buildReport(this.schema, datasetUri, tallies, this.quarantine.length, [], split);
     return { profile, report, quarantine: this.quarantine };
   }
 }
