@@ -24,6 +24,25 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<Stage, readonly Stage[]>> = {
 /** How many former production versions are kept as successive rollback targets. */
 export const PRODUCTION_HISTORY_LIMIT = 20;
 
+/** One split of the training data: its rows and the SHA-256 of its CSV parts. */
+export interface SplitPartLineage {
+  readonly rows: number;
+  readonly sha256: string;
+}
+
+/** How the run's dataset was split: the rows the model trained, validated and was evaluated on. */
+export interface SplitLineage {
+  readonly uri: string;
+  /** What the gate scored: the split's holdout, or the run's own holdoutUri. */
+  readonly holdoutUri: string;
+  readonly seed: number;
+  readonly unlabelledRows: number;
+  readonly train: SplitPartLineage;
+  readonly validation: SplitPartLineage;
+  /** Absent when the run brought its own holdout. */
+  readonly holdout?: SplitPartLineage;
+}
+
 export interface Lineage {
   readonly datasetUri: string;
   readonly datasetEtag: string;
@@ -31,6 +50,7 @@ export interface Lineage {
   readonly codeCommit?: string;
   readonly trainingJobName?: string;
   readonly hyperparameters: Record<string, string>;
+  readonly split?: SplitLineage;
 }
 
 export interface VersionRecord {
@@ -121,6 +141,17 @@ const idempotencyKey = z
   .optional();
 const s3Uri = s3UriSchema;
 const pageSize = z.number().int().min(1).max(100).default(25);
+const splitPart = z.object({ rows: z.number().int().min(0), sha256: z.string().regex(/^[a-f0-9]{64}$/) }).strict();
+/** Extra keys validate-data adds for the state machine (the channel URIs) are dropped, not refused. */
+const splitLineageSchema = z.object({
+  uri: s3Uri,
+  holdoutUri: s3Uri,
+  seed: z.number().int().min(0),
+  unlabelledRows: z.number().int().min(0),
+  train: splitPart,
+  validation: splitPart,
+  holdout: splitPart.optional(),
+});
 
 export const registerRequestSchema = z
   .object({
@@ -136,6 +167,7 @@ export const registerRequestSchema = z
         codeCommit: z.string().min(1).max(64).optional(),
         trainingJobName: z.string().min(1).max(63).optional(),
         hyperparameters: z.record(z.string(), z.string()).default({}),
+        split: splitLineageSchema.optional(),
       })
       .strict(),
     spotSavings: z.number().min(0).max(1).optional(),

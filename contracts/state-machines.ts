@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelDocument } from './model';
 import { PROJECT_ROOT } from './project-root';
+import { hasLocalStorage } from './sagemaker-rules';
 import type { TrainingConfig } from './training';
+import { submitDirectoryOf, TRAINING_METRIC_DEFINITIONS } from './training-job';
 
 export const STATE_MACHINES_DIRECTORY = path.join(PROJECT_ROOT, 'statemachines');
 export const TRAINING_DEFINITION_PATH = path.join(STATE_MACHINES_DIRECTORY, 'training.asl.json');
@@ -58,6 +60,20 @@ export interface TrainingSubstitutionValues {
   readonly artifactsKeyArn: string;
   readonly requireApproval: boolean;
   readonly deployPollSeconds: number;
+  /** The training program's archive (sourcedir.tar.gz): its bucket and object key. */
+  readonly trainingCode: { readonly bucket: string; readonly key: string };
+}
+
+/** Time a training state allows beyond the job's own limit: provisioning, the model upload and the .sync poll. */
+export const TRAINING_STATE_MARGIN_SECONDS = 30 * 60;
+
+/**
+ * The training states' TimeoutSeconds: the job's own limit (MaxWaitTimeInSeconds on spot, which
+ * includes waiting for capacity; MaxRuntimeInSeconds on demand) plus the margin. SageMaker stops
+ * the job at its limit; the state timeout only catches a .sync that never returns.
+ */
+export function trainingStateTimeoutSeconds(training: Pick<TrainingConfig, 'useSpot' | 'maxWaitSeconds' | 'maxRuntimeSeconds'>): number {
+  return (training.useSpot ? training.maxWaitSeconds : training.maxRuntimeSeconds) + TRAINING_STATE_MARGIN_SECONDS;
 }
 
 /**
@@ -81,6 +97,13 @@ export function trainingSubstitutions(values: TrainingSubstitutionValues): Recor
     TrainingInstanceType: training.instanceType,
     TrainingInstanceCount: String(training.instanceCount),
     TrainingVolumeSizeGb: String(training.volumeSizeGb),
+    // Instances with local NVMe storage encrypt it in hardware; SageMaker refuses a VolumeKmsKeyId for them.
+    TrainingVolumeEncryption: hasLocalStorage(training.instanceType) ? 'instance' : 'kms',
+    TrainingTimeoutSeconds: String(trainingStateTimeoutSeconds(training)),
+    MetricDefinitionsBase64: Buffer.from(JSON.stringify(TRAINING_METRIC_DEFINITIONS), 'utf8').toString('base64'),
+    TrainingProgram: training.entryPoint,
+    TrainingSubmitDirectory: submitDirectoryOf(values.trainingCode.key),
+    TrainingCodeUri: `s3://${values.trainingCode.bucket}/${values.trainingCode.key}`,
     UseSpot: String(training.useSpot),
     MaxRuntimeSeconds: String(training.maxRuntimeSeconds),
     MaxWaitSeconds: String(training.maxWaitSeconds),

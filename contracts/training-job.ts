@@ -13,8 +13,6 @@ export const TRAINING_CHANNELS = { train: 'train', validation: 'validation', con
 
 /** The model document's file in the `config` channel. */
 export const MODEL_DOCUMENT_FILE = 'model.json';
-/** The training program's entry point inside the code archive (`sagemaker_program`). */
-export const TRAINING_PROGRAM = 'train.py';
 /** Where SageMaker puts input channels in the container. */
 export const CHANNEL_ROOT = '/opt/ml/input/data';
 

@@ -33,6 +33,14 @@ export const trainingShape = {
     .max(2 * SAGEMAKER_MAX_RUNTIME_SECONDS)
     .describe('the longest a spot job may take, waiting for capacity included (`MaxWaitTimeInSeconds`)'),
   checkpointing: z.boolean().describe('checkpoints to S3, so an interrupted spot job resumes instead of starting over'),
+  sourceDirectory: z
+    .string()
+    .min(1)
+    .describe("your own training program's folder (relative to cdk.json), shipped as the job's code; by default the platform's training/"),
+  entryPoint: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\.py$/, 'must be a Python file at the top of the source folder, such as train.py')
+    .describe('the script the SageMaker training toolkit runs (`sagemaker_program`)'),
 };
 
 export const TRAINING_DEFAULTS = {
@@ -43,6 +51,7 @@ export const TRAINING_DEFAULTS = {
   maxRuntimeSeconds: 4 * 3600,
   maxWaitSeconds: 8 * 3600,
   checkpointing: true,
+  entryPoint: 'train.py',
 } as const;
 
 export const trainingOverridesSchema = z.object(trainingShape).partial().strict();

@@ -2,11 +2,14 @@
  * The offline runtime: the platform's deployed artifacts, run on one machine. The training
  * pipeline is statemachines/training.asl.json with the substitutions the stack uses, executed
  * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
- * and DynamoDB Local on 127.0.0.1; SageMaker training is the local trainer (local/trainer.ts);
+ * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program (local/sagemaker-training.ts);
  * SNS publishes are kept in a list. `npm start`, the end-to-end tests and the local API server
  * all run on this.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,7 +19,9 @@ import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
 import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
 import { modelSchemaFor, type PredictResponse } from '../contracts/serving-schema';
-import { readTrainingDefinition, renderDefinition, trainingSubstitutions } from '../contracts/state-machines';
+import { PROJECT_ROOT } from '../contracts/project-root';
+import { trainingSubstitutions } from '../contracts/state-machines';
+import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../contracts/training-code';
 import {
   type AlarmState,
   beginCanary,
@@ -35,13 +40,20 @@ import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
 import { validateData } from '../lambdas/validate-data/handler';
+import { offlineTrainingDefinition } from './definitions';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type RunningS3Local, startS3Local } from './s3-local';
-import { LocalTrainer, type TrainingJobRequest } from './trainer';
+import { LocalTrainingJobs, type TrainingJobRequest } from './sagemaker-training';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = LOCAL_AWS.region;
-export const LOCAL_BUCKETS = { datasets: 'local-datasets', artifacts: 'local-artifacts', capture: 'local-capture' } as const;
+export const LOCAL_BUCKETS = {
+  datasets: 'local-datasets',
+  artifacts: 'local-artifacts',
+  capture: 'local-capture',
+  /** Stands in for the CDK bootstrap bucket that holds the stack's assets (the training program). */
+  assets: 'local-cdk-assets',
+} as const;
 const REGISTRY_TABLE = 'local-registry';
 
 const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
@@ -140,6 +152,8 @@ export interface LocalPlatformOptions {
   readonly onEvent?: (event: TimelineEvent) => void;
   /** Seconds between deployment polls offline (the stack uses serving settings; minutes there). */
   readonly deployPollSeconds?: number;
+  /** Keep each training job's /opt/ml folder after the job, for debugging (removed by default). */
+  readonly keepJobWorkspaces?: boolean;
 }
 
 type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
@@ -160,7 +174,10 @@ export class LocalPlatform {
   readonly store: S3ObjectStore;
   readonly registry: Registry;
   readonly registryStore: DynamoDbRegistryStore;
-  readonly trainers = new Map<string, LocalTrainer>();
+  /** SageMaker training jobs, run with the real training program. */
+  readonly trainingJobs: LocalTrainingJobs;
+  /** Where the training program's archive was uploaded (the stack's TrainingCode asset). */
+  private trainingCode: { bucket: string; key: string } | undefined;
   readonly executions = new Map<string, LocalExecution>();
   readonly notifications: { subject: string; message: string; at: Date }[] = [];
   /** Approval task tokens waiting for a decision, by token. */
@@ -186,23 +203,20 @@ export class LocalPlatform {
       REGISTRY_TABLE,
     );
     this.registry = new Registry(this.registryStore, { knownModels: [...this.models.keys()] });
-    for (const model of this.models.values()) {
-      this.trainers.set(
-        model.name,
-        new LocalTrainer({
-          store: this.store,
-          model: modelDocument(model),
-          onProgress: ({ job, message }) => this.note(job, message),
-        }),
-      );
-    }
+    this.trainingJobs = new LocalTrainingJobs({
+      store: this.store,
+      onProgress: ({ job, message }) => this.note(job, message),
+      ...(options.keepJobWorkspaces ? { keepWorkspaces: true } : {}),
+    });
   }
 
   static async start(options: LocalPlatformOptions): Promise<LocalPlatform> {
     const [s3, dynamo] = await Promise.all([startS3Local({ buckets: Object.values(LOCAL_BUCKETS) }), startDynamoDbLocal()]);
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
     await createRegistryTable(client, REGISTRY_TABLE);
-    return new LocalPlatform(options, s3, dynamo, client);
+    const platform = new LocalPlatform(options, s3, dynamo, client);
+    await platform.uploadTrainingCode();
+    return platform;
   }
 
   async stop(): Promise<void> {
@@ -210,6 +224,23 @@ export class LocalPlatform {
     await this.flushCapture();
     this.dynamoClient.destroy();
     await Promise.all([this.s3.stop(), this.dynamo.stop()]);
+  }
+
+  /** Packs the training program as the stack's asset does and puts it where the code channel reads it. */
+  private async uploadTrainingCode(): Promise<void> {
+    const sources = new Set([...this.models.values()].map((model) => model.training.sourceDirectory));
+    if (sources.size > 1) throw new ValidationError('the offline runtime runs one training program; the configured models name different sourceDirectory folders');
+    const [sourceDirectory] = sources;
+    const directory = mkdtempSync(path.join(tmpdir(), 'mlops-training-code-'));
+    try {
+      const source = sourceDirectory === undefined ? TRAINING_SOURCE_DIRECTORY : path.resolve(PROJECT_ROOT, sourceDirectory);
+      const archive = readFileSync(writeTrainingCodeArchive(source, directory));
+      const key = `${createHash('sha256').update(archive).digest('hex')}.tar.gz`;
+      await this.store.put(LOCAL_BUCKETS.assets, key, archive, 'application/gzip');
+      this.trainingCode = { bucket: LOCAL_BUCKETS.assets, key };
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   }
 
   model(name: string): ResolvedModelConfig {
@@ -241,9 +272,10 @@ export class LocalPlatform {
       artifactsKeyArn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
       requireApproval: false,
       deployPollSeconds: this.options.deployPollSeconds ?? 1,
+      trainingCode: this.trainingCode!,
     });
-    const definition = JSON.parse(renderDefinition(readTrainingDefinition(), substitutions));
-    const machine = new StateMachine(definition);
+    const definition = offlineTrainingDefinition(substitutions);
+    const machine = new StateMachine(definition as never);
     this.machines.set(model.name, machine);
     this.retrying.set(model.name, retryingStates(definition.States));
     return machine;
@@ -266,8 +298,8 @@ export class LocalPlatform {
       EvaluateModel: lambda(evaluateModel),
       DeployVersion: lambda(deploy),
       CheckDeployment: lambda(deploy),
-      TrainOnSpot: (input) => this.trainers.get(model.name)!.runJob(input as unknown as TrainingJobRequest),
-      TrainOnDemand: (input) => this.trainers.get(model.name)!.runJob(input as unknown as TrainingJobRequest),
+      TrainOnSpot: (input) => this.trainingJobs.run(input as unknown as TrainingJobRequest),
+      TrainOnDemand: (input) => this.trainingJobs.run(input as unknown as TrainingJobRequest),
       NotifyFailure: async (input) => {
         const message = String(input.Message);
         this.notifications.push({ subject: String(input.Subject ?? ''), message, at: new Date() });
@@ -391,6 +423,8 @@ export class LocalPlatform {
         retryIntervalOverrides: Object.fromEntries(
           (this.retrying.get(model.name) ?? []).map((state) => [state, this.options.retryWaitMs ?? 200]),
         ),
+        // The minute a failed training attempt waits before its next one, shortened like the retries.
+        waitTimeOverrides: { WaitBeforeRetraining: this.options.retryWaitMs ?? 200 },
       },
     });
     const states: StateVisit[] = [];
@@ -461,10 +495,10 @@ export class LocalPlatform {
     }
   }
 
-  /** The model's next training job is reclaimed this many times (managed spot) and resumes from its checkpoints. */
+  /** The next spot training job is reclaimed this many times (a SIGTERM once it has checkpointed) and resumes from its checkpoints. */
   simulateSpotInterruptions(modelName: string, count: number): void {
     this.model(modelName);
-    this.trainers.get(modelName)!.interruptNextJob(count);
+    this.trainingJobs.interruptNextJob(count);
   }
 
   /** When the model's newest pipeline execution started (start-retraining's cool-down reads it). */

@@ -1,9 +1,9 @@
 /**
  * Small, real ONNX models for tests and benchmarks (no model file may be downloaded): a linear
  * model over a float tensor `features` [rows, n], followed by Sigmoid (binary), Softmax
- * (multiclass) or nothing (regression), written with the encoder in local/onnx.ts.
+ * (multiclass) or nothing (regression), written with the encoder in onnx-encoder.ts.
  */
-import { encodeOnnxModel, type OnnxNode, packModelArchive as packFiles, sha256Hex } from '../local/onnx';
+import { encodeOnnxModel, type OnnxNode, packModelArchive as packFiles, sha256Hex } from './onnx-encoder';
 
 export { sha256Hex };
 

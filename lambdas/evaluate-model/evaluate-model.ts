@@ -13,6 +13,7 @@ import { type ModelSchema, modelSchemaFor } from '../../contracts/serving-schema
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, s3Uri } from '../shared/object-store';
 import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from '../shared/serving/model-artifact';
+import { classLabelsOf } from '../shared/serving/predictions';
 import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
 import { applyGate, type ChampionComparison } from './gate';
 import { type Holdout, readHoldout, type SkippedRows } from './holdout';
@@ -143,10 +144,11 @@ export async function evaluateModel(context: EvaluateContext, request: EvaluateR
   const gate = applyGate({
     problemType: model.problemType,
     thresholds: model.thresholds,
+    holdout: holdoutSizeOf(holdout, schema),
     metrics: quality.metrics,
     unavailable: quality.unavailable,
     ...(quality.disparateImpact && model.sensitiveAttribute
-      ? { disparateImpact: { attribute: model.sensitiveAttribute, value: quality.disparateImpact.value } }
+      ? { disparateImpact: { attribute: model.sensitiveAttribute, ...quality.disparateImpact } }
       : {}),
     ...(champion ? { champion: { version: champion.record.version, metrics: champion.metrics } } : {}),
   });
@@ -267,4 +269,16 @@ async function scoreChampion(
       note: `version ${record.version} could not be re-scored on this holdout (${error.message}); compared with the metrics recorded when it was registered`,
     };
   }
+}
+
+/** Rows of the holdout, and per class label for classification (labels absent from the holdout count 0). */
+function holdoutSizeOf(holdout: Holdout, schema: ModelSchema): { rows: number; classes?: Record<string, number> } {
+  if (schema.problemType === 'regression') return { rows: holdout.rows };
+  const labels = classLabelsOf(schema, schema.problemType === 'binary-classification' ? 2 : (schema.classLabels?.length ?? 0));
+  const counts = new Array<number>(labels.length).fill(0);
+  for (let row = 0; row < holdout.rows; row++) {
+    const label = holdout.targets[row]!;
+    if (label < counts.length) counts[label]!++;
+  }
+  return { rows: holdout.rows, classes: Object.fromEntries(labels.map((label, index) => [String(label), counts[index]!])) };
 }

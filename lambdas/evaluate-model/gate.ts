@@ -4,6 +4,7 @@
  * within the champion margin. Every failed check yields one sentence a person can act on.
  */
 import type { ModelDocument } from '../../contracts/model';
+import type { DisparateImpact } from './metrics';
 
 type Thresholds = ModelDocument['thresholds'];
 type ProblemType = ModelDocument['problemType'];
@@ -29,8 +30,10 @@ export interface GateInput {
   readonly metrics: Record<string, number>;
   /** Metrics that could not be computed, with why. */
   readonly unavailable: Record<string, string>;
-  /** Present when a sensitive attribute is configured and the ratio could be computed. */
-  readonly disparateImpact?: { readonly attribute: string; readonly value: number };
+  /** The holdout's size: rows in all and, for classification, per class label (every label, 0 included). */
+  readonly holdout: { readonly rows: number; readonly classes?: Readonly<Record<string, number>> };
+  /** Present when a sensitive attribute is configured and two groups are large enough to compare. */
+  readonly disparateImpact?: { readonly attribute: string } & DisparateImpact;
   readonly champion?: Champion;
 }
 
@@ -61,6 +64,20 @@ export function formatNumber(value: number): string {
 export function applyGate(input: GateInput): GateOutcome {
   const { thresholds, metrics } = input;
   const reasons: string[] = [];
+  // Too few holdout rows make every metric below noise: refuse to judge rather than pass by luck.
+  const minimum = thresholds.minHoldoutRows;
+  if (input.holdout.classes) {
+    const short = Object.entries(input.holdout.classes).filter(([, rows]) => rows < minimum);
+    if (short.length > 0) {
+      reasons.push(
+        `the holdout is too small to judge the model: ${short.map(([label, rows]) => `${rows} row${rows === 1 ? '' : 's'} of class "${label}"`).join(', ')} (at least ${minimum} per class needed, thresholds.minHoldoutRows)`,
+      );
+    }
+  } else if (input.holdout.rows < minimum) {
+    reasons.push(
+      `the holdout is too small to judge the model: ${input.holdout.rows} rows (at least ${minimum} needed, thresholds.minHoldoutRows)`,
+    );
+  }
   const bounds = Object.entries(thresholds.metrics) as [string, { min?: number; max?: number }][];
   for (const [metric, bound] of bounds) {
     const value = metrics[metric];
@@ -78,10 +95,19 @@ export function applyGate(input: GateInput): GateOutcome {
   }
 
   if (input.disparateImpact) {
+    // A group fails only when its whole interval lies outside the allowed range: a small group's
+    // ratio swings with sampling noise, and the gate must not reject (or pass) a model on noise.
     const [low, high] = thresholds.disparateImpact;
-    const { attribute, value } = input.disparateImpact;
-    if (value < low || value > high) {
-      reasons.push(`disparate impact ${formatNumber(value)} for ${attribute} is outside [${formatNumber(low)}, ${formatNumber(high)}]`);
+    const { attribute, reference, confidence } = input.disparateImpact;
+    for (const ratio of input.disparateImpact.ratios) {
+      const [lower, upper] = ratio.interval;
+      if (upper < low || lower > high) {
+        reasons.push(
+          `disparate impact of ${attribute} "${ratio.group}" against "${reference.group}" is ${formatNumber(ratio.ratio)} ` +
+            `(${formatNumber(confidence * 100)}% interval ${formatNumber(lower)}–${formatNumber(upper)}, ${ratio.rows} vs ${reference.rows} rows), ` +
+            `outside [${formatNumber(low)}, ${formatNumber(high)}]`,
+        );
+      }
     }
   }
 

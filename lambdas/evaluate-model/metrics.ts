@@ -150,12 +150,75 @@ export function regressionScores(actual: ArrayLike<number>, predicted: ArrayLike
   return { mae: absolute / n, rmse: Math.sqrt(squared / n), r2 };
 }
 
+/** A group's favourable-outcome rate against the reference group's, with its confidence interval. */
+export interface GroupRatio {
+  readonly group: string;
+  readonly rows: number;
+  readonly rate: number;
+  /** rate / reference rate (1 is parity). */
+  readonly ratio: number;
+  /** The ratio's two-sided interval (Katz's log method), [low, high]. */
+  readonly interval: [number, number];
+}
+
+export interface DisparateImpact {
+  /** The largest group: the one every other group is compared with. */
+  readonly reference: { readonly group: string; readonly rows: number; readonly rate: number };
+  readonly ratios: GroupRatio[];
+  /** The ratio furthest from parity (in log terms): what the registry records as `disparateImpact`. */
+  readonly value: number;
+  readonly confidence: number;
+}
+
+/** Two-sided standard normal quantiles for the confidence levels the gate uses. */
+const NORMAL_QUANTILES: Readonly<Record<string, number>> = {
+  '0.9': 1.6448536269514722,
+  '0.95': 1.959963984540054,
+  '0.99': 2.5758293035489004,
+};
+
 /**
- * Disparate impact: the lowest group's favourable-outcome rate divided by the highest's (1 is
- * parity). When no group has a favourable outcome every rate is equal, and the ratio is 1.
+ * Disparate impact: every group's favourable-outcome rate divided by the reference (largest)
+ * group's, so a ratio can fall below or above parity, and the allowed range [low, high] means what
+ * it says on both sides. Each ratio gets Katz's log interval,
+ * exp(ln r ± z·sqrt((1 − p₁)/(n₁p₁) + (1 − p₀)/(n₀p₀))), with half a count added to empty cells, so
+ * a gate can tell a real disparity from the noise of a small group.
  */
-export function disparateImpact(rates: readonly number[]): number | undefined {
-  if (rates.length < 2) return undefined;
-  const highest = Math.max(...rates);
-  return highest === 0 ? 1 : Math.min(...rates) / highest;
+export function disparateImpact(
+  groups: readonly { group: string; rows: number; rate: number }[],
+  confidence = 0.95,
+): DisparateImpact | undefined {
+  if (groups.length < 2) return undefined;
+  const z = NORMAL_QUANTILES[String(confidence)];
+  if (z === undefined) throw new RangeError(`confidence must be one of ${Object.keys(NORMAL_QUANTILES).join(', ')}, got ${confidence}`);
+  const [reference, ...others] = [...groups].sort((a, b) => b.rows - a.rows || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  const smoothed = (rate: number, rows: number) => {
+    const favourable = rate * rows;
+    // Half a count keeps the log defined for a group with no (or only) favourable outcomes.
+    const adjusted = favourable === 0 || favourable === rows ? (favourable + 0.5) / (rows + 1) : rate;
+    return adjusted;
+  };
+  const p0 = smoothed(reference!.rate, reference!.rows);
+  const ratios = others.map((group): GroupRatio => {
+    const ratio = reference!.rate === 0 ? (group.rate === 0 ? 1 : Number.POSITIVE_INFINITY) : group.rate / reference!.rate;
+    const p1 = smoothed(group.rate, group.rows);
+    const logRatio = Math.log(p1 / p0);
+    const spread = z * Math.sqrt((1 - p1) / (group.rows * p1) + (1 - p0) / (reference!.rows * p0));
+    return {
+      group: group.group,
+      rows: group.rows,
+      rate: group.rate,
+      ratio,
+      interval: [Math.exp(logRatio - spread), Math.exp(logRatio + spread)],
+    };
+  });
+  const furthest = ratios.reduce((worst, candidate) =>
+    Math.abs(Math.log(candidate.ratio || Number.MIN_VALUE)) > Math.abs(Math.log(worst.ratio || Number.MIN_VALUE)) ? candidate : worst,
+  );
+  return {
+    reference: { group: reference!.group, rows: reference!.rows, rate: reference!.rate },
+    ratios,
+    value: furthest.ratio,
+    confidence,
+  };
 }

@@ -12,6 +12,7 @@ import {
   binaryScores,
   type ConfusionCounts,
   confusionMatrix,
+  type DisparateImpact,
   disparateImpact,
   macroRocAuc,
   multiclassScores,
@@ -48,9 +49,8 @@ export interface QualityAssessment {
   readonly confusionMatrix?: { readonly labels: string[]; readonly counts: ConfusionCounts };
   /** Per group of the sensitive attribute, largest first; rows whose attribute is null are in no group. */
   readonly groups: GroupQuality[];
-  readonly disparateImpact?: {
-    readonly value: number;
-    readonly comparedGroups: string[];
+  readonly disparateImpact?: DisparateImpact & {
+    /** Groups below this many rows are left out (their rates are noise): listed in `groups` only. */
     readonly minGroupRows: number;
   };
 }
@@ -142,11 +142,9 @@ function groupRows(holdout: Holdout): { group: string; rows: number[] }[] {
 
 function disparateImpactOf(groups: readonly GroupQuality[]): Pick<QualityAssessment, 'disparateImpact'> {
   const compared = groups.filter((group) => group.rows >= MIN_GROUP_ROWS_FOR_DISPARATE_IMPACT);
-  const value = disparateImpact(compared.map((group) => group.positiveRate!));
-  if (value === undefined) return {};
-  return {
-    disparateImpact: { value, comparedGroups: compared.map((group) => group.group), minGroupRows: MIN_GROUP_ROWS_FOR_DISPARATE_IMPACT },
-  };
+  const impact = disparateImpact(compared.map((group) => ({ group: group.group, rows: group.rows, rate: group.positiveRate! })));
+  if (impact === undefined) return {};
+  return { disparateImpact: { ...impact, minGroupRows: MIN_GROUP_ROWS_FOR_DISPARATE_IMPACT } };
 }
 
 /**

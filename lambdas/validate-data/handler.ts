@@ -35,7 +35,7 @@ export const validateDataEventSchema = z
       .optional(),
     format: z.enum(DATASET_FORMATS).optional(),
     delimiter: z.string().length(1).optional(),
-    split: z.object({ withHoldout: z.boolean() }).strict().optional(),
+    split: z.object({ holdoutUri: s3Uri.nullable() }).strict().optional(),
   })
   .superRefine((event, ctx) => {
     if (event.mode !== 'single' && event.runId === undefined) {

@@ -175,7 +175,11 @@ export function buildReport(
 /** The classes (or the whole holdout) below the minimum, as "2 rows of class \"1\"". */
 function holdoutShortfall(holdout: NonNullable<SplitOutcome['holdout']>, split: SplitCheck): string[] {
   if (!split.classification) return holdout.rows < split.minHoldoutRows ? [`${holdout.rows} rows`] : [];
-  const classes = new Set([...(split.classLabels ?? []), ...Object.keys(split.outcome.train.classes ?? {}), ...Object.keys(holdout.classes ?? {})]);
+  const classes = new Set([
+    ...(split.classLabels ?? []),
+    ...Object.keys(split.outcome.train.classes ?? {}),
+    ...Object.keys(holdout.classes ?? {}),
+  ]);
   if (classes.size === 0) return [`${holdout.rows} rows`];
   return [...classes]
     .sort()
@@ -281,4 +285,35 @@ export function mergeSplitOutcomes(splits: readonly SplitOutcome[]): SplitOutcom
     validation: merge(splits.map((split) => split.validation)),
     ...(holdouts.length > 0 ? { holdout: merge(holdouts) } : {}),
   };
+}
+
+/** The failure's reason in words, at most this long (it travels in the execution's cause and the alert). */
+const MAX_REASON_LENGTH = 2000;
+/** Failed rules named in the reason; the report lists them all. */
+const MAX_REASON_RULES = 8;
+/** Examples quoted per rule. */
+const MAX_REASON_EXAMPLES = 2;
+
+/**
+ * Why a dataset failed, for the person who started the run: the dataset rules that decided it,
+ * then the column rules with their counts and a few examples (object, row, value). Null when valid.
+ */
+export function failureReasonOf(report: ValidationReport): string | null {
+  if (report.valid) return null;
+  const failed = report.rules.filter((rule) => !rule.passed);
+  // The dataset rules decide validity: name them first, then the column rules behind the bad rows.
+  const ordered = [...failed.filter((rule) => rule.column === undefined), ...failed.filter((rule) => rule.column !== undefined)];
+  const parts = ordered.slice(0, MAX_REASON_RULES).map((rule) => {
+    const examples = rule.examples
+      .slice(0, MAX_REASON_EXAMPLES)
+      .map((example) => `${example.object} row ${example.row}: ${JSON.stringify(example.value)}`)
+      .join('; ');
+    const subject = rule.column === undefined ? rule.rule : `${rule.column} ${rule.rule}`;
+    const count =
+      rule.column === undefined && rule.rule !== 'rowShape' ? '' : ` in ${rule.violations} row${rule.violations === 1 ? '' : 's'}`;
+    return `${subject}: ${rule.message}${count}${examples ? ` (e.g. ${examples})` : ''}`;
+  });
+  const more = ordered.length > MAX_REASON_RULES ? `; and ${ordered.length - MAX_REASON_RULES} more rules (see the report)` : '';
+  const text = `${parts.join('; ')}${more}`;
+  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
 }

@@ -16,7 +16,7 @@ import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../share
 import { parseProfile, serializeProfile } from '../shared/profile/codec';
 import type { DatasetProfile } from '../shared/profile/profile';
 import { type DatasetFormat, readDataset } from '../shared/readers/index';
-import { mergeShards, type QuarantinedRow, type SplitCheck, type ValidationReport } from './report';
+import { failureReasonOf, mergeShards, type QuarantinedRow, type SplitCheck, type ValidationReport } from './report';
 import { DatasetSplitter, type SplitOutcome, type SplitPart } from './split';
 import { DatasetValidator } from './validation';
 
@@ -31,7 +31,7 @@ export interface ValidateDataRequest {
    * Split the valid rows for a training run (train, validation and, unless the run brings its own
    * holdout, holdout) and write the training job's model document beside them.
    */
-  readonly split?: { readonly withHoldout: boolean };
+  readonly split?: { readonly holdoutUri: string | null };
   readonly referenceProfileUri?: string;
   readonly mode: ValidationMode;
   /** Names the outputs; required for shard and merge (all shards of a run share it). */
@@ -53,6 +53,8 @@ export interface ValidationSummary {
   readonly badRowCount: number;
   readonly badRowFraction: number;
   readonly failedRules: { rule: string; column?: string; violations: number }[];
+  /** Why the dataset failed, in words (top rules with counts and examples); null when valid. */
+  readonly failureReason: string | null;
   readonly profileUri: string;
   readonly reportUri: string;
   /** Null when no row was bad. */
@@ -71,6 +73,12 @@ export interface ValidationSummary {
 export interface SplitSummary {
   /** `s3://<artifacts>/splits/<model>/<run>/`; the channels are its train/, validation/, holdout/ and config/. */
   readonly uri: string;
+  /** The training job's channels. */
+  readonly trainUri: string;
+  readonly validationUri: string;
+  readonly configUri: string;
+  /** What the model is evaluated on: the run's own holdoutUri, else the split's holdout. */
+  readonly holdoutUri: string;
   readonly seed: number;
   readonly unlabelledRows: number;
   readonly train: { rows: number; sha256: string };
@@ -183,7 +191,7 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
       target: model.target,
       classification: model.problemType !== 'regression',
       split: model.split,
-      withHoldout: request.split!.withHoldout,
+      withHoldout: request.split!.holdoutUri === null,
     });
   }
   const keys = outputKeys(request.model.name, runId, shardId);
@@ -346,19 +354,24 @@ async function writeOutputs(
     badRowCount: report.badRowCount,
     badRowFraction: report.badRowFraction,
     failedRules,
+    failureReason: failureReasonOf(report),
     profileUri: s3Uri(artifactsBucket, keys.profile),
     reportUri: s3Uri(artifactsBucket, keys.report),
     quarantineUri,
     ...(shardId === undefined ? {} : { shardId }),
     datasetEtag,
-    ...(report.split ? { split: splitSummary(s3Uri(artifactsBucket, keys.splits), report.split) } : {}),
+    ...(report.split ? { split: splitSummary(s3Uri(artifactsBucket, keys.splits), report.split, request.split?.holdoutUri ?? null) } : {}),
   };
 }
 
-function splitSummary(uri: string, outcome: SplitOutcome): SplitSummary {
+function splitSummary(uri: string, outcome: SplitOutcome, holdoutUri: string | null): SplitSummary {
   const counts = ({ rows, sha256 }: { rows: number; sha256: string }) => ({ rows, sha256 });
   return {
     uri,
+    trainUri: `${uri}${TRAINING_CHANNELS.train}/`,
+    validationUri: `${uri}${TRAINING_CHANNELS.validation}/`,
+    configUri: `${uri}${TRAINING_CHANNELS.config}/`,
+    holdoutUri: holdoutUri ?? `${uri}holdout/`,
     seed: outcome.seed,
     unlabelledRows: outcome.unlabelledRows,
     train: counts(outcome.train),

@@ -3,15 +3,19 @@
  * its least-privilege role (the file-based definition gets no IAM from CDK), and the SageMaker
  * execution role its training jobs run as.
  */
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Arn, ArnFormat, AssetHashType, BundlingOutput, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { PROJECT_ROOT } from '../../contracts/project-root';
+import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
 import type { ModelDocument } from '../../contracts/model';
 import {
   MAX_BASE64_DECODE_INPUT,
@@ -25,8 +29,8 @@ import type { ModelRegistry } from './model-registry';
 
 /** SageMaker `TrainingJobName` is at most 63 characters: prefix + "-" + execution name. */
 const MAX_TRAINING_JOB_NAME = 63;
-/** Execution names the platform starts (UUIDs) are 36 characters; the prefix must leave room. */
-const EXECUTION_NAME_LENGTH = 36;
+/** Each attempt's job name ends in a UUID (36 characters); the prefix must leave room. */
+const JOB_NAME_SUFFIX_LENGTH = 36;
 /** The EventBridge rule Step Functions manages for `createTrainingJob.sync`. */
 const SAGEMAKER_SYNC_RULE = 'StepFunctionsGetEventsForSageMakerTrainingJobsRule';
 
@@ -76,6 +80,8 @@ export class TrainingPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** The role SageMaker training jobs run as. */
   readonly trainingRole: iam.Role;
+  /** The training program (sourcedir.tar.gz) the jobs run: the `code` channel. */
+  readonly trainingCode: s3assets.Asset;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
@@ -87,6 +93,7 @@ export class TrainingPipeline extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `cdk-mlops: SageMaker training jobs of ${props.model.name}`,
     });
+    this.trainingCode = trainingCodeAsset(this, props.training.sourceDirectory);
     this.grantTrainingJobAccess(props);
 
     const role = new iam.Role(this, 'Role', {
@@ -117,6 +124,7 @@ export class TrainingPipeline extends Construct {
         artifactsKeyArn: props.artifactStore.key.keyArn,
         requireApproval: props.requireApproval ?? false,
         deployPollSeconds: deployPollInterval.toSeconds(),
+        trainingCode: { bucket: this.trainingCode.s3BucketName, key: this.trainingCode.s3ObjectKey },
       }),
       role,
       tracingEnabled: true,
@@ -164,10 +172,15 @@ export class TrainingPipeline extends Construct {
   private grantTrainingJobAccess(props: TrainingPipelineProps): void {
     const role = this.trainingRole;
     const stack = Stack.of(this);
-    props.artifactStore.grantReadDatasets(role);
+    // The job reads its run's split (train, validation, config channels) and the training program;
+    // never the datasets bucket, so a model's job sees only the rows validated for it.
+    props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.splits}${props.model.name}/`);
+    this.trainingCode.grantRead(role);
     props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.model.name}/`);
     props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.model.name}/`);
     props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.models}${props.model.name}/`);
+    // OutputDataConfig.KmsKeyId: SageMaker encrypts the model artifact with the key as the role.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: [props.artifactStore.key.keyArn] }));
     // Encrypting the training volume: SageMaker creates a grant for the instance, never for a person.
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -230,6 +243,8 @@ export class TrainingPipeline extends Construct {
         resources: [trainingJobs],
       }),
     );
+    // Listed by the Step Functions service integration for SageMaker .sync tasks; ListTags authorises only "*".
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['sagemaker:ListTags'], resources: ['*'] }));
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
@@ -267,13 +282,12 @@ export class TrainingPipeline extends Construct {
     Validations.of(role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/${props.jobNamePrefix}-*]`,
-        reason:
-          'Training job names are the prefix plus the execution name, unknown until a run starts; the prefix scopes them to this pipeline.',
+        reason: 'Training job names are the prefix plus a UUID per attempt, unknown until a run starts; the prefix scopes them to this pipeline.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) authorise only "*"; CDK adds both for logging and tracing.',
+          'sagemaker:ListTags (which the SageMaker .sync integration calls), CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) authorise only "*"; CDK adds the last two for logging and tracing.',
       },
     );
     Validations.of(mapRunPolicy).acknowledge({
@@ -291,10 +305,10 @@ function validateTraining(props: TrainingPipelineProps): void {
       `models[${props.model.name}]: the model's schema and thresholds take ${documentLength} characters as base64; the training pipeline passes them through States.Base64Decode, which accepts at most ${MAX_BASE64_DECODE_INPUT} — shorten allowedValues lists or column names`,
     );
   }
-  const maxPrefix = MAX_TRAINING_JOB_NAME - 1 - EXECUTION_NAME_LENGTH;
+  const maxPrefix = MAX_TRAINING_JOB_NAME - 1 - JOB_NAME_SUFFIX_LENGTH;
   if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/.test(jobNamePrefix) || jobNamePrefix.length > maxPrefix) {
     throw new Error(
-      `jobNamePrefix must be letters, digits and single hyphens, at most ${maxPrefix} characters (so prefix-<execution id> fits SageMaker's 63), got "${jobNamePrefix}"`,
+      `jobNamePrefix must be letters, digits and single hyphens, at most ${maxPrefix} characters (so prefix-<attempt UUID> fits SageMaker's 63), got "${jobNamePrefix}"`,
     );
   }
   if (training.maxRuntimeSeconds > SAGEMAKER_MAX_RUNTIME_SECONDS) {
@@ -319,5 +333,29 @@ function ecrRepositoryArn(imageUri: string, stack: Stack): string {
     region: region === '{region}' ? stack.region : region,
     resource: 'repository',
     resourceName: repository,
+  });
+}
+
+/**
+ * The training program as an S3 asset: the folder packed into sourcedir.tar.gz at synth by
+ * writeTrainingCodeArchive (local bundling, never Docker), uploaded as that single file. Its hash
+ * is the source folder's, so an unchanged program is not uploaded again.
+ */
+function trainingCodeAsset(scope: Construct, sourceDirectory: string | undefined): s3assets.Asset {
+  const source = sourceDirectory === undefined ? TRAINING_SOURCE_DIRECTORY : path.resolve(PROJECT_ROOT, sourceDirectory);
+  return new s3assets.Asset(scope, 'TrainingCode', {
+    path: source,
+    assetHashType: AssetHashType.SOURCE,
+    exclude: ['tests', '**/__pycache__', '**/*.pyc', '.*'],
+    bundling: {
+      image: DockerImage.fromRegistry('not-used-local-bundling-only'),
+      outputType: BundlingOutput.SINGLE_FILE,
+      local: {
+        tryBundle(outputDirectory: string): boolean {
+          writeTrainingCodeArchive(source, outputDirectory);
+          return true;
+        },
+      },
+    },
   });
 }

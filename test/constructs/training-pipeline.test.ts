@@ -213,6 +213,7 @@ describe('TrainingPipeline', () => {
       artifactsKeyArn: 'key',
       requireApproval: true,
       deployPollSeconds: 90,
+      trainingCode: { bucket: 'assets', key: 'code.tar.gz' },
     });
     expect(substitutions.TrainingImage).toBe(
       '763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker',

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { createTrainingJobProblems } from '../../contracts/sagemaker-rules';
 import { placeholdersOf, readTrainingDefinition, renderDefinition, TRAINING_DEFINITION_PATH } from '../../contracts/state-machines';
+import { TRAINING_METRIC_DEFINITIONS } from '../../contracts/training-job';
 import { dispatch } from '../../lambdas/registry/registry';
 import {
   CHURN_DOCUMENT,
@@ -42,10 +44,25 @@ describe('statemachines/training.asl.json', () => {
     collect(definition.States);
     expect(tasks.length).toBeGreaterThanOrEqual(14);
     for (const [name, task] of tasks) {
-      expect(task.Retry?.[0], name).toMatchObject({ BackoffRate: expect.any(Number), JitterStrategy: 'FULL' });
       // The Map's inner task reports to the Map, whose Catch handles it.
       if (name !== 'ProfileShard') expect(task.Catch?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
+      // Training attempts are retried by IsTrainingRetryable under a new job name (a Retry would reuse the name).
+      if (name === 'TrainOnSpot' || name === 'TrainOnDemand') {
+        expect(task.Retry, name).toBeUndefined();
+        expect(task.Catch[0].Next, name).toBe(`${name}Failed`);
+      } else {
+        expect(task.Retry?.[0], name).toMatchObject({ BackoffRate: expect.any(Number), JitterStrategy: 'FULL' });
+      }
     }
+  });
+
+  it('gives the training states a timeout from the configured job limit, read from the state input', () => {
+    const definition = JSON.parse(renderDefinition(readTrainingDefinition(), TEST_SUBSTITUTIONS));
+    for (const name of ['TrainOnSpot', 'TrainOnDemand']) {
+      expect(definition.States[name].TimeoutSecondsPath).toBe('$.config.trainingTimeoutSeconds');
+    }
+    // Spot: MaxWaitTimeInSeconds (28,800) plus the 30-minute margin.
+    expect(TEST_SUBSTITUTIONS.TrainingTimeoutSeconds).toBe('30600');
   });
 });
 
@@ -59,7 +76,7 @@ describe('the training pipeline, executed offline', () => {
     const version = await harness.registry.getVersion({ modelName: 'churn', version: 1 });
     expect(version).toMatchObject({
       stage: 'Production',
-      artifactUri: 's3://artifacts-bucket/models/churn/mlops-dev-churn-run-1/output/model.tar.gz',
+      artifactUri: expect.stringMatching(/^s3:\/\/artifacts-bucket\/models\/churn\/mlops-dev-churn-[0-9a-f-]{36}\/output\/model\.tar\.gz$/),
       artifactSha256: 'd'.repeat(64),
       metrics: { accuracy: 0.91, f1: 0.86 },
       spotSavings: 0.7,
@@ -67,27 +84,83 @@ describe('the training pipeline, executed offline', () => {
         datasetUri: 's3://datasets/churn/2026-11-01.csv',
         datasetEtag: '"etag-1"',
         profileUri: 's3://artifacts-bucket/profiles/churn/run-1/profile.json',
-        trainingJobName: 'mlops-dev-churn-run-1',
+        trainingJobName: expect.stringMatching(/^mlops-dev-churn-[0-9a-f-]{36}$/),
         hyperparameters: { epochs: '20' },
+        split: {
+          uri: 's3://artifacts-bucket/splits/churn/run-1/',
+          holdoutUri: 's3://artifacts-bucket/splits/churn/run-1/holdout/',
+          train: { rows: 7000 },
+          validation: { rows: 1000 },
+          holdout: { rows: 2000 },
+        },
       },
     });
     expect(run.notifications).toEqual([]);
   });
 
+  it('evaluates on the holdout split off the dataset, never on the training data, unless the run names its own holdout', async () => {
+    const split = await new TrainingPipelineHarness().run(input, 'run-holdout');
+    expect(split.calls.EvaluateModel![0].holdoutUri).toBe('s3://artifacts-bucket/splits/churn/run-holdout/holdout/');
+    expect(split.calls.ValidateDataset![0].split).toEqual({ holdoutUri: null });
+    const own = await new TrainingPipelineHarness().run({ ...input, holdoutUri: 's3://datasets/churn/holdout.csv' }, 'run-own');
+    expect(own.calls.ValidateDataset![0].split).toEqual({ holdoutUri: 's3://datasets/churn/holdout.csv' });
+    expect(own.calls.EvaluateModel![0].holdoutUri).toBe('s3://datasets/churn/holdout.csv');
+  });
+
   it('asks SageMaker for a managed-spot job with checkpoints, KMS and the configured limits', async () => {
     const run = await new TrainingPipelineHarness().run(input, 'run-spot');
     expect(run.calls.TrainOnSpot).toHaveLength(1);
-    expect(run.calls.TrainOnSpot![0]).toMatchObject({
-      TrainingJobName: 'mlops-dev-churn-run-spot',
-      AlgorithmSpecification: { TrainingImage: TEST_SUBSTITUTIONS.TrainingImage, TrainingInputMode: 'File' },
+    const request = run.calls.TrainOnSpot![0];
+    expect(request).toMatchObject({
+      TrainingJobName: expect.stringMatching(/^mlops-dev-churn-[0-9a-f-]{36}$/),
+      AlgorithmSpecification: {
+        TrainingImage: TEST_SUBSTITUTIONS.TrainingImage,
+        TrainingInputMode: 'File',
+        MetricDefinitions: TRAINING_METRIC_DEFINITIONS,
+      },
       RoleArn: TEST_SUBSTITUTIONS.TrainingRoleArn,
-      HyperParameters: { epochs: '20' },
       EnableManagedSpotTraining: true,
+      EnableNetworkIsolation: true,
       StoppingCondition: { MaxRuntimeInSeconds: 14_400, MaxWaitTimeInSeconds: 28_800 },
       CheckpointConfig: { S3Uri: 's3://artifacts-bucket/checkpoints/churn/run-spot/' },
       OutputDataConfig: { S3OutputPath: 's3://artifacts-bucket/models/churn/', KmsKeyId: TEST_SUBSTITUTIONS.ArtifactsKeyArn },
-      ResourceConfig: { InstanceType: 'ml.g5.xlarge', InstanceCount: 1, VolumeSizeInGB: 50 },
-      InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: input.datasetUri } } }],
+      InputDataConfig: [
+        { ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: 's3://artifacts-bucket/splits/churn/run-spot/train/' } } },
+        { ChannelName: 'validation', DataSource: { S3DataSource: { S3Uri: 's3://artifacts-bucket/splits/churn/run-spot/validation/' } } },
+        { ChannelName: 'config', DataSource: { S3DataSource: { S3Uri: 's3://artifacts-bucket/splits/churn/run-spot/config/' } } },
+        { ChannelName: 'code', DataSource: { S3DataSource: { S3Uri: TEST_SUBSTITUTIONS.TrainingCodeUri } } },
+      ],
+    });
+    // ml.g5 has local NVMe storage, which SageMaker encrypts in hardware: no VolumeKmsKeyId for it.
+    expect(request.ResourceConfig).toEqual({ InstanceType: 'ml.g5.xlarge', InstanceCount: 1, VolumeSizeInGB: 50 });
+    expect(createTrainingJobProblems(request)).toEqual([]);
+  });
+
+  it('encrypts the training volume with the platform key on an instance type without local storage', async () => {
+    const run = await new TrainingPipelineHarness({ TrainingInstanceType: 'ml.m5.xlarge', TrainingVolumeEncryption: 'kms' }).run(
+      input,
+      'run-m5',
+    );
+    expect(run.calls.TrainOnSpot![0].ResourceConfig).toEqual({
+      InstanceType: 'ml.m5.xlarge',
+      InstanceCount: 1,
+      VolumeSizeInGB: 50,
+      VolumeKmsKeyId: TEST_SUBSTITUTIONS.ArtifactsKeyArn,
+    });
+  });
+
+  it('runs the platform training program, whatever hyperparameters a caller sends', async () => {
+    const run = await new TrainingPipelineHarness().run(
+      {
+        ...input,
+        hyperparameters: { epochs: '20', sagemaker_program: 'evil.py', sagemaker_submit_directory: 's3://attacker/code.tar.gz' },
+      },
+      'run-reserved',
+    );
+    expect(run.calls.TrainOnSpot![0].HyperParameters).toEqual({
+      epochs: '20',
+      sagemaker_program: 'train.py',
+      sagemaker_submit_directory: '/opt/ml/input/data/code/f00dfeed.tar.gz',
     });
   });
 
@@ -95,7 +168,7 @@ describe('the training pipeline, executed offline', () => {
     const run = await new TrainingPipelineHarness({ UseSpot: 'false' }).run(input, 'run-demand');
     expect(run.status).toBe('SUCCEEDED');
     expect(run.calls.TrainOnSpot).toBeUndefined();
-    expect(run.calls.TrainOnDemand![0].EnableManagedSpotTraining).toBeUndefined();
+    expect(run.calls.TrainOnDemand![0].EnableManagedSpotTraining).toBe(false);
     expect(run.calls.TrainOnDemand![0].StoppingCondition).toEqual({ MaxRuntimeInSeconds: 14_400 });
   });
 
@@ -125,6 +198,7 @@ describe('the training pipeline, executed offline', () => {
       model: CHURN_DOCUMENT,
       datasetUri: 's3://datasets/churn/2026-11/',
       runId: 'run-shards',
+      split: { holdoutUri: null },
     });
     expect(run.calls.ValidateDataset).toBeUndefined();
   });
@@ -132,12 +206,17 @@ describe('the training pipeline, executed offline', () => {
   it('stops a dataset that fails validation before training, records it and notifies', async () => {
     const harness = new TrainingPipelineHarness();
     const run = await harness.run(input, 'run-invalid', {
-      ValidateDataset: async () => ({ valid: false, reportUri: 's3://artifacts-bucket/reports/churn/run-invalid/validation-report.json' }),
+      ValidateDataset: async () => ({
+        valid: false,
+        reportUri: 's3://artifacts-bucket/reports/churn/run-invalid/validation-report.json',
+        failureReason:
+          'maxBadRowFraction: allows at most 1% bad rows, has 3% (30 of 1000); monthly_charges max: values must be <= 500 in 30 rows',
+      }),
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('DatasetInvalid');
     expect(run.cause).toBe(
-      'Dataset s3://datasets/churn/2026-11-01.csv failed validation; see the report at s3://artifacts-bucket/reports/churn/run-invalid/validation-report.json',
+      'Dataset s3://datasets/churn/2026-11-01.csv failed validation: maxBadRowFraction: allows at most 1% bad rows, has 3% (30 of 1000); monthly_charges max: values must be <= 500 in 30 rows (report: s3://artifacts-bucket/reports/churn/run-invalid/validation-report.json)',
     );
     expect(run.calls.TrainOnSpot).toBeUndefined();
     const { items } = await harness.registry.listEvents({ modelName: 'churn' });
@@ -169,36 +248,92 @@ describe('the training pipeline, executed offline', () => {
     expect(run.calls.DeployVersion).toBeUndefined();
   });
 
-  it('retries a spot job that failed once (interrupted past MaxWait) and carries on from its checkpoints', async () => {
+  it('tries a job that failed for capacity again under a new name (job names are never reused), from the same checkpoints', async () => {
     let attempts = 0;
     const job = trainingJob();
     const run = await new TrainingPipelineHarness().run(input, 'run-interrupted', {
       TrainOnSpot: async (request) => {
         attempts++;
-        if (attempts === 1) throw failure('States.TaskFailed', 'Training job failed: InsufficientCapacityError: spot capacity reclaimed');
+        if (attempts === 1) {
+          throw failure(
+            'States.TaskFailed',
+            '{"TrainingJobStatus":"Failed","FailureReason":"CapacityError: spot capacity was not available within MaxWaitTimeInSeconds"}',
+          );
+        }
         return job(request);
       },
     });
     expect(run.status).toBe('SUCCEEDED');
     expect(attempts).toBe(2);
-    expect(run.calls.TrainOnSpot![1].CheckpointConfig).toEqual(run.calls.TrainOnSpot![0].CheckpointConfig);
+    const [first, second] = run.calls.TrainOnSpot!;
+    expect(second.TrainingJobName).not.toBe(first.TrainingJobName);
+    expect(second.CheckpointConfig).toEqual(first.CheckpointConfig);
+    expect(run.statesEntered).toContain('WaitBeforeRetraining');
   });
 
-  it('fails a training job that keeps failing, records the failure and notifies', async () => {
-    const harness = new TrainingPipelineHarness();
-    const run = await harness.run(input, 'run-train-fail', {
+  it('gives up after three attempts when capacity never comes', async () => {
+    const run = await new TrainingPipelineHarness().run(input, 'run-no-capacity', {
       TrainOnSpot: async () => {
-        throw failure('States.TaskFailed', 'AlgorithmError: ExecuteUserScriptError: train.py exited with code 1');
+        throw failure('States.TaskFailed', '{"FailureReason":"CapacityError: Unable to provision requested ML compute capacity"}');
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.calls.TrainOnSpot).toHaveLength(3);
+    expect(new Set(run.calls.TrainOnSpot!.map((request) => request.TrainingJobName)).size).toBe(3);
+  });
+
+  it('fails at once, without retrying, when SageMaker refuses the request (ValidationException)', async () => {
+    const harness = new TrainingPipelineHarness();
+    const run = await harness.run(input, 'run-refused', {
+      TrainOnSpot: async () => {
+        throw failure(
+          'SageMaker.AmazonSageMakerException',
+          'Instance type ml.g5.xlarge has local instance storage; a VolumeKmsKeyId cannot be requested for it (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)',
+        );
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.calls.TrainOnSpot).toHaveLength(1);
+    expect(run.error).toBe('SageMaker.AmazonSageMakerException');
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
+      reason: 'TrainOnSpot failed: SageMaker.AmazonSageMakerException',
+    });
+  });
+
+  it('tries a throttled request again under a new name', async () => {
+    let attempts = 0;
+    const job = trainingJob();
+    const run = await new TrainingPipelineHarness().run(input, 'run-throttled', {
+      TrainOnSpot: async (request) => {
+        attempts++;
+        if (attempts === 1)
+          throw failure(
+            'SageMaker.AmazonSageMakerException',
+            'Rate exceeded (Service: AmazonSageMaker; Status Code: 400; Error Code: ThrottlingException)',
+          );
+        return job(request);
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(2);
+  });
+
+  it("fails a job whose program fails (the program's own error is not retried), records the state that failed and notifies", async () => {
+    const harness = new TrainingPipelineHarness({ UseSpot: 'false' });
+    const run = await harness.run(input, 'run-train-fail', {
+      TrainOnDemand: async () => {
+        throw failure('States.TaskFailed', '{"FailureReason":"AlgorithmError: ExecuteUserScriptError: train.py exited with code 1"}');
       },
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('States.TaskFailed');
     expect(run.cause).toContain('train.py exited with code 1');
-    expect(run.calls.TrainOnSpot).toHaveLength(2);
+    expect(run.calls.TrainOnDemand).toHaveLength(1);
     expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
-      reason: 'TrainModel failed: States.TaskFailed',
+      reason: 'TrainOnDemand failed: States.TaskFailed',
     });
     expect(run.notifications).toHaveLength(1);
+    expect(run.notifications[0]).toContain('failed in TrainOnDemand: States.TaskFailed');
   });
 
   it('retries a Lambda task that throws a transient error once', async () => {

@@ -6,9 +6,10 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { modelDocument } from '../../contracts/model';
 import { parseConfig, resolveModel } from '../../contracts/platform-config';
-import { modelDocumentBase64, readTrainingDefinition, renderDefinition } from '../../contracts/state-machines';
+import { trainingSubstitutions } from '../../contracts/state-machines';
 import { dispatch } from '../../lambdas/registry/registry';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
+import { offlineTrainingDefinition } from '../../local/definitions';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 import { cdkJsonContext } from './cdk';
 
@@ -20,28 +21,24 @@ const shipped = parseConfig(cdkJsonContext.mlops);
 /** The churn model of cdk.json, as the state machine hands it to the functions. */
 export const CHURN_DOCUMENT = modelDocument(resolveModel(shipped, shipped.models[0]!));
 
-export const TEST_SUBSTITUTIONS = {
-  ModelName: 'churn',
-  ModelDocumentBase64: modelDocumentBase64(CHURN_DOCUMENT),
-  ValidateDataFunctionArn: fn('validate-data'),
-  EvaluateModelFunctionArn: fn('evaluate-model'),
-  RegistryFunctionArn: fn('registry'),
-  DeployFunctionArn: fn('deploy'),
-  AlertTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`,
-  TrainingImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/trainer:1`,
-  TrainingRoleArn: `arn:aws:iam::${ACCOUNT}:role/training`,
-  ArtifactsBucket: 'artifacts-bucket',
-  ArtifactsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
-  TrainingInstanceType: 'ml.g5.xlarge',
-  TrainingInstanceCount: '1',
-  TrainingVolumeSizeGb: '50',
-  UseSpot: 'true',
-  MaxRuntimeSeconds: '14400',
-  MaxWaitSeconds: '28800',
-  JobNamePrefix: 'mlops-dev-churn',
-  RequireApproval: 'false',
-  DeployPollSeconds: '120',
-} as const;
+/** The stack's substitutions for cdk.json's churn model, with this account's fake ARNs. */
+export const TEST_SUBSTITUTIONS = trainingSubstitutions({
+  model: CHURN_DOCUMENT,
+  training: resolveModel(shipped, shipped.models[0]!).training,
+  jobNamePrefix: 'mlops-dev-churn',
+  region: REGION,
+  validateDataFunctionArn: fn('validate-data'),
+  evaluateModelFunctionArn: fn('evaluate-model'),
+  registryFunctionArn: fn('registry'),
+  deployFunctionArn: fn('deploy'),
+  alertTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`,
+  trainingRoleArn: `arn:aws:iam::${ACCOUNT}:role/training`,
+  artifactsBucket: 'artifacts-bucket',
+  artifactsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  requireApproval: false,
+  deployPollSeconds: 120,
+  trainingCode: { bucket: `cdk-assets-${ACCOUNT}-${REGION}`, key: 'f00dfeed.tar.gz' },
+});
 
 export type Handler = (input: any) => Promise<unknown>;
 
@@ -60,13 +57,7 @@ export interface PipelineRun {
 /** The doubles of a run that behaves like a healthy service; tests override single states. */
 export function healthyServices(): Record<string, Handler> {
   return {
-    ValidateDataset: async () => ({
-      valid: true,
-      profileUri: 's3://artifacts-bucket/profiles/churn/run-1/profile.json',
-      reportUri: 's3://artifacts-bucket/reports/churn/run-1/validation-report.json',
-      datasetEtag: '"etag-1"',
-      rowCount: 10_000,
-    }),
+    ValidateDataset: async (payload) => validSummary(payload.runId, payload.split?.holdoutUri ?? undefined),
     ListShards: async () => ({
       shards: ['part-0.csv', 'part-1.csv', 'part-2.csv'],
       referenceProfileUri: 's3://artifacts-bucket/profiles/churn/run-1/edges.profile.json',
@@ -74,12 +65,11 @@ export function healthyServices(): Record<string, Handler> {
     ProfileShard: async (payload) => ({
       profileUri: `s3://artifacts-bucket/profiles/${payload.runId}/${payload.datasetUri.split('/').pop()}.json`,
     }),
-    MergeProfiles: async () => ({
-      valid: true,
-      profileUri: 's3://artifacts-bucket/profiles/churn/run-1/profile.json',
-      reportUri: 's3://artifacts-bucket/reports/churn/run-1/validation-report.json',
+    MergeProfiles: async (payload) => ({
+      ...validSummary(payload.runId),
       datasetEtag: '"etag-prefix"',
       rowCount: 30_000,
+      split: splitSummary(payload.runId, 30_000),
     }),
     EvaluateModel: async () => ({
       passed: true,
@@ -93,6 +83,37 @@ export function healthyServices(): Record<string, Handler> {
   };
 }
 
+/** validate-data's summary of a valid single-object dataset of 10,000 rows. */
+export function validSummary(runId: string, holdoutUri?: string) {
+  return {
+    valid: true,
+    profileUri: `s3://artifacts-bucket/profiles/churn/${runId}/profile.json`,
+    reportUri: `s3://artifacts-bucket/reports/churn/${runId}/validation-report.json`,
+    datasetEtag: '"etag-1"',
+    rowCount: 10_000,
+    failureReason: null,
+    split: splitSummary(runId, 10_000, holdoutUri),
+  };
+}
+
+/** validate-data's split summary for a run of `rows` valid rows (70 / 10 / 20). */
+export function splitSummary(runId: string, rows: number, holdoutUri?: string) {
+  const uri = `s3://artifacts-bucket/splits/churn/${runId}/`;
+  const part = (share: number) => ({ rows: Math.round(rows * share), sha256: 'e'.repeat(64) });
+  return {
+    uri,
+    trainUri: `${uri}train/`,
+    validationUri: `${uri}validation/`,
+    configUri: `${uri}config/`,
+    holdoutUri: holdoutUri ?? `${uri}holdout/`,
+    seed: 42,
+    unlabelledRows: 0,
+    train: part(0.7),
+    validation: part(0.1),
+    ...(holdoutUri ? {} : { holdout: part(0.2) }),
+  };
+}
+
 const SAGEMAKER_STATES = ['TrainOnSpot', 'TrainOnDemand'];
 const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
 const LAMBDA_DOUBLE_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles', 'EvaluateModel', 'DeployVersion', 'CheckDeployment'];
@@ -102,9 +123,8 @@ export class TrainingPipelineHarness {
   readonly registry = new Registry(this.store, { knownModels: ['churn'] });
   private readonly machine: StateMachine;
 
-  constructor(substitutions: Partial<Record<keyof typeof TEST_SUBSTITUTIONS, string>> = {}) {
-    const definition = JSON.parse(renderDefinition(readTrainingDefinition(), { ...TEST_SUBSTITUTIONS, ...substitutions }));
-    this.machine = new StateMachine(definition);
+  constructor(substitutions: Readonly<Record<string, string>> = {}) {
+    this.machine = new StateMachine(offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions }) as never);
   }
 
   async run(input: unknown, executionName: string, overrides: Record<string, Handler> = {}): Promise<PipelineRun> {
@@ -169,7 +189,7 @@ export class TrainingPipelineHarness {
       } as never,
       overrides: {
         taskResourceLocalHandlers: handlers as never,
-        waitTimeOverrides: { WaitForDeployment: 0 },
+        waitTimeOverrides: { WaitForDeployment: 0, WaitBeforeRetraining: 0 },
         retryIntervalOverrides: Object.fromEntries(
           [...LAMBDA_DOUBLE_STATES, ...SAGEMAKER_STATES, ...REGISTRY_STATES, 'WaitForApproval', 'ProfileShard', 'NotifyFailure'].map(
             (state) => [state, 0],

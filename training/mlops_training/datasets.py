@@ -65,7 +65,8 @@ def data_files(directory):
     return found
 
 
-def read_channel(name, directory, spec, max_bad_row_fraction):
+def read_channel(name, directory, spec, max_bad_row_fraction, allow_empty=False):
+    """The channel's rows, encoded; with allow_empty, a channel without data rows is None."""
     if not os.path.isdir(directory):
         raise TrainingError('missing channel "%s": %s does not exist' % (name, directory))
     files = data_files(directory)
@@ -88,6 +89,8 @@ def read_channel(name, directory, spec, max_bad_row_fraction):
             % (name, channel.bad_rows, channel.rows_read, max_bad_row_fraction, channel.examples[0])
         )
     if channel.rows == 0:
+        if allow_empty:
+            return None
         raise TrainingError('channel "%s" has no data rows (%s)' % (name, ', '.join(
             os.path.relpath(path, directory) for path in files)))
     return channel

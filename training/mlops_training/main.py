@@ -72,7 +72,10 @@ def _train(arguments, environ, paths, stop, started):
     validation_dir = paths.channel('validation')
     validation = None
     if os.path.isdir(validation_dir):
-        validation = read_channel('validation', validation_dir, spec, hyperparameters.max_bad_row_fraction)
+        # The pipeline always sends a validation channel; a split with validationFraction 0 holds a header only.
+        validation = read_channel('validation', validation_dir, spec, hyperparameters.max_bad_row_fraction, allow_empty=True)
+        if validation is None:
+            log('channel validation: no data rows; training without validation')
     if hyperparameters.patience > 0 and validation is None:
         raise TrainingError('patience %d needs a validation channel (early stopping watches validation_loss)'
                             % hyperparameters.patience)

@@ -88,6 +88,13 @@ class TrainingJobTest(unittest.TestCase):
         self.assertIsNone(self.workspace.metrics()['validation'])
         self.assertRegex(out, r'(?m)^epoch=2 train_loss=[\d.]+$')
 
+    def test_a_validation_channel_without_data_rows_trains_without_validation(self):
+        self.workspace.write_validation([])
+        code, out, _ = self.run_job('--epochs', '2')
+        self.assertEqual(code, 0)
+        self.assertIsNone(self.workspace.metrics()['validation'])
+        self.assertIn('channel validation: no data rows; training without validation', out)
+
     def test_early_stopping_keeps_the_best_epoch(self):
         code, out, _ = self.run_job('--epochs', '200', '--patience', '2', '--learning_rate', '0.5', '--batch_size', '64')
         self.assertEqual(code, 0)

@@ -48,15 +48,15 @@ interface LabelledRow extends ChurnRow {
 
 /**
  * 400 rows labelled by the reference model, every 20th label flipped (accuracy 0.95). `fair`
- * spreads each predicted class evenly over F and M (disparate impact 1); otherwise two thirds
- * of the predicted positives are F.
+ * spreads each predicted class evenly over F and M (disparate impact 1); otherwise nine tenths
+ * of the predicted positives are F (a disparity no sampling noise explains).
  */
 function labelledRows(fair: boolean): LabelledRow[] {
   const seen = [0, 0];
   return churnRows(400, 11).map((row, index) => {
     const predicted = churnProbability(row) >= 0.5 ? 1 : 0;
     const k = seen[predicted]!++;
-    const gender = fair || predicted === 0 ? (k % 2 === 0 ? 'F' : 'M') : k % 3 === 0 ? 'M' : 'F';
+    const gender = fair || predicted === 0 ? (k % 2 === 0 ? 'F' : 'M') : k % 10 === 0 ? 'M' : 'F';
     return { ...row, churned: index % 20 === 0 ? 1 - predicted : predicted, gender };
   });
 }
@@ -223,7 +223,13 @@ describe('evaluate-model on s3rver and DynamoDB Local', () => {
       ['F', 200],
       ['M', 200],
     ]);
-    expect(report.disparateImpact).toMatchObject({ value: 1, comparedGroups: ['F', 'M'], allowed: [0.8, 1.25] });
+    expect(report.disparateImpact).toMatchObject({
+      reference: { group: 'F', rows: 200 },
+      ratios: [{ group: 'M', rows: 200, ratio: 1 }],
+      value: 1,
+      confidence: 0.95,
+      allowed: [0.8, 1.25],
+    });
     expect(report.training).toEqual({ trainingSeconds: 2400, billableSeconds: 600, spotSavings: 0.75 });
   });
 
@@ -250,16 +256,21 @@ describe('evaluate-model on s3rver and DynamoDB Local', () => {
       }),
       context,
     );
-    const rates = (['F', 'M'] as const).map((gender) => {
+    const [female, male] = (['F', 'M'] as const).map((gender) => {
       const group = biasedRows.filter((row) => row.gender === gender);
-      return group.filter((row) => churnProbability(row) >= 0.5).length / group.length;
+      return { rows: group.length, rate: group.filter((row) => churnProbability(row) >= 0.5).length / group.length };
     });
-    const expectedImpact = Math.min(...rates) / Math.max(...rates);
+    // F is the larger group, so the reference; M's ratio against it, with Katz's 95% interval.
+    const ratio = male!.rate / female!.rate;
+    const spread =
+      1.959963984540054 * Math.sqrt((1 - male!.rate) / (male!.rows * male!.rate) + (1 - female!.rate) / (female!.rows * female!.rate));
+    const upper = ratio * Math.exp(spread);
+    expect(upper).toBeLessThan(0.8);
     expect(result.passed).toBe(false);
-    expect(result.metrics.disparateImpact).toBeCloseTo(expectedImpact, 12);
+    expect(result.metrics.disparateImpact).toBeCloseTo(ratio, 12);
     expect(result.reasons).toEqual([
       'accuracy 0.95 is below the minimum 0.99',
-      `disparate impact ${Number(expectedImpact.toFixed(4))} for gender is outside [0.8, 1.25]`,
+      `disparate impact of gender "M" against "F" is ${Number(ratio.toFixed(4))} (95% interval ${Number((ratio * Math.exp(-spread)).toFixed(4))}–${Number(upper.toFixed(4))}, ${male!.rows} vs ${female!.rows} rows), outside [0.8, 1.25]`,
     ]);
   });
 

@@ -124,10 +124,49 @@ describe('regression scores', () => {
 });
 
 describe('disparate impact', () => {
-  it('divides the lowest group rate by the highest', () => {
-    expect(disparateImpact([0.5, 0.4, 0.45])).toBeCloseTo(0.8, 12);
-    expect(disparateImpact([0, 0])).toBe(1);
-    expect(disparateImpact([0.3])).toBeUndefined();
+  it("divides each group's rate by the largest group's, so a ratio can fall on either side of parity", () => {
+    const impact = disparateImpact([
+      { group: 'a', rows: 500, rate: 0.5 },
+      { group: 'b', rows: 300, rate: 0.4 },
+      { group: 'c', rows: 200, rate: 0.6 },
+    ])!;
+    expect(impact.reference).toEqual({ group: 'a', rows: 500, rate: 0.5 });
+    expect(impact.ratios.map((ratio) => [ratio.group, ratio.ratio])).toEqual([
+      ['b', 0.4 / 0.5],
+      ['c', 0.6 / 0.5],
+    ]);
+    // Furthest from parity in log terms: |ln 0.8| = 0.223 > |ln 1.2| = 0.182.
+    expect(impact.value).toBeCloseTo(0.8, 12);
+    expect(
+      disparateImpact([
+        { group: 'a', rows: 10, rate: 0 },
+        { group: 'b', rows: 5, rate: 0 },
+      ])!.value,
+    ).toBe(1);
+    expect(disparateImpact([{ group: 'a', rows: 10, rate: 0.3 }])).toBeUndefined();
+  });
+
+  it("gives each ratio Katz's 95% log interval (hand-computed: 0.3 of 40 against 0.5 of 40)", () => {
+    const [ratio] = disparateImpact([
+      { group: 'F', rows: 40, rate: 0.5 },
+      { group: 'M', rows: 40, rate: 0.3 },
+    ])!.ratios;
+    // se = sqrt(0.7 / 12 + 0.5 / 20) = 0.288675; 0.6 · exp(±1.959964 · se)
+    expect(ratio!.ratio).toBeCloseTo(0.6, 12);
+    expect(ratio!.interval[0]).toBeCloseTo(0.340746, 5);
+    expect(ratio!.interval[1]).toBeCloseTo(1.056506, 5);
+  });
+
+  it('narrows the interval as the groups grow, so real disparities stay visible', () => {
+    const width = (rows: number) => {
+      const [ratio] = disparateImpact([
+        { group: 'F', rows, rate: 0.5 },
+        { group: 'M', rows, rate: 0.3 },
+      ])!.ratios;
+      return ratio!.interval[1] - ratio!.interval[0];
+    };
+    expect(width(4000)).toBeLessThan(width(400));
+    expect(width(400)).toBeLessThan(width(40));
   });
 });
 
@@ -216,7 +255,12 @@ describe('assessQuality', () => {
       ['M', 40, 0.3, 0.9],
       ['X', 5, 0, 1],
     ]);
-    expect(quality.disparateImpact).toEqual({ value: 0.3 / 0.5, comparedGroups: ['F', 'M'], minGroupRows: 30 });
+    expect(quality.disparateImpact).toMatchObject({
+      reference: { group: 'F', rows: 40, rate: 0.5 },
+      ratios: [{ group: 'M', rows: 40, rate: 0.3, ratio: 0.3 / 0.5 }],
+      value: 0.3 / 0.5,
+      minGroupRows: 30,
+    });
     // 85 rows, 4 wrong (M rows 12-15 are positives predicted negative)
     expect(quality.metrics.accuracy).toBeCloseTo(81 / 85, 12);
     expect(quality.metrics.recall).toBeCloseTo(32 / 36, 12);
@@ -246,7 +290,38 @@ describe('assessQuality', () => {
   });
 });
 
+/** A disparate impact of one group ("other", 100 rows) against the reference ("female", 2000 rows). */
+function impactOf(ratio: number, interval: [number, number]) {
+  return {
+    attribute: 'gender',
+    reference: { group: 'female', rows: 2000, rate: 0.5 },
+    ratios: [{ group: 'other', rows: 100, rate: 0.5 * ratio, ratio, interval }],
+    value: ratio,
+    confidence: 0.95,
+  };
+}
+
 describe('applyGate', () => {
+  it('refuses to judge a model on too small a holdout, naming the classes that are short', () => {
+    const gate = (holdout: { rows: number; classes?: Record<string, number> }) =>
+      applyGate({
+        problemType: 'binary-classification',
+        holdout,
+        thresholds: { metrics: {}, disparateImpact: [0.8, 1.25], championMargin: 0.01, minHoldoutRows: 30 },
+        metrics: { accuracy: 1, f1: 1 },
+        unavailable: {},
+      });
+    expect(gate({ rows: 1, classes: { '0': 0, '1': 1 } }).reasons).toEqual([
+      'the holdout is too small to judge the model: 0 rows of class "0", 1 row of class "1" (at least 30 per class needed, thresholds.minHoldoutRows)',
+    ]);
+    expect(gate({ rows: 60, classes: { '0': 30, '1': 30 } }).passed).toBe(true);
+    expect(gate({ rows: 60, classes: { '0': 31, '1': 29 } }).passed).toBe(false);
+    expect(gate({ rows: 29 }).reasons).toEqual([
+      'the holdout is too small to judge the model: 29 rows (at least 30 needed, thresholds.minHoldoutRows)',
+    ]);
+    expect(gate({ rows: 30 }).passed).toBe(true);
+  });
+
   const thresholdsOf = (thresholds: object) =>
     parseConfig({
       projectName: 'p',
@@ -270,28 +345,49 @@ describe('applyGate', () => {
   it('passes a model within every bound and without a champion', () => {
     const outcome = applyGate({
       problemType: 'binary-classification',
+      holdout: { rows: 2000 },
       thresholds: thresholdsOf({ metrics: { accuracy: { min: 0.85 }, f1: { min: 0.8 } } }),
       metrics: { accuracy: 0.9, f1: 0.82 },
       unavailable: {},
-      disparateImpact: { attribute: 'gender', value: 0.9 },
+      disparateImpact: impactOf(0.9, [0.85, 0.95]),
     });
     expect(outcome).toMatchObject({ passed: true, reasons: [], gatedMetrics: ['accuracy', 'f1'], comparisons: [] });
+  });
+
+  it('refuses a disparity only when its whole interval lies outside the allowed range, on either side', () => {
+    const gate = (ratio: number, interval: [number, number]) =>
+      applyGate({
+        problemType: 'binary-classification',
+        holdout: { rows: 2000 },
+        thresholds: thresholdsOf({}),
+        metrics: { accuracy: 0.9, f1: 0.9 },
+        unavailable: {},
+        disparateImpact: impactOf(ratio, interval),
+      });
+    // A small group's 0.75 whose interval reaches parity is noise, not evidence.
+    expect(gate(0.75, [0.55, 1.02]).passed).toBe(true);
+    expect(gate(0.62, [0.5, 0.79]).reasons).toEqual([
+      'disparate impact of gender "other" against "female" is 0.62 (95% interval 0.5–0.79, 100 vs 2000 rows), outside [0.8, 1.25]',
+    ]);
+    expect(gate(1.4, [1.3, 1.5]).passed).toBe(false);
+    expect(gate(0.8, [0.79, 0.81]).passed).toBe(true);
   });
 
   it('names every failed bound, the disparate impact and the champion comparison in one sentence each', () => {
     const outcome = applyGate({
       problemType: 'binary-classification',
+      holdout: { rows: 2000 },
       thresholds: thresholdsOf({ metrics: { accuracy: { min: 0.85 }, f1: { min: 0.8 } } }),
       metrics: { accuracy: 0.84, f1: 0.71 },
       unavailable: {},
-      disparateImpact: { attribute: 'gender', value: 0.72 },
+      disparateImpact: impactOf(0.72, [0.7, 0.74]),
       champion: { version: 7, metrics: { accuracy: 0.87, f1: 0.7 } },
     });
     expect(outcome.passed).toBe(false);
     expect(outcome.reasons).toEqual([
       'accuracy 0.84 is below the minimum 0.85',
       'f1 0.71 is below the minimum 0.8',
-      'disparate impact 0.72 for gender is outside [0.8, 1.25]',
+      'disparate impact of gender "other" against "female" is 0.72 (95% interval 0.7–0.74, 100 vs 2000 rows), outside [0.8, 1.25]',
       'accuracy 0.84 is worse than the production version 7 (0.87) by more than the margin 0.01',
     ]);
     expect(outcome.comparisons.map((comparison) => [comparison.metric, comparison.passed])).toEqual([
@@ -303,6 +399,7 @@ describe('applyGate', () => {
   it('compares accuracy and F1 with the champion when no bounds are configured, within the margin', () => {
     const outcome = applyGate({
       problemType: 'binary-classification',
+      holdout: { rows: 2000 },
       thresholds: thresholdsOf({}),
       metrics: { accuracy: 0.861, f1: 0.5 },
       unavailable: {},
@@ -314,9 +411,10 @@ describe('applyGate', () => {
   });
 
   it('gives error metrics a margin relative to the champion', () => {
-    const thresholds = { metrics: {}, disparateImpact: [0.8, 1.25] as [number, number], championMargin: 0.1 };
+    const thresholds = { metrics: {}, disparateImpact: [0.8, 1.25] as [number, number], championMargin: 0.1, minHoldoutRows: 30 };
     const within = applyGate({
       problemType: 'regression',
+      holdout: { rows: 2000 },
       thresholds,
       metrics: { rmse: 10.9 },
       unavailable: {},
@@ -325,6 +423,7 @@ describe('applyGate', () => {
     expect(within.passed).toBe(true);
     const beyond = applyGate({
       problemType: 'regression',
+      holdout: { rows: 2000 },
       thresholds,
       metrics: { rmse: 11.2 },
       unavailable: {},
@@ -336,6 +435,7 @@ describe('applyGate', () => {
   it('fails a bound on a metric that could not be computed, saying why', () => {
     const outcome = applyGate({
       problemType: 'binary-classification',
+      holdout: { rows: 2000 },
       thresholds: thresholdsOf({ metrics: { rocAuc: { min: 0.7 } } }),
       metrics: { accuracy: 1 },
       unavailable: { rocAuc: 'the holdout holds a single class' },

@@ -199,7 +199,7 @@ describe('validate-data with a split', () => {
 
   it('refuses a one-row dataset with a sentence saying the holdout cannot judge a model', async () => {
     const summary = (await validateData(
-      { datasetUri: 's3://datasets/one-row.csv', model: churn, runId: 'tiny', split: { withHoldout: true } },
+      { datasetUri: 's3://datasets/one-row.csv', model: churn, runId: 'tiny', split: { holdoutUri: null } },
       context,
     )) as ValidationSummary;
     expect(summary.valid).toBe(false);
@@ -213,7 +213,7 @@ describe('validate-data with a split', () => {
 
   it('writes the splits as CSV parts and the model document with its serving schema for the training job', async () => {
     const summary = (await validateData(
-      { datasetUri: 's3://datasets/churn.csv', model: churn, runId: 'run-1', split: { withHoldout: true } },
+      { datasetUri: 's3://datasets/churn.csv', model: churn, runId: 'run-1', split: { holdoutUri: null } },
       context,
     )) as ValidationSummary;
     expect(summary.valid).toBe(true);

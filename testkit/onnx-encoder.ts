@@ -1,6 +1,6 @@
 /**
- * Writes ONNX models without Python: the subset of onnx.proto the platform's local trainer and
- * the tests need (graphs of standard operators over float and int64 tensors), encoded with
+ * Writes ONNX models without Python, for tests and benchmarks: the subset of onnx.proto they need
+ * (graphs of standard operators over float and int64 tensors), encoded with
  * protobufjs using onnx.proto's own field numbers, and the `model.tar.gz` packing a SageMaker
  * training job produces.
  */
