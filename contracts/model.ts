@@ -150,7 +150,11 @@ export function checkModelContract(model: ModelContractFields, ctx: z.core.$Refi
   });
   const idColumn = model.split?.idColumn;
   if (idColumn !== undefined && !names.includes(idColumn)) {
-    ctx.addIssue({ code: 'custom', path: ['split', 'idColumn'], message: `must name one of the columns (${names.join(', ')}), got "${idColumn}"` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['split', 'idColumn'],
+      message: `must name one of the columns (${names.join(', ')}), got "${idColumn}"`,
+    });
   } else if (idColumn !== undefined && idColumn === model.target) {
     ctx.addIssue({ code: 'custom', path: ['split', 'idColumn'], message: 'must not be the target' });
   }

@@ -101,14 +101,22 @@ export function createTrainingJobProblems(request: TrainingJobRequestFields): st
   }
   const metrics = request.AlgorithmSpecification?.MetricDefinitions ?? [];
   if (metrics.length > METRIC_DEFINITION_LIMITS.entries) {
-    problems.push(constraint(`${metrics.length} entries`, 'algorithmSpecification.metricDefinitions', 'Member must have length less than or equal to 40'));
+    problems.push(
+      constraint(
+        `${metrics.length} entries`,
+        'algorithmSpecification.metricDefinitions',
+        'Member must have length less than or equal to 40',
+      ),
+    );
   }
   for (const metric of metrics) {
     if (typeof metric.Name !== 'string' || metric.Name.length === 0 || metric.Name.length > METRIC_DEFINITION_LIMITS.nameLength) {
       problems.push(constraint(metric.Name, 'algorithmSpecification.metricDefinitions.name', 'Member must have length between 1 and 255'));
     }
     if (typeof metric.Regex !== 'string' || metric.Regex.length === 0 || metric.Regex.length > METRIC_DEFINITION_LIMITS.regexLength) {
-      problems.push(constraint(metric.Regex, 'algorithmSpecification.metricDefinitions.regex', 'Member must have length between 1 and 500'));
+      problems.push(
+        constraint(metric.Regex, 'algorithmSpecification.metricDefinitions.regex', 'Member must have length between 1 and 500'),
+      );
     }
   }
   const channels = request.InputDataConfig ?? [];
@@ -118,14 +126,26 @@ export function createTrainingJobProblems(request: TrainingJobRequestFields): st
   const seen = new Set<unknown>();
   for (const channel of channels) {
     if (typeof channel.ChannelName !== 'string' || !CHANNEL_NAME_PATTERN.test(channel.ChannelName)) {
-      problems.push(constraint(channel.ChannelName, 'inputDataConfig.channelName', `Member must satisfy regular expression pattern: ${CHANNEL_NAME_PATTERN.source}`));
+      problems.push(
+        constraint(
+          channel.ChannelName,
+          'inputDataConfig.channelName',
+          `Member must satisfy regular expression pattern: ${CHANNEL_NAME_PATTERN.source}`,
+        ),
+      );
     } else if (seen.has(channel.ChannelName)) {
       problems.push(`Channel names must be unique; "${channel.ChannelName}" appears more than once`);
     }
     seen.add(channel.ChannelName);
     const uri = channel.DataSource?.S3DataSource?.S3Uri;
     if (typeof uri !== 'string' || !S3_URI.test(uri)) {
-      problems.push(constraint(uri, 'inputDataConfig.dataSource.s3DataSource.s3Uri', `Member must satisfy regular expression pattern: ${S3_URI.source}`));
+      problems.push(
+        constraint(
+          uri,
+          'inputDataConfig.dataSource.s3DataSource.s3Uri',
+          `Member must satisfy regular expression pattern: ${S3_URI.source}`,
+        ),
+      );
     }
   }
   const output = request.OutputDataConfig?.S3OutputPath;
@@ -147,7 +167,9 @@ export function createTrainingJobProblems(request: TrainingJobRequestFields): st
     if (typeof wait !== 'number') {
       problems.push('MaxWaitTimeInSeconds must be specified for managed spot training (StoppingCondition.MaxWaitTimeInSeconds)');
     } else if (typeof runtime === 'number' && wait < runtime) {
-      problems.push(`MaxWaitTimeInSeconds (${wait}) must be greater than or equal to MaxRuntimeInSeconds (${runtime}) for managed spot training`);
+      problems.push(
+        `MaxWaitTimeInSeconds (${wait}) must be greater than or equal to MaxRuntimeInSeconds (${runtime}) for managed spot training`,
+      );
     }
   } else if (wait !== undefined) {
     problems.push('MaxWaitTimeInSeconds can be specified only for managed spot training (EnableManagedSpotTraining)');

@@ -18,8 +18,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
 import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
-import { modelSchemaFor, type PredictResponse } from '../contracts/serving-schema';
 import { PROJECT_ROOT } from '../contracts/project-root';
+import { modelSchemaFor, type PredictResponse } from '../contracts/serving-schema';
 import { trainingSubstitutions } from '../contracts/state-machines';
 import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../contracts/training-code';
 import {
@@ -44,6 +44,7 @@ import { offlineTrainingDefinition } from './definitions';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest } from './sagemaker-training';
+import { seededRandom } from './sample-data';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = LOCAL_AWS.region;
@@ -148,6 +149,12 @@ export interface LocalPlatformOptions {
    * @default 1
    */
   readonly refreshSeconds?: number;
+  /**
+   * Seed of the capture sampling (which requests the predict function writes to the capture
+   * bucket): Math.random in the function; seeded offline so a run's drift verdicts repeat.
+   * @default 1
+   */
+  readonly captureSeed?: number;
   /** State-by-state progress and notes (spot interruptions, notifications). */
   readonly onEvent?: (event: TimelineEvent) => void;
   /** Seconds between deployment polls offline (the stack uses serving settings; minutes there). */
@@ -229,7 +236,10 @@ export class LocalPlatform {
   /** Packs the training program as the stack's asset does and puts it where the code channel reads it. */
   private async uploadTrainingCode(): Promise<void> {
     const sources = new Set([...this.models.values()].map((model) => model.training.sourceDirectory));
-    if (sources.size > 1) throw new ValidationError('the offline runtime runs one training program; the configured models name different sourceDirectory folders');
+    if (sources.size > 1)
+      throw new ValidationError(
+        'the offline runtime runs one training program; the configured models name different sourceDirectory folders',
+      );
     const [sourceDirectory] = sources;
     const directory = mkdtempSync(path.join(tmpdir(), 'mlops-training-code-'));
     try {
@@ -385,7 +395,12 @@ export class LocalPlatform {
       MODEL_REFRESH_SECONDS: String(this.options.refreshSeconds ?? 1),
     };
     const metrics = canaryMetrics as unknown as Metrics;
-    const predictor = predictorFromEnvironment(environment, this.registryStore, this.store, this.logger, metrics);
+    // Offline, a capture write waits on the local S3 as long as it takes (a busy machine must not drop
+    // the rows the drift checks read); the sampling is seeded, so the same run captures the same requests.
+    const predictor = predictorFromEnvironment(environment, this.registryStore, this.store, this.logger, metrics, {
+      random: seededRandom(this.options.captureSeed ?? 1),
+      writeTimeoutMs: 60_000,
+    });
     // The function's own EMF metrics have no CloudWatch to go to offline.
     const functionMetrics = new LocalCanaryMetrics(() => {}) as unknown as Metrics;
     const entry = {

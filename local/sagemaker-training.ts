@@ -76,7 +76,9 @@ const STOP_GRACE_MS = 120_000;
 
 /** A Python 3 with torch: MLOPS_PYTHON, `python3` on PATH, or Debian's /usr/bin/python3 (python3-torch). */
 export function findPython(preferred?: string): string {
-  const candidates = [preferred, process.env.MLOPS_PYTHON, 'python3', '/usr/bin/python3'].filter((candidate): candidate is string => !!candidate);
+  const candidates = [preferred, process.env.MLOPS_PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (candidate): candidate is string => !!candidate,
+  );
   for (const candidate of candidates) {
     const probe = spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
     if (probe.status === 0) return candidate;
@@ -102,7 +104,9 @@ export class LocalTrainingJobs {
   async run(request: TrainingJobRequest): Promise<TrainingJobDescription> {
     const problems = createTrainingJobProblems(request);
     if (this.jobNames.has(request.TrainingJobName)) {
-      problems.push(`Training job names must be unique within an AWS account and Region, and a training job with this name already exists (${request.TrainingJobName})`);
+      problems.push(
+        `Training job names must be unique within an AWS account and Region, and a training job with this name already exists (${request.TrainingJobName})`,
+      );
     }
     if (problems.length > 0) {
       throw new SageMakerTaskError(
@@ -163,7 +167,8 @@ export class LocalTrainingJobs {
       code: path.join(ml, 'code'),
       channels: {} as Record<string, string>,
     };
-    for (const directory of [layout.model, layout.output, path.join(input, 'config'), layout.code]) mkdirSync(directory, { recursive: true });
+    for (const directory of [layout.model, layout.output, path.join(input, 'config'), layout.code])
+      mkdirSync(directory, { recursive: true });
     for (const channel of request.InputDataConfig) {
       const directory = path.join(input, 'data', channel.ChannelName);
       await this.download(channel.DataSource.S3DataSource.S3Uri, directory, request);
@@ -181,7 +186,8 @@ export class LocalTrainingJobs {
       const local = submitDirectory.startsWith(`${CHANNEL_ROOT}/`)
         ? path.join(input, 'data', submitDirectory.slice(CHANNEL_ROOT.length + 1))
         : undefined;
-      if (!local || !existsSync(local)) this.fail(request, `ClientError: sagemaker_submit_directory ${submitDirectory} was not found in the job's input channels`);
+      if (!local || !existsSync(local))
+        this.fail(request, `ClientError: sagemaker_submit_directory ${submitDirectory} was not found in the job's input channels`);
       if (statSync(local).isDirectory()) cpSync(local, layout.code, { recursive: true });
       else await unpackArchive(local, layout.code);
     }
@@ -194,7 +200,10 @@ export class LocalTrainingJobs {
     const base = key.slice(0, key.lastIndexOf('/') + 1);
     const objects = await this.options.store.list(bucket, key);
     if (objects.length === 0) {
-      this.fail(request, `ClientError: No S3 objects found under S3 URL "${uri}" given in input data source. Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, and that the role has read access`);
+      this.fail(
+        request,
+        `ClientError: No S3 objects found under S3 URL "${uri}" given in input data source. Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, and that the role has read access`,
+      );
     }
     for (const object of objects) {
       const file = path.join(directory, ...object.key.slice(base.length).split('/'));
@@ -237,7 +246,8 @@ export class LocalTrainingJobs {
     if (!program) {
       return Promise.resolve({
         kind: 'failed',
-        reason: 'ClientError: the offline runtime runs script-mode jobs only (HyperParameters.sagemaker_program); bring-your-own images run on SageMaker',
+        reason:
+          'ClientError: the offline runtime runs script-mode jobs only (HyperParameters.sagemaker_program); bring-your-own images run on SageMaker',
       });
     }
     this.python ??= findPython(this.options.python);
@@ -298,7 +308,7 @@ export class LocalTrainingJobs {
         if (code === 0) return resolve({ kind: 'completed' });
         if (interrupted && code === EXIT_INTERRUPTED) return resolve({ kind: 'interrupted' });
         const failureFile = path.join(layout.output, 'failure');
-        const failure = existsSync(failureFile) ? readFileSync(failureFile, 'utf8').trim() : stderr.trim().split('\n').at(-1) ?? '';
+        const failure = existsSync(failureFile) ? readFileSync(failureFile, 'utf8').trim() : (stderr.trim().split('\n').at(-1) ?? '');
         resolve({ kind: 'failed', reason: `AlgorithmError: ${failure || `the training program exited with code ${code}`}` });
       });
     });

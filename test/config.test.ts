@@ -71,7 +71,7 @@ describe('parseConfig', () => {
     expect(config.drift).toMatchObject({ psiWarn: 0.1, psiDrift: 0.25, ksPValue: 0.05, driftedFeatureShare: 0.5 });
     expect(config.drift).toMatchObject({ windowHours: 24, multipleTesting: 'benjamini-hochberg', featureThresholds: {} });
     expect(config).toMatchObject({ retentionDays: 90, logRetentionDays: 30, tags: {} });
-    expect(config.models[0]!.thresholds).toEqual({ metrics: {}, disparateImpact: [0.8, 1.25], championMargin: 0.01 });
+    expect(config.models[0]!.thresholds).toEqual({ metrics: {}, disparateImpact: [0.8, 1.25], championMargin: 0.01, minHoldoutRows: 30 });
   });
 
   it('lets a model override part of a section and inherit the platform values for the rest', () => {

@@ -12,7 +12,7 @@ import { CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, PREDICT_METRICS }
 import { modelSchemaSchema, type PredictResponse } from '../../contracts/serving-schema';
 import { PlatformError, ValidationError } from '../shared/errors';
 import type { ArtifactObjects } from '../shared/object-store';
-import { CaptureBuffer } from '../shared/serving/capture';
+import { CaptureBuffer, type CaptureOptions } from '../shared/serving/capture';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
 import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor } from '../shared/serving/predictor';
 import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
@@ -84,6 +84,7 @@ export function predictorFromEnvironment(
   objects: ArtifactObjects,
   logger: Logger,
   canaryMetrics?: Metrics,
+  captureOptions: Pick<CaptureOptions, 'random' | 'writeTimeoutMs'> = {},
 ): Predictor {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
@@ -97,6 +98,7 @@ export function predictorFromEnvironment(
           modelName: env.MODEL_SCHEMA.modelName,
           samplePercent: env.CAPTURE_PERCENT,
           write: (key, body) => objects.put(captureBucket, key, body, 'application/x-ndjson'),
+          ...captureOptions,
         })
       : undefined;
   return new Predictor({

@@ -305,19 +305,24 @@ export class SageMakerEndpoint extends Construct {
   grantDeploy(grantee: iam.IGrantable): void {
     const stack = Stack.of(this);
     const prefix = this.endpointName;
+    const configurations = stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: `${prefix}-*` });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig'],
-      resourceArns: [
-        stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: `${prefix}-*` }),
-        stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: `${prefix}-*` }),
-      ],
+      actions: ['sagemaker:CreateModel'],
+      resourceArns: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: `${prefix}-*` })],
     });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
-      resourceArns: [this.endpointArn],
+      actions: ['sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig'],
+      resourceArns: [configurations],
     });
+    // UpdateEndpoint authorises on both resource types: the endpoint, and the configuration it moves to.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:UpdateEndpoint'],
+      resourceArns: [this.endpointArn, configurations],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:DescribeEndpoint'], resourceArns: [this.endpointArn] });
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['iam:PassRole'],

@@ -9,14 +9,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
-import { PROJECT_ROOT } from '../../contracts/project-root';
-import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
 import type { ModelDocument } from '../../contracts/model';
+import { PROJECT_ROOT } from '../../contracts/project-root';
 import {
   MAX_BASE64_DECODE_INPUT,
   modelDocumentBase64,
@@ -24,6 +23,7 @@ import {
   trainingSubstitutions,
 } from '../../contracts/state-machines';
 import { SAGEMAKER_MAX_RUNTIME_SECONDS, spotTrainingProblems, type TrainingConfig } from '../../contracts/training';
+import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
 import type { ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
 
@@ -175,7 +175,21 @@ export class TrainingPipeline extends Construct {
     // The job reads its run's split (train, validation, config channels) and the training program;
     // never the datasets bucket, so a model's job sees only the rows validated for it.
     props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.splits}${props.model.name}/`);
-    this.trainingCode.grantRead(role);
+    // The code channel is one object in the CDK assets bucket: list that key, read that key, nothing else
+    // (Asset.grantRead would hand out s3:GetObject* and s3:List* on the whole bucket).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.trainingCode.bucket.bucketArn],
+        conditions: { StringEquals: { 's3:prefix': this.trainingCode.s3ObjectKey } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.trainingCode.bucket.arnForObjects(this.trainingCode.s3ObjectKey)],
+      }),
+    );
     props.artifactStore.grantReadArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.model.name}/`);
     props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.checkpoints}${props.model.name}/`);
     props.artifactStore.grantWriteArtifacts(role, `${ARTIFACT_PREFIXES.models}${props.model.name}/`);
@@ -282,7 +296,8 @@ export class TrainingPipeline extends Construct {
     Validations.of(role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/${props.jobNamePrefix}-*]`,
-        reason: 'Training job names are the prefix plus a UUID per attempt, unknown until a run starts; the prefix scopes them to this pipeline.',
+        reason:
+          'Training job names are the prefix plus a UUID per attempt, unknown until a run starts; the prefix scopes them to this pipeline.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

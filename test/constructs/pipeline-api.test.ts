@@ -277,7 +277,7 @@ describe('PipelineApi stage, errors and options', () => {
     expect(body('DEFAULT_5XX')).toContain('"code": "InternalError"');
   });
 
-  it('grants the API function the registry function, execution reads and task answers on the pipelines only', () => {
+  it('grants the API function the registry function, execution reads on the pipelines only, and task answers on "*" (they support no resource type)', () => {
     const { template } = synth();
     const statements = policyStatements(template);
     expect(statements).toEqual(
@@ -301,10 +301,11 @@ describe('PipelineApi stage, errors and options', () => {
             ],
           },
         },
+        // CDK merges it with the other "*" statements of the role (X-Ray).
         {
           Effect: 'Allow',
-          Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
-          Resource: 'arn:aws:states:eu-west-1:123456789012:stateMachine:mlops-dev-churn',
+          Action: expect.arrayContaining(['states:SendTaskFailure', 'states:SendTaskSuccess']),
+          Resource: '*',
         },
       ]),
     );
