@@ -71,6 +71,32 @@ describe('the local API server', () => {
     expect(backend.started).toEqual([]);
   });
 
+  it("refuses hyperparameters that would choose the training code (sagemaker_*) or the tuner's (_tuning_*), and too many", async () => {
+    for (const hyperparameters of [
+      { sagemaker_program: 'evil.py' },
+      { epochs: '3', sagemaker_submit_directory: 's3://attacker/code.tar.gz' },
+      { _tuning_objective_metric: 'x' },
+      { ['k'.repeat(257)]: '1' },
+      Object.fromEntries(Array.from({ length: 99 }, (_, index) => [`p${index}`, '1'])),
+    ]) {
+      const response = await call('POST', '/pipelines/training', {
+        model: 'churn',
+        datasetUri: 's3://datasets/churn/train.csv',
+        hyperparameters,
+      });
+      expect(response.status, JSON.stringify(Object.keys(hyperparameters).slice(0, 2))).toBe(400);
+      expect(response.body.error.details.validation).toMatch(/\/hyperparameters/);
+    }
+    const allowed = Object.fromEntries(Array.from({ length: 98 }, (_, index) => [`p${index}`, '1']));
+    const accepted = await call('POST', '/pipelines/training', {
+      model: 'churn',
+      datasetUri: 's3://datasets/churn/train.csv',
+      hyperparameters: allowed,
+    });
+    expect(accepted.status).toBe(200);
+    expect(backend.started).toHaveLength(1);
+  });
+
   it('refuses a model without a pipeline (400 from the enum), and every model while no pipeline is deployed (404)', async () => {
     const unknown = await call('POST', '/pipelines/training', { model: 'fraud', datasetUri: 's3://datasets/x/y.csv' });
     expect(unknown.status).toBe(400);
