@@ -31,6 +31,7 @@ export const API_DEFAULTS = {
   throttleBurst: 100,
   waf: false,
   wafRateLimitPer5Minutes: 2000,
+  cloudWatchRole: false,
 } as const;
 
 const apiSchema = z
@@ -70,6 +71,12 @@ const apiSchema = z
       .max(2_000_000_000)
       .default(API_DEFAULTS.wafRateLimitPer5Minutes)
       .describe('requests per 5 minutes from one IP address before WAF blocks it'),
+    cloudWatchRole: z
+      .boolean()
+      .default(API_DEFAULTS.cloudWatchRole)
+      .describe(
+        "create API Gateway's account-wide CloudWatch Logs role and set it in the region's account settings (it replaces the role anything else in the account logs with, and is kept when the stack goes); off: the account must already have one (docs/deploy.md)",
+      ),
   })
   .strict()
   .superRefine((api, ctx) => {
