@@ -136,6 +136,17 @@ describe('the training pipeline, executed offline', () => {
     expect(createTrainingJobProblems(request)).toEqual([]);
   });
 
+  it('names a valid training job whatever the execution is called (Step Functions allows _ and 80 characters; job names do not)', async () => {
+    for (const name of ['nightly_run_2026_12_01', `retrain_${'x'.repeat(72)}`]) {
+      const run = await new TrainingPipelineHarness().run(input, name);
+      expect(run.status, name).toBe('SUCCEEDED');
+      const request = run.calls.TrainOnSpot![0];
+      expect(request.TrainingJobName).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+      expect(createTrainingJobProblems(request)).toEqual([]);
+      expect(request.CheckpointConfig.S3Uri).toBe(`s3://artifacts-bucket/checkpoints/churn/${name}/`);
+    }
+  });
+
   it('encrypts the training volume with the platform key on an instance type without local storage', async () => {
     const run = await new TrainingPipelineHarness({ TrainingInstanceType: 'ml.m5.xlarge', TrainingVolumeEncryption: 'kms' }).run(
       input,
@@ -295,9 +306,12 @@ describe('the training pipeline, executed offline', () => {
     expect(run.status).toBe('FAILED');
     expect(run.calls.TrainOnSpot).toHaveLength(1);
     expect(run.error).toBe('SageMaker.AmazonSageMakerException');
-    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
-      reason: 'TrainOnSpot failed: SageMaker.AmazonSageMakerException',
-    });
+    // Events written in the same millisecond have no order among them: look for the one.
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items).toContainEqual(
+      expect.objectContaining({
+        reason: 'TrainOnSpot failed: SageMaker.AmazonSageMakerException',
+      }),
+    );
   });
 
   it('tries a throttled request again under a new name', async () => {
@@ -329,9 +343,12 @@ describe('the training pipeline, executed offline', () => {
     expect(run.error).toBe('States.TaskFailed');
     expect(run.cause).toContain('train.py exited with code 1');
     expect(run.calls.TrainOnDemand).toHaveLength(1);
-    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
-      reason: 'TrainOnDemand failed: States.TaskFailed',
-    });
+    // Events written in the same millisecond have no order among them: look for the one.
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items).toContainEqual(
+      expect.objectContaining({
+        reason: 'TrainOnDemand failed: States.TaskFailed',
+      }),
+    );
     expect(run.notifications).toHaveLength(1);
     expect(run.notifications[0]).toContain('failed in TrainOnDemand: States.TaskFailed');
   });
@@ -389,9 +406,12 @@ describe('the training pipeline, executed offline', () => {
     expect(run.error).toBe('States.Timeout');
     expect(run.calls.DeployVersion).toBeUndefined();
     expect((await harness.registry.getVersion({ modelName: 'churn', version: 1 })).stage).toBe('Registered');
-    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
-      reason: 'WaitForApproval failed: States.Timeout',
-    });
+    // Events written in the same millisecond have no order among them: look for the one.
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items).toContainEqual(
+      expect.objectContaining({
+        reason: 'WaitForApproval failed: States.Timeout',
+      }),
+    );
   });
 
   it('polls a deployment in progress until it is in service', async () => {
