@@ -41,6 +41,7 @@ import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
 import { validateData } from '../lambdas/validate-data/handler';
 import { offlineTrainingDefinition } from './definitions';
+import { type DeployedAssembly, DeployedIam } from './deployed-iam';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest } from './sagemaker-training';
@@ -161,6 +162,13 @@ export interface LocalPlatformOptions {
   readonly deployPollSeconds?: number;
   /** Keep each training job's /opt/ml folder after the job, for debugging (removed by default). */
   readonly keepJobWorkspaces?: boolean;
+  /**
+   * The synthesized stack (a cloud assembly) whose IAM every offline call is checked against: each
+   * function's S3 and DynamoDB calls as its execution role, each pipeline task as the state
+   * machine's role, each training job as its training role. A call the deployed role would be
+   * denied fails offline with AWS's AccessDenied error. Unset: nothing is checked.
+   */
+  readonly deployed?: DeployedAssembly;
 }
 
 type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
@@ -195,6 +203,12 @@ export class LocalPlatform {
   private readonly predictors = new Map<string, { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> }>();
   private readonly canaryTraffic = new Map<string, CanaryRecord[]>();
   private readonly logger = new Logger({ serviceName: 'cdk-mlops-local', logLevel: 'ERROR' });
+  /** The deployed stack's IAM, when calls are checked against it. */
+  readonly iam: DeployedIam | undefined;
+  /** Per model, the substitutions its local state machine was built with (local names and ARNs). */
+  private readonly substitutions = new Map<string, Record<string, string>>();
+  /** DynamoDB clients made for single functions, destroyed on stop. */
+  private readonly functionClients: DynamoDBClient[] = [];
 
   private constructor(
     readonly options: LocalPlatformOptions,
@@ -204,12 +218,21 @@ export class LocalPlatform {
   ) {
     const { config } = options;
     this.models = new Map(config.models.map((model) => [model.name, resolveModel(config, model)]));
+    this.iam = options.deployed
+      ? DeployedIam.load(options.deployed, {
+          account: LOCAL_ACCOUNT,
+          region: LOCAL_REGION,
+          buckets: LOCAL_BUCKETS,
+          registryTable: REGISTRY_TABLE,
+        })
+      : undefined;
     this.store = new S3ObjectStore(s3.client());
     this.registryStore = new DynamoDbRegistryStore(
       DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } }),
       REGISTRY_TABLE,
     );
-    this.registry = new Registry(this.registryStore, { knownModels: [...this.models.keys()] });
+    // The registry function's view of the table: what the API and the pipeline's registry states call.
+    this.registry = new Registry(this.functionRegistryStore('registry'), { knownModels: [...this.models.keys()] });
     this.trainingJobs = new LocalTrainingJobs({
       store: this.store,
       onProgress: ({ job, message }) => this.note(job, message),
@@ -230,6 +253,7 @@ export class LocalPlatform {
     for (const pending of this.pendingApprovals.values()) pending.reject(new Error('the local platform stopped'));
     await this.flushCapture();
     this.dynamoClient.destroy();
+    for (const client of this.functionClients) client.destroy();
     await Promise.all([this.s3.stop(), this.dynamo.stop()]);
   }
 
@@ -251,6 +275,30 @@ export class LocalPlatform {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The buckets as a deployed function reaches them (lambdas/<codeFolder>, for `modelName` when each
+   * model has its own): every call checked against that function's role when IAM is enforced.
+   */
+  functionStore(codeFolder: string, modelName?: string): S3ObjectStore {
+    if (!this.iam) return this.store;
+    return new S3ObjectStore(this.iam.guardFunctionClient(this.s3.client(), codeFolder, modelName));
+  }
+
+  /** The registry table as a deployed function reaches it; see functionStore. */
+  functionRegistryStore(codeFolder: string, modelName?: string): DynamoDbRegistryStore {
+    if (!this.iam) return this.registryStore;
+    const client = this.iam.guardFunctionClient(
+      new DynamoDBClient({ ...LOCAL_AWS, endpoint: this.dynamo.endpoint }),
+      codeFolder,
+      modelName,
+    );
+    this.functionClients.push(client);
+    return new DynamoDbRegistryStore(
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      REGISTRY_TABLE,
+    );
   }
 
   model(name: string): ResolvedModelConfig {
@@ -284,6 +332,7 @@ export class LocalPlatform {
       deployPollSeconds: this.options.deployPollSeconds ?? 1,
       trainingCode: this.trainingCode!,
     });
+    this.substitutions.set(model.name, substitutions);
     const definition = offlineTrainingDefinition(substitutions);
     const machine = new StateMachine(definition as never);
     this.machines.set(model.name, machine);
@@ -293,12 +342,14 @@ export class LocalPlatform {
 
   private taskHandlers(model: ResolvedModelConfig): Record<string, (input: TaskInput) => Promise<unknown>> {
     const lambda = (fn: LocalFunction) => async (input: TaskInput) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
-    const validation: LocalFunction = (payload) => validateData(payload, { store: this.store, artifactsBucket: LOCAL_BUCKETS.artifacts });
+    const validationStore = this.functionStore('validate-data');
+    const validation: LocalFunction = (payload) =>
+      validateData(payload, { store: validationStore, artifactsBucket: LOCAL_BUCKETS.artifacts });
     const registry: LocalFunction = async (payload) => JSON.parse(JSON.stringify(await dispatch(this.registry, payload)));
+    const evaluation = { store: this.functionStore('evaluate-model'), registry: this.functionRegistryStore('evaluate-model') };
     const evaluateModel: LocalFunction = (payload) =>
       evaluate(payload, {
-        store: this.store,
-        registry: this.registryStore,
+        ...evaluation,
         artifactsBucket: LOCAL_BUCKETS.artifacts,
         loadModel: (bytes) => OnnxScorer.create(bytes),
       });
@@ -325,6 +376,17 @@ export class LocalPlatform {
     };
     for (const state of VALIDATION_STATES) handlers[state] = lambda(validation);
     for (const state of REGISTRY_STATES) handlers[state] = lambda(registry);
+    const iam = this.iam;
+    if (iam) {
+      // Before each task runs: may the pipeline's role make the call, and the training role what SageMaker does for it?
+      const substitutions = this.substitutions.get(model.name) ?? {};
+      for (const [state, handler] of Object.entries(handlers)) {
+        handlers[state] = async (input) => {
+          await iam.checkTask(model.name, substitutions, state, input);
+          return handler(input);
+        };
+      }
+    }
     const wrap = this.options.wrapTask;
     return wrap ? Object.fromEntries(Object.entries(handlers).map(([state, handler]) => [state, wrap(state, handler)])) : handlers;
   }
@@ -360,7 +422,7 @@ export class LocalPlatform {
       canaryPercent: model.serving.canaryPercent,
       bakeTimeSeconds: this.options.bakeSeconds ?? 3,
       registryCacheSeconds: this.options.refreshSeconds ?? 1,
-      versions: this.registryStore,
+      versions: this.functionRegistryStore('deploy-serverless', model.name),
       registry: { transition: (request: Parameters<Registry['transition']>[0]) => this.registry.transition(request) },
       alarms,
     };
@@ -397,10 +459,17 @@ export class LocalPlatform {
     const metrics = canaryMetrics as unknown as Metrics;
     // Offline, a capture write waits on the local S3 as long as it takes (a busy machine must not drop
     // the rows the drift checks read); the sampling is seeded, so the same run captures the same requests.
-    const predictor = predictorFromEnvironment(environment, this.registryStore, this.store, this.logger, metrics, {
-      random: seededRandom(this.options.captureSeed ?? 1),
-      writeTimeoutMs: 60_000,
-    });
+    const predictor = predictorFromEnvironment(
+      environment,
+      this.functionRegistryStore('predict', modelName),
+      this.functionStore('predict', modelName),
+      this.logger,
+      metrics,
+      {
+        random: seededRandom(this.options.captureSeed ?? 1),
+        writeTimeoutMs: 60_000,
+      },
+    );
     // The function's own EMF metrics have no CloudWatch to go to offline.
     const functionMetrics = new LocalCanaryMetrics(() => {}) as unknown as Metrics;
     const entry = {

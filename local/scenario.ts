@@ -124,8 +124,9 @@ export class ScenarioRunner {
     const settings = driftSettingsOf(this.model);
     const outcome = await checkDrift(
       {
-        store: this.platform.store,
-        registry: this.platform.registryStore,
+        // As the model's check-drift function: its calls are checked against its role when the runtime enforces IAM.
+        store: this.platform.functionStore('check-drift', this.model.name),
+        registry: this.platform.functionRegistryStore('check-drift', this.model.name),
         artifactsBucket: LOCAL_BUCKETS.artifacts,
         captureBucket: LOCAL_BUCKETS.capture,
       },

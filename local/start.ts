@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, type PlatformConfig, parseConfig } from '../contracts/platform-config';
 import { PROJECT_ROOT } from '../contracts/project-root';
 import { startApiServer } from './api-server';
+import type { DeployedAssembly } from './deployed-iam';
 import { localBackend } from './local-backend';
 import { reportHtml, summaryText } from './report';
 import { LocalPlatform, type TimelineEvent } from './runtime';
@@ -34,7 +35,7 @@ function readContext(): Record<string, unknown> {
  * template, cdk-nag and Guard are the same. A synthesis failure (a nag finding, a bad
  * configuration) is printed as the app printed it.
  */
-function summarizeDeployment(context: Record<string, unknown>): boolean {
+function summarizeDeployment(context: Record<string, unknown>): DeployedAssembly | undefined {
   const started = performance.now();
   const outdir = path.join(PROJECT_ROOT, 'cdk.out', 'npm-start');
   const synth = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin', 'cdk-mlops.ts')], {
@@ -44,7 +45,7 @@ function summarizeDeployment(context: Record<string, unknown>): boolean {
   });
   if (synth.status !== 0) {
     process.stderr.write(`${synth.stderr || synth.stdout}\n`);
-    return false;
+    return undefined;
   }
   const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as {
     artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
@@ -64,7 +65,7 @@ function summarizeDeployment(context: Record<string, unknown>): boolean {
     .join(', ');
   log(`   ${line}`);
   log();
-  return true;
+  return { assemblyDirectory: outdir, stackName };
 }
 
 function timelinePrinter(): (event: TimelineEvent) => void {
@@ -121,11 +122,17 @@ async function main(): Promise<number> {
     process.stderr.write(`unknown model "${modelName}"; cdk.json configures ${config.models.map((model) => model.name).join(', ')}\n`);
     return 2;
   }
-  if (!values['no-synth'] && !summarizeDeployment(context)) return 1;
+  const deployed = values['no-synth'] ? undefined : summarizeDeployment(context);
+  if (!values['no-synth'] && !deployed) return 1;
 
   const started = performance.now();
   log('== Offline runtime: s3rver and DynamoDB Local on 127.0.0.1, the training state machine on aws-local-stepfunctions');
-  const platform = await LocalPlatform.start({ config, onEvent: timelinePrinter() });
+  log(
+    deployed
+      ? "   every AWS call is checked against the synthesized stack's IAM first (the role each function, state and training job runs as)"
+      : '   --no-synth: calls are not checked against the IAM of a synthesized stack',
+  );
+  const platform = await LocalPlatform.start({ config, onEvent: timelinePrinter(), ...(deployed ? { deployed } : {}) });
   try {
     const model = platform.model(modelName);
     if (model.serving.mode !== 'serverless') {

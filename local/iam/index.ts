@@ -37,9 +37,11 @@ export {
   EXAMPLE_EXECUTION_NAME,
   materialize,
   type RoleCall,
+  type Sdk,
   type StateMachineCallOptions,
   stateMachineCalls,
   stateMachineDefinition,
+  trainingRoleCalls,
 } from './state-machine-calls';
 export { type CfnTemplate, DEFAULT_ENVIRONMENT, type IamEnvironment, ResolvedTemplate, UnresolvableIntrinsicError } from './template';
 

@@ -230,7 +230,7 @@ function managedRuleCalls(rule: string): IamCall[] {
   return ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((action) => ({ action, resource: rule }));
 }
 
-type Sdk = (service: SdkService, command: string, input: Record<string, unknown>) => IamCall[];
+export type Sdk = (service: SdkService, command: string, input: Record<string, unknown>) => IamCall[];
 
 function s3Integration(resource: string, parameters: Record<string, unknown>, sdk: Sdk): IamCall[] {
   const action = /:s3:([A-Za-z0-9]+)$/.exec(resource)?.[1];
@@ -247,7 +247,7 @@ function resultWriterObject(parameters: Record<string, unknown>, options: StateM
  * What SageMaker does as the training job's role: read the channels, write the model and the
  * checkpoints, pull the image, log and publish metrics, encrypt the volume and the output.
  */
-function trainingRoleCalls(model: IamModel, parameters: Record<string, unknown>, sdk: Sdk): IamCall[] {
+export function trainingRoleCalls(model: IamModel, parameters: Record<string, unknown>, sdk: Sdk): IamCall[] {
   const { partition, region, account } = model.environment;
   const jobName = String(parameters.TrainingJobName);
   const calls: IamCall[] = [];

@@ -14,6 +14,7 @@ import { reportHtml, type ScenarioReport } from '../../local/report';
 import { LOCAL_BUCKETS, LocalPlatform, type TaskInput } from '../../local/runtime';
 import { generateChurn, toCsv } from '../../local/sample-data';
 import { ScenarioRunner } from '../../local/scenario';
+import { synthesizePlatform } from '../iam/synth';
 import { cdkJsonContext } from '../support/cdk';
 
 const config = parseConfig(cdkJsonContext.mlops);
@@ -39,7 +40,9 @@ describe('npm start: the demo lifecycle, offline', () => {
   let report: ScenarioReport;
 
   beforeAll(async () => {
-    platform = await LocalPlatform.start({ config });
+    // As npm start runs it: every call checked against the synthesized stack's IAM.
+    const { assemblyDirectory } = synthesizePlatform();
+    platform = await LocalPlatform.start({ config, deployed: { assemblyDirectory, stackName: 'mlops-dev' } });
     const runner = new ScenarioRunner(platform, platform.model('churn'), { scenario: 'demo', log: () => {} });
     await runner.demo();
     report = await runner.report();

@@ -62,6 +62,9 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
           { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.profiles}${run}profile.json` },
           { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.reports}${run}validation-report.json` },
           { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.quarantine}${run}rows.jsonl` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.splits}${run}train/part-all-00000.csv` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.splits}${run}holdout/part-all-00000.csv` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.splits}${run}config/model.json` },
         ],
       };
     }
@@ -69,11 +72,15 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
       const artifacts = need(fn, 'ARTIFACTS_BUCKET');
       return {
         'dynamodb:GetCommand': get(),
-        's3:ListObjectsV2Command': [{ Bucket: datasetsBucket, Prefix: `${modelName}/holdout/` }],
+        's3:ListObjectsV2Command': [
+          { Bucket: datasetsBucket, Prefix: `${modelName}/holdout/` },
+          { Bucket: artifacts, Prefix: `${ARTIFACT_PREFIXES.splits}${modelName}/${RUN}/holdout/` },
+        ],
         's3:HeadObjectCommand': [{ Bucket: datasetsBucket, Key: `${modelName}/holdout.csv` }],
         's3:GetObjectCommand': [
           { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.models}${modelName}/mlops-dev-${modelName}-${EXECUTION}/output/model.tar.gz` },
           { Bucket: datasetsBucket, Key: `${modelName}/holdout.csv` },
+          { Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.splits}${modelName}/${RUN}/holdout/part-all-00000.csv` },
         ],
         's3:PutObjectCommand': [{ Bucket: artifacts, Key: `${ARTIFACT_PREFIXES.reports}${modelName}/${RUN}/evaluation-report.json` }],
       };
