@@ -96,7 +96,13 @@ async function serve(
   const matched = matchRoute(request.method ?? 'GET', url.pathname);
   if (!matched.route) return { statusCode: 404, body: errorBody('NotFound', NO_ROUTE_MESSAGE) };
   const { route } = matched;
-  const params = Object.fromEntries(Object.entries(matched.params).map(([name, value]) => [name, decodeURIComponent(value)]));
+  let params: Record<string, string>;
+  try {
+    params = Object.fromEntries(Object.entries(matched.params).map(([name, value]) => [name, decodeURIComponent(value)]));
+  } catch {
+    // API Gateway answers a malformed %-escape in the path with 400 before any integration runs.
+    return { statusCode: 400, body: errorBody('ValidationFailed', `the path ${url.pathname} has a malformed %-escape`) };
+  }
   const text = await readBody(request);
   if (text === undefined) return { statusCode: 413, body: errorBody('ValidationFailed', 'Request Too Long') };
 

@@ -37,6 +37,11 @@ export interface ApiResult {
 /** The error name → HTTP status and code, for errors that crossed a Lambda boundary (name only). */
 const ERROR_STATUS: Readonly<Record<string, { status: number; code: string }>> = {
   ValidationError: { status: 400, code: 'ValidationFailed' },
+  // An AWS service refusing the request as malformed (DynamoDB, Step Functions): the caller's input, not a fault.
+  ValidationException: { status: 400, code: 'ValidationFailed' },
+  InvalidArn: { status: 400, code: 'ValidationFailed' },
+  InvalidToken: { status: 400, code: 'ValidationFailed' },
+  InvalidOutput: { status: 400, code: 'ValidationFailed' },
   NotFoundError: { status: 404, code: 'NotFound' },
   ConflictError: { status: 409, code: 'Conflict' },
   InvalidTransitionError: { status: 409, code: 'InvalidTransition' },

@@ -80,6 +80,14 @@ describe('errorResult', () => {
     });
     expect(errorResult(new RegistryFunctionError('NotFoundError', 'no model')).statusCode).toBe(404);
     expect(errorResult(Object.assign(new Error('slow down'), { name: 'ThrottlingException' })).statusCode).toBe(429);
+    // A service's refusal of malformed input is the caller's 400, not a 500 that trips the 5xx alarm.
+    expect(errorResult(new RegistryFunctionError('ValidationException', 'One or more parameter values were invalid'))).toMatchObject({
+      statusCode: 400,
+      body: { error: { code: 'ValidationFailed' } },
+    });
+    for (const name of ['InvalidArn', 'InvalidToken', 'InvalidOutput']) {
+      expect(errorResult(Object.assign(new Error('Invalid Arn'), { name })).statusCode).toBe(400);
+    }
     expect(errorResult(new Error('secret internals'), 'r-9')).toEqual({
       statusCode: 500,
       body: { error: { code: 'InternalError', message: 'the request failed', details: { requestId: 'r-9' } } },

@@ -112,6 +112,13 @@ describe('the local API server', () => {
     expect(response.body.error.details.validation).toMatch(/not JSON/);
   });
 
+  it('answers a malformed %-escape in the path with 400, as API Gateway does, not 500', async () => {
+    const response = await call('GET', '/models/%E0%A4%A/versions');
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('ValidationFailed');
+    expect(errors).toEqual([]);
+  });
+
   it('answers an unknown route or method with 404 and the error body', async () => {
     expect(await call('GET', '/nowhere')).toEqual({
       status: 404,

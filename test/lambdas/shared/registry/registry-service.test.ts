@@ -404,12 +404,47 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
 });
 
 describe('DynamoDbRegistryStore', () => {
-  it('refuses a cursor it did not issue', async () => {
+  it('refuses a cursor it did not issue, one of another list, and a crafted key, before DynamoDB sees them (400, not 500)', async () => {
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: inject('dynamoDbEndpoint') });
     const tableName = `registry-${randomUUID()}`;
     await createRegistryTable(client, tableName);
-    const store = new DynamoDbRegistryStore(DynamoDBDocumentClient.from(client), tableName);
-    await expect(store.listVersions('churn', { limit: 5, cursor: 'not-a-cursor' })).rejects.toThrow(/cursor is not one this API returned/);
+    const store = new DynamoDbRegistryStore(
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName,
+    );
+    const registry = new Registry(store);
+    for (let i = 0; i < 3; i++) await registry.registerVersion(registration('paged'));
+    await registry.registerVersion(registration('other'));
+    const first = await store.listVersions('paged', { limit: 1 });
+    expect(first.nextCursor).toBeDefined();
+    // The cursor works for the list it came from.
+    expect((await store.listVersions('paged', { limit: 1, cursor: first.nextCursor })).items).toHaveLength(1);
+    const encode = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const decoded = JSON.parse(Buffer.from(first.nextCursor!, 'base64url').toString('utf8')) as Record<string, string>;
+    const refused = [
+      'not-a-cursor',
+      '%%%',
+      encode({ anything: 'x' }),
+      encode({ ...decoded, extra: 'x' }),
+      encode({ ...decoded, PK: 'MODEL#other' }),
+      encode({ ...decoded, SK: 'META' }),
+      encode({ PK: 123, SK: 'VERSION#1' }),
+      encode({ ...decoded, SK: `VERSION#${'9'.repeat(2000)}` }),
+    ];
+    for (const cursor of refused) {
+      await expect(store.listVersions('paged', { limit: 1, cursor }), cursor).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringMatching(/cursor is not one this query returned/),
+      });
+    }
+    // Another model's list, and the events list, refuse it too.
+    await expect(store.listVersions('other', { limit: 1, cursor: first.nextCursor })).rejects.toThrow(
+      /cursor is not one this query returned/,
+    );
+    await expect(store.listEvents('paged', { limit: 1, cursor: first.nextCursor })).rejects.toThrow(
+      /cursor is not one this query returned/,
+    );
+    await expect(store.listModels({ limit: 1, cursor: first.nextCursor })).rejects.toThrow(/cursor is not one this query returned/);
     client.destroy();
   });
 });
