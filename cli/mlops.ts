@@ -210,7 +210,11 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     .argument('<model>')
     .argument('<version>', 'version number', positiveInteger)
     .option('--reason <text>', 'why (kept in the audit trail)')
-    .option('--expected-production <version>', 'only if this is still the production version ("none": only if there is none)')
+    .option(
+      '--expected-production <version>',
+      'only if this is still the production version ("none": only if there is none); default: the production version read just before',
+    )
+    .option('--force', 'promote over whatever is in production by then (no check)')
     .option('--idempotency-key <key>', 'a repeated request with this key does not act twice')
     .action(
       action(
@@ -219,18 +223,21 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
           options,
           model: string,
           version: number,
-          command: { reason?: string; expectedProduction?: string; idempotencyKey?: string },
+          command: { reason?: string; expectedProduction?: string; force?: boolean; idempotencyKey?: string },
         ) => {
-          const expected =
-            command.expectedProduction === undefined
-              ? undefined
+          // Without a stated expectation, the production version as read now: a promotion that lands
+          // in between makes this one fail with a conflict instead of silently replacing it.
+          const expected = command.force
+            ? undefined
+            : command.expectedProduction === undefined
+              ? ((await client.get<ModelRecord>(`models/${encodeURIComponent(model)}`)).productionVersion ?? null)
               : command.expectedProduction === 'none'
                 ? null
                 : positiveInteger(command.expectedProduction);
           const result = await client.post<StageChangeResponse>(`models/${encodeURIComponent(model)}/versions/${version}/promote`, {
             reason: command.reason,
             idempotencyKey: command.idempotencyKey,
-            expectedProductionVersion: expected,
+            ...(command.force ? { force: true } : { expectedProductionVersion: expected }),
           });
           print(options, result, () => stageChange('promote', result));
           return EXIT.ok;

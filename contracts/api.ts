@@ -217,7 +217,12 @@ export const requestBodySchemas = {
       expectedProductionVersion: {
         type: ['integer', 'null'],
         minimum: 1,
-        description: 'Promote only if this is still the production version (null: only if there is none).',
+        description:
+          'Promote only if this is still the production version (null: only if there is none). Required unless force is true, so two promotions cannot both win.',
+      },
+      force: {
+        type: 'boolean',
+        description: 'true: promote whatever the production version is by then (opting out of the check above).',
       },
     },
     additionalProperties: false,

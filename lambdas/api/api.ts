@@ -87,8 +87,18 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     }),
   getVersion: ({ params }, backend) =>
     backend.registry('getVersion', { modelName: requiredParam(params, 'name'), version: versionParam(params) }),
-  promoteVersion: ({ params, body, actor }, backend) =>
-    backend.registry('promote', { ...bodyObject(body), modelName: requiredParam(params, 'name'), version: versionParam(params), actor }),
+  promoteVersion: ({ params, body, actor }, backend) => {
+    const { force, ...request } = bodyObject(body);
+    // Two promotions of one model must not both win one after the other: the caller says which
+    // production version it expects to replace, or opts out with force.
+    if (request.expectedProductionVersion === undefined && force !== true) {
+      throw new ValidationError(
+        'say which production version this promotion replaces: expectedProductionVersion (null when there is none), or force: true to promote over whatever is in production by then',
+        { field: 'expectedProductionVersion' },
+      );
+    }
+    return backend.registry('promote', { ...request, modelName: requiredParam(params, 'name'), version: versionParam(params), actor });
+  },
   archiveVersion: ({ params, body, actor }, backend) =>
     backend.registry('transition', {
       ...bodyObject(body),

@@ -118,6 +118,18 @@ describe('mlops', () => {
     expect(one.stdout).toMatch(/^production:\s+2$/m);
   });
 
+  it('promotes expecting the production version it read (so a promotion in between makes it fail), or over anything with --force', async () => {
+    await backend.registerVersion('churn', 0.91);
+    await backend.registerVersion('churn', 0.93);
+    expect((await mlops(['--api', server.url, 'promote', 'churn', '1'])).code).toBe(EXIT.ok);
+    const stale = await mlops(['--api', server.url, 'promote', 'churn', '2', '--expected-production', 'none']);
+    expect(stale.code).toBe(EXIT.failed);
+    expect(stale.stderr).toMatch(/409 Conflict: production version of "churn" is 1, not none as expected/);
+    expect((await mlops(['--api', server.url, 'promote', 'churn', '2'])).code).toBe(EXIT.ok);
+    expect((await mlops(['--api', server.url, 'promote', 'churn', '1', '--force'])).code).toBe(EXIT.ok);
+    expect((await backend.registryCore.getModel({ modelName: 'churn' })).productionVersion).toBe(1);
+  });
+
   it('reports a refusal with its status, code and message, and exits 1', async () => {
     const result = await mlops(['--api', server.url, 'promote', 'churn', '99']);
     expect(result.code).toBe(EXIT.failed);

@@ -159,9 +159,16 @@ describe('the local API server', () => {
   it('promotes, archives and rolls back with the caller as actor, mapping refusals to 409', async () => {
     await backend.registerVersion();
     await backend.registerVersion();
-    const promoted = await call('POST', '/models/churn/versions/1/promote', { reason: 'first' });
+    // A promotion says which production version it replaces (or forces): without either it is refused.
+    const unguarded = await call('POST', '/models/churn/versions/1/promote', { reason: 'first' });
+    expect(unguarded.status).toBe(400);
+    expect(unguarded.body.error.message).toMatch(/expectedProductionVersion .*or force: true/);
+    const promoted = await call('POST', '/models/churn/versions/1/promote', { reason: 'first', expectedProductionVersion: null });
     expect(promoted).toMatchObject({ status: 200, body: { changed: true, version: { version: 1, stage: 'Production' } } });
-    await call('POST', '/models/churn/versions/2/promote', {});
+    // Two promotions that both expected version 1: the second loses.
+    expect((await call('POST', '/models/churn/versions/2/promote', { expectedProductionVersion: 1 })).status).toBe(200);
+    expect((await call('POST', '/models/churn/versions/1/promote', { expectedProductionVersion: 1 })).status).toBe(409);
+    expect((await call('POST', '/models/churn/versions/2/promote', { force: true })).status).toBe(200);
     const archiveProduction = await call('POST', '/models/churn/versions/2/archive', {});
     expect(archiveProduction.status).toBe(409);
     expect(archiveProduction.body.error.code).toBe('InvalidTransition');

@@ -15,7 +15,21 @@ import { createRegistryTable, LOCAL_AWS } from '../../../../local/dynamodb-local
 import { InMemoryRegistryStore } from '../../../../testkit/in-memory-registry-store';
 
 const SHA = 'a'.repeat(64);
-const MODELS = ['churn', 'fraud', 'race', 'pages', 'audit', 'frozen', 'staging', 'rollback', 'idem', 'empty', 'failures', 'approvals'];
+const MODELS = [
+  'churn',
+  'fraud',
+  'race',
+  'pages',
+  'audit',
+  'frozen',
+  'staging',
+  'rollback',
+  'idem',
+  'empty',
+  'failures',
+  'approvals',
+  'replays',
+];
 
 function registration(modelName: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
   return {
@@ -163,6 +177,33 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
     expect((await registry.listVersions({ modelName: 'idem' })).items).toHaveLength(1);
     await expect(registry.registerVersion({ ...request, artifactSha256: 'b'.repeat(64) })).rejects.toThrow(
       /idempotency key "execution-1:Register" was already used for a different request/,
+    );
+  });
+
+  it('gives every delivery of one idempotency key the same answer, even when they race (a no-op answer included)', async () => {
+    const v1 = await registry.registerVersion(registration('replays'));
+    const deliveries = () =>
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-42:promote' }),
+        ),
+      );
+    const answers = await deliveries();
+    for (const answer of answers) expect(JSON.parse(JSON.stringify(answer))).toEqual(JSON.parse(JSON.stringify(answers[0])));
+    expect(answers[0]!.changed).toBe(true);
+    // Later deliveries replay the recorded answer, never a fresh "nothing changed".
+    expect(
+      JSON.parse(
+        JSON.stringify(
+          await registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-42:promote' }),
+        ),
+      ),
+    ).toEqual(JSON.parse(JSON.stringify(answers[0])));
+    // A key first used on an already-Production version records that no-op answer, and replays it.
+    const noop = await registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-43:promote' });
+    expect(noop.changed).toBe(false);
+    expect(await registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-43:promote' })).toEqual(
+      JSON.parse(JSON.stringify(noop)),
     );
   });
 
