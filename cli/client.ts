@@ -176,16 +176,18 @@ export class ConnectionError extends Error {
     readonly url: URL,
     error: unknown,
   ) {
-    super(`cannot reach the API at ${url.origin}${url.pathname}: ${networkReason(error)}${hintFor(url, error)}`);
+    super(`cannot reach the API at ${url.origin}${url.pathname}: ${networkReason(error, url)}${hintFor(url, error)}`);
   }
 }
 
 /** What the network said, from fetch's `TypeError('fetch failed')` and its cause (an AggregateError for several addresses). */
-function networkReason(error: unknown): string {
+function networkReason(error: unknown, url?: URL): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const first = (cause as { errors?: unknown[] }).errors?.[0] ?? cause;
   const code = (first as { code?: unknown }).code;
   const message = (first as Error).message ?? String(first);
+  // fetch refuses a list of well-known ports (the Fetch standard's "bad ports") without connecting.
+  if (message === 'bad port') return `port ${url?.port} is one fetch refuses to connect to (a blocked port); use another`;
   const known = typeof code === 'string' ? NETWORK_ERRORS[code] : undefined;
   if (known) return `${known} (${code})`;
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;

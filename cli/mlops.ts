@@ -328,7 +328,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
 
   program
     .command('predict')
-    .description("score rows with a model's production version")
+    .description("score rows with a model's production version (any number: sent in requests within the API's limits)")
     .requiredOption('--model <name>', 'the model')
     .requiredOption('--file <path>', 'JSON Lines: one row per line, an object keyed by feature or an array ("-" reads stdin)')
     .action(

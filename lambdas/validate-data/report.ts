@@ -325,8 +325,8 @@ const MAX_REASON_EXAMPLES = 2;
 
 /**
  * Why a dataset failed, for the person who started the run: the dataset rules that decided it,
- * then the column rules, most broken first, with their counts and a few examples (object, row,
- * value). Null when valid.
+ * then the column rules, most broken first, with their counts and a few examples (object — when
+ * the dataset has several —, row, value), one rule a line. Null when valid.
  */
 export function failureReasonOf(report: ValidationReport): string | null {
   if (report.valid) return null;
@@ -337,14 +337,14 @@ export function failureReasonOf(report: ValidationReport): string | null {
   const parts = ordered.slice(0, MAX_REASON_RULES).map((rule) => {
     const examples = rule.examples
       .slice(0, MAX_REASON_EXAMPLES)
-      .map((example) => `${example.object} row ${example.row}: ${JSON.stringify(example.value)}`)
+      .map((example) => `${report.objects > 1 ? `${example.object} ` : ''}row ${example.row}: ${JSON.stringify(example.value)}`)
       .join('; ');
     const subject = rule.column === undefined ? rule.rule : `${rule.column} ${rule.rule}`;
     const count =
       rule.column === undefined && rule.rule !== 'rowShape' ? '' : ` in ${rule.violations} row${rule.violations === 1 ? '' : 's'}`;
     return `${subject}: ${rule.message}${count}${examples ? ` (e.g. ${examples})` : ''}`;
   });
-  const more = ordered.length > MAX_REASON_RULES ? `; and ${ordered.length - MAX_REASON_RULES} more rules (see the report)` : '';
-  const text = `${parts.join('; ')}${more}`;
+  const more = ordered.length > MAX_REASON_RULES ? `;\nand ${ordered.length - MAX_REASON_RULES} more rules (see the report)` : '';
+  const text = `${parts.join(';\n')}${more}`;
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
 }

@@ -237,7 +237,7 @@ describe('fault injection on the offline runtime', () => {
       };
       expect(await mlops(['--api', server.url, 'status', execution.executionArn], io)).toBe(3);
       expect(stdout).toMatch(
-        /^reason: +Dataset s3:\/\/local-datasets\/churn\/corrupt\.csv failed validation: maxBadRowFraction: allows at most [\d.]+% bad rows, has 33\.25% \(133 of 400\); .*; tenure_months type: values must be whole numbers in 133 rows \(e\.g\. churn\/corrupt\.csv row 3: "twelve"; churn\/corrupt\.csv row 6: "twelve"\)/m,
+        /^reason: +Dataset s3:\/\/local-datasets\/churn\/corrupt\.csv failed validation: maxBadRowFraction: allows at most [\d.]+% bad rows, has 33\.25% \(133 of 400\);\n {12}[^\n]*;\n {12}tenure_months type: values must be whole numbers in 133 rows \(e\.g\. row 3: "twelve"; row 6: "twelve"\)/m,
       );
     } finally {
       await server.close();

@@ -45,7 +45,7 @@ describe('failureReasonOf', () => {
     expect(failureReasonOf(report([columnRule('tenure', 0)], true))).toBeNull();
   });
 
-  it('names the deciding rule, then the column rules most broken first, with counts and two examples each', () => {
+  it('names the deciding rule, then the column rules most broken first, one a line, with counts and two examples each', () => {
     const reason = failureReasonOf(
       report([
         columnRule('tenure', 3, ['500', '-1', '900']),
@@ -57,10 +57,10 @@ describe('failureReasonOf', () => {
     expect(reason).toBe(
       [
         'maxBadRowFraction: allows at most 1% bad rows, has 30%',
-        'charges max: values must be <= 120 in 250 rows (e.g. churn/x.csv row 2: "1e9")',
-        'tenure max: values must be <= 120 in 3 rows (e.g. churn/x.csv row 2: "500"; churn/x.csv row 3: "-1")',
-        'contract max: values must be <= 120 in 3 rows (e.g. churn/x.csv row 2: "weekly")',
-      ].join('; '),
+        'charges max: values must be <= 120 in 250 rows (e.g. row 2: "1e9")',
+        'tenure max: values must be <= 120 in 3 rows (e.g. row 2: "500"; row 3: "-1")',
+        'contract max: values must be <= 120 in 3 rows (e.g. row 2: "weekly")',
+      ].join(';\n'),
     );
   });
 
@@ -82,7 +82,7 @@ describe('failureReasonOf', () => {
           )!;
           expect(reason.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
           if (rules.length > MAX_REASON_RULES && reason.length < MAX_REASON_LENGTH) {
-            expect(reason).toContain(`and ${rules.length - MAX_REASON_RULES} more rules (see the report)`);
+            expect(reason).toContain(`;\nand ${rules.length - MAX_REASON_RULES} more rules (see the report)`);
           }
         },
       ),
