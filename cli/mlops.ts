@@ -12,6 +12,7 @@ import {
   type ExecutionStatus,
   type ModelsPage,
   NO_PIPELINE_MESSAGE,
+  NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
   type StageChangeResponse,
   type StartTrainingResponse,
@@ -367,7 +368,12 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
   async function datasetUriOf(client: ApiClient, options: GlobalOptions, model: string, flag: string, value: string): Promise<string> {
     const local = localDatasetPath(value);
     if (local === undefined) return value;
-    const name = path.basename(local);
+    // The object's name: the file's, with characters an S3 key had better not hold replaced.
+    const name =
+      path
+        .basename(local)
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '') || 'dataset';
     if (client.isLocal) {
       const bytes = await readBytes(local);
       try {
@@ -380,7 +386,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
         return uploaded.datasetUri;
       } catch (error) {
         // A local server without the upload route: say what to do instead, below.
-        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        if (!(error instanceof ApiError && error.status === 404 && error.message === NO_ROUTE_MESSAGE)) throw error;
       }
     }
     const bucket = stackOutput(stackOutputs, options.stack, 'DatasetsBucketName') ?? '<datasets bucket>';

@@ -254,6 +254,16 @@ describe('mlops train', () => {
     expect(backend.uploads).toEqual([{ model: 'churn', fileName: 'rows.csv', text: 'tenure,churned\n3,1\n' }]);
     expect(result.stderr).toBe('uploaded ./my data/rows.csv (19 bytes) to s3://local-datasets/churn/uploads/1/rows.csv\n');
     expect(backend.started).toEqual([{ model: 'churn', datasetUri: 's3://local-datasets/churn/uploads/1/rows.csv' }]);
+    const spaced = await mlops(['--api', server.url, 'train', '--model', 'churn', '--data', 'nov 2026 (v2).csv'], {
+      'nov 2026 (v2).csv': 'a\n1\n',
+    });
+    expect(spaced.code).toBe(EXIT.ok);
+    expect(backend.uploads.at(-1)!.fileName).toBe('nov-2026--v2-.csv');
+    const unknown = await mlops(['--api', server.url, 'train', '--model', 'nosuch', '--data', 'rows.csv'], { 'rows.csv': 'a\n1\n' });
+    expect(unknown.code).toBe(EXIT.failed);
+    expect(unknown.stderr).toMatch(
+      /^mlops: 404 NotFound: no training pipeline is deployed for the requested model\n[\s\S]*the registry holds no models yet/,
+    );
   });
 
   it('refuses a local path for a deployed API with the commands that upload it, naming the datasets bucket', async () => {
