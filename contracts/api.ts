@@ -349,7 +349,13 @@ export interface ExecutionStatus {
   readonly currentState?: string;
   /** States entered, oldest first (the latest MAX_REPORTED_STATES when the history is longer). */
   readonly states: readonly StateProgress[];
+  /** A stopped run's error name (DatasetInvalid, ModelRejected, States.TaskFailed, …). */
   readonly error?: string;
+  /**
+   * Why it failed, in words: a rejected dataset's failed rules with counts and examples, the
+   * gate's reasons, the alarm that rolled a deployment back; a Lambda error's message without
+   * the runtime's JSON and stack trace.
+   */
   readonly cause?: string;
 }
 

@@ -81,12 +81,12 @@ describe('mlops', () => {
     });
   });
 
-  it('exits 3 with the error and cause when the followed run fails', async () => {
+  it('exits 3 with the error and its reason when the followed run fails', async () => {
     backend.nextScript = failingRun;
     const result = await mlops(['--api', server.url, 'train', '--model', 'churn', '--data', 's3://datasets/x.csv', '--wait']);
     expect(result.code).toBe(EXIT.pipelineFailed);
     expect(result.stdout).toContain('stopped in: PipelineFailed');
-    expect(result.stdout).toContain('cause:      12% of rows break the schema (max 1%)');
+    expect(result.stdout).toContain('reason:     12% of rows break the schema (max 1%)');
   });
 
   it('prints the API response as JSON with --json', async () => {

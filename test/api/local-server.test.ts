@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { INVALID_BODY_MESSAGE, NO_PIPELINE_MESSAGE, NO_ROUTE_MESSAGE, NOT_SERVED_MESSAGE } from '../../contracts/api';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../../contracts/limits';
 import { startApiServer } from '../../local/api-server';
 import { StubPlatformBackend } from '../support/stub-platform-backend';
 
@@ -28,6 +29,7 @@ beforeAll(async () => {
       sendTaskFailure: (token, error, cause) => backend.sendTaskFailure(token, error, cause),
       startTraining: (model, input) => backend.startTraining(model, input),
       predict: (model, body) => backend.predict(model, body),
+      uploadDataset: (model, fileName, body) => backend.uploadDataset(model, fileName, body),
     },
     { actor: 'tester', onError: (error) => errors.push(error) },
   );
@@ -273,8 +275,26 @@ describe('the local API server', () => {
     const refused = await call('POST', '/models/churn/predict', { instances: [{ tenure: 'long' }] });
     expect(refused).toEqual({
       status: 400,
-      body: { error: { code: 'ValidationFailed', message: 'row 0: tenure must be a number', details: {} } },
+      body: { error: { code: 'ValidationFailed', message: 'instances[0].tenure: must be a number, got "long"', details: {} } },
     });
+  });
+
+  it('refuses a predict body a synchronous Lambda invocation could not carry (6 MB as a proxy event), though under 10 MB', async () => {
+    // 5.5 MB of JSON, whose quotes a proxy event escapes: over 6 MB there.
+    const instances = Array.from({ length: 20_000 }, () => ({ tenure: 30, note: `"${'q"'.repeat(130)}` }));
+    const text = JSON.stringify({ instances });
+    expect(text.length).toBeLessThan(API_GATEWAY_MAX_PAYLOAD_BYTES);
+    const response = await call('POST', '/models/churn/predict', text);
+    expect(response.status).toBe(413);
+    expect(response.body.error.message).toMatch(
+      /in a Lambda proxy event, over the \d+ a synchronous invocation can carry; send fewer rows/,
+    );
+    expect(backend.predictRequests).toEqual([]);
+  });
+
+  it('names the allowed values of an enum, as API Gateway does', async () => {
+    const response = await call('POST', '/pipelines/training', { model: 'fraud', datasetUri: 's3://datasets/x/y.csv' });
+    expect(response.body.error.details.validation).toBe('/model must be equal to one of the allowed values (churn)');
   });
 
   it('hides an unexpected failure behind 500 and reports it', async () => {

@@ -1,6 +1,6 @@
 """The job from start to end: read the environment, the hyperparameters and the model document,
 encode the channels, train (resuming from a checkpoint when there is one), export model.onnx
-and write metrics.json. A problem with the inputs ends the job with one line on stderr, the same
+and write metrics.json and serving-schema.json. A problem with the inputs ends the job with one line on stderr, the same
 line in the failure file SageMaker reports as FailureReason, and exit code 1."""
 
 import json
@@ -13,6 +13,8 @@ EXIT_INVALID_INPUT = 1
 EXIT_INTERNAL_ERROR = 2
 # 128 + SIGTERM, what a shell reports for a process ended by the signal.
 EXIT_INTERRUPTED = 143
+# contracts/serving-schema.ts SERVING_SCHEMA_FILE: the serving schema (with the training ranges) in the model folder.
+SERVING_SCHEMA_FILE = 'serving-schema.json'
 
 
 def log(line):
@@ -107,8 +109,12 @@ def _train(arguments, environ, paths, stop, started):
     with open(os.path.join(paths.model_dir, 'metrics.json'), 'w', encoding='utf-8') as handle:
         json.dump(metrics, handle, indent=1, sort_keys=True)
         handle.write('\n')
-    log('wrote %s and metrics.json (%d epochs, %.2f s training)' % (
-        os.path.join(paths.model_dir, 'model.onnx'), summary['epochsCompleted'], summary['seconds']))
+    # Beside the model, so every server of this version knows its encoding and its training ranges.
+    with open(os.path.join(paths.model_dir, SERVING_SCHEMA_FILE), 'w', encoding='utf-8') as handle:
+        json.dump(spec.serving_schema, handle, indent=1, sort_keys=True)
+        handle.write('\n')
+    log('wrote %s, metrics.json and %s (%d epochs, %.2f s training)' % (
+        os.path.join(paths.model_dir, 'model.onnx'), SERVING_SCHEMA_FILE, summary['epochsCompleted'], summary['seconds']))
     return 0
 
 
