@@ -118,7 +118,7 @@ export const platformConfigSchema = z
       .min(1)
       .max(3650)
       .default(90)
-      .describe('days non-current object versions, inference capture and access logs are kept'),
+      .describe('days non-current object versions, inference capture, quarantined rows, run splits and access logs are kept'),
     logRetentionDays: z
       .number()
       .int()
@@ -157,6 +157,16 @@ export const platformConfigSchema = z
       report(endpointModeProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
+      const columns = model.columns.map((column) => column.name);
+      (serving.captureColumns ?? []).forEach((name, position) => {
+        if (!columns.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...(model.serving?.captureColumns ? ['models', index] : []), 'serving', 'captureColumns', position],
+            message: `must name one of model "${model.name}"'s columns (${columns.join(', ')}), got "${name}"`,
+          });
+        }
+      });
     });
     report(spotTrainingProblems(config.training), ['training']);
     report(endpointAutoscalingProblems(config.serving), ['serving']);

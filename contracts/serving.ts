@@ -37,6 +37,12 @@ export const servingShape = {
     .describe('how long the canary runs without an alarm before the rest of the traffic shifts (`WaitIntervalInSeconds`)'),
   latencyBudgetMs: z.number().positive().describe('p99 model latency above which the latency alarm fires and rolls the candidate back'),
   dataCapturePercent: z.number().int().min(0).max(100).describe('share of requests captured for the drift checks'),
+  captureColumns: z
+    .array(z.string().min(1))
+    .max(50)
+    .describe(
+      "columns besides the model's features a captured request keeps (identifiers, the sensitive attribute); by default none, so capture holds only what the model reads and what it answered",
+    ),
   imageUri: ecrImageUriSchema.describe('ECR image of the ONNX serving container (endpoint mode)'),
   initialModelDataUrl: z
     .string()
@@ -54,6 +60,7 @@ export const SERVING_DEFAULTS = {
   bakeTimeSeconds: 600,
   latencyBudgetMs: 200,
   dataCapturePercent: 20,
+  captureColumns: [] as readonly string[],
 } as const;
 
 export const servingOverridesSchema = z.object(servingShape).partial().strict();

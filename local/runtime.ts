@@ -453,6 +453,7 @@ export class LocalPlatform {
       MODEL_SCHEMA: JSON.stringify(modelSchemaFor(model)),
       CAPTURE_BUCKET: LOCAL_BUCKETS.capture,
       CAPTURE_PERCENT: String(model.serving.dataCapturePercent),
+      CAPTURE_COLUMNS: JSON.stringify(model.serving.captureColumns),
       CANARY_PERCENT: String(model.serving.canaryPercent),
       MODEL_REFRESH_SECONDS: String(this.options.refreshSeconds ?? 1),
     };

@@ -155,6 +155,16 @@ describe('parseConfig', () => {
       'mlops.models[0].thresholds.metrics.rmse: is not a binary-classification metric (use accuracy, precision, recall, f1, rocAuc)',
     ],
     [
+      'a captured column the model does not have (model override)',
+      (c: any) => (c.models[0].serving = { captureColumns: ['customer_id', 'email'] }),
+      `mlops.models[0].serving.captureColumns[1]: must name one of model "churn"'s columns (customer_id, tenure_months, monthly_charges, total_spend, support_calls, segment, contract, gender, churned), got "email"`,
+    ],
+    [
+      'a captured column the model does not have (platform-wide)',
+      (c: any) => (c.serving.captureColumns = ['ssn']),
+      `mlops.serving.captureColumns[0]: must name one of model "churn"'s columns (customer_id, tenure_months, monthly_charges, total_spend, support_calls, segment, contract, gender, churned), got "ssn"`,
+    ],
+    [
       'two models with one name',
       (c: any) => c.models.push(structuredClone(c.models[0])),
       'mlops.models[1].name: duplicate model name "churn"',
