@@ -5,11 +5,17 @@
  */
 import { PlatformError } from '../../lambdas/shared/errors';
 
-/** The endpoint runs the bootstrap model: it was created before any version existed. */
+/**
+ * The endpoint runs the bootstrap model: it was created before any version existed. A 4xx, as
+ * the predict Lambda's 404 for a model with no production version: the endpoint is healthy and
+ * the request names something that does not exist yet. A 5xx here would count in the endpoint's
+ * Invocation5XXErrors and error-rate alarms, and during the first rollout the bootstrap fleet's
+ * refusals would roll the first real version back.
+ */
 export class NoModelDeployedError extends PlatformError {
   override readonly name = 'NoModelDeployedError';
   readonly code = 'NoModelDeployed';
-  readonly httpStatus = 503;
+  readonly httpStatus = 404;
 }
 
 /** The model is still loading, or failed to load (the reason is in the container's log). */

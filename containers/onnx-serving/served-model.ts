@@ -5,8 +5,8 @@
  * encodeRows (validation and encoding), an onnxruntime session, toPredictions.
  *
  * Without a model.onnx and without MODEL_VERSION the container runs the bootstrap model the stack
- * creates before any version exists: healthy, answering every invocation with NoModelDeployed,
- * so the first deployment of the stack succeeds with nothing trained yet.
+ * creates before any version exists: healthy, answering every invocation 404 NoModelDeployed, so
+ * the first deployment of the stack succeeds with nothing trained yet.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -21,12 +21,12 @@ import type { Logger } from './log';
 import { type ServingSettings, SettingsError } from './settings';
 
 /**
- * The version a response names for a model not from the registry (an `initialModelDataUrl`
- * artifact started without MODEL_VERSION); registry versions start at 1.
+ * The version a response names for a model not from the registry (a model directory started
+ * without MODEL_VERSION, e.g. a local run); registry versions start at 1.
  */
 export const UNVERSIONED_MODEL = 0;
 
-export const NO_MODEL_MESSAGE = 'no model version has been deployed to this endpoint yet; run the training pipeline';
+export const NO_MODEL_MESSAGE = 'no model version has been deployed to this endpoint yet; run the training pipeline to deploy one';
 
 export type ModelStatus = 'loading' | 'ready' | 'no-model' | 'failed';
 

@@ -5,19 +5,13 @@
  * a schema it half understood.
  */
 import * as z from 'zod';
+import { MODEL_SCHEMA_PART_PREFIX, MODEL_SCHEMA_VARIABLE, MODEL_VERSION_VARIABLE } from '../../contracts/serving-container';
 import { type ModelSchema, modelSchemaSchema } from '../../contracts/serving-schema';
 
 /** Where SageMaker extracts the deployed version's model.tar.gz. */
 export const DEFAULT_MODEL_DIRECTORY = '/opt/ml/model';
 /** The port SageMaker's container contract sends /ping and /invocations to. */
 export const DEFAULT_PORT = 8080;
-/** The serving schema as JSON, when it fits in one environment value. */
-export const MODEL_SCHEMA_VARIABLE = 'MODEL_SCHEMA';
-/**
- * The serving schema split over `MODEL_SCHEMA_PART_1`, `_2`, ... (joined in order): CreateModel
- * allows 1024 bytes per environment value, less than a model with many features or categories needs.
- */
-export const MODEL_SCHEMA_PART_PREFIX = 'MODEL_SCHEMA_PART_';
 
 export interface ServingSettings {
   /** Holds `model.onnx`, or nothing before the first version is deployed. */
@@ -38,7 +32,7 @@ export class SettingsError extends Error {
 const environmentSchema = z.object({
   SM_MODEL_DIR: z.string().min(1).default(DEFAULT_MODEL_DIRECTORY),
   SAGEMAKER_BIND_TO_PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
-  MODEL_VERSION: z.coerce.number().int().positive().optional(),
+  [MODEL_VERSION_VARIABLE]: z.coerce.number().int().positive().optional(),
 });
 
 export function settingsFromEnvironment(environment: NodeJS.ProcessEnv): ServingSettings {
@@ -49,7 +43,7 @@ export function settingsFromEnvironment(environment: NodeJS.ProcessEnv): Serving
     modelDirectory: parsed.data.SM_MODEL_DIR,
     port: parsed.data.SAGEMAKER_BIND_TO_PORT,
     ...(schemaText === undefined ? {} : { schema: parseModelSchema(schemaText) }),
-    ...(parsed.data.MODEL_VERSION === undefined ? {} : { modelVersion: parsed.data.MODEL_VERSION }),
+    ...(parsed.data[MODEL_VERSION_VARIABLE] === undefined ? {} : { modelVersion: parsed.data[MODEL_VERSION_VARIABLE] }),
   };
 }
 

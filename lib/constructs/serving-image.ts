@@ -16,7 +16,6 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { PROJECT_ROOT } from '../../contracts/project-root';
-import type { ModelSchema } from '../../contracts/serving-schema';
 import { esbuildOptionsOf } from './mlops-function';
 
 /** The container's source folder: server.ts (the bundle's entry) and the Dockerfile. */
@@ -28,21 +27,6 @@ export const SERVING_BASE_IMAGE = 'public.ecr.aws/docker/library/node:24-slim';
 const ONNXRUNTIME_PACKAGE = 'onnxruntime-node';
 /** Platforms onnxruntime-node ships a Linux binary for. */
 const SUPPORTED_PLATFORMS = [ecrAssets.Platform.LINUX_AMD64.platform, ecrAssets.Platform.LINUX_ARM64.platform];
-
-/**
- * CreateModel's `PrimaryContainer.Environment`: each value at most 1024 bytes, all names and
- * values together at most 32 KB.
- */
-export const SAGEMAKER_ENVIRONMENT_VALUE_MAX_BYTES = 1024;
-export const SAGEMAKER_ENVIRONMENT_MAX_BYTES = 32 * 1024;
-/**
- * The variables the container reads (containers/onnx-serving/settings.ts; a round-trip test
- * holds the two sides together): the schema whole, or split into numbered parts when it is
- * longer than one environment value may be, and the registry version.
- */
-const MODEL_SCHEMA_VARIABLE = 'MODEL_SCHEMA';
-const MODEL_SCHEMA_PART_PREFIX = 'MODEL_SCHEMA_PART_';
-const MODEL_VERSION_VARIABLE = 'MODEL_VERSION';
 
 /**
  * Writes the image's build context into `outputDirectory`: server.mjs and server.mjs.map (the
@@ -81,51 +65,6 @@ function installedVersion(name: string): string {
   const require = createRequire(import.meta.url);
   const manifest = require.resolve(`${name}/package.json`, { paths: [PROJECT_ROOT] });
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-}
-
-/**
- * The container environment of a model: its serving schema (whole in MODEL_SCHEMA, or split
- * over MODEL_SCHEMA_PART_1..N when longer than one value may be) and, for a registry version,
- * MODEL_VERSION. Without a model artifact the same environment starts the bootstrap mode.
- * Throws, naming the model, when the schema cannot fit SageMaker's environment at all.
- */
-export function servingContainerEnvironment(schema: ModelSchema, modelVersion?: number): Record<string, string> {
-  if (modelVersion !== undefined && !(Number.isInteger(modelVersion) && modelVersion > 0)) {
-    throw new Error(`modelVersion must be a registry version (a positive integer), got ${modelVersion}`);
-  }
-  const text = JSON.stringify(schema);
-  const parts = splitUtf8(text, SAGEMAKER_ENVIRONMENT_VALUE_MAX_BYTES);
-  const environment: Record<string, string> =
-    parts.length === 1
-      ? { [MODEL_SCHEMA_VARIABLE]: text }
-      : Object.fromEntries(parts.map((part, index) => [`${MODEL_SCHEMA_PART_PREFIX}${index + 1}`, part]));
-  if (modelVersion !== undefined) environment[MODEL_VERSION_VARIABLE] = String(modelVersion);
-  const bytes = Object.entries(environment).reduce((total, [name, value]) => total + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
-  if (bytes > SAGEMAKER_ENVIRONMENT_MAX_BYTES) {
-    throw new Error(
-      `model "${schema.modelName}": its serving schema needs ${bytes} bytes of container environment, over the ${SAGEMAKER_ENVIRONMENT_MAX_BYTES} SageMaker allows`,
-    );
-  }
-  return environment;
-}
-
-/** Pieces of at most `maxBytes` UTF-8 bytes, cut between characters, never inside one. */
-function splitUtf8(text: string, maxBytes: number): string[] {
-  const parts: string[] = [];
-  let current = '';
-  let bytes = 0;
-  for (const character of text) {
-    const size = Buffer.byteLength(character);
-    if (bytes + size > maxBytes) {
-      parts.push(current);
-      current = '';
-      bytes = 0;
-    }
-    current += character;
-    bytes += size;
-  }
-  parts.push(current);
-  return parts;
 }
 
 /** The image platform an instance type runs: arm64 for Graviton families (`ml.c7g`, `ml.m6gd`, ...), x86-64 otherwise. */

@@ -308,13 +308,13 @@ describe('the serving container before any model exists (the bootstrap model)', 
     expect(await response.json()).toEqual({ status: 'no-model' });
   });
 
-  it('answers every invocation with 503 NoModelDeployed', async () => {
+  it('answers every invocation with 404 NoModelDeployed, a client error the rollback alarms do not count', async () => {
     const answer = await invoke(bootstrap.url, { instances: customers.slice(0, 2) });
-    expect(answer.status).toBe(503);
+    expect(answer.status).toBe(404);
     expect(answer.body).toEqual({
       error: { code: 'NoModelDeployed', message: `model "churn": ${NO_MODEL_MESSAGE}`, details: {} },
     });
-    expect(NO_MODEL_MESSAGE).toBe('no model version has been deployed to this endpoint yet; run the training pipeline');
+    expect(NO_MODEL_MESSAGE).toBe('no model version has been deployed to this endpoint yet; run the training pipeline to deploy one');
   });
 });
 
