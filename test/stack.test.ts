@@ -39,11 +39,12 @@ describe('the synthesized platform stack', () => {
   let synthesized: ReturnType<typeof synthesize>;
   let template: { Resources: Record<string, { Type: string; Properties?: { Tags?: Array<{ Key: string; Value: string }> } }> };
 
+  // A full synthesis (every bundle): slow on a loaded machine.
   beforeAll(() => {
     synthesized = synthesize();
     const assembly = synthesized.synth();
     template = assembly.getStackByName(synthesized.stack.stackName).template;
-  });
+  }, 180_000);
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding', () => {
     const report = synthesized.report();
@@ -103,10 +104,11 @@ describe('the synthesized platform stack in endpoint mode (default serving image
   let synthesized: ReturnType<typeof synthesize>;
   let assembly: ReturnType<ReturnType<typeof synthesize>['synth']>;
 
+  // A second full synthesis, with the serving image's context staged.
   beforeAll(() => {
     synthesized = synthesize(undefined, withEndpointServing);
     assembly = synthesized.synth();
-  });
+  }, 180_000);
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding, every acknowledgement with a reason', () => {
     const report = synthesized.report();
