@@ -30,6 +30,7 @@ import { type ModelSchema, modelSchemaFor } from '../../contracts/serving-schema
 import { objectPrefixFinding } from './acknowledgements';
 import type { ArtifactStore } from './artifact-store';
 import { createDeployEndpointFunction } from './deploy-endpoint';
+import { createRollbackAlarms } from './endpoint-alarms';
 import { EndpointResource, grantVolumeKeyUse } from './endpoint-resource';
 import type { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
@@ -41,18 +42,6 @@ export const MAX_TERMINATION_WAIT_SECONDS = 3600;
 export const MAXIMUM_EXECUTION_TIMEOUT_RANGE = { min: 600, max: 28_800 } as const;
 /** `AutoRollbackConfiguration.Alarms` holds 1 to 10 alarms. */
 export const ROLLBACK_ALARMS_RANGE = { min: 1, max: 10 } as const;
-/** Server-side invocation error share (percent, per minute) that rolls a deployment back. */
-export const ENDPOINT_ERROR_RATE_ALARM_PERCENT = 5;
-/**
- * The error rate's metric math: InvocationModelErrors counts every invocation the container did
- * not answer with a 2xx (4xx and 5xx answers, timeouts, broken connections); the container's 4xx
- * answers (Invocation4XXErrors) are the caller's mistakes — a row that fails validation, a body
- * too large, the bootstrap model's NoModelDeployed — and say nothing of the candidate version, so
- * they are taken out. Invocation5XXErrors is part of InvocationModelErrors, so it is not added.
- */
-export const ENDPOINT_ERROR_RATE_EXPRESSION = 'IF(invocations > 0, 100 * (modelErrors - FILL(clientErrors, 0)) / invocations, 0)';
-/** SageMaker reports ModelLatency in microseconds. */
-const MICROSECONDS_PER_MILLISECOND = 1000;
 /**
  * SageMaker names (endpoint, endpoint config, model) have at most 63 characters; the deploy
  * function appends `-v<version>-<time>` to this one, so it keeps room for that.
@@ -207,54 +196,16 @@ export class SageMakerEndpoint extends Construct {
       this.endpointConfigProperties(this.bootstrapModel.attrModelName),
     );
 
-    const metricOptions = {
-      dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
-      period: Duration.minutes(1),
-    };
-    const metric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, statistic, ...metricOptions });
-    this.invocation5xxAlarm = new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
-      alarmDescription: `${model.name} endpoint: server errors (rolls a deployment back)`,
-      metric: metric('Invocation5XXErrors', cloudwatch.Stats.SUM),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    const alarms = createRollbackAlarms(this, {
+      modelName: model.name,
+      endpointName: this.endpointName,
+      variantName: this.variantName,
+      latencyBudgetMs: serving.latencyBudgetMs,
     });
-    this.modelLatencyAlarm = new cloudwatch.Alarm(this, 'ModelLatencyAlarm', {
-      alarmDescription: `${model.name} endpoint: p99 model latency above ${serving.latencyBudgetMs} ms (rolls a deployment back)`,
-      metric: metric('ModelLatency', cloudwatch.Stats.p(99)),
-      threshold: serving.latencyBudgetMs * MICROSECONDS_PER_MILLISECOND,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.errorRateAlarm = new cloudwatch.Alarm(this, 'ErrorRateAlarm', {
-      alarmDescription: `${model.name} endpoint: server-side invocation errors above ${ENDPOINT_ERROR_RATE_ALARM_PERCENT}%, client errors excluded (rolls a deployment back)`,
-      metric: new cloudwatch.MathExpression({
-        expression: ENDPOINT_ERROR_RATE_EXPRESSION,
-        usingMetrics: {
-          modelErrors: metric('InvocationModelErrors', cloudwatch.Stats.SUM),
-          clientErrors: metric('Invocation4XXErrors', cloudwatch.Stats.SUM),
-          invocations: metric('Invocations', cloudwatch.Stats.SUM),
-        },
-        period: Duration.minutes(1),
-        label: 'Server-side invocation error rate (%)',
-      }),
-      threshold: ENDPOINT_ERROR_RATE_ALARM_PERCENT,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.invocation5xxAlarm = alarms.invocation5xx;
+    this.modelLatencyAlarm = alarms.modelLatency;
+    this.errorRateAlarm = alarms.errorRate;
     this.rollbackAlarms = [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm, ...(props.additionalRollbackAlarms ?? [])];
-    for (const alarm of [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm]) {
-      Validations.of(alarm).acknowledge({
-        id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
-        reason:
-          "Its consumer is the endpoint's AutoRollbackConfiguration, which SageMaker polls during a deployment; it needs no alarm action.",
-      });
-    }
 
     const settings: EndpointDeploymentSettings = {
       trafficShifting,
