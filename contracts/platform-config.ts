@@ -10,13 +10,7 @@ import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThres
 import { resourceName, type SettingProblem } from './fields';
 import { MAX_PROJECT_NAME_LENGTH } from './limits';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
-import {
-  endpointAutoscalingProblems,
-  endpointModeProblems,
-  type ServingConfig,
-  servingOverridesSchema,
-  servingSettingsSchema,
-} from './serving';
+import { endpointAutoscalingProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
 import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
 
 /** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
@@ -154,7 +148,6 @@ export const platformConfigSchema = z
       // A model is checked only where it overrides; otherwise the platform-wide check covers it.
       if (model.training) report(spotTrainingProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
       if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
-      report(endpointModeProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
       const columns = model.columns.map((column) => column.name);

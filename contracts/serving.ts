@@ -43,11 +43,9 @@ export const servingShape = {
     .describe(
       "columns besides the model's features a captured request keeps (identifiers, the sensitive attribute); by default none, so capture holds only what the model reads and what it answered",
     ),
-  imageUri: ecrImageUriSchema.describe('ECR image of the ONNX serving container (endpoint mode)'),
-  initialModelDataUrl: z
-    .string()
-    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz')
-    .describe('the model.tar.gz an endpoint is created with, before the first registry version is deployed'),
+  imageUri: ecrImageUriSchema.describe(
+    "endpoint mode: an ECR image of your own serving container (docs/serving-container.md); unset: the platform's ONNX serving container, built from containers/onnx-serving at deploy time",
+  ),
 };
 
 export const SERVING_DEFAULTS = {
@@ -83,12 +81,4 @@ export function endpointAutoscalingProblems(
     });
   }
   return problems;
-}
-
-/** Per model only: the platform-wide section may leave the image and artifact to each model. */
-export function endpointModeProblems(serving: Pick<ServingConfig, 'mode' | 'imageUri' | 'initialModelDataUrl'>): SettingProblem[] {
-  if (serving.mode !== 'endpoint') return [];
-  return (['imageUri', 'initialModelDataUrl'] as const)
-    .filter((field) => serving[field] === undefined)
-    .map((field) => ({ path: [field], message: 'is required when serving.mode is "endpoint"' }));
 }

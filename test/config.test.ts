@@ -79,7 +79,7 @@ describe('parseConfig', () => {
       variant((c) => {
         c.serving.canaryPercent = 25;
         c.serving.imageUri = '123456789012.dkr.ecr.{region}.amazonaws.com/onnx-serving:1';
-        c.models[0].serving = { mode: 'endpoint', initialModelDataUrl: 's3://seed-models/churn/model.tar.gz' };
+        c.models[0].serving = { mode: 'endpoint' };
       }),
     );
     const model = resolveModel(config, config.models[0]!);

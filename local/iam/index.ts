@@ -11,6 +11,7 @@ export {
   lambdaFunctions,
   lambdaServiceCalls,
   type ServiceRoleCall,
+  sageMakerHostingCalls,
   schedulerCalls,
 } from './functions';
 export { AccessDeniedError, accessDenied, type GuardTarget, guardClient, type IamChecker, iamGuard, type MiddlewareClient } from './guard';
