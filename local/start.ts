@@ -15,6 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import semver from 'semver';
 import { csvDelimiterSchema } from '../contracts/dataset';
 import { ConfigError, type PlatformConfig, parseConfig } from '../contracts/platform-config';
 import { PROJECT_ROOT } from '../contracts/project-root';
@@ -287,12 +288,25 @@ async function serve(platform: LocalPlatform, model: string): Promise<void> {
   running.api = undefined;
 }
 
+/** The project's Node.js requirement (package.json engines): the emulator and the SDK need it. */
+function checkNodeVersion(): void {
+  const required = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines
+    .node;
+  if (!semver.satisfies(process.version, required)) {
+    throw new UsageProblem(
+      `Node.js ${process.version} is outside the project's requirement ${required} (package.json engines); run \`npm start\`, which uses the project's own Node 24`,
+      1,
+    );
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options === 'help') {
     log(HELP);
     return 0;
   }
+  checkNodeVersion();
   const config: PlatformConfig = (() => {
     try {
       return parseConfig(readContext(options.configFile, shown(options.configFile)).mlops);

@@ -1,4 +1,4 @@
-/** The parts of semver (which ships no types) that the tooling tests use. */
+/** The parts of semver (which ships no types) that `npm start` and the tooling tests use. */
 declare module 'semver' {
   interface SemVer {
     readonly version: string;
@@ -7,6 +7,7 @@ declare module 'semver' {
   export function subset(sub: string, dom: string): boolean;
   export function minVersion(range: string): SemVer | null;
   export function gte(left: string, right: string): boolean;
-  const semver: { subset: typeof subset; minVersion: typeof minVersion; gte: typeof gte };
+  export function satisfies(version: string, range: string): boolean;
+  const semver: { subset: typeof subset; minVersion: typeof minVersion; gte: typeof gte; satisfies: typeof satisfies };
   export default semver;
 }
