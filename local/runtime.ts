@@ -42,6 +42,7 @@ import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/pre
 import { validateData } from '../lambdas/validate-data/handler';
 import { liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { readProgressLine, withReadProgress } from './read-progress';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
 import { seededRandom } from './sample-data';
@@ -137,6 +138,9 @@ export interface ProgressFigures {
   /** Validation: rows read by one call (a whole dataset or one shard), and how fast. */
   readonly rows?: number;
   readonly rowsPerSecond?: number;
+  /** Validation of a large object, while it is read. */
+  readonly bytesRead?: number;
+  readonly totalBytes?: number;
 }
 
 export interface TimelineEvent {
@@ -235,6 +239,8 @@ export class LocalPlatform {
   private readonly stopping = new AbortController();
   /** Training jobs in flight: stop() waits for their programs to end and their folders to go. */
   private readonly runningJobs = new Set<Promise<unknown>>();
+  /** Set by the first stop(); later calls wait for the same one. */
+  private stopped: Promise<void> | undefined;
   /** Per model, the states of its definition that have a Retry. */
   private readonly retrying = new Map<string, string[]>();
   private readonly predictors = new Map<string, { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> }>();
@@ -316,8 +322,6 @@ export class LocalPlatform {
     })();
     return this.stopped;
   }
-
-  private stopped: Promise<void> | undefined;
 
   /** Executions of earlier runs in the workspace; one that was running when its runtime went away is ABORTED. */
   private readStoredExecutions(): LocalExecution[] {
@@ -459,7 +463,17 @@ export class LocalPlatform {
   /** validate-data, reporting each dataset's or shard's rows per second. */
   private async validation(execution: string, payload: unknown): Promise<unknown> {
     const started = performance.now();
-    const result = await validateData(payload, { store: this.store, artifactsBucket: LOCAL_BUCKETS.artifacts });
+    // A large object is read for minutes: its progress every few seconds, then the rows per second.
+    const store = withReadProgress(this.store, (progress) =>
+      this.options.onEvent?.({
+        execution,
+        kind: 'progress',
+        message: readProgressLine(progress),
+        at: Date.now(),
+        progress: { bytesRead: progress.bytesRead, totalBytes: progress.totalBytes },
+      }),
+    );
+    const result = await validateData(payload, { store, artifactsBucket: LOCAL_BUCKETS.artifacts });
     if ('rowCount' in result && result.mode !== 'merge') {
       const seconds = Math.max((performance.now() - started) / 1000, 0.001);
       const rowsPerSecond = Math.round(result.rowCount / seconds);
