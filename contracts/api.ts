@@ -173,7 +173,13 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
         type: 'string',
         maxLength: 1024,
         pattern: S3_URI_PATTERN_TEXT,
-        description: 'Evaluation data; defaults to the holdout the pipeline splits off datasetUri (never rows the model trains on).',
+        description: 'Evaluation data; defaults to the holdout split off datasetUri (rows the model never trains on).',
+      },
+      delimiter: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1,
+        description: 'Field delimiter of the run\'s CSV data (e.g. ";" or a tab); defaults to the model\'s dataset.delimiter, else ",".',
       },
       hyperparameters: {
         type: 'object',

@@ -57,10 +57,36 @@ export class SageMakerTaskError extends Error {
   }
 }
 
+/** A line of a running job (the program's output, an interruption); an epoch's line also parsed. */
+export interface TrainingProgress {
+  readonly job: string;
+  readonly message: string;
+  /** The epoch the line reports (`epoch=6 train_loss=… validation_loss=…`), and of how many when the job's hyperparameters say. */
+  readonly epoch?: number;
+  readonly epochs?: number;
+  /** The `name=value` figures of that line. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** The training program's line per epoch: `epoch=6 train_loss=0.238510 validation_loss=0.229358 …`. */
+const EPOCH_LINE = /^epoch=(\d+)((?:\s+[A-Za-z_][\w.]*=[-+\d.eE]+|\s+[A-Za-z_][\w.]*=(?:nan|inf|-inf))*)\s*$/;
+
+/** The epoch and figures of a training program's epoch line, or undefined for any other line. */
+export function parseEpochLine(line: string): { epoch: number; metrics: Record<string, number> } | undefined {
+  const match = EPOCH_LINE.exec(line);
+  if (!match) return undefined;
+  const metrics: Record<string, number> = {};
+  for (const pair of match[2]!.trim().split(/\s+/).filter(Boolean)) {
+    const [name, value] = pair.split('=') as [string, string];
+    metrics[name] = Number(value);
+  }
+  return { epoch: Number(match[1]), metrics };
+}
+
 export interface LocalTrainingOptions {
   readonly store: ObjectStore;
-  /** Progress lines of running jobs (the program's output, interruptions). */
-  readonly onProgress?: (event: { job: string; message: string }) => void;
+  /** Progress of running jobs: the program's output (epochs parsed), interruptions. */
+  readonly onProgress?: (event: TrainingProgress) => void;
   /** Share of the training time a spot job is not billed for, as its saving (simulated; SageMaker reports the real one). */
   readonly spotDiscount?: number;
   /** The Python with torch; found on PATH or at /usr/bin/python3 when omitted. */
@@ -73,6 +99,8 @@ export interface LocalTrainingOptions {
 const EXIT_INTERRUPTED = 143;
 /** SageMaker's grace between SIGTERM and SIGKILL when it stops a job. */
 const STOP_GRACE_MS = 120_000;
+/** The grace offline when a job is abandoned (its state timed out, the runtime stops): nobody waits for its output. */
+const ABORT_GRACE_MS = 5000;
 
 /** A Python 3 with torch: MLOPS_PYTHON, `python3` on PATH, or Debian's /usr/bin/python3 (python3-torch). */
 export function findPython(preferred?: string): string {
@@ -101,7 +129,13 @@ export class LocalTrainingJobs {
     this.pendingInterruptions = count;
   }
 
-  async run(request: TrainingJobRequest): Promise<TrainingJobDescription> {
+  /**
+   * Runs a job to its end. An aborted `signal` (the state timed out, the runtime stops) stops it as
+   * StopTrainingJob does: SIGTERM to the program, SIGKILL after a grace, the job folder removed;
+   * the run rejects with the signal's reason.
+   */
+  async run(request: TrainingJobRequest, signal?: AbortSignal): Promise<TrainingJobDescription> {
+    signal?.throwIfAborted();
     const problems = createTrainingJobProblems(request);
     if (this.jobNames.has(request.TrainingJobName)) {
       problems.push(
@@ -123,8 +157,10 @@ export class LocalTrainingJobs {
     try {
       const layout = await this.prepare(request, workspace);
       for (;;) {
+        signal?.throwIfAborted();
         const interruptAfterCheckpoint = interruptions > 0;
-        const outcome = await this.runProgram(request, layout, interruptAfterCheckpoint);
+        const outcome = await this.runProgram(request, layout, interruptAfterCheckpoint, signal);
+        if (outcome.kind === 'stopped') throw signal!.reason;
         await this.syncCheckpointsOut(request, layout.checkpoints);
         if (outcome.kind === 'interrupted' && interruptAfterCheckpoint) {
           interruptions--;
@@ -240,7 +276,8 @@ export class LocalTrainingJobs {
     request: TrainingJobRequest,
     layout: Awaited<ReturnType<LocalTrainingJobs['prepare']>>,
     interruptAfterCheckpoint: boolean,
-  ): Promise<{ kind: 'completed' } | { kind: 'interrupted' } | { kind: 'failed'; reason: string }> {
+    signal?: AbortSignal,
+  ): Promise<{ kind: 'completed' } | { kind: 'interrupted' } | { kind: 'stopped' } | { kind: 'failed'; reason: string }> {
     const hyperparameters = request.HyperParameters ?? {};
     const program = hyperparameters.sagemaker_program;
     if (!program) {
@@ -284,9 +321,23 @@ export class LocalTrainingJobs {
       const lines = (chunk: Buffer, onLine: (line: string) => void) => {
         for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) onLine(line.trim());
       };
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS).unref();
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      const epochs = Number(request.HyperParameters?.epochs);
       child.stdout!.on('data', (chunk: Buffer) =>
         lines(chunk, (line) => {
-          this.progress(request, line);
+          const epoch = parseEpochLine(line);
+          this.options.onProgress?.({
+            job: request.TrainingJobName,
+            message: line,
+            ...(epoch ? { epoch: epoch.epoch, metrics: epoch.metrics } : {}),
+            ...(epoch && Number.isInteger(epochs) && epochs > 0 ? { epochs } : {}),
+          });
           // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one.
           if (interruptAfterCheckpoint && readdirSync(layout.checkpoints).some((file) => !file.startsWith('.'))) interrupt();
         }),
@@ -301,10 +352,13 @@ export class LocalTrainingJobs {
       }, request.StoppingCondition.MaxRuntimeInSeconds * 1000);
       child.on('error', (error) => {
         clearTimeout(runtimeLimit);
+        signal?.removeEventListener('abort', stop);
         resolve({ kind: 'failed', reason: `InternalServerError: cannot start the training program: ${error.message}` });
       });
       child.on('close', (code) => {
         clearTimeout(runtimeLimit);
+        signal?.removeEventListener('abort', stop);
+        if (stopped) return resolve({ kind: 'stopped' });
         if (code === 0) return resolve({ kind: 'completed' });
         if (interrupted && code === EXIT_INTERRUPTED) return resolve({ kind: 'interrupted' });
         const failureFile = path.join(layout.output, 'failure');

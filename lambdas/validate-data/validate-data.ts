@@ -37,6 +37,7 @@ export interface ValidateDataRequest {
   /** Names the outputs; required for shard and merge (all shards of a run share it). */
   readonly runId?: string;
   readonly format?: DatasetFormat;
+  /** The CSV delimiter of this run; the model's dataset.delimiter when absent. */
   readonly delimiter?: string;
 }
 
@@ -274,7 +275,10 @@ async function validateObjects(
       stream: () => store.stream(bucket, object.key),
       ranges: async () => store.ranges(bucket, object.key, object.size),
     };
-    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
+    for await (const batch of readDataset(datasetObject, validator.specs, {
+      format: request.format,
+      delimiter: request.delimiter ?? request.model.dataset.delimiter,
+    })) {
       validator.addBatch(batch, object.key);
       if (afterBatch) await afterBatch();
     }

@@ -209,9 +209,24 @@ describe('the training pipeline, executed offline', () => {
       model: CHURN_DOCUMENT,
       datasetUri: 's3://datasets/churn/2026-11/',
       runId: 'run-shards',
+      delimiter: null,
       split: { holdoutUri: null },
     });
     expect(run.calls.ValidateDataset).toBeUndefined();
+  });
+
+  it("hands the run's CSV delimiter to every validation call, and null (the model's dataset.delimiter) when it names none", async () => {
+    const single = await new TrainingPipelineHarness().run({ ...input, delimiter: ';' }, 'run-semicolon');
+    expect(single.calls.ValidateDataset![0]).toMatchObject({ mode: 'single', delimiter: ';' });
+    const sharded = await new TrainingPipelineHarness().run(
+      { ...input, datasetUri: 's3://datasets/churn/2026-11/', delimiter: '\t' },
+      'run-tabs',
+    );
+    for (const state of ['ListShards', 'ProfileShard', 'MergeProfiles']) {
+      expect(sharded.calls[state]!.map((call) => call.delimiter)).toEqual(sharded.calls[state]!.map(() => '\t'));
+    }
+    const unset = await new TrainingPipelineHarness().run(input, 'run-default');
+    expect(unset.calls.ValidateDataset![0].delimiter).toBeNull();
   });
 
   it('stops a dataset that fails validation before training, records it and notifies', async () => {

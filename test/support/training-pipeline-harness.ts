@@ -9,7 +9,7 @@ import { parseConfig, resolveModel } from '../../contracts/platform-config';
 import { trainingSubstitutions } from '../../contracts/state-machines';
 import { dispatch } from '../../lambdas/registry/registry';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
-import { offlineTrainingDefinition } from '../../local/definitions';
+import { liftTaskTimeouts, offlineTrainingDefinition, withStateTimeouts } from '../../local/definitions';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 import { cdkJsonContext } from './cdk';
 
@@ -40,7 +40,8 @@ export const TEST_SUBSTITUTIONS = trainingSubstitutions({
   trainingCode: { bucket: `cdk-assets-${ACCOUNT}-${REGION}`, key: 'f00dfeed.tar.gz' },
 });
 
-export type Handler = (input: any) => Promise<unknown>;
+/** A task double: the state's input (a Lambda task's Payload), and the signal that aborts when the state times out. */
+export type Handler = (input: any, signal?: AbortSignal) => Promise<unknown>;
 
 export interface PipelineRun {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -122,9 +123,13 @@ export class TrainingPipelineHarness {
   readonly store = new InMemoryRegistryStore();
   readonly registry = new Registry(this.store, { knownModels: ['churn'] });
   private readonly machine: StateMachine;
+  /** The TimeoutSeconds of each Task state, enforced around the doubles as the offline runtime does. */
+  private readonly timeouts: ReadonlyMap<string, number>;
 
   constructor(substitutions: Readonly<Record<string, string>> = {}) {
-    this.machine = new StateMachine(offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions }) as never);
+    const { definition, timeouts } = liftTaskTimeouts(offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions }));
+    this.machine = new StateMachine(definition as never);
+    this.timeouts = timeouts;
   }
 
   async run(input: unknown, executionName: string, overrides: Record<string, Handler> = {}): Promise<PipelineRun> {
@@ -142,11 +147,11 @@ export class TrainingPipelineHarness {
     };
     const handlers: Record<string, Handler> = {};
     for (const state of LAMBDA_DOUBLE_STATES) {
-      handlers[state] = async (input) => {
+      handlers[state] = async (input, signal) => {
         record(state, input.Payload);
         const handler = services[state];
         if (!handler) throw new Error(`no double for ${state}`);
-        return { StatusCode: 200, Payload: await handler(input.Payload) };
+        return { StatusCode: 200, Payload: await handler(input.Payload, signal) };
       };
     }
     // A .waitForTaskToken task's result is what SendTaskSuccess sends, not the Lambda response.
@@ -160,9 +165,9 @@ export class TrainingPipelineHarness {
       return { StatusCode: 200, Payload: await services.ProfileShard!(input.Payload) };
     };
     for (const state of SAGEMAKER_STATES) {
-      handlers[state] = async (input) => {
+      handlers[state] = async (input, signal) => {
         record(state, input);
-        return services[state]!(input);
+        return services[state]!(input, signal);
       };
     }
     for (const state of REGISTRY_STATES) {
@@ -188,7 +193,7 @@ export class TrainingPipelineHarness {
         Task: { Token: `token-${executionName}` },
       } as never,
       overrides: {
-        taskResourceLocalHandlers: handlers as never,
+        taskResourceLocalHandlers: withStateTimeouts(handlers, this.timeouts) as never,
         waitTimeOverrides: { WaitForDeployment: 0, WaitBeforeRetraining: 0 },
         retryIntervalOverrides: Object.fromEntries(
           [...LAMBDA_DOUBLE_STATES, ...SAGEMAKER_STATES, ...REGISTRY_STATES, 'WaitForApproval', 'ProfileShard', 'NotifyFailure'].map(

@@ -290,6 +290,20 @@ describe('validate-data handler', () => {
       await expect(run('bad/semicolons.csv', { delimiter: ';' })).resolves.toMatchObject({ valid: true, rowCount: 1 });
     });
 
+    it("reads with the model's dataset.delimiter, unless the run sets its own (null: the model's)", async () => {
+      const semicolonModel = { ...model, dataset: { delimiter: ';' } };
+      const event = { datasetUri: 's3://datasets/bad/semicolons.csv', model: semicolonModel };
+      await expect(validateData(event, context)).resolves.toMatchObject({ valid: true, rowCount: 1 });
+      await expect(validateData({ ...event, delimiter: null }, context)).resolves.toMatchObject({ valid: true, rowCount: 1 });
+      await expect(validateData({ ...event, delimiter: ',' }, context)).rejects.toThrow(
+        /^wrong delimiter: .*set the dataset's delimiter to ";"/,
+      );
+      await expect(validateData({ ...event, delimiter: '"' }, context)).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringContaining('delimiter: must be one ASCII character other than a quote or a line break'),
+      });
+    });
+
     it('refuses bytes that are not UTF-8, naming the row', async () => {
       await expect(run('bad/latin1.csv')).rejects.toMatchObject({
         name: 'DatasetFormatError',
