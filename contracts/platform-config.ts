@@ -17,7 +17,7 @@ import {
   servingOverridesSchema,
   servingSettingsSchema,
 } from './serving';
-import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
+import { type TrainingConfig, trainingOverridesSchema, trainingSettingsProblems, trainingSettingsSchema } from './training';
 
 /** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
 export const LOG_RETENTION_DAYS = [
@@ -145,13 +145,13 @@ export const platformConfigSchema = z
       const serving = { ...config.serving, ...model.serving };
       const drift = { ...config.drift, ...model.drift };
       // A model is checked only where it overrides; otherwise the platform-wide check covers it.
-      if (model.training) report(spotTrainingProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
+      if (model.training) report(trainingSettingsProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
       if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
       report(endpointModeProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
     });
-    report(spotTrainingProblems(config.training), ['training']);
+    report(trainingSettingsProblems(config.training), ['training']);
     report(endpointAutoscalingProblems(config.serving), ['serving']);
     report(driftThresholdProblems(config.drift), ['drift']);
   });
