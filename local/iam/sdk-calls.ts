@@ -246,12 +246,12 @@ const sfn: OperationMapper = (operation, input) => {
 
 const sagemaker: OperationMapper = (operation, input, arn) => {
   const named = (type: string, field: string) => arn('sagemaker', `${type}/${text(input, field).toLowerCase()}`);
-  const passRole = (field: string): IamCall[] =>
-    typeof input[field] === 'string'
+  const passRole = (field: string, value: unknown = input[field]): IamCall[] =>
+    typeof value === 'string'
       ? [
           {
             action: 'iam:PassRole',
-            resource: input[field] as string,
+            resource: value,
             context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },
             because: `sagemaker:${operation} passes ${field}`,
           },
@@ -288,6 +288,19 @@ const sagemaker: OperationMapper = (operation, input, arn) => {
     case 'DescribeTrainingJob':
     case 'StopTrainingJob':
       return [{ action: `sagemaker:${operation}`, resource: named('training-job', 'TrainingJobName') }];
+    case 'CreateHyperParameterTuningJob': {
+      const job = named('hyper-parameter-tuning-job', 'HyperParameterTuningJobName');
+      const definition = input.TrainingJobDefinition as { RoleArn?: unknown } | undefined;
+      return [
+        { action: 'sagemaker:CreateHyperParameterTuningJob', resource: job },
+        ...passRole('TrainingJobDefinition.RoleArn', definition?.RoleArn),
+        ...tags(job),
+      ];
+    }
+    case 'DescribeHyperParameterTuningJob':
+    case 'StopHyperParameterTuningJob':
+    case 'ListTrainingJobsForHyperParameterTuningJob':
+      return [{ action: `sagemaker:${operation}`, resource: named('hyper-parameter-tuning-job', 'HyperParameterTuningJobName') }];
     case 'AddTags':
     case 'ListTags':
       return [{ action: `sagemaker:${operation}`, resource: text(input, 'ResourceArn') }];

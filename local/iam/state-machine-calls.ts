@@ -10,7 +10,9 @@
  * Sources (AWS Step Functions developer guide): "IAM policies for AWS Lambda", "Amazon SageMaker"
  * (CreateTrainingJob, synchronous: Create/Describe/StopTrainingJob, ListTags on "*", iam:PassRole
  * with iam:PassedToService, events:PutTargets/PutRule/DescribeRule on the managed rule
- * StepFunctionsGetEventsForSageMakerTrainingJobsRule), "Amazon Simple Notification Service",
+ * StepFunctionsGetEventsForSageMakerTrainingJobsRule; CreateHyperParameterTuningJob, synchronous:
+ * Create/Describe/StopHyperParameterTuningJob, ListTrainingJobsForHyperParameterTuningJob, ListTags,
+ * iam:PassRole, the rule StepFunctionsGetEventsForSageMakerTuningJobsRule), "Amazon Simple Notification Service",
  * "IAM policies for nested AWS Step Functions calls" (.sync: Describe/StopExecution and the
  * StepFunctionsGetEventsForStepFunctionsExecutionRule rule), "IAM policies for using Distributed
  * Map states" (StartExecution on the state machine, Describe/StopExecution on
@@ -187,6 +189,28 @@ export function stateMachineCalls(
           ]);
         }
         add(`${origin} as its training role`, trainingRoleCalls(model, parameters, sdk), model.role(String(parameters.RoleArn)).logicalId);
+      } else if (service === 'sagemaker' && action === 'createHyperParameterTuningJob') {
+        const name = String(parameters.HyperParameterTuningJobName);
+        const job = arn('sagemaker', `hyper-parameter-tuning-job/${name.toLowerCase()}`);
+        add(origin, [
+          ...sdk('sagemaker', 'CreateHyperParameterTuningJobCommand', parameters),
+          { action: 'sagemaker:ListTags', resource: job },
+        ]);
+        if (pattern === '.sync') {
+          add(origin, [
+            ...['DescribeHyperParameterTuningJob', 'StopHyperParameterTuningJob', 'ListTrainingJobsForHyperParameterTuningJob'].flatMap(
+              (command) => sdk('sagemaker', `${command}Command`, { HyperParameterTuningJobName: name }),
+            ),
+            ...managedRuleCalls(arn('events', 'rule/StepFunctionsGetEventsForSageMakerTuningJobsRule')),
+          ]);
+        }
+        // Every training job the tuning job starts runs as the definition's role, named `<tuning job>-<NNN>-<8 hex>`.
+        const definition = (parameters.TrainingJobDefinition ?? {}) as Record<string, unknown>;
+        add(
+          `${origin} as its training jobs' role`,
+          trainingRoleCalls(model, { ...definition, TrainingJobName: `${name}-001-0a1b2c3d` }, sdk),
+          model.role(String(definition.RoleArn)).logicalId,
+        );
       } else if (service === 'states' && action === 'startExecution') {
         const target = String(parameters.StateMachineArn);
         add(origin, [{ action: 'states:StartExecution', resource: target }]);
