@@ -195,12 +195,15 @@ export function tuningProblems(tuning: TuningConfig): SettingProblem[] {
   return problems;
 }
 
-/** A number as SageMaker's range fields take it: a decimal string, never exponent notation. */
+/** A number as SageMaker's range fields take it: a decimal string, never exponent notation, every digit kept. */
 export function decimalString(value: number): string {
   const text = String(value);
-  if (!/e/i.test(text)) return text;
-  const fixed = value.toFixed(20);
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+  const exponent = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!exponent) return text;
+  const [, sign, first, rest = '', power] = exponent;
+  // JavaScript writes exponents only from 1e21 up (whole numbers) and below 1e-6.
+  if (Number(power) > 0) return `${sign}${BigInt(Math.abs(value)).toString()}`;
+  return `${sign}0.${'0'.repeat(-Number(power) - 1)}${first}${rest}`;
 }
 
 /** `HyperParameterTuningJobConfig.ParameterRanges` of the settings. */

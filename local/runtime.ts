@@ -2,8 +2,8 @@
  * The offline runtime: the platform's deployed artifacts, run on one machine. The training
  * pipeline is statemachines/training.asl.json with the substitutions the stack uses, executed
  * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
- * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program (local/sagemaker-training.ts);
- * SNS publishes are kept in a list. `npm start`, the end-to-end tests and the local API server
+ * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program (local/sagemaker-training.ts),
+ * and a tuning job runs its training jobs with it (local/sagemaker-tuning.ts); SNS publishes are kept in a list. `npm start`, the end-to-end tests and the local API server
  * all run on this.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -44,6 +44,7 @@ import { offlineTrainingDefinition } from './definitions';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest } from './sagemaker-training';
+import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
 import { seededRandom } from './sample-data';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -183,6 +184,8 @@ export class LocalPlatform {
   readonly registryStore: DynamoDbRegistryStore;
   /** SageMaker training jobs, run with the real training program. */
   readonly trainingJobs: LocalTrainingJobs;
+  /** SageMaker tuning jobs: random search over the same training jobs, at most two at once. */
+  readonly tuningJobs: LocalTuningJobs;
   /** Where the training program's archive was uploaded (the stack's TrainingCode asset). */
   private trainingCode: { bucket: string; key: string } | undefined;
   readonly executions = new Map<string, LocalExecution>();
@@ -214,6 +217,12 @@ export class LocalPlatform {
       store: this.store,
       onProgress: ({ job, message }) => this.note(job, message),
       ...(options.keepJobWorkspaces ? { keepWorkspaces: true } : {}),
+    });
+    this.tuningJobs = new LocalTuningJobs({
+      trainingJobs: this.trainingJobs,
+      onProgress: ({ job, message }) => this.note(job, message),
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
     });
   }
 
@@ -310,6 +319,8 @@ export class LocalPlatform {
       CheckDeployment: lambda(deploy),
       TrainOnSpot: (input) => this.trainingJobs.run(input as unknown as TrainingJobRequest),
       TrainOnDemand: (input) => this.trainingJobs.run(input as unknown as TrainingJobRequest),
+      TuneHyperparameters: (input) => this.tuningJobs.run(input as unknown as TuningJobRequest),
+      DescribeBestTrainingJob: async (input) => this.trainingJobs.describe(String(input.TrainingJobName)),
       NotifyFailure: async (input) => {
         const message = String(input.Message);
         this.notifications.push({ subject: String(input.Subject ?? ''), message, at: new Date() });
