@@ -127,17 +127,12 @@ export const tuningSchema = z
       .max(2 ** 31 - 1)
       .optional()
       .describe('makes the search repeatable (`RandomSeed`; offline it seeds the random search)'),
+    // Names are checked by tuningProblems: a record key's own error would only say "Invalid key in record".
     parameters: z
-      .record(
-        z
-          .string()
-          .regex(
-            new RegExp(HYPERPARAMETER_NAME_PATTERN),
-            'must be a hyperparameter name (letters, digits and _.:/=+@-, at most 256) not starting with sagemaker_ or _tuning_',
-          ),
-        parameterRangeSchema,
-      )
-      .describe('the hyperparameters searched, by name: integer, continuous or categorical ranges (at most 30)'),
+      .record(z.string(), parameterRangeSchema)
+      .describe(
+        'the hyperparameters searched, by name (not starting with sagemaker_ or _tuning_): integer, continuous or categorical ranges (at most 30)',
+      ),
   })
   .strict();
 
@@ -163,8 +158,16 @@ export function tuningProblems(tuning: TuningConfig): SettingProblem[] {
       message: `a tuning job searches at most ${TUNING_LIMITS.tunedHyperparameters} hyperparameters, got ${names.length}`,
     });
   }
+  const namePattern = new RegExp(HYPERPARAMETER_NAME_PATTERN);
   for (const [name, range] of Object.entries(tuning.parameters)) {
     const at = (field: string) => ['parameters', name, field];
+    if (!namePattern.test(name)) {
+      problems.push({
+        path: ['parameters', name],
+        message:
+          'must be a hyperparameter name (letters, digits and _.:/=+@-, at most 256) not starting with sagemaker_ or _tuning_, which SageMaker and the pipeline set',
+      });
+    }
     if (range.type === 'categorical') {
       const values = range.values.map(String);
       const repeated = values.filter((value, index) => values.indexOf(value) !== index);
