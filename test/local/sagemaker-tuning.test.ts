@@ -1,30 +1,16 @@
 /**
  * The offline tuning job (local/sagemaker-tuning.ts): SageMaker's request rules, the random search
  * (within the ranges and their scaling, repeatable by seed), at most two training jobs at once,
- * the best job by the objective read from the program's output, the outcome counters; and one
- * tuning job of three tiny training jobs of the real training program under Debian's torch.
+ * the best job by the objective read from the program's output, the outcome counters. A tuning
+ * job of the real training program runs in tuning-pipeline.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import * as fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { modelDocument } from '../../contracts/model';
-import { parseConfig, resolveModel } from '../../contracts/platform-config';
-import { modelSchemaFor } from '../../contracts/serving-schema';
-import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
+import { describe, expect, it } from 'vitest';
 import { submitDirectoryOf, TRAINING_METRIC_DEFINITIONS } from '../../contracts/training-job';
 import { type TuningConfig, tuningJobConfig, tuningSchema } from '../../contracts/tuning';
-import type { StoredObject } from '../../lambdas/shared/object-store';
-import {
-  LocalTrainingJobs,
-  SageMakerTaskError,
-  type TrainingJobDescription,
-  type TrainingJobRequest,
-} from '../../local/sagemaker-training';
+import { SageMakerTaskError, type TrainingJobDescription, type TrainingJobRequest } from '../../local/sagemaker-training';
 import { LocalTuningJobs, type ParameterRanges, sampleHyperparameters, type TuningJobRequest } from '../../local/sagemaker-tuning';
-import { generateChurn, seededRandom, toCsv } from '../../local/sample-data';
-import { cdkJsonContext } from '../support/cdk';
+import { seededRandom } from '../../local/sample-data';
 
 const BUCKET = 'local-artifacts';
 const SPLIT = `s3://${BUCKET}/splits/churn/run-1`;
@@ -305,94 +291,4 @@ describe('sampleHyperparameters', () => {
     for (const edge of [0.001, 0.01, 0.1]) expect(Math.abs(share(logarithmic, edge) - Math.log10(edge / 0.0001) / 4)).toBeLessThan(0.03);
     expect(share(draw('Linear'), 0.01)).toBeLessThan(0.02);
   });
-});
-
-/** The object store the stand-in reads channels from and writes models and checkpoints to, in memory. */
-class MemoryStore {
-  readonly objects = new Map<string, Uint8Array>();
-
-  async list(bucket: string, prefix: string): Promise<StoredObject[]> {
-    return [...this.objects.keys()]
-      .filter((key) => key.startsWith(`${bucket}/${prefix}`))
-      .sort()
-      .map((key) => ({ key: key.slice(bucket.length + 1), size: this.objects.get(key)!.length, etag: '"e"' }));
-  }
-
-  async getBytes(bucket: string, key: string): Promise<Uint8Array> {
-    const bytes = this.objects.get(`${bucket}/${key}`);
-    if (!bytes) throw new Error(`no object ${key}`);
-    return bytes;
-  }
-
-  async put(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
-    this.objects.set(`${bucket}/${key}`, typeof body === 'string' ? Buffer.from(body) : body);
-  }
-}
-
-describe('a tuning job of the real training program, offline', () => {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'mlops-tuning-test-'));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-  it('runs three tiny training jobs, two at a time, each checkpointing apart, and names the lowest validation loss in their output', async () => {
-    const store = new MemoryStore();
-    const config = parseConfig(cdkJsonContext.mlops);
-    const model = modelDocument(resolveModel(config, config.models[0]!));
-    const customers = generateChurn({ rows: 360, seed: 3 });
-    await store.put(BUCKET, 'splits/churn/run-1/train/part-0.csv', toCsv(customers.slice(0, 300)));
-    await store.put(BUCKET, 'splits/churn/run-1/validation/part-0.csv', toCsv(customers.slice(300)));
-    await store.put(BUCKET, 'splits/churn/run-1/config/model.json', JSON.stringify({ ...model, servingSchema: modelSchemaFor(model) }));
-    await store.put('local-cdk-assets', CODE_KEY, readFileSync(writeTrainingCodeArchive(TRAINING_SOURCE_DIRECTORY, scratch)));
-    const sent = request();
-    (sent.TrainingJobDefinition.InputDataConfig as unknown as unknown[]).push({
-      ChannelName: 'code',
-      DataSource: { S3DataSource: { S3Uri: `s3://local-cdk-assets/${CODE_KEY}` } },
-    });
-    const output: Record<string, string[]> = {};
-    const trainingJobs = new LocalTrainingJobs({
-      store,
-      python: '/usr/bin/python3',
-      onProgress: ({ job, message }) => {
-        output[job] = [...(output[job] ?? []), message];
-      },
-    });
-    let running = 0;
-    let mostAtOnce = 0;
-    const counted = {
-      run: async (job: TrainingJobRequest) => {
-        mostAtOnce = Math.max(mostAtOnce, ++running);
-        try {
-          return await trainingJobs.run(job);
-        } finally {
-          running--;
-        }
-      },
-    };
-    const result = await new LocalTuningJobs({ trainingJobs: counted }).run(sent);
-
-    expect(result.TrainingJobStatusCounters).toMatchObject({ Completed: 3, NonRetryableError: 0 });
-    expect(mostAtOnce).toBe(2);
-    const names = Object.keys(output).sort();
-    expect(names).toHaveLength(3);
-    // The objective as SageMaker reads it: validation:loss's regex over each job's output, the last match.
-    const pattern = new RegExp(TRAINING_METRIC_DEFINITIONS.find((metric) => metric.Name === 'validation:loss')!.Regex);
-    const lastLoss = (name: string) => Number(output[name]!.flatMap((line) => pattern.exec(line)?.[1] ?? []).at(-1));
-    const losses = names.map(lastLoss);
-    expect(losses.every(Number.isFinite)).toBe(true);
-    const best = names[losses.indexOf(Math.min(...losses))]!;
-    expect(result.BestTrainingJob).toMatchObject({
-      TrainingJobName: best,
-      FinalHyperParameterTuningJobObjectiveMetric: { MetricName: 'validation:loss', Value: Math.min(...losses) },
-    });
-    expect(trainingJobs.describe(best).ModelArtifacts.S3ModelArtifacts).toBe(`s3://${BUCKET}/models/churn/${best}/output/model.tar.gz`);
-    // Each training job checkpointed under its own name within the shared CheckpointConfig.S3Uri, and used its own values.
-    const checkpoints = [...store.objects.keys()].filter((key) => key.startsWith(`${BUCKET}/checkpoints/churn/run-1/`));
-    expect(new Set(checkpoints.map((key) => key.split('/')[4])).size).toBe(3);
-    for (const name of names) {
-      expect(checkpoints.some((key) => key.startsWith(`${BUCKET}/checkpoints/churn/run-1/${name}/checkpoint-epoch-`))).toBe(true);
-    }
-    // The best job trained with the values the tuning job reports for it (the program logs what it parsed).
-    const tuned = result.BestTrainingJob!.TunedHyperParameters;
-    expect(output[best]!.join('\n')).toContain(`"learning_rate": ${Number(tuned.learning_rate)}`);
-    expect(output[best]!.join('\n')).toContain(`"hidden_units": ${tuned.hidden_units}`);
-  }, 120_000);
 });
