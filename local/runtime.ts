@@ -2,9 +2,10 @@
  * The offline runtime: the platform's deployed artifacts, run on one machine. The training
  * pipeline is statemachines/training.asl.json with the substitutions the stack uses, executed
  * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
- * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program (local/sagemaker-training.ts),
- * and a tuning job runs its training jobs with it (local/sagemaker-tuning.ts); SNS publishes are kept in a list. `npm start`, the end-to-end tests and the local API server
- * all run on this.
+ * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program
+ * (local/sagemaker-training.ts), and a tuning job runs its training jobs with it
+ * (local/sagemaker-tuning.ts); SNS publishes are kept in a list. `npm start`, the end-to-end
+ * tests and the local API server all run on this.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

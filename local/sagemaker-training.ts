@@ -307,11 +307,13 @@ export class LocalTrainingJobs {
         interrupted = true;
         child.kill('SIGTERM');
       };
+      const started = Date.now();
       const onLine = (line: string) => {
         this.progress(request, line);
         metrics.read(line);
-        // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one.
-        if (interruptAfterCheckpoint && readdirSync(layout.checkpoints).some((file) => !file.startsWith('.'))) interrupt();
+        // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one it writes
+        // (anywhere under the folder: a tuning job's training job checkpoints in a folder named after itself).
+        if (interruptAfterCheckpoint && hasCheckpointSince(layout.checkpoints, started)) interrupt();
       };
       // A chunk may end inside a line; the rest of it comes with the next chunk (a metric's value must not be cut).
       let partial = '';
@@ -370,6 +372,13 @@ export class LocalTrainingJobs {
       JSON.stringify({ TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: reason }),
     );
   }
+}
+
+/** Whether the program wrote a (non-hidden, so complete) file under the checkpoint folder since `since`. */
+function hasCheckpointSince(directory: string, since: number): boolean {
+  return readdirSync(directory, { recursive: true, withFileTypes: true }).some(
+    (entry) => entry.isFile() && !entry.name.startsWith('.') && statSync(path.join(entry.parentPath, entry.name)).mtimeMs >= since,
+  );
 }
 
 /** MetricDefinitions applied to a job's output as SageMaker applies them to its log: the last value of each wins. */
