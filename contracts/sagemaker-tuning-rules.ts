@@ -223,7 +223,7 @@ export function createHyperParameterTuningJobProblems(request: TuningJobRequestF
   problems.push(
     ...jobProblems.map((problem) =>
       problem.replace(
-        / at '([A-Za-z.]+)'/,
+        / at '([A-Za-z0-9.]+)'/,
         (_, path: string) => ` at 'trainingJobDefinition.${path.replace(/^hyperParameters/, 'staticHyperParameters')}'`,
       ),
     ),
