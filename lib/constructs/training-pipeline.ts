@@ -24,8 +24,8 @@ import {
   tuningJobConfigBase64,
 } from '../../contracts/state-machines';
 import { SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig, trainingSettingsProblems } from '../../contracts/training';
-import { tuningJobNamePrefix } from '../../contracts/tuning';
 import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
+import { tuningJobNamePrefix } from '../../contracts/tuning';
 import type { ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
 
