@@ -11,7 +11,7 @@ import { resourceName, type SettingProblem } from './fields';
 import { MAX_PROJECT_NAME_LENGTH } from './limits';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
 import { endpointAutoscalingProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
-import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
+import { type TrainingConfig, trainingOverridesSchema, trainingSettingsProblems, trainingSettingsSchema } from './training';
 
 /** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
 export const LOG_RETENTION_DAYS = [
@@ -146,7 +146,7 @@ export const platformConfigSchema = z
       const serving = { ...config.serving, ...model.serving };
       const drift = { ...config.drift, ...model.drift };
       // A model is checked only where it overrides; otherwise the platform-wide check covers it.
-      if (model.training) report(spotTrainingProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
+      if (model.training) report(trainingSettingsProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
       if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
@@ -161,7 +161,7 @@ export const platformConfigSchema = z
         }
       });
     });
-    report(spotTrainingProblems(config.training), ['training']);
+    report(trainingSettingsProblems(config.training), ['training']);
     report(endpointAutoscalingProblems(config.serving), ['serving']);
     report(driftThresholdProblems(config.drift), ['drift']);
   });

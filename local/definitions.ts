@@ -3,8 +3,8 @@
  * substitutions, and the adjustments for the emulator's gaps.
  *
  * - The emulator reads TimeoutSecondsPath from the state's Parameters instead of its input; the
- *   training states' path names a value the substitutions fix, so the offline definition carries
- *   the literal TimeoutSeconds the deployed state machine resolves it to.
+ *   training and tuning states' paths name values the substitutions fix, so the offline definition
+ *   carries the literal TimeoutSeconds the deployed state machine resolves them to.
  * - A Task without TimeoutSeconds waits as long as its task takes on Step Functions (99,999,999 s);
  *   the emulator cuts it at 60 s, so a large dataset's validation would fail offline only. Offline
  *   such a state waits as long as a Node timer can (24.8 days).
@@ -15,8 +15,11 @@
  */
 import { readTrainingDefinition, renderDefinition } from '../contracts/state-machines';
 
-/** The path the training states read their timeout from (MergeInput sets it from the TrainingTimeoutSeconds substitution). */
-const TRAINING_TIMEOUT_PATH = '$.config.trainingTimeoutSeconds';
+/** The paths the training and tuning states read their timeouts from (MergeInput sets them from these substitutions). */
+const TIMEOUT_PATHS: Readonly<Record<string, string>> = {
+  '$.config.trainingTimeoutSeconds': 'TrainingTimeoutSeconds',
+  '$.config.tuningTimeoutSeconds': 'TuningTimeoutSeconds',
+};
 
 /** The longest a Node timer waits (2^31 − 1 ms), in whole seconds: what a Task without TimeoutSeconds gets offline. */
 export const UNBOUNDED_TASK_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -39,9 +42,10 @@ function allStates(states: Record<string, State>): [string, State][] {
 export function offlineTrainingDefinition(substitutions: Readonly<Record<string, string>>): Definition {
   const definition = JSON.parse(renderDefinition(readTrainingDefinition(), substitutions)) as Definition;
   for (const [, state] of allStates(definition.States)) {
-    if (state.TimeoutSecondsPath === TRAINING_TIMEOUT_PATH) {
+    const substitution = typeof state.TimeoutSecondsPath === 'string' ? TIMEOUT_PATHS[state.TimeoutSecondsPath] : undefined;
+    if (substitution) {
       delete state.TimeoutSecondsPath;
-      state.TimeoutSeconds = Number(substitutions.TrainingTimeoutSeconds);
+      state.TimeoutSeconds = Number(substitutions[substitution]);
     }
     if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
       state.TimeoutSeconds = UNBOUNDED_TASK_SECONDS;

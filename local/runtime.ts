@@ -2,9 +2,11 @@
  * The offline runtime: the platform's deployed artifacts, run on one machine. The training
  * pipeline is statemachines/training.asl.json with the substitutions the stack uses, executed
  * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
- * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program (local/sagemaker-training.ts);
- * SNS publishes are kept in a list. With a workspace, the registry, the buckets and the executions
- * outlast the process. `npm start`, the end-to-end tests and the local API server all run on this.
+ * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program
+ * (local/sagemaker-training.ts), and a tuning job runs its training jobs with it
+ * (local/sagemaker-tuning.ts); SNS publishes are kept in a list. With a workspace, the registry,
+ * the buckets and the executions outlast the process. `npm start`, the end-to-end tests and the
+ * local API server all run on this.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,7 @@ import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoD
 import { readProgressLine, withReadProgress } from './read-progress';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
+import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
 import { seededRandom } from './sample-data';
 import type { Workspace } from './workspace';
 
@@ -234,6 +237,8 @@ export class LocalPlatform {
   readonly registryStore: DynamoDbRegistryStore;
   /** SageMaker training jobs, run with the real training program. */
   readonly trainingJobs: LocalTrainingJobs;
+  /** SageMaker tuning jobs: random search over the same training jobs, at most two at once. */
+  readonly tuningJobs: LocalTuningJobs;
   /** Where the training program's archive was uploaded (the stack's TrainingCode asset). */
   private trainingCode: { bucket: string; key: string } | undefined;
   readonly executions = new Map<string, LocalExecution>();
@@ -291,6 +296,12 @@ export class LocalPlatform {
       store: this.store,
       onProgress: (progress) => this.trainingProgress(progress),
       ...(options.keepJobWorkspaces ? { keepWorkspaces: true } : {}),
+    });
+    this.tuningJobs = new LocalTuningJobs({
+      trainingJobs: this.trainingJobs,
+      onProgress: ({ job, message }) => this.note(job, message),
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
     });
     for (const stored of this.readStoredExecutions()) this.remember(stored);
   }
@@ -571,6 +582,8 @@ export class LocalPlatform {
       CheckDeployment: lambda(deploy),
       TrainOnSpot: (input, signal) => this.runTrainingJob(input, signal),
       TrainOnDemand: (input, signal) => this.runTrainingJob(input, signal),
+      TuneHyperparameters: (input) => this.tuningJobs.run(input as unknown as TuningJobRequest),
+      DescribeBestTrainingJob: async (input) => this.trainingJobs.describe(String(input.TrainingJobName)),
       NotifyFailure: async (input) => {
         const message = String(input.Message);
         this.notifications.push({ subject: String(input.Subject ?? ''), message, at: new Date() });

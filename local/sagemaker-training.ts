@@ -14,6 +14,9 @@
  * the output path; on failure the program's /opt/ml/output/failure is the job's FailureReason.
  * A spot interruption is a real SIGTERM to the running program once it has checkpointed; the job
  * restarts from its checkpoints, as managed spot does. Billable seconds use a simulated discount.
+ * The job's MetricDefinitions are read from the program's output as SageMaker reads its log (each
+ * regex's first group, the last value kept: `FinalMetricDataList`), and a finished job can be
+ * described again by name (DescribeTrainingJob), as a tuning job's best job is.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -45,12 +48,14 @@ export interface TrainingJobDescription {
   readonly BillableTimeInSeconds: number;
   readonly EnableManagedSpotTraining: boolean;
   readonly HyperParameters: Readonly<Record<string, string>>;
+  /** The last value of each metric definition found in the job's output. */
+  readonly FinalMetricDataList: readonly { MetricName: string; Value: number }[];
 }
 
 /** The error a Step Functions SageMaker task fails with; `name` is what Catch and Retry match. */
 export class SageMakerTaskError extends Error {
   constructor(
-    override readonly name: 'SageMaker.AmazonSageMakerException' | 'States.TaskFailed',
+    override readonly name: 'SageMaker.AmazonSageMakerException' | 'States.TaskFailed' | 'SageMaker.ResourceNotFoundException',
     message: string,
   ) {
     super(message);
@@ -84,7 +89,7 @@ export function parseEpochLine(line: string): { epoch: number; metrics: Record<s
 }
 
 export interface LocalTrainingOptions {
-  readonly store: ObjectStore;
+  readonly store: Pick<ObjectStore, 'list' | 'getBytes' | 'put'>;
   /** Progress of running jobs: the program's output (epochs parsed), interruptions. */
   readonly onProgress?: (event: TrainingProgress) => void;
   /** Share of the training time a spot job is not billed for, as its saving (simulated; SageMaker reports the real one). */
@@ -119,6 +124,8 @@ export function findPython(preferred?: string): string {
 export class LocalTrainingJobs {
   /** Every job name used so far: SageMaker never reuses one, failed jobs included. */
   readonly jobNames = new Set<string>();
+  /** The descriptions of the jobs that completed, by name. */
+  private readonly completed = new Map<string, TrainingJobDescription>();
   private pendingInterruptions = 0;
   private python: string | undefined;
 
@@ -154,12 +161,13 @@ export class LocalTrainingJobs {
     this.pendingInterruptions = 0;
     const workspace = mkdtempSync(path.join(tmpdir(), `mlops-job-${request.TrainingJobName.slice(0, 40)}-`));
     const started = performance.now();
+    const metrics = new MetricReader(request.AlgorithmSpecification?.MetricDefinitions ?? []);
     try {
       const layout = await this.prepare(request, workspace);
       for (;;) {
         signal?.throwIfAborted();
         const interruptAfterCheckpoint = interruptions > 0;
-        const outcome = await this.runProgram(request, layout, interruptAfterCheckpoint, signal);
+        const outcome = await this.runProgram(request, layout, interruptAfterCheckpoint, metrics, signal);
         if (outcome.kind === 'stopped') throw signal!.reason;
         await this.syncCheckpointsOut(request, layout.checkpoints);
         if (outcome.kind === 'interrupted' && interruptAfterCheckpoint) {
@@ -176,7 +184,7 @@ export class LocalTrainingJobs {
       const trainingSeconds = Math.max(1, Math.round((performance.now() - started) / 1000));
       const artifactUri = await this.uploadModel(request, layout.model);
       const discount = this.options.spotDiscount ?? 0.7;
-      return {
+      const description: TrainingJobDescription = {
         TrainingJobName: request.TrainingJobName,
         TrainingJobStatus: 'Completed',
         ModelArtifacts: { S3ModelArtifacts: artifactUri },
@@ -184,10 +192,25 @@ export class LocalTrainingJobs {
         BillableTimeInSeconds: spot ? Math.max(1, Math.round(trainingSeconds * (1 - discount))) : trainingSeconds,
         EnableManagedSpotTraining: spot,
         HyperParameters: request.HyperParameters ?? {},
+        FinalMetricDataList: metrics.final(),
       };
+      this.completed.set(request.TrainingJobName, description);
+      return description;
     } finally {
       if (!this.options.keepWorkspaces) rmSync(workspace, { recursive: true, force: true });
     }
+  }
+
+  /** DescribeTrainingJob of a completed job (the offline runtime keeps no failed ones to describe). */
+  describe(trainingJobName: string): TrainingJobDescription {
+    const description = this.completed.get(trainingJobName);
+    if (!description) {
+      throw new SageMakerTaskError(
+        'SageMaker.ResourceNotFoundException',
+        `Requested resource not found: training job ${trainingJobName} (Service: SageMaker, Status Code: 400)`,
+      );
+    }
+    return description;
   }
 
   /** /opt/ml under the workspace: channels, hyperparameters, checkpoints, the unpacked code. */
@@ -276,6 +299,7 @@ export class LocalTrainingJobs {
     request: TrainingJobRequest,
     layout: Awaited<ReturnType<LocalTrainingJobs['prepare']>>,
     interruptAfterCheckpoint: boolean,
+    metrics: MetricReader,
     signal?: AbortSignal,
   ): Promise<{ kind: 'completed' } | { kind: 'interrupted' } | { kind: 'stopped' } | { kind: 'failed'; reason: string }> {
     const hyperparameters = request.HyperParameters ?? {};
@@ -303,6 +327,8 @@ export class LocalTrainingJobs {
       SM_CHANNELS: JSON.stringify(Object.keys(layout.channels).sort()),
       SM_HPS: JSON.stringify(Object.fromEntries(Object.entries(hyperparameters).filter(([name]) => !name.startsWith('sagemaker_')))),
       SM_TRAINING_ENV: JSON.stringify({ job_name: request.TrainingJobName }),
+      // Set by SageMaker in every training container.
+      TRAINING_JOB_NAME: request.TrainingJobName,
       ...Object.fromEntries(Object.entries(layout.channels).map(([name, directory]) => [`SM_CHANNEL_${name.toUpperCase()}`, directory])),
     };
     return new Promise((resolve) => {
@@ -318,8 +344,20 @@ export class LocalTrainingJobs {
         interrupted = true;
         child.kill('SIGTERM');
       };
-      const lines = (chunk: Buffer, onLine: (line: string) => void) => {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) onLine(line.trim());
+      const started = Date.now();
+      const epochs = Number(request.HyperParameters?.epochs);
+      const onLine = (line: string) => {
+        const epoch = parseEpochLine(line);
+        this.options.onProgress?.({
+          job: request.TrainingJobName,
+          message: line,
+          ...(epoch ? { epoch: epoch.epoch, metrics: epoch.metrics } : {}),
+          ...(epoch && Number.isInteger(epochs) && epochs > 0 ? { epochs } : {}),
+        });
+        metrics.read(line);
+        // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one it writes
+        // (anywhere under the folder: a tuning job's training job checkpoints in a folder named after itself).
+        if (interruptAfterCheckpoint && hasCheckpointSince(layout.checkpoints, started)) interrupt();
       };
       let stopped = false;
       const stop = () => {
@@ -328,20 +366,18 @@ export class LocalTrainingJobs {
         setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS).unref();
       };
       signal?.addEventListener('abort', stop, { once: true });
-      const epochs = Number(request.HyperParameters?.epochs);
-      child.stdout!.on('data', (chunk: Buffer) =>
-        lines(chunk, (line) => {
-          const epoch = parseEpochLine(line);
-          this.options.onProgress?.({
-            job: request.TrainingJobName,
-            message: line,
-            ...(epoch ? { epoch: epoch.epoch, metrics: epoch.metrics } : {}),
-            ...(epoch && Number.isInteger(epochs) && epochs > 0 ? { epochs } : {}),
-          });
-          // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one.
-          if (interruptAfterCheckpoint && readdirSync(layout.checkpoints).some((file) => !file.startsWith('.'))) interrupt();
-        }),
-      );
+      // A chunk may end inside a line; the rest of it comes with the next chunk (a metric's value must not be cut).
+      let partial = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString('utf8');
+        const complete = text.split('\n');
+        partial = complete.pop() ?? '';
+        for (const line of complete) if (line.trim()) onLine(line.trim());
+      });
+      child.stdout!.on('end', () => {
+        if (partial.trim()) onLine(partial.trim());
+        partial = '';
+      });
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-4000);
       });
@@ -389,5 +425,38 @@ export class LocalTrainingJobs {
       'States.TaskFailed',
       JSON.stringify({ TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: reason }),
     );
+  }
+}
+
+/** Whether the program wrote a (non-hidden, so complete) file under the checkpoint folder since `since`. */
+function hasCheckpointSince(directory: string, since: number): boolean {
+  return readdirSync(directory, { recursive: true, withFileTypes: true }).some(
+    (entry) => entry.isFile() && !entry.name.startsWith('.') && statSync(path.join(entry.parentPath, entry.name)).mtimeMs >= since,
+  );
+}
+
+/** MetricDefinitions applied to a job's output as SageMaker applies them to its log: the last value of each wins. */
+class MetricReader {
+  private readonly values = new Map<string, number>();
+  private readonly definitions: readonly { name: string; pattern: RegExp }[];
+
+  constructor(definitions: readonly { Name?: unknown; Regex?: unknown }[]) {
+    this.definitions = definitions.flatMap((definition) =>
+      typeof definition.Name === 'string' && typeof definition.Regex === 'string'
+        ? [{ name: definition.Name, pattern: new RegExp(definition.Regex) }]
+        : [],
+    );
+  }
+
+  read(line: string): void {
+    for (const { name, pattern } of this.definitions) {
+      const match = pattern.exec(line);
+      const value = match ? Number(match[1]) : Number.NaN;
+      if (Number.isFinite(value)) this.values.set(name, value);
+    }
+  }
+
+  final(): { MetricName: string; Value: number }[] {
+    return [...this.values].map(([MetricName, Value]) => ({ MetricName, Value }));
   }
 }

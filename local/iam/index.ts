@@ -42,6 +42,7 @@ export {
   type StateMachineCallOptions,
   stateMachineCalls,
   stateMachineDefinition,
+  taskStateCalls,
   trainingRoleCalls,
 } from './state-machine-calls';
 export { type CfnTemplate, DEFAULT_ENVIRONMENT, type IamEnvironment, ResolvedTemplate, UnresolvableIntrinsicError } from './template';

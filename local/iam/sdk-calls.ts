@@ -263,12 +263,12 @@ const sagemaker: OperationMapper = (operation, input, arn, scope) => {
       { action: 'kms:DescribeKey', resource: encryption.keyArn, context, because },
     ];
   };
-  const passRole = (field: string): IamCall[] =>
-    typeof input[field] === 'string'
+  const passRole = (field: string, value: unknown = input[field]): IamCall[] =>
+    typeof value === 'string'
       ? [
           {
             action: 'iam:PassRole',
-            resource: input[field] as string,
+            resource: value,
             context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },
             because: `sagemaker:${operation} passes ${field}`,
           },
@@ -311,6 +311,19 @@ const sagemaker: OperationMapper = (operation, input, arn, scope) => {
     case 'DescribeTrainingJob':
     case 'StopTrainingJob':
       return [{ action: `sagemaker:${operation}`, resource: named('training-job', 'TrainingJobName') }];
+    case 'CreateHyperParameterTuningJob': {
+      const job = named('hyper-parameter-tuning-job', 'HyperParameterTuningJobName');
+      const definition = input.TrainingJobDefinition as { RoleArn?: unknown } | undefined;
+      return [
+        { action: 'sagemaker:CreateHyperParameterTuningJob', resource: job },
+        ...passRole('TrainingJobDefinition.RoleArn', definition?.RoleArn),
+        ...tags(job),
+      ];
+    }
+    case 'DescribeHyperParameterTuningJob':
+    case 'StopHyperParameterTuningJob':
+    case 'ListTrainingJobsForHyperParameterTuningJob':
+      return [{ action: `sagemaker:${operation}`, resource: named('hyper-parameter-tuning-job', 'HyperParameterTuningJobName') }];
     case 'AddTags':
     case 'ListTags':
       return [{ action: `sagemaker:${operation}`, resource: text(input, 'ResourceArn') }];
