@@ -43,6 +43,8 @@ describe('the offline definition', () => {
       EvaluateModel: UNBOUNDED_TASK_SECONDS,
       TrainOnSpot: TRAINING_TIMEOUT,
       TrainOnDemand: TRAINING_TIMEOUT,
+      // The tuning job's limit: its own runtime with the margin (from TuningTimeoutSeconds).
+      TuneHyperparameters: Number(TEST_SUBSTITUTIONS.TuningTimeoutSeconds),
       WaitForApproval: 604_800,
     });
   });
@@ -52,6 +54,8 @@ describe('the offline definition', () => {
     expect(Object.fromEntries(timeouts)).toEqual({
       TrainOnSpot: TRAINING_TIMEOUT,
       TrainOnDemand: TRAINING_TIMEOUT,
+      // The tuning job's limit: its own runtime with the margin (from TuningTimeoutSeconds).
+      TuneHyperparameters: Number(TEST_SUBSTITUTIONS.TuningTimeoutSeconds),
       WaitForApproval: 604_800,
     });
     for (const [name, state] of statesOf(definition.States)) {
