@@ -84,12 +84,22 @@ const apiSchema = z
   });
 
 /** A model's configuration entry: the model contract plus its overrides of the platform-wide settings. */
+/** Whether a version waits for a person's approval before it deploys (see the model entry's `approval`). */
+export const APPROVAL_POLICIES = ['required', 'optional', 'off'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+const approvalPolicySchema = z.enum(APPROVAL_POLICIES);
+
 const modelEntrySchema = z
   .object({
     ...modelContractShape,
     training: trainingOverridesSchema.optional().describe("this model's overrides of the platform's training settings"),
     serving: servingOverridesSchema.optional().describe("this model's overrides of the platform's serving settings"),
     drift: driftOverridesSchema.optional().describe("this model's overrides of the platform's drift settings"),
+    approval: approvalPolicySchema
+      .optional()
+      .describe(
+        'whether a person approves a version before it deploys: `required` (every run waits; a run cannot lower it), `optional` (a run may ask with requireApproval), `off` (no run waits unless it asks); default `required` in the prod environment, else `optional`',
+      ),
   })
   .strict()
   .superRefine(checkModelContract);
@@ -172,8 +182,9 @@ export type ModelConfig = PlatformConfig['models'][number];
 export type ApiConfig = z.output<typeof apiSchema>;
 
 /** A model with the platform-wide training, serving and drift settings merged under its own. */
-export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features'> {
+export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features' | 'approval'> {
   readonly features: string[];
+  readonly approval: ApprovalPolicy;
   readonly training: TrainingConfig;
   readonly serving: ServingConfig;
   readonly drift: DriftConfig;
@@ -186,6 +197,7 @@ export function resolveModel(config: PlatformConfig, model: ModelConfig): Resolv
     training: { ...config.training, ...model.training },
     serving: { ...config.serving, ...model.serving },
     drift: { ...config.drift, ...model.drift },
+    approval: model.approval ?? (config.environment === 'prod' ? 'required' : 'optional'),
   };
 }
 

@@ -59,7 +59,8 @@ export interface TrainingSubstitutionValues {
   readonly trainingRoleArn: string;
   readonly artifactsBucket: string;
   readonly artifactsKeyArn: string;
-  readonly requireApproval: boolean;
+  /** The model's approval policy: `required` makes every run wait, whatever its input says. */
+  readonly approvalPolicy: 'required' | 'optional' | 'off';
   readonly deployPollSeconds: number;
   /** The training program's archive (sourcedir.tar.gz): its bucket and object key. */
   readonly trainingCode: { readonly bucket: string; readonly key: string };
@@ -131,7 +132,8 @@ export function trainingSubstitutions(values: TrainingSubstitutionValues): Recor
     MaxRuntimeSeconds: String(training.maxRuntimeSeconds),
     MaxWaitSeconds: String(training.maxWaitSeconds),
     JobNamePrefix: values.jobNamePrefix,
-    RequireApproval: String(values.requireApproval),
+    RequireApproval: String(values.approvalPolicy === 'required'),
+    ApprovalPolicy: values.approvalPolicy,
     DeployPollSeconds: String(values.deployPollSeconds),
   };
 }

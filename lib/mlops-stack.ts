@@ -111,6 +111,7 @@ export class MlopsStack extends Stack {
         evaluateModelFunction: this.modelEvaluation.evaluateFunction,
         deployFunction: deployFunctions.get(model.name)!,
         alertTopic: this.observability.alertTopic,
+        approvalPolicy: model.approval,
       });
       pipelines.set(model.name, pipeline);
       new CfnOutput(this, `TrainingStateMachineArn-${model.name}`, { value: pipeline.stateMachine.stateMachineArn });

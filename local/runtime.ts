@@ -512,7 +512,7 @@ export class LocalPlatform {
       trainingRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-training`,
       artifactsBucket: LOCAL_BUCKETS.artifacts,
       artifactsKeyArn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
-      requireApproval: false,
+      approvalPolicy: model.approval,
       deployPollSeconds: this.options.deployPollSeconds ?? 1,
       trainingCode: this.trainingCode!,
     });

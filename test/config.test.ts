@@ -92,6 +92,19 @@ describe('parseConfig', () => {
     expect(model.features).toEqual(['tenure_months', 'monthly_charges', 'total_spend', 'support_calls', 'segment', 'contract']);
   });
 
+  it('requires approval in the prod environment unless a model says otherwise, and leaves it optional elsewhere', () => {
+    const prod = parseConfig({ ...structuredClone(shipped), environment: 'prod' });
+    expect(resolveModel(prod, prod.models[0]!).approval).toBe('required');
+    const dev = parseConfig(structuredClone(shipped));
+    expect(resolveModel(dev, dev.models[0]!).approval).toBe('optional');
+    const raw = structuredClone(shipped) as Record<string, any>;
+    raw.models[0].approval = 'off';
+    const off = parseConfig({ ...raw, environment: 'prod' });
+    expect(resolveModel(off, off.models[0]!).approval).toBe('off');
+    raw.models[0].approval = 'sometimes';
+    expect(() => parseConfig(raw)).toThrow(/mlops.models\[0\].approval: /);
+  });
+
   it('derives the model inputs from the columns when features are not listed', () => {
     const config = parseConfig(variant((c) => delete c.models[0].features));
     expect(resolveModel(config, config.models[0]!).features).not.toContain('churned');

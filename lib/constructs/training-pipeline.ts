@@ -51,11 +51,12 @@ export interface TrainingPipelineProps {
   /** Where failures and rejections are announced. */
   readonly alertTopic: sns.ITopic;
   /**
-   * Whether a registered version waits for a person's approval before deployment (an execution
-   * input `requireApproval` overrides it per run).
-   * @default false
+   * Whether a registered version waits for a person's approval before deployment: `required`
+   * (every run waits; an execution input `requireApproval: false` cannot lower it), `optional`
+   * (a run waits when its input asks), `off` (likewise: only a run that asks waits).
+   * @default 'optional'
    */
-  readonly requireApproval?: boolean;
+  readonly approvalPolicy?: 'required' | 'optional' | 'off';
   /**
    * How often a running deployment is checked; longer polls mean fewer state transitions.
    * @default Duration.minutes(2)
@@ -124,7 +125,7 @@ export class TrainingPipeline extends Construct {
         trainingRoleArn: this.trainingRole.roleArn,
         artifactsBucket: props.artifactStore.artifactsBucket.bucketName,
         artifactsKeyArn: props.artifactStore.key.keyArn,
-        requireApproval: props.requireApproval ?? false,
+        approvalPolicy: props.approvalPolicy ?? 'optional',
         deployPollSeconds: deployPollInterval.toSeconds(),
         trainingCode: { bucket: this.trainingCode.s3BucketName, key: this.trainingCode.s3ObjectKey },
       }),

@@ -284,7 +284,7 @@ describe('TrainingPipeline', () => {
       trainingRoleArn: 'role',
       artifactsBucket: 'bucket',
       artifactsKeyArn: 'key',
-      requireApproval: true,
+      approvalPolicy: 'required',
       deployPollSeconds: 90,
       trainingCode: { bucket: 'assets', key: 'code.tar.gz' },
     });

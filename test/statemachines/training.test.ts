@@ -419,6 +419,26 @@ describe('the training pipeline, executed offline', () => {
     expect((await harness.registry.getApproval({ modelName: 'churn', version: 1 })).status).toBe('Approved');
   });
 
+  it("waits for approval under the model's required policy even when the run says requireApproval: false", async () => {
+    const approveAll = async () => ({ approved: true, approvedBy: 'alice' });
+    const required = new TrainingPipelineHarness({ ApprovalPolicy: 'required', RequireApproval: 'true' });
+    for (const [name, runInput] of [
+      ['run-lowered', { ...input, requireApproval: false }],
+      ['run-default', input],
+    ] as const) {
+      const run = await required.run(runInput, name, { WaitForApproval: approveAll });
+      expect(run.status, name).toBe('SUCCEEDED');
+      expect(run.calls.WaitForApproval, name).toHaveLength(1);
+    }
+    // Optional and off: only a run that asks waits.
+    for (const policy of ['optional', 'off']) {
+      const harness = new TrainingPipelineHarness({ ApprovalPolicy: policy, RequireApproval: 'false' });
+      expect((await harness.run(input, `run-${policy}`)).calls.WaitForApproval, policy).toBeUndefined();
+      const asked = await harness.run({ ...input, requireApproval: true }, `run-${policy}-asked`, { WaitForApproval: approveAll });
+      expect(asked.calls.WaitForApproval, policy).toHaveLength(1);
+    }
+  });
+
   it('fails when approval times out, leaving the version Registered and production untouched', async () => {
     const harness = new TrainingPipelineHarness();
     const run = await harness.run({ ...input, requireApproval: true }, 'run-timeout', {

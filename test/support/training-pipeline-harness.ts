@@ -35,7 +35,7 @@ const SUBSTITUTION_VALUES: TrainingSubstitutionValues = {
   trainingRoleArn: `arn:aws:iam::${ACCOUNT}:role/training`,
   artifactsBucket: 'artifacts-bucket',
   artifactsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
-  requireApproval: false,
+  approvalPolicy: 'optional',
   deployPollSeconds: 120,
   trainingCode: { bucket: `cdk-assets-${ACCOUNT}-${REGION}`, key: 'f00dfeed.tar.gz' },
 };
