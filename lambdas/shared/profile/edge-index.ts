@@ -3,7 +3,9 @@
  * search, and `EdgeIndex`, a grid lookup that is exact and near one comparison per value) and the
  * quantile edges a reference profile derives from its sorted values.
  */
+import { binAnchor } from './bin-means';
 import { MAX_HISTOGRAM_EDGES } from './profile';
+import { tailRanks } from './tail-values';
 
 /** Number of edges ≤ value: the index of the bin holding value. */
 export function binIndex(edges: ArrayLike<number>, value: number): number {
@@ -101,11 +103,14 @@ export class EdgeIndex {
   private readonly cellBins: Int32Array;
   /** Per cell: its one edge, else NaN (compares false with everything). */
   private readonly cellEdges: Float64Array;
+  /** binAnchor of bin b at b + 1 (slot 0 is the crowded values' scratch), shifted like `counts`. */
+  private readonly anchors: Float64Array;
 
   constructor(edges: readonly number[]) {
     const count = edges.length;
     this.size = count;
     this.edges = Float64Array.from(edges);
+    this.anchors = Float64Array.from({ length: count + 2 }, (_, slot) => (slot === 0 ? 0 : binAnchor(edges, slot - 1)));
     const cells = Math.min(MAX_CELLS, Math.max(1, CELLS_PER_EDGE * count));
     let grid = buildGrid(this.edges, cells);
     let keyed = false;
@@ -155,10 +160,11 @@ export class EdgeIndex {
 
   /**
    * Bins values[0 … length) (never NaN) into `counts`, which holds the size + 1 bins shifted by
-   * one: counts[0] is scratch, bin b is counts[b + 1]. Sets extremes to [sum of the values,
+   * one: counts[0] is scratch, bin b is counts[b + 1]; `offsetSums`, shifted alike, gains each
+   * value's offset from its bin's anchor (bin-means.ts). Sets extremes to [sum of the values,
    * min(extremes[1], values), max(extremes[2], values)], so one pass does all of it.
    */
-  count(values: Float64Array, length: number, counts: Float64Array, extremes: Float64Array): void {
+  count(values: Float64Array, length: number, counts: Float64Array, offsetSums: Float64Array, extremes: Float64Array): void {
     if (crowdedPositions.length <= length) crowdedPositions = new Int32Array(length + 1);
     const positions = crowdedPositions;
     const cellBins = this.cellBins;
@@ -166,14 +172,18 @@ export class EdgeIndex {
     const origin = this.origin;
     const scale = this.scale;
     const lastCell = this.lastCell;
+    const anchors = this.anchors;
     const crowded = this.keyed
-      ? binKeyed(values, length, counts, extremes, cellBins, cellEdges, origin, scale, lastCell, positions)
-      : binLinear(values, length, counts, extremes, cellBins, cellEdges, origin, scale, lastCell, positions);
+      ? binKeyed(values, length, counts, offsetSums, anchors, extremes, cellBins, cellEdges, origin, scale, lastCell, positions)
+      : binLinear(values, length, counts, offsetSums, anchors, extremes, cellBins, cellEdges, origin, scale, lastCell, positions);
     for (let k = 0; k < crowded; k++) {
       const value = values[positions[k]!]!;
-      counts[this.searchCell(this.cellOf(value), value) + 1]!++;
+      const slot = this.searchCell(this.cellOf(value), value) + 1;
+      counts[slot]!++;
+      offsetSums[slot]! += value - anchors[slot]!;
     }
     counts[0] = 0;
+    offsetSums[0] = 0;
   }
 }
 
@@ -186,6 +196,8 @@ function binLinear(
   values: Float64Array,
   length: number,
   counts: Float64Array,
+  offsetSums: Float64Array,
+  anchors: Float64Array,
   extremes: Float64Array,
   cellBins: Int32Array,
   cellEdges: Float64Array,
@@ -206,7 +218,9 @@ function binLinear(
     let cell = (value - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    counts[bin + (value >= cellEdges[cell]! ? 1 : 0)]!++;
+    const slot = bin + (value >= cellEdges[cell]! ? 1 : 0);
+    counts[slot]!++;
+    offsetSums[slot]! += value - anchors[slot]!;
     positions[crowded] = i;
     crowded += (bin - 1) >>> 31;
   }
@@ -220,6 +234,8 @@ function binKeyed(
   values: Float64Array,
   length: number,
   counts: Float64Array,
+  offsetSums: Float64Array,
+  anchors: Float64Array,
   extremes: Float64Array,
   cellBins: Int32Array,
   cellEdges: Float64Array,
@@ -241,7 +257,9 @@ function binKeyed(
     let cell = (magnitudeKey(words[2 * i + 1]!) - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    counts[bin + (value >= cellEdges[cell]! ? 1 : 0)]!++;
+    const slot = bin + (value >= cellEdges[cell]! ? 1 : 0);
+    counts[slot]!++;
+    offsetSums[slot]! += value - anchors[slot]!;
     positions[crowded] = i;
     crowded += (bin - 1) >>> 31;
   }
@@ -265,11 +283,14 @@ export function quantileEdges(sorted: Float64Array, maxEdges = MAX_HISTOGRAM_EDG
     if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
   }
   if (distinct.length <= maxEdges) return distinct;
+  const tail = tailRanks(n, maxEdges);
+  const bulk = maxEdges - tail.length;
+  const ranks = [...new Set([...Array.from({ length: bulk }, (_, i) => Math.floor((i * n) / bulk)), ...tail])].sort((a, b) => a - b);
   const edges: number[] = [];
   let next = 0;
-  for (let i = 0; i < maxEdges; i++) {
+  for (const rank of ranks) {
     // After a heavy value, the next edge is the next larger value, so the mass above it still gets fine bins.
-    let index = Math.max(Math.floor((i * n) / maxEdges), next);
+    let index = Math.max(rank, next);
     if (edges.length > 0) {
       const last = edges[edges.length - 1]!;
       if (index < n && sorted[index]! <= last) index = binIndex(sorted, last);

@@ -3,6 +3,7 @@
  * batch, and the merge of two profiles of the same columns (shards of one dataset).
  */
 import { ValidationError } from '../errors';
+import { binAnchor, meanLevelsFromOffsets, mergeMeanLevels } from './bin-means';
 import { EdgeIndex, quantileEdges } from './edge-index';
 import {
   type CategoricalColumnProfile,
@@ -19,6 +20,7 @@ import {
   type NumericHistogram,
   PROFILE_FORMAT_VERSION,
 } from './profile';
+import { mergeTails, TailTracker, type TailValues, tailsOfSorted } from './tail-values';
 
 // Scratch shared by every numeric profiler: batches are added synchronously, one at a time, so
 // one buffer serves all columns (and memory does not grow with the number of columns).
@@ -37,6 +39,9 @@ export class NumericColumnProfiler {
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
   private readonly counts: Float64Array | undefined;
+  /** Per bin, the sum of its values' offsets from binAnchor, shifted like `counts`. */
+  private readonly offsetSums: Float64Array | undefined;
+  private readonly tails = new TailTracker();
   private readonly edgeIndex: EdgeIndex | undefined;
   private retained: Float64Array | undefined;
   private retainedLength = 0;
@@ -47,6 +52,7 @@ export class NumericColumnProfiler {
     if (edges) {
       // Shifted by one for EdgeIndex.count: bin b is counts[b + 1].
       this.counts = new Float64Array(edges.length + 2);
+      this.offsetSums = new Float64Array(edges.length + 2);
       this.edgeIndex = new EdgeIndex(edges);
     } else {
       this.retained = new Float64Array(1024);
@@ -68,7 +74,8 @@ export class NumericColumnProfiler {
     extremes[1] = this.min;
     extremes[2] = this.max;
     if (this.edgeIndex) {
-      this.edgeIndex.count(values, count, this.counts!, extremes);
+      this.edgeIndex.count(values, count, this.counts!, this.offsetSums!, extremes);
+      this.tails.add(values, count);
     } else {
       let sum = 0;
       let min = this.min;
@@ -129,32 +136,46 @@ export class NumericColumnProfiler {
   }
 
   finish(maxEdges = MAX_HISTOGRAM_EDGES): NumericColumnProfile {
-    let histogram: NumericHistogram;
+    let edges: number[];
+    let counts: number[];
+    let offsetSums: ArrayLike<number>;
+    let tails: TailValues;
     if (this.counts) {
-      histogram = { edges: [...this.edges!], counts: Array.from(this.counts.subarray(1)) };
+      edges = [...this.edges!];
+      counts = Array.from(this.counts.subarray(1));
+      offsetSums = this.offsetSums!.subarray(1);
+      tails = this.tails.finish();
     } else {
       const sorted = this.retained!.subarray(0, this.retainedLength).sort();
-      const edges = quantileEdges(sorted, maxEdges);
-      const counts = new Array<number>(edges.length + 1).fill(0);
+      edges = quantileEdges(sorted, maxEdges);
+      counts = new Array<number>(edges.length + 1).fill(0);
+      const sums = new Float64Array(edges.length + 1);
       // Sorted values fall into consecutive bins: one linear walk instead of a search per value.
       let bin = 0;
+      let anchor = binAnchor(edges, 0);
       for (const value of sorted) {
-        while (bin < edges.length && edges[bin]! <= value) bin++;
+        while (bin < edges.length && edges[bin]! <= value) anchor = binAnchor(edges, ++bin);
         counts[bin]!++;
+        sums[bin]! += value - anchor;
       }
-      histogram = { edges, counts };
+      offsetSums = sums;
+      tails = tailsOfSorted(sorted);
       this.retained = undefined;
     }
     const empty = this.moments.count === 0;
+    const min = empty ? null : this.min + 0;
+    const max = empty ? null : this.max + 0;
+    const histogram: NumericHistogram = { edges, counts, meanLevels: meanLevelsFromOffsets({ edges, counts, min, max }, offsetSums) };
     return {
       kind: 'numeric',
       count: this.moments.count,
       nulls: this.nulls,
       invalid: this.invalid,
-      min: empty ? null : this.min + 0,
-      max: empty ? null : this.max + 0,
+      min,
+      max,
       moments: { ...this.moments, mean: this.moments.mean + 0 },
       histogram,
+      tails,
     };
   }
 }
@@ -225,15 +246,30 @@ function mergeNumeric(name: string, a: NumericColumnProfile, b: NumericColumnPro
       { column: name },
     );
   }
+  const min = a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min);
+  const max = a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max);
+  const counts = a.histogram.counts.map((count, index) => count + b.histogram.counts[index]!);
+  const histogram: NumericHistogram = { edges: [...edgesA], counts };
+  // Bin means and tails survive a merge only when both sides have them (older profiles do not).
+  const levelsA = a.histogram.meanLevels;
+  const levelsB = b.histogram.meanLevels;
+  if (levelsA && levelsB) {
+    histogram.meanLevels = mergeMeanLevels(
+      { edges: edgesA, counts, min, max },
+      { ...a, ...a.histogram, meanLevels: levelsA },
+      { ...b, ...b.histogram, meanLevels: levelsB },
+    );
+  }
   return {
     kind: 'numeric',
     count: a.count + b.count,
     nulls: a.nulls + b.nulls,
     invalid: a.invalid + b.invalid,
-    min: a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min),
-    max: a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max),
+    min,
+    max,
     moments: mergeMoments(a.moments, b.moments),
-    histogram: { edges: [...edgesA], counts: a.histogram.counts.map((count, index) => count + b.histogram.counts[index]!) },
+    histogram,
+    ...(a.tails && b.tails ? { tails: mergeTails(a.tails, b.tails) } : {}),
   };
 }
 

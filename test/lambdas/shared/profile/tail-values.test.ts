@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mergeTails, TAIL_SIZE, TailTracker, tailRanks, tailsOfSorted } from '../../../../lambdas/shared/profile/tail-values';
+
+const valuesArbitrary = fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ noNaN: true, noDefaultInfinity: true })), {
+  maxLength: 400,
+});
+const ascending = (values: readonly number[]) => Float64Array.from(values).sort();
+
+describe('column tails', () => {
+  it('streams any split of a column into the same smallest and largest values as sorting it', () => {
+    fc.assert(
+      fc.property(valuesArbitrary, fc.array(fc.nat(), { maxLength: 5 }), (values, cuts) => {
+        const tracker = new TailTracker();
+        const points = [...new Set(cuts.map((cut) => cut % (values.length + 1)))].sort((a, b) => a - b);
+        let start = 0;
+        for (const end of [...points, values.length]) {
+          tracker.add(Float64Array.from(values.slice(start, end)), end - start);
+          start = end;
+        }
+        expect(tracker.finish()).toEqual(tailsOfSorted(ascending(values)));
+      }),
+    );
+  });
+
+  it('merges exactly, in any order: the tails of a union are the merged tails of its parts', () => {
+    fc.assert(
+      fc.property(valuesArbitrary, valuesArbitrary, valuesArbitrary, (a, b, c) => {
+        const [ta, tb, tc] = [a, b, c].map((values) => tailsOfSorted(ascending(values))) as [
+          ReturnType<typeof tailsOfSorted>,
+          ReturnType<typeof tailsOfSorted>,
+          ReturnType<typeof tailsOfSorted>,
+        ];
+        const whole = tailsOfSorted(ascending([...a, ...b, ...c]));
+        expect(mergeTails(mergeTails(ta, tb), tc)).toEqual(whole);
+        expect(mergeTails(ta, mergeTails(tb, tc))).toEqual(whole);
+        expect(mergeTails(tb, ta)).toEqual(mergeTails(ta, tb));
+      }),
+    );
+  });
+
+  it('keeps every value of a column no longer than the tail size', () => {
+    expect(tailsOfSorted(Float64Array.from([1, 2, 3]))).toEqual({ lowest: [1, 2, 3], highest: [1, 2, 3] });
+    expect(tailsOfSorted(ascending(Array.from({ length: 1000 }, (_, i) => i))).highest).toHaveLength(TAIL_SIZE);
+  });
+
+  it('refines the reference edges geometrically from the tails to the bulk bins, and only when the bulk bins are larger', () => {
+    expect(tailRanks(100_000, 3072)).toEqual([]);
+    // 1,000,000 / 3072 ≈ 325.5 values per bulk bin: 64, 96, 144, 216 and 324 from each end.
+    expect(tailRanks(1_000_000, 3072)).toEqual([64, 96, 144, 216, 324, 999_676, 999_784, 999_856, 999_904, 999_936]);
+    expect(tailRanks(1_000_000_000, 3072)).toHaveLength(44);
+    expect(tailRanks(1_000_000, 16)).toEqual([]);
+  });
+});
