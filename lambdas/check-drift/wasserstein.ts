@@ -16,10 +16,12 @@
  * law t^k or 1 − (1 − t)^k, k set by the mean) plus the sampling noise of r values around it, a
  * Brownian bridge conditioned on its area: variance (r/n²) τ(1 − τ)(1 − 3τ(1 − τ)) at CDF
  * fraction τ. E|F − G| is then a folded normal, integrated by Gauss–Legendre between the
- * breakpoints. Measured against the exact distance on the raw samples (see the tests), the
- * relative error stays under 1% for identical, shifted, rescaled, log-normal and Student-t pairs
- * from 1,000 to 1,000,000 values (at most 0.6% over 20 to 50 seeds each); identical Pareto
- * samples of tail index 1.5, whose distance is mostly a few extreme values, reach 1.2% at 10⁶.
+ * breakpoints. The estimate's error is the crossing bins' share of the distance times their
+ * noise, so the reference's edges refine its tails in 10% steps (tail-values.ts): in a heavy
+ * tail each bin then holds a small share. Measured against the exact distance on the raw samples
+ * (see the tests), over 30 to 40 seeds per family and size from 1,000 to 1,000,000 values, the
+ * largest relative error is 0.17% (identical Pareto(1.5) and log-normal samples at 10⁶; RMS
+ * 0.05%), 0.2% for identical Cauchy samples, 0.03% for normals.
  *
  * Profiles written before bin means and tails existed still compare: each bin's values are then
  * taken at its midpoint (at its lower edge, for a reference whose edges are its distinct values).

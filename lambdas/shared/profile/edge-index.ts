@@ -271,9 +271,10 @@ function binKeyed(
 
 /**
  * Edges from a sorted sample: every distinct value when there are at most `maxEdges` (each
- * value then has its own bin and the binned CDF is exact), otherwise the i/maxEdges quantiles
- * never repeated (a heavy value becomes one edge, its mass sits at the edge where the CDF is
- * known, and the next edge is the next larger value).
+ * value then has its own bin and the binned CDF is exact), otherwise quantiles never repeated (a
+ * heavy value becomes one edge, its mass sits at the edge where the CDF is known, and the next
+ * edge is the next larger value): the minimum, the tail refinement's ranks (`tailRanks`) and
+ * evenly spaced ranks of the bulk between them, maxEdges in all.
  */
 export function quantileEdges(sorted: Float64Array, maxEdges = MAX_HISTOGRAM_EDGES): number[] {
   const n = sorted.length;
@@ -283,9 +284,7 @@ export function quantileEdges(sorted: Float64Array, maxEdges = MAX_HISTOGRAM_EDG
     if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
   }
   if (distinct.length <= maxEdges) return distinct;
-  const tail = tailRanks(n, maxEdges);
-  const bulk = maxEdges - tail.length;
-  const ranks = [...new Set([...Array.from({ length: bulk }, (_, i) => Math.floor((i * n) / bulk)), ...tail])].sort((a, b) => a - b);
+  const ranks = edgeRanks(n, maxEdges);
   const edges: number[] = [];
   let next = 0;
   for (const rank of ranks) {
@@ -300,4 +299,17 @@ export function quantileEdges(sorted: Float64Array, maxEdges = MAX_HISTOGRAM_EDG
     next = index + 1;
   }
   return edges;
+}
+
+/** Ranks of the edges: 0, the low tail's, the bulk's (i/maxEdges quantiles without tails), the high tail's. */
+function edgeRanks(count: number, maxEdges: number): number[] {
+  const tail = tailRanks(count, maxEdges);
+  if (tail.length === 0) return Array.from({ length: maxEdges }, (_, i) => Math.floor((i * count) / maxEdges));
+  const low = tail.slice(0, tail.length / 2);
+  const high = tail.slice(tail.length / 2);
+  const from = low[low.length - 1]!;
+  const span = high[0]! - from;
+  const bulk = maxEdges - 1 - tail.length;
+  const middle = Array.from({ length: bulk }, (_, i) => from + Math.floor(((i + 1) * span) / (bulk + 1)));
+  return [0, ...low, ...middle, ...high];
 }

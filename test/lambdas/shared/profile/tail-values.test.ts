@@ -45,10 +45,19 @@ describe('column tails', () => {
   });
 
   it('refines the reference edges geometrically from the tails to the bulk bins, and only when the bulk bins are larger', () => {
+    // 100,000 / 3072 ≈ 32.6 values per bulk bin, fewer than the outermost tail bin would hold.
     expect(tailRanks(100_000, 3072)).toEqual([]);
-    // 1,000,000 / 3072 ≈ 325.5 values per bulk bin: 64, 96, 144, 216 and 324 from each end.
-    expect(tailRanks(1_000_000, 3072)).toEqual([64, 96, 144, 216, 324, 999_676, 999_784, 999_856, 999_904, 999_936]);
-    expect(tailRanks(1_000_000_000, 3072)).toHaveLength(44);
+    // 1,000,000 / 3072 ≈ 325.5 values per bulk bin: depths 48, 53, 58 … from each end, 10% apart,
+    // up to the last depth whose next step would be as large as a bulk bin.
+    const ranks = tailRanks(1_000_000, 3072);
+    const low = ranks.slice(0, ranks.length / 2);
+    const high = ranks.slice(ranks.length / 2).map((rank) => 1_000_000 - rank);
+    expect(low.slice(0, 4)).toEqual([48, 53, 58, 64]);
+    expect(high.reverse()).toEqual(low);
+    for (let i = 1; i < low.length; i++) expect(low[i]! / low[i - 1]!).toBeCloseTo(1.1, 1);
+    expect(low[low.length - 1]! * 0.1).toBeLessThan(1_000_000 / 3072);
+    expect(low[low.length - 1]! * 1.1 * 0.1).toBeGreaterThanOrEqual(1_000_000 / 3072);
+    expect(tailRanks(1_000_000_000, 3072)).toHaveLength(234);
     expect(tailRanks(1_000_000, 16)).toEqual([]);
   });
 });
