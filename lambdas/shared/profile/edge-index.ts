@@ -5,7 +5,7 @@
  */
 import { binAnchor } from './bin-means';
 import { MAX_HISTOGRAM_EDGES } from './profile';
-import { tailRanks } from './tail-values';
+import { type TailTracker, tailRanks } from './tail-values';
 
 /** Number of edges ≤ value: the index of the bin holding value. */
 export function binIndex(edges: ArrayLike<number>, value: number): number {
@@ -84,10 +84,12 @@ function buildGrid(coordinates: Float64Array, cells: number): Grid {
   return { origin, scale, lastCell, cellStarts, crowded };
 }
 
+/** Values binned between two looks at the tails' bounds. */
+const CHUNK = 4096;
 // Scratch shared by every profiler: batches are added synchronously, one at a time, so one
 // buffer serves all columns (and memory does not grow with the number of columns).
-/** Positions of values in crowded cells, during EdgeIndex.count. */
-let crowdedPositions = new Int32Array(0);
+/** Positions of the values set aside during EdgeIndex.count (in crowded cells, or beyond the tails' bounds), one chunk's worth. */
+const setAside = new Int32Array(CHUNK);
 
 export class EdgeIndex {
   /** Number of edges. */
@@ -159,46 +161,113 @@ export class EdgeIndex {
   }
 
   /**
-   * Bins values[0 … length) (never NaN) into `counts`, which holds the size + 1 bins shifted by
-   * one: counts[0] is scratch, bin b is counts[b + 1]; `offsetSums`, shifted alike, gains each
-   * value's offset from its bin's anchor (bin-means.ts). Sets extremes to [sum of the values,
-   * min(extremes[1], values), max(extremes[2], values)], so one pass does all of it.
+   * Bins values[0 … length) (never NaN) in one pass, near one comparison per value:
+   * - `counts` holds the size + 1 bins shifted by one (counts[0] is scratch, bin b is
+   *   counts[b + 1]); `offsetSums`, shifted alike, gains each value's offset from its bin's anchor
+   *   (bin-means.ts);
+   * - `sums` = [center, Σ (value − center), Σ (value − center)²]: the center is read, the two sums
+   *   are written (the batch's moments, see NumericColumnProfiler.addBatch);
+   * - values beyond the tails' bounds are offered to `tails`. The batch goes in chunks, so the
+   *   bounds, set when a chunk starts, tighten early in a column's first batch.
    */
-  count(values: Float64Array, length: number, counts: Float64Array, offsetSums: Float64Array, extremes: Float64Array): void {
-    if (crowdedPositions.length <= length) crowdedPositions = new Int32Array(length + 1);
-    const positions = crowdedPositions;
+  count(
+    values: Float64Array,
+    length: number,
+    counts: Float64Array,
+    offsetSums: Float64Array,
+    sums: Float64Array,
+    tails: TailTracker,
+  ): void {
+    const positions = setAside;
     const cellBins = this.cellBins;
     const cellEdges = this.cellEdges;
     const origin = this.origin;
     const scale = this.scale;
     const lastCell = this.lastCell;
     const anchors = this.anchors;
-    const crowded = this.keyed
-      ? binKeyed(values, length, counts, offsetSums, anchors, extremes, cellBins, cellEdges, origin, scale, lastCell, positions)
-      : binLinear(values, length, counts, offsetSums, anchors, extremes, cellBins, cellEdges, origin, scale, lastCell, positions);
-    for (let k = 0; k < crowded; k++) {
-      const value = values[positions[k]!]!;
-      const slot = this.searchCell(this.cellOf(value), value) + 1;
-      counts[slot]!++;
-      offsetSums[slot]! += value - anchors[slot]!;
+    const words = this.keyed ? new Int32Array(values.buffer, values.byteOffset, length * 2) : undefined;
+    const center = sums[0]!;
+    let shifted = 0;
+    let squares = 0;
+    for (let from = 0; from < length; from += CHUNK) {
+      const to = Math.min(length, from + CHUNK);
+      const low = tails.lowBound;
+      const high = tails.highBound;
+      const aside = words
+        ? binKeyed(
+            values,
+            words,
+            from,
+            to,
+            counts,
+            offsetSums,
+            anchors,
+            sums,
+            low,
+            high,
+            cellBins,
+            cellEdges,
+            origin,
+            scale,
+            lastCell,
+            positions,
+          )
+        : binLinear(
+            values,
+            from,
+            to,
+            counts,
+            offsetSums,
+            anchors,
+            sums,
+            low,
+            high,
+            cellBins,
+            cellEdges,
+            origin,
+            scale,
+            lastCell,
+            positions,
+          );
+      shifted += sums[1]!;
+      squares += sums[2]!;
+      for (let k = 0; k < aside; k++) {
+        const value = values[positions[k]!]!;
+        const cell = this.cellOf(value);
+        if (cellBins[cell] === 0) {
+          const slot = this.searchCell(cell, value) + 1;
+          counts[slot]!++;
+          offsetSums[slot]! += value - anchors[slot]!;
+        }
+        if (value < tails.lowBound || value > tails.highBound) tails.offer(value);
+      }
     }
+    sums[0] = center;
+    sums[1] = shifted;
+    sums[2] = squares;
     counts[0] = 0;
     offsetSums[0] = 0;
   }
 }
 
-// The two hot loops of EdgeIndex.count, identical but for the grid coordinate, free of
-// data-dependent branches but for min and max: a crowded cell's bin is the scratch slot 0, and
-// its position is written unconditionally and kept by advancing the cursor. Plain functions with
-// every input a parameter: V8 compiles them faster than the same loop in a method.
+// The two hot loops of EdgeIndex.count, identical but for the grid coordinate, and free of
+// data-dependent branches: a crowded cell's bin is the scratch slot 0; the comparison with the
+// cell's edge is taken as a number (`+(a >= b)`, which V8 compiles without a branch, where
+// `a >= b ? 1 : 0` costs a misprediction on every other value); a value set aside has its position
+// written unconditionally and kept by advancing the cursor. Plain functions with every input a
+// parameter: V8 compiles them faster than the same loop in a method. Each writes the chunk's
+// Σ (value − center) and Σ (value − center)² to sums[1] and sums[2].
 
 function binLinear(
   values: Float64Array,
-  length: number,
+  from: number,
+  to: number,
   counts: Float64Array,
   offsetSums: Float64Array,
   anchors: Float64Array,
-  extremes: Float64Array,
+  sums: Float64Array,
+  low: number,
+  high: number,
   cellBins: Int32Array,
   cellEdges: Float64Array,
   origin: number,
@@ -206,37 +275,41 @@ function binLinear(
   lastCell: number,
   positions: Int32Array,
 ): number {
-  let crowded = 0;
-  let sum = 0;
-  let min = extremes[1]!;
-  let max = extremes[2]!;
-  for (let i = 0; i < length; i++) {
+  const center = sums[0]!;
+  let aside = 0;
+  let shifted = 0;
+  let squares = 0;
+  for (let i = from; i < to; i++) {
     const value = values[i]!;
-    sum += value;
-    if (value < min) min = value;
-    if (value > max) max = value;
+    const deviation = value - center;
+    shifted += deviation;
+    squares += deviation * deviation;
     let cell = (value - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    const slot = bin + (value >= cellEdges[cell]! ? 1 : 0);
+    const slot = bin + +(value >= cellEdges[cell]!);
     counts[slot]!++;
     offsetSums[slot]! += value - anchors[slot]!;
-    positions[crowded] = i;
-    crowded += (bin - 1) >>> 31;
+    positions[aside] = i;
+    aside += ((bin - 1) >>> 31) | +(value < low) | +(value > high);
   }
-  extremes[0] = sum;
-  extremes[1] = min;
-  extremes[2] = max;
-  return crowded;
+  sums[1] = shifted;
+  sums[2] = squares;
+  return aside;
 }
 
+/** binLinear on magnitude keys: `words` views `values` as int32 pairs, the high word second (little-endian). */
 function binKeyed(
   values: Float64Array,
-  length: number,
+  words: Int32Array,
+  from: number,
+  to: number,
   counts: Float64Array,
   offsetSums: Float64Array,
   anchors: Float64Array,
-  extremes: Float64Array,
+  sums: Float64Array,
+  low: number,
+  high: number,
   cellBins: Int32Array,
   cellEdges: Float64Array,
   origin: number,
@@ -244,29 +317,27 @@ function binKeyed(
   lastCell: number,
   positions: Int32Array,
 ): number {
-  const words = new Int32Array(values.buffer, values.byteOffset, length * 2);
-  let crowded = 0;
-  let sum = 0;
-  let min = extremes[1]!;
-  let max = extremes[2]!;
-  for (let i = 0; i < length; i++) {
+  const center = sums[0]!;
+  let aside = 0;
+  let shifted = 0;
+  let squares = 0;
+  for (let i = from; i < to; i++) {
     const value = values[i]!;
-    sum += value;
-    if (value < min) min = value;
-    if (value > max) max = value;
+    const deviation = value - center;
+    shifted += deviation;
+    squares += deviation * deviation;
     let cell = (magnitudeKey(words[2 * i + 1]!) - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    const slot = bin + (value >= cellEdges[cell]! ? 1 : 0);
+    const slot = bin + +(value >= cellEdges[cell]!);
     counts[slot]!++;
     offsetSums[slot]! += value - anchors[slot]!;
-    positions[crowded] = i;
-    crowded += (bin - 1) >>> 31;
+    positions[aside] = i;
+    aside += ((bin - 1) >>> 31) | +(value < low) | +(value > high);
   }
-  extremes[0] = sum;
-  extremes[1] = min;
-  extremes[2] = max;
-  return crowded;
+  sums[1] = shifted;
+  sums[2] = squares;
+  return aside;
 }
 
 /**

@@ -27,6 +27,16 @@ import { mergeTails, TailTracker, type TailValues, tailsOfSorted } from './tail-
 /** The values of a batch with nulls or invalid cells, compacted, during NumericColumnProfiler.addBatch. */
 let compacted = new Float64Array(0);
 
+/** Σ (value − mean)² over values[0 … count). */
+function squaredDeviations(values: Float64Array, count: number, mean: number): number {
+  let m2 = 0;
+  for (let i = 0; i < count; i++) {
+    const deviation = values[i]! - mean;
+    m2 += deviation * deviation;
+  }
+  return m2;
+}
+
 /**
  * Accumulates one numeric column batch by batch. Given edges (from a reference profile) it bins
  * as it goes in constant memory; without, this dataset is the reference: it keeps the values
@@ -45,8 +55,8 @@ export class NumericColumnProfiler {
   private readonly edgeIndex: EdgeIndex | undefined;
   private retained: Float64Array | undefined;
   private retainedLength = 0;
-  /** [sum, min, max] of the batch being added. */
-  private readonly extremes = new Float64Array(3);
+  /** [center, Σ (value − center), Σ (value − center)²] of the batch being binned (EdgeIndex.count). */
+  private readonly batchSums = new Float64Array(3);
 
   constructor(private readonly edges?: readonly number[]) {
     if (edges) {
@@ -54,6 +64,8 @@ export class NumericColumnProfiler {
       this.counts = new Float64Array(edges.length + 2);
       this.offsetSums = new Float64Array(edges.length + 2);
       this.edgeIndex = new EdgeIndex(edges);
+      // The reference's median: values are summed about it, near where most of them lie.
+      this.batchSums[0] = edges.length > 0 ? edges[edges.length >> 1]! : 0;
     } else {
       this.retained = new Float64Array(1024);
     }
@@ -70,38 +82,47 @@ export class NumericColumnProfiler {
       count = this.compact(values, states, length, first);
       values = compacted;
     }
-    const extremes = this.extremes;
-    extremes[1] = this.min;
-    extremes[2] = this.max;
-    if (this.edgeIndex) {
-      this.edgeIndex.count(values, count, this.counts!, this.offsetSums!, extremes);
-      this.tails.add(values, count);
-    } else {
-      let sum = 0;
-      let min = this.min;
-      let max = this.max;
-      for (let i = 0; i < count; i++) {
-        const value = values[i]!;
-        sum += value;
-        if (value < min) min = value;
-        if (value > max) max = value;
-      }
-      extremes[0] = sum;
-      extremes[1] = min;
-      extremes[2] = max;
-    }
-    this.min = extremes[1]!;
-    this.max = extremes[2]!;
     if (count === 0) return;
-    // Sum then squared deviations from the batch mean (two passes, stable), merged by Chan's formula.
-    const mean = extremes[0]! / count;
-    let m2 = 0;
-    for (let i = 0; i < count; i++) {
-      const deviation = values[i]! - mean;
-      m2 += deviation * deviation;
-    }
+    if (this.edgeIndex) this.binBatch(values, count);
+    else this.retainBatch(values, count);
+  }
+
+  /**
+   * One pass bins the batch, sums it about the center and offers the tails their candidates (whose
+   * extremes are the column's min and max). The batch's M2 is Σ (x − c)² − (Σ (x − c))²/n, exact
+   * on paper; where the batch lies so far from the center that fewer than six of its digits would
+   * survive the subtraction, it is taken again about the batch's own mean.
+   */
+  private binBatch(values: Float64Array, count: number): void {
+    const sums = this.batchSums;
+    this.edgeIndex!.count(values, count, this.counts!, this.offsetSums!, sums, this.tails);
+    const center = sums[0]!;
+    const shifted = sums[1]!;
+    const squares = sums[2]!;
+    const mean = center + shifted / count;
+    let m2 = squares - (shifted * shifted) / count;
+    if (!(m2 * 1e6 >= squares)) m2 = squaredDeviations(values, count, mean);
     this.moments = mergeMoments(this.moments, { count, mean, m2 });
-    if (!this.edgeIndex) this.retain(values, count);
+    this.min = this.tails.min;
+    this.max = this.tails.max;
+  }
+
+  /** Keeps the batch for the edges, with its moments (sum, then squared deviations: two passes, stable). */
+  private retainBatch(values: Float64Array, count: number): void {
+    let sum = 0;
+    let min = this.min;
+    let max = this.max;
+    for (let i = 0; i < count; i++) {
+      const value = values[i]!;
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    this.min = min;
+    this.max = max;
+    const mean = sum / count;
+    this.moments = mergeMoments(this.moments, { count, mean, m2: squaredDeviations(values, count, mean) });
+    this.retain(values, count);
   }
 
   /** Copies the values of cells[0 … length) to `compacted`, counting nulls and invalid cells; returns how many. */

@@ -53,25 +53,50 @@ function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
 
 /**
  * Streams values into the extremes. Each end is a sorted buffer; a value enters only when it
- * beats the buffer's worst, which after the first few thousand values is rare, so a batch costs
- * two comparisons per value.
+ * beats the buffer's worst, which after the first few thousand values is rare. The binning loop
+ * (EdgeIndex.count) compares each value with `lowBound` and `highBound` and offers only those
+ * beyond them, so tracking costs two comparisons per value.
  */
 export class TailTracker {
   private readonly lowest = new Float64Array(TAIL_SIZE);
   private readonly highest = new Float64Array(TAIL_SIZE);
   private size = 0;
 
-  add(values: Float64Array, length: number): void {
+  /** Values below this may enter the smallest (every value, until TAIL_SIZE have been offered). */
+  get lowBound(): number {
+    return this.size < TAIL_SIZE ? Number.POSITIVE_INFINITY : this.lowest[TAIL_SIZE - 1]!;
+  }
+
+  /** Values above this may enter the largest. */
+  get highBound(): number {
+    return this.size < TAIL_SIZE ? Number.NEGATIVE_INFINITY : this.highest[0]!;
+  }
+
+  /** The smallest value offered (+∞ before any). */
+  get min(): number {
+    return this.size === 0 ? Number.POSITIVE_INFINITY : this.lowest[0]!;
+  }
+
+  /** The largest value offered (−∞ before any). */
+  get max(): number {
+    return this.size === 0 ? Number.NEGATIVE_INFINITY : this.highest[this.size - 1]!;
+  }
+
+  /** Offers one value (never NaN); cheap when it is within the bounds. */
+  offer(value: number): void {
     const lowest = this.lowest;
     const highest = this.highest;
-    let start = 0;
-    // Fill both buffers with the first values.
-    for (; start < length && this.size < TAIL_SIZE; start++) {
-      insertAscending(lowest, this.size, values[start]!);
-      insertAscending(highest, this.size, values[start]!);
+    if (this.size < TAIL_SIZE) {
+      insertAscending(lowest, this.size, value);
+      insertAscending(highest, this.size, value);
       this.size++;
+      return;
     }
-    if (start < length) trackTails(values, start, length, lowest, highest);
+    if (value < lowest[TAIL_SIZE - 1]!) insertAscending(lowest, TAIL_SIZE - 1, value);
+    if (value > highest[0]!) {
+      highest.copyWithin(0, 1);
+      insertAscending(highest, TAIL_SIZE - 1, value);
+    }
   }
 
   finish(): TailValues {
@@ -79,32 +104,6 @@ export class TailTracker {
       lowest: Array.from(this.lowest.subarray(0, this.size), (value) => value + 0),
       highest: Array.from(this.highest.subarray(0, this.size), (value) => value + 0),
     };
-  }
-}
-
-/**
- * The steady-state loop of TailTracker.add over full buffers, a plain function with every input a
- * parameter (V8 compiles such loops faster than the same loop in a method).
- */
-function trackTails(values: Float64Array, start: number, length: number, lowest: Float64Array, highest: Float64Array): void {
-  let lowBound = lowest[TAIL_SIZE - 1]!;
-  let highBound = highest[0]!;
-  for (let i = start; i < length; i++) {
-    const value = values[i]!;
-    if (value < lowBound || value > highBound) {
-      admit(value, lowest, highest);
-      lowBound = lowest[TAIL_SIZE - 1]!;
-      highBound = highest[0]!;
-    }
-  }
-}
-
-/** Puts a value that beats one end's worst into that end (kept out of trackTails' loop). */
-function admit(value: number, lowest: Float64Array, highest: Float64Array): void {
-  if (value < lowest[TAIL_SIZE - 1]!) insertAscending(lowest, TAIL_SIZE - 1, value);
-  if (value > highest[0]!) {
-    highest.copyWithin(0, 1);
-    insertAscending(highest, TAIL_SIZE - 1, value);
   }
 }
 
