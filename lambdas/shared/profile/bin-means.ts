@@ -36,9 +36,18 @@ export function binAnchor(edges: ArrayLike<number>, bin: number): number {
 
 /** The interval a bin's values can occupy: its edges, within the profile's [min, max]. */
 export function binSpan(edges: readonly number[], bin: number, min: number, max: number): [number, number] {
-  const low = bin === 0 ? min : Math.max(edges[bin - 1]!, min);
-  const high = bin === edges.length ? max : Math.min(edges[bin]!, max);
-  return [low, Math.max(low, high)];
+  const low = binLow(edges, bin, min);
+  return [low, binHigh(edges, bin, max, low)];
+}
+
+/** binSpan's lower end, without allocating (the per-bin loops below run over 3073 bins). */
+function binLow(edges: readonly number[], bin: number, min: number): number {
+  return bin === 0 ? min : Math.max(edges[bin - 1]!, min);
+}
+
+/** binSpan's upper end, given its lower end. */
+function binHigh(edges: readonly number[], bin: number, max: number, low: number): number {
+  return Math.max(low, bin === edges.length ? max : Math.min(edges[bin]!, max));
 }
 
 // Spans are halved before subtracting so that even ±1e308 endpoints give a finite width.
@@ -54,11 +63,14 @@ function valueOfLevel(low: number, high: number, level: number): number {
 
 function levelsOfMeans(column: BinnedColumn, means: (bin: number) => number): number[] {
   const { edges, counts, min, max } = column;
-  return counts.map((count, bin) => {
-    if (count === 0 || min === null || max === null) return 0;
-    const [low, high] = binSpan(edges, bin, min, max);
-    return levelOf(low, high, means(bin));
-  });
+  const levels = new Array<number>(counts.length).fill(0);
+  if (min === null || max === null) return levels;
+  for (let bin = 0; bin < counts.length; bin++) {
+    if (counts[bin] === 0) continue;
+    const low = binLow(edges, bin, min);
+    levels[bin] = levelOf(low, binHigh(edges, bin, max, low), means(bin));
+  }
+  return levels;
 }
 
 /** Mean levels from per-bin sums of the values' offsets from `binAnchor`. */
@@ -69,11 +81,13 @@ export function meanLevelsFromOffsets(column: BinnedColumn, offsetSums: ArrayLik
 /** Each bin's mean (its span's low end for an empty bin; 0 for an empty profile). */
 export function binMeans(column: BinnedColumn, levels: readonly number[]): number[] {
   const { edges, counts, min, max } = column;
-  if (min === null || max === null) return counts.map(() => 0);
-  return counts.map((_, bin) => {
-    const [low, high] = binSpan(edges, bin, min, max);
-    return valueOfLevel(low, high, levels[bin]!);
-  });
+  const means = new Array<number>(counts.length).fill(0);
+  if (min === null || max === null) return means;
+  for (let bin = 0; bin < counts.length; bin++) {
+    const low = binLow(edges, bin, min);
+    means[bin] = valueOfLevel(low, binHigh(edges, bin, max, low), levels[bin]!);
+  }
+  return means;
 }
 
 /** The mean levels of the union of two profiles on the same edges; `merged` has the union's counts and extremes. */

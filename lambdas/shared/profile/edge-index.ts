@@ -22,20 +22,24 @@ export function binIndex(edges: ArrayLike<number>, value: number): number {
 /**
  * Finds bins fast: a uniform grid over the edge range records, per cell, how many edges fall in
  * earlier cells. Exact for any edges: the cell function is monotone non-decreasing, so every edge
- * in an earlier cell is ≤ the value and every edge in a later cell is > it. Most cells hold no
- * edge or one, so a value's bin is its cell's start plus one comparison with that cell's edge (NaN
- * when there is none), with no branch; values in crowded cells (two or more edges) are set aside
- * and binary-searched over their cell's edges after the batch.
+ * in an earlier cell is ≤ the value and every edge in a later cell is > it. Most cells hold at
+ * most EDGES_PER_CELL edges, so a value's bin is its cell's start plus a comparison with each of
+ * that cell's edges (NaN where there is none), with no branch; values in crowded cells (more
+ * edges) are set aside and binary-searched over their cell's edges after the batch. Two edges per
+ * cell rather than one keep Pareto(1.5)'s dense low end off that path (10% of its values with one,
+ * 0.3% with two).
  *
  * The grid spans either the values themselves (linear) or the sign-magnitude of their float64
  * high words, a key ordered like the values whose cells are spaced logarithmically (heavy tails:
  * Pareto, log-normal). Whichever leaves fewer edges in crowded cells is used: with quantile edges
  * each edge stands for the same mass, so that is the share of values off the fast path.
  */
-/** Grid cells per edge: 8 × 3072 cells of 12 bytes stay in the L2 cache. */
+/** Grid cells per edge: 8 × 3072 cells of 20 bytes stay in the L2 cache. */
 const CELLS_PER_EDGE = 8;
-/** A bound on grid memory (12 MB) for profiles with unusually many edges. */
+/** A bound on grid memory (20 MB) for profiles with unusually many edges. */
 const MAX_CELLS = 1 << 20;
+/** Edges a cell may hold and stay on the fast path. */
+const EDGES_PER_CELL = 2;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const keyScratch = new Float64Array(1);
@@ -78,7 +82,7 @@ function buildGrid(coordinates: Float64Array, cells: number): Grid {
   for (let edge = 0; edge < count; edge++) cellStarts[gridCell(coordinates[edge]!, origin, scale, lastCell) + 1]!++;
   let crowded = 0;
   for (let cell = 1; cell < cellStarts.length; cell++) {
-    if (cellStarts[cell]! > 1) crowded += cellStarts[cell]!;
+    if (cellStarts[cell]! > EDGES_PER_CELL) crowded += cellStarts[cell]!;
     cellStarts[cell]! += cellStarts[cell - 1]!;
   }
   return { origin, scale, lastCell, cellStarts, crowded };
@@ -101,9 +105,9 @@ export class EdgeIndex {
   private readonly scale: number;
   private readonly lastCell: number;
   private readonly cellStarts: Int32Array;
-  /** Per cell: 1 + its start when it holds at most one edge, else 0 (crowded). */
+  /** Per cell: 1 + its start when it holds at most EDGES_PER_CELL edges, else 0 (crowded). */
   private readonly cellBins: Int32Array;
-  /** Per cell: its one edge, else NaN (compares false with everything). */
+  /** Per cell, EDGES_PER_CELL entries: its edges, then NaN (compares false with everything). */
   private readonly cellEdges: Float64Array;
   /** binAnchor of bin b at b + 1 (slot 0 is the crowded values' scratch), shifted like `counts`. */
   private readonly anchors: Float64Array;
@@ -129,12 +133,13 @@ export class EdgeIndex {
     this.lastCell = grid.lastCell;
     this.cellStarts = grid.cellStarts;
     this.cellBins = new Int32Array(grid.lastCell + 1);
-    this.cellEdges = new Float64Array(grid.lastCell + 1).fill(Number.NaN);
+    this.cellEdges = new Float64Array(EDGES_PER_CELL * (grid.lastCell + 1)).fill(Number.NaN);
     for (let cell = 0; cell <= grid.lastCell; cell++) {
       const start = grid.cellStarts[cell]!;
       const end = grid.cellStarts[cell + 1]!;
-      if (end - start <= 1) this.cellBins[cell] = start + 1;
-      if (end - start === 1) this.cellEdges[cell] = this.edges[start]!;
+      if (end - start > EDGES_PER_CELL) continue;
+      this.cellBins[cell] = start + 1;
+      for (let edge = start; edge < end; edge++) this.cellEdges[EDGES_PER_CELL * cell + edge - start] = this.edges[edge]!;
     }
   }
 
@@ -251,8 +256,8 @@ export class EdgeIndex {
 }
 
 // The two hot loops of EdgeIndex.count, identical but for the grid coordinate, and free of
-// data-dependent branches: a crowded cell's bin is the scratch slot 0; the comparison with the
-// cell's edge is taken as a number (`+(a >= b)`, which V8 compiles without a branch, where
+// data-dependent branches: a crowded cell's bin is the scratch slot 0; each comparison with the
+// cell's edges (EDGES_PER_CELL = 2 of them) is taken as a number (`+(a >= b)`, which V8 compiles without a branch, where
 // `a >= b ? 1 : 0` costs a misprediction on every other value); a value set aside has its position
 // written unconditionally and kept by advancing the cursor. Plain functions with every input a
 // parameter: V8 compiles them faster than the same loop in a method. Each writes the chunk's
@@ -287,7 +292,7 @@ function binLinear(
     let cell = (value - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    const slot = bin + +(value >= cellEdges[cell]!);
+    const slot = bin + +(value >= cellEdges[2 * cell]!) + +(value >= cellEdges[2 * cell + 1]!);
     counts[slot]!++;
     offsetSums[slot]! += value - anchors[slot]!;
     positions[aside] = i;
@@ -329,7 +334,7 @@ function binKeyed(
     let cell = (magnitudeKey(words[2 * i + 1]!) - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    const slot = bin + +(value >= cellEdges[cell]!);
+    const slot = bin + +(value >= cellEdges[2 * cell]!) + +(value >= cellEdges[2 * cell + 1]!);
     counts[slot]!++;
     offsetSums[slot]! += value - anchors[slot]!;
     positions[aside] = i;
