@@ -9,8 +9,10 @@
  * x Σ_{v=0}^{⌊n(1−x)⌋} C(n, v) (x + v/n)^(v−1) (1 − x − v/n)^(n−v), with scipy's early stop.
  * scipy evaluates the terms in double-double arithmetic; here each term is taken in logs with
  * Stirling's series split out of the binomial, so the O(n) parts cancel exactly on paper and
- * the term keeps about 13 significant digits up to n = 10⁶ in plain doubles; and a long sum's
- * smooth part is taken at every 16th term with Euler–Maclaurin corrections (`stridedSum`).
+ * the term keeps about 13 significant digits up to n = 10⁶ in plain doubles. A long sum (a
+ * thousand terms or more) whose terms form one smooth bump is their integral (`integratedSum`,
+ * a few hundred terms evaluated instead of n); where that is not safe, its smooth part is taken
+ * at every 16th term with Euler–Maclaurin corrections (`stridedSum`), else term by term.
  */
 
 /** Above this n scipy switches to Miller's approximation. */
@@ -107,6 +109,10 @@ export function smirnovSurvival(n: number, x: number): number {
   const term = (v: number) =>
     v === 0 ? Math.exp(-Math.log(x) + n * Math.log1p(-x)) : Math.exp(logTerm(n, v, nxFloor, fraction, logN, stirlingN));
   const smoothFrom = Math.ceil(SMOOTH_AFTER * n * x) + MIN_DIRECT_TERMS;
+  if (terms >= MIN_INTEGRATED_TERMS) {
+    const integral = integratedSum((v) => logTerm(n, v, nxFloor, fraction, logN, stirlingN), terms);
+    if (integral !== undefined) return clip(x * (term(0) + integral));
+  }
   if (terms - smoothFrom >= MIN_STRIDED_TERMS) {
     const sum = stridedSum(term, terms, smoothFrom);
     if (sum !== undefined) return clip(x * sum);
@@ -161,6 +167,127 @@ function stridedSum(term: (v: number) => number, terms: number, smoothFrom: numb
     previous = value;
   }
   return undefined;
+}
+
+/** Terms this far below the largest (in natural log, e^−80 ≈ 2e−35 of it) are left out of the integral. */
+const NEGLIGIBLE_LOG = 80;
+/**
+ * The integral stands for the sum only where the terms change on a scale of at least this many
+ * steps at their peak: the sum over the integers then differs from the integral by aliasing,
+ * about e^(−2π²·scale²), nothing in double precision.
+ */
+const MIN_SCALE = 8;
+/** Sums shorter than this are summed term by term (the integral's own search costs a few hundred terms). */
+const MIN_INTEGRATED_TERMS = 1000;
+/** Where stirlingError switches from its table (integers) to its series (any real). */
+const STIRLING_SERIES_FROM = 18;
+/** A bound on the adaptive quadrature's intervals (a few dozen suffice). */
+const MAX_INTERVALS = 4000;
+
+// Gauss–Kronrod 7/15 on [−1, 1] (QUADPACK's qk15): the Kronrod nodes from the outside in, the
+// last being 0; the Gauss nodes are every other one (indices 1, 3, 5, 7).
+const KRONROD_NODES = [
+  0.991455371120812639206854697526329, 0.949107912342758524526189684047851, 0.864864423359769072789712788640926,
+  0.741531185599394439863864773280788, 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+  0.207784955007898467600689403773245, 0,
+];
+const KRONROD_WEIGHTS = [
+  0.02293532201052922496373200805897, 0.063092092629978553290700663189204, 0.104790010322250183839876322541518,
+  0.140653259715525918745189590510238, 0.16900472663926790282658342659855, 0.190350578064785409913256402421014,
+  0.204432940075298892414161999234649, 0.209482141084727828012999174891714,
+];
+const GAUSS_WEIGHTS = [0.129484966168869693270611432679082, 0.27970539148927666790146777142378, 0.381830050505118944950369775488975];
+const GAUSS_CENTER_WEIGHT = 0.417959183673469387755102040816327;
+
+/**
+ * Σ_{v=1}^{terms−1} e^(logTerm(v)) as the integral ∫ e^(logTerm(v)) dv of the terms' smooth
+ * continuation (Stirling's series in v), or undefined where that is not safe. The terms form one
+ * bump: their log is concave in v (its second difference is negative from v = 1 to the last
+ * term, as measured over the n and x the strided sum serves), so the sum over the integers
+ * equals the integral but for the Euler–Maclaurin end corrections, nothing where the terms have
+ * died out e^−80 below their peak at both ends, and aliasing, nothing when the peak is MIN_SCALE
+ * steps wide. Both are checked; where either fails the caller sums term by term. Adaptive
+ * Gauss–Kronrod (7/15) takes a few hundred terms where the strided sum takes n/16: 10⁻¹³ relative
+ * to it over n from 22,500 to 10⁶ and n·x² from 2.2 to 370, in a twentieth of the time.
+ */
+function integratedSum(logTermOf: (v: number) => number, terms: number): number | undefined {
+  const first = 1;
+  const last = terms - 1;
+  // The peak, by ternary search over the integers (the log is concave).
+  let low = first;
+  let high = last;
+  while (high - low > 2) {
+    const third = Math.floor((high - low) / 3);
+    if (logTermOf(low + third) < logTermOf(high - third)) low += third + 1;
+    else high -= third;
+  }
+  let peak = low;
+  for (let v = low + 1; v <= high; v++) if (logTermOf(v) > logTermOf(peak)) peak = v;
+  if (peak - 1 < first || peak + 1 > last) return undefined;
+  const top = logTermOf(peak);
+  const curvature = logTermOf(peak + 1) - 2 * top + logTermOf(peak - 1);
+  const scale = 1 / Math.sqrt(-curvature);
+  if (!(scale >= MIN_SCALE)) return undefined;
+  // Out from the peak, doubling the step, to where the terms are negligible. Stirling's series
+  // (stirlingError) takes real arguments from 18 on, both v and n − v: the integral stays inside.
+  const lowest = first + STIRLING_SERIES_FROM;
+  const highest = last - STIRLING_SERIES_FROM;
+  const edge = (direction: 1 | -1): number | undefined => {
+    let step = scale;
+    let v = peak;
+    for (;;) {
+      v += direction * step;
+      step *= 2;
+      if (v <= lowest || v >= highest) {
+        const end = direction > 0 ? highest : lowest;
+        return logTermOf(end) < top - NEGLIGIBLE_LOG ? end : undefined;
+      }
+      if (logTermOf(v) < top - NEGLIGIBLE_LOG) return v;
+    }
+  };
+  const from = edge(-1);
+  const to = edge(1);
+  if (from === undefined || to === undefined) return undefined;
+  const relative = (v: number) => Math.exp(logTermOf(v) - top);
+  // Adaptive Gauss–Kronrod on the terms relative to the peak; an interval is kept once its
+  // Kronrod and Gauss estimates agree to 10⁻¹⁵ of the peak's width (the integral is about 2.5 widths).
+  const tolerance = 1e-15 * scale;
+  const pending: number[] = [];
+  const pieces = 16;
+  for (let k = 0; k < pieces; k++) pending.push(from + ((to - from) * k) / pieces, from + ((to - from) * (k + 1)) / pieces);
+  let integral = 0;
+  let intervals = 0;
+  const values = new Float64Array(15);
+  while (pending.length > 0) {
+    const b = pending.pop()!;
+    const a = pending.pop()!;
+    if (++intervals > MAX_INTERVALS) return undefined;
+    const center = (a + b) / 2;
+    const half = (b - a) / 2;
+    for (let k = 0; k < 7; k++) {
+      values[2 * k] = relative(center - half * KRONROD_NODES[k]!);
+      values[2 * k + 1] = relative(center + half * KRONROD_NODES[k]!);
+    }
+    values[14] = relative(center);
+    let kronrod = KRONROD_WEIGHTS[7]! * values[14]!;
+    let gauss = GAUSS_CENTER_WEIGHT * values[14]!;
+    for (let k = 0; k < 7; k++) {
+      const pair = values[2 * k]! + values[2 * k + 1]!;
+      kronrod += KRONROD_WEIGHTS[k]! * pair;
+      if (k % 2 === 1) gauss += GAUSS_WEIGHTS[(k - 1) / 2]! * pair;
+    }
+    // QUADPACK's error estimate: the Gauss–Kronrod difference, scaled by the integrand's variation.
+    const mean = kronrod / 2;
+    let variation = KRONROD_WEIGHTS[7]! * Math.abs(values[14]! - mean);
+    for (let k = 0; k < 7; k++) variation += KRONROD_WEIGHTS[k]! * (Math.abs(values[2 * k]! - mean) + Math.abs(values[2 * k + 1]! - mean));
+    variation *= half;
+    let error = Math.abs((kronrod - gauss) * half);
+    if (variation > 0 && error > 0) error = variation * Math.min(1, ((200 * error) / variation) ** 1.5);
+    if (error <= tolerance || half < 0.5) integral += kronrod * half;
+    else pending.push(a, center, center, b);
+  }
+  const sum = Math.exp(top) * integral;
+  return Number.isFinite(sum) ? sum : undefined;
 }
 
 function clip(p: number): number {
