@@ -22,24 +22,28 @@ export function binIndex(edges: ArrayLike<number>, value: number): number {
 /**
  * Finds bins fast: a uniform grid over the edge range records, per cell, how many edges fall in
  * earlier cells. Exact for any edges: the cell function is monotone non-decreasing, so every edge
- * in an earlier cell is ≤ the value and every edge in a later cell is > it. Most cells hold at
- * most EDGES_PER_CELL edges, so a value's bin is its cell's start plus a comparison with each of
- * that cell's edges (NaN where there is none), with no branch; values in crowded cells (more
- * edges) are set aside and binary-searched over their cell's edges after the batch. Two edges per
- * cell rather than one keep Pareto(1.5)'s dense low end off that path (10% of its values with one,
- * 0.3% with two).
+ * in an earlier cell is ≤ the value and every edge in a later cell is > it. Most cells hold no
+ * edge or one, so a value's bin is its cell's start plus one comparison with that cell's edge
+ * (NaN when there is none), with no branch; values in crowded cells (two or more edges) are set
+ * aside and binary-searched over their cell's edges after the batch.
  *
  * The grid spans either the values themselves (linear) or the sign-magnitude of their float64
  * high words, a key ordered like the values whose cells are spaced logarithmically (heavy tails:
- * Pareto, log-normal). Whichever leaves fewer edges in crowded cells is used: with quantile edges
- * each edge stands for the same mass, so that is the share of values off the fast path.
+ * Pareto, log-normal). With quantile edges each edge stands for the same mass, so the share of
+ * edges in crowded cells is the share of values off the fast path: the first grid to leave at
+ * most 1% of them crowded is used. Where neither does (Pareto(1.5)'s dense low end crowds 10% of
+ * its values), cells of two edges join the fast path with a second comparison (0.3% left).
+ * One edge per cell otherwise: a grid is 12 bytes a cell, not 20, and validate-data and
+ * check-drift bin every column of a batch in turn, each column's grid fetched afresh.
  */
-/** Grid cells per edge: 8 × 3072 cells of 20 bytes stay in the L2 cache. */
+/** Grid cells per edge: 8 × 3072 cells of 12 bytes stay in the L2 cache. */
 const CELLS_PER_EDGE = 8;
 /** A bound on grid memory (20 MB) for profiles with unusually many edges. */
 const MAX_CELLS = 1 << 20;
-/** Edges a cell may hold and stay on the fast path. */
-const EDGES_PER_CELL = 2;
+/** Share of edges in crowded cells a one-edge grid may leave before cells of two edges are admitted. */
+const CROWDED_SHARE = 0.01;
+/** The second-edge table of a one-edge grid: `cell & 0` reads this NaN for every cell. */
+const NO_SECOND_EDGES = new Float64Array([Number.NaN]);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const keyScratch = new Float64Array(1);
@@ -68,8 +72,9 @@ interface Grid {
   lastCell: number;
   /** Per cell, the number of edges in earlier cells; lastCell + 2 entries, the last = edge count. */
   cellStarts: Int32Array;
-  /** Edges lying in cells with two or more edges. */
+  /** Edges lying in cells with two or more edges, and with three or more. */
   crowded: number;
+  crowdedPairs: number;
 }
 
 function buildGrid(coordinates: Float64Array, cells: number): Grid {
@@ -81,11 +86,13 @@ function buildGrid(coordinates: Float64Array, cells: number): Grid {
   const cellStarts = new Int32Array(lastCell + 2);
   for (let edge = 0; edge < count; edge++) cellStarts[gridCell(coordinates[edge]!, origin, scale, lastCell) + 1]!++;
   let crowded = 0;
+  let crowdedPairs = 0;
   for (let cell = 1; cell < cellStarts.length; cell++) {
-    if (cellStarts[cell]! > EDGES_PER_CELL) crowded += cellStarts[cell]!;
+    if (cellStarts[cell]! > 1) crowded += cellStarts[cell]!;
+    if (cellStarts[cell]! > 2) crowdedPairs += cellStarts[cell]!;
     cellStarts[cell]! += cellStarts[cell - 1]!;
   }
-  return { origin, scale, lastCell, cellStarts, crowded };
+  return { origin, scale, lastCell, cellStarts, crowded, crowdedPairs };
 }
 
 /** Values binned between two looks at the tails' bounds. */
@@ -105,10 +112,14 @@ export class EdgeIndex {
   private readonly scale: number;
   private readonly lastCell: number;
   private readonly cellStarts: Int32Array;
-  /** Per cell: 1 + its start when it holds at most EDGES_PER_CELL edges, else 0 (crowded). */
+  /** Per cell: 1 + its start when it holds at most `edgesPerCell` edges, else 0 (crowded). */
   private readonly cellBins: Int32Array;
-  /** Per cell, EDGES_PER_CELL entries: its edges, then NaN (compares false with everything). */
+  /** Per cell: its first edge, else NaN (compares false with everything). */
   private readonly cellEdges: Float64Array;
+  /** Per cell: its second edge, else NaN; NO_SECOND_EDGES for one-edge grids. */
+  private readonly secondEdges: Float64Array;
+  /** −1 (all bits) when cells hold two edges, 0 when one: the loops read secondEdges[cell & secondMask]. */
+  private readonly secondMask: number;
   /** binAnchor of bin b at b + 1 (slot 0 is the crowded values' scratch), shifted like `counts`. */
   private readonly anchors: Float64Array;
 
@@ -118,13 +129,21 @@ export class EdgeIndex {
     this.edges = Float64Array.from(edges);
     this.anchors = Float64Array.from({ length: count + 2 }, (_, slot) => (slot === 0 ? 0 : binAnchor(edges, slot - 1)));
     const cells = Math.min(MAX_CELLS, Math.max(1, CELLS_PER_EDGE * count));
+    const allowed = CROWDED_SHARE * count;
     let grid = buildGrid(this.edges, cells);
     let keyed = false;
-    if (grid.crowded > 0 && LITTLE_ENDIAN) {
+    let pairs = false;
+    if (grid.crowded > allowed && LITTLE_ENDIAN) {
       const keyGrid = buildGrid(Float64Array.from(edges, valueKey), cells);
-      if (keyGrid.crowded < grid.crowded) {
+      if (keyGrid.crowded <= allowed) {
         grid = keyGrid;
         keyed = true;
+      } else {
+        pairs = true;
+        if (keyGrid.crowdedPairs < grid.crowdedPairs) {
+          grid = keyGrid;
+          keyed = true;
+        }
       }
     }
     this.keyed = keyed;
@@ -133,13 +152,17 @@ export class EdgeIndex {
     this.lastCell = grid.lastCell;
     this.cellStarts = grid.cellStarts;
     this.cellBins = new Int32Array(grid.lastCell + 1);
-    this.cellEdges = new Float64Array(EDGES_PER_CELL * (grid.lastCell + 1)).fill(Number.NaN);
+    this.cellEdges = new Float64Array(grid.lastCell + 1).fill(Number.NaN);
+    this.secondEdges = pairs ? new Float64Array(grid.lastCell + 1).fill(Number.NaN) : NO_SECOND_EDGES;
+    this.secondMask = pairs ? -1 : 0;
+    const edgesPerCell = pairs ? 2 : 1;
     for (let cell = 0; cell <= grid.lastCell; cell++) {
       const start = grid.cellStarts[cell]!;
       const end = grid.cellStarts[cell + 1]!;
-      if (end - start > EDGES_PER_CELL) continue;
+      if (end - start > edgesPerCell) continue;
       this.cellBins[cell] = start + 1;
-      for (let edge = start; edge < end; edge++) this.cellEdges[EDGES_PER_CELL * cell + edge - start] = this.edges[edge]!;
+      if (end > start) this.cellEdges[cell] = this.edges[start]!;
+      if (end - start === 2) this.secondEdges[cell] = this.edges[start + 1]!;
     }
   }
 
@@ -186,6 +209,8 @@ export class EdgeIndex {
     const positions = setAside;
     const cellBins = this.cellBins;
     const cellEdges = this.cellEdges;
+    const secondEdges = this.secondEdges;
+    const secondMask = this.secondMask;
     const origin = this.origin;
     const scale = this.scale;
     const lastCell = this.lastCell;
@@ -212,6 +237,8 @@ export class EdgeIndex {
             high,
             cellBins,
             cellEdges,
+            secondEdges,
+            secondMask,
             origin,
             scale,
             lastCell,
@@ -229,6 +256,8 @@ export class EdgeIndex {
             high,
             cellBins,
             cellEdges,
+            secondEdges,
+            secondMask,
             origin,
             scale,
             lastCell,
@@ -257,7 +286,7 @@ export class EdgeIndex {
 
 // The two hot loops of EdgeIndex.count, identical but for the grid coordinate, and free of
 // data-dependent branches: a crowded cell's bin is the scratch slot 0; each comparison with the
-// cell's edges (EDGES_PER_CELL = 2 of them) is taken as a number (`+(a >= b)`, which V8 compiles without a branch, where
+// cell's edges (its second one NaN in one-edge grids) is taken as a number (`+(a >= b)`, which V8 compiles without a branch, where
 // `a >= b ? 1 : 0` costs a misprediction on every other value); a value set aside has its position
 // written unconditionally and kept by advancing the cursor. Plain functions with every input a
 // parameter: V8 compiles them faster than the same loop in a method. Each writes the chunk's
@@ -275,6 +304,8 @@ function binLinear(
   high: number,
   cellBins: Int32Array,
   cellEdges: Float64Array,
+  secondEdges: Float64Array,
+  secondMask: number,
   origin: number,
   scale: number,
   lastCell: number,
@@ -292,7 +323,7 @@ function binLinear(
     let cell = (value - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    const slot = bin + +(value >= cellEdges[2 * cell]!) + +(value >= cellEdges[2 * cell + 1]!);
+    const slot = bin + +(value >= cellEdges[cell]!) + +(value >= secondEdges[cell & secondMask]!);
     counts[slot]!++;
     offsetSums[slot]! += value - anchors[slot]!;
     positions[aside] = i;
@@ -317,6 +348,8 @@ function binKeyed(
   high: number,
   cellBins: Int32Array,
   cellEdges: Float64Array,
+  secondEdges: Float64Array,
+  secondMask: number,
   origin: number,
   scale: number,
   lastCell: number,
@@ -334,7 +367,7 @@ function binKeyed(
     let cell = (magnitudeKey(words[2 * i + 1]!) - origin) * scale;
     cell = cell > 0 ? (cell < lastCell ? cell | 0 : lastCell) : 0;
     const bin = cellBins[cell]!;
-    const slot = bin + +(value >= cellEdges[2 * cell]!) + +(value >= cellEdges[2 * cell + 1]!);
+    const slot = bin + +(value >= cellEdges[cell]!) + +(value >= secondEdges[cell & secondMask]!);
     counts[slot]!++;
     offsetSums[slot]! += value - anchors[slot]!;
     positions[aside] = i;

@@ -132,7 +132,7 @@ describe('profile histogram', () => {
     );
   });
 
-  it('bins batches (with nulls, invalid and unknown cells, in any split) exactly as binary search does, on linear and keyed grids', () => {
+  it('bins batches (with nulls, invalid and unknown cells, in any split) exactly as binary search does, on linear and keyed grids of one or two edges per cell', () => {
     // Edges drawn as reference quantiles of mixed shapes: normal (linear grid), log-normal and Pareto
     // with a crowded head (magnitude-keyed grid, crowded cells), and small spread edge sets.
     const random = seededRandom(11);
@@ -147,6 +147,12 @@ describe('profile histogram', () => {
       profiler.addBatch(Float64Array.from({ length: 20_000 }, draw), new Uint8Array(20_000), 20_000);
       return profiler.finish().histogram.edges;
     });
+    // The grid layouts these edges take (private fields, read so the test is known to cover each).
+    const layouts = referenceEdges.map((edges) => {
+      const index = new EdgeIndex(edges) as unknown as { keyed: boolean; secondMask: number };
+      return `${index.keyed ? 'keyed' : 'linear'}, ${index.secondMask === 0 ? 'one edge' : 'two edges'} per cell`;
+    });
+    expect(layouts).toEqual(expect.arrayContaining(['linear, one edge per cell', 'keyed, one edge per cell', 'keyed, two edges per cell']));
     const edgesArbitrary = fc.oneof(
       fc.constantFrom(...referenceEdges),
       fc
