@@ -1,4 +1,5 @@
 /** Reading the CLI's arguments and input files; bad usage is a UsageError (exit 2). */
+import { S3_URI_PATTERN } from '../contracts/limits';
 import type { CliIo } from './mlops';
 
 /** Raised for bad usage found after parsing (a missing API URL, an unreadable file). */
@@ -8,24 +9,53 @@ export function executionPath(execution: string): string {
   return `pipelines/executions/${encodeURIComponent(execution)}`;
 }
 
-export function readJsonLines(io: CliIo, path: string): unknown[] {
-  let text: string;
+/** One row of a JSON Lines file: the parsed value and the line it came from (1-based). */
+export interface JsonLine {
+  readonly value: unknown;
+  readonly line: number;
+}
+
+/** A file's text ("-": standard input, read to its end); an unreadable file is a UsageError naming it. */
+export async function readText(io: CliIo, path: string): Promise<string> {
   try {
-    text = io.readFile(path);
+    return await io.readFile(path);
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${path === '-' ? 'standard input' : path}: ${(error as Error).message}`);
   }
-  const rows: unknown[] = [];
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (line.trim() === '') return;
+}
+
+/** Every non-blank line of a JSON Lines file, parsed; a line that is not JSON is a UsageError naming it. */
+export async function readJsonLines(io: CliIo, path: string): Promise<JsonLine[]> {
+  const text = await readText(io, path);
+  const name = path === '-' ? 'standard input' : path;
+  const rows: JsonLine[] = [];
+  let line = 0;
+  for (const entry of text.split('\n')) {
+    line++;
+    if (entry.trim() === '') continue;
     try {
-      rows.push(JSON.parse(line));
+      rows.push({ value: JSON.parse(entry), line });
     } catch (error) {
-      throw new UsageError(`${path} line ${index + 1} is not JSON: ${(error as Error).message}`);
+      throw new UsageError(`${name} line ${line} is not JSON: ${(error as Error).message}`);
     }
-  });
-  if (rows.length === 0) throw new UsageError(`${path} holds no rows`);
+  }
+  if (rows.length === 0) throw new UsageError(`${name} holds no rows`);
   return rows;
+}
+
+/**
+ * A dataset argument (`--data`, `--holdout`) that is not an s3:// URI: the pipeline reads only
+ * from S3, so a local path has to be uploaded first. Returns undefined for an S3 URI.
+ */
+export function localDatasetPath(value: string): string | undefined {
+  if (S3_URI_PATTERN.test(value)) return undefined;
+  if (/^s3:\/\//i.test(value)) {
+    throw new UsageError(`"${value}" is not an s3://bucket/key URI (a lowercase bucket name, then a key or a prefix ending in /)`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new UsageError(`"${value}" is not an s3:// URI; the pipeline reads datasets from S3 only`);
+  }
+  return value;
 }
 
 export function keyValues(pairs: readonly string[]): Record<string, string> {

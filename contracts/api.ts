@@ -7,6 +7,7 @@
 
 import { MAX_MODEL_NAME_LENGTH, MAX_ROWS_PER_REQUEST, RESOURCE_NAME_PATTERN, S3_URI_PATTERN } from './limits';
 import type { ApprovalRecord, ModelRecord, Page, VersionRecord } from './registry';
+import { PIPELINE_HYPERPARAMETER_COUNT, RESERVED_HYPERPARAMETER_PATTERN, SAGEMAKER_HYPERPARAMETER_LIMITS } from './training-job';
 
 /** Who answers a route: a direct Step Functions integration, the API function, or the model's predict target. */
 export type RouteTarget = 'startExecution' | 'apiFunction' | 'predict';
@@ -115,6 +116,9 @@ export interface JsonSchemaObject {
   readonly properties?: Readonly<Record<string, JsonSchemaObject>>;
   readonly required?: readonly string[];
   readonly additionalProperties?: boolean | JsonSchemaObject;
+  readonly patternProperties?: Readonly<Record<string, JsonSchemaObject>>;
+  /** Matches what the schema does not; `{ not: {} }` matches nothing (draft 4 has no `false` schema). */
+  readonly not?: JsonSchemaObject;
   readonly items?: JsonSchemaObject;
   readonly minItems?: number;
   readonly maxItems?: number;
@@ -169,13 +173,29 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
         type: 'string',
         maxLength: 1024,
         pattern: S3_URI_PATTERN_TEXT,
-        description: 'Evaluation data; defaults to datasetUri.',
+        description: 'Evaluation data; defaults to the holdout split off datasetUri (rows the model never trains on).',
+      },
+      delimiter: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1,
+        description: 'Field delimiter of the run\'s CSV data (e.g. ";" or a tab); defaults to the model\'s dataset.delimiter, else ",".',
       },
       hyperparameters: {
         type: 'object',
-        maxProperties: 100,
-        additionalProperties: { type: 'string', maxLength: 2500 },
-        description: 'Passed to the training job as SageMaker HyperParameters (string values).',
+        // The pipeline adds its own (sagemaker_program, sagemaker_submit_directory) within SageMaker's 100.
+        maxProperties: SAGEMAKER_HYPERPARAMETER_LIMITS.entries - PIPELINE_HYPERPARAMETER_COUNT,
+        // Draft 4 (API Gateway's request validation) has no propertyNames: names are refused by pattern.
+        patternProperties: {
+          [RESERVED_HYPERPARAMETER_PATTERN.source]: {
+            not: {},
+            description: 'Reserved: the pipeline chooses the training code (sagemaker_*) and the tuner sets _tuning_*.',
+          },
+          [`^.{${SAGEMAKER_HYPERPARAMETER_LIMITS.keyLength + 1},}$`]: { not: {}, description: 'Names are at most 256 characters.' },
+        },
+        additionalProperties: { type: 'string', maxLength: SAGEMAKER_HYPERPARAMETER_LIMITS.valueLength },
+        description:
+          'Passed to the training job as SageMaker HyperParameters (string values). Names starting sagemaker_ or _tuning_ are refused: the pipeline chooses the training code.',
       },
       requireApproval: { type: 'boolean', description: 'Wait for POST .../approve before deploying; defaults to the platform setting.' },
       codeCommit: { type: 'string', minLength: 1, maxLength: 64, description: 'Commit of the training code, kept in the lineage.' },
@@ -203,7 +223,12 @@ export const requestBodySchemas = {
       expectedProductionVersion: {
         type: ['integer', 'null'],
         minimum: 1,
-        description: 'Promote only if this is still the production version (null: only if there is none).',
+        description:
+          'Promote only if this is still the production version (null: only if there is none). Required unless force is true, so two promotions cannot both win.',
+      },
+      force: {
+        type: 'boolean',
+        description: 'true: promote whatever the production version is by then (opting out of the check above).',
       },
     },
     additionalProperties: false,
@@ -330,7 +355,13 @@ export interface ExecutionStatus {
   readonly currentState?: string;
   /** States entered, oldest first (the latest MAX_REPORTED_STATES when the history is longer). */
   readonly states: readonly StateProgress[];
+  /** A stopped run's error name (DatasetInvalid, ModelRejected, States.TaskFailed, …). */
   readonly error?: string;
+  /**
+   * Why it failed, in words: a rejected dataset's failed rules with counts and examples, the
+   * gate's reasons, the alarm that rolled a deployment back; a Lambda error's message without
+   * the runtime's JSON and stack trace.
+   */
   readonly cause?: string;
 }
 

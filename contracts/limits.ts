@@ -14,3 +14,17 @@ export const MAX_PROJECT_NAME_LENGTH = 24;
 export const S3_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/;
 /** One predict request may carry at most this many rows (a 6 MB Lambda payload holds about this many). */
 export const MAX_ROWS_PER_REQUEST = 10_000;
+/** API Gateway REST APIs: the largest request payload (10 MB). */
+export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's synchronous Invoke: the largest request and the largest response payload (6 MB each);
+ * SageMaker's InvokeEndpoint takes and returns at most the same for a real-time endpoint.
+ */
+export const SYNC_INVOKE_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Room a Lambda proxy event or response needs beside its body: headers, request context, status. */
+export const PROXY_ENVELOPE_BYTES = 64 * 1024;
+/**
+ * The largest predict request or response body, measured as the JSON string a Lambda proxy event
+ * (or response) carries it in (quotes and backslashes escaped), that fits a synchronous invocation.
+ */
+export const MAX_PREDICT_BODY_BYTES = SYNC_INVOKE_MAX_PAYLOAD_BYTES - PROXY_ENVELOPE_BYTES;

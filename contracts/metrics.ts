@@ -55,6 +55,8 @@ export const EVALUATION_METRICS = {
 /** predict, per request (Powertools' default `service` dimension). */
 export const PREDICT_METRICS = {
   predictedRows: 'PredictedRows',
+  /** Rows with an input outside the answering version's training ranges (answered, flagged `outOfRange`). */
+  outOfRangeRows: 'OutOfRangeRows',
   capturedRecords: 'CapturedRecords',
   captureDroppedRecords: 'CaptureDroppedRecords',
   rejectedRequests: 'RejectedRequests',

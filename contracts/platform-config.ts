@@ -10,14 +10,8 @@ import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThres
 import { resourceName, type SettingProblem } from './fields';
 import { MAX_PROJECT_NAME_LENGTH } from './limits';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
-import {
-  endpointAutoscalingProblems,
-  endpointModeProblems,
-  type ServingConfig,
-  servingOverridesSchema,
-  servingSettingsSchema,
-} from './serving';
-import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
+import { endpointAutoscalingProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
+import { type TrainingConfig, trainingOverridesSchema, trainingSettingsProblems, trainingSettingsSchema } from './training';
 
 /** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
 export const LOG_RETENTION_DAYS = [
@@ -31,6 +25,7 @@ export const API_DEFAULTS = {
   throttleBurst: 100,
   waf: false,
   wafRateLimitPer5Minutes: 2000,
+  cloudWatchRole: false,
 } as const;
 
 const apiSchema = z
@@ -70,6 +65,12 @@ const apiSchema = z
       .max(2_000_000_000)
       .default(API_DEFAULTS.wafRateLimitPer5Minutes)
       .describe('requests per 5 minutes from one IP address before WAF blocks it'),
+    cloudWatchRole: z
+      .boolean()
+      .default(API_DEFAULTS.cloudWatchRole)
+      .describe(
+        "create API Gateway's account-wide CloudWatch Logs role and set it in the region's account settings (it replaces the role anything else in the account logs with, and is kept when the stack goes); off: the account must already have one (docs/deploy.md)",
+      ),
   })
   .strict()
   .superRefine((api, ctx) => {
@@ -111,7 +112,7 @@ export const platformConfigSchema = z
       .min(1)
       .max(3650)
       .default(90)
-      .describe('days non-current object versions, inference capture and access logs are kept'),
+      .describe('days non-current object versions, inference capture, quarantined rows, run splits and access logs are kept'),
     logRetentionDays: z
       .number()
       .int()
@@ -145,13 +146,22 @@ export const platformConfigSchema = z
       const serving = { ...config.serving, ...model.serving };
       const drift = { ...config.drift, ...model.drift };
       // A model is checked only where it overrides; otherwise the platform-wide check covers it.
-      if (model.training) report(spotTrainingProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
+      if (model.training) report(trainingSettingsProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
       if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
-      report(endpointModeProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
+      const columns = model.columns.map((column) => column.name);
+      (serving.captureColumns ?? []).forEach((name, position) => {
+        if (!columns.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...(model.serving?.captureColumns ? ['models', index] : []), 'serving', 'captureColumns', position],
+            message: `must name one of model "${model.name}"'s columns (${columns.join(', ')}), got "${name}"`,
+          });
+        }
+      });
     });
-    report(spotTrainingProblems(config.training), ['training']);
+    report(trainingSettingsProblems(config.training), ['training']);
     report(endpointAutoscalingProblems(config.serving), ['serving']);
     report(driftThresholdProblems(config.drift), ['drift']);
   });

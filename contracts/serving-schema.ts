@@ -23,6 +23,31 @@ const featureSchema = z
     message: 'a category feature needs allowedValues (its encoding is the index in that list)',
   });
 
+/**
+ * What a model's training rows held of one feature: the smallest and largest value of a numeric
+ * feature, in the serving encoding (timestamps as epoch seconds), or the values a category or
+ * boolean feature took. Inputs outside it are answered, and flagged (`outOfRange`).
+ */
+export const trainingRangeSchema = z.union([
+  z.strictObject({ min: z.number(), max: z.number() }),
+  z.strictObject({ values: z.array(z.string()) }),
+]);
+
+/** Per feature name, its training range; features without one are not checked. */
+export const trainingRangesSchema = z.record(z.string(), trainingRangeSchema);
+
+export type TrainingRange = z.output<typeof trainingRangeSchema>;
+export type TrainingRanges = z.output<typeof trainingRangesSchema>;
+
+/**
+ * The serving schema as the model artifact carries it: the training program copies the model
+ * document's `servingSchema` (with the training ranges validate-data measured on the training
+ * split) into the model folder as this file, so `model.tar.gz` holds it beside `model.onnx` and
+ * every server of that version — the predict function, the SageMaker endpoint's container —
+ * reads the ranges of exactly the rows that version learnt from.
+ */
+export const SERVING_SCHEMA_FILE = 'serving-schema.json';
+
 export const modelSchemaSchema = z.object({
   modelName: z.string().min(1),
   problemType: z.enum(PROBLEM_TYPES),
@@ -32,6 +57,8 @@ export const modelSchemaSchema = z.object({
   ignoredColumns: z.array(z.string()).default([]),
   /** Class labels in the order of the model's output columns (classification only). */
   classLabels: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** The model's training ranges (from the run's training split); absent in the configuration's schema. */
+  trainingRanges: trainingRangesSchema.optional(),
 });
 
 export type ModelSchema = z.output<typeof modelSchemaSchema>;
@@ -99,8 +126,14 @@ function classLabelsFor(model: ModelSchemaSource, target: ColumnConfig): ClassLa
   return binary ? [0, 1] : undefined;
 }
 
-/** One row's answer: the label with each class's probability (classification), or the value (regression). */
-export type Prediction = { readonly label: ClassLabel; readonly probabilities: number[] } | { readonly value: number };
+/**
+ * One row's answer: the label with each class's probability (classification), or the value
+ * (regression); `outOfRange` names the row's features outside the model's training ranges
+ * (present only when there is one: the answer is an extrapolation, not refused).
+ */
+export type Prediction = ({ readonly label: ClassLabel; readonly probabilities: number[] } | { readonly value: number }) & {
+  outOfRange?: string[];
+};
 
 /** What predict answers (POST /models/{name}/predict). */
 export interface PredictResponse {

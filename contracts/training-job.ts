@@ -5,7 +5,8 @@
  * names). Channels: `train` and `validation` (the run's split of the validated dataset, CSV),
  * `config` (model.json: the model document and its serving schema), `code` (the training
  * program as sourcedir.tar.gz, travelling as data because the job runs with network isolation).
- * Output: model.onnx and metrics.json in /opt/ml/model; metrics on stdout for MetricDefinitions.
+ * Output: model.onnx, metrics.json and serving-schema.json (the config's servingSchema, copied) in
+ * /opt/ml/model; metrics on stdout for MetricDefinitions.
  */
 
 /** Input channel names (`InputDataConfig[].ChannelName`). */

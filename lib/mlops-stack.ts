@@ -71,12 +71,10 @@ export class MlopsStack extends Stack {
     const models = config.models.map((entry) => resolveModel(config, entry));
     for (const model of models) {
       if (model.serving.mode === 'endpoint') {
-        // parseConfig guarantees both fields in endpoint mode.
         const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
           model,
           artifactStore: this.artifactStore,
-          imageUri: model.serving.imageUri!,
-          initialModelDataUrl: model.serving.initialModelDataUrl!,
+          ...(model.serving.imageUri ? { imageUri: model.serving.imageUri } : {}),
           registry: this.registry,
           logRetention: config.logRetentionDays,
         });

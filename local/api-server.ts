@@ -19,6 +19,7 @@ import {
   NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
 } from '../contracts/api';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES, PROXY_ENVELOPE_BYTES, SYNC_INVOKE_MAX_PAYLOAD_BYTES } from '../contracts/limits';
 import { type ApiResult, errorResult, handleApiRequest, type PlatformApiBackend } from '../lambdas/api/api';
 
 /** The execution input POST /pipelines/training passes on (already schema-checked). */
@@ -26,6 +27,7 @@ export interface TrainingInput {
   readonly model: string;
   readonly datasetUri: string;
   readonly holdoutUri?: string;
+  readonly delimiter?: string;
   readonly hyperparameters?: Record<string, string>;
   readonly requireApproval?: boolean;
   readonly codeCommit?: string;
@@ -41,6 +43,11 @@ export interface LocalPlatformBackend extends PlatformApiBackend {
   startTraining(model: string, input: TrainingInput): Promise<{ executionArn: string; startDate: number }>;
   /** The predict function's response for `{ instances }` (throws the platform's typed errors). */
   predict(model: string, body: { instances: unknown[] }): Promise<unknown>;
+  /**
+   * Offline only: stores an uploaded dataset file in the local datasets bucket and returns its
+   * s3:// URI (`PUT /local/datasets/{model}/{file}`, what `mlops train --data ./file.csv` sends).
+   */
+  uploadDataset?(model: string, fileName: string, body: Uint8Array): Promise<{ datasetUri: string }>;
 }
 
 export interface LocalApiServerOptions {
@@ -50,8 +57,10 @@ export interface LocalApiServerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** API Gateway's payload limit. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** The local-only upload route (no API Gateway counterpart: on AWS datasets are uploaded to S3 directly). */
+const UPLOAD_ROUTE = /^\/local\/datasets\/([^/]+)\/([^/]+)$/;
+/** A dataset upload may be this large (S3 takes 5 GB in one PUT; the local server holds it in memory). */
+const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
 export function createApiServer(backend: LocalPlatformBackend, options: LocalApiServerOptions = {}): Server {
   const validators = new SchemaValidators();
@@ -93,12 +102,31 @@ async function serve(
   onError: (error: unknown) => void,
 ): Promise<ApiResult> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const upload = UPLOAD_ROUTE.exec(url.pathname);
+  if (upload && request.method === 'PUT' && backend.uploadDataset) return uploadDataset(request, backend, upload[1]!, upload[2]!);
   const matched = matchRoute(request.method ?? 'GET', url.pathname);
   if (!matched.route) return { statusCode: 404, body: errorBody('NotFound', NO_ROUTE_MESSAGE) };
   const { route } = matched;
-  const params = Object.fromEntries(Object.entries(matched.params).map(([name, value]) => [name, decodeURIComponent(value)]));
-  const text = await readBody(request);
-  if (text === undefined) return { statusCode: 413, body: errorBody('ValidationFailed', 'Request Too Long') };
+  let params: Record<string, string>;
+  try {
+    params = Object.fromEntries(Object.entries(matched.params).map(([name, value]) => [name, decodeURIComponent(value)]));
+  } catch {
+    // API Gateway answers a malformed %-escape in the path with 400 before any integration runs.
+    return { statusCode: 400, body: errorBody('ValidationFailed', `the path ${url.pathname} has a malformed %-escape`) };
+  }
+  const bytes = await readBody(request, API_GATEWAY_MAX_PAYLOAD_BYTES);
+  if (bytes === undefined) return { statusCode: 413, body: errorBody('ValidationFailed', 'Request Too Long') };
+  const text = bytes.toString('utf8');
+  // The predict function is invoked synchronously with the body as a JSON string in a proxy event.
+  if (route.target === 'predict' && escapedBytes(text) + PROXY_ENVELOPE_BYTES > SYNC_INVOKE_MAX_PAYLOAD_BYTES) {
+    return {
+      statusCode: 413,
+      body: errorBody(
+        'ValidationFailed',
+        `the request takes ${escapedBytes(text)} bytes in a Lambda proxy event, over the ${SYNC_INVOKE_MAX_PAYLOAD_BYTES - PROXY_ENVELOPE_BYTES} a synchronous invocation can carry; send fewer rows per request`,
+      ),
+    };
+  }
 
   // API Gateway answers these from a mock before any body validation.
   if (route.target === 'startExecution' && backend.trainableModels.length === 0) {
@@ -146,7 +174,13 @@ class SchemaValidators {
     }
     const validate = this.validator(route.bodySchema!, trainable);
     if (validate(value)) return { ok: true, value };
-    const problem = (validate.errors ?? []).map((error) => `${error.instancePath || '(body)'} ${error.message ?? 'is invalid'}`).join('; ');
+    // API Gateway's validator names the allowed values of an enum; so does this one.
+    const problem = (validate.errors ?? [])
+      .map((error) => {
+        const allowed = error.keyword === 'enum' ? ` (${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
+        return `${error.instancePath || '(body)'} ${error.message ?? 'is invalid'}${allowed}`;
+      })
+      .join('; ');
     return { ok: false, problem };
   }
 
@@ -161,16 +195,39 @@ class SchemaValidators {
   }
 }
 
-/** The request body as text; undefined when it exceeds the payload limit. */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
+/** The request body; undefined when it exceeds `limit` bytes. */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
+    if (size > limit) return undefined;
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Bytes a text takes as a JSON string (quotes, backslashes and control characters escaped). */
+function escapedBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text));
+}
+
+async function uploadDataset(request: IncomingMessage, backend: LocalPlatformBackend, model: string, file: string): Promise<ApiResult> {
+  const modelName = decodeURIComponent(model);
+  const fileName = decodeURIComponent(file);
+  if (!backend.trainableModels.includes(modelName)) {
+    return { statusCode: 404, body: errorBody('NotFound', NO_PIPELINE_MESSAGE, { model: modelName }) };
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(fileName)) {
+    return {
+      statusCode: 400,
+      body: errorBody('ValidationFailed', 'the file name may hold only letters, digits, ".", "_" and "-"', { file: fileName }),
+    };
+  }
+  const body = await readBody(request, MAX_UPLOAD_BYTES);
+  if (body === undefined) return { statusCode: 413, body: errorBody('ValidationFailed', 'the upload is over 2 GB') };
+  if (body.length === 0) return { statusCode: 400, body: errorBody('ValidationFailed', `${fileName} is empty`) };
+  return { statusCode: 200, body: await backend.uploadDataset!(modelName, fileName, body) };
 }
 
 function send(response: ServerResponse, result: ApiResult): void {

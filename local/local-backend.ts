@@ -4,11 +4,22 @@
  * the predict function, so the `mlops` CLI works unchanged against `npm start -- --keep-running`.
  */
 
+import { createHash } from 'node:crypto';
 import type { ExecutionStatus } from '../contracts/api';
 import { staleTaskToken } from '../lambdas/api/api';
+import { readableCause } from '../lambdas/api/executions';
 import { dispatch } from '../lambdas/registry/registry';
 import type { LocalPlatformBackend, TrainingInput } from './api-server';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalPlatform } from './runtime';
+import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, type LocalPlatform } from './runtime';
+
+/** Content types of the dataset formats the readers take, by file extension. */
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  jsonl: 'application/x-ndjson',
+  ndjson: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
+};
 
 export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
   const served = [...platform.models.values()].filter((model) => model.serving.mode === 'serverless').map((model) => model.name);
@@ -33,7 +44,7 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
           ...(state.exitedAt === undefined ? {} : { exitedAt: new Date(state.exitedAt).toISOString() }),
         })),
         ...(execution.error ? { error: execution.error } : {}),
-        ...(execution.cause ? { cause: execution.cause } : {}),
+        ...(execution.cause ? { cause: readableCause(execution.cause) } : {}),
       };
     },
     async sendTaskSuccess(taskToken, output) {
@@ -49,5 +60,13 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
       return { executionArn: execution.executionArn, startDate: Math.floor(execution.startDate.getTime() / 1000) };
     },
     predict: (model, body) => platform.predict(model, body),
+    // Keyed by content, so uploading the same file twice names the same object.
+    async uploadDataset(model, fileName, body) {
+      const digest = createHash('sha256').update(body).digest('hex').slice(0, 16);
+      const key = `${model}/uploads/${digest}/${fileName}`;
+      const extension = fileName.split('.').at(-1)?.toLowerCase() ?? '';
+      await platform.store.put(LOCAL_BUCKETS.datasets, key, body, CONTENT_TYPES[extension] ?? 'application/octet-stream');
+      return { datasetUri: `s3://${LOCAL_BUCKETS.datasets}/${key}` };
+    },
   };
 }

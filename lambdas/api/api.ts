@@ -37,6 +37,11 @@ export interface ApiResult {
 /** The error name → HTTP status and code, for errors that crossed a Lambda boundary (name only). */
 const ERROR_STATUS: Readonly<Record<string, { status: number; code: string }>> = {
   ValidationError: { status: 400, code: 'ValidationFailed' },
+  // An AWS service refusing the request as malformed (DynamoDB, Step Functions): the caller's input, not a fault.
+  ValidationException: { status: 400, code: 'ValidationFailed' },
+  InvalidArn: { status: 400, code: 'ValidationFailed' },
+  InvalidToken: { status: 400, code: 'ValidationFailed' },
+  InvalidOutput: { status: 400, code: 'ValidationFailed' },
   NotFoundError: { status: 404, code: 'NotFound' },
   ConflictError: { status: 409, code: 'Conflict' },
   InvalidTransitionError: { status: 409, code: 'InvalidTransition' },
@@ -82,8 +87,18 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     }),
   getVersion: ({ params }, backend) =>
     backend.registry('getVersion', { modelName: requiredParam(params, 'name'), version: versionParam(params) }),
-  promoteVersion: ({ params, body, actor }, backend) =>
-    backend.registry('promote', { ...bodyObject(body), modelName: requiredParam(params, 'name'), version: versionParam(params), actor }),
+  promoteVersion: ({ params, body, actor }, backend) => {
+    const { force, ...request } = bodyObject(body);
+    // Two promotions of one model must not both win one after the other: the caller says which
+    // production version it expects to replace, or opts out with force.
+    if (request.expectedProductionVersion === undefined && force !== true) {
+      throw new ValidationError(
+        'say which production version this promotion replaces: expectedProductionVersion (null when there is none), or force: true to promote over whatever is in production by then',
+        { field: 'expectedProductionVersion' },
+      );
+    }
+    return backend.registry('promote', { ...request, modelName: requiredParam(params, 'name'), version: versionParam(params), actor });
+  },
   archiveVersion: ({ params, body, actor }, backend) =>
     backend.registry('transition', {
       ...bodyObject(body),

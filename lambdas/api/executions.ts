@@ -50,7 +50,8 @@ export function summarizeExecution(description: ExecutionDescription, events: re
   const running = description.status === 'RUNNING';
   const current = running ? states.findLast((state) => state.exitedAt === undefined) : states.at(-1);
   const error = description.error ?? failure?.error;
-  const cause = description.cause ?? failure?.cause;
+  const rawCause = description.cause ?? failure?.cause;
+  const cause = rawCause === undefined ? undefined : readableCause(rawCause);
   return {
     executionArn: description.executionArn,
     stateMachineArn: description.stateMachineArn,
@@ -63,6 +64,22 @@ export function summarizeExecution(description: ExecutionDescription, events: re
     ...(error ? { error } : {}),
     ...(cause ? { cause } : {}),
   };
+}
+
+/**
+ * A failure's cause as a person reads it. A Lambda function's error reaches Step Functions as the
+ * runtime's JSON (`{"errorType", "errorMessage", "trace"}`); its message is the reason, the stack
+ * trace is for the function's logs. Any other cause is returned as it is.
+ */
+export function readableCause(cause: string): string {
+  if (!cause.startsWith('{')) return cause;
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: unknown; errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON after all: the cause as it is.
+  }
+  return cause;
 }
 
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([A-Za-z0-9_-]{1,80}):([A-Za-z0-9_-]{1,80})$/;

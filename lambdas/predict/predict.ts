@@ -2,7 +2,8 @@
  * The predict function's core: `{ instances: [...] }` in (a direct invocation, or an API Gateway
  * proxy event whose body is that JSON), predictions out, through the serving core's Predictor
  * built from the function's environment. A bad request is a ValidationError (HTTP 400) naming
- * the row and column. Canary-routed requests record the Canary* metrics the rollback alarms watch.
+ * the row and column. Canary-routed requests record the Canary* metrics the rollback alarms watch;
+ * rows outside the training ranges are answered, flagged, and counted (OutOfRangeRows).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -15,7 +16,7 @@ import type { ArtifactObjects } from '../shared/object-store';
 import { CaptureBuffer, type CaptureOptions } from '../shared/serving/capture';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
 import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor } from '../shared/serving/predictor';
-import { fetchModelBytes, type RegistryReader } from '../shared/serving/served-version';
+import { fetchServedModel, type RegistryReader } from '../shared/serving/served-version';
 
 const apiEventSchema = z.looseObject({
   body: z.string().nullable(),
@@ -35,6 +36,18 @@ const environmentSchema = z.object({
   }),
   CAPTURE_BUCKET: z.string().min(1).optional(),
   CAPTURE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  /** JSON array: columns besides the features a captured row keeps (serving.captureColumns). */
+  CAPTURE_COLUMNS: z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        return z.array(z.string()).parse(JSON.parse(text));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not a JSON array of column names: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   MODEL_VERSION: z.coerce.number().int().positive().optional(),
   MODEL_REFRESH_SECONDS: z.coerce
     .number()
@@ -97,6 +110,7 @@ export function predictorFromEnvironment(
       ? new CaptureBuffer({
           modelName: env.MODEL_SCHEMA.modelName,
           samplePercent: env.CAPTURE_PERCENT,
+          keepFields: [...env.MODEL_SCHEMA.features.map((feature) => feature.name), ...env.CAPTURE_COLUMNS],
           write: (key, body) => objects.put(captureBucket, key, body, 'application/x-ndjson'),
           ...captureOptions,
         })
@@ -104,7 +118,10 @@ export function predictorFromEnvironment(
   return new Predictor({
     schema: env.MODEL_SCHEMA,
     registry,
-    loadScorer: async (version) => OnnxScorer.create(await fetchModelBytes(objects, version)),
+    loadScorer: async (version) => {
+      const { modelBytes, trainingRanges } = await fetchServedModel(objects, version);
+      return OnnxScorer.create(modelBytes, trainingRanges);
+    },
     pinnedVersion: env.MODEL_VERSION,
     refreshIntervalMs: env.MODEL_REFRESH_SECONDS * 1000,
     canaryPercent: env.CANARY_PERCENT,
@@ -130,8 +147,9 @@ export function createPredictHandler({ predictor, logger, metrics, canaryMetrics
     const requestId = apiEvent.success ? apiEvent.data.requestContext.requestId : context.awsRequestId;
     try {
       const body = apiEvent.success ? parseBody(apiEvent.data.body, apiEvent.data.isBase64Encoded) : event;
-      const { response, capture } = await predictor.predict(instancesOf(body), requestId);
+      const { response, capture, outOfRangeRows } = await predictor.predict(instancesOf(body), requestId);
       metrics.addMetric(PREDICT_METRICS.predictedRows, MetricUnit.Count, response.predictions.length);
+      metrics.addMetric(PREDICT_METRICS.outOfRangeRows, MetricUnit.Count, outOfRangeRows);
       if (capture) {
         metrics.addMetric(PREDICT_METRICS.capturedRecords, MetricUnit.Count, capture.written);
         metrics.addMetric(PREDICT_METRICS.captureDroppedRecords, MetricUnit.Count, capture.dropped);

@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { DatasetSchema } from '../../contracts/dataset';
+import type { TrainingRanges } from '../../contracts/serving-schema';
 import { ValidationError } from '../shared/errors';
 import type { DatasetProfile } from '../shared/profile/profile';
 import { mergeProfiles } from '../shared/profile/profilers';
-import type { SplitOutcome, SplitStats } from './split';
+import { type SplitOutcome, type SplitStats, sortedValues } from './split';
 
 export const REPORT_FORMAT_VERSION = 1;
 /** Example rows kept per rule in the report. */
@@ -256,12 +257,17 @@ export function mergeShards(
   };
   const notes = schema.columns.some((column) => column.unique) ? ['uniqueness was checked within each shard, not across shards'] : [];
   const splits = shards.map((shard) => shard.report.split).filter((split): split is SplitOutcome => split !== undefined);
-  const split = splitRules && splits.length === shards.length ? { ...splitRules, outcome: mergeSplitOutcomes(splits) } : undefined;
+  const allowedValues = Object.fromEntries(schema.columns.map((column) => [column.name, column.allowedValues]));
+  const split =
+    splitRules && splits.length === shards.length ? { ...splitRules, outcome: mergeSplitOutcomes(splits, allowedValues) } : undefined;
   return { profile, report: buildReport(schema, datasetUri, tallies, quarantinedRows, notes, split) };
 }
 
 /** The split of the whole dataset from its shards' splits: counts and class counts add up, hashes chain in shard order. */
-export function mergeSplitOutcomes(splits: readonly SplitOutcome[]): SplitOutcome {
+export function mergeSplitOutcomes(
+  splits: readonly SplitOutcome[],
+  allowedValues: Readonly<Record<string, readonly string[] | undefined>> = {},
+): SplitOutcome {
   const merge = (parts: readonly SplitStats[]): SplitStats => {
     const classes: Record<string, number> = {};
     for (const part of parts)
@@ -278,42 +284,67 @@ export function mergeSplitOutcomes(splits: readonly SplitOutcome[]): SplitOutcom
   };
   const [first] = splits;
   const holdouts = splits.map((split) => split.holdout).filter((holdout): holdout is SplitStats => holdout !== undefined);
+  const ranges = splits.map((split) => split.trainingRanges).filter((range): range is TrainingRanges => range !== undefined);
+  const { trainingRanges: _first, ...rest } = first!;
   return {
-    ...first!,
+    ...rest,
     unlabelledRows: splits.reduce((total, split) => total + split.unlabelledRows, 0),
     train: merge(splits.map((split) => split.train)),
     validation: merge(splits.map((split) => split.validation)),
     ...(holdouts.length > 0 ? { holdout: merge(holdouts) } : {}),
+    ...(ranges.length > 0 ? { trainingRanges: mergeTrainingRanges(ranges, allowedValues) } : {}),
   };
 }
 
-/** The failure's reason in words, at most this long (it travels in the execution's cause and the alert). */
-const MAX_REASON_LENGTH = 2000;
+/** The ranges of the whole training split from its shards': the widest min/max, every value seen. */
+export function mergeTrainingRanges(
+  shards: readonly TrainingRanges[],
+  allowedValues: Readonly<Record<string, readonly string[] | undefined>> = {},
+): TrainingRanges {
+  const merged: TrainingRanges = {};
+  for (const shard of shards) {
+    for (const [feature, range] of Object.entries(shard)) {
+      const known = merged[feature];
+      if ('min' in range) {
+        merged[feature] = known && 'min' in known ? { min: Math.min(known.min, range.min), max: Math.max(known.max, range.max) } : range;
+      } else {
+        const values = known && 'values' in known ? [...known.values, ...range.values] : range.values;
+        merged[feature] = { values: sortedValues(values, allowedValues[feature]) };
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The failure's reason in words, at most this long (it travels in the execution's cause, at most 32,768 characters, and the alert). */
+export const MAX_REASON_LENGTH = 2000;
 /** Failed rules named in the reason; the report lists them all. */
-const MAX_REASON_RULES = 8;
+export const MAX_REASON_RULES = 8;
 /** Examples quoted per rule. */
 const MAX_REASON_EXAMPLES = 2;
 
 /**
  * Why a dataset failed, for the person who started the run: the dataset rules that decided it,
- * then the column rules with their counts and a few examples (object, row, value). Null when valid.
+ * then the column rules, most broken first, with their counts and a few examples (object — when
+ * the dataset has several —, row, value), one rule a line. Null when valid.
  */
 export function failureReasonOf(report: ValidationReport): string | null {
   if (report.valid) return null;
   const failed = report.rules.filter((rule) => !rule.passed);
-  // The dataset rules decide validity: name them first, then the column rules behind the bad rows.
-  const ordered = [...failed.filter((rule) => rule.column === undefined), ...failed.filter((rule) => rule.column !== undefined)];
+  // The dataset rules decide validity: name them first, then the column rules behind the bad rows (a stable sort keeps schema order among equals).
+  const columnRules = failed.filter((rule) => rule.column !== undefined).sort((a, b) => b.violations - a.violations);
+  const ordered = [...failed.filter((rule) => rule.column === undefined), ...columnRules];
   const parts = ordered.slice(0, MAX_REASON_RULES).map((rule) => {
     const examples = rule.examples
       .slice(0, MAX_REASON_EXAMPLES)
-      .map((example) => `${example.object} row ${example.row}: ${JSON.stringify(example.value)}`)
+      .map((example) => `${report.objects > 1 ? `${example.object} ` : ''}row ${example.row}: ${JSON.stringify(example.value)}`)
       .join('; ');
     const subject = rule.column === undefined ? rule.rule : `${rule.column} ${rule.rule}`;
     const count =
       rule.column === undefined && rule.rule !== 'rowShape' ? '' : ` in ${rule.violations} row${rule.violations === 1 ? '' : 's'}`;
     return `${subject}: ${rule.message}${count}${examples ? ` (e.g. ${examples})` : ''}`;
   });
-  const more = ordered.length > MAX_REASON_RULES ? `; and ${ordered.length - MAX_REASON_RULES} more rules (see the report)` : '';
-  const text = `${parts.join('; ')}${more}`;
+  const more = ordered.length > MAX_REASON_RULES ? `;\nand ${ordered.length - MAX_REASON_RULES} more rules (see the report)` : '';
+  const text = `${parts.join(';\n')}${more}`;
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
 }

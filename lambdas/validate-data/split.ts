@@ -10,10 +10,14 @@
  * order per stratum (the target's class for classification, one stratum for regression) to the
  * split furthest below its share, so each class keeps the dataset's proportions within one row.
  * The holdout is never a training channel; with an explicit holdoutUri there is no holdout split.
+ * The training split's range of each model feature (min/max, or the values seen) is measured on the
+ * way: it travels with the model (serving-schema.json in its artifact) so serving can flag inputs
+ * outside what the model learnt from.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { ColumnConfig } from '../../contracts/columns';
 import type { SplitConfig } from '../../contracts/model';
+import type { TrainingRanges } from '../../contracts/serving-schema';
 import { CELL_VALUE, type ColumnBatch, type ColumnSpec } from '../shared/readers/columns';
 
 export const SPLIT_NAMES = ['train', 'validation', 'holdout'] as const;
@@ -41,6 +45,8 @@ export interface SplitOutcome {
   readonly validation: SplitStats;
   /** Absent when the run names its own holdout. */
   readonly holdout?: SplitStats;
+  /** The training split's range of each tracked feature (features with no value in it are left out). */
+  readonly trainingRanges?: TrainingRanges;
 }
 
 /** A finished part: which split, its CSV text. */
@@ -57,6 +63,16 @@ interface SplitBuffer {
   rows: number;
   readonly hash: Hash;
   readonly classes: Map<string, number>;
+}
+
+/** Values in the order of `allowed` when given (booleans: false, true), else in code-point order. */
+export function sortedValues(values: readonly string[], allowed?: readonly string[]): string[] {
+  const order = allowed ?? ['false', 'true'];
+  const rank = (value: string) => {
+    const index = order.indexOf(value);
+    return index < 0 ? order.length : index;
+  };
+  return [...new Set(values)].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** 32-bit FNV-1a of a string's UTF-16 code units: fast, stable across runs and platforms. */
@@ -81,7 +97,14 @@ export interface DatasetSplitterOptions {
   readonly split: SplitConfig;
   /** False when the run brings its own holdout: the rows go to training and validation only. */
   readonly withHoldout: boolean;
+  /** Columns (the model's features) whose range in the training split is measured. */
+  readonly rangeColumns?: readonly string[];
 }
+
+/** The training split's running range of one feature column. */
+type RangeTally =
+  | { readonly kind: 'numeric'; readonly column: number; readonly timestamp: boolean; min: number; max: number }
+  | { readonly kind: 'coded'; readonly column: number; readonly seen: Set<number> };
 
 export class DatasetSplitter {
   private readonly buffers: Record<SplitName, SplitBuffer>;
@@ -92,6 +115,7 @@ export class DatasetSplitter {
   /** Per stratum: rows dealt so far, and per split how many went there. */
   private readonly strata = new Map<string, { dealt: number; counts: Record<SplitName, number> }>();
   private readonly finished: SplitPart[] = [];
+  private readonly ranges: RangeTally[];
 
   constructor(private readonly options: DatasetSplitterOptions) {
     const holdout = options.withHoldout ? options.split.holdoutFraction : 0;
@@ -102,6 +126,14 @@ export class DatasetSplitter {
     this.header = `${options.specs.map((spec) => csvCell(spec.name)).join(',')}\n`;
     this.targetIndex = options.specs.findIndex((spec) => spec.name === options.target);
     this.idIndex = options.split.idColumn === undefined ? -1 : options.specs.findIndex((spec) => spec.name === options.split.idColumn);
+    this.ranges = (options.rangeColumns ?? []).flatMap((name): RangeTally[] => {
+      const column = options.specs.findIndex((spec) => spec.name === name);
+      const type = options.specs[column]?.type;
+      if (type === undefined || type === 'string') return [];
+      return type === 'category' || type === 'boolean'
+        ? [{ kind: 'coded', column, seen: new Set() }]
+        : [{ kind: 'numeric', column, timestamp: type === 'timestamp', min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }];
+    });
   }
 
   /** Valid rows left out of every split because their target is empty (they can neither train nor evaluate). */
@@ -118,6 +150,7 @@ export class DatasetSplitter {
       }
       const stratum = this.options.classification ? this.cell(batch, this.targetIndex, row) : '';
       const split = this.idIndex >= 0 ? this.byId(batch, row) : this.deal(stratum);
+      if (split === 'train') this.trackRanges(batch, row);
       this.write(split, this.rowCsv(batch, row), stratum);
     }
   }
@@ -154,8 +187,45 @@ export class DatasetSplitter {
         train: stats('train'),
         validation: stats('validation'),
         ...(this.options.withHoldout ? { holdout: stats('holdout') } : {}),
+        ...(this.ranges.length > 0 ? { trainingRanges: this.trainingRanges() } : {}),
       },
     };
+  }
+
+  private trackRanges(batch: ColumnBatch, row: number): void {
+    for (const range of this.ranges) {
+      const vector = batch.columns[range.column];
+      if (!vector || vector.states[row] !== CELL_VALUE) continue;
+      if (range.kind === 'numeric' && vector.kind === 'numeric') {
+        const value = vector.values[row]!;
+        if (value < range.min) range.min = value;
+        if (value > range.max) range.max = value;
+      } else if (range.kind === 'coded' && vector.kind !== 'numeric') {
+        range.seen.add(vector.codes[row]!);
+      }
+    }
+  }
+
+  /** In the serving encoding: timestamps in epoch seconds; values in the column's allowedValues order (else sorted). */
+  private trainingRanges(): TrainingRanges {
+    const result: TrainingRanges = {};
+    for (const range of this.ranges) {
+      const spec = this.options.specs[range.column]!;
+      if (range.kind === 'numeric') {
+        if (range.min > range.max) continue;
+        const scale = range.timestamp ? 1000 : 1;
+        result[spec.name] = { min: range.min / scale, max: range.max / scale };
+      } else if (range.seen.size > 0) {
+        const allowed = this.options.columns.find((column) => column.name === spec.name)?.allowedValues;
+        result[spec.name] = {
+          values: sortedValues(
+            [...range.seen].map((code) => spec.dictionary.values[code]!),
+            allowed,
+          ),
+        };
+      }
+    }
+    return result;
   }
 
   private byId(batch: ColumnBatch, row: number): SplitName {

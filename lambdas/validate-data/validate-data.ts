@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import type { DatasetSchema } from '../../contracts/dataset';
 import type { ModelDocument } from '../../contracts/model';
-import { modelSchemaFor } from '../../contracts/serving-schema';
+import { modelSchemaFor, type TrainingRanges } from '../../contracts/serving-schema';
 import { MODEL_DOCUMENT_FILE, TRAINING_CHANNELS } from '../../contracts/training-job';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
@@ -37,6 +37,7 @@ export interface ValidateDataRequest {
   /** Names the outputs; required for shard and merge (all shards of a run share it). */
   readonly runId?: string;
   readonly format?: DatasetFormat;
+  /** The CSV delimiter of this run; the model's dataset.delimiter when absent. */
   readonly delimiter?: string;
 }
 
@@ -141,15 +142,20 @@ function splitRulesOf(model: ModelDocument): Omit<SplitCheck, 'outcome'> {
   return { minHoldoutRows: model.thresholds.minHoldoutRows, classification, ...(labels ? { classLabels: labels.map(String) } : {}) };
 }
 
-/** The training job's model document (the `config` channel): the model and the serving schema its rows are encoded by. */
-async function writeModelDocument(context: RunContext, model: ModelDocument, runId: string): Promise<void> {
+/**
+ * The training job's model document (the `config` channel): the model and the serving schema its
+ * rows are encoded by, with the training split's ranges once they are measured (the training
+ * program copies the serving schema into the model artifact, so serving knows them).
+ */
+async function writeModelDocument(
+  context: RunContext,
+  model: ModelDocument,
+  runId: string,
+  trainingRanges?: TrainingRanges,
+): Promise<void> {
   const key = outputKeys(model.name, runId).modelDocument;
-  await context.store.put(
-    context.artifactsBucket,
-    key,
-    `${JSON.stringify({ ...model, servingSchema: modelSchemaFor(model) }, null, 1)}\n`,
-    'application/json',
-  );
+  const servingSchema = { ...modelSchemaFor(model), ...(trainingRanges ? { trainingRanges } : {}) };
+  await context.store.put(context.artifactsBucket, key, `${JSON.stringify({ ...model, servingSchema }, null, 1)}\n`, 'application/json');
 }
 
 function etagOf(objects: readonly StoredObject[], isPrefix: boolean): string {
@@ -192,6 +198,7 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
       classification: model.problemType !== 'regression',
       split: model.split,
       withHoldout: request.split!.holdoutUri === null,
+      rangeColumns: model.features,
     });
   }
   const keys = outputKeys(request.model.name, runId, shardId);
@@ -202,7 +209,7 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
   if (model && splitter) {
     const { parts, outcome } = splitter.finish();
     await writeParts(parts);
-    if (request.mode === 'single') await writeModelDocument(context, model, runId);
+    if (request.mode === 'single') await writeModelDocument(context, model, runId, outcome.trainingRanges);
     split = { ...splitRulesOf(model), outcome };
   }
   const { profile, report, quarantine } = validator.finish(request.datasetUri, split);
@@ -268,7 +275,10 @@ async function validateObjects(
       stream: () => store.stream(bucket, object.key),
       ranges: async () => store.ranges(bucket, object.key, object.size),
     };
-    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
+    for await (const batch of readDataset(datasetObject, validator.specs, {
+      format: request.format,
+      delimiter: request.delimiter ?? request.model.dataset.delimiter,
+    })) {
       validator.addBatch(batch, object.key);
       if (afterBatch) await afterBatch();
     }
@@ -302,6 +312,8 @@ async function mergeRun(context: RunContext, request: ValidateDataRequest): Prom
     ? { minHoldoutRows: model.thresholds.minHoldoutRows, classification: model.problemType !== 'regression' }
     : undefined;
   const { profile, report } = mergeShards(request.model, request.datasetUri, shards, splitRules);
+  // List mode wrote the model document before any row was read; now the training split's ranges are known.
+  if (model && report.split) await writeModelDocument(context, model, request.runId, report.split.trainingRanges);
   const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
   const datasetEtag = etagOf(await store.list(dataset.bucket, dataset.key), true);
   return writeOutputs(context, request, request.runId, undefined, profile, report, [], datasetEtag);

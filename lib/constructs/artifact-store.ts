@@ -23,7 +23,8 @@ export const LIFECYCLE_DAYS = {
 
 export interface ArtifactStoreProps {
   /**
-   * Days a non-current object version, an inference capture object and an access log are kept.
+   * Days a non-current object version, an inference capture object, a quarantined row, a run's
+   * split and an access log are kept.
    * @default 90
    */
   readonly retentionDays?: number;
@@ -162,6 +163,20 @@ export class ArtifactStore extends Construct {
         id: 'ExpireCheckpoints',
         prefix: ARTIFACT_PREFIXES.checkpoints,
         expiration: Duration.days(LIFECYCLE_DAYS.checkpointExpiration),
+        noncurrentVersionExpiration: Duration.days(1),
+      },
+      {
+        // Rejected rows are raw input (identifiers, personal data): kept as long as capture, then gone.
+        id: 'ExpireQuarantine',
+        prefix: ARTIFACT_PREFIXES.quarantine,
+        expiration: Duration.days(retentionDays),
+        noncurrentVersionExpiration: Duration.days(1),
+      },
+      {
+        // A run's split is a copy of its dataset's rows; the lineage keeps its row counts and SHA-256.
+        id: 'ExpireSplits',
+        prefix: ARTIFACT_PREFIXES.splits,
+        expiration: Duration.days(retentionDays),
         noncurrentVersionExpiration: Duration.days(1),
       },
     ]);

@@ -71,6 +71,8 @@ export class ModelEvaluation extends Construct {
     });
     // The challenger's artifact and the champion's, of any model the pipeline names.
     artifactStore.grantReadArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.models);
+    // The holdout validate-data split off the run's dataset, or a holdout the run names in the datasets bucket.
+    artifactStore.grantReadArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.splits);
     artifactStore.grantReadDatasets(this.evaluateFunction);
     artifactStore.grantWriteArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.reports);
     registry.grantRead(this.evaluateFunction);

@@ -71,6 +71,12 @@ export interface MlopsFunctionProps {
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
   /**
+   * The function `handler.ts` exports that Lambda calls (a folder may export several, e.g. a
+   * custom resource's `onEvent` and `isComplete`).
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  /**
    * Memory in MB.
    * @default 256
    */
@@ -146,7 +152,7 @@ export class MlopsFunction extends nodejs.NodejsFunction {
     logGroup.grantWrite(role);
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, 'lambdas', resolved.functionDirectory, 'handler.ts'),
-      handler: 'handler',
+      handler: resolved.handler ?? 'handler',
       description: resolved.description,
       runtime: LAMBDA_RUNTIME,
       architecture: resolved.architecture,

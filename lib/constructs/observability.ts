@@ -5,7 +5,7 @@
  * stack registers what it builds (pipelines, the API, functions, models, endpoints) with the
  * `add*` methods, each adding its widgets and alarms.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -96,7 +96,8 @@ export class Observability extends Construct {
     // Account-wide: a tag-filtered budget stays silent until the Project tag is activated for cost allocation.
     new budgets.CfnBudget(this, 'MonthlyBudget', {
       budget: {
-        budgetName: `${props.platformName}-monthly`,
+        // Budget names are unique per account, not per region: the region keeps a second deployment apart.
+        budgetName: `${props.platformName}-${Stack.of(this).region}-monthly`,
         budgetType: 'COST',
         timeUnit: 'MONTHLY',
         budgetLimit: { amount: props.monthlyBudgetUsd, unit: 'USD' },

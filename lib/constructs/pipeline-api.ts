@@ -124,9 +124,10 @@ export class PipelineApi extends Construct {
       restApiName: `${props.platformName}-api`,
       description: `cdk-mlops ${props.platformName}: training pipelines, model registry, approvals, predictions`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Access logging needs the account's CloudWatch role; CDK keeps it when the stack goes.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // Access and execution logging need the account's API Gateway CloudWatch role: an account-wide
+      // setting, so the stack takes it over only when told to (api.cloudWatchRole); CDK keeps it when the stack goes.
+      cloudWatchRole: this.settings.cloudWatchRole,
+      ...(this.settings.cloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: this.settings.stageName,
         tracingEnabled: true,

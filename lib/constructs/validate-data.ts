@@ -52,7 +52,8 @@ export class DataValidation extends Construct {
     artifactStore.grantReadDatasets(this.validateFunction);
     artifactStore.grantReadArtifacts(this.validateFunction, ARTIFACT_PREFIXES.profiles);
     artifactStore.grantReadArtifacts(this.validateFunction, ARTIFACT_PREFIXES.reports);
-    for (const prefix of [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine]) {
+    // splits/: the train, validation and holdout parts and the training job's model document.
+    for (const prefix of [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine, ARTIFACT_PREFIXES.splits]) {
       artifactStore.grantWriteArtifacts(this.validateFunction, prefix);
     }
     const objectsUnder = (bucket: s3.IBucket, prefix: string) =>

@@ -81,7 +81,13 @@ interface HandlerContext {
  * network I/O, every IAM call the command implies is checked; a denied one rejects the send with
  * the AccessDenied error the service would return.
  */
-export function guardClient<T extends MiddlewareClient>(client: T, model: IamModel, check: IamChecker): T {
+export function guardClient<T extends MiddlewareClient>(
+  client: T,
+  model: IamModel,
+  check: IamChecker,
+  /** Maps a command's input to what it would be when deployed (the offline runtime's local names to the stack's). */
+  deployedInput: (input: Record<string, unknown>) => Record<string, unknown> = (input) => input,
+): T {
   const scope = { environment: model.environment, encryptionOf: (arn: string) => model.encryptionOf(arn) };
   client.middlewareStack.add(
     (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: HandlerContext) =>
@@ -92,7 +98,7 @@ export function guardClient<T extends MiddlewareClient>(client: T, model: IamMod
             `the IAM guard cannot map ${context.clientName ?? 'an unnamed client'} ${context.commandName ?? ''}`,
           );
         }
-        for (const call of iamCallsOfSdkCommand(service, context.commandName, args.input, scope)) {
+        for (const call of iamCallsOfSdkCommand(service, context.commandName, deployedInput(args.input), scope)) {
           await check(call.action, call.resource, call.context).catch((error: unknown) => {
             // The error comes from the service called: S3 answers AccessDenied even when KMS refused.
             const name = service === 's3' ? 'AccessDenied' : 'AccessDeniedException';

@@ -81,12 +81,12 @@ describe('mlops', () => {
     });
   });
 
-  it('exits 3 with the error and cause when the followed run fails', async () => {
+  it('exits 3 with the error and its reason when the followed run fails', async () => {
     backend.nextScript = failingRun;
     const result = await mlops(['--api', server.url, 'train', '--model', 'churn', '--data', 's3://datasets/x.csv', '--wait']);
     expect(result.code).toBe(EXIT.pipelineFailed);
     expect(result.stdout).toContain('stopped in: PipelineFailed');
-    expect(result.stdout).toContain('cause:      12% of rows break the schema (max 1%)');
+    expect(result.stdout).toContain('reason:     12% of rows break the schema (max 1%)');
   });
 
   it('prints the API response as JSON with --json', async () => {
@@ -116,6 +116,18 @@ describe('mlops', () => {
     expect(versions.stdout).toMatch(/^2\s+Production\s+\S+\s+accuracy=0\.9300\s+s3:\/\/artifacts\/models\/churn\/model\.tar\.gz$/m);
     const one = await mlops(['--api', server.url, 'models', 'churn']);
     expect(one.stdout).toMatch(/^production:\s+2$/m);
+  });
+
+  it('promotes expecting the production version it read (so a promotion in between makes it fail), or over anything with --force', async () => {
+    await backend.registerVersion('churn', 0.91);
+    await backend.registerVersion('churn', 0.93);
+    expect((await mlops(['--api', server.url, 'promote', 'churn', '1'])).code).toBe(EXIT.ok);
+    const stale = await mlops(['--api', server.url, 'promote', 'churn', '2', '--expected-production', 'none']);
+    expect(stale.code).toBe(EXIT.failed);
+    expect(stale.stderr).toMatch(/409 Conflict: production version of "churn" is 1, not none as expected/);
+    expect((await mlops(['--api', server.url, 'promote', 'churn', '2'])).code).toBe(EXIT.ok);
+    expect((await mlops(['--api', server.url, 'promote', 'churn', '1', '--force'])).code).toBe(EXIT.ok);
+    expect((await backend.registryCore.getModel({ modelName: 'churn' })).productionVersion).toBe(1);
   });
 
   it('reports a refusal with its status, code and message, and exits 1', async () => {

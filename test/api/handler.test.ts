@@ -9,7 +9,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { errorResult } from '../../lambdas/api/api';
-import { summarizeExecution } from '../../lambdas/api/executions';
+import { readableCause, summarizeExecution } from '../../lambdas/api/executions';
 import { apiRequestFromEvent } from '../../lambdas/api/handler';
 import { awsBackend } from '../../lambdas/api/sfn-api-backend';
 import { RegistryFunctionError } from '../../lambdas/shared/registry/lambda-registry-client';
@@ -80,6 +80,14 @@ describe('errorResult', () => {
     });
     expect(errorResult(new RegistryFunctionError('NotFoundError', 'no model')).statusCode).toBe(404);
     expect(errorResult(Object.assign(new Error('slow down'), { name: 'ThrottlingException' })).statusCode).toBe(429);
+    // A service's refusal of malformed input is the caller's 400, not a 500 that trips the 5xx alarm.
+    expect(errorResult(new RegistryFunctionError('ValidationException', 'One or more parameter values were invalid'))).toMatchObject({
+      statusCode: 400,
+      body: { error: { code: 'ValidationFailed' } },
+    });
+    for (const name of ['InvalidArn', 'InvalidToken', 'InvalidOutput']) {
+      expect(errorResult(Object.assign(new Error('Invalid Arn'), { name })).statusCode).toBe(400);
+    }
     expect(errorResult(new Error('secret internals'), 'r-9')).toEqual({
       statusCode: 500,
       body: { error: { code: 'InternalError', message: 'the request failed', details: { requestId: 'r-9' } } },
@@ -126,6 +134,21 @@ describe('summarizeExecution', () => {
       { type: 'ExecutionFailed', timestamp: t(9), executionFailedEventDetails: { error: 'DatasetInvalid', cause: 'too many bad rows' } },
     ]);
     expect(status).toMatchObject({ status: 'FAILED', currentState: 'PipelineFailed', error: 'DatasetInvalid', cause: 'too many bad rows' });
+  });
+
+  it("gives a Lambda function's error as its message, without the runtime's JSON and stack trace", () => {
+    const lambdaCause = JSON.stringify({
+      errorType: 'DatasetFormatError',
+      errorMessage: 'churn/x.csv has a header and no rows',
+      trace: ['DatasetFormatError: churn/x.csv has a header and no rows', '    at readCsv (/var/task/index.mjs:1:2)'],
+    });
+    const status = summarizeExecution(
+      { ...description, status: 'FAILED', stopDate: t(9), error: 'DatasetFormatError', cause: lambdaCause },
+      [],
+    );
+    expect(status).toMatchObject({ error: 'DatasetFormatError', cause: 'churn/x.csv has a header and no rows' });
+    expect(readableCause('{not json')).toBe('{not json');
+    expect(readableCause('{"Error":"x"}')).toBe('{"Error":"x"}');
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { INVALID_BODY_MESSAGE, NO_PIPELINE_MESSAGE, NO_ROUTE_MESSAGE, NOT_SERVED_MESSAGE } from '../../contracts/api';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../../contracts/limits';
 import { startApiServer } from '../../local/api-server';
 import { StubPlatformBackend } from '../support/stub-platform-backend';
 
@@ -28,6 +29,7 @@ beforeAll(async () => {
       sendTaskFailure: (token, error, cause) => backend.sendTaskFailure(token, error, cause),
       startTraining: (model, input) => backend.startTraining(model, input),
       predict: (model, body) => backend.predict(model, body),
+      uploadDataset: (model, fileName, body) => backend.uploadDataset(model, fileName, body),
     },
     { actor: 'tester', onError: (error) => errors.push(error) },
   );
@@ -71,6 +73,32 @@ describe('the local API server', () => {
     expect(backend.started).toEqual([]);
   });
 
+  it("refuses hyperparameters that would choose the training code (sagemaker_*) or the tuner's (_tuning_*), and too many", async () => {
+    for (const hyperparameters of [
+      { sagemaker_program: 'evil.py' },
+      { epochs: '3', sagemaker_submit_directory: 's3://attacker/code.tar.gz' },
+      { _tuning_objective_metric: 'x' },
+      { ['k'.repeat(257)]: '1' },
+      Object.fromEntries(Array.from({ length: 99 }, (_, index) => [`p${index}`, '1'])),
+    ]) {
+      const response = await call('POST', '/pipelines/training', {
+        model: 'churn',
+        datasetUri: 's3://datasets/churn/train.csv',
+        hyperparameters,
+      });
+      expect(response.status, JSON.stringify(Object.keys(hyperparameters).slice(0, 2))).toBe(400);
+      expect(response.body.error.details.validation).toMatch(/\/hyperparameters/);
+    }
+    const allowed = Object.fromEntries(Array.from({ length: 98 }, (_, index) => [`p${index}`, '1']));
+    const accepted = await call('POST', '/pipelines/training', {
+      model: 'churn',
+      datasetUri: 's3://datasets/churn/train.csv',
+      hyperparameters: allowed,
+    });
+    expect(accepted.status).toBe(200);
+    expect(backend.started).toHaveLength(1);
+  });
+
   it('refuses a model without a pipeline (400 from the enum), and every model while no pipeline is deployed (404)', async () => {
     const unknown = await call('POST', '/pipelines/training', { model: 'fraud', datasetUri: 's3://datasets/x/y.csv' });
     expect(unknown.status).toBe(400);
@@ -84,6 +112,13 @@ describe('the local API server', () => {
     const response = await call('POST', '/pipelines/training', '{"model": ');
     expect(response.status).toBe(400);
     expect(response.body.error.details.validation).toMatch(/not JSON/);
+  });
+
+  it('answers a malformed %-escape in the path with 400, as API Gateway does, not 500', async () => {
+    const response = await call('GET', '/models/%E0%A4%A/versions');
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('ValidationFailed');
+    expect(errors).toEqual([]);
   });
 
   it('answers an unknown route or method with 404 and the error body', async () => {
@@ -126,9 +161,16 @@ describe('the local API server', () => {
   it('promotes, archives and rolls back with the caller as actor, mapping refusals to 409', async () => {
     await backend.registerVersion();
     await backend.registerVersion();
-    const promoted = await call('POST', '/models/churn/versions/1/promote', { reason: 'first' });
+    // A promotion says which production version it replaces (or forces): without either it is refused.
+    const unguarded = await call('POST', '/models/churn/versions/1/promote', { reason: 'first' });
+    expect(unguarded.status).toBe(400);
+    expect(unguarded.body.error.message).toMatch(/expectedProductionVersion .*or force: true/);
+    const promoted = await call('POST', '/models/churn/versions/1/promote', { reason: 'first', expectedProductionVersion: null });
     expect(promoted).toMatchObject({ status: 200, body: { changed: true, version: { version: 1, stage: 'Production' } } });
-    await call('POST', '/models/churn/versions/2/promote', {});
+    // Two promotions that both expected version 1: the second loses.
+    expect((await call('POST', '/models/churn/versions/2/promote', { expectedProductionVersion: 1 })).status).toBe(200);
+    expect((await call('POST', '/models/churn/versions/1/promote', { expectedProductionVersion: 1 })).status).toBe(409);
+    expect((await call('POST', '/models/churn/versions/2/promote', { force: true })).status).toBe(200);
     const archiveProduction = await call('POST', '/models/churn/versions/2/archive', {});
     expect(archiveProduction.status).toBe(409);
     expect(archiveProduction.body.error.code).toBe('InvalidTransition');
@@ -233,8 +275,26 @@ describe('the local API server', () => {
     const refused = await call('POST', '/models/churn/predict', { instances: [{ tenure: 'long' }] });
     expect(refused).toEqual({
       status: 400,
-      body: { error: { code: 'ValidationFailed', message: 'row 0: tenure must be a number', details: {} } },
+      body: { error: { code: 'ValidationFailed', message: 'instances[0].tenure: must be a number, got "long"', details: {} } },
     });
+  });
+
+  it('refuses a predict body a synchronous Lambda invocation could not carry (6 MB as a proxy event), though under 10 MB', async () => {
+    // 5.5 MB of JSON, whose quotes a proxy event escapes: over 6 MB there.
+    const instances = Array.from({ length: 20_000 }, () => ({ tenure: 30, note: `"${'q"'.repeat(130)}` }));
+    const text = JSON.stringify({ instances });
+    expect(text.length).toBeLessThan(API_GATEWAY_MAX_PAYLOAD_BYTES);
+    const response = await call('POST', '/models/churn/predict', text);
+    expect(response.status).toBe(413);
+    expect(response.body.error.message).toMatch(
+      /in a Lambda proxy event, over the \d+ a synchronous invocation can carry; send fewer rows/,
+    );
+    expect(backend.predictRequests).toEqual([]);
+  });
+
+  it('names the allowed values of an enum, as API Gateway does', async () => {
+    const response = await call('POST', '/pipelines/training', { model: 'fraud', datasetUri: 's3://datasets/x/y.csv' });
+    expect(response.body.error.details.validation).toBe('/model must be equal to one of the allowed values (churn)');
   });
 
   it('hides an unexpected failure behind 500 and reports it', async () => {

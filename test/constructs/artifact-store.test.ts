@@ -129,9 +129,12 @@ describe('ArtifactStore', () => {
     expect(rule(artifacts, 'ExpireCheckpoints')).toMatchObject({ Prefix: 'checkpoints/', ExpirationInDays: 7 });
   });
 
-  it('expires capture data and non-current versions after the configured retention and aborts stale uploads after 1 day', () => {
+  it('expires capture data, quarantine, splits and non-current versions after the configured retention and aborts stale uploads after 1 day', () => {
     const { template } = synth(45);
     expect(rule(bucket(template, 'Capture'), 'ExpireCapture')).toMatchObject({ ExpirationInDays: 45 });
+    // Quarantined rows and split copies of a dataset hold raw input: they go with the capture.
+    expect(rule(bucket(template, 'Artifacts'), 'ExpireQuarantine')).toMatchObject({ Prefix: 'quarantine/', ExpirationInDays: 45 });
+    expect(rule(bucket(template, 'Artifacts'), 'ExpireSplits')).toMatchObject({ Prefix: 'splits/', ExpirationInDays: 45 });
     for (const id of ['Datasets', 'Artifacts', 'Capture']) {
       expect(rule(bucket(template, id), 'ExpireNoncurrentVersions')).toMatchObject({
         NoncurrentVersionExpiration: { NoncurrentDays: 45 },

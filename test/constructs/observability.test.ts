@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -28,6 +28,17 @@ describe('Observability', () => {
     });
   });
 
+  it('names the budget per region, so the same platform in a second region of one account does not collide', () => {
+    const names = ['eu-west-1', 'us-east-1'].map((region) => {
+      const app = new App();
+      const stack = new Stack(app, `Platform-${region}`, { env: { account: '123456789012', region } });
+      new Observability(stack, 'Observability', { platformName: 'mlops-dev', monthlyBudgetUsd: 100 });
+      const budget = Object.values(Template.fromStack(stack).findResources('AWS::Budgets::Budget'))[0] as any;
+      return budget.Properties.Budget.BudgetName;
+    });
+    expect(names).toEqual(['mlops-dev-eu-west-1-monthly', 'mlops-dev-us-east-1-monthly']);
+  });
+
   it('subscribes the configured email address, and none when there is none', () => {
     synth('oncall@example.com').hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     synth().resourceCountIs('AWS::SNS::Subscription', 0);
@@ -37,7 +48,7 @@ describe('Observability', () => {
     const template = synth();
     const budget = Object.values(template.findResources('AWS::Budgets::Budget'))[0] as any;
     expect(budget.Properties.Budget).toEqual({
-      BudgetName: 'mlops-dev-monthly',
+      BudgetName: { 'Fn::Join': ['', ['mlops-dev-', { Ref: 'AWS::Region' }, '-monthly']] },
       BudgetType: 'COST',
       TimeUnit: 'MONTHLY',
       BudgetLimit: { Amount: 750, Unit: 'USD' },

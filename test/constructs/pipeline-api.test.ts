@@ -89,6 +89,16 @@ describe('PipelineApi routes', () => {
     }
   });
 
+  it("leaves the account's API Gateway logging role alone unless api.cloudWatchRole opts in (it is account-wide)", () => {
+    const byDefault = synth().template;
+    byDefault.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(Object.keys(byDefault.findResources('AWS::IAM::Role')).filter((id) => id.includes('CloudWatchRole'))).toEqual([]);
+    const optedIn = synth({ settings: { cloudWatchRole: true } }).template;
+    optedIn.resourceCountIs('AWS::ApiGateway::Account', 1);
+    // Kept when the stack goes: other APIs of the account may log through it by then.
+    expect(Object.values(optedIn.findResources('AWS::ApiGateway::Account'))[0]).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
   it('attaches the body model of each POST route', () => {
     const expectations: Record<string, string> = {
       'POST /pipelines/training': 'TrainingRequest',

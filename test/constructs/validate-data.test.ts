@@ -30,7 +30,7 @@ describe('DataValidation construct', () => {
     });
   });
 
-  it('lets the function write only under the profile, report and quarantine prefixes, and never delete', () => {
+  it('lets the function write only under the profile, report, quarantine and split prefixes, and never delete', () => {
     const role = template.toJSON().Resources[functionLogicalId].Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       (policy as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.some((reference) => reference.Ref === role),
@@ -43,7 +43,7 @@ describe('DataValidation construct', () => {
     const writtenPrefixes = writes.flatMap((statement) =>
       [...JSON.stringify((statement as { Resource: unknown }).Resource).matchAll(/\/(\w+)\/\*/g)].map((match) => match[1]),
     );
-    expect(writtenPrefixes.sort()).toEqual(['profiles', 'quarantine', 'reports']);
+    expect(writtenPrefixes.sort()).toEqual(['profiles', 'quarantine', 'reports', 'splits']);
     expect(JSON.stringify(statements)).not.toMatch(/s3:DeleteObject/);
   });
 });

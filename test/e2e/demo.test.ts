@@ -14,6 +14,7 @@ import { reportHtml, type ScenarioReport } from '../../local/report';
 import { LOCAL_BUCKETS, LocalPlatform, type TaskInput } from '../../local/runtime';
 import { generateChurn, toCsv } from '../../local/sample-data';
 import { ScenarioRunner } from '../../local/scenario';
+import { synthesizePlatform } from '../iam/synth';
 import { cdkJsonContext } from '../support/cdk';
 
 const config = parseConfig(cdkJsonContext.mlops);
@@ -39,7 +40,9 @@ describe('npm start: the demo lifecycle, offline', () => {
   let report: ScenarioReport;
 
   beforeAll(async () => {
-    platform = await LocalPlatform.start({ config });
+    // As npm start runs it: every call checked against the synthesized stack's IAM.
+    const { assemblyDirectory } = synthesizePlatform();
+    platform = await LocalPlatform.start({ config, deployed: { assemblyDirectory, stackName: 'mlops-dev' } });
     const runner = new ScenarioRunner(platform, platform.model('churn'), { scenario: 'demo', log: () => {} });
     await runner.demo();
     report = await runner.report();
@@ -90,6 +93,31 @@ describe('npm start: the demo lifecycle, offline', () => {
     });
     const v2 = await platform.registry.getVersion({ modelName: 'churn', version: 2 });
     expect(v2.lineage.datasetUri).toBe(`s3://${LOCAL_BUCKETS.datasets}/churn/2026-11-15/`);
+  });
+
+  it("flags predictions outside the production version's training ranges (from its artifact) and still answers them", async () => {
+    const v2 = await platform.registry.getVersion({ modelName: 'churn', version: 2 });
+    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(v2.artifactUri)!;
+    const schema = JSON.parse(await fileInArchive(await platform.store.getBytes(bucket!, key!), 'serving-schema.json'));
+    // Measured on v2's training split, over the shards of its dataset.
+    expect(Object.keys(schema.trainingRanges).sort()).toEqual(
+      ['contract', 'monthly_charges', 'segment', 'support_calls', 'tenure_months', 'total_spend'].sort(),
+    );
+    const { tenure_months: tenure, monthly_charges: charges } = schema.trainingRanges;
+    const [row] = generateChurn({ rows: 1, seed: 9 });
+    const inside = {
+      ...row!,
+      tenure_months: tenure.max,
+      monthly_charges: charges.min,
+      total_spend: schema.trainingRanges.total_spend.min,
+      support_calls: schema.trainingRanges.support_calls.min,
+      segment: schema.trainingRanges.segment.values[0],
+      contract: schema.trainingRanges.contract.values[0],
+    };
+    const response = await platform.predict('churn', { instances: [inside, { ...inside, tenure_months: -50, monthly_charges: 1e9 }] });
+    expect(response.modelVersion).toBe(2);
+    expect(response.predictions.map((prediction) => prediction.outOfRange)).toEqual([undefined, ['tenure_months', 'monthly_charges']]);
+    expect('probabilities' in response.predictions[1]!).toBe(true);
   });
 
   it('resumes the retraining job from its checkpoint after the spot interruption (a SIGTERM to the training program)', async () => {
@@ -197,6 +225,26 @@ describe('fault injection on the offline runtime', () => {
     const quarantine = await keys(platform, LOCAL_BUCKETS.artifacts, 'quarantine/churn/fault-data/');
     expect(quarantine).toHaveLength(1);
     expect((await platform.store.getText(LOCAL_BUCKETS.artifacts, quarantine[0]!)).split('\n').filter(Boolean).length).toBe(133);
+    // The reason travels: the failed rules with counts and examples, in the API's status and `mlops status`.
+    const server = await startApiServer(localBackend(platform), { actor: 'e2e' });
+    try {
+      let stdout = '';
+      const io = {
+        stdout: (text: string) => {
+          stdout += text;
+        },
+        stderr: () => {},
+        env: {},
+        readFile: () => '',
+        sleep: async () => {},
+      };
+      expect(await mlops(['--api', server.url, 'status', execution.executionArn], io)).toBe(3);
+      expect(stdout).toMatch(
+        /^reason: +Dataset s3:\/\/local-datasets\/churn\/corrupt\.csv failed validation: maxBadRowFraction: allows at most [\d.]+% bad rows, has 33\.25% \(133 of 400\);\n {12}[^\n]*;\n {12}tenure_months type: values must be whole numbers in 133 rows \(e\.g\. row 3: "twelve"; row 6: "twelve"\)/m,
+      );
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 
   it('serves the API routes locally, so the mlops CLI trains, follows and lists against the runtime', async () => {

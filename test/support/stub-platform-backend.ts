@@ -23,6 +23,10 @@ export class StubPlatformBackend implements LocalPlatformBackend {
   readonly expiredTokens = new Set<string>();
   /** Per execution ARN, the statuses successive status requests return (the last repeats). */
   readonly scripts = new Map<string, ExecutionStatus[]>();
+  /** Rows per predict request, in the order they came. */
+  readonly predictRequests: number[] = [];
+  /** Datasets uploaded through the offline runtime's upload route. */
+  readonly uploads: Array<{ model: string; fileName: string; text: string }> = [];
   /** What the next started execution will report, state by state. */
   nextScript: (executionArn: string) => ExecutionStatus[] = (executionArn) => succeedingRun(executionArn);
 
@@ -57,13 +61,22 @@ export class StubPlatformBackend implements LocalPlatformBackend {
     this.answers.push({ kind: 'failure', token, payload: { error, cause } });
   }
 
+  /** Scores `tenure` (stay above 12 months), flags tenures over 72 as outside the training range, as predict words its refusals. */
   async predict(model: string, body: { instances: unknown[] }) {
+    this.predictRequests.push(body.instances.length);
     const predictions = body.instances.map((row, index) => {
       const tenure = (row as Record<string, unknown>).tenure;
-      if (typeof tenure !== 'number') throw new ValidationError(`row ${index}: tenure must be a number`);
-      return { label: tenure > 12 ? 'stay' : 'churn', probabilities: tenure > 12 ? [0.2, 0.8] : [0.9, 0.1] };
+      if (typeof tenure !== 'number')
+        throw new ValidationError(`instances[${index}].tenure: must be a number, got ${JSON.stringify(tenure)}`);
+      const prediction = { label: tenure > 12 ? 'stay' : 'churn', probabilities: tenure > 12 ? [0.2, 0.8] : [0.9, 0.1] };
+      return tenure > 72 || tenure < 0 ? { ...prediction, outOfRange: ['tenure'] } : prediction;
     });
     return { modelName: model, modelVersion: 3, labels: ['churn', 'stay'], predictions };
+  }
+
+  async uploadDataset(model: string, fileName: string, body: Uint8Array) {
+    this.uploads.push({ model, fileName, text: Buffer.from(body).toString('utf8') });
+    return { datasetUri: `s3://local-datasets/${model}/uploads/${this.uploads.length}/${fileName}` };
   }
 
   /** Registers a version as the pipeline would. */

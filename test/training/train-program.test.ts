@@ -17,12 +17,13 @@ import { parseConfig, resolveModel } from '../../contracts/platform-config';
 import { type ModelSchema, modelSchemaFor } from '../../contracts/serving-schema';
 import { encodeRows } from '../../lambdas/shared/serving/features';
 import { toPredictions } from '../../lambdas/shared/serving/predictions';
+import { findPython } from '../../local/sagemaker-training';
 import { type ChurnCustomer, generateChurn, seededRandom } from '../../local/sample-data';
 import { cdkJsonContext } from '../support/cdk';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
-/** Debian's Python, which has python3-torch (the pyenv python3 first on PATH has no torch). */
-const PYTHON = '/usr/bin/python3';
+/** The Python with torch the offline training job uses (MLOPS_PYTHON, python3, or Debian's /usr/bin/python3). */
+const PYTHON = findPython();
 const TRAINING = path.resolve(__dirname, '../../training');
 
 type Row = Record<string, string | number | boolean | null>;

@@ -1,6 +1,6 @@
 """The job from start to end: read the environment, the hyperparameters and the model document,
 encode the channels, train (resuming from a checkpoint when there is one), export model.onnx
-and write metrics.json. A problem with the inputs ends the job with one line on stderr, the same
+and write metrics.json and serving-schema.json. A problem with the inputs ends the job with one line on stderr, the same
 line in the failure file SageMaker reports as FailureReason, and exit code 1."""
 
 import json
@@ -13,6 +13,8 @@ EXIT_INVALID_INPUT = 1
 EXIT_INTERNAL_ERROR = 2
 # 128 + SIGTERM, what a shell reports for a process ended by the signal.
 EXIT_INTERRUPTED = 143
+# contracts/serving-schema.ts SERVING_SCHEMA_FILE: the serving schema (with the training ranges) in the model folder.
+SERVING_SCHEMA_FILE = 'serving-schema.json'
 
 
 def log(line):
@@ -61,12 +63,13 @@ def _train(arguments, environ, paths, stop, started):
     import torch
 
     from .datasets import read_channel
-    from .environment import TrainingError, parse_hyperparameters, raw_hyperparameters, use_cuda
+    from .environment import TrainingError, job_checkpoint_dir, parse_hyperparameters, raw_hyperparameters, use_cuda
     from .fit import Interrupted, Trainer
     from .model_document import document_path, load_model_document
     from .network import export_onnx
 
-    hyperparameters = parse_hyperparameters(raw_hyperparameters(arguments, environ, paths.input_dir))
+    raw = raw_hyperparameters(arguments, environ, paths.input_dir)
+    hyperparameters = parse_hyperparameters(raw)
     spec = load_model_document(document_path(paths, environ))
     train = read_channel('train', paths.channel('train'), spec, hyperparameters.max_bad_row_fraction)
     validation_dir = paths.channel('validation')
@@ -83,7 +86,7 @@ def _train(arguments, environ, paths, stop, started):
         log('channel %s: %d rows from %d file%s%s' % (
             channel.name, channel.rows, len(channel.files), '' if len(channel.files) == 1 else 's',
             ', %d skipped (first: %s)' % (channel.bad_rows, channel.examples[0]) if channel.bad_rows else ''))
-    checkpoint_dir = _usable_checkpoint_dir(paths.checkpoint_dir)
+    checkpoint_dir = _usable_checkpoint_dir(job_checkpoint_dir(paths.checkpoint_dir, raw, environ))
     device = torch.device('cuda' if use_cuda(torch, environ) else 'cpu')
     log('torch %s on %s%s; hyperparameters %s' % (
         torch.__version__, device.type, ' with mixed precision' if device.type == 'cuda' else '',
@@ -107,8 +110,12 @@ def _train(arguments, environ, paths, stop, started):
     with open(os.path.join(paths.model_dir, 'metrics.json'), 'w', encoding='utf-8') as handle:
         json.dump(metrics, handle, indent=1, sort_keys=True)
         handle.write('\n')
-    log('wrote %s and metrics.json (%d epochs, %.2f s training)' % (
-        os.path.join(paths.model_dir, 'model.onnx'), summary['epochsCompleted'], summary['seconds']))
+    # Beside the model, so every server of this version knows its encoding and its training ranges.
+    with open(os.path.join(paths.model_dir, SERVING_SCHEMA_FILE), 'w', encoding='utf-8') as handle:
+        json.dump(spec.serving_schema, handle, indent=1, sort_keys=True)
+        handle.write('\n')
+    log('wrote %s, metrics.json and %s (%d epochs, %.2f s training)' % (
+        os.path.join(paths.model_dir, 'model.onnx'), SERVING_SCHEMA_FILE, summary['epochsCompleted'], summary['seconds']))
     return 0
 
 

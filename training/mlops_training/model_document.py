@@ -6,7 +6,7 @@ match, so this module checks that it agrees with the columns before anything is 
 import decimal
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .environment import TrainingError
 
@@ -33,6 +33,9 @@ class ModelSpec:
     # Output-column order of a classifier; None for regression, or for a multiclass target whose
     # configuration names no labels (the target value is then the output column's index).
     class_labels: tuple
+    # The document's servingSchema as given (with the training split's ranges): copied into the model
+    # folder, so the artifact carries the contract it was trained for.
+    serving_schema: dict = field(default=None, compare=False)
 
     @property
     def classification(self):
@@ -105,7 +108,7 @@ def model_spec(document, source='model document'):
     if serving.get('problemType', problem_type) != problem_type:
         fail('servingSchema.problemType %s disagrees with problemType "%s"' % (json.dumps(serving.get('problemType')), problem_type))
     labels = _class_labels(problem_type, serving.get('classLabels'), fail)
-    return ModelSpec(name, problem_type, tuple(specs), target, columns[target]['type'], labels)
+    return ModelSpec(name, problem_type, tuple(specs), target, columns[target]['type'], labels, serving)
 
 
 def _columns(columns, fail):

@@ -47,6 +47,9 @@ class TrainingJobTest(unittest.TestCase):
         self.assertEqual((graph_output.name, shape(graph_output)), ('scores', ['rows', outputs]))
 
     def test_a_binary_classifier_learns_and_writes_model_and_metrics(self):
+        document = support.model_document()
+        document['servingSchema']['trainingRanges'] = {'tenure_months': {'min': 0, 'max': 72}, 'contract': {'values': ['one-year']}}
+        self.workspace.write_document(document)
         code, out, _ = self.run_job('--epochs', '8', '--sagemaker_program', 'train.py')
         self.assertEqual(code, 0)
         self.assertModelGraph(8, 1)
@@ -57,6 +60,8 @@ class TrainingJobTest(unittest.TestCase):
         self.assertGreater(metrics['validation']['accuracy'], 0.8)
         self.assertEqual(set(metrics['train']), {'loss', 'accuracy'})
         self.assertTrue(metrics['torchVersion'])
+        with open(self.workspace.path('model', 'serving-schema.json'), encoding='utf-8') as handle:
+            self.assertEqual(json.load(handle), document['servingSchema'])
         lines = [line for line in out.splitlines() if line.startswith('epoch=')]
         self.assertEqual(len(lines), 8)
         self.assertRegex(lines[-1], r'^epoch=8 train_loss=\d+\.\d{6} validation_loss=\d+\.\d{6} validation_accuracy=\d+\.\d{6}$')

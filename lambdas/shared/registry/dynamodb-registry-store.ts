@@ -42,6 +42,7 @@ export class DynamoDbRegistryStore implements RegistryStore {
       },
       page,
       true,
+      indexCursor(keys.models()),
     );
   }
 
@@ -60,6 +61,7 @@ export class DynamoDbRegistryStore implements RegistryStore {
         },
         page,
         false,
+        indexCursor(keys.stage(page.stage), keys.modelVersionPrefix(modelName)),
       ); // GSIs are eventually consistent: a stage change shows here within a second or so.
     }
     return this.queryPartition<VersionRecord>(modelName, keys.versionPrefix(), page);
@@ -206,17 +208,23 @@ export class DynamoDbRegistryStore implements RegistryStore {
       },
       page,
       false,
+      { attributes: [PK, SK], matches: (key) => key[PK] === keys.model(modelName) && key[SK]!.startsWith(prefix) },
     );
   }
 
-  private async query<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, ascending: boolean): Promise<Page<T>> {
+  private async query<T>(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    page: PageRequest,
+    ascending: boolean,
+    cursorScope: CursorScope,
+  ): Promise<Page<T>> {
     const { Items = [], LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         ...input,
         TableName: this.tableName,
         Limit: page.limit,
         ScanIndexForward: ascending,
-        ExclusiveStartKey: page.cursor === undefined ? undefined : decodeCursor(page.cursor),
+        ExclusiveStartKey: page.cursor === undefined ? undefined : decodeCursor(page.cursor, cursorScope),
       }),
     );
     return {
@@ -236,14 +244,51 @@ function encodeCursor(key: Item): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): Item {
+/**
+ * What a cursor of one query may hold: exactly the key attributes DynamoDB returns as its
+ * LastEvaluatedKey (the table's keys, and the index's for an index query), with values inside the
+ * query's own partition and sort-key prefix. A cursor from another query, another model or a
+ * crafted one is refused before DynamoDB sees it.
+ */
+interface CursorScope {
+  readonly attributes: readonly string[];
+  readonly matches: (key: Readonly<Record<string, string>>) => boolean;
+}
+
+/** A query of the GSI1 index (models, or versions by stage), within a partition and, optionally, a sort-key prefix. */
+function indexCursor(partition: string, sortPrefix = ''): CursorScope {
+  return {
+    attributes: [PK, SK, byStageIndex.partitionKey, byStageIndex.sortKey],
+    matches: (key) => key[byStageIndex.partitionKey] === partition && key[byStageIndex.sortKey]!.startsWith(sortPrefix),
+  };
+}
+
+/** Longest key value a cursor may carry (the table's keys are far shorter; DynamoDB allows 2,048 bytes for a partition key). */
+const MAX_CURSOR_KEY_LENGTH = 1024;
+
+function decodeCursor(cursor: string, scope: CursorScope): Item {
+  let key: unknown;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (key && typeof key === 'object' && !Array.isArray(key) && Object.values(key).every((value) => typeof value === 'string')) {
-      return key as Item;
-    }
+    key =
+      cursor.length <= 8192 && /^[A-Za-z0-9_-]+$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
   } catch {
-    // reported below
+    key = undefined;
   }
-  throw new ValidationError('cursor is not one this API returned; pass nextCursor from the previous page unchanged', { cursor });
+  const record = key && typeof key === 'object' && !Array.isArray(key) ? (key as Record<string, unknown>) : undefined;
+  const names = record ? Object.keys(record).sort() : [];
+  const valid =
+    record !== undefined &&
+    names.length === scope.attributes.length &&
+    [...scope.attributes].sort().every((name, index) => names[index] === name) &&
+    names.every(
+      (name) =>
+        typeof record[name] === 'string' && (record[name] as string).length > 0 && (record[name] as string).length <= MAX_CURSOR_KEY_LENGTH,
+    ) &&
+    scope.matches(record as Record<string, string>);
+  if (!valid) {
+    throw new ValidationError('cursor is not one this query returned; pass nextCursor from the previous page of the same list unchanged', {
+      cursor: cursor.slice(0, 200),
+    });
+  }
+  return record as Item;
 }

@@ -71,16 +71,34 @@ export abstract class RegistryBase {
     };
     const earlier = await replay();
     if (earlier !== undefined) return earlier;
-    try {
-      return await operation((result) => ({ idempotencyKey, requestHash, resultJson: JSON.stringify(result) }));
-    } catch (error) {
-      // A concurrent delivery of the same request may have committed first.
+    const winnerOf = async (error: unknown): Promise<T> => {
+      // A concurrent delivery of the same request may have recorded its answer first: that answer is the one.
       if (error instanceof ConflictError) {
         const winner = await replay();
         if (winner !== undefined) return winner;
       }
       throw error;
+    };
+    let recorded = false;
+    let result: T;
+    try {
+      result = await operation((answer) => {
+        recorded = true;
+        return { idempotencyKey, requestHash, resultJson: JSON.stringify(answer) };
+      });
+    } catch (error) {
+      return winnerOf(error);
     }
+    if (!recorded) {
+      // An answer that changed nothing (already in that stage) is recorded too, on its own and only if
+      // no delivery recorded one first, so every delivery of the key gets the same answer.
+      try {
+        await this.store.appendEvents(modelName, [], { idempotencyKey, requestHash, resultJson: JSON.stringify(result) });
+      } catch (error) {
+        return winnerOf(error);
+      }
+    }
+    return result;
   }
 
   protected async applyStageChanges(

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
+import type { TrainingRanges } from '../../../contracts/serving-schema';
 import type { ScoreTensor } from './predictions';
 import type { Scorer } from './predictor';
 
@@ -21,9 +22,11 @@ export class OnnxScorer implements Scorer {
     private readonly outputName: string,
     /** Columns the model's input tensor declares, when its second dimension is fixed. */
     readonly inputWidth: number | undefined,
+    readonly trainingRanges: TrainingRanges | undefined,
   ) {}
 
-  static async create(modelBytes: Uint8Array): Promise<OnnxScorer> {
+  /** A session over the model; `trainingRanges` (from the artifact's serving-schema.json) come along for the range check. */
+  static async create(modelBytes: Uint8Array, trainingRanges?: TrainingRanges): Promise<OnnxScorer> {
     const session = await ort.InferenceSession.create(modelBytes, {
       // Lambda gives a function one to six vCPUs by memory; spinning extra threads on one only adds contention.
       intraOpNumThreads: 1,
@@ -35,7 +38,7 @@ export class OnnxScorer implements Scorer {
     if (!inputName || !outputName) throw new Error('the ONNX model must declare at least one input and one output');
     const shape = session.inputMetadata[0]?.isTensor ? session.inputMetadata[0].shape : [];
     const width = shape.length === 2 && typeof shape[1] === 'number' && shape[1] > 0 ? shape[1] : undefined;
-    return new OnnxScorer(session, inputName, outputName, width);
+    return new OnnxScorer(session, inputName, outputName, width, trainingRanges);
   }
 
   async score(values: Float32Array, rows: number, columns: number): Promise<ScoreTensor> {

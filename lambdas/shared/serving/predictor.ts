@@ -7,18 +7,22 @@
  * hash of the request id (all rows of a request go to one version), are scored by it, the rest
  * by the production version; both sessions stay loaded. A canary request the candidate cannot
  * answer (load or scoring fault) is answered by the production version and reported failed.
+ * Rows with inputs outside the answering version's training ranges are flagged (`outOfRange`).
  */
 import type { VersionRecord } from '../../../contracts/registry';
-import type { ClassLabel, ModelSchema, Prediction, PredictResponse } from '../../../contracts/serving-schema';
+import type { ClassLabel, ModelSchema, Prediction, PredictResponse, TrainingRanges } from '../../../contracts/serving-schema';
 import { NotFoundError } from '../errors';
 import type { CaptureBuffer, FlushResult } from './capture';
 import { type EncodedRows, encodeRows } from './features';
 import { type ScoreTensor, toPredictions } from './predictions';
 import { type RegistryReader, resolveServedVersion } from './served-version';
+import { RangeCheck } from './training-ranges';
 
 /** A loaded model; onnx-scorer.ts wraps an onnxruntime InferenceSession. */
 export interface Scorer {
   score(values: Float32Array, rows: number, columns: number): Promise<ScoreTensor>;
+  /** What the version's training split held of each feature (from its artifact); inputs outside are flagged. */
+  readonly trainingRanges?: TrainingRanges;
 }
 
 /** How one canary-routed request went, for the Canary* metrics. */
@@ -56,6 +60,8 @@ export interface PredictorOptions {
 
 export interface PredictOutcome {
   readonly response: PredictResponse;
+  /** Rows with an input outside the answering version's training ranges (flagged in the response). */
+  readonly outOfRangeRows: number;
   /** Present when this request wrote a capture batch (or failed to). */
   readonly capture?: FlushResult;
 }
@@ -63,6 +69,7 @@ export interface PredictOutcome {
 interface LoadedModel {
   readonly version: number;
   readonly scorer: Scorer;
+  readonly rangeCheck?: RangeCheck;
 }
 
 /** The Staging version: loaded, or the load failure (retried at the next refresh). */
@@ -107,15 +114,17 @@ export class Predictor {
     const { production, canary } = await this.currentModels();
     const routed = canary !== undefined && this.routesToCanary(requestId);
     const scored = (routed && (await this.scoreCanary(canary, encoded))) || {
-      version: production.version,
+      model: production,
       predictions: await scoreWith(production.scorer, schema, encoded),
     };
-    const { version, predictions } = scored;
+    const { model, predictions } = scored;
+    const version = model.version;
+    const outOfRangeRows = model.rangeCheck?.flag(encoded, predictions) ?? 0;
     const labels = schema.problemType === 'regression' ? undefined : (schema.classLabels ?? labelsFrom(predictions));
     const response: PredictResponse = { modelName: schema.modelName, modelVersion: version, ...(labels ? { labels } : {}), predictions };
-    if (!capture) return { response };
+    if (!capture) return { response, outOfRangeRows };
     if (capture.sample()) capture.add(requestId, version, instances, predictions);
-    return capture.due() ? { response, capture: await capture.flush() } : { response };
+    return capture.due() ? { response, outOfRangeRows, capture: await capture.flush() } : { response, outOfRangeRows };
   }
 
   /** Whether a request id falls in the canary's share (deterministic: a retried request goes the same way). */
@@ -132,14 +141,14 @@ export class Predictor {
   private async scoreCanary(
     canary: CanaryModel,
     encoded: EncodedRows,
-  ): Promise<{ version: number; predictions: Prediction[] } | undefined> {
+  ): Promise<{ model: LoadedModel; predictions: Prediction[] } | undefined> {
     const started = this.clock();
     let error: Error;
     if ('scorer' in canary) {
       try {
         const predictions = await scoreWith(canary.scorer, this.options.schema, encoded);
         this.options.onCanaryRequest?.({ version: canary.version, failed: false, latencyMs: this.clock() - started });
-        return { version: canary.version, predictions };
+        return { model: canary, predictions };
       } catch (caught) {
         error = caught as Error;
       }
@@ -176,7 +185,7 @@ export class Predictor {
     const { registry, schema, pinnedVersion, loadScorer } = this.options;
     if (pinnedVersion !== undefined) {
       const record = await resolveServedVersion(registry, schema.modelName, pinnedVersion);
-      return { production: { version: record.version, scorer: await loadScorer(record) } };
+      return { production: this.loaded(record.version, await loadScorer(record)) };
     }
     return this.refresh(undefined);
   }
@@ -204,7 +213,12 @@ export class Predictor {
 
   private async loadVersion(version: number): Promise<LoadedModel> {
     const record = await resolveServedVersion(this.options.registry, this.options.schema.modelName, version);
-    return { version, scorer: await this.options.loadScorer(record) };
+    return this.loaded(version, await this.options.loadScorer(record));
+  }
+
+  private loaded(version: number, scorer: Scorer): LoadedModel {
+    const rangeCheck = RangeCheck.of(this.options.schema, scorer.trainingRanges);
+    return { version, scorer, ...(rangeCheck ? { rangeCheck } : {}) };
   }
 }
 

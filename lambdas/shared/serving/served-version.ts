@@ -7,7 +7,7 @@ import type { VersionRecord } from '../../../contracts/registry';
 import { NotFoundError } from '../errors';
 import type { ArtifactObjects } from '../object-store';
 import type { RegistryStore } from '../registry/registry-store';
-import { ArtifactIntegrityError, modelBytesOf, sha256Hex } from './model-artifact';
+import { ArtifactIntegrityError, modelBytesOf, type ServedModelFiles, servedModelOf, sha256Hex } from './model-artifact';
 
 export type RegistryReader = Pick<RegistryStore, 'getModel' | 'getVersion'>;
 
@@ -35,6 +35,17 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 
 /** Downloads the version's artifact, verifies its SHA-256 and returns the ONNX model bytes. */
 export async function fetchModelBytes(objects: ArtifactObjects, version: VersionRecord): Promise<Uint8Array> {
+  const { artifact, key } = await fetchVerifiedArtifact(objects, version);
+  return modelBytesOf(artifact, key, version.artifactUri);
+}
+
+/** Downloads the version's artifact, verifies its SHA-256 and returns the model with its training ranges. */
+export async function fetchServedModel(objects: ArtifactObjects, version: VersionRecord): Promise<ServedModelFiles> {
+  const { artifact, key } = await fetchVerifiedArtifact(objects, version);
+  return servedModelOf(artifact, key, version.artifactUri);
+}
+
+async function fetchVerifiedArtifact(objects: ArtifactObjects, version: VersionRecord): Promise<{ artifact: Uint8Array; key: string }> {
   const { bucket, key } = parseS3Uri(version.artifactUri);
   const artifact = await objects.getBytes(bucket, key);
   const actual = sha256Hex(artifact);
@@ -44,5 +55,5 @@ export async function fetchModelBytes(objects: ArtifactObjects, version: Version
       { modelName: version.modelName, version: version.version },
     );
   }
-  return modelBytesOf(artifact, key, version.artifactUri);
+  return { artifact, key };
 }

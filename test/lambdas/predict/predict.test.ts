@@ -10,8 +10,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PREDICT_METRICS } from '../../../contracts/metrics';
 import type { VersionRecord } from '../../../contracts/registry';
-import type { PredictResponse } from '../../../contracts/serving-schema';
+import { type PredictResponse, SERVING_SCHEMA_FILE, type TrainingRanges } from '../../../contracts/serving-schema';
 import { createPredictHandler, predictorFromEnvironment } from '../../../lambdas/predict/predict';
 import { NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import type { ArtifactObjects } from '../../../lambdas/shared/object-store';
@@ -23,11 +24,12 @@ import { CaptureBuffer } from '../../../lambdas/shared/serving/capture';
 import { ArtifactIntegrityError, extractModelFile } from '../../../lambdas/shared/serving/model-artifact';
 import { OnnxScorer } from '../../../lambdas/shared/serving/onnx-scorer';
 import { Predictor } from '../../../lambdas/shared/serving/predictor';
-import { fetchModelBytes } from '../../../lambdas/shared/serving/served-version';
+import { fetchModelBytes, fetchServedModel } from '../../../lambdas/shared/serving/served-version';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { localS3ClientConfig, type RunningS3Local, startS3Local } from '../../../local/s3-local';
 import { CHURN_SCHEMA, churnModelBytes, churnProbability, churnRows } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { packModelArchive as packFiles } from '../../../testkit/onnx-encoder';
 import { packModelArchive, sha256Hex } from '../../../testkit/onnx-model';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
@@ -215,6 +217,75 @@ describe('Predictor with a real ONNX model', () => {
   });
 });
 
+describe('Predictor with the training ranges of a version', () => {
+  const RANGES: TrainingRanges = {
+    tenure_months: { min: 0, max: 72 },
+    monthly_charges: { min: 18.25, max: 118.75 },
+    contract: { values: ['month-to-month', 'one-year'] },
+    auto_pay: { values: ['false', 'true'] },
+  };
+  const objects = new InMemoryObjectStore();
+  const store = new InMemoryRegistryStore();
+  const registry = new Registry(store, { knownModels: ['churn'] });
+  const loadScorer = async (version: VersionRecord) => {
+    const { modelBytes, trainingRanges } = await fetchServedModel(objects, version);
+    return OnnxScorer.create(modelBytes, trainingRanges);
+  };
+  const put = async (key: string, body: Uint8Array) => void objects.objects.set(`artifacts/${key}`, body);
+
+  it('answers rows outside the ranges, flags their features and counts them', async () => {
+    const schemaFile = JSON.stringify({ ...CHURN_SCHEMA, trainingRanges: RANGES });
+    await publish(registry, put, await packFiles({ 'model.onnx': churnModelBytes(), [SERVING_SCHEMA_FILE]: schemaFile }));
+    const predictor = new Predictor({ schema: CHURN_SCHEMA, registry: store, loadScorer });
+    const rows = [
+      { tenure_months: 12, monthly_charges: 70, contract: 'one-year', auto_pay: true },
+      { tenure_months: -50, monthly_charges: 70, contract: 'one-year', auto_pay: false },
+      { tenure_months: 30, monthly_charges: 1e9, contract: 'two-year', auto_pay: null },
+      { tenure_months: 72, monthly_charges: 118.75, contract: 'month-to-month', auto_pay: false },
+    ];
+    const { response, outOfRangeRows } = await predictor.predict(rows, 'ranges-1');
+    expect(response.predictions.map((prediction) => prediction.outOfRange)).toEqual([
+      undefined,
+      ['tenure_months'],
+      ['monthly_charges', 'contract'],
+      undefined,
+    ]);
+    expect(outOfRangeRows).toBe(2);
+    // Flagged, not refused: the answer is the model's, as for any row.
+    const expected = churnProbability({ ...rows[1]!, auto_pay: false } as never);
+    expect((response.predictions[1] as { probabilities: number[] }).probabilities[1]).toBeCloseTo(expected, 5);
+  });
+
+  it('flags nothing for an artifact without serving-schema.json, and refuses one whose ranges are unreadable', async () => {
+    await publish(registry, put, await packModelArchive(churnModelBytes()));
+    const predictor = new Predictor({ schema: CHURN_SCHEMA, registry: store, loadScorer });
+    const { response, outOfRangeRows } = await predictor.predict(
+      [{ tenure_months: -50, monthly_charges: 1e9, contract: 'two-year', auto_pay: true }],
+      'r',
+    );
+    expect(response.predictions[0]!.outOfRange).toBeUndefined();
+    expect(outOfRangeRows).toBe(0);
+    const broken = await packFiles({
+      'model.onnx': churnModelBytes(),
+      [SERVING_SCHEMA_FILE]: '{"trainingRanges": {"tenure_months": {"min": "low"}}}',
+    });
+    const version = await publish(registry, put, broken);
+    await expect(fetchServedModel(objects, version)).rejects.toThrow(/serving-schema\.json has unreadable trainingRanges/);
+  });
+
+  it('publishes OutOfRangeRows with every answer', async () => {
+    const recorded: Array<[string, number]> = [];
+    const metrics = {
+      addMetric: (name: string, _unit: string, value: number) => recorded.push([name, value]),
+      publishStoredMetrics: () => {},
+    } as unknown as Metrics;
+    const predictor = { predict: async () => ({ response: { modelName: 'churn', modelVersion: 1, predictions: [] }, outOfRangeRows: 3 }) };
+    const handle = createPredictHandler({ predictor: predictor as never, logger: new Logger({ logLevel: 'SILENT' }), metrics });
+    await handle({ instances: [{}] }, { awsRequestId: 'm-1' });
+    expect(recorded).toContainEqual([PREDICT_METRICS.outOfRangeRows, 3]);
+  });
+});
+
 describe('predict handler on DynamoDB Local and s3rver', () => {
   const tableName = `predict-${Date.now()}`;
   let s3Local: RunningS3Local;
@@ -298,8 +369,9 @@ describe('predict handler on DynamoDB Local and s3rver', () => {
     await expect(handle({ instances: [[1]] }, context)).rejects.toMatchObject({ name: 'ValidationError' });
   });
 
-  it('writes captured requests to the capture bucket as JSON Lines once a batch fills', async () => {
-    const rows = churnRows(1000, 3);
+  it('writes captured requests to the capture bucket as JSON Lines once a batch fills, keeping the features only', async () => {
+    // Clients send identifiers along (accepted, ignored by the model): capture leaves them out unless opted in.
+    const rows = churnRows(1000, 3).map((row, index) => ({ ...row, customer_id: `c-${index}` }));
     await handle({ instances: rows }, context);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'capture', Prefix: 'churn/serverless/' }));
     expect(listed.Contents?.length).toBe(1);
@@ -307,6 +379,8 @@ describe('predict handler on DynamoDB Local and s3rver', () => {
     const lines = (await object.Body!.transformToString()).trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(1000);
     const last = JSON.parse(lines.at(-1)!);
-    expect(last).toMatchObject({ modelName: 'churn', modelVersion: 1, requestId: 'invocation-1', row: 999, input: rows[999] });
+    const { customer_id: _id, ...features } = rows[999]!;
+    expect(last).toMatchObject({ modelName: 'churn', modelVersion: 1, requestId: 'invocation-1', row: 999 });
+    expect(last.input).toEqual(features);
   });
 });

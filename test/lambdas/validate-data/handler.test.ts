@@ -124,6 +124,16 @@ describe('validate-data handler', () => {
       { rule: 'allowedValues', column: 'contract', violations: 1 },
       { rule: 'maxBadRowFraction', violations: 1 },
     ]);
+    // The reason the execution's cause carries: the deciding rule, then each broken rule with its count and an example.
+    expect(summary.failureReason).toBe(
+      [
+        'maxBadRowFraction: allows at most 1% bad rows, has 16.67% (4 of 24)',
+        'customer_id unique: values must not repeat in 1 row (e.g. row 24: "C0")',
+        'tenure_months max: values must be <= 120 in 1 row (e.g. row 21: "130")',
+        'monthly_charges min: values must be >= 0 in 1 row (e.g. row 22: "-5")',
+        'contract allowedValues: values must be one of "month-to-month", "one-year", "two-year" in 1 row (e.g. row 23: "lifetime")',
+      ].join(';\n'),
+    );
     const quarantine = (await getText(summary.quarantineUri!))
       .trim()
       .split('\n')
@@ -278,6 +288,20 @@ describe('validate-data handler', () => {
     it('names the delimiter a file really uses', async () => {
       await expect(run('bad/semicolons.csv')).rejects.toThrow(/^wrong delimiter: .* contains ";"/);
       await expect(run('bad/semicolons.csv', { delimiter: ';' })).resolves.toMatchObject({ valid: true, rowCount: 1 });
+    });
+
+    it("reads with the model's dataset.delimiter, unless the run sets its own (null: the model's)", async () => {
+      const semicolonModel = { ...model, dataset: { delimiter: ';' } };
+      const event = { datasetUri: 's3://datasets/bad/semicolons.csv', model: semicolonModel };
+      await expect(validateData(event, context)).resolves.toMatchObject({ valid: true, rowCount: 1 });
+      await expect(validateData({ ...event, delimiter: null }, context)).resolves.toMatchObject({ valid: true, rowCount: 1 });
+      await expect(validateData({ ...event, delimiter: ',' }, context)).rejects.toThrow(
+        /^wrong delimiter: .*set the dataset's delimiter to ";"/,
+      );
+      await expect(validateData({ ...event, delimiter: '"' }, context)).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringContaining('delimiter: must be one ASCII character other than a quote or a line break'),
+      });
     });
 
     it('refuses bytes that are not UTF-8, naming the row', async () => {

@@ -11,6 +11,7 @@ import { parseConfig, resolveModel } from '../../../contracts/platform-config';
 import { readDataset } from '../../../lambdas/shared/readers/index';
 import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
 import { validateData } from '../../../lambdas/validate-data/handler';
+import { mergeTrainingRanges } from '../../../lambdas/validate-data/report';
 import { DatasetSplitter, type SplitName } from '../../../lambdas/validate-data/split';
 import type { RunContext, ValidationSummary } from '../../../lambdas/validate-data/validate-data';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
@@ -28,7 +29,14 @@ const COLUMNS = [
 /** Splits CSV text (one object) and returns each split's rows as text lines without the header. */
 async function split(
   csv: string,
-  options: { holdoutFraction?: number; validationFraction?: number; idColumn?: string; withHoldout?: boolean; classification?: boolean },
+  options: {
+    holdoutFraction?: number;
+    validationFraction?: number;
+    idColumn?: string;
+    withHoldout?: boolean;
+    classification?: boolean;
+    rangeColumns?: string[];
+  },
 ) {
   const specs = specsOf(COLUMNS);
   const splitter = new DatasetSplitter({
@@ -42,6 +50,7 @@ async function split(
       ...(options.idColumn ? { idColumn: options.idColumn } : {}),
     }),
     withHoldout: options.withHoldout ?? true,
+    ...(options.rangeColumns ? { rangeColumns: options.rangeColumns } : {}),
   });
   const object = {
     key: 'data.csv',
@@ -172,6 +181,49 @@ describe('DatasetSplitter', () => {
   });
 });
 
+describe('training ranges', () => {
+  it("are the training split's own: min and max of its numbers, timestamps in epoch seconds, the values seen", async () => {
+    const { rows, outcome } = await split(
+      dataset(60, (index) => index % 2),
+      { rangeColumns: ['x', 'at', 'flag'] },
+    );
+    const train = rows.train.map((line) => line.split(','));
+    const xs = train.map((cells) => Number(cells[1]));
+    const seconds = train.map((cells) => Date.parse(cells[2]!) / 1000);
+    expect(outcome.trainingRanges).toEqual({
+      x: { min: Math.min(...xs), max: Math.max(...xs) },
+      at: { min: Math.min(...seconds), max: Math.max(...seconds) },
+      flag: { values: ['false', 'true'] },
+    });
+    // The holdout's extremes are not the model's: here the largest x went to the holdout or validation.
+    const all = [...rows.train, ...rows.validation, ...rows.holdout].map((line) => Number(line.split(',')[1]));
+    expect(Math.max(...all)).toBeGreaterThanOrEqual(Math.max(...xs));
+  });
+
+  it('merge over shards into the ranges of the whole, in any grouping and order', () => {
+    const range = fc.oneof(
+      fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true, noDefaultInfinity: true })).map(([a, b]) => ({
+        min: Math.min(a, b),
+        max: Math.max(a, b),
+      })),
+    );
+    const ranges = fc.record({ x: range, y: range });
+    const values = fc.record({ c: fc.subarray(['a', 'b', 'c', 'd'], { minLength: 1 }).map((seen) => ({ values: seen })) });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(ranges, values), { minLength: 1, maxLength: 6 }), (shards) => {
+        const parts = shards.map(([numeric, coded]) => ({ ...numeric, ...coded }));
+        const allowed = { c: ['d', 'c', 'b', 'a'] };
+        const whole = mergeTrainingRanges(parts, allowed);
+        expect(mergeTrainingRanges([...parts].reverse(), allowed)).toEqual(whole);
+        const [first, ...rest] = parts;
+        expect(mergeTrainingRanges([first!, mergeTrainingRanges(rest.length > 0 ? rest : [first!], allowed)], allowed)).toEqual(whole);
+        expect(whole.x).toEqual({ min: Math.min(...parts.map((part) => part.x.min)), max: Math.max(...parts.map((part) => part.x.max)) });
+        expect(whole.c).toEqual({ values: ['d', 'c', 'b', 'a'].filter((value) => parts.some((part) => part.c.values.includes(value))) });
+      }),
+    );
+  });
+});
+
 describe('validate-data with a split', () => {
   let s3: RunningS3Local;
   let context: RunContext;
@@ -229,5 +281,12 @@ describe('validate-data with a split', () => {
     const document = JSON.parse(await context.store.getText('artifacts', 'splits/churn/run-1/config/model.json'));
     expect(document).toMatchObject({ name: 'churn', target: 'churned', servingSchema: { modelName: 'churn', classLabels: [0, 1] } });
     expect(document.servingSchema.features.map((feature: { name: string }) => feature.name)).toEqual(churn.features);
+    // The training split's ranges, which the training program copies into the model artifact.
+    const train = (await context.store.getText('artifacts', 'splits/churn/run-1/train/part-all-00000.csv')).trimEnd().split('\n');
+    const tenureColumn = train[0]!.split(',').indexOf('tenure_months');
+    const tenures = train.slice(1).map((line) => Number(line.split(',')[tenureColumn]));
+    expect(document.servingSchema.trainingRanges.tenure_months).toEqual({ min: Math.min(...tenures), max: Math.max(...tenures) });
+    expect(document.servingSchema.trainingRanges.contract).toEqual({ values: ['one-year'] });
+    expect(Object.keys(document.servingSchema.trainingRanges).sort()).toEqual([...churn.features].sort());
   });
 });

@@ -15,7 +15,21 @@ import { createRegistryTable, LOCAL_AWS } from '../../../../local/dynamodb-local
 import { InMemoryRegistryStore } from '../../../../testkit/in-memory-registry-store';
 
 const SHA = 'a'.repeat(64);
-const MODELS = ['churn', 'fraud', 'race', 'pages', 'audit', 'frozen', 'staging', 'rollback', 'idem', 'empty', 'failures', 'approvals'];
+const MODELS = [
+  'churn',
+  'fraud',
+  'race',
+  'pages',
+  'audit',
+  'frozen',
+  'staging',
+  'rollback',
+  'idem',
+  'empty',
+  'failures',
+  'approvals',
+  'replays',
+];
 
 function registration(modelName: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
   return {
@@ -163,6 +177,33 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
     expect((await registry.listVersions({ modelName: 'idem' })).items).toHaveLength(1);
     await expect(registry.registerVersion({ ...request, artifactSha256: 'b'.repeat(64) })).rejects.toThrow(
       /idempotency key "execution-1:Register" was already used for a different request/,
+    );
+  });
+
+  it('gives every delivery of one idempotency key the same answer, even when they race (a no-op answer included)', async () => {
+    const v1 = await registry.registerVersion(registration('replays'));
+    const deliveries = () =>
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-42:promote' }),
+        ),
+      );
+    const answers = await deliveries();
+    for (const answer of answers) expect(JSON.parse(JSON.stringify(answer))).toEqual(JSON.parse(JSON.stringify(answers[0])));
+    expect(answers[0]!.changed).toBe(true);
+    // Later deliveries replay the recorded answer, never a fresh "nothing changed".
+    expect(
+      JSON.parse(
+        JSON.stringify(
+          await registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-42:promote' }),
+        ),
+      ),
+    ).toEqual(JSON.parse(JSON.stringify(answers[0])));
+    // A key first used on an already-Production version records that no-op answer, and replays it.
+    const noop = await registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-43:promote' });
+    expect(noop.changed).toBe(false);
+    expect(await registry.promote({ modelName: 'replays', version: v1.version, actor: 'ci', idempotencyKey: 'deploy-43:promote' })).toEqual(
+      JSON.parse(JSON.stringify(noop)),
     );
   });
 
@@ -404,12 +445,47 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
 });
 
 describe('DynamoDbRegistryStore', () => {
-  it('refuses a cursor it did not issue', async () => {
+  it('refuses a cursor it did not issue, one of another list, and a crafted key, before DynamoDB sees them (400, not 500)', async () => {
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: inject('dynamoDbEndpoint') });
     const tableName = `registry-${randomUUID()}`;
     await createRegistryTable(client, tableName);
-    const store = new DynamoDbRegistryStore(DynamoDBDocumentClient.from(client), tableName);
-    await expect(store.listVersions('churn', { limit: 5, cursor: 'not-a-cursor' })).rejects.toThrow(/cursor is not one this API returned/);
+    const store = new DynamoDbRegistryStore(
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName,
+    );
+    const registry = new Registry(store);
+    for (let i = 0; i < 3; i++) await registry.registerVersion(registration('paged'));
+    await registry.registerVersion(registration('other'));
+    const first = await store.listVersions('paged', { limit: 1 });
+    expect(first.nextCursor).toBeDefined();
+    // The cursor works for the list it came from.
+    expect((await store.listVersions('paged', { limit: 1, cursor: first.nextCursor })).items).toHaveLength(1);
+    const encode = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const decoded = JSON.parse(Buffer.from(first.nextCursor!, 'base64url').toString('utf8')) as Record<string, string>;
+    const refused = [
+      'not-a-cursor',
+      '%%%',
+      encode({ anything: 'x' }),
+      encode({ ...decoded, extra: 'x' }),
+      encode({ ...decoded, PK: 'MODEL#other' }),
+      encode({ ...decoded, SK: 'META' }),
+      encode({ PK: 123, SK: 'VERSION#1' }),
+      encode({ ...decoded, SK: `VERSION#${'9'.repeat(2000)}` }),
+    ];
+    for (const cursor of refused) {
+      await expect(store.listVersions('paged', { limit: 1, cursor }), cursor).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringMatching(/cursor is not one this query returned/),
+      });
+    }
+    // Another model's list, and the events list, refuse it too.
+    await expect(store.listVersions('other', { limit: 1, cursor: first.nextCursor })).rejects.toThrow(
+      /cursor is not one this query returned/,
+    );
+    await expect(store.listEvents('paged', { limit: 1, cursor: first.nextCursor })).rejects.toThrow(
+      /cursor is not one this query returned/,
+    );
+    await expect(store.listModels({ limit: 1, cursor: first.nextCursor })).rejects.toThrow(/cursor is not one this query returned/);
     client.destroy();
   });
 });

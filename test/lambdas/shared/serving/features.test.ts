@@ -206,6 +206,26 @@ describe('CaptureBuffer', () => {
     expect(buffer({ samplePercent: 0 }).sample()).toBe(false);
   });
 
+  it('keeps only the listed fields of a captured row (features and opted-in columns), the rest of what a client sent left out', async () => {
+    writes.length = 0;
+    const capture = buffer({ keepFields: ['tenure_months', 'gender'], maxRecords: 2 });
+    capture.add(
+      'request-9',
+      1,
+      [
+        { tenure_months: 3, customer_id: 'c-1', gender: 'f' },
+        { tenure_months: 4, email: 'x@example.com' },
+      ],
+      [{ label: 0 }, { label: 1 }],
+    );
+    await capture.flush();
+    const inputs = writes[0]!.body
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).input);
+    expect(inputs).toEqual([{ tenure_months: 3, gender: 'f' }, { tenure_months: 4 }]);
+  });
+
   it('writes one JSON Lines object per batch, one line per row, under an hourly partition', async () => {
     writes.length = 0;
     clock.now = Date.parse('2026-11-23T10:15:00.000Z');

@@ -1,0 +1,91 @@
+/**
+ * The failure reason a failed validation hands the pipeline (it becomes the execution's cause):
+ * the deciding dataset rules first, then the column rules most broken first, each with its count
+ * and examples, bounded in length whatever the report holds.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  COLUMN_RULES,
+  failureReasonOf,
+  MAX_REASON_LENGTH,
+  MAX_REASON_RULES,
+  REPORT_FORMAT_VERSION,
+  type RuleResult,
+  type ValidationReport,
+} from '../../../lambdas/validate-data/report';
+
+function report(rules: RuleResult[], valid = false): ValidationReport {
+  return {
+    formatVersion: REPORT_FORMAT_VERSION,
+    model: 'churn',
+    datasetUri: 's3://datasets/churn/x.csv',
+    objects: 1,
+    valid,
+    rowCount: 1000,
+    badRowCount: 300,
+    badRowFraction: 0.3,
+    rules,
+    quarantinedRows: 300,
+    notes: [],
+  };
+}
+
+const columnRule = (column: string, violations: number, values: string[] = []): RuleResult => ({
+  rule: 'max',
+  column,
+  passed: violations === 0,
+  violations,
+  message: 'values must be <= 120',
+  examples: values.map((value, index) => ({ object: 'churn/x.csv', row: index + 2, value })),
+});
+
+describe('failureReasonOf', () => {
+  it('is null for a valid dataset', () => {
+    expect(failureReasonOf(report([columnRule('tenure', 0)], true))).toBeNull();
+  });
+
+  it('names the deciding rule, then the column rules most broken first, one a line, with counts and two examples each', () => {
+    const reason = failureReasonOf(
+      report([
+        columnRule('tenure', 3, ['500', '-1', '900']),
+        columnRule('charges', 250, ['1e9']),
+        columnRule('contract', 3, ['weekly']),
+        { rule: 'maxBadRowFraction', passed: false, violations: 1, message: 'allows at most 1% bad rows, has 30%', examples: [] },
+      ]),
+    );
+    expect(reason).toBe(
+      [
+        'maxBadRowFraction: allows at most 1% bad rows, has 30%',
+        'charges max: values must be <= 120 in 250 rows (e.g. row 2: "1e9")',
+        'tenure max: values must be <= 120 in 3 rows (e.g. row 2: "500"; row 3: "-1")',
+        'contract max: values must be <= 120 in 3 rows (e.g. row 2: "weekly")',
+      ].join(';\n'),
+    );
+  });
+
+  it(`stays within ${MAX_REASON_LENGTH} characters and ${MAX_REASON_RULES} rules, saying how many more the report holds`, () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            column: fc.string({ minLength: 1, maxLength: 80 }),
+            rule: fc.constantFrom(...COLUMN_RULES),
+            violations: fc.integer({ min: 1, max: 1_000_000 }),
+            values: fc.array(fc.string({ maxLength: 500 }), { maxLength: 20 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (rules) => {
+          const reason = failureReasonOf(
+            report(rules.map((rule) => ({ ...columnRule(rule.column, rule.violations, rule.values), rule: rule.rule }))),
+          )!;
+          expect(reason.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+          if (rules.length > MAX_REASON_RULES && reason.length < MAX_REASON_LENGTH) {
+            expect(reason).toContain(`;\nand ${rules.length - MAX_REASON_RULES} more rules (see the report)`);
+          }
+        },
+      ),
+    );
+  });
+});
