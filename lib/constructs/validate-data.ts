@@ -63,7 +63,9 @@ export class DataValidation extends Construct {
     artifactStore.grantReadArtifacts(this.validateFunction, own(ARTIFACT_PREFIXES.profiles));
     artifactStore.grantReadArtifacts(this.validateFunction, own(ARTIFACT_PREFIXES.reports));
     // splits/: the train, validation and holdout parts and the training job's model document.
-    const written = [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine, ARTIFACT_PREFIXES.splits].map(own);
+    const written = [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine, ARTIFACT_PREFIXES.splits].map(
+      own,
+    );
     for (const prefix of written) artifactStore.grantWriteArtifacts(this.validateFunction, prefix);
     const objectsUnder = (bucket: s3.IBucket, prefix: string) =>
       `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}*]`;

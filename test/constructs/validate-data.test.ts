@@ -41,7 +41,9 @@ describe('DataValidation construct', () => {
     const writes = statements.filter((statement) => JSON.stringify(statement).includes('s3:PutObject'));
     // CDK merges statements with equal actions, so gather the prefixes of every written resource.
     const writtenPrefixes = writes.flatMap((statement) =>
-      [...JSON.stringify((statement as { Resource: unknown }).Resource).matchAll(/\/(\w+)\/(\w+)\/\*/g)].map((match) => `${match[1]}/${match[2]}`),
+      [...JSON.stringify((statement as { Resource: unknown }).Resource).matchAll(/\/(\w+)\/(\w+)\/\*/g)].map(
+        (match) => `${match[1]}/${match[2]}`,
+      ),
     );
     // Only its own model's keys: a run of one model cannot write another's profiles, reports or splits.
     expect(writtenPrefixes.sort()).toEqual(['profiles/churn', 'quarantine/churn', 'reports/churn', 'splits/churn']);
