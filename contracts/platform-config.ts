@@ -204,8 +204,11 @@ export function resolveModel(config: PlatformConfig, model: ModelConfig): Resolv
 /** An invalid configuration; `issues` holds one line per problem, each naming the field. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly issues: string[]) {
-    super(`Invalid cdk-mlops configuration (cdk.json context "mlops"):\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+  constructor(
+    readonly issues: string[],
+    source = 'cdk-mlops configuration (cdk.json context "mlops")',
+  ) {
+    super(`Invalid ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
   }
 }
 
@@ -217,7 +220,20 @@ export function parseConfig(raw: unknown): PlatformConfig {
   const value = typeof raw === 'string' ? parseJsonContext(raw) : raw;
   const result = platformConfigSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map(formatIssue));
+  throw new ConfigError(result.error.issues.map((issue) => formatIssue(issue, 'mlops')));
+}
+
+/**
+ * Validates the props of the MlopsPlatform construct (the same schema as cdk.json's context);
+ * throws ConfigError naming every invalid prop (`props.training.instanceType: ...`).
+ */
+export function parsePlatformProps(props: PlatformConfigInput): PlatformConfig {
+  const result = platformConfigSchema.safeParse(props, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => formatIssue(issue, 'props')),
+    'MlopsPlatform props',
+  );
 }
 
 /** `cdk synth -c mlops='{...}'` passes context values as strings. */
@@ -229,8 +245,8 @@ function parseJsonContext(raw: string): unknown {
   }
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = ['mlops', ...issue.path].reduce<string>(
+function formatIssue(issue: z.core.$ZodIssue, root: string): string {
+  const path = [root, ...issue.path].reduce<string>(
     (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
     '',
   );
