@@ -111,6 +111,11 @@ export const platformConfigSchema = z
     projectName: resourceName(MAX_PROJECT_NAME_LENGTH).describe('names the stack `<projectName>-<environment>` and prefixes its resources'),
     environment: z.enum(['dev', 'staging', 'prod']).describe('the deployment stage, part of the stack name'),
     owner: tagValue.describe('tag `Owner` on every resource'),
+    namePrefix: resourceName(MAX_PROJECT_NAME_LENGTH + 1 + 'staging'.length)
+      .optional()
+      .describe(
+        "prefix of the platform's physical names (dashboard, alarms, budget, API, training and tuning jobs); default `<projectName>-<environment>`",
+      ),
     tags: z
       .record(z.string().min(1).max(128), tagValue)
       .default({})
@@ -188,6 +193,11 @@ export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'ser
   readonly training: TrainingConfig;
   readonly serving: ServingConfig;
   readonly drift: DriftConfig;
+}
+
+/** The prefix of the platform's physical names: `namePrefix`, else `<projectName>-<environment>`. */
+export function namePrefixOf(config: PlatformConfig): string {
+  return config.namePrefix ?? `${config.projectName}-${config.environment}`;
 }
 
 export function resolveModel(config: PlatformConfig, model: ModelConfig): ResolvedModelConfig {

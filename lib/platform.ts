@@ -5,12 +5,22 @@
  * (MlopsStack) is its default consumer; a platform team embeds it in its own stack.
  */
 import { CfnOutput } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { modelDocument } from '../contracts/model';
-import { type PlatformConfig, type PlatformConfigInput, parsePlatformProps, resolveModel } from '../contracts/platform-config';
+import {
+  namePrefixOf,
+  type PlatformConfig,
+  type PlatformConfigInput,
+  parsePlatformProps,
+  resolveModel,
+} from '../contracts/platform-config';
 import type { PredictTarget } from './constructs/api-integrations';
-import { ArtifactStore } from './constructs/artifact-store';
+import { ArtifactStore, checkExistingXorProps } from './constructs/artifact-store';
 import { DriftMonitor } from './constructs/drift-monitor';
 import { ModelEvaluation } from './constructs/evaluate-model';
 import { ModelRegistry } from './constructs/model-registry';
@@ -21,8 +31,84 @@ import { ServerlessInference } from './constructs/serverless-inference';
 import { TrainingPipeline } from './constructs/training-pipeline';
 import { DataValidation } from './constructs/validate-data';
 
-/** The platform's props: the platform configuration (see docs/configuration.md for every field, its default and rule). */
-export interface MlopsPlatformProps extends PlatformConfigInput {}
+/**
+ * The resources a platform team brings instead of letting the platform create them, in the
+ * aws-solutions-constructs way: `existingX` or `xProps`, never both. Grants target the given
+ * resources (their ARNs and keys); the platform never changes their policies.
+ */
+export interface PlatformResourceProps {
+  /**
+   * An existing bucket (e.g. the data lake's) the pipelines read datasets from, under
+   * `<model>/`. Import it with its key, `s3.Bucket.fromBucketAttributes(this, 'Lake', { bucketArn,
+   * encryptionKey })`, so the readers are granted `kms:Decrypt` on it.
+   * @default - a new bucket, KMS-encrypted with the platform key (see datasetsBucketProps)
+   */
+  readonly existingDatasetsBucket?: s3.IBucket;
+  /**
+   * Props of the new datasets bucket, over the platform's secure defaults. Not with existingDatasetsBucket.
+   * @default - KMS (platform key), versioned, SSL-only, private, access-logged, tiered to IA and Glacier
+   */
+  readonly datasetsBucketProps?: s3.BucketProps;
+  /**
+   * An existing KMS key encrypting the artifacts and capture buckets (and a new datasets
+   * bucket), the registry table and the alert topic. Its key policy must let the account's IAM
+   * policies grant it, and let `cloudwatch.amazonaws.com` and `budgets.amazonaws.com` use it
+   * for the alert topic.
+   * @default - new customer-managed keys, rotated yearly (see encryptionKeyProps)
+   */
+  readonly existingEncryptionKey?: kms.IKey;
+  /**
+   * Props of the new keys of the artifact store and the registry table, over the defaults. Not
+   * with existingEncryptionKey.
+   * @default - rotation on, retained with the stack's data
+   */
+  readonly encryptionKeyProps?: kms.KeyProps;
+  /**
+   * An existing topic for alarms, failed runs and budget warnings. Its policy must let
+   * `budgets.amazonaws.com` publish.
+   * @default - a new KMS-encrypted, SSL-only topic (see alertTopicProps)
+   */
+  readonly existingAlertTopic?: sns.ITopic;
+  /**
+   * Props of the new alert topic, over the defaults. Not with existingAlertTopic.
+   * @default - encrypted with its own key, SSL-only
+   */
+  readonly alertTopicProps?: sns.TopicProps;
+  /**
+   * A permissions boundary set on every IAM role the platform creates (functions, state
+   * machines, SageMaker execution roles, the API's roles).
+   * @default - no boundary
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+}
+
+/**
+ * The platform's props: the platform configuration (the schema of contracts/platform-config.ts,
+ * the same as cdk.json's `mlops` context; docs/configuration.md lists every field with its
+ * default and rule) and the resources brought in (PlatformResourceProps).
+ */
+export interface MlopsPlatformProps extends PlatformConfigInput, PlatformResourceProps {}
+
+/** The props that are resources, not configuration (a Record, so a new resource prop must be listed). */
+const RESOURCE_PROPS: Readonly<Record<keyof PlatformResourceProps, true>> = {
+  existingDatasetsBucket: true,
+  datasetsBucketProps: true,
+  existingEncryptionKey: true,
+  encryptionKeyProps: true,
+  existingAlertTopic: true,
+  alertTopicProps: true,
+  permissionsBoundary: true,
+};
+
+function splitProps(props: MlopsPlatformProps): { config: PlatformConfigInput; resources: PlatformResourceProps } {
+  const config: Record<string, unknown> = { ...props };
+  const resources: Record<string, unknown> = {};
+  for (const key of Object.keys(RESOURCE_PROPS)) {
+    if (key in config) resources[key] = config[key];
+    delete config[key];
+  }
+  return { config: config as PlatformConfigInput, resources: resources as PlatformResourceProps };
+}
 
 export class MlopsPlatform extends Construct {
   /** The validated configuration, defaults applied. */
@@ -48,18 +134,36 @@ export class MlopsPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: MlopsPlatformProps) {
     super(scope, id);
-    const config = parsePlatformProps(props);
+    const { config: configProps, resources } = splitProps(props);
+    const config = parsePlatformProps(configProps);
     this.config = config;
+    const namePrefix = namePrefixOf(config);
+    checkExistingXorProps('existingEncryptionKey', resources.existingEncryptionKey, 'encryptionKeyProps', resources.encryptionKeyProps);
+    if (resources.permissionsBoundary) iam.PermissionsBoundary.of(this).apply(resources.permissionsBoundary);
 
     this.observability = new Observability(this, 'Observability', {
-      platformName: `${config.projectName}-${config.environment}`,
+      platformName: namePrefix,
       alertEmail: config.alertEmail,
       monthlyBudgetUsd: config.monthlyBudgetUsd,
+      ...optional({
+        existingAlertTopic: resources.existingAlertTopic,
+        alertTopicProps: resources.alertTopicProps,
+        encryptionKey: resources.existingEncryptionKey,
+      }),
     });
-    this.artifactStore = new ArtifactStore(this, 'ArtifactStore', { retentionDays: config.retentionDays });
+    this.artifactStore = new ArtifactStore(this, 'ArtifactStore', {
+      retentionDays: config.retentionDays,
+      ...optional({
+        existingKey: resources.existingEncryptionKey,
+        keyProps: resources.encryptionKeyProps,
+        existingDatasetsBucket: resources.existingDatasetsBucket,
+        datasetsBucketProps: resources.datasetsBucketProps,
+      }),
+    });
     this.registry = new ModelRegistry(this, 'ModelRegistry', {
       modelNames: config.models.map((model) => model.name),
       logRetention: config.logRetentionDays,
+      ...optional({ encryptionKey: resources.existingEncryptionKey, keyProps: resources.encryptionKeyProps }),
     });
 
     // One validate-data and one evaluate-model function per model: each may touch only its model's
@@ -126,7 +230,7 @@ export class MlopsPlatform extends Construct {
       const pipeline = new TrainingPipeline(this, `Training-${model.name}`, {
         model: modelDocument(model),
         training: model.training,
-        jobNamePrefix: `${config.projectName}-${config.environment}-${model.name}`,
+        jobNamePrefix: `${namePrefix}-${model.name}`,
         artifactStore: this.artifactStore,
         registry: this.registry,
         validateDataFunction: dataValidation.get(model.name)!.validateFunction,
@@ -161,7 +265,7 @@ export class MlopsPlatform extends Construct {
       ...[...endpoints].map(([name, endpoint]) => [name, { kind: 'endpoint', endpointName: endpoint.endpointName }] as const),
     ]);
     this.api = new PipelineApi(this, 'Api', {
-      platformName: `${config.projectName}-${config.environment}`,
+      platformName: namePrefix,
       trainingPipelines: new Map([...pipelines].map(([name, pipeline]) => [name, pipeline.stateMachine])),
       registryFunction: this.registry.registryFunction,
       predictTargets,
@@ -202,4 +306,9 @@ export class MlopsPlatform extends Construct {
       new CfnOutput(this, `EvaluateModelFunctionName-${name}`, { value: evaluation.evaluateFunction.functionName });
     }
   }
+}
+
+/** The entries whose value is set: props left out stay out (their construct's default applies). */
+function optional<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
