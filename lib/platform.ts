@@ -223,6 +223,11 @@ export class MlopsPlatform extends Construct {
     }
     this.serverlessInference = serverless;
     this.endpoints = endpoints;
+    // The endpoints' provider is a stack-level singleton, outside this scope: it gets the boundary too.
+    const boundary = resources.permissionsBoundary;
+    if (boundary)
+      for (const provider of new Set([...endpoints.values()].map((e) => e.endpoint.provider)))
+        iam.PermissionsBoundary.of(provider).apply(boundary);
     this.deployFunctions = deployFunctions;
 
     const pipelines = new Map<string, TrainingPipeline>();

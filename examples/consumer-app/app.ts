@@ -43,6 +43,19 @@ new MlopsPlatform(stack, 'Mlops', {
       ],
       thresholds: { metrics: { f1: { min: 0.8 } } },
     },
+    {
+      // Served by a SageMaker endpoint running the platform's ONNX serving container.
+      name: 'fraud',
+      problemType: 'binary-classification',
+      target: 'is_fraud',
+      columns: [
+        { name: 'amount', type: 'number', min: 0 },
+        { name: 'merchant_category', type: 'category', allowedValues: ['retail', 'travel', 'online'] },
+        { name: 'is_fraud', type: 'integer', min: 0, max: 1 },
+      ],
+      thresholds: { metrics: { recall: { min: 0.7 } } },
+      serving: { mode: 'endpoint' },
+    },
   ],
   existingDatasetsBucket: lake,
   existingEncryptionKey: platformKey,

@@ -24,8 +24,8 @@ export interface ModelEvaluationProps {
   readonly registry: ModelRegistry;
   /**
    * The one model this function evaluates: it reads only that model's artifacts, splits and
-   * datasets, writes only its reports, and refuses an event for another model. Unset: one function
-   * for every model.
+   * datasets, writes only its reports, and refuses an event for another model.
+   * @default - one function for every model
    */
   readonly modelName?: string;
   /**

@@ -20,7 +20,8 @@ export interface DataValidationProps {
   /**
    * The one model this function validates for: it reads only that model's datasets
    * (`<model>/` in the datasets bucket), writes only under its `<prefix>/<model>/` keys, and refuses
-   * an event for another model. Unset: one function for every model, with bucket-wide prefixes.
+   * an event for another model.
+   * @default - one function for every model, with bucket-wide prefixes
    */
   readonly modelName?: string;
   /**
