@@ -200,7 +200,7 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
       requireApproval: {
         type: 'boolean',
         description:
-          "true: wait for POST .../approve before deploying. A model whose approval policy is required waits whatever this says; a run cannot lower the policy.",
+          'true: wait for POST .../approve before deploying. A model whose approval policy is required waits whatever this says; a run cannot lower the policy.',
       },
       codeCommit: { type: 'string', minLength: 1, maxLength: 64, description: 'Commit of the training code, kept in the lineage.' },
     },
