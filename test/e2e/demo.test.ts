@@ -49,9 +49,9 @@ describe('npm start: the demo lifecycle, offline', () => {
   }, 180_000);
   afterAll(async () => platform?.stop());
 
-  it('trains, retrains after drift, and rolls the slow model back: v2 serves, v1 archived, v3 rejected', async () => {
+  it('trains, retrains after drift, and rejects in shadow a label-inverted and a slow candidate: v2 serves, v1 archived, v3 and v4 rejected', async () => {
     const model = await platform.registry.getModel({ modelName: 'churn' });
-    expect(model).toMatchObject({ productionVersion: 2, latestVersion: 3 });
+    expect(model).toMatchObject({ productionVersion: 2, latestVersion: 4 });
     const stages = (await platform.registry.listVersions({ modelName: 'churn', limit: 10 })).items.map((version) => [
       version.version,
       version.stage,
@@ -60,14 +60,49 @@ describe('npm start: the demo lifecycle, offline', () => {
       [1, 'Archived'],
       [2, 'Production'],
       [3, 'Rejected'],
+      [4, 'Rejected'],
     ]);
     expect(report.runs.map((run) => [run.status, run.error])).toEqual([
       ['SUCCEEDED', undefined],
       ['SUCCEEDED', undefined],
       ['FAILED', 'DeploymentRolledBack'],
+      ['FAILED', 'DeploymentRolledBack'],
     ]);
-    expect(report.runs[2]!.cause).toMatch(/CanaryLatency in ALARM: canary p99 latency [\d.]+ ms is above the 200 ms budget/);
+    expect(report.runs[2]!.cause).toMatch(
+      /shadow rejected before any caller saw it: agreement with production [\d.]+% \([\d,]+ of [\d,]+ rows\) is below the minimum 80%/,
+    );
+    expect(report.runs[3]!.cause).toMatch(/shadow rejected before any caller saw it: .*p99 latency [\d.]+ ms is above the 200 ms budget/);
     expect(platform.notifications.map((notification) => notification.message).join('\n')).toContain('DeploymentRolledBack');
+  });
+
+  it('never lets a caller see a candidate in shadow: every request was answered by a production version, and the mirrors were scored by the candidates', async () => {
+    const mirrored = platform.shadowRequests('churn');
+    const byVersion = new Map<number, number>();
+    for (const record of mirrored) byVersion.set(record.version, (byVersion.get(record.version) ?? 0) + 1);
+    // v2 went through its shadow against v1; v3 and v4 were rejected there.
+    expect([...byVersion.keys()].sort()).toEqual([2, 3, 4]);
+    for (const count of byVersion.values()) expect(count).toBeGreaterThanOrEqual(100);
+    const agreement = (version: number) => {
+      const records = mirrored.filter((record) => record.version === version);
+      return (
+        records.reduce((total, record) => total + record.agreeingRows, 0) /
+        records.reduce((total, record) => total + record.comparedRows, 0)
+      );
+    };
+    expect(agreement(3)).toBeLessThan(0.5);
+    expect(agreement(4)).toBeGreaterThan(0.8);
+    const events = (await platform.registry.listEvents({ modelName: 'churn', limit: 100 })).items;
+    expect(events.filter((event) => event.action === 'rollout-phase').map((event) => event.version)).toEqual([2]);
+    // v1 had no production version to shadow: straight to its canary; every later candidate began in shadow.
+    const staged = events
+      .filter((event) => event.toStage === 'Staging' && event.action === 'transition')
+      .sort((a, b) => a.version! - b.version!);
+    expect(staged.map((event) => [event.version, event.reason?.split(':')[0]])).toEqual([
+      [1, 'canary'],
+      [2, 'shadow'],
+      [3, 'shadow'],
+      [4, 'shadow'],
+    ]);
   });
 
   it('records lineage, metrics and spot savings that pass the configured gate', async () => {
@@ -143,18 +178,19 @@ describe('npm start: the demo lifecycle, offline', () => {
 
   it('leaves the artifacts in the stores: models, profiles, reports, capture', async () => {
     const models = await keys(platform, LOCAL_BUCKETS.artifacts, 'models/churn/');
-    expect(models.filter((key) => key.endsWith('/output/model.tar.gz'))).toHaveLength(3);
+    expect(models.filter((key) => key.endsWith('/output/model.tar.gz'))).toHaveLength(4);
     const reports = await keys(platform, LOCAL_BUCKETS.artifacts, 'reports/churn/');
-    expect(reports.filter((key) => key.endsWith('evaluation-report.json'))).toHaveLength(3);
-    expect(reports.filter((key) => key.endsWith('validation-report.json')).length).toBeGreaterThanOrEqual(3);
+    expect(reports.filter((key) => key.endsWith('evaluation-report.json'))).toHaveLength(4);
+    expect(reports.filter((key) => key.endsWith('validation-report.json')).length).toBeGreaterThanOrEqual(4);
     expect(reports.filter((key) => key.endsWith('drift-report.json'))).toHaveLength(2);
     expect((await keys(platform, LOCAL_BUCKETS.capture, '')).length).toBeGreaterThan(0);
     expect(report.predictions.captureObjects).toBeGreaterThan(0);
   });
 
-  it('writes a report page with the versions, drift and the rollback', () => {
+  it('writes a report page with the versions, drift and the rejections', () => {
     const html = reportHtml(report);
-    expect(html).toContain('canary rolled back');
+    expect(html).toContain('rejected in shadow: disagrees with production');
+    expect(html).toContain('rejected in shadow: too slow');
     expect(html).toContain('PSI per feature — shifted traffic (drift)');
   });
 });
