@@ -49,9 +49,9 @@ describe('npm start: the demo lifecycle, offline', () => {
   }, 180_000);
   afterAll(async () => platform?.stop());
 
-  it('trains, retrains after drift, and rejects in shadow a label-inverted and a slow candidate: v2 serves, v1 archived, v3 and v4 rejected', async () => {
+  it('trains, retrains after drift through shadow and canary, and rejects a label-inverted candidate in shadow: v2 serves, v1 archived, v3 rejected', async () => {
     const model = await platform.registry.getModel({ modelName: 'churn' });
-    expect(model).toMatchObject({ productionVersion: 2, latestVersion: 4 });
+    expect(model).toMatchObject({ productionVersion: 2, latestVersion: 3 });
     const stages = (await platform.registry.listVersions({ modelName: 'churn', limit: 10 })).items.map((version) => [
       version.version,
       version.stage,
@@ -60,18 +60,15 @@ describe('npm start: the demo lifecycle, offline', () => {
       [1, 'Archived'],
       [2, 'Production'],
       [3, 'Rejected'],
-      [4, 'Rejected'],
     ]);
     expect(report.runs.map((run) => [run.status, run.error])).toEqual([
       ['SUCCEEDED', undefined],
       ['SUCCEEDED', undefined],
       ['FAILED', 'DeploymentRolledBack'],
-      ['FAILED', 'DeploymentRolledBack'],
     ]);
     expect(report.runs[2]!.cause).toMatch(
       /shadow rejected before any caller saw it: agreement with production [\d.]+% \([\d,]+ of [\d,]+ rows\) is below the minimum 80%/,
     );
-    expect(report.runs[3]!.cause).toMatch(/shadow rejected before any caller saw it: .*p99 latency [\d.]+ ms is above the 200 ms budget/);
     expect(platform.notifications.map((notification) => notification.message).join('\n')).toContain('DeploymentRolledBack');
   });
 
@@ -79,8 +76,8 @@ describe('npm start: the demo lifecycle, offline', () => {
     const mirrored = platform.shadowRequests('churn');
     const byVersion = new Map<number, number>();
     for (const record of mirrored) byVersion.set(record.version, (byVersion.get(record.version) ?? 0) + 1);
-    // v2 went through its shadow against v1; v3 and v4 were rejected there.
-    expect([...byVersion.keys()].sort()).toEqual([2, 3, 4]);
+    // v2 went through its shadow against v1; v3 was rejected there.
+    expect([...byVersion.keys()].sort()).toEqual([2, 3]);
     for (const count of byVersion.values()) expect(count).toBeGreaterThanOrEqual(100);
     const agreement = (version: number) => {
       const records = mirrored.filter((record) => record.version === version);
@@ -89,8 +86,8 @@ describe('npm start: the demo lifecycle, offline', () => {
         records.reduce((total, record) => total + record.comparedRows, 0)
       );
     };
+    expect(agreement(2)).toBeGreaterThan(0.8);
     expect(agreement(3)).toBeLessThan(0.5);
-    expect(agreement(4)).toBeGreaterThan(0.8);
     const events = (await platform.registry.listEvents({ modelName: 'churn', limit: 100 })).items;
     expect(events.filter((event) => event.action === 'rollout-phase').map((event) => event.version)).toEqual([2]);
     // v1 had no production version to shadow: straight to its canary; every later candidate began in shadow.
@@ -101,7 +98,6 @@ describe('npm start: the demo lifecycle, offline', () => {
       [1, 'canary'],
       [2, 'shadow'],
       [3, 'shadow'],
-      [4, 'shadow'],
     ]);
   });
 
@@ -178,19 +174,18 @@ describe('npm start: the demo lifecycle, offline', () => {
 
   it('leaves the artifacts in the stores: models, profiles, reports, capture', async () => {
     const models = await keys(platform, LOCAL_BUCKETS.artifacts, 'models/churn/');
-    expect(models.filter((key) => key.endsWith('/output/model.tar.gz'))).toHaveLength(4);
+    expect(models.filter((key) => key.endsWith('/output/model.tar.gz'))).toHaveLength(3);
     const reports = await keys(platform, LOCAL_BUCKETS.artifacts, 'reports/churn/');
-    expect(reports.filter((key) => key.endsWith('evaluation-report.json'))).toHaveLength(4);
-    expect(reports.filter((key) => key.endsWith('validation-report.json')).length).toBeGreaterThanOrEqual(4);
+    expect(reports.filter((key) => key.endsWith('evaluation-report.json'))).toHaveLength(3);
+    expect(reports.filter((key) => key.endsWith('validation-report.json')).length).toBeGreaterThanOrEqual(3);
     expect(reports.filter((key) => key.endsWith('drift-report.json'))).toHaveLength(2);
     expect((await keys(platform, LOCAL_BUCKETS.capture, '')).length).toBeGreaterThan(0);
     expect(report.predictions.captureObjects).toBeGreaterThan(0);
   });
 
-  it('writes a report page with the versions, drift and the rejections', () => {
+  it('writes a report page with the versions, drift and the rejection', () => {
     const html = reportHtml(report);
     expect(html).toContain('rejected in shadow: disagrees with production');
-    expect(html).toContain('rejected in shadow: too slow');
     expect(html).toContain('PSI per feature — shifted traffic (drift)');
   });
 });
@@ -296,10 +291,24 @@ describe('fault injection on the offline runtime', () => {
         readFile: () => '',
         sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 200))),
       };
+      // The model has a production version, so the candidate begins in shadow, judged on live
+      // traffic: callers keep predicting while the CLI waits.
+      let training = true;
+      const traffic = (async () => {
+        for (let batch = 0; training; batch++) {
+          const rows = generateChurn({ rows: 25, seed: 900 + batch, firstId: 9_000_000 + batch * 25 });
+          await platform.predict('churn', {
+            instances: rows.map(({ customer_id: _id, churned: _label, gender: _gender, ...features }) => features),
+          });
+        }
+      })();
       const trained = await mlops(
         ['--api', server.url, 'train', '--model', 'churn', '--data', `s3://${LOCAL_BUCKETS.datasets}/churn/clean.csv`, '--wait'],
         io,
-      );
+      ).finally(() => {
+        training = false;
+      });
+      await traffic;
       expect(trained, stdout).toBe(0);
       expect(stdout).toContain('PromoteVersion');
       stdout = '';
