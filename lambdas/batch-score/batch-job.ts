@@ -67,7 +67,7 @@ export const batchEventSchema = z.discriminatedUnion('mode', [
       results: z.array(z.unknown()),
       /** The check-drift function's answer over the run's capture (or the error it failed with). */
       drift: z.unknown(),
-      /** Standard transitions the run entered, counted by the state machine's shape. */
+      /** Standard transitions of the parent's happy path, counted by the state machine's shape (the Map's child starts are added). */
       transitions: z.number().int().min(0),
     })
     .strict(),
@@ -259,8 +259,10 @@ export class BatchJob {
     const failedRows = results.reduce((total, result) => total + result.failedRows, 0);
     const gbSeconds = (results.reduce((total, result) => total + result.durationMs, 0) / 1000) * (this.dependencies.memoryMb / 1024);
     const invocations = results.length + 2;
+    // A Distributed Map bills one state transition per child workflow execution it starts.
+    const transitions = request.transitions + results.length;
     const dollars =
-      request.transitions * BATCH_PRICES.standardTransition +
+      transitions * BATCH_PRICES.standardTransition +
       gbSeconds * BATCH_PRICES.lambdaGbSecond +
       invocations * BATCH_PRICES.lambdaRequest +
       results.length * BATCH_PRICES.expressRequest;
