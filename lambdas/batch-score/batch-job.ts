@@ -286,7 +286,7 @@ export class BatchJob {
         .slice(0, MAX_LISTED_FAILURES),
       drift: request.drift ?? null,
       cost: {
-        transitions: request.transitions,
+        transitions,
         lambdaGbSeconds: Math.round(gbSeconds * 1000) / 1000,
         expressRequests: results.length,
         dollars: Math.round(dollars * 1e6) / 1e6,

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { failuresTolerated, rowsFromCsv, rowsFromJsonLines, scoreRows } from '../../../lambdas/batch-score/batch-score';
+import { failuresTolerated, MAX_CAPTURED_ROWS, rowsFromCsv, rowsFromJsonLines, scoreRows } from '../../../lambdas/batch-score/batch-score';
 import { parseRecord } from '../../../lambdas/check-drift/capture';
 import { OnnxScorer } from '../../../lambdas/shared/serving/onnx-scorer';
 import type { Scorer } from '../../../lambdas/shared/serving/predictor';
@@ -98,6 +98,22 @@ describe('scoreRows', () => {
     ).rejects.toThrow('chunkRows must be a whole number between 1 and 10000, got 20000');
   });
 
+  it('captures a systematic sample of at most MAX_CAPTURED_ROWS rows of a large object for the drift check', async () => {
+    const rows = churnRows(25_000, 5).map((instance, index) => ({
+      rowId: String(index),
+      instance: instance as unknown as Record<string, unknown>,
+    }));
+    const result = await scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(), modelVersion: 1, format: 'jsonl', runId: 'b' }, rows);
+    const captured = result.capture
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).row as number);
+    expect(result.scoredRows).toBe(25_000);
+    expect(captured.length).toBeLessThanOrEqual(MAX_CAPTURED_ROWS);
+    expect(captured.length).toBeGreaterThan(MAX_CAPTURED_ROWS / 2);
+    expect(captured.slice(0, 3)).toEqual([0, 3, 6]);
+  });
+
   it('scores with the real churn model through the ONNX session, as predict would answer the same rows', async () => {
     const scorer = await OnnxScorer.create(churnModelBytes());
     const instances = churnRows(50, 7);
@@ -126,16 +142,17 @@ describe('reading batch input', () => {
       'C-3,twelve,20,two-year,0',
     ].join('\n');
     const { rows } = rowsFromCsv(CHURN_SCHEMA, csv, { rowIdColumn: 'customer_id' });
+    // The model's inputs in feature order (the id column is read for the row id only).
     expect(rows).toEqual([
-      {
-        rowId: 'A-1',
-        instance: { customer_id: 'A-1', tenure_months: 12, monthly_charges: 70.5, contract: 'month-to-month', auto_pay: true },
-      },
-      { rowId: 'B,2', instance: { customer_id: 'B,2', tenure_months: 60, monthly_charges: 20, contract: 'two-year', auto_pay: null } },
-      {
-        rowId: 'C-3',
-        instance: { customer_id: 'C-3', tenure_months: 'twelve', monthly_charges: 20, contract: 'two-year', auto_pay: false },
-      },
+      { rowId: 'A-1', instance: [12, 70.5, 'month-to-month', true] },
+      { rowId: 'B,2', instance: [60, 20, 'two-year', null] },
+      { rowId: 'C-3', instance: ['twelve', 20, 'two-year', false] },
+    ]);
+    const unquoted = rowsFromCsv(CHURN_SCHEMA, 'auto_pay,contract,monthly_charges,tenure_months\r\n1,one-year,5,7\r\n0,one-year\r\n');
+    expect(unquoted.rows).toEqual([{ rowId: '1', instance: [7, 5, 'one-year', true] }]);
+    expect(unquoted.failures).toEqual([{ rowId: '2', error: 'row 2 has 2 fields; the header has 4' }]);
+    expect(rowsFromCsv(CHURN_SCHEMA, 'tenure_months,contract\n1,one-year\n').failures).toEqual([
+      { rowId: '1', error: 'row.monthly_charges: the input has no such column' },
     ]);
     const result = await scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(), modelVersion: 4, format: 'csv', runId: 'b' }, rows);
     expect(result.output.split('\n').slice(1, 3)).toEqual([
