@@ -14,6 +14,9 @@ export function readBatchDefinition(): string {
   return readFileSync(BATCH_DEFINITION_PATH, 'utf8');
 }
 
+/** Where scored objects and manifests may go: the artifacts bucket's `batch/<model>/` (the batch-score function may write nowhere else). */
+export const BATCH_OUTPUT_PREFIX = 'batch/';
+
 /** Output formats of the scored objects. */
 export const BATCH_FORMATS = ['csv', 'jsonl'] as const;
 
