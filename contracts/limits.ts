@@ -28,3 +28,5 @@ export const PROXY_ENVELOPE_BYTES = 64 * 1024;
  * (or response) carries it in (quotes and backslashes escaped), that fits a synchronous invocation.
  */
 export const MAX_PREDICT_BODY_BYTES = SYNC_INVOKE_MAX_PAYLOAD_BYTES - PROXY_ENVELOPE_BYTES;
+/** Lambda's asynchronous Invoke (`InvocationType: Event`): the largest request payload (1 MB). */
+export const ASYNC_INVOKE_MAX_PAYLOAD_BYTES = 1024 * 1024;

@@ -8,8 +8,8 @@
 /** Namespace of every embedded-metric-format metric the platform publishes (POWERTOOLS_METRICS_NAMESPACE). */
 export const METRICS_NAMESPACE = 'CdkMlops';
 
-/** Dimension names; a metric's `Model` value is the model name, `Feature` a column name. */
-export const METRIC_DIMENSIONS = { model: 'Model', feature: 'Feature' } as const;
+/** Dimension names; a metric's `Model` value is the model name, `Feature` a column name, `Version` a registry version. */
+export const METRIC_DIMENSIONS = { model: 'Model', feature: 'Feature', version: 'Version' } as const;
 
 /**
  * The model-version canary (serverless): predict emits these for canary-routed requests only,
@@ -27,6 +27,29 @@ export const CANARY_METRICS = {
 
 /** Failed canary requests above this share of canary requests roll the candidate back. */
 export const CANARY_ERROR_RATE_PERCENT = 5;
+
+/**
+ * The shadow phase (serverless): the model's shadow function emits these for each request predict
+ * mirrored to the candidate after answering it from production; the deploy function reads their
+ * sums and p99 over the shadow window (GetMetricData) and gates the candidate on them. Dimensions:
+ * Model and Version (the candidate's), so a late mirror of an earlier candidate never counts for
+ * the next one.
+ */
+export const SHADOW_METRICS = {
+  /** 1 per mirrored request. */
+  requests: 'ShadowRequests',
+  /** 1 per mirrored request the candidate could not answer (0 otherwise). */
+  failedRequests: 'ShadowFailedRequests',
+  /** The candidate's scoring time per mirrored request, in milliseconds. */
+  latency: 'ShadowLatency',
+  /** Rows of a mirrored request the candidate answered (compared with production's answers). */
+  comparedRows: 'ShadowComparedRows',
+  /** Of those, rows on which the candidate agrees with production. */
+  agreeingRows: 'ShadowAgreeingRows',
+} as const;
+
+/** Failed mirrored requests above this share of mirrored requests reject the candidate in shadow. */
+export const SHADOW_ERROR_RATE_PERCENT = CANARY_ERROR_RATE_PERCENT;
 
 /**
  * check-drift, per check. Dimension Model: DatasetDrift (1 drifted, 0 not; nothing without a
@@ -61,4 +84,6 @@ export const PREDICT_METRICS = {
   captureDroppedRecords: 'CaptureDroppedRecords',
   rejectedRequests: 'RejectedRequests',
   failedRequests: 'FailedRequests',
+  /** Requests predict meant to mirror to the shadow candidate but could not (over the asynchronous payload limit, or Invoke failed). */
+  shadowMirrorsDropped: 'ShadowMirrorsDropped',
 } as const;

@@ -21,6 +21,14 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<Stage, readonly Stage[]>> = {
   Rejected: [],
 };
 
+/**
+ * Where the Staging version stands in its rollout: `shadow` (mirrored traffic only: production
+ * answers every request, the candidate's answers are compared and discarded) or `canary` (it
+ * answers its share of requests). Predict reads it from the model record.
+ */
+export const ROLLOUT_PHASES = ['shadow', 'canary'] as const;
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+
 /** How many former production versions are kept as successive rollback targets. */
 export const PRODUCTION_HISTORY_LIMIT = 20;
 
@@ -78,6 +86,8 @@ export interface ModelRecord {
   /** Former production versions, oldest first; the last one is previousProductionVersion. */
   readonly productionHistory: readonly number[];
   readonly stagingVersion?: number;
+  /** The Staging version's rollout phase; absent with no Staging version (a record written before phases existed: canary). */
+  readonly stagingPhase?: RolloutPhase;
   /** Incremented by every change; the optimistic lock that serialises changes to one model. */
   readonly revision: number;
   readonly createdAt: string;
@@ -91,7 +101,8 @@ export type AuditAction =
   | 'rollback'
   | 'pipeline-failure'
   | 'approval-requested'
-  | 'approval-decided';
+  | 'approval-decided'
+  | 'rollout-phase';
 
 export const APPROVAL_STATUSES = ['Pending', 'Approved', 'Rejected'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -180,7 +191,27 @@ export const registerRequestSchema = z
   })
   .strict();
 
-export const transitionRequestSchema = z.object({ modelName, version, toStage: z.enum(STAGES), actor, reason, idempotencyKey }).strict();
+export const transitionRequestSchema = z
+  .object({
+    modelName,
+    version,
+    toStage: z.enum(STAGES),
+    /** With toStage Staging: the rollout phase it enters (default canary). */
+    phase: z.enum(ROLLOUT_PHASES).optional(),
+    actor,
+    reason,
+    idempotencyKey,
+  })
+  .strict()
+  .refine((request) => request.phase === undefined || request.toStage === 'Staging', {
+    message: 'phase is only for a transition to Staging',
+    path: ['phase'],
+  });
+
+/** Moves the Staging version to another rollout phase (shadow → canary), recorded in the audit trail. */
+export const setRolloutPhaseRequestSchema = z
+  .object({ modelName, version, phase: z.enum(ROLLOUT_PHASES), actor, reason, idempotencyKey })
+  .strict();
 
 export const promoteRequestSchema = z
   .object({
@@ -239,6 +270,7 @@ export type RegisterRequest = z.input<typeof registerRequestSchema>;
 export type RequestApprovalRequest = z.input<typeof requestApprovalSchema>;
 export type DecideApprovalRequest = z.input<typeof decideApprovalSchema>;
 export type TransitionRequest = z.input<typeof transitionRequestSchema>;
+export type SetRolloutPhaseRequest = z.input<typeof setRolloutPhaseRequestSchema>;
 export type PromoteRequest = z.input<typeof promoteRequestSchema>;
 export type RollbackRequest = z.input<typeof rollbackRequestSchema>;
 export type PipelineFailureRequest = z.input<typeof pipelineFailureRequestSchema>;

@@ -1,8 +1,8 @@
 /**
  * Serving settings: the serving mode (SageMaker endpoint or serverless Lambda), the endpoint's
- * instances and autoscaling, the model-version canary, the latency budget and the share of
- * requests captured for drift checks; their defaults and the limits AWS sets. Given
- * platform-wide and overridable per model. The autoscaling rule is checked by the configuration
+ * instances and autoscaling, the shadow phase and the model-version canary of a rollout, the
+ * latency budget and the share of requests captured for drift checks; their defaults and the
+ * limits AWS sets. Given platform-wide and overridable per model. The autoscaling rule is checked by the configuration
  * schema and by the SageMakerEndpoint construct from `endpointAutoscalingProblems`.
  */
 import * as z from 'zod';
@@ -12,6 +12,8 @@ import { ecrImageUriSchema, instanceTypeSchema, type SettingProblem } from './fi
 export const MAX_TRAFFIC_WAIT_INTERVAL_SECONDS = 3600;
 /** Canary traffic share, in percent: SageMaker and CodeDeploy canaries above half are not canaries. */
 export const CANARY_PERCENT_RANGE = { min: 1, max: 50 } as const;
+/** The longest shadow window: a day of mirrored traffic is enough to judge a candidate; longer holds the pipeline run. */
+export const MAX_SHADOW_SECONDS = 86_400;
 /** Burstable families cannot be the target of SageMaker endpoint autoscaling. */
 const BURSTABLE_INSTANCE_PATTERN = /^ml\.t[0-9]/;
 
@@ -43,6 +45,30 @@ export const servingShape = {
     .describe(
       "columns besides the model's features a captured request keeps (identifiers, the sensitive attribute); by default none, so capture holds only what the model reads and what it answered",
     ),
+  shadowPercent: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .describe(
+      'share of requests mirrored to the candidate before its canary (serverless), or sampled to its shadow variant (endpoint); the caller never sees its answer. 0: no shadow phase',
+    ),
+  shadowSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SHADOW_SECONDS)
+    .describe('how long the candidate runs in shadow before its gates decide (longer while fewer than minShadowRequests were mirrored)'),
+  minShadowRequests: z.number().int().min(1).describe('mirrored requests the shadow gates need before they decide'),
+  minShadowAgreement: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('share of mirrored rows on which the candidate must agree with production (same label; regression: within shadowTolerance)'),
+  shadowTolerance: z
+    .number()
+    .min(0)
+    .describe('regression: a candidate value agrees with production when |Δ| ≤ shadowTolerance × |production value|'),
   imageUri: ecrImageUriSchema.describe(
     "endpoint mode: an ECR image of your own serving container (docs/serving-container.md); unset: the platform's ONNX serving container, built from containers/onnx-serving at deploy time",
   ),
@@ -59,6 +85,11 @@ export const SERVING_DEFAULTS = {
   latencyBudgetMs: 200,
   dataCapturePercent: 20,
   captureColumns: [] as readonly string[],
+  shadowPercent: 0,
+  shadowSeconds: 900,
+  minShadowRequests: 100,
+  minShadowAgreement: 0.9,
+  shadowTolerance: 0.05,
 } as const;
 
 export const servingOverridesSchema = z.object(servingShape).partial().strict();

@@ -34,6 +34,7 @@ import {
 import { evaluate } from '../lambdas/evaluate-model/handler';
 import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/predict';
 import { dispatch } from '../lambdas/registry/registry';
+import { ShadowScorer } from '../lambdas/shadow-score/shadow-score';
 import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
 import { DynamoDbRegistryStore } from '../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../lambdas/shared/registry/registry-service';
@@ -41,6 +42,7 @@ import { rolloutEventSchema } from '../lambdas/shared/rollout';
 import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
+import { fetchServedModel } from '../lambdas/shared/serving/served-version';
 import { validateData } from '../lambdas/validate-data/handler';
 import { liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
 import { type DeployedAssembly, DeployedIam } from './deployed-iam';
@@ -50,6 +52,7 @@ import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
 import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
 import { seededRandom } from './sample-data';
+import { LocalShadowFunction, type ShadowRecord } from './shadow-function';
 import type { Workspace } from './workspace';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -172,6 +175,11 @@ export interface LocalPlatformOptions {
    */
   readonly retryWaitMs?: number;
   /**
+   * A candidate's shadow window offline (the configured shadowSeconds is minutes, for real traffic).
+   * @default 3
+   */
+  readonly shadowSeconds?: number;
+  /**
    * How often predict re-reads the registry offline (30 s in the function).
    * @default 1
    */
@@ -258,6 +266,8 @@ export class LocalPlatform {
   private readonly retrying = new Map<string, string[]>();
   private readonly predictors = new Map<string, { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> }>();
   private readonly canaryTraffic = new Map<string, CanaryRecord[]>();
+  /** Per model, its shadow function (predict's mirrors, scored in the background). */
+  private readonly shadowFunctions = new Map<string, LocalShadowFunction>();
   private readonly logger = new Logger({ serviceName: 'cdk-mlops-local', logLevel: 'ERROR' });
   /** The deployed stack's IAM, when calls are checked against it. */
   readonly iam: DeployedIam | undefined;
@@ -353,6 +363,7 @@ export class LocalPlatform {
         execution.cause = 'the offline runtime stopped while the execution ran';
       }
       this.storeExecutions();
+      await Promise.allSettled([...this.shadowFunctions.values()].map((shadow) => shadow.settled()));
       await this.flushCapture().catch(() => undefined);
       this.dynamoClient.destroy();
       for (const client of this.functionClients) client.destroy();
@@ -649,14 +660,34 @@ export class LocalPlatform {
         ).alarms;
       },
     };
+    const { serving } = model;
+    const shadow = this.shadowFunction(model.name);
     const dependencies = {
       modelName: model.name,
-      canaryPercent: model.serving.canaryPercent,
+      canaryPercent: serving.canaryPercent,
       bakeTimeSeconds: this.options.bakeSeconds ?? 3,
       registryCacheSeconds: this.options.refreshSeconds ?? 1,
       versions: this.functionRegistryStore('deploy-serverless', model.name),
-      registry: { transition: (request: Parameters<Registry['transition']>[0]) => this.registry.transition(request) },
+      registry: {
+        transition: (request: Parameters<Registry['transition']>[0]) => this.registry.transition(request),
+        setRolloutPhase: (request: Parameters<Registry['setRolloutPhase']>[0]) => this.registry.setRolloutPhase(request),
+      },
       alarms,
+      // The Shadow* metrics GetMetricData would read: the shadow function's observations in the window.
+      ...(serving.shadowPercent > 0
+        ? {
+            shadow: {
+              percent: serving.shadowPercent,
+              windowSeconds: this.options.shadowSeconds ?? 3,
+              minRequests: serving.minShadowRequests,
+              minAgreement: serving.minShadowAgreement,
+              latencyBudgetMs: serving.latencyBudgetMs,
+              metrics: {
+                read: async ({ version, start, end }: { version: number; start: Date; end: Date }) => shadow.window(version, start, end),
+              },
+            },
+          }
+        : {}),
     };
     return async (payload) => {
       const parsed = rolloutEventSchema.safeParse(payload);
@@ -687,6 +718,7 @@ export class LocalPlatform {
       CAPTURE_PERCENT: String(model.serving.dataCapturePercent),
       CAPTURE_COLUMNS: JSON.stringify(model.serving.captureColumns),
       CANARY_PERCENT: String(model.serving.canaryPercent),
+      SHADOW_PERCENT: String(model.serving.shadowPercent),
       MODEL_REFRESH_SECONDS: String(this.options.refreshSeconds ?? 1),
     };
     const metrics = canaryMetrics as unknown as Metrics;
@@ -707,7 +739,13 @@ export class LocalPlatform {
     const functionMetrics = new LocalCanaryMetrics(() => {}) as unknown as Metrics;
     const entry = {
       predictor,
-      handle: createPredictHandler({ predictor, logger: this.logger, metrics: functionMetrics, canaryMetrics: metrics }),
+      handle: createPredictHandler({
+        predictor,
+        logger: this.logger,
+        metrics: functionMetrics,
+        canaryMetrics: metrics,
+        mirror: this.shadowFunction(modelName).invoke,
+      }),
     };
     this.predictors.set(modelName, entry);
     return entry;
@@ -716,6 +754,39 @@ export class LocalPlatform {
   /** Invokes the predict function directly, as the API's predict route does. Throws ValidationError (400) on bad rows. */
   async predict(modelName: string, body: unknown): Promise<PredictResponse> {
     return (await this.predictFunction(modelName).handle(body, { awsRequestId: randomUUID() })) as PredictResponse;
+  }
+
+  /**
+   * The model's shadow function (lambdas/shadow-score) as ServerlessInference configures it: its
+   * registry reads and artifact downloads checked against its role when IAM is enforced.
+   */
+  private shadowFunction(modelName: string): LocalShadowFunction {
+    const known = this.shadowFunctions.get(modelName);
+    if (known) return known;
+    const model = this.model(modelName);
+    let scorer: ShadowScorer | undefined;
+    const shadow = new LocalShadowFunction(
+      () => {
+        scorer ??= new ShadowScorer({
+          schema: modelSchemaFor(model),
+          registry: this.functionRegistryStore('shadow-score', modelName),
+          tolerance: model.serving.shadowTolerance,
+          loadScorer: async (version) => {
+            const { modelBytes, trainingRanges } = await fetchServedModel(this.functionStore('shadow-score', modelName), version);
+            return OnnxScorer.create(modelBytes, trainingRanges);
+          },
+        });
+        return scorer;
+      },
+      (error) => this.logger.warn('the shadow function failed a mirrored request', error),
+    );
+    this.shadowFunctions.set(modelName, shadow);
+    return shadow;
+  }
+
+  /** Mirrored requests the model's shadow function scored so far (the Shadow* metrics, offline). */
+  shadowRequests(modelName: string): readonly ShadowRecord[] {
+    return this.shadowFunction(modelName).observations();
   }
 
   /** Canary-routed requests seen so far for a model. */

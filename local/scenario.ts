@@ -1,10 +1,12 @@
 /**
  * The scenarios `npm start` runs on the offline runtime. `demo` is the lifecycle of the
  * requirements: generated churn data → training pipeline (validate → train on spot → evaluate →
- * register → canary deploy → promote) → predictions → a drifted traffic window → drift detected
- * → the retraining trigger → a second version → a deliberately slow model whose canary trips
- * the latency alarm → automatic rollback, the previous version still serving. `train` runs the
- * pipeline once on a dataset (the generated one, or the user's file with `--data`).
+ * register → shadow → canary deploy → promote) → predictions → a drifted traffic window → drift
+ * detected → the retraining trigger → a second version, through its shadow and canary → a
+ * candidate trained on a label-inverted export, which passes its evaluation gate but disagrees
+ * with production on most live rows and is rejected in shadow before any caller saw its answers,
+ * the production version serving throughout. `train` runs the pipeline once on a dataset (the
+ * generated one, or the user's file with `--data`).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -274,36 +276,59 @@ export class ScenarioRunner {
       if (second.status === 'SUCCEEDED' && v2 !== undefined) this.notes.set(v2, 'retrained after drift');
     }
 
-    // 5. A model that passes the evaluation gate but is too slow in production.
-    const before = await this.productionVersion();
-    const bad = await this.train(
-      'Pipeline 3: a deliberately slow model (same weights, heavy padding layers)',
-      { datasetUri: newUri, model, hyperparameters: { latency_padding_layers: '10000', latency_padding_width: '1024' } },
-      this.executionName('train-slow'),
-      (execution) => this.trafficWhileDeploying(execution, 13),
+    // 5. An export whose label column was inverted by a join bug: the candidate learns it, scores well
+    // against a holdout of the same export, and disagrees with production on most live rows.
+    this.log();
+    this.log('── A label-inverted export');
+    const inverted = generateChurn({ rows: 20_000, seed: 3, drift: 1, firstId: 6_000_000 }).map((customer) => ({
+      ...customer,
+      churned: customer.churned === 1 ? (0 as const) : (1 as const),
+    }));
+    const invertedUri = await this.upload('2026-11-08-export', inverted);
+    await this.rejectedRollout(
+      'Pipeline 3: a candidate trained on the label-inverted export',
+      { datasetUri: invertedUri, model },
+      this.executionName('train-inverted'),
+      17,
+      'rejected in shadow: disagrees with production',
     );
+
+    await this.traffic('after the rejection', generateChurn({ rows: 2000, seed: 13, drift: 1, firstId: 4_000_000 }));
+  }
+
+  /**
+   * A pipeline run whose candidate the rollout should stop: traffic flows while it deploys, and a
+   * rollback is recorded with the rollout's reason and what the callers were served meanwhile.
+   */
+  private async rejectedRollout(purpose: string, input: Record<string, unknown>, name: string, seed: number, note: string): Promise<void> {
+    const before = await this.productionVersion();
+    const served = new Map<number, number>();
+    const run = await this.train(purpose, input, name, (execution) => this.trafficWhileDeploying(execution, seed, served));
     const after = await this.productionVersion();
-    if (bad.status === 'FAILED' && bad.error === 'DeploymentRolledBack') {
-      const latest = (await this.platform.registry.getModel({ modelName: model })).latestVersion!;
-      this.rollbacks.push({ version: latest, reason: bad.cause ?? 'canary alarm' });
-      this.notes.set(latest, 'canary rolled back');
-      this.log(`   production stayed on v${after} (was v${before}); v${latest} was rolled back automatically`);
+    if (run.status === 'FAILED' && run.error === 'DeploymentRolledBack') {
+      const latest = (await this.platform.registry.getModel({ modelName: this.model.name })).latestVersion!;
+      this.rollbacks.push({ version: latest, reason: run.cause ?? 'rolled back' });
+      this.notes.set(latest, note);
+      const answered = [...served].map(([version, count]) => `v${version}: ${count}`).join(', ') || 'none';
+      this.log(
+        `   production stayed on v${after} (was v${before}); v${latest} was rejected automatically (requests answered meanwhile by ${answered})`,
+      );
     }
-    await this.traffic('after the rollback', generateChurn({ rows: 2000, seed: 13, drift: 1, firstId: 4_000_000 }));
   }
 
   /**
    * Keeps prediction traffic flowing while a pipeline is in its canary (as production would), so
    * the canary alarms have data; `seed` varies the rows.
    */
-  private async trafficWhileDeploying(execution: LocalExecution, seed: number): Promise<void> {
+  private async trafficWhileDeploying(execution: LocalExecution, seed: number, served?: Map<number, number>): Promise<void> {
     let batch = 0;
     while (execution.status === 'RUNNING') {
       const current = execution.states.at(-1)?.name ?? '';
       if (['DeployVersion', 'DeploymentOutcome', 'WaitForDeployment', 'CheckDeployment'].includes(current)) {
         const customers = generateChurn({ rows: 500, seed: seed * 1000 + batch, drift: 1, firstId: 5_000_000 + batch * 500 });
         for (const body of requestsOf(customers, 25)) {
-          await this.platform.predict(this.model.name, body);
+          const { modelVersion } = await this.platform.predict(this.model.name, body);
+          served?.set(modelVersion, (served.get(modelVersion) ?? 0) + 1);
           this.requests++;
           this.rows += body.instances.length;
         }
@@ -327,7 +352,15 @@ export class ScenarioRunner {
       uri = await this.upload('2026-11-01', generateChurn({ rows: 20_000, seed: 1 }));
     }
     const input = { datasetUri: uri, model: this.model.name, ...(this.options.delimiter ? { delimiter: this.options.delimiter } : {}) };
-    return this.train('Training pipeline', input, this.executionName('train'));
+    // With a production version, the candidate's rollout may begin in shadow, which judges live
+    // traffic: keep predictions flowing while it deploys, as production would.
+    const live = (await this.productionVersion()) !== undefined;
+    return this.train(
+      'Training pipeline',
+      input,
+      this.executionName('train'),
+      live ? (execution) => this.trafficWhileDeploying(execution, 21) : undefined,
+    );
   }
 
   /** One drift check over the capture of the model's window (the last windowHours), as the schedule runs it. */

@@ -97,7 +97,7 @@ describe('the synthesized platform stack', () => {
       .pluginReports.flatMap((plugin) => plugin.violations as Array<{ ruleName: string }>)
       .map((v) => v.ruleName);
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
-  });
+  }, 180_000);
 });
 
 describe('the synthesized platform stack in endpoint mode (default serving image, no initial model)', () => {

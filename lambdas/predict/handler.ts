@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -15,7 +16,8 @@ import { modelSchemaSchema, type PredictResponse } from '../../contracts/serving
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import type { Predictor } from '../shared/serving/predictor';
-import { type ApiResponse, canaryMetricsFor, createPredictHandler, predictorFromEnvironment } from './predict';
+import { mirrorPayload } from '../shared/serving/shadow';
+import { type ApiResponse, canaryMetricsFor, createPredictHandler, predictorFromEnvironment, type ShadowMirror } from './predict';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -32,9 +34,24 @@ function fromEnvironment(): { predictor: Predictor; handle: ReturnType<typeof cr
     const modelName = modelSchemaSchema.safeParse(safeJson(process.env.MODEL_SCHEMA)).data?.modelName ?? 'unknown';
     const canaryMetrics = canaryMetricsFor(modelName);
     predictor = predictorFromEnvironment(process.env, registry, objects, logger, canaryMetrics);
-    lambdaHandler = createPredictHandler({ predictor, logger, metrics, canaryMetrics });
+    const shadowFunction = process.env.SHADOW_FUNCTION_NAME;
+    const mirror = shadowFunction ? lambdaShadowMirror(new LambdaClient({}), shadowFunction) : undefined;
+    lambdaHandler = createPredictHandler({ predictor, logger, metrics, canaryMetrics, ...(mirror ? { mirror } : {}) });
   }
   return { predictor, handle: lambdaHandler };
+}
+
+/**
+ * Mirrors a request to the model's shadow function with an asynchronous invocation: Lambda queues
+ * the event and answers 202 at once, so the caller waits for the hand-over, not for the candidate.
+ */
+function lambdaShadowMirror(client: LambdaClient, functionName: string): ShadowMirror {
+  return async (request) => {
+    const payload = mirrorPayload(request);
+    if (!payload) return false;
+    await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: payload }));
+    return true;
+  };
 }
 
 function safeJson(text: string | undefined): unknown {

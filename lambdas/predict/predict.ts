@@ -3,7 +3,9 @@
  * proxy event whose body is that JSON), predictions out, through the serving core's Predictor
  * built from the function's environment. A bad request is a ValidationError (HTTP 400) naming
  * the row and column. Canary-routed requests record the Canary* metrics the rollback alarms watch;
- * rows outside the training ranges are answered, flagged, and counted (OutOfRangeRows).
+ * rows outside the training ranges are answered, flagged, and counted (OutOfRangeRows). A request
+ * mirrored to a candidate in shadow is handed to the shadow mirror once its answer is ready; the
+ * caller waits for the hand-over (an asynchronous invocation), never for the candidate.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -17,6 +19,7 @@ import { CaptureBuffer, type CaptureOptions } from '../shared/serving/capture';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
 import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor } from '../shared/serving/predictor';
 import { fetchServedModel, type RegistryReader } from '../shared/serving/served-version';
+import type { MirrorRequest } from '../shared/serving/shadow';
 
 const apiEventSchema = z.looseObject({
   body: z.string().nullable(),
@@ -56,7 +59,12 @@ const environmentSchema = z.object({
     .default(DEFAULT_REFRESH_INTERVAL_MS / 1000),
   /** Share of requests the Staging version (the model-version canary) answers. */
   CANARY_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  /** Share of requests mirrored to the Staging version while it is in shadow. */
+  SHADOW_PERCENT: z.coerce.number().min(0).max(100).default(0),
 });
+
+/** Hands a mirrored request to the shadow function; resolves false when it was dropped (too large). Throws when the hand-over failed. */
+export type ShadowMirror = (request: MirrorRequest) => Promise<boolean>;
 
 export interface PredictHandlerDependencies {
   readonly predictor: Predictor;
@@ -64,6 +72,8 @@ export interface PredictHandlerDependencies {
   readonly metrics: Metrics;
   /** Holds the Canary* metrics of a canary-routed request (see canaryMetricsFor); published after it. */
   readonly canaryMetrics?: Metrics;
+  /** Where mirrored requests go (the shadow function); without it nothing is mirrored. */
+  readonly mirror?: ShadowMirror;
 }
 
 export interface ApiResponse {
@@ -125,6 +135,7 @@ export function predictorFromEnvironment(
     pinnedVersion: env.MODEL_VERSION,
     refreshIntervalMs: env.MODEL_REFRESH_SECONDS * 1000,
     canaryPercent: env.CANARY_PERCENT,
+    shadowPercent: env.SHADOW_PERCENT,
     onCanaryRequest: (observation) => {
       if (canaryMetrics) recordCanaryRequest(canaryMetrics, observation);
       if (observation.error) {
@@ -140,14 +151,14 @@ export function predictorFromEnvironment(
 }
 
 /** The handler over a given predictor: direct invocations throw typed errors, API events get HTTP responses. */
-export function createPredictHandler({ predictor, logger, metrics, canaryMetrics }: PredictHandlerDependencies) {
+export function createPredictHandler({ predictor, logger, metrics, canaryMetrics, mirror }: PredictHandlerDependencies) {
   return async (event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<PredictResponse | ApiResponse> => {
     // Direct invocations skip the schema: a failed zod parse builds issue objects on every request.
     const apiEvent = isApiEventShaped(event) ? apiEventSchema.safeParse(event) : NOT_AN_API_EVENT;
     const requestId = apiEvent.success ? apiEvent.data.requestContext.requestId : context.awsRequestId;
     try {
       const body = apiEvent.success ? parseBody(apiEvent.data.body, apiEvent.data.isBase64Encoded) : event;
-      const { response, capture, outOfRangeRows } = await predictor.predict(instancesOf(body), requestId);
+      const { response, capture, outOfRangeRows, mirror: mirrored } = await predictor.predict(instancesOf(body), requestId);
       metrics.addMetric(PREDICT_METRICS.predictedRows, MetricUnit.Count, response.predictions.length);
       metrics.addMetric(PREDICT_METRICS.outOfRangeRows, MetricUnit.Count, outOfRangeRows);
       if (capture) {
@@ -155,6 +166,7 @@ export function createPredictHandler({ predictor, logger, metrics, canaryMetrics
         metrics.addMetric(PREDICT_METRICS.captureDroppedRecords, MetricUnit.Count, capture.dropped);
         if (capture.error) logger.warn('capture batch dropped', { dropped: capture.dropped, error: capture.error.message });
       }
+      if (mirrored && mirror) await sendMirror(mirror, mirrored, metrics, logger);
       return apiEvent.success ? json(200, response) : response;
     } catch (error) {
       if (error instanceof PlatformError) {
@@ -172,6 +184,17 @@ export function createPredictHandler({ predictor, logger, metrics, canaryMetrics
       if (canaryMetrics?.hasStoredMetrics()) canaryMetrics.publishStoredMetrics();
     }
   };
+}
+
+/** Hands the request to the shadow function; a failure is logged and counted, never the caller's problem. */
+async function sendMirror(mirror: ShadowMirror, request: MirrorRequest, metrics: Metrics, logger: Logger): Promise<void> {
+  try {
+    if (await mirror(request)) return;
+    logger.warn('mirrored request dropped: over the 1 MB asynchronous invocation payload', { rows: request.instances.length });
+  } catch (error) {
+    logger.warn('mirrored request dropped: the shadow function could not be invoked', { error: (error as Error).message });
+  }
+  metrics.addMetric(PREDICT_METRICS.shadowMirrorsDropped, MetricUnit.Count, 1);
 }
 
 const NOT_AN_API_EVENT = { success: false } as const;

@@ -14,6 +14,7 @@ import type {
   RegisterRequest,
   RequestApprovalRequest,
   RollbackRequest,
+  SetRolloutPhaseRequest,
   TransitionRequest,
 } from '../../contracts/registry';
 import { ValidationError } from '../shared/errors';
@@ -27,6 +28,7 @@ export const REGISTRY_ACTIONS = [
   'listVersions',
   'listEvents',
   'transition',
+  'setRolloutPhase',
   'promote',
   'rollback',
   'recordPipelineFailure',
@@ -49,6 +51,7 @@ const OPERATIONS: Readonly<Record<RegistryAction, Operation>> = {
   listVersions: (target, request) => target.listVersions(request as ListVersionsRequest),
   listEvents: (target, request) => target.listEvents(request as ListEventsRequest),
   transition: (target, request) => target.transition(request as TransitionRequest),
+  setRolloutPhase: (target, request) => target.setRolloutPhase(request as SetRolloutPhaseRequest),
   promote: (target, request) => target.promote(request as PromoteRequest),
   rollback: (target, request) => target.rollback(request as RollbackRequest),
   recordPipelineFailure: (target, request) => target.recordPipelineFailure(request as PipelineFailureRequest),

@@ -1,19 +1,22 @@
 /**
  * The pipeline's rollout contract, one for both serving paths: `begin` starts a guarded
- * rollout of a registry version, `poll` (with the `deployment` object begin or the last poll
- * returned, passed back verbatim) says where it stands. Endpoint models implement it in
+ * rollout of a registry version — in shadow first when the model has a shadow phase, then its
+ * canary — and `poll` (with the `deployment` object begin or the last poll returned, passed back
+ * verbatim) says where it stands. Endpoint models implement it in
  * lambdas/deploy-endpoint, serverless models in lambdas/deploy-serverless. Outcomes are return values
  * the state machine branches on; a malformed event or an unknown version is thrown.
  */
 import * as z from 'zod';
+import type { RolloutPhase } from '../../contracts/registry';
 import { ValidationError } from './errors';
 import type { StageChangeResult } from './registry/registry-base';
 
 export const ROLLOUT_STATUSES = ['InProgress', 'InService', 'RolledBack', 'Failed'] as const;
 /**
- * InProgress: poll again later. InService: the version passed its bake time without an alarm
- * (the pipeline promotes it next). RolledBack: an alarm fired; the production version keeps
- * serving and the candidate is Rejected in the registry. Failed: the rollout could not proceed.
+ * InProgress: poll again later (in shadow, or in its canary). InService: the version passed its
+ * shadow gates and its bake time without an alarm (the pipeline promotes it next). RolledBack: a
+ * shadow gate failed or an alarm fired; the production version keeps serving and the candidate is
+ * Rejected in the registry. Failed: the rollout could not proceed.
  */
 export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
 
@@ -61,6 +64,17 @@ export interface RolloutRegistry {
     modelName: string;
     version: number;
     toStage: 'Staging' | 'Archived' | 'Rejected';
+    /** With Staging: the phase the rollout starts in (default canary). */
+    phase?: RolloutPhase;
+    actor: string;
+    reason?: string;
+    idempotencyKey?: string;
+  }): Promise<Pick<StageChangeResult, 'changed' | 'version'>>;
+  /** Moves the Staging version on to its canary (needed by rollouts with a shadow phase). */
+  setRolloutPhase?(request: {
+    modelName: string;
+    version: number;
+    phase: RolloutPhase;
     actor: string;
     reason?: string;
     idempotencyKey?: string;
@@ -70,6 +84,11 @@ export interface RolloutRegistry {
 /** The key under which `begin` of a run moves its candidate to Staging, so a repeated begin replays it. */
 export function beginIdempotencyKey(runId: string): string {
   return `${runId}:rollout-begin`;
+}
+
+/** The key under which a run's candidate moves from shadow to its canary, so a repeated poll replays it. */
+export function canaryPhaseIdempotencyKey(runId: string): string {
+  return `${runId}:rollout-canary`;
 }
 
 /** Registry reasons are at most 1,024 characters; alarm reasons can be longer. */

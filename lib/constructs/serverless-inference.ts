@@ -5,10 +5,14 @@
  * fires. The function serves the registry's production version and captures a sample of its
  * traffic to the capture bucket for drift detection.
  *
- * New model versions roll out through a model-version canary inside the function: the
- * registry's Staging version answers canaryPercent of requests and emits the Canary* metrics;
- * the canary alarms watch them, and the deploy function (the pipeline's begin/poll contract)
- * stages the candidate, reads those alarms, and rejects the candidate or reports it InService.
+ * New model versions roll out in shadow, then through a model-version canary inside the
+ * function. In shadow, predict answers every request from production and mirrors shadowPercent of
+ * them (an asynchronous invocation) to the shadow function, which scores them with the candidate,
+ * compares the answers and emits the Shadow* metrics; in the canary, the registry's Staging version
+ * answers canaryPercent of requests and emits the Canary* metrics, which the canary alarms watch.
+ * The deploy function (the pipeline's begin/poll contract) stages the candidate, judges the shadow
+ * window on the Shadow* metrics, reads the canary alarms, and rejects the candidate or reports it
+ * InService.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,9 +22,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
-import { CANARY_ERROR_RATE_PERCENT, CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
+import { CANARY_ERROR_RATE_PERCENT, CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, SHADOW_METRICS } from '../../contracts/metrics';
 import type { ResolvedModelConfig } from '../../contracts/platform-config';
-import { CANARY_PERCENT_RANGE, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
+import { CANARY_PERCENT_RANGE, MAX_SHADOW_SECONDS, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
 import { modelSchemaFor } from '../../contracts/serving-schema';
 import { objectPrefixFinding } from './acknowledgements';
 import type { ArtifactStore } from './artifact-store';
@@ -34,6 +38,11 @@ const MAX_SCHEMA_ENVIRONMENT_BYTES = 3072;
 export const ERROR_RATE_ALARM_PERCENT = 5;
 /** The alias CodeDeploy shifts and callers invoke. */
 export const LIVE_ALIAS_NAME = 'live';
+/**
+ * How long Lambda keeps a mirrored request queued for the shadow function: a mirror older than
+ * this would land its metrics well after the request, so it is dropped instead.
+ */
+const SHADOW_EVENT_MAX_AGE = Duration.minutes(5);
 
 export interface ServerlessInferenceProps {
   /** The model, with serving settings merged (canaryPercent, bakeTimeSeconds, latencyBudgetMs, dataCapturePercent). */
@@ -89,8 +98,13 @@ export class ServerlessInference extends Construct {
   readonly canaryLatencyAlarm: cloudwatch.Alarm;
   /** The alarms the deploy function reads during a model-version canary. */
   readonly canaryAlarms: readonly cloudwatch.Alarm[];
-  /** The pipeline's rollout contract (begin/poll) for this model: stages the candidate, watches the canary alarms. */
+  /** The pipeline's rollout contract (begin/poll) for this model: stages the candidate, judges its shadow, watches the canary alarms. */
   readonly deployFunction: MlopsFunction;
+  /**
+   * Scores the requests predict mirrors to the candidate in shadow (asynchronous invocations) and
+   * emits the Shadow* metrics. Idle, and free, while the model has no shadow phase (shadowPercent 0).
+   */
+  readonly shadowFunction: MlopsFunction;
 
   private readonly modelName: string;
 
@@ -98,7 +112,7 @@ export class ServerlessInference extends Construct {
     super(scope, id);
     const { model } = props;
     this.modelName = model.name;
-    const { canaryPercent, bakeTimeSeconds, latencyBudgetMs, dataCapturePercent } = model.serving;
+    const { canaryPercent, bakeTimeSeconds, latencyBudgetMs, dataCapturePercent, shadowPercent } = model.serving;
     validateProps(props);
     const schema = JSON.stringify(modelSchemaFor(model));
     if (Buffer.byteLength(schema) > MAX_SCHEMA_ENVIRONMENT_BYTES) {
@@ -109,6 +123,39 @@ export class ServerlessInference extends Construct {
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const refreshSeconds = (props.modelRefreshInterval ?? Duration.seconds(30)).toSeconds();
     const runtime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture });
+
+    this.shadowFunction = new MlopsFunction(this, 'ShadowFunction', {
+      functionDirectory: 'shadow-score',
+      description: `cdk-mlops ${model.name}: scores requests mirrored to the candidate in shadow and compares its answers with production's`,
+      memorySize: props.memorySize ?? 1024,
+      timeout: Duration.seconds(30),
+      architecture,
+      layers: [runtime.layer],
+      logRetention: props.logRetention,
+      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
+      synchronousOnly: false,
+      environment: {
+        TABLE_NAME: props.registry.table.tableName,
+        MODEL_SCHEMA: schema,
+        SHADOW_TOLERANCE: String(model.serving.shadowTolerance),
+      },
+    });
+    // A failed mirror is the candidate's failure, counted in its metrics: never retried, never kept.
+    this.shadowFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: SHADOW_EVENT_MAX_AGE });
+    props.artifactStore.grantReadArtifacts(this.shadowFunction, `${ARTIFACT_PREFIXES.models}${model.name}/`);
+    props.registry.grantRead(this.shadowFunction);
+    const lostMirror =
+      'Invoked asynchronously with mirrored requests whose outcome is only a metric: a lost mirror lowers the shadow sample, which the gates require to reach minShadowRequests; retries are off and events expire after 5 minutes by design.';
+    Validations.of(this.shadowFunction).acknowledge({ id: 'Serverless-LambdaDLQ', reason: lostMirror });
+    Validations.of(this.shadowFunction.node.findChild('EventInvokeConfig')).acknowledge({
+      id: 'Serverless-LambdaAsyncFailureDestination',
+      reason: lostMirror,
+    });
+    Validations.of(this.shadowFunction.role!).acknowledge({
+      id: objectPrefixFinding(props.artifactStore.artifactsBucket, `${ARTIFACT_PREFIXES.models}${model.name}/`),
+      reason:
+        "Reads the artifact of the candidate the registry names; version keys are created after deployment, under this model's prefix only.",
+    });
 
     this.predictFunction = new MlopsFunction(this, 'Function', {
       functionDirectory: 'predict',
@@ -127,9 +174,12 @@ export class ServerlessInference extends Construct {
         CAPTURE_COLUMNS: JSON.stringify(model.serving.captureColumns),
         MODEL_REFRESH_SECONDS: String(refreshSeconds),
         CANARY_PERCENT: String(canaryPercent),
+        SHADOW_PERCENT: String(shadowPercent),
+        SHADOW_FUNCTION_NAME: this.shadowFunction.functionName,
         ...(props.pinnedModelVersion === undefined ? {} : { MODEL_VERSION: String(props.pinnedModelVersion) }),
       },
     });
+    this.shadowFunction.grantInvoke(this.predictFunction);
     props.artifactStore.grantReadArtifacts(this.predictFunction, `${ARTIFACT_PREFIXES.models}${model.name}/`);
     props.artifactStore.grantWriteCapture(this.predictFunction, `${model.name}/serverless/`);
     props.registry.grantRead(this.predictFunction);
@@ -142,6 +192,10 @@ export class ServerlessInference extends Construct {
       {
         id: objectPrefixFinding(props.artifactStore.captureBucket, `${model.name}/serverless/`),
         reason: "Capture objects get time-partitioned keys generated at run time, under this model's serverless prefix only.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.shadowFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'Invoking the shadow function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
       },
     );
 
@@ -248,11 +302,17 @@ export class ServerlessInference extends Construct {
         BAKE_TIME_SECONDS: String(bakeTimeSeconds),
         MODEL_REFRESH_SECONDS: String(refreshSeconds),
         CANARY_ALARM_NAMES: this.canaryAlarms.map((alarm) => alarm.alarmName).join(','),
+        SHADOW_PERCENT: String(shadowPercent),
+        SHADOW_SECONDS: String(model.serving.shadowSeconds),
+        MIN_SHADOW_REQUESTS: String(model.serving.minShadowRequests),
+        MIN_SHADOW_AGREEMENT: String(model.serving.minShadowAgreement),
+        LATENCY_BUDGET_MS: String(latencyBudgetMs),
       },
     });
     props.registry.grantRead(this.deployFunction);
     props.registry.grantInvoke(this.deployFunction);
     this.grantReadCanaryAlarms(this.deployFunction);
+    this.grantReadShadowMetrics(this.deployFunction);
     Validations.of(this.deployFunction.role!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.registry.registryFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
       reason: 'Invoking the registry function by any of its versions or aliases (grantInvoke adds the qualified ARN).',
@@ -265,6 +325,42 @@ export class ServerlessInference extends Construct {
       grantee,
       actions: ['cloudwatch:DescribeAlarms'],
       resourceArns: this.canaryAlarms.map((alarm) => alarm.alarmArn),
+    });
+  }
+
+  /**
+   * GetMetricData, which the shadow gates read the Shadow* metrics with. CloudWatch authorises it on
+   * no resource type, so it cannot be narrowed to the namespace: "*" is the only resource it takes.
+   */
+  grantReadShadowMetrics(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
+  }
+
+  /** Requests mirrored to the candidate in shadow, per period (dimension Version: the candidate's). */
+  metricShadowRequests(version: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.shadowMetric(SHADOW_METRICS.requests, cloudwatch.Stats.SUM, version, props);
+  }
+
+  /** Share of mirrored rows on which the candidate agreed with production, in percent. */
+  metricShadowAgreement(version: number, props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: '100 * agreeing / MAX([compared, 1])',
+      usingMetrics: {
+        agreeing: this.shadowMetric(SHADOW_METRICS.agreeingRows, cloudwatch.Stats.SUM, version, props),
+        compared: this.shadowMetric(SHADOW_METRICS.comparedRows, cloudwatch.Stats.SUM, version, props),
+      },
+      label: `Shadow agreement of version ${version} (%)`,
+      ...(props?.period ? { period: props.period } : {}),
+    });
+  }
+
+  private shadowMetric(metricName: string, statistic: string, version: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { [METRIC_DIMENSIONS.model]: this.modelName, [METRIC_DIMENSIONS.version]: String(version) },
+      statistic,
+      ...props,
     });
   }
 
@@ -306,6 +402,16 @@ function validateProps(props: ServerlessInferenceProps): void {
   }
   if (bakeTimeSeconds < 0 || bakeTimeSeconds > MAX_TRAFFIC_WAIT_INTERVAL_SECONDS) {
     throw new Error(`bakeTimeSeconds must be between 0 and ${MAX_TRAFFIC_WAIT_INTERVAL_SECONDS}, got ${bakeTimeSeconds}`);
+  }
+  const { shadowPercent, shadowSeconds, minShadowAgreement } = props.model.serving;
+  if (!Number.isInteger(shadowPercent) || shadowPercent < 0 || shadowPercent > 100) {
+    throw new Error(`shadowPercent must be a whole number between 0 and 100, got ${shadowPercent}`);
+  }
+  if (shadowSeconds < 0 || shadowSeconds > MAX_SHADOW_SECONDS) {
+    throw new Error(`shadowSeconds must be between 0 and ${MAX_SHADOW_SECONDS}, got ${shadowSeconds}`);
+  }
+  if (minShadowAgreement < 0 || minShadowAgreement > 1) {
+    throw new Error(`minShadowAgreement must be between 0 and 1, got ${minShadowAgreement}`);
   }
   const concurrency = props.provisionedConcurrency;
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {

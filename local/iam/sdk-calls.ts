@@ -356,6 +356,9 @@ const cloudwatch: OperationMapper = (operation, input, arn) => {
     }
     case 'PutMetricData':
       return [{ action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': text(input, 'Namespace') } }];
+    case 'GetMetricData':
+      // The Service Authorization Reference lists no resource type (and no namespace condition) for it.
+      return [{ action: 'cloudwatch:GetMetricData', resource: '*' }];
     default:
       return undefined;
   }

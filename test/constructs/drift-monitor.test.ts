@@ -56,9 +56,10 @@ function roleOfFunction(template: Template, descriptionPattern: string, idPrefix
 describe('DriftMonitor construct', () => {
   let synthesized: ReturnType<typeof synthesize>;
 
+  // A full synthesis (every bundle, the shadow function's included): slow on a loaded machine.
   beforeAll(() => {
     synthesized = synthesize();
-  });
+  }, 180_000);
 
   it('passes cdk-nag and CloudFormation Guard, retraining path included', () => {
     const violations = (synthesized.report?.pluginReports ?? []).flatMap((plugin: { violations: unknown[] }) => plugin.violations);

@@ -255,7 +255,7 @@ describe('ServerlessInference', () => {
     });
   });
 
-  it('lets the deploy function describe only the canary alarms, read the registry and invoke the registry function, with no * action', () => {
+  it('lets the deploy function describe only the canary alarms, read the shadow metrics, read the registry and invoke the registry function, with no * action', () => {
     const role = logicalId(inference.deployFunction.role as never);
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } })) as Array<{
       Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
@@ -275,7 +275,78 @@ describe('ServerlessInference', () => {
     expect(actions).toContain('lambda:InvokeFunction');
     expect(actions).toContain('dynamodb:GetItem');
     expect(actions).not.toContain('dynamodb:PutItem');
-    expect(actions.filter((action) => action.startsWith('cloudwatch:'))).toEqual(['cloudwatch:DescribeAlarms']);
+    expect(actions.filter((action) => action.startsWith('cloudwatch:')).sort()).toEqual([
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:GetMetricData',
+    ]);
+    // GetMetricData, like the X-Ray writes, has no resource type: "*" is the only resource it takes.
+    const onAnyResource = statements
+      .filter((statement) => JSON.stringify(statement.Resource) === '"*"')
+      .flatMap((statement) => [statement.Action].flat());
+    expect(onAnyResource.filter((action) => !action.startsWith('xray:'))).toEqual(['cloudwatch:GetMetricData']);
+  });
+
+  it('adds a shadow function predict invokes asynchronously (by name in its environment), never retried, events kept 5 minutes at most', () => {
+    const shadow = logicalId(inference.shadowFunction);
+    const predictEnvironment = (
+      Object.values(
+        template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('ONNX inference') } }),
+      )[0] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }
+    ).Properties.Environment.Variables;
+    expect(predictEnvironment.SHADOW_FUNCTION_NAME).toEqual({ Ref: shadow });
+    expect(predictEnvironment.SHADOW_PERCENT).toBe(String(churnModel().serving.shadowPercent));
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: shadow },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
+    const shadowProperties = (
+      template.toJSON().Resources[shadow] as { Properties: { Environment: { Variables: Record<string, unknown> } } }
+    ).Properties;
+    expect(shadowProperties.Environment.Variables).toMatchObject({
+      TABLE_NAME: { Ref: expect.stringMatching(/^RegistryTable/) },
+      SHADOW_TOLERANCE: String(churnModel().serving.shadowTolerance),
+    });
+    const predictRole = logicalId(inference.predictFunction.role as never);
+    const [predictPolicy] = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: predictRole }] } }),
+    ) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
+    }>;
+    const invoke = predictPolicy!.Properties.PolicyDocument.Statement.find((statement) => statement.Action === 'lambda:InvokeFunction');
+    expect(invoke?.Resource).toEqual([{ 'Fn::GetAtt': [shadow, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [shadow, 'Arn'] }, ':*']] }]);
+  });
+
+  it('lets the shadow function read the registry and the model artifacts only: no writes, no invocations', () => {
+    const role = logicalId(inference.shadowFunction.role as never);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } })) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } };
+    }>;
+    const actions = policy!.Properties.PolicyDocument.Statement.flatMap((statement) => [statement.Action].flat());
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).toContain('s3:GetObject');
+    expect(actions.filter((action) => /Put|Delete|Update|Invoke|Write/.test(action) && !/^(xray|logs):/.test(action))).toEqual([]);
+  });
+
+  it('gives the deploy function the shadow gates', () => {
+    const { inference: shadowed, template: shadowTemplate } = synth({
+      model: churnModel({ shadowPercent: 25, shadowSeconds: 1200, minShadowRequests: 300, minShadowAgreement: 0.95 }),
+    });
+    const [properties] = Object.values(
+      shadowTemplate.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('model-version canary rollouts') },
+      }),
+    ).map((resource) => (resource as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties);
+    expect(properties!.Environment.Variables).toMatchObject({
+      SHADOW_PERCENT: '25',
+      SHADOW_SECONDS: '1200',
+      MIN_SHADOW_REQUESTS: '300',
+      MIN_SHADOW_AGREEMENT: '0.95',
+      LATENCY_BUDGET_MS: '200',
+    });
+    expect(shadowed.shadowFunction).toBeDefined();
   });
 
   it('refuses a canary above 50%, a negative provisioned concurrency and a version 0, naming the prop and value', () => {
@@ -289,6 +360,11 @@ describe('ServerlessInference', () => {
     expect(create('B', { model: churnModel({ bakeTimeSeconds: 7200 }) })).toThrow('bakeTimeSeconds must be between 0 and 3600, got 7200');
     expect(create('C', { provisionedConcurrency: -1 })).toThrow('provisionedConcurrency must be a positive whole number, got -1');
     expect(create('D', { pinnedModelVersion: 0 })).toThrow('pinnedModelVersion must be a positive whole number, got 0');
+    expect(create('E', { model: churnModel({ shadowPercent: 120 }) })).toThrow(
+      'shadowPercent must be a whole number between 0 and 100, got 120',
+    );
+    expect(create('F', { model: churnModel({ shadowSeconds: 90_000 }) })).toThrow('shadowSeconds must be between 0 and 86400, got 90000');
+    expect(create('G', { model: churnModel({ minShadowAgreement: 1.5 }) })).toThrow('minShadowAgreement must be between 0 and 1, got 1.5');
   });
 });
 

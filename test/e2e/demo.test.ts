@@ -49,7 +49,7 @@ describe('npm start: the demo lifecycle, offline', () => {
   }, 180_000);
   afterAll(async () => platform?.stop());
 
-  it('trains, retrains after drift, and rolls the slow model back: v2 serves, v1 archived, v3 rejected', async () => {
+  it('trains, retrains after drift through shadow and canary, and rejects a label-inverted candidate in shadow: v2 serves, v1 archived, v3 rejected', async () => {
     const model = await platform.registry.getModel({ modelName: 'churn' });
     expect(model).toMatchObject({ productionVersion: 2, latestVersion: 3 });
     const stages = (await platform.registry.listVersions({ modelName: 'churn', limit: 10 })).items.map((version) => [
@@ -66,8 +66,39 @@ describe('npm start: the demo lifecycle, offline', () => {
       ['SUCCEEDED', undefined],
       ['FAILED', 'DeploymentRolledBack'],
     ]);
-    expect(report.runs[2]!.cause).toMatch(/CanaryLatency in ALARM: canary p99 latency [\d.]+ ms is above the 200 ms budget/);
+    expect(report.runs[2]!.cause).toMatch(
+      /shadow rejected before any caller saw it: agreement with production [\d.]+% \([\d,]+ of [\d,]+ rows\) is below the minimum 80%/,
+    );
     expect(platform.notifications.map((notification) => notification.message).join('\n')).toContain('DeploymentRolledBack');
+  });
+
+  it('never lets a caller see a candidate in shadow: every request was answered by a production version, and the mirrors were scored by the candidates', async () => {
+    const mirrored = platform.shadowRequests('churn');
+    const byVersion = new Map<number, number>();
+    for (const record of mirrored) byVersion.set(record.version, (byVersion.get(record.version) ?? 0) + 1);
+    // v2 went through its shadow against v1; v3 was rejected there.
+    expect([...byVersion.keys()].sort()).toEqual([2, 3]);
+    for (const count of byVersion.values()) expect(count).toBeGreaterThanOrEqual(100);
+    const agreement = (version: number) => {
+      const records = mirrored.filter((record) => record.version === version);
+      return (
+        records.reduce((total, record) => total + record.agreeingRows, 0) /
+        records.reduce((total, record) => total + record.comparedRows, 0)
+      );
+    };
+    expect(agreement(2)).toBeGreaterThan(0.8);
+    expect(agreement(3)).toBeLessThan(0.5);
+    const events = (await platform.registry.listEvents({ modelName: 'churn', limit: 100 })).items;
+    expect(events.filter((event) => event.action === 'rollout-phase').map((event) => event.version)).toEqual([2]);
+    // v1 had no production version to shadow: straight to its canary; every later candidate began in shadow.
+    const staged = events
+      .filter((event) => event.toStage === 'Staging' && event.action === 'transition')
+      .sort((a, b) => a.version! - b.version!);
+    expect(staged.map((event) => [event.version, event.reason?.split(':')[0]])).toEqual([
+      [1, 'canary'],
+      [2, 'shadow'],
+      [3, 'shadow'],
+    ]);
   });
 
   it('records lineage, metrics and spot savings that pass the configured gate', async () => {
@@ -152,9 +183,9 @@ describe('npm start: the demo lifecycle, offline', () => {
     expect(report.predictions.captureObjects).toBeGreaterThan(0);
   });
 
-  it('writes a report page with the versions, drift and the rollback', () => {
+  it('writes a report page with the versions, drift and the rejection', () => {
     const html = reportHtml(report);
-    expect(html).toContain('canary rolled back');
+    expect(html).toContain('rejected in shadow: disagrees with production');
     expect(html).toContain('PSI per feature — shifted traffic (drift)');
   });
 });
@@ -260,10 +291,24 @@ describe('fault injection on the offline runtime', () => {
         readFile: () => '',
         sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 200))),
       };
+      // The model has a production version, so the candidate begins in shadow, judged on live
+      // traffic: callers keep predicting while the CLI waits.
+      let training = true;
+      const traffic = (async () => {
+        for (let batch = 0; training; batch++) {
+          const rows = generateChurn({ rows: 25, seed: 900 + batch, firstId: 9_000_000 + batch * 25 });
+          await platform.predict('churn', {
+            instances: rows.map(({ customer_id: _id, churned: _label, gender: _gender, ...features }) => features),
+          });
+        }
+      })();
       const trained = await mlops(
         ['--api', server.url, 'train', '--model', 'churn', '--data', `s3://${LOCAL_BUCKETS.datasets}/churn/clean.csv`, '--wait'],
         io,
-      );
+      ).finally(() => {
+        training = false;
+      });
+      await traffic;
       expect(trained, stdout).toBe(0);
       expect(stdout).toContain('PromoteVersion');
       stdout = '';

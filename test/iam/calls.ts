@@ -136,16 +136,23 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
     case 'predict':
       return {
         'dynamodb:GetCommand': get(),
+        'lambda:InvokeCommand': [{ FunctionName: need(fn, 'SHADOW_FUNCTION_NAME'), InvocationType: 'Event' }],
         's3:GetObjectCommand': [{ Bucket: artifactsBucket, Key: `${ARTIFACT_PREFIXES.models}${modelName}/job/output/model.tar.gz` }],
         's3:PutObjectCommand': [
           { Bucket: need(fn, 'CAPTURE_BUCKET'), Key: `${modelName}/serverless/2024/01/01/10/2024-01-01T10-00-00-000Z-1.jsonl` },
         ],
+      };
+    case 'shadow-score':
+      return {
+        'dynamodb:GetCommand': get(),
+        's3:GetObjectCommand': [{ Bucket: artifactsBucket, Key: `${ARTIFACT_PREFIXES.models}${modelName}/job/output/model.tar.gz` }],
       };
     case 'deploy-serverless':
       return {
         'dynamodb:GetCommand': get(),
         'lambda:InvokeCommand': invokeRegistry(),
         'cloudwatch:DescribeAlarmsCommand': [{ AlarmNames: need(fn, 'CANARY_ALARM_NAMES').split(','), AlarmTypes: ['MetricAlarm'] }],
+        'cloudwatch:GetMetricDataCommand': [{ MetricDataQueries: [] }],
       };
     case 'deploy-endpoint': {
       const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as { endpointName: string; executionRoleArn: string; kmsKeyId: string };

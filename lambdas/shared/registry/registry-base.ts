@@ -104,7 +104,7 @@ export abstract class RegistryBase {
   protected async applyStageChanges(
     model: ModelRecord,
     changes: VersionChange[],
-    pointers: Partial<Pick<ModelRecord, 'productionVersion' | 'productionHistory' | 'stagingVersion'>>,
+    pointers: Partial<Pick<ModelRecord, 'productionVersion' | 'productionHistory' | 'stagingVersion' | 'stagingPhase'>>,
     actor: string,
     action: 'transition' | 'promote' | 'rollback',
     at: string,
@@ -164,8 +164,12 @@ export abstract class RegistryBase {
     return { modelName, latestVersion: 0, productionHistory: [], revision: 0, createdAt: at, updatedAt: at };
   }
 
+  /** The model record after a change; without a Staging version there is no rollout phase. */
   protected nextModel(model: ModelRecord, changes: Partial<ModelRecord>, at: string): ModelRecord {
-    return { ...model, ...changes, revision: model.revision + 1, updatedAt: at };
+    const next: ModelRecord = { ...model, ...changes, revision: model.revision + 1, updatedAt: at };
+    if (next.stagingVersion !== undefined) return next;
+    const { stagingPhase: _phase, ...withoutPhase } = next;
+    return withoutPhase;
   }
 
   protected event(

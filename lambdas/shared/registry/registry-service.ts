@@ -31,6 +31,8 @@ import {
   registerRequestSchema,
   requestApprovalSchema,
   rollbackRequestSchema,
+  type SetRolloutPhaseRequest,
+  setRolloutPhaseRequestSchema,
   type TransitionRequest,
   transitionRequestSchema,
   type VersionRecord,
@@ -150,8 +152,49 @@ export class Registry extends RegistryBase {
         }
         stagingVersion = version.version;
       }
-      const result = await this.applyStageChanges(model, changes, { stagingVersion }, request.actor, 'transition', at, stored);
+      const pointers = request.toStage === 'Staging' ? { stagingVersion, stagingPhase: request.phase ?? 'canary' } : { stagingVersion };
+      const result = await this.applyStageChanges(model, changes, pointers, request.actor, 'transition', at, stored);
       return { changed: true, version: result[0]!, model: result.model };
+    });
+  }
+
+  /**
+   * Moves the Staging version to another rollout phase (its shadow passed: on to the canary). The
+   * version stays in Staging; its `updatedAt` becomes the phase's start, and the audit trail
+   * records the change with the reason (the shadow gates' figures).
+   */
+  async setRolloutPhase(input: SetRolloutPhaseRequest): Promise<StageChangeResult> {
+    const request = parse(setRolloutPhaseRequestSchema, input);
+    this.assertKnown(request.modelName);
+    return this.idempotent(request.modelName, request.idempotencyKey, 'rollout-phase', request, async (stored) => {
+      const { model, version } = await this.read(request.modelName, request.version);
+      if (version.stage !== 'Staging' || model.stagingVersion !== version.version) {
+        throw new InvalidTransitionError(
+          `version ${version.version} of "${request.modelName}" is ${version.stage}, not the Staging version; only a rollout in progress has a phase`,
+          { modelName: request.modelName, version: version.version, stage: version.stage },
+        );
+      }
+      const fromPhase = model.stagingPhase ?? 'canary';
+      if (fromPhase === request.phase) return { changed: false, version, model };
+      const at = this.timestamp();
+      const nextModel = this.nextModel(model, { stagingPhase: request.phase }, at);
+      const updated: VersionRecord = { ...version, updatedAt: at };
+      await this.store.commit({
+        model: nextModel,
+        expectedRevision: model.revision,
+        versions: [{ record: updated, expectedStage: 'Staging' }],
+        events: [
+          this.event(request.modelName, at, request.actor, 'rollout-phase', eventSequence(nextModel.revision, 0), {
+            version: version.version,
+            fromStage: 'Staging',
+            toStage: 'Staging',
+            reason: request.reason,
+            details: { fromPhase, toPhase: request.phase },
+          }),
+        ],
+        request: stored?.({ changed: true, version: updated, model: nextModel }),
+      });
+      return { changed: true, version: updated, model: nextModel };
     });
   }
 

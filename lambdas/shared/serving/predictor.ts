@@ -7,6 +7,10 @@
  * hash of the request id (all rows of a request go to one version), are scored by it, the rest
  * by the production version; both sessions stay loaded. A canary request the candidate cannot
  * answer (load or scoring fault) is answered by the production version and reported failed.
+ * Before its canary, a Staging version may be in shadow (the registry's `stagingPhase`): every
+ * request is answered by production, and `shadowPercent` of them (by the same hash) come back with
+ * a MirrorRequest the caller hands to the shadow function after answering; the candidate is not
+ * loaded here.
  * Rows with inputs outside the answering version's training ranges are flagged (`outOfRange`).
  */
 import type { VersionRecord } from '../../../contracts/registry';
@@ -16,6 +20,7 @@ import type { CaptureBuffer, FlushResult } from './capture';
 import { type EncodedRows, encodeRows } from './features';
 import { type ScoreTensor, toPredictions } from './predictions';
 import { type RegistryReader, resolveServedVersion } from './served-version';
+import { answersOf, type MirrorRequest } from './shadow';
 import { RangeCheck } from './training-ranges';
 
 /** A loaded model; onnx-scorer.ts wraps an onnxruntime InferenceSession. */
@@ -48,6 +53,8 @@ export interface PredictorOptions {
   readonly refreshIntervalMs?: number;
   /** Share of requests (percent) routed to the Staging version while there is one. @default 0 */
   readonly canaryPercent?: number;
+  /** Share of requests (percent) mirrored to the Staging version while it is in shadow. @default 0 */
+  readonly shadowPercent?: number;
   /** Told about every canary-routed request, failed or not. */
   readonly onCanaryRequest?: (observation: CanaryObservation) => void;
   readonly capture?: CaptureBuffer;
@@ -64,6 +71,8 @@ export interface PredictOutcome {
   readonly outOfRangeRows: number;
   /** Present when this request wrote a capture batch (or failed to). */
   readonly capture?: FlushResult;
+  /** Present when the request is mirrored to the candidate in shadow: send it on after answering. */
+  readonly mirror?: MirrorRequest;
 }
 
 interface LoadedModel {
@@ -78,6 +87,8 @@ type CanaryModel = LoadedModel | { readonly version: number; readonly loadError:
 interface ServedModels {
   readonly production: LoadedModel;
   readonly canary?: CanaryModel;
+  /** The Staging version while it is in shadow (mirrored to, never loaded here). */
+  readonly shadowVersion?: number;
 }
 
 export class Predictor {
@@ -85,6 +96,7 @@ export class Predictor {
   private checkedAt = 0;
   private readonly refreshIntervalMs: number;
   private readonly canaryBuckets: number;
+  private readonly shadowBuckets: number;
   private readonly now: () => number;
   private readonly clock: () => number;
 
@@ -93,6 +105,9 @@ export class Predictor {
     if (!(percent >= 0 && percent <= 100)) throw new Error(`canaryPercent must be between 0 and 100, got ${percent}`);
     this.refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     this.canaryBuckets = Math.round(percent * (CANARY_BUCKETS / 100));
+    const shadowPercent = options.shadowPercent ?? 0;
+    if (!(shadowPercent >= 0 && shadowPercent <= 100)) throw new Error(`shadowPercent must be between 0 and 100, got ${shadowPercent}`);
+    this.shadowBuckets = Math.round(shadowPercent * (CANARY_BUCKETS / 100));
     this.now = options.now ?? Date.now;
     this.clock = options.clock ?? (() => performance.now());
   }
@@ -102,16 +117,20 @@ export class Predictor {
     return (await this.currentModels()).production.version;
   }
 
-  /** The versions loaded now: production, and the canary when there is one. */
-  async loadedVersions(): Promise<{ production: number; canary?: number }> {
-    const { production, canary } = await this.currentModels();
-    return { production: production.version, ...(canary && 'scorer' in canary ? { canary: canary.version } : {}) };
+  /** The versions served now: production, the canary when there is one, the version in shadow when there is one. */
+  async loadedVersions(): Promise<{ production: number; canary?: number; shadow?: number }> {
+    const { production, canary, shadowVersion } = await this.currentModels();
+    return {
+      production: production.version,
+      ...(canary && 'scorer' in canary ? { canary: canary.version } : {}),
+      ...(shadowVersion === undefined ? {} : { shadow: shadowVersion }),
+    };
   }
 
   async predict(instances: readonly unknown[], requestId: string): Promise<PredictOutcome> {
     const { schema, capture } = this.options;
     const encoded = encodeRows(schema, instances);
-    const { production, canary } = await this.currentModels();
+    const { production, canary, shadowVersion } = await this.currentModels();
     const routed = canary !== undefined && this.routesToCanary(requestId);
     const scored = (routed && (await this.scoreCanary(canary, encoded))) || {
       model: production,
@@ -122,9 +141,21 @@ export class Predictor {
     const outOfRangeRows = model.rangeCheck?.flag(encoded, predictions) ?? 0;
     const labels = schema.problemType === 'regression' ? undefined : (schema.classLabels ?? labelsFrom(predictions));
     const response: PredictResponse = { modelName: schema.modelName, modelVersion: version, ...(labels ? { labels } : {}), predictions };
-    if (!capture) return { response, outOfRangeRows };
+    const mirror: MirrorRequest | undefined =
+      shadowVersion !== undefined && canaryBucket(requestId) < this.shadowBuckets
+        ? {
+            modelName: schema.modelName,
+            requestId,
+            productionVersion: version,
+            candidateVersion: shadowVersion,
+            instances,
+            production: answersOf(predictions),
+          }
+        : undefined;
+    const outcome = { response, outOfRangeRows, ...(mirror ? { mirror } : {}) };
+    if (!capture) return outcome;
     if (capture.sample()) capture.add(requestId, version, instances, predictions);
-    return capture.due() ? { response, outOfRangeRows, capture: await capture.flush() } : { response, outOfRangeRows };
+    return capture.due() ? { ...outcome, capture: await capture.flush() } : outcome;
   }
 
   /** Whether a request id falls in the canary's share (deterministic: a retried request goes the same way). */
@@ -203,6 +234,10 @@ export class Predictor {
     const loaded = [current?.production, current?.canary].filter((entry): entry is LoadedModel => entry !== undefined && 'scorer' in entry);
     const reuse = (version: number) => loaded.find((entry) => entry.version === version);
     const production = reuse(model.productionVersion) ?? (await this.loadVersion(model.productionVersion));
+    if (model.stagingPhase === 'shadow') {
+      const mirrored = this.shadowBuckets > 0 && model.stagingVersion !== production.version ? model.stagingVersion : undefined;
+      return mirrored === undefined ? { production } : { production, shadowVersion: mirrored };
+    }
     const stagingVersion = this.canaryBuckets > 0 ? model.stagingVersion : undefined;
     if (stagingVersion === undefined || stagingVersion === production.version) return { production };
     const canary: CanaryModel =

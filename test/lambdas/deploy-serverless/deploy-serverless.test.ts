@@ -4,12 +4,13 @@
  * the audit trail, production untouched) or reports InService after the bake; evaluateCanary
  * against hand-computed windows; the CloudWatch alarm reader against a mocked DescribeAlarms.
  */
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { CloudWatchCanaryAlarms } from '../../../lambdas/deploy-serverless/cloudwatch-alarm-reader';
+import { CloudWatchShadowMetrics } from '../../../lambdas/deploy-serverless/cloudwatch-shadow-metrics';
 import {
   type AlarmState,
   type CanaryDeployment,
@@ -20,6 +21,7 @@ import { runCanaryRequest } from '../../../lambdas/deploy-serverless/handler';
 import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
+import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
@@ -95,6 +97,7 @@ describe('serverless rollout on DynamoDB Local', () => {
         modelName: 'churn',
         version: 2,
         runId: 'run-7',
+        phase: 'canary',
         startedAt: '2026-11-23T10:00:00.000Z',
         canaryPercent: 10,
         bakeSeconds: 630,
@@ -183,6 +186,144 @@ describe('serverless rollout on DynamoDB Local', () => {
     await expect(begin('run-8')).rejects.toMatchObject({ name: 'InvalidTransitionError' });
   });
 
+  describe('with a shadow phase', () => {
+    let shadowWindow: ShadowWindow;
+    let reads: Array<{ version: number; start: Date; end: Date }>;
+    let phaseChanges: number;
+
+    beforeEach(() => {
+      shadowWindow = { requests: 0, failedRequests: 0, comparedRows: 0, agreeingRows: 0 };
+      reads = [];
+      phaseChanges = 0;
+      dependencies = {
+        ...dependencies,
+        registry: {
+          ...dependencies.registry,
+          setRolloutPhase: (request) => {
+            phaseChanges++;
+            return registry.setRolloutPhase(request);
+          },
+        },
+        shadow: {
+          percent: 50,
+          windowSeconds: 900,
+          minRequests: 100,
+          minAgreement: 0.9,
+          latencyBudgetMs: 200,
+          metrics: {
+            read: async (window) => {
+              reads.push(window);
+              return shadowWindow;
+            },
+          },
+        },
+      };
+    });
+
+    it('begins in shadow against the production version: Staging with phase shadow, recorded with the settings', async () => {
+      const started = await begin();
+      expect(started).toMatchObject({
+        status: 'InProgress',
+        deployment: {
+          phase: 'shadow',
+          startedAt: '2026-11-23T10:00:00.000Z',
+          shadow: { percent: 50, windowSeconds: 930, deadlineSeconds: 2730 },
+        },
+      });
+      expect(await store.getModel('churn')).toMatchObject({ productionVersion: 1, stagingVersion: 2, stagingPhase: 'shadow' });
+      const [staged] = (await store.listEvents('churn', { limit: 1 })).items;
+      expect(staged?.reason).toBe(
+        'shadow: 50% of requests mirrored for 900 s against production version 1, then canary: 10% of requests for 600 s (run run-7)',
+      );
+    });
+
+    it('reads nothing before the window ends, then moves a candidate that passes its gates on to its canary, in the audit trail', async () => {
+      const { deployment } = await begin();
+      clock += 929_000;
+      expect(await poll(deployment)).toEqual({ status: 'InProgress', deployment, reason: null });
+      expect(reads).toEqual([]);
+      clock += 1_000;
+      shadowWindow = { requests: 400, failedRequests: 2, comparedRows: 10_000, agreeingRows: 9_700, p99LatencyMs: 35 };
+      const moved = await poll(deployment);
+      expect(reads).toEqual([{ version: 2, start: new Date('2026-11-23T10:00:00.000Z'), end: new Date(clock) }]);
+      expect(moved.status).toBe('InProgress');
+      expect(moved.reason).toBe('shadow passed: 400 mirrored requests, agreement 97%, error rate 0.5%, p99 latency 35 ms');
+      const { shadow: _shadow, ...canary } = deployment;
+      expect(moved.deployment).toEqual({ ...canary, phase: 'canary', startedAt: new Date(clock).toISOString() });
+      expect(await store.getModel('churn')).toMatchObject({ stagingVersion: 2, stagingPhase: 'canary' });
+      const [event] = (await store.listEvents('churn', { limit: 1 })).items;
+      expect(event).toMatchObject({
+        action: 'rollout-phase',
+        version: 2,
+        fromStage: 'Staging',
+        toStage: 'Staging',
+        actor: 'rollout:churn:run-7',
+      });
+      expect(event?.details).toEqual({ fromPhase: 'shadow', toPhase: 'canary' });
+
+      // A poll of the shadow deployment repeated after the move (a retried state) replays it; the canary bakes from the move.
+      expect((await poll(deployment)).deployment).toEqual(moved.deployment);
+      expect(phaseChanges).toBe(1);
+      clock += 629_000;
+      expect((await poll(moved.deployment)).status).toBe('InProgress');
+      clock += 1_000;
+      expect((await poll(moved.deployment)).status).toBe('InService');
+    });
+
+    it('rejects a candidate that disagrees with production before any caller saw it, with the figures as the reason', async () => {
+      const { deployment } = await begin();
+      clock += 930_000;
+      shadowWindow = { requests: 150, failedRequests: 0, comparedRows: 3_000, agreeingRows: 420, p99LatencyMs: 20 };
+      const rejected = await poll(deployment);
+      expect(rejected.status).toBe('RolledBack');
+      expect(rejected.reason).toBe(
+        'shadow rejected before any caller saw it: agreement with production 14% (420 of 3,000 rows) is below the minimum 90% (150 mirrored requests, agreement 14%, error rate 0%, p99 latency 20 ms)',
+      );
+      expect((await store.getVersion('churn', 2))?.stage).toBe('Rejected');
+      const model = await store.getModel('churn');
+      expect(model).toMatchObject({ productionVersion: 1 });
+      expect(model?.stagingVersion).toBeUndefined();
+      expect(model?.stagingPhase).toBeUndefined();
+      expect(phaseChanges).toBe(0);
+    });
+
+    it('waits for traffic up to three windows, then fails the rollout (Archived), not the model', async () => {
+      const { deployment } = await begin();
+      clock += 930_000;
+      shadowWindow = { requests: 40, failedRequests: 0, comparedRows: 400, agreeingRows: 400 };
+      expect(await poll(deployment)).toEqual({
+        status: 'InProgress',
+        deployment,
+        reason: 'shadow waits for traffic: 40 of the 100 mirrored requests the shadow gates need',
+      });
+      clock = Date.parse('2026-11-23T10:00:00.000Z') + 2_730_000;
+      const failed = await poll(deployment);
+      expect(failed.status).toBe('Failed');
+      expect(failed.reason).toBe('shadow ended after 2730 s without enough traffic: 40 of the 100 mirrored requests the shadow gates need');
+      expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+    });
+
+    it('starts in the canary when there is no production version to compare with', async () => {
+      const fresh = 'fresh';
+      const freshRegistry = new Registry(store, { knownModels: [fresh], now: () => new Date(clock) });
+      await freshRegistry.registerVersion({
+        modelName: fresh,
+        artifactUri: 's3://artifacts/models/fresh/v1/model.tar.gz',
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/fresh/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+      const started = await runCanaryRequest(
+        { ...dependencies, modelName: fresh, registry: { transition: (request) => freshRegistry.transition(request) } },
+        { action: 'begin', version: 1, runId: 'run-1' },
+      );
+      expect(started.deployment).toMatchObject({ phase: 'canary' });
+      expect(started.deployment).not.toHaveProperty('shadow');
+      const [event] = (await store.listEvents(fresh, { limit: 1 })).items;
+      expect(event?.reason).toBe('canary: 10% of requests for 600 s (no production version to shadow) (run run-1)');
+    });
+  });
+
   it('throws typed faults for an unknown version and malformed events', async () => {
     await expect(runCanaryRequest(dependencies, { action: 'begin', version: 9, runId: 'r' })).rejects.toMatchObject({
       name: 'NotFoundError',
@@ -269,5 +410,57 @@ describe('CloudWatchCanaryAlarms', () => {
     cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'errors', StateValue: 'OK' }] });
     const reader = new CloudWatchCanaryAlarms(new CloudWatchClient({ region: 'eu-west-1' }), ['errors', 'latency']);
     await expect(reader.readAlarms()).rejects.toThrow('canary alarm(s) not found: latency');
+  });
+});
+
+describe('CloudWatchShadowMetrics', () => {
+  const cloudWatch = mockClient(CloudWatchClient);
+  beforeEach(() => cloudWatch.reset());
+
+  it("asks for the candidate's Shadow* sums and p99 in one period spanning the window, summing pages", async () => {
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: 'requests', Values: [120] },
+          { Id: 'failed', Values: [1] },
+          { Id: 'compared', Values: [2400] },
+          { Id: 'agreeing', Values: [2300] },
+          { Id: 'latency', Values: [42] },
+        ],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: 'requests', Values: [30] },
+          { Id: 'latency', Values: [55] },
+        ],
+      });
+    const reader = new CloudWatchShadowMetrics(new CloudWatchClient({ region: 'eu-west-1' }), 'churn');
+    const window = await reader.read({ version: 7, start: new Date('2026-11-23T10:00:30Z'), end: new Date('2026-11-23T10:15:10Z') });
+    expect(window).toEqual({ requests: 150, failedRequests: 1, comparedRows: 2400, agreeingRows: 2300, p99LatencyMs: 55 });
+    const calls = cloudWatch.commandCalls(GetMetricDataCommand);
+    expect(calls).toHaveLength(2);
+    const input = calls[0]!.args[0].input;
+    expect(input.StartTime).toEqual(new Date('2026-11-23T10:00:00Z'));
+    expect(input.EndTime).toEqual(new Date('2026-11-23T10:17:00Z'));
+    expect(input.MetricDataQueries).toHaveLength(5);
+    for (const query of input.MetricDataQueries!) {
+      expect(query.MetricStat?.Period).toBe(1020);
+      expect((query.MetricStat?.Period ?? 1) % 60).toBe(0);
+      expect(query.MetricStat?.Metric?.Namespace).toBe('CdkMlops');
+      expect(query.MetricStat?.Metric?.Dimensions).toEqual([
+        { Name: 'Model', Value: 'churn' },
+        { Name: 'Version', Value: '7' },
+      ]);
+    }
+    expect(input.MetricDataQueries!.map((query) => [query.MetricStat?.Metric?.MetricName, query.MetricStat?.Stat])).toEqual([
+      ['ShadowRequests', 'Sum'],
+      ['ShadowFailedRequests', 'Sum'],
+      ['ShadowComparedRows', 'Sum'],
+      ['ShadowAgreeingRows', 'Sum'],
+      ['ShadowLatency', 'p99'],
+    ]);
+    expect(calls[1]!.args[0].input.NextToken).toBe('page-2');
   });
 });

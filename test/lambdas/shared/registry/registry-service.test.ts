@@ -29,6 +29,7 @@ const MODELS = [
   'failures',
   'approvals',
   'replays',
+  'phases',
 ];
 
 function registration(modelName: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
@@ -229,6 +230,55 @@ describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory
     expect(again.changed).toBe(false);
     const inStaging = await registry.listVersions({ modelName: 'staging', stage: 'Staging' });
     expect(inStaging.items.map((v) => v.version)).toEqual([b.version]);
+  });
+
+  it("keeps the Staging version's rollout phase: shadow, then canary in the audit trail; none once it leaves Staging", async () => {
+    const v = await registry.registerVersion(registration('phases'));
+    const staged = await registry.transition({ modelName: 'phases', version: v.version, toStage: 'Staging', phase: 'shadow', actor: 'me' });
+    expect(staged.model.stagingPhase).toBe('shadow');
+    const moved = await registry.setRolloutPhase({
+      modelName: 'phases',
+      version: v.version,
+      phase: 'canary',
+      actor: 'rollout',
+      reason: 'shadow passed',
+      idempotencyKey: 'run-1:rollout-canary',
+    });
+    expect(moved).toMatchObject({
+      changed: true,
+      model: { stagingVersion: v.version, stagingPhase: 'canary' },
+      version: { stage: 'Staging' },
+    });
+    const replayed = await registry.setRolloutPhase({
+      modelName: 'phases',
+      version: v.version,
+      phase: 'canary',
+      actor: 'rollout',
+      reason: 'shadow passed',
+      idempotencyKey: 'run-1:rollout-canary',
+    });
+    expect(replayed).toEqual(moved);
+    expect((await registry.setRolloutPhase({ modelName: 'phases', version: v.version, phase: 'canary', actor: 'rollout' })).changed).toBe(
+      false,
+    );
+    const events = (await registry.listEvents({ modelName: 'phases' })).items.filter((event) => event.action === 'rollout-phase');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      actor: 'rollout',
+      reason: 'shadow passed',
+      fromStage: 'Staging',
+      toStage: 'Staging',
+      details: { fromPhase: 'shadow', toPhase: 'canary' },
+    });
+    const rejected = await registry.transition({ modelName: 'phases', version: v.version, toStage: 'Rejected', actor: 'me' });
+    expect(rejected.model.stagingVersion).toBeUndefined();
+    expect(rejected.model.stagingPhase).toBeUndefined();
+    await expect(registry.setRolloutPhase({ modelName: 'phases', version: v.version, phase: 'shadow', actor: 'me' })).rejects.toThrow(
+      /is Rejected, not the Staging version/,
+    );
+    await expect(
+      registry.transition({ modelName: 'phases', version: v.version, toStage: 'Archived', phase: 'shadow', actor: 'me' }),
+    ).rejects.toThrow(/phase is only for a transition to Staging/);
   });
 
   it('refuses illegal transitions and leaves the version unchanged', async () => {

@@ -1,0 +1,57 @@
+/**
+ * The batch inference pipeline's contract: where its Amazon States Language file is, the
+ * `${Placeholder}` values it is deployed with (one state machine per model), and the request
+ * `POST /pipelines/batch` and `mlops batch` start it with.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as z from 'zod';
+import { STATE_MACHINES_DIRECTORY } from './state-machines';
+
+export const BATCH_DEFINITION_PATH = path.join(STATE_MACHINES_DIRECTORY, 'batch-inference.asl.json');
+
+export function readBatchDefinition(): string {
+  return readFileSync(BATCH_DEFINITION_PATH, 'utf8');
+}
+
+/** Where scored objects and manifests may go: the artifacts bucket's `batch/<model>/` (the batch-score function may write nowhere else). */
+export const BATCH_OUTPUT_PREFIX = 'batch/';
+
+/** Output formats of the scored objects. */
+export const BATCH_FORMATS = ['csv', 'jsonl'] as const;
+
+export interface BatchSubstitutionValues {
+  readonly modelName: string;
+  readonly batchScoreFunctionArn: string;
+  readonly checkDriftFunctionArn: string;
+  /** The capture bucket the scored rows' capture records go to (the drift check reads them there). */
+  readonly captureBucket: string;
+}
+
+/** The DefinitionSubstitutions of a model's batch pipeline. */
+export function batchSubstitutions(values: BatchSubstitutionValues): Record<string, string> {
+  return {
+    ModelName: values.modelName,
+    BatchScoreFunctionArn: values.batchScoreFunctionArn,
+    CheckDriftFunctionArn: values.checkDriftFunctionArn,
+    CaptureBucket: values.captureBucket,
+  };
+}
+
+const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.*$/, 'must be an S3 URI: s3://<bucket>/<key or prefix/>');
+
+/** The execution input (and the body of POST /pipelines/batch). */
+export const batchRequestSchema = z
+  .object({
+    model: z.string().min(1),
+    inputUri: s3Uri.describe('one object, or a prefix ending in / (every object under it)'),
+    outputUri: s3Uri
+      .refine((uri) => uri.endsWith('/'), 'must be a prefix ending in /')
+      .describe('where the scored objects and _manifest.json go'),
+    version: z.number().int().positive().optional().describe('the version to score with; default: the production version'),
+    format: z.enum(BATCH_FORMATS).optional(),
+    rowIdColumn: z.string().min(1).optional().describe("the input column carrying each row's id; default: the row's number"),
+    maxFailedPercent: z.number().min(0).max(100).optional().describe('share of rows that may fail before the run fails (default 1)'),
+  })
+  .strict();
+export type BatchRequest = z.input<typeof batchRequestSchema>;

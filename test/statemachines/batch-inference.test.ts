@@ -1,0 +1,256 @@
+/**
+ * The batch inference pipeline's ASL, executed offline on aws-local-stepfunctions with the real
+ * batch-score code (BatchJob: the churn ONNX model through OnnxScorer, an in-memory registry and
+ * object store) behind its Lambda states and a drift double: scored objects with row id, version
+ * and prediction; failures listed and tolerated up to the threshold, else the run fails with the
+ * manifest written; the version asked for or production; bad input refused before any work.
+ */
+import aslValidator from 'asl-validator';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { batchRequestSchema, batchSubstitutions, readBatchDefinition } from '../../contracts/batch-inference';
+import { placeholdersOf, renderDefinition } from '../../contracts/state-machines';
+import { BatchJob, type BatchSummary } from '../../lambdas/batch-score/batch-job';
+import type { ObjectStore, StoredObject } from '../../lambdas/shared/object-store';
+import { Registry } from '../../lambdas/shared/registry/registry-service';
+import { OnnxScorer } from '../../lambdas/shared/serving/onnx-scorer';
+import { CHURN_SCHEMA, churnModelBytes, churnRows } from '../../testkit/churn-model';
+import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
+
+const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
+const SUBSTITUTIONS = batchSubstitutions({
+  modelName: 'churn',
+  batchScoreFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:churn-batch-score',
+  checkDriftFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:churn-check-drift',
+  captureBucket: 'capture',
+});
+
+/** Objects in memory (what the S3 adapter does, minus the network). */
+class MemoryObjects implements ObjectStore {
+  readonly objects = new Map<string, string>();
+  async list(bucket: string, prefix: string): Promise<StoredObject[]> {
+    return [...this.objects.keys()]
+      .filter((id) => id.startsWith(`${bucket}/${prefix}`))
+      .sort()
+      .map((id) => ({ key: id.slice(bucket.length + 1), size: this.objects.get(id)!.length, etag: '"1"' }));
+  }
+  async head(bucket: string, key: string): Promise<StoredObject> {
+    const body = this.objects.get(`${bucket}/${key}`);
+    if (body === undefined) throw Object.assign(new Error(`no object ${key}`), { name: 'NotFoundError' });
+    return { key, size: body.length, etag: '"1"' };
+  }
+  async getText(bucket: string, key: string): Promise<string> {
+    await this.head(bucket, key);
+    return this.objects.get(`${bucket}/${key}`)!;
+  }
+  async put(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
+    this.objects.set(`${bucket}/${key}`, typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+  }
+  stream(): never {
+    throw new Error('not used');
+  }
+  ranges(): never {
+    throw new Error('not used');
+  }
+  getBytes(): never {
+    throw new Error('not used');
+  }
+}
+
+function csvOf(rows: ReturnType<typeof churnRows>, idPrefix: string, broken: number[] = []): string {
+  const lines = rows.map((row, index) =>
+    [
+      `${idPrefix}-${index}`,
+      row.tenure_months,
+      row.monthly_charges,
+      broken.includes(index) ? 'weekly' : row.contract,
+      row.auto_pay ?? '',
+    ].join(','),
+  );
+  return ['customer_id,tenure_months,monthly_charges,contract,auto_pay', ...lines].join('\n');
+}
+
+describe('statemachines/batch-inference.asl.json', () => {
+  it('is valid Amazon States Language once its placeholders are filled, and valid JSON before', () => {
+    const definition = readBatchDefinition();
+    expect(placeholdersOf(definition)).toEqual(Object.keys(SUBSTITUTIONS).sort());
+    const { isValid, errorsText } = aslValidator(JSON.parse(renderDefinition(definition, SUBSTITUTIONS)));
+    expect(isValid, errorsText('\n')).toBe(true);
+  });
+});
+
+describe('the batch inference pipeline, executed offline', () => {
+  let objects: MemoryObjects;
+  let registry: Registry;
+  let job: BatchJob;
+  let driftCalls: unknown[];
+  let driftFails: boolean;
+  let scoringMs: number;
+
+  beforeEach(async () => {
+    objects = new MemoryObjects();
+    const store = new InMemoryRegistryStore();
+    registry = new Registry(store, { knownModels: ['churn'] });
+    for (let number = 1; number <= 3; number++) {
+      await registry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    await registry.promote({ modelName: 'churn', version: 2, actor: ACTOR });
+    await registry.transition({ modelName: 'churn', version: 3, toStage: 'Rejected', actor: ACTOR });
+    job = new BatchJob({
+      schema: CHURN_SCHEMA,
+      registry: store,
+      objects,
+      captureBucket: 'capture',
+      memoryMb: 2048,
+      loadScorer: () => OnnxScorer.create(churnModelBytes()),
+      clock: (() => {
+        let now = 0;
+        return () => (now += 500);
+      })(),
+    });
+    driftCalls = [];
+    driftFails = false;
+    scoringMs = 0;
+  });
+
+  async function run(input: Record<string, unknown>, name = 'batch-1') {
+    const machine = new StateMachine(JSON.parse(renderDefinition(readBatchDefinition(), SUBSTITUTIONS)));
+    const lambda = async (event: { FunctionName: string; Payload: unknown }) => {
+      if (event.FunctionName === SUBSTITUTIONS.CheckDriftFunctionArn) {
+        driftCalls.push(event.Payload);
+        if (driftFails) throw Object.assign(new Error('no production version'), { name: 'NotFoundError' });
+        return { StatusCode: 200, Payload: { status: 'no-drift', model: 'churn' } };
+      }
+      const answer = JSON.parse(JSON.stringify(await job.run(event.Payload)));
+      if ((event.Payload as { mode?: string }).mode === 'score') scoringMs += answer.durationMs;
+      return { StatusCode: 200, Payload: answer };
+    };
+    const execution = machine.run(input as never, {
+      context: { Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:churn-batch:${name}`, Name: name } } as never,
+      overrides: { taskResourceLocalHandlers: { ListInputs: lambda, ScoreObject: lambda, CheckDrift: lambda, Summarize: lambda } as never },
+    });
+    let error: string | undefined;
+    let cause: string | undefined;
+    const logs = (async () => {
+      for await (const event of execution.eventLogs) {
+        const entry = event as { type: string; Error?: string; Cause?: string };
+        if (entry.type === 'ExecutionFailed') {
+          error = entry.Error;
+          cause = entry.Cause;
+        }
+      }
+    })();
+    try {
+      const output = (await execution.result) as unknown as BatchSummary;
+      await logs;
+      return { status: 'SUCCEEDED' as const, output };
+    } catch {
+      await logs;
+      return { status: 'FAILED' as const, error, cause };
+    }
+  }
+
+  it('scores every object under a prefix with the production version, writes the output and manifest beside it, and checks drift', async () => {
+    await objects.put('data', 'weekly/2026-11-30/part-1.csv', csvOf(churnRows(120, 1), 'a'));
+    await objects.put('data', 'weekly/2026-11-30/part-2.csv', csvOf(churnRows(80, 2), 'b'));
+    const result = await run({
+      model: 'churn',
+      inputUri: 's3://data/weekly/2026-11-30/',
+      outputUri: 's3://out/scores/2026-11-30/',
+      rowIdColumn: 'customer_id',
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    const summary = result.output!;
+    expect(summary).toMatchObject({
+      version: 2,
+      objects: 2,
+      rows: 200,
+      scoredRows: 200,
+      failedRows: 0,
+      manifestUri: 's3://out/scores/2026-11-30/_manifest.json',
+    });
+    const scored = objects.objects.get('out/scores/2026-11-30/part-1.scored.csv')!.trim().split('\n');
+    expect(scored[0]).toBe('row_id,model_version,prediction,probability_0,probability_1');
+    expect(scored).toHaveLength(121);
+    expect(scored[1]).toMatch(/^a-0,2,[01],[\d.e-]+,[\d.e-]+$/);
+    expect(JSON.parse(objects.objects.get('out/scores/2026-11-30/_manifest.json')!)).toEqual(summary);
+    // Drift: the run's capture records, read by check-drift over their prefix; the verdict is in the manifest.
+    expect(driftCalls).toEqual([{ model: 'churn', captureUri: 's3://capture/churn/batch/batch-1/' }]);
+    expect(summary.drift).toEqual({ result: { status: 'no-drift', model: 'churn' } });
+    expect((await objects.list('capture', 'churn/batch/batch-1/')).map((object) => object.key)).toEqual([
+      'churn/batch/batch-1/part-1.jsonl',
+      'churn/batch/batch-1/part-2.jsonl',
+    ]);
+    // Cost: 9 Standard transitions plus one per child the Distributed Map starts, the objects' scoring time at 2 GB, two Express children.
+    expect(scoringMs).toBeGreaterThan(0);
+    expect(summary.cost).toMatchObject({ transitions: 11, lambdaGbSeconds: (scoringMs / 1000) * 2, expressRequests: 2 });
+    expect(summary.cost.dollars).toBeGreaterThan(0);
+  });
+
+  it('tolerates failed rows up to maxFailedPercent and lists them; above it the run fails with the manifest written', async () => {
+    await objects.put('data', 'in.csv', csvOf(churnRows(100, 3), 'c', [4, 50]));
+    const tolerated = await run({
+      model: 'churn',
+      inputUri: 's3://data/in.csv',
+      outputUri: 's3://out/ok/',
+      rowIdColumn: 'customer_id',
+      maxFailedPercent: 2,
+      format: 'jsonl',
+    });
+    expect(tolerated.status).toBe('SUCCEEDED');
+    expect(tolerated.output).toMatchObject({ rows: 100, scoredRows: 98, failedRows: 2, failedPercent: 2 });
+    expect(tolerated.output!.failures.map((failure) => [failure.key, failure.rowId])).toEqual([
+      ['in.csv', 'c-4'],
+      ['in.csv', 'c-50'],
+    ]);
+    expect(tolerated.output!.failures[0]!.error).toContain('contract');
+    const lines = objects.objects
+      .get('out/ok/in.scored.jsonl')!
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(98);
+    expect(lines[0]).toMatchObject({ rowId: 'c-0', modelVersion: 2, prediction: expect.any(Number) });
+
+    const failed = await run(
+      { model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/strict/', rowIdColumn: 'customer_id' },
+      'batch-2',
+    );
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('BatchFailuresExceeded');
+    expect(JSON.parse(objects.objects.get('out/strict/_manifest.json')!)).toMatchObject({ failedRows: 2, maxFailedPercent: 1 });
+  });
+
+  it('scores with the version asked for, refuses a Rejected one, and goes on when the drift check fails', async () => {
+    await objects.put('data', 'in.csv', csvOf(churnRows(10, 4), 'd'));
+    driftFails = true;
+    const pinned = await run({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/v1/', version: 1 });
+    expect(pinned.status).toBe('SUCCEEDED');
+    expect(pinned.output).toMatchObject({ version: 1, scoredRows: 10 });
+    expect(pinned.output!.drift).toMatchObject({ Error: 'NotFoundError' });
+    const rejected = await run({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/v3/', version: 3 }, 'batch-3');
+    expect(rejected).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+  });
+
+  it('refuses bad input before any work: a missing or non-prefix output, another model', async () => {
+    const calls = () => objects.objects.size;
+    expect(await run({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/file.csv' })).toMatchObject({
+      status: 'FAILED',
+      error: 'InvalidInput',
+    });
+    expect(await run({ model: 'fraud', inputUri: 's3://data/in.csv', outputUri: 's3://out/x/' })).toMatchObject({
+      status: 'FAILED',
+      error: 'UnknownModel',
+    });
+    expect(calls()).toBe(0);
+    expect(batchRequestSchema.safeParse({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/file.csv' }).success).toBe(
+      false,
+    );
+  });
+});
