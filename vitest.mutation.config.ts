@@ -1,0 +1,28 @@
+/**
+ * The tests Stryker runs against mutants of the pure cores (stryker.config.mjs): each core's own
+ * unit tests. Handler, statemachine and end-to-end tests reach these modules too, but through
+ * s3rver, onnxruntime and whole executions: they would run for nearly every mutant at many times
+ * the cost, and pinning down a core's rules is its unit tests' job.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/lambdas/evaluate-model/gate.test.ts',
+      'test/lambdas/evaluate-model/metrics.test.ts',
+      'test/lambdas/evaluate-model/sklearn-reference.test.ts',
+      'test/lambdas/shared/registry/registry-service.test.ts',
+      'test/lambdas/validate-data/validation.test.ts',
+      'test/lambdas/validate-data/report.test.ts',
+      'test/lambdas/shared/serving/features.test.ts',
+      'test/lambdas/deploy-serverless/deploy-serverless.test.ts',
+      'test/lambdas/deploy-endpoint/deploy-endpoint.test.ts',
+      'test/lambdas/check-drift/verdict.test.ts',
+    ],
+    // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
