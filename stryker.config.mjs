@@ -4,8 +4,17 @@
  * mutates each listed module, runs the unit tests that cover the mutant and reports the mutants
  * no test notices; scripts/mutation-scores.ts then fails the run when a module scores below 90%.
  *
- * Equivalent mutants (no test can tell them from the original) are disabled where they occur,
- * with `// Stryker disable next-line <mutator>: <reason>`; the list below names each one.
+ * Equivalent mutants (no test can tell them from the original) stay in the report as survivors
+ * and are listed here with the reason; a `// Stryker disable next-line <mutator>: <reason>` comment
+ * in the code marks the few that would otherwise hide a module's real survivors.
+ *
+ * Equivalent survivors:
+ * - `i < n` → `i <= n` on a loop over typed arrays (metrics.ts rocAuc and macroRocAuc, quality.ts
+ *   assessQuality, predictedClasses and groupRows): the extra pass reads undefined (every
+ *   comparison with it is false) and writes past the end of a typed array, which is ignored.
+ *   Likewise `while (end < n && …)` → `while (true && …)` in rocAuc: scores[undefined] equals no score.
+ * - `new Array<boolean>(rows)` → `new Array()` in macroRocAuc: the array grows as it is filled.
+ * - `a.group < b.group` → `<=` in the group sorts of metrics.ts and quality.ts: group names are distinct.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */

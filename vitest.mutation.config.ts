@@ -11,6 +11,7 @@ export default defineConfig({
     include: [
       'test/lambdas/evaluate-model/gate.test.ts',
       'test/lambdas/evaluate-model/metrics.test.ts',
+      'test/lambdas/evaluate-model/quality.test.ts',
       'test/lambdas/evaluate-model/sklearn-reference.test.ts',
       'test/lambdas/shared/registry/registry-service.test.ts',
       'test/lambdas/validate-data/validation.test.ts',
