@@ -15,6 +15,9 @@
  *   Likewise `while (end < n && …)` → `while (true && …)` in rocAuc: scores[undefined] equals no score.
  * - `new Array<boolean>(rows)` → `new Array()` in macroRocAuc: the array grows as it is filled.
  * - `a.group < b.group` → `<=` in the group sorts of metrics.ts and quality.ts: group names are distinct.
+ * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values.
+ * - verdict.ts assessDrift: `sampleSize >= rules.minSampleSize` → `true`: a feature is evaluated only
+ *   with minSampleSize values in the window, and a column never holds more values than the window rows.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */

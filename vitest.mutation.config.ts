@@ -20,6 +20,7 @@ export default defineConfig({
       'test/lambdas/deploy-serverless/deploy-serverless.test.ts',
       'test/lambdas/deploy-endpoint/deploy-endpoint.test.ts',
       'test/lambdas/check-drift/verdict.test.ts',
+      'test/lambdas/check-drift/verdict-rules.test.ts',
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
