@@ -15,6 +15,12 @@
  *   Likewise `while (end < n && …)` → `while (true && …)` in rocAuc: scores[undefined] equals no score.
  * - `new Array<boolean>(rows)` → `new Array()` in macroRocAuc: the array grows as it is filled.
  * - `a.group < b.group` → `<=` in the group sorts of metrics.ts and quality.ts: group names are distinct.
+ * - features.ts encodeRows: the unknown-column scan runs only when a row has keys beyond its
+ *   present features; its mutants (`present` miscounted, `keys > present` → `>=` or `true`) only
+ *   scan more rows, with the same outcome. The compiled-schema cache (`if (!compiled)` → `true`,
+ *   the `set` removed), the reader's statements joined by "" instead of "\n" (each ends in `;`) and
+ *   `new Array(columns)` → `new Array()` change speed, not results. A category that is not a
+ *   string: `indexOf` of a non-string in the string allowedValues is -1 already.
  * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values.
  * - verdict.ts assessDrift: `sampleSize >= rules.minSampleSize` → `true`: a feature is evaluated only
  *   with minSampleSize values in the window, and a column never holds more values than the window rows.

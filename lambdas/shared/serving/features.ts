@@ -57,20 +57,24 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
       }
     } else if (typeof instance === 'object' && instance !== null) {
       const record = instance as Record<string, unknown>;
-      // Counting keys allocates nothing; the names are looked at only when a row has more keys than features.
+      readFeatures(record, featureValues);
+      let present = 0;
+      for (let column = 0; column < columns; column++) {
+        const feature = features[column]!;
+        const value = featureValues[column];
+        if (value !== undefined) present++;
+        const encoded = encodeValue(feature, value);
+        if (typeof encoded === 'number') values[offset + column] = encoded;
+        else report(`instances[${row}].${feature.name}: ${encoded}`);
+      }
+      // Counting keys allocates nothing; the names are looked at only when a row has keys beyond its
+      // features (a misspelt nullable feature must not pass as a null one).
       let keys = 0;
       for (const _ in record) keys++;
-      if (keys > columns) {
+      if (keys > present) {
         for (const key of Object.keys(record)) {
           if (!known.has(key)) report(`instances[${row}].${key}: is not a column of model "${schema.modelName}"`);
         }
-      }
-      readFeatures(record, featureValues);
-      for (let column = 0; column < columns; column++) {
-        const feature = features[column]!;
-        const encoded = encodeValue(feature, featureValues[column]);
-        if (typeof encoded === 'number') values[offset + column] = encoded;
-        else report(`instances[${row}].${feature.name}: ${encoded}`);
       }
     } else {
       report(`instances[${row}]: must be an object keyed by feature name or an array in feature order, got ${describe(instance)}`);
