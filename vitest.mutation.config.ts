@@ -19,6 +19,7 @@ export default defineConfig({
       'test/lambdas/shared/serving/features.test.ts',
       'test/lambdas/deploy-serverless/deploy-serverless.test.ts',
       'test/lambdas/deploy-endpoint/deploy-endpoint.test.ts',
+      'test/lambdas/shared/rollout.test.ts',
       'test/lambdas/check-drift/verdict.test.ts',
       'test/lambdas/check-drift/verdict-rules.test.ts',
     ],
