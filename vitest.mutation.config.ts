@@ -14,6 +14,8 @@ export default defineConfig({
       'test/lambdas/evaluate-model/quality.test.ts',
       'test/lambdas/evaluate-model/sklearn-reference.test.ts',
       'test/lambdas/shared/registry/registry-service.test.ts',
+      'test/lambdas/shared/registry/registry-rules.test.ts',
+      'test/lambdas/shared/registry/registry-idempotency.test.ts',
       'test/lambdas/validate-data/validation.test.ts',
       'test/lambdas/validate-data/report.test.ts',
       'test/lambdas/shared/serving/features.test.ts',
