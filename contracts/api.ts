@@ -173,7 +173,13 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
         type: 'string',
         maxLength: 1024,
         pattern: S3_URI_PATTERN_TEXT,
-        description: 'Evaluation data; defaults to the holdout the pipeline splits off datasetUri (never rows the model trains on).',
+        description: 'Evaluation data; defaults to the holdout split off datasetUri (rows the model never trains on).',
+      },
+      delimiter: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1,
+        description: 'Field delimiter of the run\'s CSV data (e.g. ";" or a tab); defaults to the model\'s dataset.delimiter, else ",".',
       },
       hyperparameters: {
         type: 'object',
@@ -191,7 +197,11 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
         description:
           'Passed to the training job as SageMaker HyperParameters (string values). Names starting sagemaker_ or _tuning_ are refused: the pipeline chooses the training code.',
       },
-      requireApproval: { type: 'boolean', description: 'Wait for POST .../approve before deploying; defaults to the platform setting.' },
+      requireApproval: {
+        type: 'boolean',
+        description:
+          'true: wait for POST .../approve before deploying. A model whose approval policy is required waits whatever this says; a run cannot lower the policy.',
+      },
       codeCommit: { type: 'string', minLength: 1, maxLength: 64, description: 'Commit of the training code, kept in the lineage.' },
     },
     required: ['model', 'datasetUri'],

@@ -1,5 +1,5 @@
 /**
- * The dataset rules of a model (row counts, the bad-row share, the target's presence) and the
+ * The dataset rules of a model (CSV delimiter, row counts, the bad-row share, the target's presence) and the
  * dataset schema validate-data checks a file against: the model's name, columns, target and
  * those rules, as the pipeline passes them in the model document.
  */
@@ -7,9 +7,25 @@ import * as z from 'zod';
 import { columnSchema, duplicateColumnIssues } from './columns';
 import { fractionSchema, modelNameSchema } from './fields';
 
+/**
+ * The field delimiter of a CSV dataset: one ASCII character other than a quote or a line break
+ * (the CSV reader's rule). Tab-separated data is `"\t"`.
+ */
+export const csvDelimiterSchema = z
+  .string()
+  .length(1, 'must be one character')
+  .refine((text) => text.charCodeAt(0) <= 0x7f && !['"', '\n', '\r'].includes(text), {
+    message: 'must be one ASCII character other than a quote or a line break',
+  });
+
 /** Whole-dataset rules checked by validate-data after every row has been read. */
 export const datasetRulesSchema = z
   .object({
+    delimiter: csvDelimiterSchema
+      .optional()
+      .describe(
+        'field delimiter of CSV datasets (e.g. ";" or "\\t"); a run may set its own with the pipeline input\'s delimiter. Default: "," (tab for .tsv objects)',
+      ),
     minRows: z.number().int().min(0).default(1).describe('fewer data rows than this rejects the dataset'),
     maxRows: z.number().int().min(1).optional().describe('more data rows than this rejects the dataset'),
     maxBadRowFraction: fractionSchema

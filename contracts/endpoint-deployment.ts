@@ -6,6 +6,7 @@
  * so a version rolled out by the pipeline is guarded exactly like a stack update.
  */
 import * as z from 'zod';
+import { modelSchemaSchema } from './serving-schema';
 
 export type TrafficShifting = 'CANARY' | 'LINEAR';
 
@@ -60,6 +61,12 @@ export const endpointTargetSchema = z.object({
   variantName: z.string().min(1),
   executionRoleArn: z.string().min(1),
   imageUri: z.string().min(1),
+  /**
+   * The model's serving schema: every model the deploy function creates gets the container
+   * environment servingContainerEnvironment (contracts/serving-container.ts) builds from it and
+   * the version, as the stack's bootstrap model gets it without a version.
+   */
+  modelSchema: modelSchemaSchema,
   instanceType: z.string().min(1),
   initialInstanceCount: z.number().int().min(1),
   kmsKeyId: z.string().min(1),

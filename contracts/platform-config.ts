@@ -10,14 +10,8 @@ import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThres
 import { resourceName, type SettingProblem } from './fields';
 import { MAX_PROJECT_NAME_LENGTH } from './limits';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
-import {
-  endpointAutoscalingProblems,
-  endpointModeProblems,
-  type ServingConfig,
-  servingOverridesSchema,
-  servingSettingsSchema,
-} from './serving';
-import { spotTrainingProblems, type TrainingConfig, trainingOverridesSchema, trainingSettingsSchema } from './training';
+import { endpointAutoscalingProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
+import { type TrainingConfig, trainingOverridesSchema, trainingSettingsProblems, trainingSettingsSchema } from './training';
 
 /** Retention periods CloudWatch Logs accepts (`RetentionInDays`). */
 export const LOG_RETENTION_DAYS = [
@@ -90,12 +84,22 @@ const apiSchema = z
   });
 
 /** A model's configuration entry: the model contract plus its overrides of the platform-wide settings. */
+/** Whether a version waits for a person's approval before it deploys (see the model entry's `approval`). */
+export const APPROVAL_POLICIES = ['required', 'optional', 'off'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+const approvalPolicySchema = z.enum(APPROVAL_POLICIES);
+
 const modelEntrySchema = z
   .object({
     ...modelContractShape,
     training: trainingOverridesSchema.optional().describe("this model's overrides of the platform's training settings"),
     serving: servingOverridesSchema.optional().describe("this model's overrides of the platform's serving settings"),
     drift: driftOverridesSchema.optional().describe("this model's overrides of the platform's drift settings"),
+    approval: approvalPolicySchema
+      .optional()
+      .describe(
+        'whether a person approves a version before it deploys: `required` (every run waits; a run cannot lower it), `optional` (a run may ask with requireApproval), `off` (no run waits unless it asks); default `required` in the prod environment, else `optional`',
+      ),
   })
   .strict()
   .superRefine(checkModelContract);
@@ -118,7 +122,7 @@ export const platformConfigSchema = z
       .min(1)
       .max(3650)
       .default(90)
-      .describe('days non-current object versions, inference capture and access logs are kept'),
+      .describe('days non-current object versions, inference capture, quarantined rows, run splits and access logs are kept'),
     logRetentionDays: z
       .number()
       .int()
@@ -152,13 +156,22 @@ export const platformConfigSchema = z
       const serving = { ...config.serving, ...model.serving };
       const drift = { ...config.drift, ...model.drift };
       // A model is checked only where it overrides; otherwise the platform-wide check covers it.
-      if (model.training) report(spotTrainingProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
+      if (model.training) report(trainingSettingsProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
       if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
-      report(endpointModeProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
+      const columns = model.columns.map((column) => column.name);
+      (serving.captureColumns ?? []).forEach((name, position) => {
+        if (!columns.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...(model.serving?.captureColumns ? ['models', index] : []), 'serving', 'captureColumns', position],
+            message: `must name one of model "${model.name}"'s columns (${columns.join(', ')}), got "${name}"`,
+          });
+        }
+      });
     });
-    report(spotTrainingProblems(config.training), ['training']);
+    report(trainingSettingsProblems(config.training), ['training']);
     report(endpointAutoscalingProblems(config.serving), ['serving']);
     report(driftThresholdProblems(config.drift), ['drift']);
   });
@@ -169,8 +182,9 @@ export type ModelConfig = PlatformConfig['models'][number];
 export type ApiConfig = z.output<typeof apiSchema>;
 
 /** A model with the platform-wide training, serving and drift settings merged under its own. */
-export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features'> {
+export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'serving' | 'drift' | 'features' | 'approval'> {
   readonly features: string[];
+  readonly approval: ApprovalPolicy;
   readonly training: TrainingConfig;
   readonly serving: ServingConfig;
   readonly drift: DriftConfig;
@@ -183,6 +197,7 @@ export function resolveModel(config: PlatformConfig, model: ModelConfig): Resolv
     training: { ...config.training, ...model.training },
     serving: { ...config.serving, ...model.serving },
     drift: { ...config.drift, ...model.drift },
+    approval: model.approval ?? (config.environment === 'prod' ? 'required' : 'optional'),
   };
 }
 

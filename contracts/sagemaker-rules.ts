@@ -8,6 +8,7 @@
  * InputDataConfig, ResourceConfig.VolumeKmsKeyId, StoppingCondition, CheckpointConfig,
  * EnableManagedSpotTraining, AlgorithmSpecification.MetricDefinitions, Tags) and of
  * CreateEndpointConfig (KmsKeyId), and "Instance Store Volumes" for local-storage instance types.
+ * The tuning job's rules are in sagemaker-tuning-rules.ts.
  */
 import { SAGEMAKER_HYPERPARAMETER_LIMITS } from './training-job';
 
@@ -21,7 +22,7 @@ const MAX_CHANNELS = 20;
 /** `MetricDefinitions`: at most 40, names ≤ 255 and regexes ≤ 500 characters. */
 const METRIC_DEFINITION_LIMITS = { entries: 40, nameLength: 255, regexLength: 500 } as const;
 /** `Tags`: at most 50. */
-const MAX_TAGS = 50;
+export const MAX_TAGS = 50;
 /** `CheckpointConfig.S3Uri`, `OutputDataConfig.S3OutputPath` and channel URIs. */
 const S3_URI = /^(https|s3):\/\/([^/]+)\/?(.*)$/;
 
@@ -54,17 +55,20 @@ export interface TrainingJobRequestFields {
   readonly Tags?: readonly unknown[];
 }
 
-const constraint = (value: unknown, field: string, rule: string) =>
+/** SageMaker's wording for a field that breaks a constraint. */
+export const constraint = (value: unknown, field: string, rule: string) =>
   `Value '${typeof value === 'string' ? value : JSON.stringify(value)}' at '${field}' failed to satisfy constraint: ${rule}`;
 
-function nameProblems(value: unknown, field: string): string[] {
+/** A SageMaker resource name: present, at most `maxLength` characters, letters and digits joined by hyphens. */
+export function nameProblems(value: unknown, field: string, maxLength: number = MAX_SAGEMAKER_NAME_LENGTH): string[] {
   if (typeof value !== 'string' || value.length === 0) return [constraint(value, field, 'Member must not be null')];
   const problems: string[] = [];
-  if (value.length > MAX_SAGEMAKER_NAME_LENGTH) {
-    problems.push(constraint(value, field, `Member must have length less than or equal to ${MAX_SAGEMAKER_NAME_LENGTH}`));
+  if (value.length > maxLength) {
+    problems.push(constraint(value, field, `Member must have length less than or equal to ${maxLength}`));
   }
-  if (!SAGEMAKER_NAME_PATTERN.test(value.slice(0, MAX_SAGEMAKER_NAME_LENGTH))) {
-    problems.push(constraint(value, field, `Member must satisfy regular expression pattern: ${SAGEMAKER_NAME_PATTERN.source}`));
+  const pattern = new RegExp(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,${maxLength - 1}}$`);
+  if (!pattern.test(value.slice(0, maxLength))) {
+    problems.push(constraint(value, field, `Member must satisfy regular expression pattern: ${pattern.source}`));
   }
   return problems;
 }

@@ -37,11 +37,15 @@ export const servingShape = {
     .describe('how long the canary runs without an alarm before the rest of the traffic shifts (`WaitIntervalInSeconds`)'),
   latencyBudgetMs: z.number().positive().describe('p99 model latency above which the latency alarm fires and rolls the candidate back'),
   dataCapturePercent: z.number().int().min(0).max(100).describe('share of requests captured for the drift checks'),
-  imageUri: ecrImageUriSchema.describe('ECR image of the ONNX serving container (endpoint mode)'),
-  initialModelDataUrl: z
-    .string()
-    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+\.tar\.gz$/, 'must be the s3://bucket/key URI of a model.tar.gz')
-    .describe('the model.tar.gz an endpoint is created with, before the first registry version is deployed'),
+  captureColumns: z
+    .array(z.string().min(1))
+    .max(50)
+    .describe(
+      "columns besides the model's features a captured request keeps (identifiers, the sensitive attribute); by default none, so capture holds only what the model reads and what it answered",
+    ),
+  imageUri: ecrImageUriSchema.describe(
+    "endpoint mode: an ECR image of your own serving container (docs/serving-container.md); unset: the platform's ONNX serving container, built from containers/onnx-serving at deploy time",
+  ),
 };
 
 export const SERVING_DEFAULTS = {
@@ -54,6 +58,7 @@ export const SERVING_DEFAULTS = {
   bakeTimeSeconds: 600,
   latencyBudgetMs: 200,
   dataCapturePercent: 20,
+  captureColumns: [] as readonly string[],
 } as const;
 
 export const servingOverridesSchema = z.object(servingShape).partial().strict();
@@ -76,12 +81,4 @@ export function endpointAutoscalingProblems(
     });
   }
   return problems;
-}
-
-/** Per model only: the platform-wide section may leave the image and artifact to each model. */
-export function endpointModeProblems(serving: Pick<ServingConfig, 'mode' | 'imageUri' | 'initialModelDataUrl'>): SettingProblem[] {
-  if (serving.mode !== 'endpoint') return [];
-  return (['imageUri', 'initialModelDataUrl'] as const)
-    .filter((field) => serving[field] === undefined)
-    .map((field) => ({ path: [field], message: 'is required when serving.mode is "endpoint"' }));
 }

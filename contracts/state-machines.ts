@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from './project-root';
 import { hasLocalStorage } from './sagemaker-rules';
 import type { TrainingConfig } from './training';
 import { submitDirectoryOf, TRAINING_METRIC_DEFINITIONS } from './training-job';
+import { tuningJobConfig, tuningJobNamePrefix, tuningMaxRuntimeSeconds } from './tuning';
 
 export const STATE_MACHINES_DIRECTORY = path.join(PROJECT_ROOT, 'statemachines');
 export const TRAINING_DEFINITION_PATH = path.join(STATE_MACHINES_DIRECTORY, 'training.asl.json');
@@ -58,7 +59,8 @@ export interface TrainingSubstitutionValues {
   readonly trainingRoleArn: string;
   readonly artifactsBucket: string;
   readonly artifactsKeyArn: string;
-  readonly requireApproval: boolean;
+  /** The model's approval policy: `required` makes every run wait, whatever its input says. */
+  readonly approvalPolicy: 'required' | 'optional' | 'off';
   readonly deployPollSeconds: number;
   /** The training program's archive (sourcedir.tar.gz): its bucket and object key. */
   readonly trainingCode: { readonly bucket: string; readonly key: string };
@@ -74,6 +76,23 @@ export const TRAINING_STATE_MARGIN_SECONDS = 30 * 60;
  */
 export function trainingStateTimeoutSeconds(training: Pick<TrainingConfig, 'useSpot' | 'maxWaitSeconds' | 'maxRuntimeSeconds'>): number {
   return (training.useSpot ? training.maxWaitSeconds : training.maxRuntimeSeconds) + TRAINING_STATE_MARGIN_SECONDS;
+}
+
+/**
+ * The tuning state's TimeoutSeconds: the tuning job's own limit (`ResourceLimits.MaxRuntimeInSeconds`)
+ * plus the margin; without tuning, the training states' timeout (the state is never entered).
+ */
+export function tuningStateTimeoutSeconds(
+  training: Pick<TrainingConfig, 'useSpot' | 'maxWaitSeconds' | 'maxRuntimeSeconds' | 'tuning'>,
+): number {
+  if (!training.tuning) return trainingStateTimeoutSeconds(training);
+  return tuningMaxRuntimeSeconds(training.tuning, training) + TRAINING_STATE_MARGIN_SECONDS;
+}
+
+/** The HyperParameterTuningJobConfig as the state machine decodes it; `null` when tuning is off. */
+export function tuningJobConfigBase64(training: TrainingConfig): string {
+  const config = training.tuning ? tuningJobConfig(training.tuning, training) : null;
+  return Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
 }
 
 /**
@@ -105,10 +124,16 @@ export function trainingSubstitutions(values: TrainingSubstitutionValues): Recor
     TrainingSubmitDirectory: submitDirectoryOf(values.trainingCode.key),
     TrainingCodeUri: `s3://${values.trainingCode.bucket}/${values.trainingCode.key}`,
     UseSpot: String(training.useSpot),
+    TrainingCapacity: training.useSpot ? 'spot' : 'onDemand',
+    UseTuning: String(training.tuning !== undefined),
+    TuningJobConfigBase64: tuningJobConfigBase64(training),
+    TuningJobNamePrefix: tuningJobNamePrefix(values.jobNamePrefix),
+    TuningTimeoutSeconds: String(tuningStateTimeoutSeconds(training)),
     MaxRuntimeSeconds: String(training.maxRuntimeSeconds),
     MaxWaitSeconds: String(training.maxWaitSeconds),
     JobNamePrefix: values.jobNamePrefix,
-    RequireApproval: String(values.requireApproval),
+    RequireApproval: String(values.approvalPolicy === 'required'),
+    ApprovalPolicy: values.approvalPolicy,
     DeployPollSeconds: String(values.deployPollSeconds),
   };
 }

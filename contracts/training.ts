@@ -1,11 +1,13 @@
 /**
  * Training settings (SageMaker training jobs): image, instances, volume, managed spot, the time
- * limits, checkpointing; their defaults and SageMaker's limits. Given platform-wide and
- * overridable per model. The managed-spot rules are checked by the configuration schema and by
- * the TrainingPipeline construct from `spotTrainingProblems`, one rule for both.
+ * limits, checkpointing, optional hyperparameter tuning; their defaults and SageMaker's limits.
+ * Given platform-wide and overridable per model. The cross-field rules (managed spot, tuning) are
+ * checked by the configuration schema and by the TrainingPipeline construct from
+ * `trainingSettingsProblems`, one rule for both.
  */
 import * as z from 'zod';
 import { ecrImageUriSchema, instanceTypeSchema, type SettingProblem } from './fields';
+import { tuningProblems, tuningSchema } from './tuning';
 
 /** SageMaker `StoppingCondition.MaxRuntimeInSeconds` upper bound: 28 days. */
 export const SAGEMAKER_MAX_RUNTIME_SECONDS = 28 * 24 * 60 * 60;
@@ -41,6 +43,9 @@ export const trainingShape = {
     .string()
     .regex(/^[A-Za-z0-9_.-]+\.py$/, 'must be a Python file at the top of the source folder, such as train.py')
     .describe('the script the SageMaker training toolkit runs (`sagemaker_program`)'),
+  tuning: tuningSchema.describe(
+    'hyperparameter tuning: when set, each run starts a SageMaker tuning job (on the same capacity, spot or on demand) instead of one training job and continues with its best job',
+  ),
 };
 
 export const TRAINING_DEFAULTS = {
@@ -80,4 +85,14 @@ export function spotTrainingProblems(
     });
   }
   return problems;
+}
+
+/** Every cross-field rule of the training settings: managed spot, and tuning when it is on. */
+export function trainingSettingsProblems(
+  training: Pick<TrainingConfig, 'useSpot' | 'maxWaitSeconds' | 'maxRuntimeSeconds' | 'checkpointing' | 'tuning'>,
+): SettingProblem[] {
+  const tuning = training.tuning
+    ? tuningProblems(training.tuning).map((problem) => ({ ...problem, path: ['tuning', ...problem.path] }))
+    : [];
+  return [...spotTrainingProblems(training), ...tuning];
 }

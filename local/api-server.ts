@@ -27,6 +27,7 @@ export interface TrainingInput {
   readonly model: string;
   readonly datasetUri: string;
   readonly holdoutUri?: string;
+  readonly delimiter?: string;
   readonly hyperparameters?: Record<string, string>;
   readonly requireApproval?: boolean;
   readonly codeCommit?: string;

@@ -26,7 +26,7 @@ import {
   type MiddlewareClient,
   type SdkService,
   stateMachineDefinition,
-  trainingRoleCalls,
+  taskStateCalls,
 } from './iam';
 
 /** Where the runtime's own names come from: its account, region, buckets and table. */
@@ -131,19 +131,9 @@ export class DeployedIam {
     const scope = { environment: this.model.environment, encryptionOf: (arn: string) => this.model.encryptionOf(arn) };
     const sdk = (service: SdkService, command: string, request: Record<string, unknown>) =>
       iamCallsOfSdkCommand(service, command, request, scope);
-    const calls: Array<IamCall & { role: string }> = [];
-    const asPipeline = (list: IamCall[]) => calls.push(...list.map((call) => ({ ...call, role: machine.roleLogicalId })));
-    if (/:::lambda:invoke(\.waitForTaskToken)?$/.test(resource)) {
-      asPipeline(sdk('lambda', 'InvokeCommand', parameters));
-    } else if (/:::sns:publish$/.test(resource)) {
-      asPipeline(sdk('sns', 'PublishCommand', parameters));
-    } else if (/:::sagemaker:createTrainingJob(\.sync)?$/.test(resource)) {
-      asPipeline(sdk('sagemaker', 'CreateTrainingJobCommand', parameters));
-      const trainingRole = this.model.role(String(parameters.RoleArn)).logicalId;
-      calls.push(...trainingRoleCalls(this.model, parameters, sdk).map((call) => ({ ...call, role: trainingRole })));
-    }
+    const calls = taskStateCalls(this.model, state, resource, parameters, machine.roleLogicalId, sdk);
     for (const call of calls) {
-      await this.decide(call.role, call.action, call.resource, call.context, `${state} (${call.because ?? call.action})`);
+      await this.decide(call.role, call.action, call.resource, call.context, `${call.origin}${call.because ? ` (${call.because})` : ''}`);
     }
   }
 

@@ -2,12 +2,14 @@
  * The offline runtime: the platform's deployed artifacts, run on one machine. The training
  * pipeline is statemachines/training.asl.json with the substitutions the stack uses, executed
  * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
- * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program (local/sagemaker-training.ts);
- * SNS publishes are kept in a list. `npm start`, the end-to-end tests and the local API server
- * all run on this.
+ * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program
+ * (local/sagemaker-training.ts), and a tuning job runs its training jobs with it
+ * (local/sagemaker-tuning.ts); SNS publishes are kept in a list. With a workspace, the registry,
+ * the buckets and the executions outlast the process. `npm start`, the end-to-end tests and the
+ * local API server all run on this.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -40,12 +42,15 @@ import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
 import { validateData } from '../lambdas/validate-data/handler';
-import { offlineTrainingDefinition } from './definitions';
+import { liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
 import { type DeployedAssembly, DeployedIam } from './deployed-iam';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { readProgressLine, withReadProgress } from './read-progress';
 import { type RunningS3Local, startS3Local } from './s3-local';
-import { LocalTrainingJobs, type TrainingJobRequest } from './sagemaker-training';
+import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
+import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
 import { seededRandom } from './sample-data';
+import type { Workspace } from './workspace';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = LOCAL_AWS.region;
@@ -65,8 +70,11 @@ export type LocalFunction = (payload: unknown) => Promise<unknown>;
 /** What aws-local-stepfunctions hands a Task's local handler: the state's resolved Parameters. */
 export type TaskInput = { Payload?: unknown } & Record<string, unknown>;
 
+/** A Task state's local handler; the signal aborts when the state times out or the runtime stops. */
+export type TaskHandler = (input: TaskInput, signal?: AbortSignal) => Promise<unknown>;
+
 /** Wraps a Task state's local handler (fault injection in the end-to-end tests). */
-export type TaskWrapper = (state: string, handler: (input: TaskInput) => Promise<unknown>) => (input: TaskInput) => Promise<unknown>;
+export type TaskWrapper = (state: string, handler: TaskHandler) => TaskHandler;
 
 /** Canary traffic as predict reports it, kept per model for the local canary alarms. */
 interface CanaryRecord extends Pick<CanaryObservation, 'failed' | 'latencyMs'> {
@@ -100,7 +108,8 @@ class LocalCanaryMetrics {
 /** CloudWatch's alarm period for the canary alarms (one minute). */
 const CANARY_ALARM_PERIOD_MS = 60_000;
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/** ABORTED: the runtime stopped while the execution ran (as StopExecution ends it on Step Functions). */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
 export interface StateVisit {
   readonly name: string;
@@ -123,12 +132,29 @@ export interface LocalExecution {
   readonly done: Promise<LocalExecution>;
 }
 
+/** Figures of long work as it goes: a training job's epochs, a validation's rows. */
+export interface ProgressFigures {
+  /** Training: the epoch just finished, and of how many when the job's hyperparameters say. */
+  readonly epoch?: number;
+  readonly epochs?: number;
+  /** Training: what the program printed for the epoch (train_loss, validation_loss, validation_accuracy, …). */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** Validation: rows read by one call (a whole dataset or one shard), and how fast. */
+  readonly rows?: number;
+  readonly rowsPerSecond?: number;
+  /** Validation of a large object, while it is read. */
+  readonly bytesRead?: number;
+  readonly totalBytes?: number;
+}
+
 export interface TimelineEvent {
+  /** The execution's name; a training job's name for its program's output, `sns` for notifications. */
   readonly execution: string;
-  readonly kind: 'state' | 'note';
+  readonly kind: 'state' | 'note' | 'progress';
   readonly message: string;
   readonly at: number;
   readonly durationMs?: number;
+  readonly progress?: ProgressFigures;
 }
 
 export interface LocalPlatformOptions {
@@ -169,6 +195,26 @@ export interface LocalPlatformOptions {
    * denied fails offline with AWS's AccessDenied error. Unset: nothing is checked.
    */
   readonly deployed?: DeployedAssembly;
+  /**
+   * Where the registry (DynamoDB Local's database), the buckets (s3rver's folder) and the executions
+   * are kept, so they outlast the process (`npm start`'s workspace); in memory and temporary folders,
+   * gone on stop, when left out (the tests).
+   */
+  readonly workspace?: Workspace;
+}
+
+/** An execution as the workspace keeps it between runs (`executions.json`). */
+interface StoredExecution {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly model: string;
+  readonly input: unknown;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  readonly status: ExecutionStatus;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly states: StateVisit[];
 }
 
 type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
@@ -191,6 +237,8 @@ export class LocalPlatform {
   readonly registryStore: DynamoDbRegistryStore;
   /** SageMaker training jobs, run with the real training program. */
   readonly trainingJobs: LocalTrainingJobs;
+  /** SageMaker tuning jobs: random search over the same training jobs, at most two at once. */
+  readonly tuningJobs: LocalTuningJobs;
   /** Where the training program's archive was uploaded (the stack's TrainingCode asset). */
   private trainingCode: { bucket: string; key: string } | undefined;
   readonly executions = new Map<string, LocalExecution>();
@@ -198,6 +246,14 @@ export class LocalPlatform {
   /** Approval task tokens waiting for a decision, by token. */
   readonly pendingApprovals = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>();
   private readonly machines = new Map<string, StateMachine>();
+  /** Per model, the TimeoutSeconds its Task states declare (enforced around the handlers, naming the state). */
+  private readonly timeouts = new Map<string, ReadonlyMap<string, number>>();
+  /** Aborts every running task (training programs included) when the runtime stops. */
+  private readonly stopping = new AbortController();
+  /** Training jobs in flight: stop() waits for their programs to end and their folders to go. */
+  private readonly runningJobs = new Set<Promise<unknown>>();
+  /** Set by the first stop(); later calls wait for the same one. */
+  private stopped: Promise<void> | undefined;
   /** Per model, the states of its definition that have a Retry. */
   private readonly retrying = new Map<string, string[]>();
   private readonly predictors = new Map<string, { predictor: Predictor; handle: ReturnType<typeof createPredictHandler> }>();
@@ -209,6 +265,9 @@ export class LocalPlatform {
   private readonly substitutions = new Map<string, Record<string, string>>();
   /** DynamoDB clients made for single functions, destroyed on stop. */
   private readonly functionClients: DynamoDBClient[] = [];
+  /** Per function (and model), its guarded stores, made once. */
+  private readonly functionStores = new Map<string, S3ObjectStore>();
+  private readonly functionRegistryStores = new Map<string, DynamoDbRegistryStore>();
 
   private constructor(
     readonly options: LocalPlatformOptions,
@@ -235,26 +294,140 @@ export class LocalPlatform {
     this.registry = new Registry(this.functionRegistryStore('registry'), { knownModels: [...this.models.keys()] });
     this.trainingJobs = new LocalTrainingJobs({
       store: this.store,
-      onProgress: ({ job, message }) => this.note(job, message),
+      onProgress: (progress) => this.trainingProgress(progress),
       ...(options.keepJobWorkspaces ? { keepWorkspaces: true } : {}),
     });
+    this.tuningJobs = new LocalTuningJobs({
+      trainingJobs: this.trainingJobs,
+      onProgress: ({ job, message }) => this.note(job, message),
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+    });
+    for (const stored of this.readStoredExecutions()) this.remember(stored);
   }
 
+  /**
+   * Starts s3rver and DynamoDB Local (on the workspace's folders when there is one), creates the
+   * registry table unless the workspace has it, and uploads the training program. Whatever started
+   * is stopped again when a later step fails, so a failed start leaves no JVM behind.
+   */
   static async start(options: LocalPlatformOptions): Promise<LocalPlatform> {
-    const [s3, dynamo] = await Promise.all([startS3Local({ buckets: Object.values(LOCAL_BUCKETS) }), startDynamoDbLocal()]);
-    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
-    await createRegistryTable(client, REGISTRY_TABLE);
-    const platform = new LocalPlatform(options, s3, dynamo, client);
-    await platform.uploadTrainingCode();
+    const { workspace } = options;
+    const [s3, dynamo] = await Promise.allSettled([
+      startS3Local({ buckets: Object.values(LOCAL_BUCKETS), ...(workspace ? { directory: workspace.bucketsDirectory } : {}) }),
+      startDynamoDbLocal(workspace ? { directory: workspace.registryDirectory } : {}),
+    ]);
+    if (s3.status === 'rejected' || dynamo.status === 'rejected') {
+      await Promise.allSettled([s3.status === 'fulfilled' && s3.value.stop(), dynamo.status === 'fulfilled' && dynamo.value.stop()]);
+      throw s3.status === 'rejected' ? s3.reason : (dynamo as PromiseRejectedResult).reason;
+    }
+    const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.value.endpoint });
+    const platform = new LocalPlatform(options, s3.value, dynamo.value, client);
+    try {
+      await createRegistryTable(client, REGISTRY_TABLE);
+      await platform.uploadTrainingCode();
+    } catch (error) {
+      await platform.stop();
+      throw error;
+    }
     return platform;
   }
 
+  /**
+   * Stops everything the runtime started: running tasks are aborted (a training program gets
+   * SIGTERM, its job folder is removed), running executions are recorded as ABORTED, buffered
+   * capture is written, then s3rver and the DynamoDB Local JVM stop. Safe to call twice.
+   */
   async stop(): Promise<void> {
-    for (const pending of this.pendingApprovals.values()) pending.reject(new Error('the local platform stopped'));
-    await this.flushCapture();
-    this.dynamoClient.destroy();
-    for (const client of this.functionClients) client.destroy();
-    await Promise.all([this.s3.stop(), this.dynamo.stop()]);
+    if (this.stopped) return this.stopped;
+    this.stopped = (async () => {
+      const reason = new Error('the local platform stopped');
+      for (const pending of this.pendingApprovals.values()) pending.reject(reason);
+      this.stopping.abort(reason);
+      await Promise.allSettled([...this.runningJobs]);
+      for (const execution of new Set(this.executions.values())) {
+        if (execution.status !== 'RUNNING') continue;
+        execution.status = 'ABORTED';
+        execution.stopDate = new Date();
+        execution.error = 'LocalRuntimeStopped';
+        execution.cause = 'the offline runtime stopped while the execution ran';
+      }
+      this.storeExecutions();
+      await this.flushCapture().catch(() => undefined);
+      this.dynamoClient.destroy();
+      for (const client of this.functionClients) client.destroy();
+      await Promise.allSettled([this.s3.stop(), this.dynamo.stop()]);
+    })();
+    return this.stopped;
+  }
+
+  /** Executions of earlier runs in the workspace; one that was running when its runtime went away is ABORTED. */
+  private readStoredExecutions(): LocalExecution[] {
+    const file = this.options.workspace?.executionsFile;
+    if (!file || !existsSync(file)) return [];
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredExecution[];
+    return stored.map(({ startDate, stopDate, ...entry }) => {
+      const execution: LocalExecution = {
+        ...entry,
+        startDate: new Date(startDate),
+        ...(stopDate ? { stopDate: new Date(stopDate) } : {}),
+        done: undefined as never,
+      };
+      if (execution.status === 'RUNNING') {
+        execution.status = 'ABORTED';
+        execution.error = 'LocalRuntimeStopped';
+        execution.cause = 'the offline runtime stopped while the execution ran';
+      }
+      (execution as { done: Promise<LocalExecution> }).done = Promise.resolve(execution);
+      return execution;
+    });
+  }
+
+  private remember(execution: LocalExecution): void {
+    this.executions.set(execution.name, execution);
+    this.executions.set(execution.executionArn, execution);
+  }
+
+  /** Writes every execution to the workspace (nothing without one). */
+  private storeExecutions(): void {
+    const file = this.options.workspace?.executionsFile;
+    if (!file) return;
+    const stored: StoredExecution[] = [...new Set(this.executions.values())].map((execution) => ({
+      executionArn: execution.executionArn,
+      name: execution.name,
+      model: execution.model,
+      input: execution.input,
+      startDate: execution.startDate.toISOString(),
+      ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+      status: execution.status,
+      ...(execution.error ? { error: execution.error } : {}),
+      ...(execution.cause ? { cause: execution.cause } : {}),
+      states: execution.states,
+    }));
+    writeFileSync(file, `${JSON.stringify(stored, null, 1)}\n`);
+  }
+
+  /** A training program's output line: an epoch's losses become progress, other lines notes. */
+  private trainingProgress(progress: TrainingProgress): void {
+    if (progress.epoch === undefined) {
+      this.note(progress.job, progress.message);
+      return;
+    }
+    const of = progress.epochs === undefined ? '' : `/${progress.epochs}`;
+    const figures = Object.entries(progress.metrics ?? {})
+      .map(([name, value]) => `${name.replaceAll('_', ' ')} ${value.toFixed(4)}`)
+      .join(', ');
+    this.options.onEvent?.({
+      execution: progress.job,
+      kind: 'progress',
+      message: `epoch ${progress.epoch}${of}: ${figures}`,
+      at: Date.now(),
+      progress: {
+        epoch: progress.epoch,
+        ...(progress.epochs === undefined ? {} : { epochs: progress.epochs }),
+        ...(progress.metrics ? { metrics: progress.metrics } : {}),
+      },
+    });
   }
 
   /** Packs the training program as the stack's asset does and puts it where the code channel reads it. */
@@ -283,22 +456,33 @@ export class LocalPlatform {
    */
   functionStore(codeFolder: string, modelName?: string): S3ObjectStore {
     if (!this.iam) return this.store;
-    return new S3ObjectStore(this.iam.guardFunctionClient(this.s3.client(), codeFolder, modelName));
+    const key = `${codeFolder}:${modelName ?? ''}`;
+    let store = this.functionStores.get(key);
+    if (!store) {
+      store = new S3ObjectStore(this.iam.guardFunctionClient(this.s3.client(), codeFolder, modelName));
+      this.functionStores.set(key, store);
+    }
+    return store;
   }
 
   /** The registry table as a deployed function reaches it; see functionStore. */
   functionRegistryStore(codeFolder: string, modelName?: string): DynamoDbRegistryStore {
     if (!this.iam) return this.registryStore;
+    const key = `${codeFolder}:${modelName ?? ''}`;
+    const known = this.functionRegistryStores.get(key);
+    if (known) return known;
     const client = this.iam.guardFunctionClient(
       new DynamoDBClient({ ...LOCAL_AWS, endpoint: this.dynamo.endpoint }),
       codeFolder,
       modelName,
     );
     this.functionClients.push(client);
-    return new DynamoDbRegistryStore(
+    const store = new DynamoDbRegistryStore(
       DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
       REGISTRY_TABLE,
     );
+    this.functionRegistryStores.set(key, store);
+    return store;
   }
 
   model(name: string): ResolvedModelConfig {
@@ -328,25 +512,66 @@ export class LocalPlatform {
       trainingRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-training`,
       artifactsBucket: LOCAL_BUCKETS.artifacts,
       artifactsKeyArn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
-      requireApproval: false,
+      approvalPolicy: model.approval,
       deployPollSeconds: this.options.deployPollSeconds ?? 1,
       trainingCode: this.trainingCode!,
     });
     this.substitutions.set(model.name, substitutions);
-    const definition = offlineTrainingDefinition(substitutions);
+    const { definition, timeouts } = liftTaskTimeouts(offlineTrainingDefinition(substitutions));
     const machine = new StateMachine(definition as never);
     this.machines.set(model.name, machine);
-    this.retrying.set(model.name, retryingStates(definition.States));
+    this.timeouts.set(model.name, timeouts);
+    this.retrying.set(model.name, retryingStates(definition.States as StatesOf));
     return machine;
   }
 
-  private taskHandlers(model: ResolvedModelConfig): Record<string, (input: TaskInput) => Promise<unknown>> {
+  /** Runs one training job, so stop() can wait for its program and folder to be gone. */
+  private runTrainingJob(input: TaskInput, signal?: AbortSignal): Promise<unknown> {
+    const job = this.trainingJobs.run(input as unknown as TrainingJobRequest, signal);
+    this.runningJobs.add(job);
+    const forget = () => this.runningJobs.delete(job);
+    job.then(forget, forget);
+    return job;
+  }
+
+  /** validate-data, reporting each dataset's or shard's rows per second. */
+  private async validation(execution: string, modelName: string, payload: unknown): Promise<unknown> {
+    const started = performance.now();
+    // A large object is read for minutes: its progress every few seconds, then the rows per second.
+    const store = withReadProgress(this.functionStore('validate-data', modelName), (progress) =>
+      this.options.onEvent?.({
+        execution,
+        kind: 'progress',
+        message: readProgressLine(progress),
+        at: Date.now(),
+        progress: { bytesRead: progress.bytesRead, totalBytes: progress.totalBytes },
+      }),
+    );
+    const result = await validateData(payload, { store, artifactsBucket: LOCAL_BUCKETS.artifacts, modelName });
+    if ('rowCount' in result && result.mode !== 'merge') {
+      const seconds = Math.max((performance.now() - started) / 1000, 0.001);
+      const rowsPerSecond = Math.round(result.rowCount / seconds);
+      const what = result.mode === 'shard' ? `shard ${result.datasetUri.slice(result.datasetUri.lastIndexOf('/') + 1)}` : 'dataset';
+      this.options.onEvent?.({
+        execution,
+        kind: 'progress',
+        message: `${what}: ${result.rowCount.toLocaleString('en')} rows validated in ${seconds.toFixed(1)} s (${rowsPerSecond.toLocaleString('en')} rows/s)`,
+        at: Date.now(),
+        progress: { rows: result.rowCount, rowsPerSecond },
+      });
+    }
+    return result;
+  }
+
+  private taskHandlers(model: ResolvedModelConfig, execution: string): Record<string, (input: TaskInput) => Promise<unknown>> {
     const lambda = (fn: LocalFunction) => async (input: TaskInput) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
-    const validationStore = this.functionStore('validate-data');
-    const validation: LocalFunction = (payload) =>
-      validateData(payload, { store: validationStore, artifactsBucket: LOCAL_BUCKETS.artifacts });
+    const validation: LocalFunction = (payload) => this.validation(execution, model.name, payload);
     const registry: LocalFunction = async (payload) => JSON.parse(JSON.stringify(await dispatch(this.registry, payload)));
-    const evaluation = { store: this.functionStore('evaluate-model'), registry: this.functionRegistryStore('evaluate-model') };
+    const evaluation = {
+      store: this.functionStore('evaluate-model', model.name),
+      registry: this.functionRegistryStore('evaluate-model', model.name),
+      modelName: model.name,
+    };
     const evaluateModel: LocalFunction = (payload) =>
       evaluate(payload, {
         ...evaluation,
@@ -354,13 +579,15 @@ export class LocalPlatform {
         loadModel: (bytes) => OnnxScorer.create(bytes),
       });
     const deploy = this.deployFunction(model);
-    const handlers: Record<string, (input: TaskInput) => Promise<unknown>> = {
+    const handlers: Record<string, TaskHandler> = {
       ProfileShard: lambda(validation),
       EvaluateModel: lambda(evaluateModel),
       DeployVersion: lambda(deploy),
       CheckDeployment: lambda(deploy),
-      TrainOnSpot: (input) => this.trainingJobs.run(input as unknown as TrainingJobRequest),
-      TrainOnDemand: (input) => this.trainingJobs.run(input as unknown as TrainingJobRequest),
+      TrainOnSpot: (input, signal) => this.runTrainingJob(input, signal),
+      TrainOnDemand: (input, signal) => this.runTrainingJob(input, signal),
+      TuneHyperparameters: (input) => this.tuningJobs.run(input as unknown as TuningJobRequest),
+      DescribeBestTrainingJob: async (input) => this.trainingJobs.describe(String(input.TrainingJobName)),
       NotifyFailure: async (input) => {
         const message = String(input.Message);
         this.notifications.push({ subject: String(input.Subject ?? ''), message, at: new Date() });
@@ -388,7 +615,12 @@ export class LocalPlatform {
       }
     }
     const wrap = this.options.wrapTask;
-    return wrap ? Object.fromEntries(Object.entries(handlers).map(([state, handler]) => [state, wrap(state, handler)])) : handlers;
+    const wrapped = wrap ? Object.fromEntries(Object.entries(handlers).map(([state, handler]) => [state, wrap(state, handler)])) : handlers;
+    return withStateTimeouts(
+      wrapped as Record<string, StateHandler>,
+      this.timeouts.get(model.name) ?? new Map(),
+      this.stopping.signal,
+    ) as Record<string, (input: TaskInput) => Promise<unknown>>;
   }
 
   /**
@@ -453,6 +685,7 @@ export class LocalPlatform {
       MODEL_SCHEMA: JSON.stringify(modelSchemaFor(model)),
       CAPTURE_BUCKET: LOCAL_BUCKETS.capture,
       CAPTURE_PERCENT: String(model.serving.dataCapturePercent),
+      CAPTURE_COLUMNS: JSON.stringify(model.serving.captureColumns),
       CANARY_PERCENT: String(model.serving.canaryPercent),
       MODEL_REFRESH_SECONDS: String(this.options.refreshSeconds ?? 1),
     };
@@ -498,12 +731,15 @@ export class LocalPlatform {
   /** Step Functions StartExecution: returns at once; `done` settles when the execution ends. */
   startTraining(modelName: string, input: Record<string, unknown>, name: string = randomUUID()): LocalExecution {
     const model = this.model(modelName);
+    if (this.stopping.signal.aborted) throw new ValidationError('the local platform has stopped');
+    // Step Functions keeps execution names unique per state machine (90 days after they end); the
+    // workspace keeps the names of earlier runs, so a reused name cannot replay their idempotency keys.
     if (this.executions.has(name)) throw new ValidationError(`an execution named "${name}" already exists`);
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-${model.name}-training:${name}`;
     const run = this.machine(model).run(input as never, {
       context: { Execution: { Id: executionArn, Name: name, Input: input }, Task: { Token: `${name}:approval` } } as never,
       overrides: {
-        taskResourceLocalHandlers: this.taskHandlers(model) as never,
+        taskResourceLocalHandlers: this.taskHandlers(model, name) as never,
         retryIntervalOverrides: Object.fromEntries(
           (this.retrying.get(model.name) ?? []).map((state) => [state, this.options.retryWaitMs ?? 200]),
         ),
@@ -553,16 +789,19 @@ export class LocalPlatform {
         execution.output = await run.result;
         execution.status = 'SUCCEEDED';
       } catch (error) {
-        execution.status = 'FAILED';
-        execution.error ??= (error as Error).name;
-        execution.cause ??= (error as Error).message;
+        if (execution.status === 'RUNNING') {
+          execution.status = 'FAILED';
+          execution.error ??= (error as Error).name;
+          execution.cause ??= (error as Error).message;
+        }
       }
       await events;
-      execution.stopDate = new Date();
+      execution.stopDate ??= new Date();
+      this.storeExecutions();
       return execution;
     })();
-    this.executions.set(name, execution);
-    this.executions.set(executionArn, execution);
+    this.remember(execution);
+    this.storeExecutions();
     return execution;
   }
 

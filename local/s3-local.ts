@@ -1,10 +1,10 @@
 /**
- * A local S3 (s3rver, in-process, files under a temporary directory) on a free loopback port,
+ * A local S3 (s3rver, in-process, files under a temporary directory or a workspace's) on a free loopback port,
  * for the handler tests and the offline runtime. Clients must use path-style addressing and
  * compute checksums only when required: s3rver stores an aws-chunked (checksummed) upload
  * with its framing, so a default streamed PutObject would be saved corrupt.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -18,8 +18,20 @@ export interface RunningS3Local {
   stop(): Promise<void>;
 }
 
-export async function startS3Local(options: { buckets: readonly string[] }): Promise<RunningS3Local> {
-  const directory = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-s3-'));
+export interface S3LocalOptions {
+  /** Created when missing; their objects are kept. */
+  readonly buckets: readonly string[];
+  /**
+   * Where s3rver keeps the buckets (a workspace's), kept after stop; a temporary folder, removed
+   * on stop, when left out.
+   */
+  readonly directory?: string;
+}
+
+export async function startS3Local(options: S3LocalOptions): Promise<RunningS3Local> {
+  const temporary = options.directory === undefined;
+  const directory = options.directory ?? mkdtempSync(path.join(tmpdir(), 'cdk-mlops-s3-'));
+  mkdirSync(directory, { recursive: true });
   const port = await freePort();
   const server = new S3rver({
     address: '127.0.0.1',
@@ -28,14 +40,19 @@ export async function startS3Local(options: { buckets: readonly string[] }): Pro
     directory,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
-  await server.run();
+  try {
+    await server.run();
+  } catch (error) {
+    if (temporary) rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
     client: () => new S3Client(localS3ClientConfig(endpoint)),
     stop: async () => {
       await server.close();
-      rmSync(directory, { recursive: true, force: true });
+      if (temporary) rmSync(directory, { recursive: true, force: true });
     },
   };
 }

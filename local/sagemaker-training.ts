@@ -14,6 +14,9 @@
  * the output path; on failure the program's /opt/ml/output/failure is the job's FailureReason.
  * A spot interruption is a real SIGTERM to the running program once it has checkpointed; the job
  * restarts from its checkpoints, as managed spot does. Billable seconds use a simulated discount.
+ * The job's MetricDefinitions are read from the program's output as SageMaker reads its log (each
+ * regex's first group, the last value kept: `FinalMetricDataList`), and a finished job can be
+ * described again by name (DescribeTrainingJob), as a tuning job's best job is.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -45,22 +48,50 @@ export interface TrainingJobDescription {
   readonly BillableTimeInSeconds: number;
   readonly EnableManagedSpotTraining: boolean;
   readonly HyperParameters: Readonly<Record<string, string>>;
+  /** The last value of each metric definition found in the job's output. */
+  readonly FinalMetricDataList: readonly { MetricName: string; Value: number }[];
 }
 
 /** The error a Step Functions SageMaker task fails with; `name` is what Catch and Retry match. */
 export class SageMakerTaskError extends Error {
   constructor(
-    override readonly name: 'SageMaker.AmazonSageMakerException' | 'States.TaskFailed',
+    override readonly name: 'SageMaker.AmazonSageMakerException' | 'States.TaskFailed' | 'SageMaker.ResourceNotFoundException',
     message: string,
   ) {
     super(message);
   }
 }
 
+/** A line of a running job (the program's output, an interruption); an epoch's line also parsed. */
+export interface TrainingProgress {
+  readonly job: string;
+  readonly message: string;
+  /** The epoch the line reports (`epoch=6 train_loss=… validation_loss=…`), and of how many when the job's hyperparameters say. */
+  readonly epoch?: number;
+  readonly epochs?: number;
+  /** The `name=value` figures of that line. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** The training program's line per epoch: `epoch=6 train_loss=0.238510 validation_loss=0.229358 …`. */
+const EPOCH_LINE = /^epoch=(\d+)((?:\s+[A-Za-z_][\w.]*=[-+\d.eE]+|\s+[A-Za-z_][\w.]*=(?:nan|inf|-inf))*)\s*$/;
+
+/** The epoch and figures of a training program's epoch line, or undefined for any other line. */
+export function parseEpochLine(line: string): { epoch: number; metrics: Record<string, number> } | undefined {
+  const match = EPOCH_LINE.exec(line);
+  if (!match) return undefined;
+  const metrics: Record<string, number> = {};
+  for (const pair of match[2]!.trim().split(/\s+/).filter(Boolean)) {
+    const [name, value] = pair.split('=') as [string, string];
+    metrics[name] = Number(value);
+  }
+  return { epoch: Number(match[1]), metrics };
+}
+
 export interface LocalTrainingOptions {
-  readonly store: ObjectStore;
-  /** Progress lines of running jobs (the program's output, interruptions). */
-  readonly onProgress?: (event: { job: string; message: string }) => void;
+  readonly store: Pick<ObjectStore, 'list' | 'getBytes' | 'put'>;
+  /** Progress of running jobs: the program's output (epochs parsed), interruptions. */
+  readonly onProgress?: (event: TrainingProgress) => void;
   /** Share of the training time a spot job is not billed for, as its saving (simulated; SageMaker reports the real one). */
   readonly spotDiscount?: number;
   /** The Python with torch; found on PATH or at /usr/bin/python3 when omitted. */
@@ -73,6 +104,8 @@ export interface LocalTrainingOptions {
 const EXIT_INTERRUPTED = 143;
 /** SageMaker's grace between SIGTERM and SIGKILL when it stops a job. */
 const STOP_GRACE_MS = 120_000;
+/** The grace offline when a job is abandoned (its state timed out, the runtime stops): nobody waits for its output. */
+const ABORT_GRACE_MS = 5000;
 
 /** A Python 3 with torch: MLOPS_PYTHON, `python3` on PATH, or Debian's /usr/bin/python3 (python3-torch). */
 export function findPython(preferred?: string): string {
@@ -91,6 +124,8 @@ export function findPython(preferred?: string): string {
 export class LocalTrainingJobs {
   /** Every job name used so far: SageMaker never reuses one, failed jobs included. */
   readonly jobNames = new Set<string>();
+  /** The descriptions of the jobs that completed, by name. */
+  private readonly completed = new Map<string, TrainingJobDescription>();
   private pendingInterruptions = 0;
   private python: string | undefined;
 
@@ -101,7 +136,13 @@ export class LocalTrainingJobs {
     this.pendingInterruptions = count;
   }
 
-  async run(request: TrainingJobRequest): Promise<TrainingJobDescription> {
+  /**
+   * Runs a job to its end. An aborted `signal` (the state timed out, the runtime stops) stops it as
+   * StopTrainingJob does: SIGTERM to the program, SIGKILL after a grace, the job folder removed;
+   * the run rejects with the signal's reason.
+   */
+  async run(request: TrainingJobRequest, signal?: AbortSignal): Promise<TrainingJobDescription> {
+    signal?.throwIfAborted();
     const problems = createTrainingJobProblems(request);
     if (this.jobNames.has(request.TrainingJobName)) {
       problems.push(
@@ -120,11 +161,14 @@ export class LocalTrainingJobs {
     this.pendingInterruptions = 0;
     const workspace = mkdtempSync(path.join(tmpdir(), `mlops-job-${request.TrainingJobName.slice(0, 40)}-`));
     const started = performance.now();
+    const metrics = new MetricReader(request.AlgorithmSpecification?.MetricDefinitions ?? []);
     try {
       const layout = await this.prepare(request, workspace);
       for (;;) {
+        signal?.throwIfAborted();
         const interruptAfterCheckpoint = interruptions > 0;
-        const outcome = await this.runProgram(request, layout, interruptAfterCheckpoint);
+        const outcome = await this.runProgram(request, layout, interruptAfterCheckpoint, metrics, signal);
+        if (outcome.kind === 'stopped') throw signal!.reason;
         await this.syncCheckpointsOut(request, layout.checkpoints);
         if (outcome.kind === 'interrupted' && interruptAfterCheckpoint) {
           interruptions--;
@@ -140,7 +184,7 @@ export class LocalTrainingJobs {
       const trainingSeconds = Math.max(1, Math.round((performance.now() - started) / 1000));
       const artifactUri = await this.uploadModel(request, layout.model);
       const discount = this.options.spotDiscount ?? 0.7;
-      return {
+      const description: TrainingJobDescription = {
         TrainingJobName: request.TrainingJobName,
         TrainingJobStatus: 'Completed',
         ModelArtifacts: { S3ModelArtifacts: artifactUri },
@@ -148,10 +192,25 @@ export class LocalTrainingJobs {
         BillableTimeInSeconds: spot ? Math.max(1, Math.round(trainingSeconds * (1 - discount))) : trainingSeconds,
         EnableManagedSpotTraining: spot,
         HyperParameters: request.HyperParameters ?? {},
+        FinalMetricDataList: metrics.final(),
       };
+      this.completed.set(request.TrainingJobName, description);
+      return description;
     } finally {
       if (!this.options.keepWorkspaces) rmSync(workspace, { recursive: true, force: true });
     }
+  }
+
+  /** DescribeTrainingJob of a completed job (the offline runtime keeps no failed ones to describe). */
+  describe(trainingJobName: string): TrainingJobDescription {
+    const description = this.completed.get(trainingJobName);
+    if (!description) {
+      throw new SageMakerTaskError(
+        'SageMaker.ResourceNotFoundException',
+        `Requested resource not found: training job ${trainingJobName} (Service: SageMaker, Status Code: 400)`,
+      );
+    }
+    return description;
   }
 
   /** /opt/ml under the workspace: channels, hyperparameters, checkpoints, the unpacked code. */
@@ -240,7 +299,9 @@ export class LocalTrainingJobs {
     request: TrainingJobRequest,
     layout: Awaited<ReturnType<LocalTrainingJobs['prepare']>>,
     interruptAfterCheckpoint: boolean,
-  ): Promise<{ kind: 'completed' } | { kind: 'interrupted' } | { kind: 'failed'; reason: string }> {
+    metrics: MetricReader,
+    signal?: AbortSignal,
+  ): Promise<{ kind: 'completed' } | { kind: 'interrupted' } | { kind: 'stopped' } | { kind: 'failed'; reason: string }> {
     const hyperparameters = request.HyperParameters ?? {};
     const program = hyperparameters.sagemaker_program;
     if (!program) {
@@ -266,6 +327,8 @@ export class LocalTrainingJobs {
       SM_CHANNELS: JSON.stringify(Object.keys(layout.channels).sort()),
       SM_HPS: JSON.stringify(Object.fromEntries(Object.entries(hyperparameters).filter(([name]) => !name.startsWith('sagemaker_')))),
       SM_TRAINING_ENV: JSON.stringify({ job_name: request.TrainingJobName }),
+      // Set by SageMaker in every training container.
+      TRAINING_JOB_NAME: request.TrainingJobName,
       ...Object.fromEntries(Object.entries(layout.channels).map(([name, directory]) => [`SM_CHANNEL_${name.toUpperCase()}`, directory])),
     };
     return new Promise((resolve) => {
@@ -281,16 +344,40 @@ export class LocalTrainingJobs {
         interrupted = true;
         child.kill('SIGTERM');
       };
-      const lines = (chunk: Buffer, onLine: (line: string) => void) => {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) onLine(line.trim());
+      const started = Date.now();
+      const epochs = Number(request.HyperParameters?.epochs);
+      const onLine = (line: string) => {
+        const epoch = parseEpochLine(line);
+        this.options.onProgress?.({
+          job: request.TrainingJobName,
+          message: line,
+          ...(epoch ? { epoch: epoch.epoch, metrics: epoch.metrics } : {}),
+          ...(epoch && Number.isInteger(epochs) && epochs > 0 ? { epochs } : {}),
+        });
+        metrics.read(line);
+        // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one it writes
+        // (anywhere under the folder: a tuning job's training job checkpoints in a folder named after itself).
+        if (interruptAfterCheckpoint && hasCheckpointSince(layout.checkpoints, started)) interrupt();
       };
-      child.stdout!.on('data', (chunk: Buffer) =>
-        lines(chunk, (line) => {
-          this.progress(request, line);
-          // The program checkpoints every checkpoint_every epochs; reclaim the instance after the first one.
-          if (interruptAfterCheckpoint && readdirSync(layout.checkpoints).some((file) => !file.startsWith('.'))) interrupt();
-        }),
-      );
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS).unref();
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      // A chunk may end inside a line; the rest of it comes with the next chunk (a metric's value must not be cut).
+      let partial = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString('utf8');
+        const complete = text.split('\n');
+        partial = complete.pop() ?? '';
+        for (const line of complete) if (line.trim()) onLine(line.trim());
+      });
+      child.stdout!.on('end', () => {
+        if (partial.trim()) onLine(partial.trim());
+        partial = '';
+      });
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-4000);
       });
@@ -301,10 +388,13 @@ export class LocalTrainingJobs {
       }, request.StoppingCondition.MaxRuntimeInSeconds * 1000);
       child.on('error', (error) => {
         clearTimeout(runtimeLimit);
+        signal?.removeEventListener('abort', stop);
         resolve({ kind: 'failed', reason: `InternalServerError: cannot start the training program: ${error.message}` });
       });
       child.on('close', (code) => {
         clearTimeout(runtimeLimit);
+        signal?.removeEventListener('abort', stop);
+        if (stopped) return resolve({ kind: 'stopped' });
         if (code === 0) return resolve({ kind: 'completed' });
         if (interrupted && code === EXIT_INTERRUPTED) return resolve({ kind: 'interrupted' });
         const failureFile = path.join(layout.output, 'failure');
@@ -335,5 +425,38 @@ export class LocalTrainingJobs {
       'States.TaskFailed',
       JSON.stringify({ TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Failed', FailureReason: reason }),
     );
+  }
+}
+
+/** Whether the program wrote a (non-hidden, so complete) file under the checkpoint folder since `since`. */
+function hasCheckpointSince(directory: string, since: number): boolean {
+  return readdirSync(directory, { recursive: true, withFileTypes: true }).some(
+    (entry) => entry.isFile() && !entry.name.startsWith('.') && statSync(path.join(entry.parentPath, entry.name)).mtimeMs >= since,
+  );
+}
+
+/** MetricDefinitions applied to a job's output as SageMaker applies them to its log: the last value of each wins. */
+class MetricReader {
+  private readonly values = new Map<string, number>();
+  private readonly definitions: readonly { name: string; pattern: RegExp }[];
+
+  constructor(definitions: readonly { Name?: unknown; Regex?: unknown }[]) {
+    this.definitions = definitions.flatMap((definition) =>
+      typeof definition.Name === 'string' && typeof definition.Regex === 'string'
+        ? [{ name: definition.Name, pattern: new RegExp(definition.Regex) }]
+        : [],
+    );
+  }
+
+  read(line: string): void {
+    for (const { name, pattern } of this.definitions) {
+      const match = pattern.exec(line);
+      const value = match ? Number(match[1]) : Number.NaN;
+      if (Number.isFinite(value)) this.values.set(name, value);
+    }
+  }
+
+  final(): { MetricName: string; Value: number }[] {
+    return [...this.values].map(([MetricName, Value]) => ({ MetricName, Value }));
   }
 }

@@ -17,13 +17,20 @@ import type { DriftSummary, PipelineRunSummary, ScenarioReport, VersionSummary }
 import { LOCAL_BUCKETS, type LocalExecution, type LocalPlatform } from './runtime';
 import { type ChurnCustomer, generateChurn, toCsv } from './sample-data';
 
-export const SCENARIOS = ['demo', 'train'] as const;
+export const SCENARIOS = ['demo', 'train', 'serve', 'drift'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScenarioOptions {
   readonly scenario: ScenarioName;
-  /** A CSV file to train on instead of the generated data (its columns must be the model's). */
+  /** A dataset file to train on instead of the generated data (its columns must be the model's). */
   readonly dataFile?: string;
+  /** The CSV delimiter of `dataFile`, passed as the pipeline input's delimiter. */
+  readonly delimiter?: string;
+  /**
+   * Appended to the execution names (`train-<runId>`): a workspace keeps earlier executions, and
+   * Step Functions never reuses a name.
+   */
+  readonly runId?: string;
   readonly log: (line?: string) => void;
 }
 
@@ -49,6 +56,8 @@ export class ScenarioRunner {
   private readonly drift: DriftSummary[] = [];
   private readonly rollbacks: { version: number; reason: string }[] = [];
   private readonly notes = new Map<number, string>();
+  /** Per execution, the files kept for its report (validation report, quarantine, evaluation report). */
+  private readonly files = new Map<string, { label: string; path: string }[]>();
   private requests = 0;
   private rows = 0;
 
@@ -60,6 +69,11 @@ export class ScenarioRunner {
 
   private log(line = ''): void {
     this.options.log(line);
+  }
+
+  /** An execution name unique in the workspace. */
+  private executionName(base: string): string {
+    return this.options.runId ? `${base}-${this.options.runId}` : base;
   }
 
   private stamp(): string {
@@ -120,7 +134,11 @@ export class ScenarioRunner {
   }
 
   /** Runs check-drift over the capture written since `since`, as the schedule would. */
-  async checkDrift(label: string, since: number): Promise<{ result: DriftCheckResult; verdict: DriftVerdict } | undefined> {
+  async checkDrift(
+    label: string,
+    description: string,
+    since: number,
+  ): Promise<{ result: DriftCheckResult; verdict: DriftVerdict } | undefined> {
     const settings = driftSettingsOf(this.model);
     const outcome = await checkDrift(
       {
@@ -142,15 +160,19 @@ export class ScenarioRunner {
     const { result, verdict } = outcome;
     this.drift.push({
       window: label,
+      description: `${description}; ${result.sampleSize.toLocaleString('en')} rows captured`,
       verdict: result.status,
+      sampleSize: result.sampleSize,
       psiWarn: this.model.drift.psiWarn,
       psiDrift: this.model.drift.psiDrift,
-      features: verdict.features.map((feature) => ({
-        feature: feature.name,
-        psi: feature.comparison?.psi ?? null,
-        ksPValue: feature.comparison?.kind === 'numeric' ? feature.comparison.ksPValue : (feature.comparison?.chiSquarePValue ?? null),
-        js: feature.comparison?.js ?? null,
-        drifted: feature.status === 'drift',
+      features: verdict.features.map(({ name, comparison, status }) => ({
+        feature: name,
+        psi: comparison?.psi ?? null,
+        // The test that fits the feature's type: KS for numeric features, chi-square for categorical ones.
+        test: comparison === undefined ? null : comparison.kind === 'numeric' ? 'KS' : 'chi-square',
+        pValue: comparison === undefined ? null : comparison.kind === 'numeric' ? comparison.ksPValue : comparison.chiSquarePValue,
+        js: comparison?.js ?? null,
+        drifted: status === 'drift',
       })),
     });
     this.log(
@@ -183,7 +205,7 @@ export class ScenarioRunner {
     const model = this.model.name;
     // 1. Initial training on generated data.
     const initialUri = await this.upload('2026-11-01', generateChurn({ rows: 20_000, seed: 1 }));
-    const first = await this.train('Pipeline 1: initial training', { datasetUri: initialUri, model }, 'train-initial');
+    const first = await this.train('Pipeline 1: initial training', { datasetUri: initialUri, model }, this.executionName('train-initial'));
     if (first.status !== 'SUCCEEDED') throw new Error(`the initial training failed: ${first.error}: ${first.cause}`);
     const v1 = (await this.productionVersion())!;
     this.notes.set(v1, 'initial model');
@@ -193,12 +215,16 @@ export class ScenarioRunner {
     this.log('── Serving');
     const normalStart = Date.now();
     await this.traffic('normal population', generateChurn({ rows: 15_000, seed: 11, firstId: 1_000_000 }));
-    await this.checkDrift('normal traffic', normalStart);
+    await this.checkDrift('normal traffic', 'the population the model was trained on', normalStart);
 
     // 3. The population shifts: higher charges, more month-to-month contracts, more support calls.
     const driftStart = Date.now();
     await this.traffic('shifted population', generateChurn({ rows: 15_000, seed: 12, drift: 1, firstId: 2_000_000 }));
-    const drifted = await this.checkDrift('shifted traffic', driftStart);
+    const drifted = await this.checkDrift(
+      'shifted traffic',
+      'a shifted population: higher charges, more month-to-month contracts, more support calls',
+      driftStart,
+    );
 
     // 4. The DatasetDrift alarm fires; start-retraining picks the newest dataset prefix, once per cool-down.
     this.log();
@@ -253,7 +279,7 @@ export class ScenarioRunner {
     const bad = await this.train(
       'Pipeline 3: a deliberately slow model (same weights, heavy padding layers)',
       { datasetUri: newUri, model, hyperparameters: { latency_padding_layers: '10000', latency_padding_width: '1024' } },
-      'train-slow',
+      this.executionName('train-slow'),
       (execution) => this.trafficWhileDeploying(execution, 13),
     );
     const after = await this.productionVersion();
@@ -289,18 +315,47 @@ export class ScenarioRunner {
   }
 
   /** One training run on the given data (the user's file, or generated rows). */
-  async trainOnce(): Promise<void> {
+  async trainOnce(): Promise<LocalExecution> {
     let uri: string;
     if (this.options.dataFile) {
       const body = readFileSync(this.options.dataFile);
       const key = `${this.model.name}/user/${path.basename(this.options.dataFile)}`;
-      await this.platform.store.put(LOCAL_BUCKETS.datasets, key, body, 'text/csv');
+      await this.platform.store.put(LOCAL_BUCKETS.datasets, key, body, 'application/octet-stream');
       uri = `s3://${LOCAL_BUCKETS.datasets}/${key}`;
-      this.log(`${this.stamp()} dataset: ${this.options.dataFile} → ${uri}`);
+      this.log(`${this.stamp()} dataset: ${this.options.dataFile} (${body.length.toLocaleString('en')} bytes) → ${uri}`);
     } else {
       uri = await this.upload('2026-11-01', generateChurn({ rows: 20_000, seed: 1 }));
     }
-    await this.train('Training pipeline', { datasetUri: uri, model: this.model.name }, 'train-1');
+    const input = { datasetUri: uri, model: this.model.name, ...(this.options.delimiter ? { delimiter: this.options.delimiter } : {}) };
+    return this.train('Training pipeline', input, this.executionName('train'));
+  }
+
+  /** One drift check over the capture of the model's window (the last windowHours), as the schedule runs it. */
+  async driftOnce(): Promise<void> {
+    const hours = this.model.drift.windowHours;
+    await this.checkDrift('captured traffic', `the predictions captured in the last ${hours} h`, Date.now() - hours * HOUR_MS);
+  }
+
+  /**
+   * Copies what each run's pipeline left in the artifacts bucket for people to read — the
+   * validation and evaluation reports and the quarantined rows — as files of the run's report
+   * folder (`executions/<execution>/...`), and links them from the report.
+   */
+  async runFiles(): Promise<Record<string, Uint8Array>> {
+    const files: Record<string, Uint8Array> = {};
+    for (const run of this.runs) {
+      const kept: { label: string; path: string }[] = [];
+      for (const prefix of ['reports', 'quarantine']) {
+        const base = `${prefix}/${this.model.name}/${run.execution}/`;
+        for (const key of await this.platform.keysUnder(LOCAL_BUCKETS.artifacts, base)) {
+          const relative = `executions/${run.execution}/${prefix}/${key.slice(base.length)}`;
+          files[relative] = await this.platform.store.getBytes(LOCAL_BUCKETS.artifacts, key);
+          kept.push({ label: `${prefix === 'quarantine' ? 'quarantined rows' : 'report'}: ${key.slice(base.length)}`, path: relative });
+        }
+      }
+      this.files.set(run.execution, kept);
+    }
+    return files;
   }
 
   async report(): Promise<ScenarioReport> {
@@ -309,7 +364,10 @@ export class ScenarioRunner {
       model: this.model.name,
       startedAt: new Date(this.started),
       durationMs: Date.now() - this.started,
-      runs: this.runs,
+      runs: this.runs.map((run) => {
+        const files = this.files.get(run.execution);
+        return files && files.length > 0 ? { ...run, files } : run;
+      }),
       versions: await this.versions(),
       drift: this.drift,
       rollbacks: this.rollbacks,

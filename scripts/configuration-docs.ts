@@ -21,6 +21,7 @@ interface JsonSchema {
   description?: string;
   default?: unknown;
   enum?: unknown[];
+  const?: unknown;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema | JsonSchema[];
@@ -37,6 +38,7 @@ interface JsonSchema {
   pattern?: string;
   format?: string;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
 }
 
 /** Platform-wide sections whose field defaults are applied by a transform, so the JSON schema cannot show them. */
@@ -61,9 +63,14 @@ interface Row {
 
 function typeOf(schema: JsonSchema): string {
   if (schema.enum) return schema.enum.map((value) => `\`${String(value)}\``).join(' \\| ');
+  if (schema.const !== undefined) return `\`${String(schema.const)}\``;
   if (schema.anyOf) return schema.anyOf.map(typeOf).join(' \\| ');
+  if (schema.oneOf) return [...new Set(schema.oneOf.map(typeOf))].join(' \\| ');
   if (schema.prefixItems) return `[${schema.prefixItems.map(typeOf).join(', ')}]`;
-  if (schema.type === 'array') return `${typeOf(schema.items as JsonSchema)}[]`;
+  if (schema.type === 'array') {
+    const items = typeOf(schema.items as JsonSchema);
+    return items.includes('|') ? `(${items})[]` : `${items}[]`;
+  }
   if (schema.type === 'object' && !schema.properties && typeof schema.additionalProperties === 'object') {
     return `map of ${typeOf(schema.additionalProperties)}`;
   }
@@ -85,6 +92,7 @@ function ruleOf(schema: JsonSchema): string {
   if (schema.minLength !== undefined && schema.minLength > 1) rules.push(`≥ ${schema.minLength} characters`);
   if (schema.maxLength !== undefined) rules.push(`≤ ${schema.maxLength} characters`);
   if (schema.minItems !== undefined && schema.minItems > 0 && !schema.prefixItems) rules.push(`≥ ${schema.minItems} items`);
+  if (schema.maxItems !== undefined && !schema.prefixItems) rules.push(`≤ ${schema.maxItems} items`);
   if (schema.pattern && schema.format !== 'email') rules.push(`matches \`${schema.pattern.replaceAll('|', '\\|')}\``);
   return rules.join('; ');
 }
@@ -126,6 +134,9 @@ export function configurationReference(): string {
   const models = properties.models!.items as JsonSchema;
   const model = models.properties!;
   const column = (model.columns!.items as JsonSchema) ?? {};
+  const tuning = properties.training!.properties!.tuning!;
+  const ranges = (tuning.properties!.parameters!.additionalProperties as JsonSchema).oneOf ?? [];
+  const rangeOf = (type: string) => ranges.find((range) => range.properties?.type?.const === type)!;
   const sections: Array<[string, string, Row[]]> = [
     [
       'Platform',
@@ -136,6 +147,19 @@ export function configurationReference(): string {
       section,
       `${properties[section]!.description ?? ''}.`,
       rowsOf(properties[section]!, `${section}.`, SECTION_DEFAULTS[section]),
+    ]),
+    [
+      'training.tuning',
+      `${tuning.description ?? ''}. Set it platform-wide or in a model's \`training\`; a model's section replaces the platform's as a whole.`,
+      [
+        ...rowsOf(tuning, 'training.tuning.'),
+        ...rowsOf(tuning.properties!.objective!, 'training.tuning.objective.').map((row) => ({ ...row, required: false })),
+      ],
+    ],
+    ...(['integer', 'continuous', 'categorical'] as const).map((type): [string, string, Row[]] => [
+      `training.tuning.parameters.<name> (${type})`,
+      `one hyperparameter's ${type} range, under its name in \`training.tuning.parameters\`.`,
+      rowsOf(rangeOf(type), 'training.tuning.parameters.<name>.'),
     ]),
     ['models[]', `${properties.models!.description ?? ''}.`, rowsOf(models, 'models[].')],
     ['models[].columns[]', `${model.columns!.description ?? ''}.`, rowsOf(column, 'models[].columns[].')],
@@ -155,6 +179,7 @@ an invalid configuration stops with one line per problem, naming the field and t
 Besides the limits below, fields are checked together:
 
 - managed spot training (\`training.useSpot\`) needs \`maxWaitSeconds ≥ maxRuntimeSeconds\` and \`checkpointing\`;
+- \`training.tuning\`: the objective is one of the training program's metrics, 1–30 ranges named like hyperparameters but not \`sagemaker_*\` or \`_tuning_*\`, each range's \`max > min\` (\`Logarithmic\` needs \`min > 0\`, \`ReverseLogarithmic\` \`0 ≤ min < max < 1\`), categorical values unique, \`maxParallelJobs ≤ maxJobs\`, at most 750 jobs for \`Bayesian\`;
 - \`serving.minInstances ≤ maxInstances\`; a burstable \`ml.t*\` endpoint cannot autoscale (\`minInstances\` must equal \`maxInstances\`);
 - \`drift.psiWarn ≤ psiDrift\`, also per feature; \`drift.featureThresholds\` must name the model's columns;
 - a model's \`target\`, \`sensitiveAttribute\` and \`features\` must name its columns (the target is no feature, the sensitive attribute no target), column names are unique, and \`thresholds.metrics\` may name only the problem type's metrics;

@@ -5,7 +5,7 @@
  * A model's own copy of a `/models/{name}/...` route is documented once, under `{name}`.
  * Usage: npm run openapi (writes docs/openapi.json); --check exits 1 when the file is stale.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,11 +37,15 @@ const STATUS_DESCRIPTIONS: Record<string, string> = {
 export function synthesizedTemplate(): { Resources: Record<string, CfnResource> } {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-openapi-'));
-  const { app, stack } = createApp({
-    appProps: { context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] }, outdir },
-    policyValidation: false,
-  });
-  return app.synth().getStackByName(stack.stackName).template;
+  try {
+    const { app, stack } = createApp({
+      appProps: { context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] }, outdir },
+      policyValidation: false,
+    });
+    return app.synth().getStackByName(stack.stackName).template;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 export function openApiFromTemplate(template: { Resources: Record<string, CfnResource> }, version: string): Record<string, unknown> {

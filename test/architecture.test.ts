@@ -1,8 +1,9 @@
 /**
  * The layout's one rule, checked on every import: bin → lib → contracts ← lambdas ← local,
- * cli → contracts. contracts/ imports no CDK and no AWS SDK; lambdas/ never imports lib/;
- * function folders never import each other (shared code lives in lambdas/shared/, which imports
- * no function folder); the offline runtime never loads aws-cdk-lib; benches never import test/.
+ * cli → contracts, containers → lambdas/shared and contracts. contracts/ imports no CDK and no
+ * AWS SDK; lambdas/ never imports lib/; function folders never import each other (shared code
+ * lives in lambdas/shared/, which imports no function folder) and containers import none; the
+ * offline runtime and the containers never load aws-cdk-lib; benches never import test/.
  * In lambdas/, the AWS SDK is imported only by handlers and adapters (`<service>-<port>.ts`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../contracts/project-root';
 
-const SOURCE_ROOTS = ['bin', 'lib', 'contracts', 'lambdas', 'local', 'cli', 'bench', 'scripts', 'testkit', 'test'];
+const SOURCE_ROOTS = ['bin', 'lib', 'contracts', 'lambdas', 'containers', 'local', 'cli', 'bench', 'scripts', 'testkit', 'test'];
 
 /** Where each top-level folder may import from (its own folder always). */
 const ALLOWED_LAYERS: Readonly<Record<string, readonly string[]>> = {
@@ -19,6 +20,8 @@ const ALLOWED_LAYERS: Readonly<Record<string, readonly string[]>> = {
   lib: ['contracts'],
   contracts: [],
   lambdas: ['contracts'],
+  /** The serving container runs the serving core of lambdas/shared (a function folder never: see below). */
+  containers: ['lambdas', 'contracts'],
   local: ['lambdas', 'contracts'],
   cli: ['contracts'],
   bench: ['lambdas', 'contracts', 'local', 'testkit', 'lib'],
@@ -31,6 +34,8 @@ const ALLOWED_LAYERS: Readonly<Record<string, readonly string[]>> = {
 const FORBIDDEN_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   contracts: ['aws-cdk-lib', 'constructs', '@aws-sdk', '@smithy', '@aws-lambda-powertools', 'cdk-nag'],
   lambdas: ['aws-cdk-lib', 'constructs', 'cdk-nag'],
+  // SageMaker puts the model on disk and runs the container with network isolation: no AWS API to call.
+  containers: ['aws-cdk-lib', 'constructs', 'cdk-nag', '@aws-sdk', '@smithy', '@aws-lambda-powertools'],
   local: ['aws-cdk-lib', 'constructs', 'cdk-nag'],
   cli: ['aws-cdk-lib', 'constructs'],
 };
@@ -71,6 +76,7 @@ describe('the import direction', () => {
   it('reads the imports of every source folder', () => {
     expect(imports.filter((entry) => layerOf(entry.file) === 'lambdas').length).toBeGreaterThan(100);
     expect(imports.filter((entry) => layerOf(entry.file) === 'contracts').length).toBeGreaterThan(5);
+    expect(imports.filter((entry) => layerOf(entry.file) === 'containers').length).toBeGreaterThan(5);
   });
 
   it('lets each folder import only the layers below it', () => {
@@ -83,7 +89,7 @@ describe('the import direction', () => {
     expect(violations.map(describeImport)).toEqual([]);
   });
 
-  it('keeps aws-cdk-lib out of the runtime and both the CDK and the AWS SDK out of contracts/', () => {
+  it('keeps aws-cdk-lib out of the runtime and the containers, and both the CDK and the AWS SDK out of contracts/', () => {
     const violations = imports.filter(({ file, specifier }) =>
       (FORBIDDEN_PACKAGES[layerOf(file)] ?? []).some((name) => specifier === name || specifier.startsWith(`${name}/`)),
     );
@@ -97,6 +103,17 @@ describe('the import direction', () => {
       const to = lambdaFolderOf(target);
       return from !== to && to !== 'lambdas/shared';
     });
+    expect(violations.map(describeImport)).toEqual([]);
+  });
+
+  it('lets containers import only lambdas/shared of the runtime, never a function folder', () => {
+    const violations = imports.filter(
+      ({ file, target }) =>
+        target !== undefined &&
+        layerOf(file) === 'containers' &&
+        layerOf(target) === 'lambdas' &&
+        lambdaFolderOf(target) !== 'lambdas/shared',
+    );
     expect(violations.map(describeImport)).toEqual([]);
   });
 

@@ -18,13 +18,14 @@ function issuesOf(api: unknown): string[] {
 }
 
 describe('config api', () => {
-  it('defaults to stage v1, 50 requests/s with a burst of 100, IAM auth, no WAF and no quota', () => {
+  it("defaults to stage v1, 50 requests/s with a burst of 100, IAM auth, no WAF, no quota, and the account's logging role left alone", () => {
     expect(parseConfig(shipped).api).toEqual({
       stageName: 'v1',
       throttleRatePerSecond: 50,
       throttleBurst: 100,
       waf: false,
       wafRateLimitPer5Minutes: 2000,
+      cloudWatchRole: false,
     });
   });
 

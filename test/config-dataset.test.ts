@@ -31,6 +31,16 @@ describe('dataset schema in the model configuration', () => {
     expect(model.columns[0]).toMatchObject({ unique: false });
   });
 
+  it('takes the CSV delimiter of the dataset, one ASCII character other than a quote or a line break', () => {
+    expect(parseConfig(withModel({ dataset: { delimiter: ';' } })).models[0]!.dataset.delimiter).toBe(';');
+    expect(parseConfig(withModel({ dataset: { delimiter: '\t' } })).models[0]!.dataset.delimiter).toBe('\t');
+    for (const delimiter of [';;', '', '"', '\n', '§']) {
+      expect(issuesOf(withModel({ dataset: { delimiter } })).join('\n'), JSON.stringify(delimiter)).toMatch(
+        /mlops\.models\[0\]\.dataset\.delimiter: must be (one character|one ASCII character other than a quote or a line break)/,
+      );
+    }
+  });
+
   it('accepts a regex and uniqueness on a string column', () => {
     const model = parseConfig(withModel({ column: { regex: '^C[0-9]{6}$', unique: true } })).models[0]!;
     expect(model.columns[0]).toMatchObject({ regex: '^C[0-9]{6}$', unique: true });

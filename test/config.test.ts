@@ -79,7 +79,7 @@ describe('parseConfig', () => {
       variant((c) => {
         c.serving.canaryPercent = 25;
         c.serving.imageUri = '123456789012.dkr.ecr.{region}.amazonaws.com/onnx-serving:1';
-        c.models[0].serving = { mode: 'endpoint', initialModelDataUrl: 's3://seed-models/churn/model.tar.gz' };
+        c.models[0].serving = { mode: 'endpoint' };
       }),
     );
     const model = resolveModel(config, config.models[0]!);
@@ -90,6 +90,19 @@ describe('parseConfig', () => {
       imageUri: '123456789012.dkr.ecr.{region}.amazonaws.com/onnx-serving:1',
     });
     expect(model.features).toEqual(['tenure_months', 'monthly_charges', 'total_spend', 'support_calls', 'segment', 'contract']);
+  });
+
+  it('requires approval in the prod environment unless a model says otherwise, and leaves it optional elsewhere', () => {
+    const prod = parseConfig({ ...structuredClone(shipped), environment: 'prod' });
+    expect(resolveModel(prod, prod.models[0]!).approval).toBe('required');
+    const dev = parseConfig(structuredClone(shipped));
+    expect(resolveModel(dev, dev.models[0]!).approval).toBe('optional');
+    const raw = structuredClone(shipped) as Record<string, any>;
+    raw.models[0].approval = 'off';
+    const off = parseConfig({ ...raw, environment: 'prod' });
+    expect(resolveModel(off, off.models[0]!).approval).toBe('off');
+    raw.models[0].approval = 'sometimes';
+    expect(() => parseConfig(raw)).toThrow(/mlops.models\[0\].approval: /);
   });
 
   it('derives the model inputs from the columns when features are not listed', () => {
@@ -153,6 +166,16 @@ describe('parseConfig', () => {
       'a regression metric on a classifier',
       (c: any) => (c.models[0].thresholds.metrics.rmse = { max: 1 }),
       'mlops.models[0].thresholds.metrics.rmse: is not a binary-classification metric (use accuracy, precision, recall, f1, rocAuc)',
+    ],
+    [
+      'a captured column the model does not have (model override)',
+      (c: any) => (c.models[0].serving = { captureColumns: ['customer_id', 'email'] }),
+      `mlops.models[0].serving.captureColumns[1]: must name one of model "churn"'s columns (customer_id, tenure_months, monthly_charges, total_spend, support_calls, segment, contract, gender, churned), got "email"`,
+    ],
+    [
+      'a captured column the model does not have (platform-wide)',
+      (c: any) => (c.serving.captureColumns = ['ssn']),
+      `mlops.serving.captureColumns[0]: must name one of model "churn"'s columns (customer_id, tenure_months, monthly_charges, total_spend, support_calls, segment, contract, gender, churned), got "ssn"`,
     ],
     [
       'two models with one name',

@@ -14,12 +14,7 @@ describe('docs/configuration.md', () => {
 
   it('lists every field the old hand-written table missed, with its default and limits', () => {
     const reference = configurationReference();
-    for (const row of [
-      '`models[].columns[].regex`',
-      '`models[].columns[].unique`',
-      '`serving.imageUri`',
-      '`serving.initialModelDataUrl`',
-    ]) {
+    for (const row of ['`models[].columns[].regex`', '`models[].columns[].unique`', '`serving.imageUri`', '`serving.dataCapturePercent`']) {
       expect(reference).toContain(row);
     }
     expect(reference).toMatch(/\| `projectName` \(required\) \| string \| {2}\| ≤ 24 characters/);

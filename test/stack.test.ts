@@ -1,7 +1,8 @@
 /**
  * The whole app as `cdk synth` builds it: cdk-nag (AwsSolutions, Serverless) and the
  * CloudFormation Guard plugin run on the real stack with bundled Lambdas and find nothing
- * unacknowledged; every acknowledgement carries a reason; every resource is tagged.
+ * unacknowledged; every acknowledgement carries a reason; every resource is tagged. Also in
+ * endpoint mode, offline: the default serving image's build context is staged without Docker.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,10 @@ import * as path from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { PlatformConfigInput } from '../contracts/platform-config';
 import { createApp } from '../lib/app';
+import { ENDPOINT_RESOURCE_TYPE } from '../lib/constructs/endpoint-resource';
+import { withEndpointServing } from './iam/synth';
 import { cdkJsonContext } from './support/cdk';
 
 interface ValidationReport {
@@ -20,9 +24,11 @@ interface ValidationReport {
   }>;
 }
 
-function synthesize(extra?: (stack: Stack) => void) {
+function synthesize(extra?: (stack: Stack) => void, configure?: (config: PlatformConfigInput) => PlatformConfigInput) {
   const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-synth-'));
-  const mlopsApp = createApp({ appProps: { context: cdkJsonContext, outdir } });
+  const { mlops, ...featureFlags } = cdkJsonContext;
+  const rawConfig = configure ? configure(structuredClone(mlops) as PlatformConfigInput) : mlops;
+  const mlopsApp = createApp({ rawConfig, appProps: { context: featureFlags, outdir } });
   extra?.(mlopsApp.stack);
   const reportPath = path.join(outdir, 'validation-report.json');
   const report = () => (existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport) : undefined);
@@ -33,11 +39,12 @@ describe('the synthesized platform stack', () => {
   let synthesized: ReturnType<typeof synthesize>;
   let template: { Resources: Record<string, { Type: string; Properties?: { Tags?: Array<{ Key: string; Value: string }> } }> };
 
+  // A full synthesis (every bundle): slow on a loaded machine.
   beforeAll(() => {
     synthesized = synthesize();
     const assembly = synthesized.synth();
     template = assembly.getStackByName(synthesized.stack.stackName).template;
-  });
+  }, 180_000);
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding', () => {
     const report = synthesized.report();
@@ -52,14 +59,14 @@ describe('the synthesized platform stack', () => {
     }
   });
 
-  it("wires one Standard training pipeline per model to the shared functions and that model's deploy function", () => {
+  it("wires one Standard training pipeline per model to that model's own validate-data, evaluate-model and deploy functions", () => {
     const machines = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine') as any[];
     const training = machines.filter((machine) => machine.Properties.DefinitionSubstitutions?.ModelName === 'churn');
     expect(training).toHaveLength(1);
     const substitutions = training[0].Properties.DefinitionSubstitutions;
     const logicalId = (value: any) => (value['Fn::GetAtt'] ?? [value.Ref])[0] as string;
-    expect(logicalId(substitutions.ValidateDataFunctionArn)).toMatch(/^DataValidationFunction/);
-    expect(logicalId(substitutions.EvaluateModelFunctionArn)).toMatch(/^ModelEvaluation/);
+    expect(logicalId(substitutions.ValidateDataFunctionArn)).toMatch(/^DataValidationchurnFunction/);
+    expect(logicalId(substitutions.EvaluateModelFunctionArn)).toMatch(/^ModelEvaluationchurn/);
     expect(logicalId(substitutions.DeployFunctionArn)).toMatch(/^Servingchurn|^Serverlesschurn/);
     expect(substitutions.JobNamePrefix).toBe('mlops-dev-churn');
     expect(JSON.parse(Buffer.from(substitutions.ModelDocumentBase64, 'base64').toString('utf8'))).toMatchObject({
@@ -90,5 +97,38 @@ describe('the synthesized platform stack', () => {
       .pluginReports.flatMap((plugin) => plugin.violations as Array<{ ruleName: string }>)
       .map((v) => v.ruleName);
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+  });
+});
+
+describe('the synthesized platform stack in endpoint mode (default serving image, no initial model)', () => {
+  let synthesized: ReturnType<typeof synthesize>;
+  let assembly: ReturnType<ReturnType<typeof synthesize>['synth']>;
+
+  // A second full synthesis, with the serving image's context staged.
+  beforeAll(() => {
+    synthesized = synthesize(undefined, withEndpointServing);
+    assembly = synthesized.synth();
+  }, 180_000);
+
+  it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding, every acknowledgement with a reason', () => {
+    const report = synthesized.report();
+    expect(report?.pluginReports.flatMap((plugin) => plugin.violations) ?? []).toEqual([]);
+    for (const violation of report?.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []) ?? []) {
+      expect(violation.reason, violation.acknowledgedId).toMatch(/\w{3,}.*\w{3,}/);
+    }
+  });
+
+  it('stages the serving image’s build context as a Docker image asset, built only when `cdk deploy` publishes it', () => {
+    const artifact = assembly.getStackByName(synthesized.stack.stackName);
+    const manifest = JSON.parse(readFileSync(path.join(assembly.directory, `${artifact.id}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string; platform?: string } }>;
+    };
+    const images = Object.values(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    expect(images[0]!.source.platform).toBe('linux/amd64');
+    expect(existsSync(path.join(assembly.directory, images[0]!.source.directory, 'server.mjs'))).toBe(true);
+    const types = Object.values(artifact.template.Resources as Record<string, { Type: string }>).map((resource) => resource.Type);
+    expect(types).toContain(ENDPOINT_RESOURCE_TYPE);
+    expect(types).not.toContain('AWS::SageMaker::Endpoint');
   });
 });

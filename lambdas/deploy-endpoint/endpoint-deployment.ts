@@ -7,6 +7,7 @@
  */
 import type { EndpointTarget, SageMakerDeploymentConfig } from '../../contracts/endpoint-deployment';
 import type { VersionRecord } from '../../contracts/registry';
+import { servingContainerEnvironment } from '../../contracts/serving-container';
 
 /** The DescribeEndpoint fields the classification reads. */
 export interface EndpointDescription {
@@ -29,7 +30,7 @@ export interface EndpointApi {
 export interface CreateModelInput {
   ModelName: string;
   ExecutionRoleArn: string;
-  PrimaryContainer: { Image: string; ModelDataUrl: string };
+  PrimaryContainer: { Image: string; ModelDataUrl: string; Environment: Record<string, string> };
   EnableNetworkIsolation: boolean;
 }
 
@@ -88,7 +89,12 @@ export async function startDeployment(
   await api.createModel({
     ModelName: name,
     ExecutionRoleArn: target.executionRoleArn,
-    PrimaryContainer: { Image: target.imageUri, ModelDataUrl: version.artifactUri },
+    // The stack's bootstrap model gets the same environment without a version (contracts/serving-container.ts).
+    PrimaryContainer: {
+      Image: target.imageUri,
+      ModelDataUrl: version.artifactUri,
+      Environment: servingContainerEnvironment(target.modelSchema, version.version),
+    },
     EnableNetworkIsolation: true,
   });
   await api.createEndpointConfig({

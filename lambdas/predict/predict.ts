@@ -36,6 +36,18 @@ const environmentSchema = z.object({
   }),
   CAPTURE_BUCKET: z.string().min(1).optional(),
   CAPTURE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  /** JSON array: columns besides the features a captured row keeps (serving.captureColumns). */
+  CAPTURE_COLUMNS: z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        return z.array(z.string()).parse(JSON.parse(text));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not a JSON array of column names: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   MODEL_VERSION: z.coerce.number().int().positive().optional(),
   MODEL_REFRESH_SECONDS: z.coerce
     .number()
@@ -98,6 +110,7 @@ export function predictorFromEnvironment(
       ? new CaptureBuffer({
           modelName: env.MODEL_SCHEMA.modelName,
           samplePercent: env.CAPTURE_PERCENT,
+          keepFields: [...env.MODEL_SCHEMA.features.map((feature) => feature.name), ...env.CAPTURE_COLUMNS],
           write: (key, body) => objects.put(captureBucket, key, body, 'application/x-ndjson'),
           ...captureOptions,
         })

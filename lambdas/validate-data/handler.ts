@@ -11,7 +11,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { datasetSchemaSchema } from '../../contracts/dataset';
+import { csvDelimiterSchema, datasetSchemaSchema } from '../../contracts/dataset';
 import { modelDocumentSchema } from '../../contracts/model';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { DATASET_FORMATS } from '../shared/readers/index';
@@ -34,7 +34,8 @@ export const validateDataEventSchema = z
       .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z, a-z, 0-9, _ . : -')
       .optional(),
     format: z.enum(DATASET_FORMATS).optional(),
-    delimiter: z.string().length(1).optional(),
+    // null: the run set none (the pipeline's default), so the model's dataset.delimiter applies.
+    delimiter: csvDelimiterSchema.nullable().optional(),
     split: z.object({ holdoutUri: s3Uri.nullable() }).strict().optional(),
   })
   .superRefine((event, ctx) => {
@@ -54,7 +55,13 @@ export async function validateData(event: unknown, context: RunContext): Promise
   // A training run's split needs the whole model document (problem type, split settings, gate minimum).
   const model = parsed.data.split ? modelDocumentSchema.safeParse(parsed.data.model) : datasetSchemaSchema.safeParse(parsed.data.model);
   if (!model.success) throw new ValidationError(`the dataset schema does not parse: ${issuesText(model.error.issues, 'model')}`);
-  return runValidation(context, { ...parsed.data, model: model.data });
+  if (context.modelName !== undefined && model.data.name !== context.modelName) {
+    throw new ValidationError(
+      `this validate-data function serves model "${context.modelName}" and may touch only its data; the event names "${model.data.name}"`,
+    );
+  }
+  const { delimiter, ...request } = parsed.data;
+  return runValidation(context, { ...request, model: model.data, ...(delimiter == null ? {} : { delimiter }) });
 }
 
 let runContext: RunContext | undefined;
@@ -64,7 +71,11 @@ function contextFromEnvironment(): RunContext {
   if (runContext) return runContext;
   const artifactsBucket = process.env.ARTIFACTS_BUCKET;
   if (!artifactsBucket) throw new Error('ARTIFACTS_BUCKET is not set; the validate-data function needs the artifacts bucket name');
-  runContext = { store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))), artifactsBucket };
+  runContext = {
+    store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))),
+    artifactsBucket,
+    ...(process.env.MODEL_NAME ? { modelName: process.env.MODEL_NAME } : {}),
+  };
   return runContext;
 }
 

@@ -37,6 +37,7 @@ export interface ValidateDataRequest {
   /** Names the outputs; required for shard and merge (all shards of a run share it). */
   readonly runId?: string;
   readonly format?: DatasetFormat;
+  /** The CSV delimiter of this run; the model's dataset.delimiter when absent. */
   readonly delimiter?: string;
 }
 
@@ -105,6 +106,8 @@ const MAX_SHARD_LIST_BYTES = 160 * 1024;
 export interface RunContext {
   readonly store: ObjectStore;
   readonly artifactsBucket: string;
+  /** The one model this function validates for (its MODEL_NAME); an event for another is refused. */
+  readonly modelName?: string;
 }
 
 function hash(text: string, length = 16): string {
@@ -274,7 +277,10 @@ async function validateObjects(
       stream: () => store.stream(bucket, object.key),
       ranges: async () => store.ranges(bucket, object.key, object.size),
     };
-    for await (const batch of readDataset(datasetObject, validator.specs, { format: request.format, delimiter: request.delimiter })) {
+    for await (const batch of readDataset(datasetObject, validator.specs, {
+      format: request.format,
+      delimiter: request.delimiter ?? request.model.dataset.delimiter,
+    })) {
       validator.addBatch(batch, object.key);
       if (afterBatch) await afterBatch();
     }

@@ -13,6 +13,13 @@ import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
 import type { SageMakerEndpoint } from './sagemaker-endpoint';
 
+/**
+ * Lambda environment variables share 4 KB; the endpoint target without its schema takes about
+ * 1.5 KB (names, ARNs, the image URI, the rollback alarm names), which leaves this much for the
+ * model's serving schema in ENDPOINT_TARGET.
+ */
+export const MAX_TARGET_SCHEMA_BYTES = 2048;
+
 export interface DeployEndpointFunctionProps {
   readonly modelName: string;
   /** Where and how versions are rolled out. */
@@ -32,6 +39,12 @@ export interface DeployEndpointFunctionProps {
 export function createDeployEndpointFunction(scope: Construct, id: string, props: DeployEndpointFunctionProps): MlopsFunction {
   const { endpoint, registry } = props;
   const stack = Stack.of(scope);
+  const schemaBytes = Buffer.byteLength(JSON.stringify(props.target.modelSchema));
+  if (schemaBytes > MAX_TARGET_SCHEMA_BYTES) {
+    throw new Error(
+      `model "${props.modelName}": its serving schema is ${schemaBytes} bytes, over the ${MAX_TARGET_SCHEMA_BYTES} bytes the deploy function's environment (4 KB in all) leaves for it`,
+    );
+  }
   const deployFunction = new MlopsFunction(scope, id, {
     functionDirectory: 'deploy-endpoint',
     description: `cdk-mlops ${props.modelName}: rolls registry versions out to the SageMaker endpoint (begin/poll)`,

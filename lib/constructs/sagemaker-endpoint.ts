@@ -1,9 +1,12 @@
 /**
  * A SageMaker real-time endpoint for one model, wrapped so nothing else touches the L1
- * shapes: model, endpoint configuration (KMS-encrypted volumes, data capture to the capture
- * bucket), endpoint with a blue/green canary or linear deployment policy whose rollback
- * alarms (5xx errors, p99 model latency, error rate) are created here, and target-tracking
- * autoscaling of the variant's instance count.
+ * shapes. The stack creates the endpoint on a bootstrap model (the serving image without a
+ * model artifact: healthy, refusing invocations until a version is deployed) and its
+ * configuration (KMS-encrypted volumes, data capture to the capture bucket); from then on only
+ * the deploy function moves it, with a blue/green canary or linear policy whose rollback alarms
+ * (server errors, p99 model latency, server error rate) are created here. The endpoint is a
+ * create-only custom resource (endpoint-resource.ts): no `cdk deploy` changes which version
+ * serves. Target-tracking autoscaling of the variant's instance count.
  */
 import { ArnFormat, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
@@ -22,11 +25,16 @@ import {
 } from '../../contracts/endpoint-deployment';
 import type { ResolvedModelConfig } from '../../contracts/platform-config';
 import { CANARY_PERCENT_RANGE, endpointAutoscalingProblems, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
+import { servingContainerEnvironment } from '../../contracts/serving-container';
+import { type ModelSchema, modelSchemaFor } from '../../contracts/serving-schema';
 import { objectPrefixFinding } from './acknowledgements';
 import type { ArtifactStore } from './artifact-store';
 import { createDeployEndpointFunction } from './deploy-endpoint';
+import { createRollbackAlarms } from './endpoint-alarms';
+import { EndpointResource, grantVolumeKeyUse } from './endpoint-resource';
 import type { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
+import { ServingImage, servingImagePlatformFor } from './serving-image';
 
 /** `TerminationWaitInSeconds` upper bound. */
 export const MAX_TERMINATION_WAIT_SECONDS = 3600;
@@ -34,10 +42,6 @@ export const MAX_TERMINATION_WAIT_SECONDS = 3600;
 export const MAXIMUM_EXECUTION_TIMEOUT_RANGE = { min: 600, max: 28_800 } as const;
 /** `AutoRollbackConfiguration.Alarms` holds 1 to 10 alarms. */
 export const ROLLBACK_ALARMS_RANGE = { min: 1, max: 10 } as const;
-/** Invocation error share (percent, per minute) that rolls a deployment back. */
-export const ENDPOINT_ERROR_RATE_ALARM_PERCENT = 5;
-/** SageMaker reports ModelLatency in microseconds. */
-const MICROSECONDS_PER_MILLISECOND = 1000;
 /**
  * SageMaker names (endpoint, endpoint config, model) have at most 63 characters; the deploy
  * function appends `-v<version>-<time>` to this one, so it keeps room for that.
@@ -48,10 +52,12 @@ export interface SageMakerEndpointProps {
   /** The model, with serving settings merged (instance type and counts, canary, bake time, latency budget, capture). */
   readonly model: ResolvedModelConfig;
   readonly artifactStore: ArtifactStore;
-  /** ECR image of the ONNX serving container (`{region}` is replaced by the stack's region). */
-  readonly imageUri: string;
-  /** The model.tar.gz the endpoint starts with; later versions arrive through the deploy function. */
-  readonly initialModelDataUrl: string;
+  /**
+   * An ECR image of your own serving container (`{region}` is replaced by the stack's region);
+   * it must keep the contract of docs/serving-container.md, the bootstrap mode included.
+   * @default - the platform's ONNX serving container (containers/onnx-serving), built by `cdk deploy` as a Docker image asset
+   */
+  readonly imageUri?: string;
   /** The registry the deploy function reads versions from and records rollout outcomes in. */
   readonly registry: ModelRegistry;
   /**
@@ -105,8 +111,18 @@ export class SageMakerEndpoint extends Construct {
   readonly scalableTarget: appscaling.ScalableTarget;
   /** Rolls registry versions out to this endpoint with the deployment policy, and rolls back on demand. */
   readonly deployFunction: MlopsFunction;
-  /** The image with the region filled in. */
+  /** The serving image: the user's, with the region filled in, or the platform's image asset. */
   readonly imageUri: string;
+  /** The platform's serving image, when no imageUri was given. */
+  readonly servingImage?: ServingImage;
+  /** The serving schema every model of this endpoint gets in its container environment. */
+  readonly modelSchema: ModelSchema;
+  /** The model the endpoint is created with: the serving image without a model artifact. */
+  readonly bootstrapModel: sagemaker.CfnModel;
+  /** The configuration the endpoint is created with (the bootstrap model's). */
+  readonly bootstrapConfig: sagemaker.CfnEndpointConfig;
+  /** The create-only custom resource that owns the endpoint. */
+  readonly endpoint: EndpointResource;
   /** Where data capture writes: `s3://<capture bucket>/<model>/endpoint`. */
   readonly captureDestination: string;
 
@@ -134,7 +150,6 @@ export class SageMakerEndpoint extends Construct {
     // A fixed name: the alarms need the endpoint's name and the endpoint names the alarms,
     // which with a CloudFormation-generated name would be a dependency cycle.
     this.endpointName = Names.uniqueResourceName(this, { maxLength: ENDPOINT_NAME_MAX_LENGTH, separator: '-' }).toLowerCase();
-    this.imageUri = props.imageUri.replace('{region}', Stack.of(this).region);
     this.captureDestination = `s3://${artifactStore.captureBucket.bucketName}/${model.name}/endpoint`;
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
@@ -143,7 +158,14 @@ export class SageMakerEndpoint extends Construct {
     });
     artifactStore.grantReadArtifacts(this.executionRole, `${ARTIFACT_PREFIXES.models}${model.name}/`);
     artifactStore.grantWriteCapture(this.executionRole, `${model.name}/endpoint/`);
-    this.grantImagePull(this.executionRole, props.imageUri);
+    if (props.imageUri) {
+      this.imageUri = props.imageUri.replace('{region}', Stack.of(this).region);
+      this.grantImagePull(this.executionRole, props.imageUri);
+    } else {
+      this.servingImage = new ServingImage(this, 'ServingImage', { platform: servingImagePlatformFor(serving.instanceType) });
+      this.imageUri = this.servingImage.imageUri;
+      this.servingImage.grantPull(this.executionRole);
+    }
     this.grantContainerTelemetry(this.executionRole);
     Validations.of(this.executionRole).acknowledge(
       {
@@ -166,57 +188,24 @@ export class SageMakerEndpoint extends Construct {
       },
     );
 
-    const sageMakerModel = this.createModel('Model', props.initialModelDataUrl);
-    const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'Config', this.endpointConfigProperties(sageMakerModel.attrModelName));
+    this.modelSchema = modelSchemaFor(model);
+    this.bootstrapModel = this.createBootstrapModel();
+    this.bootstrapConfig = new sagemaker.CfnEndpointConfig(
+      this,
+      'BootstrapConfig',
+      this.endpointConfigProperties(this.bootstrapModel.attrModelName),
+    );
 
-    const metricOptions = {
-      dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
-      period: Duration.minutes(1),
-    };
-    const metric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, statistic, ...metricOptions });
-    this.invocation5xxAlarm = new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
-      alarmDescription: `${model.name} endpoint: server errors (rolls a deployment back)`,
-      metric: metric('Invocation5XXErrors', cloudwatch.Stats.SUM),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    const alarms = createRollbackAlarms(this, {
+      modelName: model.name,
+      endpointName: this.endpointName,
+      variantName: this.variantName,
+      latencyBudgetMs: serving.latencyBudgetMs,
     });
-    this.modelLatencyAlarm = new cloudwatch.Alarm(this, 'ModelLatencyAlarm', {
-      alarmDescription: `${model.name} endpoint: p99 model latency above ${serving.latencyBudgetMs} ms (rolls a deployment back)`,
-      metric: metric('ModelLatency', cloudwatch.Stats.p(99)),
-      threshold: serving.latencyBudgetMs * MICROSECONDS_PER_MILLISECOND,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.errorRateAlarm = new cloudwatch.Alarm(this, 'ErrorRateAlarm', {
-      alarmDescription: `${model.name} endpoint: invocation errors above ${ENDPOINT_ERROR_RATE_ALARM_PERCENT}% (rolls a deployment back)`,
-      metric: new cloudwatch.MathExpression({
-        expression: '100 * (serverErrors + modelErrors) / MAX([invocations, 1])',
-        usingMetrics: {
-          serverErrors: metric('Invocation5XXErrors', cloudwatch.Stats.SUM),
-          modelErrors: metric('InvocationModelErrors', cloudwatch.Stats.SUM),
-          invocations: metric('Invocations', cloudwatch.Stats.SUM),
-        },
-        period: Duration.minutes(1),
-        label: 'Invocation error rate (%)',
-      }),
-      threshold: ENDPOINT_ERROR_RATE_ALARM_PERCENT,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.invocation5xxAlarm = alarms.invocation5xx;
+    this.modelLatencyAlarm = alarms.modelLatency;
+    this.errorRateAlarm = alarms.errorRate;
     this.rollbackAlarms = [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm, ...(props.additionalRollbackAlarms ?? [])];
-    for (const alarm of [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm]) {
-      Validations.of(alarm).acknowledge({
-        id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check',
-        reason:
-          "Its consumer is the endpoint's AutoRollbackConfiguration, which SageMaker polls during a deployment; it needs no alarm action.",
-      });
-    }
 
     const settings: EndpointDeploymentSettings = {
       trafficShifting,
@@ -227,23 +216,18 @@ export class SageMakerEndpoint extends Construct {
       rollbackAlarmNames: this.rollbackAlarms.map((alarm) => alarm.alarmName),
     };
     this.deploymentConfig = sageMakerDeploymentConfig(settings);
-    const step = { type: 'CAPACITY_PERCENT', value: settings.stepPercent };
-    const endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+    // SageMaker reads the rollback alarms with the execution role while it bakes a deployment.
+    this.executionRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: this.rollbackAlarms.map((alarm) => alarm.alarmArn) }),
+    );
+    this.endpoint = new EndpointResource(this, 'Endpoint', {
       endpointName: this.endpointName,
-      endpointConfigName: endpointConfig.attrEndpointConfigName,
-      deploymentConfig: {
-        blueGreenUpdatePolicy: {
-          trafficRoutingConfiguration: {
-            type: trafficShifting,
-            waitIntervalInSeconds: settings.waitIntervalSeconds,
-            ...(trafficShifting === 'CANARY' ? { canarySize: step } : { linearStepSize: step }),
-          },
-          terminationWaitInSeconds: settings.terminationWaitSeconds,
-          maximumExecutionTimeoutInSeconds: settings.maximumExecutionTimeoutSeconds,
-        },
-        autoRollbackConfiguration: { alarms: settings.rollbackAlarmNames.map((alarmName) => ({ alarmName })) },
-      },
+      endpointConfig: this.bootstrapConfig,
+      key: artifactStore.key,
+      logRetention: props.logRetention,
     });
+    // The container starts with the execution role: its grants must exist before the endpoint.
+    this.endpoint.node.addDependency(this.executionRole);
 
     this.scalableTarget = new appscaling.ScalableTarget(this, 'Scaling', {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
@@ -252,7 +236,7 @@ export class SageMakerEndpoint extends Construct {
       minCapacity: serving.minInstances,
       maxCapacity: serving.maxInstances,
     });
-    this.scalableTarget.node.addDependency(endpoint);
+    this.scalableTarget.node.addDependency(this.endpoint);
     this.scalableTarget.scaleToTrackMetric('InvocationsPerInstance', {
       predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
       targetValue: serving.targetInvocationsPerInstance,
@@ -265,6 +249,7 @@ export class SageMakerEndpoint extends Construct {
       variantName: this.variantName,
       executionRoleArn: this.executionRole.roleArn,
       imageUri: this.imageUri,
+      modelSchema: this.modelSchema,
       instanceType: serving.instanceType,
       initialInstanceCount: serving.minInstances,
       kmsKeyId: artifactStore.key.keyArn,
@@ -290,7 +275,7 @@ export class SageMakerEndpoint extends Construct {
 
   /** The endpoint's ARN. */
   get endpointArn(): string {
-    return Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: this.endpointName });
+    return this.endpoint.endpointArn;
   }
 
   /** Lets a principal call InvokeEndpoint (the API, batch clients). */
@@ -300,7 +285,8 @@ export class SageMakerEndpoint extends Construct {
 
   /**
    * What the deploy function needs to roll a registry version out: create models and endpoint
-   * configurations named after this endpoint, update and describe it, and pass the execution role.
+   * configurations named after this endpoint, update and describe it, pass the execution role,
+   * and let SageMaker create the grant on the volume key the configurations name.
    */
   grantDeploy(grantee: iam.IGrantable): void {
     const stack = Stack.of(this);
@@ -329,6 +315,7 @@ export class SageMakerEndpoint extends Construct {
       resourceArns: [this.executionRole.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
     });
+    grantVolumeKeyUse(grantee, this.artifactStore.key);
   }
 
   /**
@@ -376,11 +363,16 @@ export class SageMakerEndpoint extends Construct {
     });
   }
 
-  private createModel(id: string, modelDataUrl: string): sagemaker.CfnModel {
-    const model = new sagemaker.CfnModel(this, id, {
+  /**
+   * The serving image without a ModelDataUrl and without MODEL_VERSION: the container's bootstrap
+   * mode, healthy and refusing invocations with NoModelDeployed until a version is rolled out.
+   * Its environment is the one every deployed version gets, without the version.
+   */
+  private createBootstrapModel(): sagemaker.CfnModel {
+    const model = new sagemaker.CfnModel(this, 'BootstrapModel', {
       executionRoleArn: this.executionRole.roleArn,
-      primaryContainer: { image: this.imageUri, modelDataUrl },
-      // The container only answers invocations; SageMaker itself downloads the artifact.
+      primaryContainer: { image: this.imageUri, environment: servingContainerEnvironment(this.modelSchema) },
+      // The container only answers invocations; SageMaker itself downloads a version's artifact.
       enableNetworkIsolation: true,
     });
     model.node.addDependency(this.executionRole);

@@ -125,6 +125,7 @@ export class ServerlessInference extends Construct {
         MODEL_SCHEMA: schema,
         CAPTURE_BUCKET: props.artifactStore.captureBucket.bucketName,
         CAPTURE_PERCENT: String(dataCapturePercent),
+        CAPTURE_COLUMNS: JSON.stringify(model.serving.captureColumns),
         MODEL_REFRESH_SECONDS: String(refreshSeconds),
         CANARY_PERCENT: String(canaryPercent),
         ...(props.pinnedModelVersion === undefined ? {} : { MODEL_VERSION: String(props.pinnedModelVersion) }),

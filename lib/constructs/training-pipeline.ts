@@ -21,9 +21,11 @@ import {
   modelDocumentBase64,
   TRAINING_DEFINITION_PATH,
   trainingSubstitutions,
+  tuningJobConfigBase64,
 } from '../../contracts/state-machines';
-import { SAGEMAKER_MAX_RUNTIME_SECONDS, spotTrainingProblems, type TrainingConfig } from '../../contracts/training';
+import { SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig, trainingSettingsProblems } from '../../contracts/training';
 import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
+import { tuningJobNamePrefix } from '../../contracts/tuning';
 import type { ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
 
@@ -31,8 +33,8 @@ import type { ModelRegistry } from './model-registry';
 const MAX_TRAINING_JOB_NAME = 63;
 /** Each attempt's job name ends in a UUID (36 characters); the prefix must leave room. */
 const JOB_NAME_SUFFIX_LENGTH = 36;
-/** The EventBridge rule Step Functions manages for `createTrainingJob.sync`. */
-const SAGEMAKER_SYNC_RULE = 'StepFunctionsGetEventsForSageMakerTrainingJobsRule';
+/** The EventBridge rules Step Functions manages for `createTrainingJob.sync` and `createHyperParameterTuningJob.sync`. */
+const SAGEMAKER_SYNC_RULES = ['StepFunctionsGetEventsForSageMakerTrainingJobsRule', 'StepFunctionsGetEventsForSageMakerTuningJobsRule'];
 
 export interface TrainingPipelineProps {
   /** The model's schema, target, features and gate thresholds, passed to the pipeline's functions. */
@@ -49,11 +51,12 @@ export interface TrainingPipelineProps {
   /** Where failures and rejections are announced. */
   readonly alertTopic: sns.ITopic;
   /**
-   * Whether a registered version waits for a person's approval before deployment (an execution
-   * input `requireApproval` overrides it per run).
-   * @default false
+   * Whether a registered version waits for a person's approval before deployment: `required`
+   * (every run waits; an execution input `requireApproval: false` cannot lower it), `optional`
+   * (a run waits when its input asks), `off` (likewise: only a run that asks waits).
+   * @default 'optional'
    */
-  readonly requireApproval?: boolean;
+  readonly approvalPolicy?: 'required' | 'optional' | 'off';
   /**
    * How often a running deployment is checked; longer polls mean fewer state transitions.
    * @default Duration.minutes(2)
@@ -122,7 +125,7 @@ export class TrainingPipeline extends Construct {
         trainingRoleArn: this.trainingRole.roleArn,
         artifactsBucket: props.artifactStore.artifactsBucket.bucketName,
         artifactsKeyArn: props.artifactStore.key.keyArn,
-        requireApproval: props.requireApproval ?? false,
+        approvalPolicy: props.approvalPolicy ?? 'optional',
         deployPollSeconds: deployPollInterval.toSeconds(),
         trainingCode: { bucket: this.trainingCode.s3BucketName, key: this.trainingCode.s3ObjectKey },
       }),
@@ -257,12 +260,36 @@ export class TrainingPipeline extends Construct {
         resources: [trainingJobs],
       }),
     );
+    // The tuning branch (createHyperParameterTuningJob.sync, then DescribeTrainingJob of its best job) is in the
+    // definition whether or not training.tuning is set; scoped to this pipeline's tuning job names, which its
+    // training jobs' names start with (`<tuning job>-<NNN>-<8 hex>`).
+    const tuningPrefix = tuningJobNamePrefix(props.jobNamePrefix);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sagemaker:CreateHyperParameterTuningJob',
+          'sagemaker:DescribeHyperParameterTuningJob',
+          'sagemaker:StopHyperParameterTuningJob',
+          'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
+          'sagemaker:AddTags',
+        ],
+        resources: [stack.formatArn({ service: 'sagemaker', resource: 'hyper-parameter-tuning-job', resourceName: `${tuningPrefix}-*` })],
+      }),
+    );
+    if (tuningPrefix !== props.jobNamePrefix) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['sagemaker:DescribeTrainingJob'],
+          resources: [stack.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: `${tuningPrefix}-*` })],
+        }),
+      );
+    }
     // Listed by the Step Functions service integration for SageMaker .sync tasks; ListTags authorises only "*".
     role.addToPolicy(new iam.PolicyStatement({ actions: ['sagemaker:ListTags'], resources: ['*'] }));
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: SAGEMAKER_SYNC_RULE })],
+        resources: SAGEMAKER_SYNC_RULES.map((rule) => stack.formatArn({ service: 'events', resource: 'rule', resourceName: rule })),
       }),
     );
     role.addToPolicy(
@@ -300,6 +327,18 @@ export class TrainingPipeline extends Construct {
           'Training job names are the prefix plus a UUID per attempt, unknown until a run starts; the prefix scopes them to this pipeline.',
       },
       {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:hyper-parameter-tuning-job/${tuningPrefix}-*]`,
+        reason: 'Tuning job names are the prefix plus 12 random hexadecimal digits per attempt; the prefix scopes them to this pipeline.',
+      },
+      ...(tuningPrefix === props.jobNamePrefix
+        ? []
+        : [
+            {
+              id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/${tuningPrefix}-*]`,
+              reason: "A tuning job names its training jobs after itself; DescribeTrainingJob reads the best one's artifact.",
+            },
+          ]),
+      {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'sagemaker:ListTags (which the SageMaker .sync integration calls), CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) authorise only "*"; CDK adds the last two for logging and tracing.',
@@ -331,7 +370,13 @@ function validateTraining(props: TrainingPipelineProps): void {
       `training.maxRuntimeSeconds must be at most ${SAGEMAKER_MAX_RUNTIME_SECONDS} (28 days), got ${training.maxRuntimeSeconds}`,
     );
   }
-  for (const problem of spotTrainingProblems(training)) throw new Error(`training.${problem.path.join('.')}: ${problem.message}`);
+  for (const problem of trainingSettingsProblems(training)) throw new Error(`training.${problem.path.join('.')}: ${problem.message}`);
+  const tuningLength = tuningJobConfigBase64(training).length;
+  if (tuningLength > MAX_BASE64_DECODE_INPUT) {
+    throw new Error(
+      `training.tuning: the tuning job's configuration takes ${tuningLength} characters as base64; the training pipeline passes it through States.Base64Decode, which accepts at most ${MAX_BASE64_DECODE_INPUT} — fewer or shorter categorical values`,
+    );
+  }
   if (props.deployPollInterval && (props.deployPollInterval.toSeconds() < 10 || props.deployPollInterval.toSeconds() > 3600)) {
     throw new Error(`deployPollInterval must be between 10 and 3600 seconds, got ${props.deployPollInterval.toSeconds()}`);
   }

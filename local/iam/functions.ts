@@ -126,3 +126,84 @@ export function apiGatewayIntegrationCalls(model: IamModel): ServiceRoleCall[] {
     throw new Error(`${origin}: AWS integration ${integration.Uri} is not one this engine models`);
   });
 }
+
+/**
+ * What SageMaker hosting does with a model's execution role for each endpoint of the template
+ * (an AWS::SageMaker::Endpoint, or a Custom::SageMakerEndpoint custom resource naming its
+ * EndpointName and EndpointConfigName): pull the container image from ECR, write the container's
+ * logs and metrics, and, when the configuration captures data, write the capture files (with the
+ * configuration's capture key). Reading a version's model artifact is left to the caller: its key
+ * exists only at run time.
+ */
+export function sageMakerHostingCalls(model: IamModel): ServiceRoleCall[] {
+  const { partition, region, account, urlSuffix } = model.environment;
+  const resolved = model.resolved;
+  const endpoints = [...resolved.logicalIdsOfType('AWS::SageMaker::Endpoint'), ...resolved.logicalIdsOfType('Custom::SageMakerEndpoint')];
+  return endpoints.flatMap((endpointId) => {
+    const { EndpointName, EndpointConfigName } = resolved.resolve(resolved.resource(endpointId).Properties) as {
+      EndpointName: string;
+      EndpointConfigName: string;
+    };
+    const configId = resolved
+      .logicalIdsOfType('AWS::SageMaker::EndpointConfig')
+      .find((logicalId) => resolved.physicalName(logicalId) === EndpointConfigName);
+    if (!configId) throw new Error(`endpoint ${endpointId} names configuration ${EndpointConfigName}, which the template does not hold`);
+    const config = resolved.resolve(resolved.resource(configId).Properties) as {
+      ProductionVariants: Array<{ ModelName: string; VariantName: string }>;
+      DataCaptureConfig?: { DestinationS3Uri: string; KmsKeyId?: string };
+    };
+    return config.ProductionVariants.flatMap((variant) => {
+      const modelId = resolved
+        .logicalIdsOfType('AWS::SageMaker::Model')
+        .find((logicalId) => resolved.physicalName(logicalId) === variant.ModelName);
+      if (!modelId) throw new Error(`configuration ${configId} names model ${variant.ModelName}, which the template does not hold`);
+      const properties = resolved.resolve(resolved.resource(modelId).Properties) as {
+        ExecutionRoleArn: string;
+        PrimaryContainer: { Image: string };
+      };
+      const role = model.role(properties.ExecutionRoleArn).logicalId;
+      const origin = `endpoint ${EndpointName} (model ${modelId})`;
+      const call = (action: string, resource: string, because: string, context?: IamCall['context']): ServiceRoleCall => ({
+        action,
+        resource,
+        role,
+        origin,
+        because,
+        ...(context ? { context } : {}),
+      });
+      const image = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.[^/]+\/([^:@]+)/.exec(properties.PrimaryContainer.Image);
+      if (!image) throw new Error(`${origin}: image ${properties.PrimaryContainer.Image} is not an ECR image URI`);
+      const repository = `arn:${partition}:ecr:${image[2]}:${image[1]}:repository/${image[3]}`;
+      const stream = `arn:${partition}:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${EndpointName}:log-stream:${variant.VariantName}/i-0123456789abcdef0`;
+      const calls = [
+        call('ecr:GetAuthorizationToken', '*', 'SageMaker pulls the serving image'),
+        ...['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'].map((action) =>
+          call(action, repository, 'SageMaker pulls the serving image'),
+        ),
+        call('logs:CreateLogStream', stream, "SageMaker writes the container's logs"),
+        call('logs:PutLogEvents', stream, "SageMaker writes the container's logs"),
+        call('cloudwatch:PutMetricData', '*', "SageMaker publishes the instances' metrics", {
+          'cloudwatch:namespace': '/aws/sagemaker/Endpoints',
+        }),
+      ];
+      const capture = config.DataCaptureConfig;
+      if (capture) {
+        const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(capture.DestinationS3Uri);
+        if (!match) throw new Error(`${origin}: capture destination ${capture.DestinationS3Uri} is not an S3 URI`);
+        const prefix = match[2] ? `${match[2].replace(/\/$/, '')}/` : '';
+        const object = `arn:${partition}:s3:::${match[1]}/${prefix}${EndpointName}/${variant.VariantName}/2024/01/01/10/capture.jsonl`;
+        calls.push(call('s3:PutObject', object, 'data capture writes the captured requests and responses'));
+        const key = capture.KmsKeyId ?? model.encryptionOf(object)?.keyArn;
+        if (key) {
+          calls.push(
+            call('kms:GenerateDataKey', key, 'data capture encrypts the capture files', {
+              'kms:ViaService': `s3.${region}.${urlSuffix}`,
+              'kms:CallerAccount': account,
+            }),
+          );
+        }
+      }
+      return calls;
+    });
+  });
+}

@@ -11,6 +11,7 @@ export {
   lambdaFunctions,
   lambdaServiceCalls,
   type ServiceRoleCall,
+  sageMakerHostingCalls,
   schedulerCalls,
 } from './functions';
 export { AccessDeniedError, accessDenied, type GuardTarget, guardClient, type IamChecker, iamGuard, type MiddlewareClient } from './guard';
@@ -41,6 +42,7 @@ export {
   type StateMachineCallOptions,
   stateMachineCalls,
   stateMachineDefinition,
+  taskStateCalls,
   trainingRoleCalls,
 } from './state-machine-calls';
 export { type CfnTemplate, DEFAULT_ENVIRONMENT, type IamEnvironment, ResolvedTemplate, UnresolvableIntrinsicError } from './template';

@@ -136,7 +136,11 @@ export interface KmsEncryption {
   readonly bucketKey: boolean;
 }
 
-/** The customer-managed KMS key a bucket (or object), table (or index) or topic ARN is encrypted with, when the template sets one. */
+/**
+ * The customer-managed KMS key a bucket (or object), table (or index) or topic ARN is encrypted
+ * with, or the key a SageMaker endpoint configuration encrypts its instances' volumes with, when
+ * the template sets one.
+ */
 export function encryptionOf(resolved: ResolvedTemplate, resourceArn: string): KmsEncryption | undefined {
   const toKeyArn = (value: unknown) => {
     const key = resolved.resolveString(value);
@@ -168,6 +172,9 @@ export function encryptionOf(resolved: ResolvedTemplate, resourceArn: string): K
     }
     if (resource.Type === 'AWS::SNS::Topic' && resolved.arnOf(logicalId) === resourceArn) {
       return properties.KmsMasterKeyId === undefined ? undefined : { keyArn: toKeyArn(properties.KmsMasterKeyId), bucketKey: false };
+    }
+    if (resource.Type === 'AWS::SageMaker::EndpointConfig' && resolved.arnOf(logicalId) === resourceArn) {
+      return properties.KmsKeyId === undefined ? undefined : { keyArn: toKeyArn(properties.KmsKeyId), bucketKey: false };
     }
   }
   return undefined;

@@ -11,8 +11,11 @@
  * "DynamoDB encryption at rest: how it works" (table key caching: DynamoDB calls kms:Decrypt with
  * the caller's permissions when it refreshes the table key, for reads and writes alike),
  * "Using identity-based policies with DynamoDB" (TransactWriteItems is authorised per item as
- * PutItem / UpdateItem / DeleteItem / ConditionCheckItem), and the SNS developer guide's
- * "Key management" (publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt).
+ * PutItem / UpdateItem / DeleteItem / ConditionCheckItem), the SNS developer guide's
+ * "Key management" (publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt),
+ * and SageMaker's "API permissions reference" with CreateEndpointConfig's `KmsKeyId` (CreateEndpoint
+ * needs kms:CreateGrant when the configuration names a key, whose policy must allow whoever calls
+ * CreateEndpoint or UpdateEndpoint: SageMaker creates the volumes' grant with the caller's permissions).
  */
 import type { KmsEncryption } from './policies';
 import type { ContextValues } from './simulate';
@@ -244,14 +247,28 @@ const sfn: OperationMapper = (operation, input) => {
   }
 };
 
-const sagemaker: OperationMapper = (operation, input, arn) => {
+const sagemaker: OperationMapper = (operation, input, arn, scope) => {
   const named = (type: string, field: string) => arn('sagemaker', `${type}/${text(input, field).toLowerCase()}`);
-  const passRole = (field: string): IamCall[] =>
-    typeof input[field] === 'string'
+  /** The grant on the configuration's volume key that SageMaker creates with the caller's permissions. */
+  const volumeKey = (config: string): IamCall[] => {
+    const encryption = scope.encryptionOf(config);
+    if (!encryption) return [];
+    const context = {
+      'kms:ViaService': `sagemaker.${scope.environment.region}.${scope.environment.urlSuffix}`,
+      'kms:CallerAccount': scope.environment.account,
+    };
+    const because = `sagemaker:${operation} on a configuration whose KmsKeyId encrypts the instances' volumes`;
+    return [
+      { action: 'kms:CreateGrant', resource: encryption.keyArn, context: { ...context, 'kms:GrantIsForAWSResource': 'true' }, because },
+      { action: 'kms:DescribeKey', resource: encryption.keyArn, context, because },
+    ];
+  };
+  const passRole = (field: string, value: unknown = input[field]): IamCall[] =>
+    typeof value === 'string'
       ? [
           {
             action: 'iam:PassRole',
-            resource: input[field] as string,
+            resource: value,
             context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },
             because: `sagemaker:${operation} passes ${field}`,
           },
@@ -273,14 +290,20 @@ const sagemaker: OperationMapper = (operation, input, arn) => {
     case 'DescribeEndpointConfig':
       return [{ action: 'sagemaker:DescribeEndpointConfig', resource: named('endpoint-config', 'EndpointConfigName') }];
     case 'CreateEndpoint':
-    case 'UpdateEndpoint':
+    case 'UpdateEndpoint': {
       // Both resource types are required for these actions: the endpoint and the configuration it moves to.
+      const endpoint = named('endpoint', 'EndpointName');
+      const config = named('endpoint-config', 'EndpointConfigName');
       return [
-        { action: `sagemaker:${operation}`, resource: named('endpoint', 'EndpointName') },
-        { action: `sagemaker:${operation}`, resource: named('endpoint-config', 'EndpointConfigName') },
+        { action: `sagemaker:${operation}`, resource: endpoint },
+        { action: `sagemaker:${operation}`, resource: config },
+        ...volumeKey(config),
+        ...tags(endpoint),
       ];
+    }
     case 'DescribeEndpoint':
-      return [{ action: 'sagemaker:DescribeEndpoint', resource: named('endpoint', 'EndpointName') }];
+    case 'DeleteEndpoint':
+      return [{ action: `sagemaker:${operation}`, resource: named('endpoint', 'EndpointName') }];
     case 'CreateTrainingJob': {
       const job = named('training-job', 'TrainingJobName');
       return [{ action: 'sagemaker:CreateTrainingJob', resource: job }, ...passRole('RoleArn'), ...tags(job)];
@@ -288,6 +311,19 @@ const sagemaker: OperationMapper = (operation, input, arn) => {
     case 'DescribeTrainingJob':
     case 'StopTrainingJob':
       return [{ action: `sagemaker:${operation}`, resource: named('training-job', 'TrainingJobName') }];
+    case 'CreateHyperParameterTuningJob': {
+      const job = named('hyper-parameter-tuning-job', 'HyperParameterTuningJobName');
+      const definition = input.TrainingJobDefinition as { RoleArn?: unknown } | undefined;
+      return [
+        { action: 'sagemaker:CreateHyperParameterTuningJob', resource: job },
+        ...passRole('TrainingJobDefinition.RoleArn', definition?.RoleArn),
+        ...tags(job),
+      ];
+    }
+    case 'DescribeHyperParameterTuningJob':
+    case 'StopHyperParameterTuningJob':
+    case 'ListTrainingJobsForHyperParameterTuningJob':
+      return [{ action: `sagemaker:${operation}`, resource: named('hyper-parameter-tuning-job', 'HyperParameterTuningJobName') }];
     case 'AddTags':
     case 'ListTags':
       return [{ action: `sagemaker:${operation}`, resource: text(input, 'ResourceArn') }];

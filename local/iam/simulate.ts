@@ -80,7 +80,7 @@ export class IamModel {
     return policies;
   }
 
-  /** The customer-managed KMS key of a bucket, object, table, index or topic ARN, if the template encrypts it with one. */
+  /** The customer-managed KMS key of a bucket, object, table, index, topic or endpoint configuration ARN, if the template sets one. */
   encryptionOf(resourceArn: string): KmsEncryption | undefined {
     return encryptionOf(this.resolved, resourceArn);
   }

@@ -10,7 +10,9 @@
  * Sources (AWS Step Functions developer guide): "IAM policies for AWS Lambda", "Amazon SageMaker"
  * (CreateTrainingJob, synchronous: Create/Describe/StopTrainingJob, ListTags on "*", iam:PassRole
  * with iam:PassedToService, events:PutTargets/PutRule/DescribeRule on the managed rule
- * StepFunctionsGetEventsForSageMakerTrainingJobsRule), "Amazon Simple Notification Service",
+ * StepFunctionsGetEventsForSageMakerTrainingJobsRule; CreateHyperParameterTuningJob, synchronous:
+ * Create/Describe/StopHyperParameterTuningJob, ListTrainingJobsForHyperParameterTuningJob, ListTags,
+ * iam:PassRole, the rule StepFunctionsGetEventsForSageMakerTuningJobsRule), "Amazon Simple Notification Service",
  * "IAM policies for nested AWS Step Functions calls" (.sync: Describe/StopExecution and the
  * StepFunctionsGetEventsForStepFunctionsExecutionRule rule), "IAM policies for using Distributed
  * Map states" (StartExecution on the state machine, Describe/StopExecution on
@@ -162,52 +164,7 @@ export function stateMachineCalls(
         continue;
       }
       if (state.Type !== 'Task' || !state.Resource) continue;
-      const origin = `${name} (${state.Resource.replace(/^arn:[a-z-]+:states:::/, '')})`;
-      const parameters = materialize(state.Parameters ?? {}, options);
-      const integration = /^arn:[a-z-]+:states:::([a-z0-9-]+):([A-Za-z0-9:-]+?)(\.sync(?::2)?|\.waitForTaskToken)?$/.exec(state.Resource);
-      if (/^arn:[a-z-]+:lambda:/.test(state.Resource)) {
-        add(origin, sdk('lambda', 'InvokeCommand', { FunctionName: state.Resource }));
-        continue;
-      }
-      if (!integration)
-        throw new UnmodelledCallError(`state ${name}: Resource ${state.Resource} is not a service integration this engine models`);
-      const [, service, action, pattern] = integration as unknown as [string, string, string, string | undefined];
-      if (service === 'lambda' && action === 'invoke') {
-        add(origin, sdk('lambda', 'InvokeCommand', parameters));
-      } else if (service === 'sns' && action === 'publish') {
-        add(origin, sdk('sns', 'PublishCommand', parameters));
-      } else if (service === 'sagemaker' && action === 'createTrainingJob') {
-        const job = arn('sagemaker', `training-job/${String(parameters.TrainingJobName).toLowerCase()}`);
-        add(origin, [...sdk('sagemaker', 'CreateTrainingJobCommand', parameters), { action: 'sagemaker:ListTags', resource: job }]);
-        if (pattern === '.sync') {
-          add(origin, [
-            { action: 'sagemaker:DescribeTrainingJob', resource: job },
-            { action: 'sagemaker:StopTrainingJob', resource: job },
-            ...managedRuleCalls(arn('events', 'rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule')),
-          ]);
-        }
-        add(`${origin} as its training role`, trainingRoleCalls(model, parameters, sdk), model.role(String(parameters.RoleArn)).logicalId);
-      } else if (service === 'states' && action === 'startExecution') {
-        const target = String(parameters.StateMachineArn);
-        add(origin, [{ action: 'states:StartExecution', resource: target }]);
-        if (pattern?.startsWith('.sync')) {
-          const execution = `${target.replace(':stateMachine:', ':execution:')}:${EXAMPLE_EXECUTION_NAME}`;
-          add(origin, [
-            { action: 'states:DescribeExecution', resource: execution },
-            { action: 'states:StopExecution', resource: execution },
-            ...managedRuleCalls(arn('events', 'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule')),
-          ]);
-        }
-      } else if (service === 'aws-sdk') {
-        const [sdkService, sdkAction] = action.split(':') as [string, string];
-        const known = AWS_SDK_SERVICES[sdkService];
-        if (!known) throw new UnmodelledCallError(`state ${name}: aws-sdk:${sdkService} is not a service this engine models`);
-        add(origin, sdk(known, `${sdkAction.charAt(0).toUpperCase()}${sdkAction.slice(1)}Command`, parameters));
-      } else if (service === 'dynamodb') {
-        add(origin, sdk('dynamodb', `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`, parameters));
-      } else {
-        throw new UnmodelledCallError(`state ${name}: ${state.Resource} is not a service integration this engine models`);
-      }
+      calls.push(...taskStateCalls(model, name, state.Resource, materialize(state.Parameters ?? {}, options), role, sdk));
     }
   };
   visit(definition);
@@ -345,4 +302,89 @@ function evaluateExpression(expression: string, options: StateMachineCallOptions
   const json = /^States\.StringToJson\('((?:[^'\\]|\\.)*)'\)$/.exec(expression);
   if (json) return JSON.parse(json[1]!);
   return undefined;
+}
+
+/**
+ * The IAM calls one Task state makes: the state machine role's for its integration and, for a
+ * training or tuning job, what SageMaker does as the role the request passes. `parameters` are the
+ * state's Parameters as the task receives them (concrete values).
+ */
+export function taskStateCalls(
+  model: IamModel,
+  name: string,
+  resource: string,
+  parameters: Record<string, unknown>,
+  role: string,
+  sdk: Sdk,
+): RoleCall[] {
+  const { partition, region, account } = model.environment;
+  const arn = (service: string, path: string) => `arn:${partition}:${service}:${region}:${account}:${path}`;
+  const calls: RoleCall[] = [];
+  const add = (origin: string, list: IamCall[], callRole = role) => {
+    for (const call of list) calls.push({ ...call, role: callRole, origin });
+  };
+  const origin = `${name} (${resource.replace(/^arn:[a-z-]+:states:::/, '')})`;
+  const integration = /^arn:[a-z-]+:states:::([a-z0-9-]+):([A-Za-z0-9:-]+?)(\.sync(?::2)?|\.waitForTaskToken)?$/.exec(resource);
+  if (/^arn:[a-z-]+:lambda:/.test(resource)) {
+    add(origin, sdk('lambda', 'InvokeCommand', { FunctionName: resource }));
+    return calls;
+  }
+  if (!integration) throw new UnmodelledCallError(`state ${name}: Resource ${resource} is not a service integration this engine models`);
+  const [, service, action, pattern] = integration as unknown as [string, string, string, string | undefined];
+  if (service === 'lambda' && action === 'invoke') {
+    add(origin, sdk('lambda', 'InvokeCommand', parameters));
+  } else if (service === 'sns' && action === 'publish') {
+    add(origin, sdk('sns', 'PublishCommand', parameters));
+  } else if (service === 'sagemaker' && action === 'createTrainingJob') {
+    const job = arn('sagemaker', `training-job/${String(parameters.TrainingJobName).toLowerCase()}`);
+    add(origin, [...sdk('sagemaker', 'CreateTrainingJobCommand', parameters), { action: 'sagemaker:ListTags', resource: job }]);
+    if (pattern === '.sync') {
+      add(origin, [
+        { action: 'sagemaker:DescribeTrainingJob', resource: job },
+        { action: 'sagemaker:StopTrainingJob', resource: job },
+        ...managedRuleCalls(arn('events', 'rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule')),
+      ]);
+    }
+    add(`${origin} as its training role`, trainingRoleCalls(model, parameters, sdk), model.role(String(parameters.RoleArn)).logicalId);
+  } else if (service === 'sagemaker' && action === 'createHyperParameterTuningJob') {
+    const tuningJob = String(parameters.HyperParameterTuningJobName);
+    const job = arn('sagemaker', `hyper-parameter-tuning-job/${tuningJob.toLowerCase()}`);
+    add(origin, [...sdk('sagemaker', 'CreateHyperParameterTuningJobCommand', parameters), { action: 'sagemaker:ListTags', resource: job }]);
+    if (pattern === '.sync') {
+      add(origin, [
+        ...['DescribeHyperParameterTuningJob', 'StopHyperParameterTuningJob', 'ListTrainingJobsForHyperParameterTuningJob'].flatMap(
+          (command) => sdk('sagemaker', `${command}Command`, { HyperParameterTuningJobName: tuningJob }),
+        ),
+        ...managedRuleCalls(arn('events', 'rule/StepFunctionsGetEventsForSageMakerTuningJobsRule')),
+      ]);
+    }
+    // Every training job the tuning job starts runs as the definition's role, named `<tuning job>-<NNN>-<8 hex>`.
+    const definition = (parameters.TrainingJobDefinition ?? {}) as Record<string, unknown>;
+    add(
+      `${origin} as its training jobs' role`,
+      trainingRoleCalls(model, { ...definition, TrainingJobName: `${tuningJob}-001-0a1b2c3d` }, sdk),
+      model.role(String(definition.RoleArn)).logicalId,
+    );
+  } else if (service === 'states' && action === 'startExecution') {
+    const target = String(parameters.StateMachineArn);
+    add(origin, [{ action: 'states:StartExecution', resource: target }]);
+    if (pattern?.startsWith('.sync')) {
+      const execution = `${target.replace(':stateMachine:', ':execution:')}:${EXAMPLE_EXECUTION_NAME}`;
+      add(origin, [
+        { action: 'states:DescribeExecution', resource: execution },
+        { action: 'states:StopExecution', resource: execution },
+        ...managedRuleCalls(arn('events', 'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule')),
+      ]);
+    }
+  } else if (service === 'aws-sdk') {
+    const [sdkService, sdkAction] = action.split(':') as [string, string];
+    const known = AWS_SDK_SERVICES[sdkService];
+    if (!known) throw new UnmodelledCallError(`state ${name}: aws-sdk:${sdkService} is not a service this engine models`);
+    add(origin, sdk(known, `${sdkAction.charAt(0).toUpperCase()}${sdkAction.slice(1)}Command`, parameters));
+  } else if (service === 'dynamodb') {
+    add(origin, sdk('dynamodb', `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`, parameters));
+  } else {
+    throw new UnmodelledCallError(`state ${name}: ${resource} is not a service integration this engine models`);
+  }
+  return calls;
 }

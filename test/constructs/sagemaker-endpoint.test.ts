@@ -1,7 +1,9 @@
 /**
- * Template assertions for SageMakerEndpoint: model, endpoint configuration with data capture,
- * the blue/green deployment policy and the alarms it names, autoscaling, IAM; and its prop
- * validation with the messages a platform engineer sees.
+ * Template assertions for SageMakerEndpoint: the bootstrap model (the serving image without an
+ * artifact), its endpoint configuration with data capture, the endpoint as a create-only custom
+ * resource (what a later `cdk deploy` and `cdk destroy` do to it), the blue/green deployment
+ * policy and the alarms it names, autoscaling, IAM; and its prop validation with the messages a
+ * platform engineer sees.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +14,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { type PlatformConfigInput, parseConfig, type ResolvedModelConfig, resolveModel } from '../../contracts/platform-config';
 import type { ServingConfig } from '../../contracts/serving';
+import { servingContainerEnvironment } from '../../contracts/serving-container';
+import { modelSchemaFor } from '../../contracts/serving-schema';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
+import { MAX_TARGET_SCHEMA_BYTES } from '../../lib/constructs/deploy-endpoint';
+import { ENDPOINT_RESOURCE_TYPE } from '../../lib/constructs/endpoint-resource';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
 import { SageMakerEndpoint, type SageMakerEndpointProps } from '../../lib/constructs/sagemaker-endpoint';
 
@@ -22,8 +28,8 @@ const cdkJson = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..
 const { mlops: _mlops, ...flags } = cdkJson.context;
 /** cdk.json's feature flags, with bundling skipped (the bundle is checked by npm run synth and the bundle budget). */
 const featureFlags = { ...flags, 'aws:cdk:bundling-stacks': [] };
+/** A serving image of the user's own (the default is the platform's, built from containers/onnx-serving). */
 const IMAGE = '763104351884.dkr.ecr.{region}.amazonaws.com/onnx-serving:1.20';
-const SEED = 's3://seed-bucket/models/churn/seed/model.tar.gz';
 
 function churnModel(serving: Partial<ServingConfig> = {}): ResolvedModelConfig {
   const config = parseConfig(cdkJson.context.mlops);
@@ -44,8 +50,6 @@ function synth(
     model: churnModel(serving),
     artifactStore,
     registry,
-    imageUri: IMAGE,
-    initialModelDataUrl: SEED,
     ...props,
   });
   extend?.(stack, endpoint);
@@ -56,11 +60,24 @@ describe('SageMakerEndpoint', () => {
   const { stack, endpoint, template } = synth();
   const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as never) });
 
-  it('creates a network-isolated model from the serving image and the initial artifact', () => {
-    template.hasResourceProperties('AWS::SageMaker::Model', {
+  it('creates the bootstrap model: the platform’s serving image, no artifact, the serving schema in its environment', () => {
+    const [model] = Object.values(template.findResources('AWS::SageMaker::Model')) as Array<{ Properties: Record<string, any> }>;
+    expect(Object.keys(template.findResources('AWS::SageMaker::Model'))).toHaveLength(1);
+    expect(model!.Properties).toMatchObject({
       EnableNetworkIsolation: true,
-      PrimaryContainer: { Image: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20', ModelDataUrl: SEED },
       ExecutionRoleArn: { 'Fn::GetAtt': [stack.getLogicalId(endpoint.executionRole.node.defaultChild as never), 'Arn'] },
+      PrimaryContainer: { Environment: servingContainerEnvironment(modelSchemaFor(churnModel())) },
+    });
+    expect(model!.Properties.PrimaryContainer.ModelDataUrl).toBeUndefined();
+    expect(model!.Properties.PrimaryContainer.Environment.MODEL_VERSION).toBeUndefined();
+    // The image asset of containers/onnx-serving, in the CDK bootstrap's container asset repository.
+    expect(JSON.stringify(model!.Properties.PrimaryContainer.Image)).toContain('container-assets');
+    expect(stack.resolve(endpoint.imageUri)).toEqual(model!.Properties.PrimaryContainer.Image);
+  });
+
+  it('uses the user’s own serving image instead when one is configured, with the region filled in', () => {
+    synth({ imageUri: IMAGE }).template.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: { Image: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20', ModelDataUrl: Match.absent() },
     });
   });
 
@@ -92,65 +109,74 @@ describe('SageMakerEndpoint', () => {
     expect(JSON.stringify(config)).not.toContain('DataCaptureConfig');
   });
 
-  it('deploys with a blue/green canary of canaryPercent, the bake time, termination wait and execution timeout', () => {
-    template.hasResourceProperties('AWS::SageMaker::Endpoint', {
+  it('creates the endpoint as a custom resource on the bootstrap configuration, never as an AWS::SageMaker::Endpoint', () => {
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    template.resourceCountIs(ENDPOINT_RESOURCE_TYPE, 1);
+    template.hasResourceProperties(ENDPOINT_RESOURCE_TYPE, {
       EndpointName: endpoint.endpointName,
-      DeploymentConfig: {
-        BlueGreenUpdatePolicy: {
-          TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 }, WaitIntervalInSeconds: 600 },
-          TerminationWaitInSeconds: 300,
-          MaximumExecutionTimeoutInSeconds: 1500,
-        },
-      },
+      EndpointConfigName: { 'Fn::GetAtt': [stack.getLogicalId(endpoint.bootstrapConfig), 'EndpointConfigName'] },
     });
   });
 
-  it('names its three alarms in AutoRollbackConfiguration', () => {
-    template.hasResourceProperties('AWS::SageMaker::Endpoint', {
-      DeploymentConfig: {
-        AutoRollbackConfiguration: {
-          Alarms: [
-            { AlarmName: ref(endpoint.invocation5xxAlarm) },
-            { AlarmName: ref(endpoint.modelLatencyAlarm) },
-            { AlarmName: ref(endpoint.errorRateAlarm) },
-          ],
-        },
-      },
+  it('hands a later `cdk deploy` nothing to change on the endpoint: a new instance type, capture share or image only replaces the bootstrap configuration, which the resource’s update ignores', () => {
+    const changed = synth({ imageUri: IMAGE }, { instanceType: 'ml.c7i.xlarge', dataCapturePercent: 50, minInstances: 3 });
+    const resource = (synthesized: ReturnType<typeof synth>) => {
+      const [found] = Object.values(synthesized.template.findResources(ENDPOINT_RESOURCE_TYPE)) as Array<{
+        Properties: Record<string, unknown>;
+      }>;
+      const { EndpointConfigName, ServiceToken: _token, ...rest } = found!.Properties;
+      return { configuration: EndpointConfigName, rest };
+    };
+    const before = resource({ stack, endpoint, template });
+    const after = resource(changed);
+    // Same endpoint, same everything but the configuration name, which onEvent reads only on Create.
+    expect(after.rest).toEqual(before.rest);
+    expect(after.configuration).toEqual(before.configuration);
+    expect(changed.template.findResources('AWS::SageMaker::EndpointConfig')).not.toEqual(
+      template.findResources('AWS::SageMaker::EndpointConfig'),
+    );
+  });
+
+  it('deletes the endpoint, its bootstrap model and configuration on `cdk destroy`, and keeps the data and the registry', () => {
+    const deletionPolicy = (type: string) =>
+      Object.values(template.findResources(type)).map((resource) => (resource as { DeletionPolicy?: string }).DeletionPolicy ?? 'Delete');
+    for (const type of [ENDPOINT_RESOURCE_TYPE, 'AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig', 'AWS::CloudWatch::Alarm']) {
+      expect(deletionPolicy(type), type).toEqual(expect.arrayContaining(['Delete']));
+      expect(new Set(deletionPolicy(type)), type).toEqual(new Set(['Delete']));
+    }
+    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::DynamoDB::Table']) {
+      expect(new Set(deletionPolicy(type)), type).toEqual(new Set(['Retain']));
+    }
+    // The models and configurations of rolled-out versions are not stack resources, and nothing here may delete them.
+    const actions = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    for (const action of ['sagemaker:DeleteModel', 'sagemaker:DeleteEndpointConfig']) expect(actions).not.toContain(action);
+    expect(actions).toContain('sagemaker:DeleteEndpoint');
+  });
+
+  it('shifts with a blue/green canary of canaryPercent, the bake time, termination wait and execution timeout', () => {
+    expect(stack.resolve(endpoint.deploymentConfig.BlueGreenUpdatePolicy)).toEqual({
+      TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 }, WaitIntervalInSeconds: 600 },
+      TerminationWaitInSeconds: 300,
+      MaximumExecutionTimeoutInSeconds: 1500,
+    });
+  });
+
+  it('names its three alarms in the AutoRollbackConfiguration every rollout sends', () => {
+    expect(stack.resolve(endpoint.deploymentConfig.AutoRollbackConfiguration)).toEqual({
+      Alarms: [
+        { AlarmName: ref(endpoint.invocation5xxAlarm) },
+        { AlarmName: ref(endpoint.modelLatencyAlarm) },
+        { AlarmName: ref(endpoint.errorRateAlarm) },
+      ],
     });
   });
 
   it('shifts linearly by canaryPercent per step when asked, with a timeout covering every step', () => {
-    synth({ trafficShifting: 'LINEAR' }, { canaryPercent: 25, bakeTimeSeconds: 300 }).template.hasResourceProperties(
-      'AWS::SageMaker::Endpoint',
-      {
-        DeploymentConfig: {
-          BlueGreenUpdatePolicy: {
-            TrafficRoutingConfiguration: {
-              Type: 'LINEAR',
-              LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 25 },
-              WaitIntervalInSeconds: 300,
-            },
-            MaximumExecutionTimeoutInSeconds: 3 * 300 + 300 + 600,
-          },
-        },
-      },
-    );
-  });
-
-  it('gives the deploy function the same policy in the SageMaker API shape', () => {
-    expect(stack.resolve(endpoint.deploymentConfig)).toEqual({
-      BlueGreenUpdatePolicy: {
-        TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 600, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } },
-        TerminationWaitInSeconds: 300,
-        MaximumExecutionTimeoutInSeconds: 1500,
-      },
-      AutoRollbackConfiguration: {
-        Alarms: [
-          { AlarmName: ref(endpoint.invocation5xxAlarm) },
-          { AlarmName: ref(endpoint.modelLatencyAlarm) },
-          { AlarmName: ref(endpoint.errorRateAlarm) },
-        ],
-      },
+    const linear = synth({ trafficShifting: 'LINEAR' }, { canaryPercent: 25, bakeTimeSeconds: 300 }).endpoint;
+    expect(linear.deploymentConfig.BlueGreenUpdatePolicy).toEqual({
+      TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 25 }, WaitIntervalInSeconds: 300 },
+      TerminationWaitInSeconds: 300,
+      MaximumExecutionTimeoutInSeconds: 3 * 300 + 300 + 600,
     });
   });
 
@@ -181,16 +207,17 @@ describe('SageMakerEndpoint', () => {
     });
   });
 
-  it('alarms on an invocation error rate above 5%', () => {
+  it('alarms on a server-side error rate above 5%, leaving out the container’s 4xx answers to bad requests', () => {
+    const metric = (id: string, name: string) =>
+      Match.objectLike({ Id: id, MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: name }) }) });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 5,
       ComparisonOperator: 'GreaterThanThreshold',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: '100 * (serverErrors + modelErrors) / MAX([invocations, 1])' }),
-        Match.objectLike({
-          Id: 'modelErrors',
-          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'InvocationModelErrors' }) }),
-        }),
+        Match.objectLike({ Expression: 'IF(invocations > 0, 100 * (modelErrors - FILL(clientErrors, 0)) / invocations, 0)' }),
+        metric('modelErrors', 'InvocationModelErrors'),
+        metric('clientErrors', 'Invocation4XXErrors'),
+        metric('invocations', 'Invocations'),
       ]),
     });
   });
@@ -213,15 +240,35 @@ describe('SageMakerEndpoint', () => {
       },
     });
     template.hasResource('AWS::ApplicationAutoScaling::ScalableTarget', {
-      DependsOn: Match.arrayWith([stack.getLogicalId(endpoint.node.findChild('Endpoint') as never)]),
+      DependsOn: Match.arrayWith([stack.getLogicalId(endpoint.endpoint.resource.node.defaultChild as never)]),
     });
   });
 
   it("lets the execution role pull only the serving image's repository and write only its capture prefix", () => {
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    expect(policies).toContain('repository/onnx-serving');
+    const role = { Ref: stack.getLogicalId(endpoint.executionRole.node.defaultChild as never) };
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [role] } }));
+    expect(policies).toContain('container-assets');
     expect(policies).toContain('/churn/endpoint/*');
     expect(policies).toContain('/models/churn/*');
+    const own = synth({ imageUri: IMAGE });
+    const ownRole = { Ref: own.stack.getLogicalId(own.endpoint.executionRole.node.defaultChild as never) };
+    const ownPolicies = JSON.stringify(own.template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ownRole] } }));
+    expect(ownPolicies).toContain('repository/onnx-serving');
+    expect(ownPolicies).not.toContain('container-assets');
+  });
+
+  it('lets the execution role read the rollback alarms, as deployment guardrails require while a deployment bakes', () => {
+    const role = { Ref: stack.getLogicalId(endpoint.executionRole.node.defaultChild as never) };
+    const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [role] } })).flatMap(
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument.Statement,
+    );
+    const describe = statements.find((statement) => statement.Action === 'cloudwatch:DescribeAlarms');
+    const alarms = [endpoint.invocation5xxAlarm, endpoint.modelLatencyAlarm, endpoint.errorRateAlarm].map((alarm) => ({
+      'Fn::GetAtt': [stack.getLogicalId(alarm.node.defaultChild as never), 'Arn'],
+    }));
+    expect(describe?.Resource).toHaveLength(3);
+    expect(describe?.Resource).toEqual(expect.arrayContaining(alarms));
   });
 
   it('gives its deploy function the endpoint target and policy, a minute per begin/poll request, and rights to deploy only this endpoint', () => {
@@ -237,6 +284,8 @@ describe('SageMakerEndpoint', () => {
     for (const expected of [endpoint.endpointName, 'AllTraffic', 'ml.c6i.large', 'BlueGreenUpdatePolicy', '/churn/endpoint']) {
       expect(target).toContain(expected);
     }
+    // The schema the deploy function builds each model's environment from: the bootstrap model's.
+    expect(target).toContain(JSON.stringify(JSON.stringify(modelSchemaFor(churnModel()))).slice(1, -1));
     const role = stack.getLogicalId(endpoint.deployFunction.role!.node.defaultChild as never);
     const policy = JSON.stringify(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
     for (const action of [
@@ -251,6 +300,24 @@ describe('SageMakerEndpoint', () => {
     }
     expect(policy).toContain(`endpoint/${endpoint.endpointName}`);
     expect(policy).not.toContain('sagemaker:DeleteEndpoint');
+  });
+
+  it('lets its deploy function have SageMaker create the volume key grant that UpdateEndpoint needs, for AWS resources only', () => {
+    const role = { Ref: stack.getLogicalId(endpoint.deployFunction.role!.node.defaultChild as never) };
+    const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [role] } })).flatMap(
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument.Statement,
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'kms:CreateGrant',
+          Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          Resource: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^StoreKey/), 'Arn'] }),
+        }),
+        expect.objectContaining({ Action: 'kms:DescribeKey' }),
+      ]),
+    );
   });
 
   it('grants InvokeEndpoint on this endpoint and deployment rights scoped to its name', () => {
@@ -327,6 +394,30 @@ describe('SageMakerEndpoint validation', () => {
   it('refuses an image that is not in ECR', () => {
     expectError({ imageUri: 'docker.io/onnx/serving:1' }, {}, 'imageUri must be an ECR image URI');
   });
+
+  it('refuses a serving schema too large for the deploy function’s environment, naming the model and the limit', () => {
+    const wide = churnModel();
+    const columns = Array.from({ length: 120 }, (_, index) => ({ name: `feature_with_a_long_name_${index}`, type: 'number' as const }));
+    const model = {
+      ...wide,
+      columns: [...wide.columns, ...columns],
+      features: [...wide.features, ...columns.map((column) => column.name)],
+    };
+    const app = new App({ context: featureFlags });
+    const scope = new Stack(app, 'Wide', { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(
+      () =>
+        new SageMakerEndpoint(scope, 'Endpoint', {
+          model: model as ResolvedModelConfig,
+          artifactStore: new ArtifactStore(scope, 'Store'),
+          registry: new ModelRegistry(scope, 'Registry', { modelNames: ['churn'] }),
+        }),
+    ).toThrow(
+      new RegExp(
+        `^model "churn": its serving schema is \\d+ bytes, over the ${MAX_TARGET_SCHEMA_BYTES} bytes the deploy function's environment`,
+      ),
+    );
+  });
 });
 
 describe('endpoint serving configuration', () => {
@@ -336,14 +427,16 @@ describe('endpoint serving configuration', () => {
     return () => parseConfig(raw);
   };
 
-  it('requires the serving image and the initial artifact for a model in endpoint mode, naming both fields', () => {
-    expect(withServing({ mode: 'endpoint' })).toThrow(
-      /mlops\.models\[0\]\.serving\.imageUri: is required when serving\.mode is "endpoint"\n.*mlops\.models\[0\]\.serving\.initialModelDataUrl: is required/,
-    );
+  it('needs nothing but the mode: no image of the user’s, no initial model', () => {
+    const config = withServing({ mode: 'endpoint' })();
+    const serving = resolveModel(config, config.models[0]!).serving;
+    expect(serving.mode).toBe('endpoint');
+    expect(serving.imageUri).toBeUndefined();
   });
 
-  it('accepts an endpoint model with an ECR image and a model.tar.gz', () => {
-    const config = withServing({ mode: 'endpoint', imageUri: IMAGE, initialModelDataUrl: SEED })();
-    expect(resolveModel(config, config.models[0]!).serving).toMatchObject({ mode: 'endpoint', imageUri: IMAGE, initialModelDataUrl: SEED });
+  it('accepts an endpoint model with its own ECR image, and no longer takes an initial model artifact', () => {
+    const config = withServing({ mode: 'endpoint', imageUri: IMAGE })();
+    expect(resolveModel(config, config.models[0]!).serving).toMatchObject({ mode: 'endpoint', imageUri: IMAGE });
+    expect(withServing({ mode: 'endpoint', initialModelDataUrl: 's3://seed/churn/model.tar.gz' })).toThrow(/initialModelDataUrl/);
   });
 });

@@ -66,6 +66,8 @@ describe('ServerlessInference', () => {
       Environment: {
         Variables: {
           CAPTURE_PERCENT: '20',
+          // Capture keeps the features only unless serving.captureColumns opts columns in.
+          CAPTURE_COLUMNS: '[]',
           MODEL_REFRESH_SECONDS: '30',
           CANARY_PERCENT: '10',
           TABLE_NAME: { Ref: expect.stringMatching(/^RegistryTable/) },

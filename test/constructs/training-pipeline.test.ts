@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { modelDocument } from '../../contracts/model';
 import { parseConfig, resolveModel } from '../../contracts/platform-config';
 import { modelDocumentBase64, placeholdersOf, readTrainingDefinition, trainingSubstitutions } from '../../contracts/state-machines';
+import { tuningSchema } from '../../contracts/tuning';
 import { ArtifactStore } from '../../lib/constructs/artifact-store';
 import { MlopsFunction } from '../../lib/constructs/mlops-function';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
@@ -54,6 +55,10 @@ function roleStatements(template: Template, rolePrefix: string): Array<Record<st
     .filter((policy: any) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
     .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement);
 }
+
+const tuning = tuningSchema.parse({
+  parameters: { learning_rate: { type: 'continuous', min: 0.001, max: 0.1, scaling: 'Logarithmic' } },
+});
 
 const withAction = (statements: Array<Record<string, any>>, action: string) =>
   statements.filter((statement) => asArray(statement.Action).includes(action));
@@ -103,6 +108,41 @@ describe('TrainingPipeline', () => {
     expect(JSON.stringify(create[0]!.Resource)).toContain(':training-job/mlops-dev-churn-*');
     const rule = withAction(statements, 'events:PutRule');
     expect(JSON.stringify(rule[0]!.Resource)).toContain(':rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule');
+  });
+
+  it('scopes tuning-job actions to the tuning prefix, and reads the best training job under it', () => {
+    const statements = roleStatements(Template.fromStack(build({ training: { ...churn.training, tuning } }).stack), 'TrainingRole');
+    for (const action of [
+      'sagemaker:CreateHyperParameterTuningJob',
+      'sagemaker:DescribeHyperParameterTuningJob',
+      'sagemaker:StopHyperParameterTuningJob',
+      'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
+    ]) {
+      expect(JSON.stringify(withAction(statements, action)[0]?.Resource), action).toContain(
+        ':hyper-parameter-tuning-job/mlops-dev-churn-*',
+      );
+    }
+    expect(JSON.stringify(withAction(statements, 'events:PutRule')[0]!.Resource)).toContain(
+      ':rule/StepFunctionsGetEventsForSageMakerTuningJobsRule',
+    );
+    // The prefix fits 32 characters with the suffix, so the training-job scope already covers the best job.
+    expect(JSON.stringify(withAction(statements, 'sagemaker:DescribeTrainingJob').map((statement) => statement.Resource))).toContain(
+      ':training-job/mlops-dev-churn-*',
+    );
+  });
+
+  it('shortens a long job-name prefix for tuning jobs (32 characters) and scopes both job kinds to the short one', () => {
+    const { stack } = build({ jobNamePrefix: 'customer-analytics-churn-2', training: { ...churn.training, tuning } });
+    const template = Template.fromStack(stack);
+    const statements = roleStatements(template, 'TrainingRole');
+    const tuningResource = JSON.stringify(withAction(statements, 'sagemaker:CreateHyperParameterTuningJob')[0]!.Resource);
+    const prefix = /hyper-parameter-tuning-job\/([a-z0-9-]+)-\*/.exec(tuningResource)![1]!;
+    expect(prefix).toMatch(/^customer-ana-[0-9a-f]{6}$/);
+    expect(prefix.length + 13).toBeLessThanOrEqual(32);
+    const describes = JSON.stringify(withAction(statements, 'sagemaker:DescribeTrainingJob').map((statement) => statement.Resource));
+    expect(describes).toContain(`:training-job/${prefix}-*`);
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as any;
+    expect(machine.Properties.DefinitionSubstitutions).toMatchObject({ UseTuning: 'true', TuningJobNamePrefix: prefix });
   });
 
   it('invokes exactly the four functions of the definition, unqualified', () => {
@@ -163,6 +203,15 @@ describe('TrainingPipeline', () => {
     expect(violations).toEqual([]);
   });
 
+  it('passes cdk-nag with tuning on and a tuning prefix shorter than the job-name prefix', () => {
+    const { app, outdir } = build({ jobNamePrefix: 'customer-analytics-churn-2', training: { ...churn.training, tuning } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    const reportPath = path.join(outdir, 'validation-report.json');
+    const report = existsSync(reportPath) ? JSON.parse(readFileSync(reportPath, 'utf8')) : { pluginReports: [] };
+    expect(report.pluginReports.flatMap((plugin: any) => plugin.violations.map((violation: any) => violation.ruleName))).toEqual([]);
+  });
+
   it.each([
     [
       { training: { ...churn.training, maxWaitSeconds: 600 } },
@@ -181,6 +230,30 @@ describe('TrainingPipeline', () => {
       'jobNamePrefix must be letters, digits and single hyphens, at most 26 characters',
     ],
     [{ deployPollInterval: Duration.hours(2) }, 'deployPollInterval must be between 10 and 3600 seconds, got 7200'],
+    [
+      { training: { ...churn.training, tuning: { ...tuning, objective: { metric: 'validation:f1', type: 'Maximize' } } } },
+      'training.tuning.objective.metric: must be a metric the training program reports (its MetricDefinitions)',
+    ],
+    [
+      { training: { ...churn.training, tuning: { ...tuning, maxJobs: 4, maxParallelJobs: 8 } } },
+      'training.tuning.maxParallelJobs: must be at most maxJobs (8 > 4)',
+    ],
+    [
+      {
+        training: {
+          ...churn.training,
+          tuning: tuningSchema.parse({
+            parameters: Object.fromEntries(
+              Array.from({ length: 30 }, (_, i) => [
+                `p${i}`,
+                { type: 'categorical', values: Array.from({ length: 30 }, (_, j) => `value-${j}`) },
+              ]),
+            ),
+          }),
+        },
+      },
+      "training.tuning: the tuning job's configuration takes",
+    ],
     [
       {
         model: {
@@ -211,7 +284,7 @@ describe('TrainingPipeline', () => {
       trainingRoleArn: 'role',
       artifactsBucket: 'bucket',
       artifactsKeyArn: 'key',
-      requireApproval: true,
+      approvalPolicy: 'required',
       deployPollSeconds: 90,
       trainingCode: { bucket: 'assets', key: 'code.tar.gz' },
     });

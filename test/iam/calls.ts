@@ -8,7 +8,7 @@
 
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
 import { REGISTRY_TABLE_SCHEMA } from '../../contracts/registry-table';
-import type { FunctionInfo, IamModel } from '../../local/iam';
+import type { CallScope, FunctionInfo, IamModel } from '../../local/iam';
 
 export type Input = Record<string, unknown>;
 /** `service:Command` → the inputs the code sends it with. */
@@ -22,6 +22,34 @@ export interface PlatformNames {
 }
 
 const RUN = 'run-0001';
+
+export interface EndpointResourceProperties {
+  readonly EndpointName: string;
+  readonly EndpointConfigName: string;
+  readonly Tags: Array<{ Key: string; Value: string }>;
+}
+
+/** The resolved properties of every endpoint custom resource (Custom::SageMakerEndpoint) of the template. */
+export function endpointResources(model: IamModel): EndpointResourceProperties[] {
+  return model.resolved
+    .logicalIdsOfType('Custom::SageMakerEndpoint')
+    .map((logicalId) => model.resolved.resolve(model.resolved.resource(logicalId).Properties) as EndpointResourceProperties);
+}
+
+/**
+ * The call scope of a deploy function: the template's encryption, and the configurations the
+ * function creates at run time (`<endpoint>-v<version>-<deployment>`), whose volumes are
+ * encrypted with the target's `kmsKeyId` as the function's CreateEndpointConfig says.
+ */
+export function deployFunctionScope(fn: FunctionInfo, model: IamModel): CallScope {
+  const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as { endpointName: string; kmsKeyId: string };
+  const { partition, region, account } = model.environment;
+  const created = `arn:${partition}:sagemaker:${region}:${account}:endpoint-config/${target.endpointName}-v`;
+  return {
+    environment: model.environment,
+    encryptionOf: (arn) => model.encryptionOf(arn) ?? (arn.startsWith(created) ? { keyArn: target.kmsKeyId, bucketKey: false } : undefined),
+  };
+}
 const EXECUTION = '00000000-0000-4000-8000-000000000000';
 
 function need(fn: FunctionInfo, variable: string): string {
@@ -120,15 +148,28 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         'cloudwatch:DescribeAlarmsCommand': [{ AlarmNames: need(fn, 'CANARY_ALARM_NAMES').split(','), AlarmTypes: ['MetricAlarm'] }],
       };
     case 'deploy-endpoint': {
-      const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as { endpointName: string; executionRoleArn: string };
+      const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as { endpointName: string; executionRoleArn: string; kmsKeyId: string };
       const name = `${target.endpointName}-v3-0123456789ab`;
       return {
         'dynamodb:GetCommand': get(),
         'lambda:InvokeCommand': invokeRegistry(),
         'sagemaker:CreateModelCommand': [{ ModelName: name, ExecutionRoleArn: target.executionRoleArn }],
-        'sagemaker:CreateEndpointConfigCommand': [{ EndpointConfigName: name }],
+        'sagemaker:CreateEndpointConfigCommand': [{ EndpointConfigName: name, KmsKeyId: target.kmsKeyId }],
         'sagemaker:UpdateEndpointCommand': [{ EndpointName: target.endpointName, EndpointConfigName: name }],
         'sagemaker:DescribeEndpointCommand': [{ EndpointName: target.endpointName }],
+      };
+    }
+    case 'endpoint-resource': {
+      // The custom resource's requests for each endpoint resource of the template: its name, bootstrap configuration and tags.
+      const endpoints = endpointResources(model);
+      return {
+        'sagemaker:CreateEndpointCommand': endpoints.map(({ EndpointName, EndpointConfigName, Tags }) => ({
+          EndpointName,
+          EndpointConfigName,
+          Tags,
+        })),
+        'sagemaker:DescribeEndpointCommand': endpoints.map(({ EndpointName }) => ({ EndpointName })),
+        'sagemaker:DeleteEndpointCommand': endpoints.map(({ EndpointName }) => ({ EndpointName })),
       };
     }
     case 'api': {

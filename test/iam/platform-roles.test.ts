@@ -11,10 +11,8 @@
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../contracts/project-root';
 import {
-  type AslMachine,
   apiGatewayIntegrationCalls,
   commandsOf,
-  EXAMPLE_EXECUTION_NAME,
   iamCallsOfSdkCommand,
   lambdaFunctions,
   lambdaServiceCalls,
@@ -27,6 +25,7 @@ import {
 import { commandInputs, type PlatformNames } from './calls';
 import { deniedCalls, groupBy } from './check';
 import { synthesizePlatform } from './synth';
+import { trainingExamples } from './training-examples';
 
 const { model, outputs, assemblyDirectory } = synthesizePlatform();
 const scope = { environment: model.environment, encryptionOf: (arn: string) => model.encryptionOf(arn) };
@@ -69,45 +68,23 @@ describe.each(lambdaFunctions(model))('function $logicalId (lambdas/$codeFolder)
   });
 });
 
-/**
- * Example values for the JSONPaths the training tasks read: a run's dataset, its split (written by
- * validate-data under splits/<model>/<execution>/), the job name, and the ResourceConfig the
- * definition's own MergeInput state builds (instance settings merged with the volume encryption).
- */
-function trainingExamples(definition: AslMachine): Record<string, unknown> {
-  const split = `s3://${names.artifactsBucket}/splits/${names.model}/${EXAMPLE_EXECUTION_NAME}`;
-  const examples: Record<string, unknown> = {
-    '$.run.datasetUri': `s3://${names.datasetsBucket}/${names.model}/v0042/`,
-    '$.validation.summary.split.trainUri': `${split}/train/`,
-    '$.validation.summary.split.validationUri': `${split}/validation/`,
-    '$.validation.summary.split.configUri': `${split}/config/`,
-  };
-  // The job name as NameTrainingJob makes it: the synthesized prefix and a UUID.
-  const naming = String((definition.States.NameTrainingJob?.Parameters as Record<string, unknown> | undefined)?.['name.$']);
-  const prefix = /^States\.Format\('([^']*)\{\}'/.exec(naming)?.[1];
-  if (!prefix) throw new Error(`NameTrainingJob no longer names the job with States.Format('<prefix>-{}', ...): ${naming}`);
-  examples['$.job.name'] = `${prefix}3f2a9c1e-8b7d-4c6e-9f0a-1b2c3d4e5f60`;
-  const config = (definition.States.MergeInput?.Parameters as { config?: Record<string, unknown> } | undefined)?.config ?? {};
-  const resource = config.resource as Record<string, unknown>;
-  const encryption = config.volumeEncryption as Record<string, Record<string, unknown>>;
-  for (const state of Object.values(definition.States)) {
-    const merge = (state.Parameters as Record<string, unknown> | undefined)?.['ResourceConfig.$'];
-    const kind = typeof merge === 'string' ? /\$\.config\.volumeEncryption\.(\w+)/.exec(merge)?.[1] : undefined;
-    if (typeof merge === 'string' && kind) {
-      examples[merge] = { InstanceType: resource.InstanceType, InstanceCount: 1, VolumeSizeInGB: 50, ...encryption[kind] };
-    }
-  }
-  return examples;
-}
-
 describe.each(model.resolved.logicalIdsOfType('AWS::StepFunctions::StateMachine'))('state machine %s', (logicalId) => {
   const definition = stateMachineDefinition(model, logicalId, assemblyDirectory);
-  const calls = stateMachineCalls(model, logicalId, definition, { examples: trainingExamples(definition) });
+  const calls = stateMachineCalls(model, logicalId, definition, { examples: trainingExamples(definition, names) });
   const pipelineRole = model.role(String(model.resolved.resolve(model.resolved.resource(logicalId).Properties?.RoleArn))).logicalId;
 
   it('calls something on behalf of every kind of task the definition has', () => {
     const origins = new Set(calls.map((call) => call.origin.split(' (')[0]));
-    for (const state of ['ValidateDataset', 'ProfileShards', 'TrainOnSpot', 'TrainOnDemand', 'EvaluateModel', 'NotifyFailure']) {
+    for (const state of [
+      'ValidateDataset',
+      'ProfileShards',
+      'TrainOnSpot',
+      'TrainOnDemand',
+      'TuneHyperparameters',
+      'DescribeBestTrainingJob',
+      'EvaluateModel',
+      'NotifyFailure',
+    ]) {
       expect(origins).toContain(state);
     }
   });

@@ -40,21 +40,12 @@ export function synthesizePlatform(
   return { template, model, assemblyDirectory: assembly.directory, outputs };
 }
 
-/** cdk.json's configuration with the first model served by a SageMaker endpoint instead of Lambda. */
+/**
+ * cdk.json's configuration with the first model served by a SageMaker endpoint instead of Lambda,
+ * with the default serving image (the platform's, built from containers/onnx-serving) and nothing
+ * else: no image or initial model to bring.
+ */
 export function withEndpointServing(config: PlatformConfigInput): PlatformConfigInput {
   const [first, ...rest] = config.models;
-  return {
-    ...config,
-    models: [
-      {
-        ...first!,
-        serving: {
-          mode: 'endpoint',
-          imageUri: '763104351884.dkr.ecr.{region}.amazonaws.com/onnx-serving:1.20',
-          initialModelDataUrl: 's3://seed-bucket/models/churn/seed/model.tar.gz',
-        },
-      },
-      ...rest,
-    ],
-  };
+  return { ...config, models: [{ ...first!, serving: { mode: 'endpoint' } }, ...rest] };
 }

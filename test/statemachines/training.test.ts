@@ -6,16 +6,21 @@ import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { createTrainingJobProblems } from '../../contracts/sagemaker-rules';
+import { createHyperParameterTuningJobProblems } from '../../contracts/sagemaker-tuning-rules';
 import { placeholdersOf, readTrainingDefinition, renderDefinition, TRAINING_DEFINITION_PATH } from '../../contracts/state-machines';
 import { TRAINING_METRIC_DEFINITIONS } from '../../contracts/training-job';
 import { dispatch } from '../../lambdas/registry/registry';
 import {
   CHURN_DOCUMENT,
+  describeTrainingJob,
   failure,
   type Handler,
   TEST_SUBSTITUTIONS,
+  TEST_TUNING,
   TrainingPipelineHarness,
   trainingJob,
+  tuningJob,
+  tuningSubstitutions,
 } from '../support/training-pipeline-harness';
 
 const input = { model: 'churn', datasetUri: 's3://datasets/churn/2026-11-01.csv', hyperparameters: { epochs: '20' } };
@@ -46,8 +51,8 @@ describe('statemachines/training.asl.json', () => {
     for (const [name, task] of tasks) {
       // The Map's inner task reports to the Map, whose Catch handles it.
       if (name !== 'ProfileShard') expect(task.Catch?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
-      // Training attempts are retried by IsTrainingRetryable under a new job name (a Retry would reuse the name).
-      if (name === 'TrainOnSpot' || name === 'TrainOnDemand') {
+      // Training and tuning attempts are retried by IsTrainingRetryable under a new job name (a Retry would reuse the name).
+      if (name === 'TrainOnSpot' || name === 'TrainOnDemand' || name === 'TuneHyperparameters') {
         expect(task.Retry, name).toBeUndefined();
         expect(task.Catch[0].Next, name).toBe(`${name}Failed`);
       } else {
@@ -63,6 +68,9 @@ describe('statemachines/training.asl.json', () => {
     }
     // Spot: MaxWaitTimeInSeconds (28,800) plus the 30-minute margin.
     expect(TEST_SUBSTITUTIONS.TrainingTimeoutSeconds).toBe('30600');
+    expect(definition.States.TuneHyperparameters.TimeoutSecondsPath).toBe('$.config.tuningTimeoutSeconds');
+    // Tuning: 6 jobs, 2 at a time, are 3 waves of at most 28,800 s each, plus the margin.
+    expect(tuningSubstitutions().TuningTimeoutSeconds).toBe(String(3 * 28_800 + 1800));
   });
 });
 
@@ -110,6 +118,7 @@ describe('the training pipeline, executed offline', () => {
   it('asks SageMaker for a managed-spot job with checkpoints, KMS and the configured limits', async () => {
     const run = await new TrainingPipelineHarness().run(input, 'run-spot');
     expect(run.calls.TrainOnSpot).toHaveLength(1);
+    expect(run.calls.TuneHyperparameters).toBeUndefined();
     const request = run.calls.TrainOnSpot![0];
     expect(request).toMatchObject({
       TrainingJobName: expect.stringMatching(/^mlops-dev-churn-[0-9a-f-]{36}$/),
@@ -209,9 +218,24 @@ describe('the training pipeline, executed offline', () => {
       model: CHURN_DOCUMENT,
       datasetUri: 's3://datasets/churn/2026-11/',
       runId: 'run-shards',
+      delimiter: null,
       split: { holdoutUri: null },
     });
     expect(run.calls.ValidateDataset).toBeUndefined();
+  });
+
+  it("hands the run's CSV delimiter to every validation call, and null (the model's dataset.delimiter) when it names none", async () => {
+    const single = await new TrainingPipelineHarness().run({ ...input, delimiter: ';' }, 'run-semicolon');
+    expect(single.calls.ValidateDataset![0]).toMatchObject({ mode: 'single', delimiter: ';' });
+    const sharded = await new TrainingPipelineHarness().run(
+      { ...input, datasetUri: 's3://datasets/churn/2026-11/', delimiter: '\t' },
+      'run-tabs',
+    );
+    for (const state of ['ListShards', 'ProfileShard', 'MergeProfiles']) {
+      expect(sharded.calls[state]!.map((call) => call.delimiter)).toEqual(sharded.calls[state]!.map(() => '\t'));
+    }
+    const unset = await new TrainingPipelineHarness().run(input, 'run-default');
+    expect(unset.calls.ValidateDataset![0].delimiter).toBeNull();
   });
 
   it('stops a dataset that fails validation before training, records it and notifies', async () => {
@@ -395,6 +419,26 @@ describe('the training pipeline, executed offline', () => {
     expect((await harness.registry.getApproval({ modelName: 'churn', version: 1 })).status).toBe('Approved');
   });
 
+  it("waits for approval under the model's required policy even when the run says requireApproval: false", async () => {
+    const approveAll = async () => ({ approved: true, approvedBy: 'alice' });
+    const required = new TrainingPipelineHarness({ ApprovalPolicy: 'required', RequireApproval: 'true' });
+    for (const [name, runInput] of [
+      ['run-lowered', { ...input, requireApproval: false }],
+      ['run-default', input],
+    ] as const) {
+      const run = await required.run(runInput, name, { WaitForApproval: approveAll });
+      expect(run.status, name).toBe('SUCCEEDED');
+      expect(run.calls.WaitForApproval, name).toHaveLength(1);
+    }
+    // Optional and off: only a run that asks waits.
+    for (const policy of ['optional', 'off']) {
+      const harness = new TrainingPipelineHarness({ ApprovalPolicy: policy, RequireApproval: 'false' });
+      expect((await harness.run(input, `run-${policy}`)).calls.WaitForApproval, policy).toBeUndefined();
+      const asked = await harness.run({ ...input, requireApproval: true }, `run-${policy}-asked`, { WaitForApproval: approveAll });
+      expect(asked.calls.WaitForApproval, policy).toHaveLength(1);
+    }
+  });
+
   it('fails when approval times out, leaving the version Registered and production untouched', async () => {
     const harness = new TrainingPipelineHarness();
     const run = await harness.run({ ...input, requireApproval: true }, 'run-timeout', {
@@ -459,5 +503,184 @@ describe('the training pipeline, executed offline', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe(error);
     expect(run.statesEntered).toEqual(['CheckInput', error === 'UnknownModel' ? 'UnknownModel' : 'MissingDatasetUri']);
+  });
+});
+
+describe('the training pipeline with hyperparameter tuning, executed offline', () => {
+  const tuningInput = { ...input, hyperparameters: { epochs: '20' } };
+
+  it('starts one tuning job whose training jobs get what a single job gets: channels, code, isolation, spot, checkpoints, limits', async () => {
+    const single = (await new TrainingPipelineHarness().run(tuningInput, 'run-compare')).calls.TrainOnSpot![0];
+    const run = await new TrainingPipelineHarness(tuningSubstitutions()).run(tuningInput, 'run-compare');
+    expect(run.calls.TrainOnSpot).toBeUndefined();
+    expect(run.calls.TuneHyperparameters).toHaveLength(1);
+    const request = run.calls.TuneHyperparameters![0];
+    expect(request.HyperParameterTuningJobName).toMatch(/^mlops-dev-churn-[0-9a-f]{12}$/);
+    expect(request.HyperParameterTuningJobName.length).toBeLessThanOrEqual(32);
+    expect(request.HyperParameterTuningJobConfig).toEqual({
+      Strategy: 'Random',
+      HyperParameterTuningJobObjective: { Type: 'Minimize', MetricName: 'validation:loss' },
+      ResourceLimits: { MaxNumberOfTrainingJobs: 6, MaxParallelTrainingJobs: 2, MaxRuntimeInSeconds: 3 * 28_800 },
+      ParameterRanges: {
+        IntegerParameterRanges: [{ Name: 'hidden_units', MinValue: '0', MaxValue: '32', ScalingType: 'Auto' }],
+        ContinuousParameterRanges: [{ Name: 'learning_rate', MinValue: '0.001', MaxValue: '0.1', ScalingType: 'Logarithmic' }],
+        CategoricalParameterRanges: [{ Name: 'batch_size', Values: ['64', '128', '256'] }],
+      },
+      TrainingJobEarlyStoppingType: 'Off',
+      RandomSeed: 7,
+    });
+    const { TrainingJobName, HyperParameters, EnableManagedSpotTraining, ...shared } = single;
+    expect(request.TrainingJobDefinition).toEqual({
+      ...shared,
+      Tags: undefined,
+      StaticHyperParameters: HyperParameters,
+      EnableManagedSpotTraining: true,
+    });
+    expect(request.Tags).toEqual(single.Tags);
+    expect(request.TrainingJobDefinition.StaticHyperParameters).toEqual({
+      epochs: '20',
+      sagemaker_program: 'train.py',
+      sagemaker_submit_directory: '/opt/ml/input/data/code/f00dfeed.tar.gz',
+    });
+    expect(createHyperParameterTuningJobProblems(request)).toEqual([]);
+  });
+
+  it('continues with the best training job: evaluates its artifact, registers its spot savings and the tuned values in the lineage', async () => {
+    const harness = new TrainingPipelineHarness(tuningSubstitutions());
+    const run = await harness.run(tuningInput, 'run-tuned');
+    expect(run.status).toBe('SUCCEEDED');
+    const tuningJobName = run.calls.TuneHyperparameters![0].HyperParameterTuningJobName;
+    // The second of three training jobs has the lowest validation loss (0.33).
+    const best = `${tuningJobName}-002-a1b2c3d5`;
+    expect(run.calls.DescribeBestTrainingJob).toEqual([{ TrainingJobName: best }]);
+    expect(run.calls.EvaluateModel![0]).toMatchObject({
+      artifactUri: `s3://artifacts-bucket/models/churn/${best}/output/model.tar.gz`,
+      trainingJobName: best,
+      billableSeconds: 240,
+      trainingSeconds: 800,
+    });
+    expect(await harness.registry.getVersion({ modelName: 'churn', version: 1 })).toMatchObject({
+      stage: 'Production',
+      artifactUri: `s3://artifacts-bucket/models/churn/${best}/output/model.tar.gz`,
+      lineage: {
+        trainingJobName: best,
+        hyperparameters: { epochs: '20', learning_rate: '0.05', hidden_units: '16', batch_size: '64' },
+      },
+    });
+    expect(run.output.training).toEqual({
+      jobName: best,
+      artifactUri: `s3://artifacts-bucket/models/churn/${best}/output/model.tar.gz`,
+      billableSeconds: 240,
+      trainingSeconds: 800,
+      tunedHyperparameters: { learning_rate: '0.05', hidden_units: '16', batch_size: '64' },
+    });
+    expect(run.statesEntered.length).toBeLessThanOrEqual(50);
+  });
+
+  it('takes the best job by the configured direction: the highest value when the objective is maximized', async () => {
+    const tuning = tuningSubstitutions({ ...TEST_TUNING, objective: { metric: 'validation:accuracy', type: 'Maximize' } });
+    const run = await new TrainingPipelineHarness(tuning).run(tuningInput, 'run-maximize');
+    const name = run.calls.TuneHyperparameters![0].HyperParameterTuningJobName;
+    // validation:accuracy 0.52 is the third job's.
+    expect(run.calls.DescribeBestTrainingJob).toEqual([{ TrainingJobName: `${name}-003-a1b2c3d6` }]);
+    expect(run.output.training.tunedHyperparameters).toEqual({ learning_rate: '0.002', hidden_units: '0', batch_size: '256' });
+  });
+
+  it('tunes on demand, without spot fields, when spot is off', async () => {
+    const substitutions = tuningSubstitutions(undefined, { useSpot: false });
+    const run = await new TrainingPipelineHarness(substitutions).run(tuningInput, 'run-tune-demand');
+    expect(run.status).toBe('SUCCEEDED');
+    const definition = run.calls.TuneHyperparameters![0].TrainingJobDefinition;
+    expect(definition.EnableManagedSpotTraining).toBe(false);
+    expect(definition.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 14_400 });
+    expect(run.calls.TuneHyperparameters![0].HyperParameterTuningJobConfig.ResourceLimits.MaxRuntimeInSeconds).toBe(3 * 14_400);
+    expect(createHyperParameterTuningJobProblems(run.calls.TuneHyperparameters![0])).toEqual([]);
+  });
+
+  it('tries a tuning job that failed for capacity again under a new tuning job name, from the same checkpoints', async () => {
+    let attempts = 0;
+    const tune = tuningJob();
+    const run = await new TrainingPipelineHarness(tuningSubstitutions()).run(tuningInput, 'run-tune-capacity', {
+      TuneHyperparameters: async (request) => {
+        attempts++;
+        if (attempts === 1) {
+          throw failure(
+            'States.TaskFailed',
+            '{"HyperParameterTuningJobStatus":"Failed","FailureReason":"CapacityError: Unable to provision requested ML compute capacity"}',
+          );
+        }
+        return tune(request);
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    const [first, second] = run.calls.TuneHyperparameters!;
+    expect(second.HyperParameterTuningJobName).not.toBe(first.HyperParameterTuningJobName);
+    expect(second.TrainingJobDefinition.CheckpointConfig).toEqual(first.TrainingJobDefinition.CheckpointConfig);
+    expect(run.statesEntered).toContain('WaitBeforeRetraining');
+    expect(run.calls.TrainOnSpot).toBeUndefined();
+  });
+
+  it('fails at once, records the tuning state and notifies, when SageMaker refuses the tuning job', async () => {
+    const harness = new TrainingPipelineHarness(tuningSubstitutions());
+    const run = await harness.run(tuningInput, 'run-tune-refused', {
+      TuneHyperparameters: async () => {
+        throw failure(
+          'SageMaker.AmazonSageMakerException',
+          'Hyperparameters learning_rate are both static (StaticHyperParameters) and tuned (ParameterRanges) (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)',
+        );
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('SageMaker.AmazonSageMakerException');
+    expect(run.calls.TuneHyperparameters).toHaveLength(1);
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
+      reason: 'TuneHyperparameters failed: SageMaker.AmazonSageMakerException',
+    });
+    expect(run.notifications[0]).toContain('failed in TuneHyperparameters: SageMaker.AmazonSageMakerException');
+    expect(run.calls.EvaluateModel).toBeUndefined();
+  });
+
+  it('fails, naming the tuning job and its training jobs, when no training job reported the objective', async () => {
+    const harness = new TrainingPipelineHarness(tuningSubstitutions());
+    const run = await harness.run(tuningInput, 'run-no-best', {
+      TuneHyperparameters: tuningJob([{ tuned: { learning_rate: '0.01' } }, { tuned: { learning_rate: '0.02' } }]),
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('NoBestTrainingJob');
+    const name = run.calls.TuneHyperparameters![0].HyperParameterTuningJobName;
+    expect(run.cause).toBe(
+      `Tuning job ${name} ended Completed without a training job that reported its objective validation:loss (training jobs: {"Completed":2,"InProgress":0,"RetryableError":0,"NonRetryableError":0,"Stopped":0})`,
+    );
+    expect(run.calls.TuneHyperparameters).toHaveLength(1);
+    expect(run.calls.DescribeBestTrainingJob).toBeUndefined();
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
+      reason: 'TuneHyperparameters failed: NoBestTrainingJob',
+    });
+  });
+
+  it('retries describing the best job on a transient error, and records a job that cannot be found', async () => {
+    let calls = 0;
+    const describe = describeTrainingJob();
+    const transient = await new TrainingPipelineHarness(tuningSubstitutions()).run(tuningInput, 'run-describe-retry', {
+      DescribeBestTrainingJob: async (request) => {
+        calls++;
+        if (calls === 1) throw failure('SageMaker.SageMakerException', 'Rate exceeded (Service: SageMaker, Status Code: 400)');
+        return describe(request);
+      },
+    });
+    expect(transient.status).toBe('SUCCEEDED');
+    expect(calls).toBe(2);
+
+    const harness = new TrainingPipelineHarness(tuningSubstitutions());
+    const missing = await harness.run(tuningInput, 'run-describe-missing', {
+      DescribeBestTrainingJob: async () => {
+        throw failure('SageMaker.ResourceNotFoundException', 'Requested resource not found.');
+      },
+    });
+    expect(missing.status).toBe('FAILED');
+    expect(missing.calls.DescribeBestTrainingJob).toHaveLength(1);
+    expect((await harness.registry.listEvents({ modelName: 'churn' })).items[0]).toMatchObject({
+      reason: 'DescribeBestTrainingJob failed: SageMaker.ResourceNotFoundException',
+    });
   });
 });

@@ -6,10 +6,11 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { modelDocument } from '../../contracts/model';
 import { parseConfig, resolveModel } from '../../contracts/platform-config';
-import { trainingSubstitutions } from '../../contracts/state-machines';
+import { type TrainingSubstitutionValues, trainingSubstitutions } from '../../contracts/state-machines';
+import { type TuningConfig, tuningSchema } from '../../contracts/tuning';
 import { dispatch } from '../../lambdas/registry/registry';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
-import { offlineTrainingDefinition } from '../../local/definitions';
+import { liftTaskTimeouts, offlineTrainingDefinition, withStateTimeouts } from '../../local/definitions';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 import { cdkJsonContext } from './cdk';
 
@@ -21,8 +22,7 @@ const shipped = parseConfig(cdkJsonContext.mlops);
 /** The churn model of cdk.json, as the state machine hands it to the functions. */
 export const CHURN_DOCUMENT = modelDocument(resolveModel(shipped, shipped.models[0]!));
 
-/** The stack's substitutions for cdk.json's churn model, with this account's fake ARNs. */
-export const TEST_SUBSTITUTIONS = trainingSubstitutions({
+const SUBSTITUTION_VALUES: TrainingSubstitutionValues = {
   model: CHURN_DOCUMENT,
   training: resolveModel(shipped, shipped.models[0]!).training,
   jobNamePrefix: 'mlops-dev-churn',
@@ -35,12 +35,37 @@ export const TEST_SUBSTITUTIONS = trainingSubstitutions({
   trainingRoleArn: `arn:aws:iam::${ACCOUNT}:role/training`,
   artifactsBucket: 'artifacts-bucket',
   artifactsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
-  requireApproval: false,
+  approvalPolicy: 'optional',
   deployPollSeconds: 120,
   trainingCode: { bucket: `cdk-assets-${ACCOUNT}-${REGION}`, key: 'f00dfeed.tar.gz' },
+};
+
+/** The stack's substitutions for cdk.json's churn model, with this account's fake ARNs. */
+export const TEST_SUBSTITUTIONS = trainingSubstitutions(SUBSTITUTION_VALUES);
+
+/** A tuning section as cdk.json would hold it: a seeded random search over three hyperparameters. */
+export const TEST_TUNING: TuningConfig = tuningSchema.parse({
+  strategy: 'Random',
+  maxJobs: 6,
+  maxParallelJobs: 2,
+  randomSeed: 7,
+  parameters: {
+    learning_rate: { type: 'continuous', min: 0.001, max: 0.1, scaling: 'Logarithmic' },
+    hidden_units: { type: 'integer', min: 0, max: 32 },
+    batch_size: { type: 'categorical', values: [64, 128, 256] },
+  },
 });
 
-export type Handler = (input: any) => Promise<unknown>;
+/** The substitutions of the same pipeline with `training.tuning` set (and any training setting changed). */
+export function tuningSubstitutions(
+  tuning: TuningConfig = TEST_TUNING,
+  training: Partial<TrainingSubstitutionValues['training']> = {},
+): Record<string, string> {
+  return trainingSubstitutions({ ...SUBSTITUTION_VALUES, training: { ...SUBSTITUTION_VALUES.training, ...training, tuning } });
+}
+
+/** A task double: the state's input (a Lambda task's Payload), and the signal that aborts when the state times out. */
+export type Handler = (input: any, signal?: AbortSignal) => Promise<unknown>;
 
 export interface PipelineRun {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -114,7 +139,7 @@ export function splitSummary(runId: string, rows: number, holdoutUri?: string) {
   };
 }
 
-const SAGEMAKER_STATES = ['TrainOnSpot', 'TrainOnDemand'];
+const SAGEMAKER_STATES = ['TrainOnSpot', 'TrainOnDemand', 'TuneHyperparameters', 'DescribeBestTrainingJob'];
 const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
 const LAMBDA_DOUBLE_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles', 'EvaluateModel', 'DeployVersion', 'CheckDeployment'];
 
@@ -122,9 +147,13 @@ export class TrainingPipelineHarness {
   readonly store = new InMemoryRegistryStore();
   readonly registry = new Registry(this.store, { knownModels: ['churn'] });
   private readonly machine: StateMachine;
+  /** The TimeoutSeconds of each Task state, enforced around the doubles as the offline runtime does. */
+  private readonly timeouts: ReadonlyMap<string, number>;
 
   constructor(substitutions: Readonly<Record<string, string>> = {}) {
-    this.machine = new StateMachine(offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions }) as never);
+    const { definition, timeouts } = liftTaskTimeouts(offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions }));
+    this.machine = new StateMachine(definition as never);
+    this.timeouts = timeouts;
   }
 
   async run(input: unknown, executionName: string, overrides: Record<string, Handler> = {}): Promise<PipelineRun> {
@@ -132,6 +161,8 @@ export class TrainingPipelineHarness {
       ...healthyServices(),
       TrainOnSpot: trainingJob(),
       TrainOnDemand: trainingJob(),
+      TuneHyperparameters: tuningJob(),
+      DescribeBestTrainingJob: describeTrainingJob(),
       ...overrides,
     };
     const calls: Record<string, any[]> = {};
@@ -142,11 +173,11 @@ export class TrainingPipelineHarness {
     };
     const handlers: Record<string, Handler> = {};
     for (const state of LAMBDA_DOUBLE_STATES) {
-      handlers[state] = async (input) => {
+      handlers[state] = async (input, signal) => {
         record(state, input.Payload);
         const handler = services[state];
         if (!handler) throw new Error(`no double for ${state}`);
-        return { StatusCode: 200, Payload: await handler(input.Payload) };
+        return { StatusCode: 200, Payload: await handler(input.Payload, signal) };
       };
     }
     // A .waitForTaskToken task's result is what SendTaskSuccess sends, not the Lambda response.
@@ -160,9 +191,9 @@ export class TrainingPipelineHarness {
       return { StatusCode: 200, Payload: await services.ProfileShard!(input.Payload) };
     };
     for (const state of SAGEMAKER_STATES) {
-      handlers[state] = async (input) => {
+      handlers[state] = async (input, signal) => {
         record(state, input);
-        return services[state]!(input);
+        return services[state]!(input, signal);
       };
     }
     for (const state of REGISTRY_STATES) {
@@ -188,7 +219,7 @@ export class TrainingPipelineHarness {
         Task: { Token: `token-${executionName}` },
       } as never,
       overrides: {
-        taskResourceLocalHandlers: handlers as never,
+        taskResourceLocalHandlers: withStateTimeouts(handlers, this.timeouts) as never,
         waitTimeOverrides: { WaitForDeployment: 0, WaitBeforeRetraining: 0 },
         retryIntervalOverrides: Object.fromEntries(
           [...LAMBDA_DOUBLE_STATES, ...SAGEMAKER_STATES, ...REGISTRY_STATES, 'WaitForApproval', 'ProfileShard', 'NotifyFailure'].map(
@@ -229,6 +260,72 @@ export function trainingJob(options: { billableSeconds?: number; trainingSeconds
     ModelArtifacts: { S3ModelArtifacts: `${input.OutputDataConfig.S3OutputPath}${input.TrainingJobName}/output/model.tar.gz` },
     BillableTimeInSeconds: options.billableSeconds ?? 300,
     TrainingTimeInSeconds: options.trainingSeconds ?? 1000,
+  });
+}
+
+/** One training job a tuning double reports: its objective value (absent: it reported none) and tuned values. */
+export interface TrialOutcome {
+  readonly objective?: number;
+  readonly tuned: Record<string, string>;
+}
+
+/**
+ * A createHyperParameterTuningJob.sync double: answers like DescribeHyperParameterTuningJob of a
+ * completed tuning job whose training jobs (`<tuning job>-00N-<8 hex>`) ended as `trials` say, the
+ * best picked by the request's objective as SageMaker does.
+ */
+export function tuningJob(
+  trials: readonly TrialOutcome[] = [
+    { objective: 0.41, tuned: { learning_rate: '0.01', hidden_units: '8', batch_size: '128' } },
+    { objective: 0.33, tuned: { learning_rate: '0.05', hidden_units: '16', batch_size: '64' } },
+    { objective: 0.52, tuned: { learning_rate: '0.002', hidden_units: '0', batch_size: '256' } },
+  ],
+): Handler {
+  return async (input) => {
+    const name = input.HyperParameterTuningJobName as string;
+    const objective = input.HyperParameterTuningJobConfig.HyperParameterTuningJobObjective;
+    const jobs = trials.map((trial, index) => ({
+      ...trial,
+      TrainingJobName: `${name}-${String(index + 1).padStart(3, '0')}-${(0xa1b2c3d4 + index).toString(16)}`,
+    }));
+    const scored = jobs.filter((job) => job.objective !== undefined);
+    const sign = objective.Type === 'Minimize' ? 1 : -1;
+    const best = [...scored].sort((a, b) => sign * (a.objective! - b.objective!))[0];
+    return {
+      HyperParameterTuningJobName: name,
+      HyperParameterTuningJobArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:hyper-parameter-tuning-job/${name}`,
+      HyperParameterTuningJobStatus: 'Completed',
+      HyperParameterTuningJobConfig: input.HyperParameterTuningJobConfig,
+      TrainingJobDefinition: input.TrainingJobDefinition,
+      TrainingJobStatusCounters: { Completed: jobs.length, InProgress: 0, RetryableError: 0, NonRetryableError: 0, Stopped: 0 },
+      ObjectiveStatusCounters: { Succeeded: scored.length, Pending: 0, Failed: jobs.length - scored.length },
+      ...(best
+        ? {
+            BestTrainingJob: {
+              TrainingJobName: best.TrainingJobName,
+              TrainingJobStatus: 'Completed',
+              TunedHyperParameters: best.tuned,
+              FinalHyperParameterTuningJobObjectiveMetric: {
+                Type: objective.Type,
+                MetricName: objective.MetricName,
+                Value: best.objective,
+              },
+              ObjectiveStatus: 'Succeeded',
+            },
+          }
+        : {}),
+    };
+  };
+}
+
+/** An aws-sdk:sagemaker:describeTrainingJob double: a completed job's artifact under the pipeline's output path. */
+export function describeTrainingJob(options: { billableSeconds?: number; trainingSeconds?: number } = {}): Handler {
+  return async (input) => ({
+    TrainingJobName: input.TrainingJobName,
+    TrainingJobStatus: 'Completed',
+    ModelArtifacts: { S3ModelArtifacts: `s3://artifacts-bucket/models/churn/${input.TrainingJobName}/output/model.tar.gz` },
+    BillableTimeInSeconds: options.billableSeconds ?? 240,
+    TrainingTimeInSeconds: options.trainingSeconds ?? 800,
   });
 }
 

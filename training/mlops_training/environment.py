@@ -164,6 +164,29 @@ def _parse_cli(arguments):
     return values
 
 
+# Automatic model tuning adds this hyperparameter to every training job it starts.
+TUNING_OBJECTIVE_HYPERPARAMETER = '_tuning_objective_metric'
+
+
+def job_checkpoint_dir(checkpoint_dir, raw, environ=None):
+    """The folder this job checkpoints to. A tuning job gives all its training jobs one
+    CheckpointConfig.S3Uri; each writes under a folder named after itself, so none resumes
+    from (or is refused for) another's checkpoint written with other hyperparameters. One job's
+    restarts after a spot reclaim keep its name, so they resume as before."""
+    environ = os.environ if environ is None else environ
+    if TUNING_OBJECTIVE_HYPERPARAMETER not in raw:
+        return checkpoint_dir
+    name = environ.get('TRAINING_JOB_NAME', '').strip()
+    if not name:
+        try:
+            name = str(json.loads(environ.get('SM_TRAINING_ENV') or '{}').get('job_name') or '').strip()
+        except (ValueError, AttributeError):
+            name = ''
+    if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9-]{0,62}', name):
+        raise TrainingError('a tuning job\'s training job needs its name (TRAINING_JOB_NAME) to keep its checkpoints apart, got "%s"' % name)
+    return os.path.join(checkpoint_dir, name)
+
+
 def use_cuda(torch, environ=None):
     """The GPU when torch sees one, unless SM_NUM_GPUS says the instance has none."""
     environ = os.environ if environ is None else environ

@@ -63,12 +63,13 @@ def _train(arguments, environ, paths, stop, started):
     import torch
 
     from .datasets import read_channel
-    from .environment import TrainingError, parse_hyperparameters, raw_hyperparameters, use_cuda
+    from .environment import TrainingError, job_checkpoint_dir, parse_hyperparameters, raw_hyperparameters, use_cuda
     from .fit import Interrupted, Trainer
     from .model_document import document_path, load_model_document
     from .network import export_onnx
 
-    hyperparameters = parse_hyperparameters(raw_hyperparameters(arguments, environ, paths.input_dir))
+    raw = raw_hyperparameters(arguments, environ, paths.input_dir)
+    hyperparameters = parse_hyperparameters(raw)
     spec = load_model_document(document_path(paths, environ))
     train = read_channel('train', paths.channel('train'), spec, hyperparameters.max_bad_row_fraction)
     validation_dir = paths.channel('validation')
@@ -85,7 +86,7 @@ def _train(arguments, environ, paths, stop, started):
         log('channel %s: %d rows from %d file%s%s' % (
             channel.name, channel.rows, len(channel.files), '' if len(channel.files) == 1 else 's',
             ', %d skipped (first: %s)' % (channel.bad_rows, channel.examples[0]) if channel.bad_rows else ''))
-    checkpoint_dir = _usable_checkpoint_dir(paths.checkpoint_dir)
+    checkpoint_dir = _usable_checkpoint_dir(job_checkpoint_dir(paths.checkpoint_dir, raw, environ))
     device = torch.device('cuda' if use_cuda(torch, environ) else 'cpu')
     log('torch %s on %s%s; hyperparameters %s' % (
         torch.__version__, device.type, ' with mixed precision' if device.type == 'cuda' else '',

@@ -9,6 +9,7 @@ import support  # noqa: F401  (puts the training folder on sys.path)
 from mlops_training.environment import (
     Hyperparameters,
     TrainingError,
+    job_checkpoint_dir,
     parse_hyperparameters,
     paths_from_environment,
     raw_hyperparameters,
@@ -89,6 +90,25 @@ class HyperparameterTest(unittest.TestCase):
         defaults = paths_from_environment({})
         self.assertEqual((defaults.model_dir, defaults.checkpoint_dir, defaults.channel('train')),
                          ('/opt/ml/model', '/opt/ml/checkpoints', '/opt/ml/input/data/train'))
+
+
+class JobCheckpointDirTest(unittest.TestCase):
+    def test_a_single_job_uses_the_checkpoint_folder_itself(self):
+        self.assertEqual(job_checkpoint_dir('/opt/ml/checkpoints', {'epochs': '3'}, {'TRAINING_JOB_NAME': 'churn-1'}),
+                         '/opt/ml/checkpoints')
+
+    def test_a_tuning_job_s_training_job_checkpoints_under_its_own_name(self):
+        raw = {'_tuning_objective_metric': 'validation:loss', 'learning_rate': '0.05'}
+        self.assertEqual(job_checkpoint_dir('/opt/ml/checkpoints', raw, {'TRAINING_JOB_NAME': 'tune-abc-002-0a1b2c3d'}),
+                         '/opt/ml/checkpoints/tune-abc-002-0a1b2c3d')
+        toolkit = {'SM_TRAINING_ENV': json.dumps({'job_name': 'tune-abc-003-0a1b2c3e'})}
+        self.assertEqual(job_checkpoint_dir('/c', raw, toolkit), '/c/tune-abc-003-0a1b2c3e')
+
+    def test_a_tuning_job_s_training_job_without_a_usable_name_is_refused(self):
+        raw = {'_tuning_objective_metric': 'validation:loss'}
+        for environ in ({}, {'TRAINING_JOB_NAME': '../escape'}, {'SM_TRAINING_ENV': 'not json'}):
+            with self.subTest(environ=environ), self.assertRaises(TrainingError):
+                job_checkpoint_dir('/c', raw, environ)
 
 
 if __name__ == '__main__':

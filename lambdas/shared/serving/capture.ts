@@ -22,6 +22,11 @@ export interface CaptureOptions {
   readonly modelName: string;
   /** Share of requests captured, 0–100. */
   readonly samplePercent: number;
+  /**
+   * The fields of a request row that are kept (the model's features and any opted-in columns);
+   * every other field a client sent (an identifier, a sensitive attribute) is left out. Unset: the row as sent.
+   */
+  readonly keepFields?: readonly string[];
   /** Writes one batch; rejects on failure. */
   readonly write: (key: string, jsonLines: string) => Promise<void>;
   /** A batch is written once it holds this many records... @default 1000 */
@@ -90,8 +95,19 @@ export class CaptureBuffer {
   add(requestId: string, modelVersion: number, inputs: readonly unknown[], outputs: readonly unknown[]): void {
     const at = this.now();
     if (this.records === 0) this.oldestAt = at;
-    this.pending.push({ at, requestId, modelVersion, inputs, outputs });
+    this.pending.push({ at, requestId, modelVersion, inputs: this.kept(inputs), outputs });
     this.records += inputs.length;
+  }
+
+  private kept(inputs: readonly unknown[]): readonly unknown[] {
+    const fields = this.options.keepFields;
+    if (!fields) return inputs;
+    return inputs.map((row) => {
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) return row;
+      const kept: Record<string, unknown> = {};
+      for (const field of fields) if (Object.hasOwn(row, field)) kept[field] = (row as Record<string, unknown>)[field];
+      return kept;
+    });
   }
 
   /** Whether the buffer should be written now. */

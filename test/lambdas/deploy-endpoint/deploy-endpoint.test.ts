@@ -20,6 +20,7 @@ import type {
 } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
+import { CHURN_SCHEMA } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
@@ -30,6 +31,7 @@ const TARGET: EndpointTarget = {
   variantName: 'AllTraffic',
   executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
   imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
+  modelSchema: CHURN_SCHEMA,
   instanceType: 'ml.c6i.large',
   initialInstanceCount: 2,
   kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',

@@ -23,6 +23,7 @@ import {
 import { classifyDeployment, deploymentResourceName } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
 import { SageMakerEndpointApi } from '../../../lambdas/deploy-endpoint/sagemaker-endpoint-api';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
+import { CHURN_SCHEMA } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
@@ -41,6 +42,7 @@ const TARGET: EndpointTarget = {
   variantName: 'AllTraffic',
   executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
   imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
+  modelSchema: CHURN_SCHEMA,
   instanceType: 'ml.c6i.large',
   initialInstanceCount: 2,
   kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
@@ -98,7 +100,12 @@ describe('endpoint rollout through the SageMaker SDK', () => {
     expect(sageMaker.commandCalls(CreateModelCommand)[0]!.args[0].input).toEqual({
       ModelName: newConfig,
       ExecutionRoleArn: TARGET.executionRoleArn,
-      PrimaryContainer: { Image: TARGET.imageUri, ModelDataUrl: 's3://artifacts/models/churn/v2/model.tar.gz' },
+      // The container environment the stack's bootstrap model has, plus the version it serves.
+      PrimaryContainer: {
+        Image: TARGET.imageUri,
+        ModelDataUrl: 's3://artifacts/models/churn/v2/model.tar.gz',
+        Environment: { MODEL_SCHEMA: JSON.stringify(CHURN_SCHEMA), MODEL_VERSION: '2' },
+      },
       EnableNetworkIsolation: true,
     });
     expect(sageMaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input).toEqual({

@@ -369,8 +369,9 @@ describe('predict handler on DynamoDB Local and s3rver', () => {
     await expect(handle({ instances: [[1]] }, context)).rejects.toMatchObject({ name: 'ValidationError' });
   });
 
-  it('writes captured requests to the capture bucket as JSON Lines once a batch fills', async () => {
-    const rows = churnRows(1000, 3);
+  it('writes captured requests to the capture bucket as JSON Lines once a batch fills, keeping the features only', async () => {
+    // Clients send identifiers along (accepted, ignored by the model): capture leaves them out unless opted in.
+    const rows = churnRows(1000, 3).map((row, index) => ({ ...row, customer_id: `c-${index}` }));
     await handle({ instances: rows }, context);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'capture', Prefix: 'churn/serverless/' }));
     expect(listed.Contents?.length).toBe(1);
@@ -378,6 +379,8 @@ describe('predict handler on DynamoDB Local and s3rver', () => {
     const lines = (await object.Body!.transformToString()).trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(1000);
     const last = JSON.parse(lines.at(-1)!);
-    expect(last).toMatchObject({ modelName: 'churn', modelVersion: 1, requestId: 'invocation-1', row: 999, input: rows[999] });
+    const { customer_id: _id, ...features } = rows[999]!;
+    expect(last).toMatchObject({ modelName: 'churn', modelVersion: 1, requestId: 'invocation-1', row: 999 });
+    expect(last.input).toEqual(features);
   });
 });

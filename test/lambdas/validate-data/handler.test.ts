@@ -106,6 +106,15 @@ describe('validate-data handler', () => {
     expect(JSON.stringify(summary).length).toBeLessThan(256 * 1024);
   });
 
+  it('refuses an event for another model when the function serves one model (its MODEL_NAME), before reading anything', async () => {
+    await expect(
+      validateData({ datasetUri: 's3://datasets/clean/data.csv', model }, { ...context, modelName: 'fraud' }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `this validate-data function serves model "fraud" and may touch only its data; the event names "${model.name}"`,
+    });
+  });
+
   it('gives the same run id and outputs when the same event arrives twice', async () => {
     const event = { datasetUri: 's3://datasets/clean/data.csv', model };
     const [first, second] = [await validateData(event, context), await validateData(event, context)];
@@ -288,6 +297,20 @@ describe('validate-data handler', () => {
     it('names the delimiter a file really uses', async () => {
       await expect(run('bad/semicolons.csv')).rejects.toThrow(/^wrong delimiter: .* contains ";"/);
       await expect(run('bad/semicolons.csv', { delimiter: ';' })).resolves.toMatchObject({ valid: true, rowCount: 1 });
+    });
+
+    it("reads with the model's dataset.delimiter, unless the run sets its own (null: the model's)", async () => {
+      const semicolonModel = { ...model, dataset: { delimiter: ';' } };
+      const event = { datasetUri: 's3://datasets/bad/semicolons.csv', model: semicolonModel };
+      await expect(validateData(event, context)).resolves.toMatchObject({ valid: true, rowCount: 1 });
+      await expect(validateData({ ...event, delimiter: null }, context)).resolves.toMatchObject({ valid: true, rowCount: 1 });
+      await expect(validateData({ ...event, delimiter: ',' }, context)).rejects.toThrow(
+        /^wrong delimiter: .*set the dataset's delimiter to ";"/,
+      );
+      await expect(validateData({ ...event, delimiter: '"' }, context)).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringContaining('delimiter: must be one ASCII character other than a quote or a line break'),
+      });
     });
 
     it('refuses bytes that are not UTF-8, naming the row', async () => {
