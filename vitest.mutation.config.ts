@@ -27,6 +27,8 @@ export default defineConfig({
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
+    // Mutants of the registry service are store-independent: its shared contract runs on the in-memory store only.
+    env: { REGISTRY_CONTRACT_STORES: 'in-memory' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
