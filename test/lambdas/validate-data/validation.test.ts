@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type DatasetSchema, datasetSchemaSchema } from '../../../contracts/dataset';
 import type { ColumnProfile } from '../../../lambdas/shared/profile/profile';
 import { readCsv } from '../../../lambdas/shared/readers/csv';
-import { mergeShards, type RuleResult } from '../../../lambdas/validate-data/report';
+import { MAX_QUARANTINED_ROWS, mergeShards, type RuleResult } from '../../../lambdas/validate-data/report';
 import { DatasetValidator, type ValidatorOptions } from '../../../lambdas/validate-data/validation';
 import { sourceOf } from '../../support/datasets';
 
@@ -154,6 +154,15 @@ describe('dataset validation', () => {
     expect(rule(report.rules, 'min', 'age').examples).toHaveLength(20);
     expect(quarantine).toHaveLength(10);
     expect(report).toMatchObject({ badRowCount: 50, quarantinedRows: 10, valid: false });
+  });
+
+  it(`quarantines the first ${MAX_QUARANTINED_ROWS.toLocaleString('en-US')} bad rows by default, counting every one`, async () => {
+    expect(MAX_QUARANTINED_ROWS).toBe(10_000);
+    const rows = Array.from({ length: MAX_QUARANTINED_ROWS + 1 }, (_, index) => `C${index},5,1,basic,true`);
+    const { report, quarantine } = await validate([HEADER, ...rows].join('\n'));
+    expect(quarantine).toHaveLength(MAX_QUARANTINED_ROWS);
+    expect(quarantine.at(-1)!.row).toBe(MAX_QUARANTINED_ROWS);
+    expect(report).toMatchObject({ badRowCount: MAX_QUARANTINED_ROWS + 1, quarantinedRows: MAX_QUARANTINED_ROWS });
   });
 
   it('bins numeric columns with the reference profile edges', async () => {
