@@ -33,12 +33,15 @@ export function createApp(options: CreateAppOptions = {}): MlopsApp {
   });
   const tags = { ...config.tags, Project: config.projectName, Environment: config.environment, Owner: config.owner };
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
-  if (options.policyValidation ?? true) {
-    Validations.of(app).addPlugins(
-      new AwsSolutionsChecks(app),
-      new ServerlessChecks(app),
-      new CfnGuardValidator({ controlTowerRulesEnabled: true }),
-    );
-  }
+  if (options.policyValidation ?? true) addPolicyValidation(app);
   return { app, stack, config };
+}
+
+/** The policy-validation plugins every synthesis of the platform runs: cdk-nag's packs and CloudFormation Guard. */
+export function addPolicyValidation(app: App): void {
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new ServerlessChecks(app),
+    new CfnGuardValidator({ controlTowerRulesEnabled: true }),
+  );
 }

@@ -7,11 +7,11 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformConfigInput } from '../contracts/platform-config';
-import { createApp } from '../lib/app';
+import { addPolicyValidation, createApp } from '../lib/app';
 import { ENDPOINT_RESOURCE_TYPE } from '../lib/constructs/endpoint-resource';
 import { withEndpointServing } from './iam/synth';
 import { cdkJsonContext } from './support/cdk';
@@ -30,9 +30,23 @@ function synthesize(extra?: (stack: Stack) => void, configure?: (config: Platfor
   const rawConfig = configure ? configure(structuredClone(mlops) as PlatformConfigInput) : mlops;
   const mlopsApp = createApp({ rawConfig, appProps: { context: featureFlags, outdir } });
   extra?.(mlopsApp.stack);
+  return { ...mlopsApp, synth: () => mlopsApp.app.synth(), report: () => validationReport(outdir) };
+}
+
+/**
+ * The report the validation plugins wrote at synth. A synthesis that wrote none, or one without the
+ * reports of cdk-nag's AwsSolutions pack and of CloudFormation Guard (no plugin ran), fails the test.
+ */
+function validationReport(outdir: string): ValidationReport {
   const reportPath = path.join(outdir, 'validation-report.json');
-  const report = () => (existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport) : undefined);
-  return { ...mlopsApp, synth: () => mlopsApp.app.synth(), report };
+  if (!existsSync(reportPath)) throw new Error(`no policy-validation report at ${reportPath}`);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport;
+  const plugins = report.pluginReports.map((plugin) => plugin.pluginName);
+  for (const plugin of ['AwsSolutions', 'cdk-validator-cfnguard']) {
+    if (!plugins.includes(plugin))
+      throw new Error(`the policy-validation report has no ${plugin} report (plugins: ${plugins.join(', ') || 'none'})`);
+  }
+  return report;
 }
 
 describe('the synthesized platform stack', () => {
@@ -47,13 +61,12 @@ describe('the synthesized platform stack', () => {
   }, 180_000);
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding', () => {
-    const report = synthesized.report();
-    const violations = report?.pluginReports.flatMap((plugin) => plugin.violations) ?? [];
+    const violations = synthesized.report().pluginReports.flatMap((plugin) => plugin.violations);
     expect(violations).toEqual([]);
   });
 
   it('justifies every acknowledged finding with a reason', () => {
-    const suppressed = synthesized.report()?.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []) ?? [];
+    const suppressed = synthesized.report().pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []);
     for (const violation of suppressed) {
       expect(violation.reason, violation.acknowledgedId).toMatch(/\w{3,}.*\w{3,}/);
     }
@@ -88,15 +101,29 @@ describe('the synthesized platform stack', () => {
       expect(tags, logicalId).toMatchObject({ Project: 'mlops', Environment: 'dev', Owner: 'platform-team', CostCenter: 'ml-platform' });
     }
   });
+});
 
-  it('fails synthesis when a resource breaks a rule, so the checks are really on', () => {
-    const broken = synthesize((stack) => new s3.Bucket(stack, 'CarelessBucket'));
-    expect(() => broken.synth()).toThrow(/server access logs disabled/);
-    const rules = broken
-      .report()!
-      .pluginReports.flatMap((plugin) => plugin.violations as Array<{ ruleName: string }>)
-      .map((v) => v.ruleName);
-    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+describe('policy validation', () => {
+  it("fails synthesis when a resource breaks a rule, so the platform's checks are really on", () => {
+    // A tiny app with the platform's plugins (addPolicyValidation, as createApp registers them) and one careless bucket.
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-nag-'));
+    const app = new App({ outdir });
+    addPolicyValidation(app);
+    new s3.Bucket(new Stack(app, 'Careless'), 'CarelessBucket');
+    expect(() => app.synth()).toThrow(/server access logs disabled/);
+    const violations = validationReport(outdir).pluginReports.flatMap((plugin) =>
+      (plugin.violations as Array<{ ruleName: string }>).map((violation) => `${plugin.pluginName}: ${violation.ruleName}`),
+    );
+    expect(violations).toEqual(expect.arrayContaining(['AwsSolutions: AwsSolutions-S1', 'AwsSolutions: AwsSolutions-S10']));
+    expect(violations.some((violation) => violation.startsWith('cdk-validator-cfnguard: '))).toBe(true);
+  });
+
+  it('refuses the report of a synthesis no plugin ran in', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-nag-'));
+    const app = new App({ outdir });
+    new s3.Bucket(new Stack(app, 'Careless'), 'CarelessBucket');
+    app.synth();
+    expect(() => validationReport(outdir)).toThrow('the policy-validation report has no AwsSolutions report (plugins: none)');
   });
 });
 
@@ -112,8 +139,8 @@ describe('the synthesized platform stack in endpoint mode (default serving image
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding, every acknowledgement with a reason', () => {
     const report = synthesized.report();
-    expect(report?.pluginReports.flatMap((plugin) => plugin.violations) ?? []).toEqual([]);
-    for (const violation of report?.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []) ?? []) {
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+    for (const violation of report.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? [])) {
       expect(violation.reason, violation.acknowledgedId).toMatch(/\w{3,}.*\w{3,}/);
     }
   });
