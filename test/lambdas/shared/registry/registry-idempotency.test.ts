@@ -5,6 +5,7 @@
  * conflict, a registration retries conflicts with capped full-jitter waits and gives up after its
  * attempts, and the helpers' exact output (event ids, canonical JSON, request errors).
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RegisterRequest } from '../../../../contracts/registry';
 import { ConflictError } from '../../../../lambdas/shared/errors';
@@ -91,6 +92,24 @@ describe('registration retries', () => {
     const version = await new Registry(store).registerVersion(registration());
     expect(version.version).toBe(1);
     expect(store.commits).toBe(2);
+  });
+
+  it('waits on the real timer when no sleep is injected: nothing retries before the wait is over', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const store = new ScriptedStore();
+      store.failCommit = (attempt) => (attempt === 1 ? conflict() : undefined);
+      vi.spyOn(Math, 'random').mockReturnValue(0.5);
+      const pending = new Registry(store).registerVersion(registration());
+      await vi.advanceTimersByTimeAsync(4);
+      expect(store.commits).toBe(1);
+      // The first wait: 5 ms (half of 10, as above).
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await pending).version).toBe(1);
+      expect(store.commits).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('does not retry a fault that is not a conflict', async () => {
@@ -183,6 +202,41 @@ describe('idempotent requests', () => {
     });
   });
 
+  it('name the production version as none when a promotion expected one', async () => {
+    const { registry } = await setUp();
+    await expect(registry.promote({ modelName: 'churn', version: 1, actor: ACTOR, expectedProductionVersion: 1 })).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: 'production version of "churn" is none, not 1 as expected',
+      details: { modelName: 'churn', productionVersion: null },
+    });
+  });
+
+  it('store each request as the SHA-256 of its action and its fields, actor and key left out (records outlive deployments)', async () => {
+    const { store, registry } = await setUp();
+    const hashOf = (value: object) => createHash('sha256').update(canonicalJson(value)).digest('hex');
+    const stored = async (key: string) => (await store.inner.getRequest('churn', key))!.requestHash;
+    const registered = registration({ idempotencyKey: 'r' });
+    await registry.registerVersion(registered);
+    const { actor: _actor, idempotencyKey: _key, ...registeredFields } = registered;
+    // With the defaults the request schema fills in.
+    expect(await stored('r')).toBe(
+      hashOf({
+        action: 'register',
+        ...registeredFields,
+        metrics: {},
+        stage: 'Registered',
+        lineage: { ...registeredFields.lineage, hyperparameters: {} },
+      }),
+    );
+    await registry.transition({ modelName: 'churn', version: 1, toStage: 'Staging', actor: ACTOR, idempotencyKey: 't' });
+    expect(await stored('t')).toBe(hashOf({ action: 'transition', modelName: 'churn', version: 1, toStage: 'Staging' }));
+    await registry.promote({ modelName: 'churn', version: 2, actor: ACTOR, idempotencyKey: 'p' });
+    expect(await stored('p')).toBe(hashOf({ action: 'promote', modelName: 'churn', version: 2 }));
+    const failure = { modelName: 'churn', executionArn: 'arn:run', failedState: 'Train' };
+    await registry.recordPipelineFailure({ ...failure, actor: ACTOR, idempotencyKey: 'f' });
+    expect(await stored('f')).toBe(hashOf({ action: 'pipeline-failure', ...failure, error: 'Unknown', cause: '' }));
+  });
+
   it('refuse a key reused for another request, naming the key', async () => {
     const { registry } = await setUp();
     await registry.transition({ modelName: 'churn', version: 1, toStage: 'Staging', actor: ACTOR, idempotencyKey: 'once' });
@@ -227,6 +281,9 @@ describe('registry helpers', () => {
         ],
       },
     });
+    await expect(
+      registry.registerVersion(registration({ lineage: { datasetUri: 'datasets/train.csv', datasetEtag: '"1"' } })),
+    ).rejects.toMatchObject({ details: { problems: [expect.stringMatching(/^lineage\.datasetUri: /)] } });
     await expect(registry.getModel(null as never)).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringMatching(/^invalid request: request: /),
