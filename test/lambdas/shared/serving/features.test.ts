@@ -208,6 +208,11 @@ describe('encodeRows at its limits', () => {
     ]);
   });
 
+  it('refuses a number as a timestamp, even one Date.parse would read as a year', () => {
+    const error = validationError(() => encodeRows(EVENTS, [{ at: 5, count: 1, flag: true, kind: 'a' }]));
+    expect(error.details.problems).toEqual(['instances[0].at: must be an ISO-8601 timestamp string, got 5']);
+  });
+
   it('quotes a long string value cut at 40 characters, and one of exactly 40 whole', () => {
     const forty = 'x'.repeat(40);
     const error = validationError(() =>
@@ -241,6 +246,10 @@ describe('encodeRows at its limits', () => {
     const { auto_pay: _left, ...rest } = row;
     const error = validationError(() => encodeRows(CHURN_SCHEMA, [{ ...rest, autopay: true }]));
     expect(error.details.problems).toEqual(['instances[0].autopay: is not a column of model "churn"']);
+    // A row of nothing but the misspelt column: every feature missing, and the stranger named too.
+    expect(validationError(() => encodeRows(CHURN_SCHEMA, [{ autopay: true }])).details.problems).toContain(
+      'instances[0].autopay: is not a column of model "churn"',
+    );
     // An ignored column is known, and a key whose value is undefined is no column at all.
     expect(encodeRows(CHURN_SCHEMA, [{ ...rest, customer_id: 'c-9' }]).rows).toBe(1);
     expect(encodeRows(CHURN_SCHEMA, [{ ...row, auto_pay: undefined }]).rows).toBe(1);
