@@ -16,11 +16,17 @@
  * - `new Array<boolean>(rows)` → `new Array()` in macroRocAuc: the array grows as it is filled.
  * - `a.group < b.group` → `<=` in the group sorts of metrics.ts and quality.ts: group names are distinct.
  * - features.ts encodeRows: the unknown-column scan runs only when a row has keys beyond its
- *   present features; its mutants (`present` miscounted, `keys > present` → `>=` or `true`) only
- *   scan more rows, with the same outcome. The compiled-schema cache (`if (!compiled)` → `true`,
- *   the `set` removed), the reader's statements joined by "" instead of "\n" (each ends in `;`) and
- *   `new Array(columns)` → `new Array()` change speed, not results. A category that is not a
- *   string: `indexOf` of a non-string in the string allowedValues is -1 already.
+ *   present features; `keys > present` → `>=` or `true`, and `present` undercounted on a refused
+ *   row (`present++` → `present--`, its condition `false`), only scan more rows, with the same
+ *   outcome. The compiled-schema cache (`if (!compiled)` → `true`, the `set` removed) and the
+ *   generated encoder's statements joined by "" instead of "\n" (each ends in `;` or `}`) change
+ *   speed, not results. A category that is not a string: `indexOf` of a non-string in the string
+ *   allowedValues is -1 already.
+ * - registry-base.ts canonicalJson: `a < b` → `a <= b` in the key sort: an object's keys are distinct.
+ * - registry-service.ts transition: `model.stagingVersion !== version.version` → `true`: a version
+ *   that is the Staging version is in Staging, and a transition to its own stage returns before.
+ * - registry-service.ts promote: `v !== former.version` → `true` in the history filter: the
+ *   production version is never in the history (promote and rollback take it out).
  * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values.
  * - verdict.ts assessDrift: `sampleSize >= rules.minSampleSize` → `true`: a feature is evaluated only
  *   with minSampleSize values in the window, and a column never holds more values than the window rows.

@@ -126,6 +126,17 @@ describe('dataset validation', () => {
     });
   });
 
+  it('counts a ragged row against validity like any other bad row', async () => {
+    const rows = Array.from({ length: 100 }, (_, index) => `C${index},30,1,basic,true`);
+    const { report } = await validate([HEADER, ...rows, 'C100,30', 'C101,30,1,basic,true,extra'].join('\n'));
+    expect(report).toMatchObject({ valid: false, rowCount: 102, badRowCount: 2 });
+    expect(rule(report.rules, 'rowShape')).toMatchObject({ passed: false, violations: 2 });
+    expect(rule(report.rules, 'maxBadRowFraction')).toMatchObject({
+      passed: false,
+      message: 'allows at most 1% bad rows, has 1.961% (2 of 102)',
+    });
+  });
+
   it('applies the row-count rules', async () => {
     const { report } = await validate(`${HEADER}\nC1,30,1,basic,true\n`, schema({ dataset: { minRows: 2 } }));
     expect(report.valid).toBe(false);
