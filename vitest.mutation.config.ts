@@ -17,6 +17,7 @@ export default defineConfig({
       'test/lambdas/shared/registry/registry-rules.test.ts',
       'test/lambdas/shared/registry/registry-idempotency.test.ts',
       'test/lambdas/validate-data/validation.test.ts',
+      'test/lambdas/validate-data/validation-rules.test.ts',
       'test/lambdas/validate-data/report.test.ts',
       'test/lambdas/shared/serving/features.test.ts',
       'test/lambdas/deploy-serverless/deploy-serverless.test.ts',

@@ -256,6 +256,8 @@ describe('encodeRows at its limits', () => {
   });
 
   it(`accepts exactly ${MAX_ROWS_PER_REQUEST} rows`, () => {
+    // The figure docs/api.md and docs/serving-container.md state.
+    expect(MAX_ROWS_PER_REQUEST).toBe(10_000);
     expect(
       encodeRows(
         CHURN_SCHEMA,
