@@ -15,9 +15,11 @@ import {
   MAX_REASON_RULES,
   MAX_TEXT_LENGTH,
   mergeShards,
+  mergeTrainingRanges,
   REPORT_FORMAT_VERSION,
   type RuleResult,
 } from '../../../lambdas/validate-data/report';
+import type { SplitOutcome } from '../../../lambdas/validate-data/split';
 import { DatasetValidator, type ValidatorOptions } from '../../../lambdas/validate-data/validation';
 import { sourceOf } from '../../support/datasets';
 
@@ -322,7 +324,11 @@ describe('merging shard reports', () => {
       ...Array.from({ length: 15 }, (_, index) => `a.csv:${index + 1}`),
       ...Array.from({ length: 5 }, (_, index) => `b.csv:${index + 1}`),
     ]);
+    expect(ruleOf(report.rules, 'rowShape')).toMatchObject({ violations: 2, message: 'rows must have the header\u2019s fields' });
     expect(ruleOf(report.rules, 'rowShape').examples.map((example) => example.object)).toEqual(['a.csv', 'b.csv']);
+    // Examples of one object are ordered by row.
+    const same = mergeShards(schema, 's3://datasets/m/', [await shard(3, 'a.csv'), await shard(2, 'a.csv')]).report;
+    expect(ruleOf(same.rules, 'max', 'x').examples.map((example) => example.row)).toEqual([1, 1, 2, 2, 3]);
     expect(report.split).toBeUndefined();
   });
 
@@ -360,7 +366,7 @@ describe('merging shard splits', () => {
     ...(holdout ? { holdout: stats(2 * part, String(part), { a: 2 * part }) } : {}),
     trainingRanges: { x: { min: part, max: 10 * part } },
   });
-  const shardWith = async (reference: Awaited<ReturnType<typeof validate>>['profile'], split?: ReturnType<typeof splitOf>) => {
+  const shardWith = async (reference: Awaited<ReturnType<typeof validate>>['profile'], split?: SplitOutcome) => {
     const validator = new DatasetValidator(schema, { referenceProfile: reference });
     validator.startObject();
     for await (const batch of readCsv(sourceOf('x,y\n1,0\n'), validator.specs)) validator.addBatch(batch, 'data.csv');
@@ -401,5 +407,49 @@ describe('merging shard splits', () => {
     expect(mergeShards(schema, 's3://datasets/m/', [withSplit, await shardWith(reference)], rules).report.split).toBeUndefined();
     expect(mergeShards(schema, 's3://datasets/m/', [withSplit]).report.split).toBeUndefined();
     expect(mergeShards(schema, 's3://datasets/m/', [withSplit, withSplit], rules).report.split).toMatchObject({ holdout: { rows: 4 } });
+    // No holdout and no ranges in any shard: none in the merge; classes kept when only some parts have them.
+    const { holdout: _holdout, trainingRanges: _ranges, ...bare } = splitOf(2, false);
+    const plain = { ...bare, validation: stats(1, '3', { a: 1 }) };
+    const merged = mergeShards(schema, 's3://datasets/m/', [await shardWith(reference, bare), await shardWith(reference, plain)], rules)
+      .report.split!;
+    expect(merged).not.toHaveProperty('holdout');
+    expect(merged).not.toHaveProperty('trainingRanges');
+    expect(merged.validation.classes).toEqual({ a: 1 });
+  });
+});
+
+describe('report edges', () => {
+  it('passes maxRows at the value, gives an empty dataset a bad-row share of 0, and says the target is present', async () => {
+    const schema = datasetSchema([{ name: 'x', type: 'integer' }, Y], { dataset: { maxBadRowFraction: 1, maxRows: 2, minRows: 0 } });
+    const atMax = await validate(['x,y\n1,0\n2,0\n'], schema);
+    expect(ruleOf(atMax.report.rules, 'maxRows')).toMatchObject({ passed: true, violations: 0, message: 'allows at most 2 rows, has 2' });
+    expect(ruleOf(atMax.report.rules, 'targetPresent').message).toBe('the target column "y" is present');
+    const empty = await validate(['x,y\n'], schema);
+    expect(empty.report).toMatchObject({ rowCount: 0, badRowFraction: 0, valid: true });
+  });
+
+  it('leaves ragged rows to the bad-row share: a dataset whose only broken rule is rowShape is valid within its share', async () => {
+    const schema = datasetSchema([{ name: 'x', type: 'integer' }, Y]);
+    const { report } = await validate(['x,y\n1,0\n2\n'], schema);
+    expect(ruleOf(report.rules, 'rowShape').passed).toBe(false);
+    expect(report.valid).toBe(true);
+  });
+
+  it('merges the training ranges of shards: widest numbers, every category in order, features sorted by name', () => {
+    expect(
+      Object.entries(
+        mergeTrainingRanges(
+          [
+            { z: { values: ['y'] }, a: { min: 1, max: 2 } },
+            { z: { values: ['x', 'y'] }, a: { min: 0, max: 1 }, m: { values: ['q'] } },
+          ],
+          { z: ['y', 'x'] },
+        ),
+      ),
+    ).toEqual([
+      ['a', { min: 0, max: 2 }],
+      ['m', { values: ['q'] }],
+      ['z', { values: ['y', 'x'] }],
+    ]);
   });
 });
