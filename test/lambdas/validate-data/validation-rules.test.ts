@@ -113,6 +113,21 @@ describe('column rules', () => {
     expect(ruleOf(report.rules, 'unique', 's')).toMatchObject({ violations: 1, examples: [{ row: 201, value: 'v199' }] });
   });
 
+  it('finds a repeat of a value first seen before the 64th distinct one, and of the 64th itself', async () => {
+    const schema = datasetSchema([{ name: 's', type: 'string', unique: true }, Y]);
+    const values = Array.from({ length: 100 }, (_, index) => `v${index}`);
+    const rows = [...values, 'v0', 'v64'].map((value) => `${value},0`);
+    const { report } = await validate([`s,y\n${rows.join('\n')}\n`], schema);
+    expect(ruleOf(report.rules, 'unique', 's').examples.map((example) => example.value)).toEqual(['v0', 'v64']);
+  });
+
+  it('quarantines a row with every reason it broke, and writes no notes for one object', async () => {
+    const schema = datasetSchema([{ name: 'x', type: 'integer', max: 5, unique: true }, Y]);
+    const { report, quarantine } = await validate(['x,y\n9,0\n9,0\n'], schema);
+    expect(quarantine[1]!.reasons).toEqual(['x: max', 'x: unique']);
+    expect(report.notes).toEqual([]);
+  });
+
   it('accepts true/false and 1/0 in a boolean column and an empty value as its null', async () => {
     const schema = datasetSchema([{ name: 'b', type: 'boolean', nullable: true }, Y]);
     const { report } = await validate(['b,y\n1,0\nfalse,0\n,0\nyes,0\n'], schema);
