@@ -140,7 +140,7 @@ describe('column rules', () => {
     const whole = 'a'.repeat(MAX_TEXT_LENGTH);
     const { report, quarantine } = await validate([`s,y\n${whole},0\n${whole}b,0\n`], schema);
     expect(ruleOf(report.rules, 'regex', 's').examples.map((example) => example.value)).toEqual([whole, `${whole}…`]);
-    expect(quarantine[1]!.text).toBe(`${whole}b,0`.slice(0, MAX_TEXT_LENGTH) + '…');
+    expect(quarantine[1]!.text).toBe(`${whole}…`);
   });
 });
 
