@@ -164,7 +164,8 @@ export const platformConfigSchema = z
       if (model.training) report(trainingSettingsProblems({ ...config.training, ...model.training }), ['models', index, 'training']);
       if (model.serving) report(endpointAutoscalingProblems(serving), ['models', index, 'serving']);
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
-      report(featureThresholdProblems(model.columns, drift.featureThresholds), ['models', index, 'drift']);
+      // A drift section that failed its own checks reaches this refinement without its defaults filled in.
+      report(featureThresholdProblems(model.columns, drift.featureThresholds ?? {}), ['models', index, 'drift']);
       const columns = model.columns.map((column) => column.name);
       (serving.captureColumns ?? []).forEach((name, position) => {
         if (!columns.includes(name)) {

@@ -7,11 +7,11 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformConfigInput } from '../contracts/platform-config';
-import { createApp } from '../lib/app';
+import { applyPolicyChecks, createApp } from '../lib/app';
 import { ENDPOINT_RESOURCE_TYPE } from '../lib/constructs/endpoint-resource';
 import { withEndpointServing } from './iam/synth';
 import { cdkJsonContext } from './support/cdk';
@@ -30,9 +30,35 @@ function synthesize(extra?: (stack: Stack) => void, configure?: (config: Platfor
   const rawConfig = configure ? configure(structuredClone(mlops) as PlatformConfigInput) : mlops;
   const mlopsApp = createApp({ rawConfig, appProps: { context: featureFlags, outdir } });
   extra?.(mlopsApp.stack);
+  return { ...mlopsApp, synth: () => mlopsApp.app.synth(), report: () => validationReport(outdir) };
+}
+
+/**
+ * The report the validation plugins wrote at synth; a synthesis that wrote none fails the test. A
+ * plugin appears in it only with findings: `plugins` names those that must (the careless bucket's).
+ */
+function validationReport(outdir: string, plugins: readonly string[] = []): ValidationReport {
   const reportPath = path.join(outdir, 'validation-report.json');
-  const report = () => (existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport) : undefined);
-  return { ...mlopsApp, synth: () => mlopsApp.app.synth(), report };
+  if (!existsSync(reportPath)) throw new Error(`no policy-validation report at ${reportPath}`);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport;
+  const reported = report.pluginReports.map((plugin) => plugin.pluginName);
+  for (const plugin of plugins) {
+    if (!reported.includes(plugin))
+      throw new Error(`the policy-validation report has no ${plugin} report (plugins: ${reported.join(', ') || 'none'})`);
+  }
+  return report;
+}
+
+/**
+ * Every acknowledged rule in the app with its reason, as Validations.of(x).acknowledge records it
+ * (cdk-nag skips acknowledged rules without reporting them, so the report does not list them).
+ */
+function acknowledgements(app: App): [string, string][] {
+  return app.node
+    .findAll()
+    .flatMap((construct) => construct.node.metadata)
+    .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
 }
 
 describe('the synthesized platform stack', () => {
@@ -47,13 +73,15 @@ describe('the synthesized platform stack', () => {
   }, 180_000);
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding', () => {
-    const report = synthesized.report();
-    const violations = report?.pluginReports.flatMap((plugin) => plugin.violations) ?? [];
+    const violations = synthesized.report().pluginReports.flatMap((plugin) => plugin.violations);
     expect(violations).toEqual([]);
   });
 
   it('justifies every acknowledged finding with a reason', () => {
-    const suppressed = synthesized.report()?.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []) ?? [];
+    const acknowledged = acknowledgements(synthesized.app);
+    expect(acknowledged.length).toBeGreaterThan(10);
+    for (const [rule, reason] of acknowledged) expect(reason, rule).toMatch(/\w{3,}.*\w{3,}/);
+    const suppressed = synthesized.report().pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []);
     for (const violation of suppressed) {
       expect(violation.reason, violation.acknowledgedId).toMatch(/\w{3,}.*\w{3,}/);
     }
@@ -88,16 +116,32 @@ describe('the synthesized platform stack', () => {
       expect(tags, logicalId).toMatchObject({ Project: 'mlops', Environment: 'dev', Owner: 'platform-team', CostCenter: 'ml-platform' });
     }
   });
+});
 
-  it('fails synthesis when a resource breaks a rule, so the checks are really on', () => {
-    const broken = synthesize((stack) => new s3.Bucket(stack, 'CarelessBucket'));
-    expect(() => broken.synth()).toThrow(/server access logs disabled/);
-    const rules = broken
-      .report()!
-      .pluginReports.flatMap((plugin) => plugin.violations as Array<{ ruleName: string }>)
-      .map((v) => v.ruleName);
-    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
-  }, 180_000);
+describe('policy validation', () => {
+  it("fails synthesis when a resource breaks a rule, so the platform's checks are really on", () => {
+    // A tiny app with the platform's plugins (applyPolicyChecks, as createApp registers them) and one careless bucket.
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-nag-'));
+    const app = new App({ outdir });
+    applyPolicyChecks(app);
+    new s3.Bucket(new Stack(app, 'Careless'), 'CarelessBucket');
+    expect(() => app.synth()).toThrow(/server access logs disabled/);
+    const violations = validationReport(outdir, ['AwsSolutions', 'cdk-validator-cfnguard']).pluginReports.flatMap((plugin) =>
+      (plugin.violations as Array<{ ruleName: string }>).map((violation) => `${plugin.pluginName}: ${violation.ruleName}`),
+    );
+    expect(violations).toEqual(expect.arrayContaining(['AwsSolutions: AwsSolutions-S1', 'AwsSolutions: AwsSolutions-S10']));
+    expect(violations.some((violation) => violation.startsWith('cdk-validator-cfnguard: '))).toBe(true);
+  });
+
+  it('refuses the report of a synthesis no plugin ran in', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-mlops-nag-'));
+    const app = new App({ outdir });
+    new s3.Bucket(new Stack(app, 'Careless'), 'CarelessBucket');
+    app.synth();
+    expect(() => validationReport(outdir, ['AwsSolutions'])).toThrow(
+      'the policy-validation report has no AwsSolutions report (plugins: none)',
+    );
+  });
 });
 
 describe('the synthesized platform stack in endpoint mode (default serving image, no initial model)', () => {
@@ -112,8 +156,9 @@ describe('the synthesized platform stack in endpoint mode (default serving image
 
   it('passes cdk-nag and CloudFormation Guard with no unacknowledged finding, every acknowledgement with a reason', () => {
     const report = synthesized.report();
-    expect(report?.pluginReports.flatMap((plugin) => plugin.violations) ?? []).toEqual([]);
-    for (const violation of report?.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []) ?? []) {
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+    for (const [rule, reason] of acknowledgements(synthesized.app)) expect(reason, rule).toMatch(/\w{3,}.*\w{3,}/);
+    for (const violation of report.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? [])) {
       expect(violation.reason, violation.acknowledgedId).toMatch(/\w{3,}.*\w{3,}/);
     }
   });

@@ -98,7 +98,8 @@ function format(value: number): string {
   return value === 0 ? '0' : Math.abs(value) < 1e-3 ? value.toExponential(2) : value.toPrecision(3);
 }
 
-function classify(
+/** One feature's status under its thresholds, with a line per rule that fired; `adjusted` holds its corrected p-values. */
+export function classifyFeature(
   comparison: ColumnComparison,
   thresholds: DriftThresholds,
   adjusted: { testPValue: number; psiPValue: number; jsPValue: number },
@@ -181,7 +182,7 @@ export function assessDrift(
       position >= 0
         ? { testPValue: adjustedTest[position]!, psiPValue: adjustedPsi[position]!, jsPValue: adjustedJs[position]! }
         : { testPValue: testPValue(comparison), psiPValue: comparison.psiPValue, jsPValue: comparison.jsPValue };
-    return { ...base, ...classify(comparison, thresholds, adjusted), comparison, adjusted };
+    return { ...base, ...classifyFeature(comparison, thresholds, adjusted), comparison, adjusted };
   });
 
   const features = results.filter((result) => result.role === 'feature');

@@ -72,9 +72,11 @@ export function evaluateCanary(window: CanaryMetricsWindow, thresholds: CanaryTh
   const errorLimit = thresholds.errorRatePercent ?? CANARY_ERROR_RATE_PERCENT;
   const errorRatePercent = (100 * window.failedRequests) / Math.max(window.requests, 1);
   const sorted = [...window.latenciesMs].sort((a, b) => a - b);
-  const p99LatencyMs = sorted.length > 0 ? sorted[Math.ceil(0.99 * sorted.length) - 1] : undefined;
+  // Undefined for a window without latencies (index -1).
+  const p99LatencyMs: number | undefined = sorted[Math.ceil(0.99 * sorted.length) - 1];
+  // Without requests there are no failed ones, so the rate is 0 and the alarm stays OK.
   const errorAlarm: AlarmState =
-    window.requests > 0 && errorRatePercent > errorLimit
+    errorRatePercent > errorLimit
       ? {
           name: 'CanaryErrorRate',
           state: 'ALARM',
@@ -82,11 +84,11 @@ export function evaluateCanary(window: CanaryMetricsWindow, thresholds: CanaryTh
         }
       : { name: 'CanaryErrorRate', state: 'OK', reason: `canary error rate ${round(errorRatePercent)}% is within ${errorLimit}%` };
   const latencyAlarm: AlarmState =
-    p99LatencyMs !== undefined && p99LatencyMs > thresholds.latencyBudgetMs
+    (p99LatencyMs ?? Number.NEGATIVE_INFINITY) > thresholds.latencyBudgetMs
       ? {
           name: 'CanaryLatency',
           state: 'ALARM',
-          reason: `canary p99 latency ${round(p99LatencyMs)} ms is above the ${thresholds.latencyBudgetMs} ms budget`,
+          reason: `canary p99 latency ${round(p99LatencyMs!)} ms is above the ${thresholds.latencyBudgetMs} ms budget`,
         }
       : {
           name: 'CanaryLatency',
@@ -237,8 +239,7 @@ export async function pollCanary(dependencies: CanaryRolloutDependencies, event:
         deployment,
         reason: `version ${record.version} left Staging (now ${record.stage}) during its canary; another rollout or a person moved it`,
       };
-    case 'Staging':
-      break;
+    // Staging: the canary goes on.
   }
   if (deployment.phase === 'shadow') return pollShadow(dependencies, deployment, record);
   const firing = (await dependencies.alarms.readAlarms()).filter((alarm) => alarm.state === 'ALARM');

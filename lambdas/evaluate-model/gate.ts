@@ -86,12 +86,9 @@ export function applyGate(input: GateInput): GateOutcome {
       reasons.push(`${metric} could not be computed (${why}), and the gate requires ${describeBound(bound)}`);
       continue;
     }
-    if (bound.min !== undefined && value < bound.min) {
-      reasons.push(`${metric} ${formatNumber(value)} is below the minimum ${formatNumber(bound.min)}`);
-    }
-    if (bound.max !== undefined && value > bound.max) {
-      reasons.push(`${metric} ${formatNumber(value)} is above the maximum ${formatNumber(bound.max)}`);
-    }
+    const { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = bound;
+    if (value < min) reasons.push(`${metric} ${formatNumber(value)} is below the minimum ${formatNumber(min)}`);
+    if (value > max) reasons.push(`${metric} ${formatNumber(value)} is above the maximum ${formatNumber(max)}`);
   }
 
   if (input.disparateImpact) {

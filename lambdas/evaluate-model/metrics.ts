@@ -191,7 +191,8 @@ export function disparateImpact(
   if (groups.length < 2) return undefined;
   const z = NORMAL_QUANTILES[String(confidence)];
   if (z === undefined) throw new RangeError(`confidence must be one of ${Object.keys(NORMAL_QUANTILES).join(', ')}, got ${confidence}`);
-  const [reference, ...others] = [...groups].sort((a, b) => b.rows - a.rows || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  // Group names are distinct, so a tie in size is broken by name and never reaches 0.
+  const [reference, ...others] = [...groups].sort((a, b) => b.rows - a.rows || (a.group < b.group ? -1 : 1));
   const smoothed = (rate: number, rows: number) => {
     const favourable = rate * rows;
     // Half a count keeps the log defined for a group with no (or only) favourable outcomes.

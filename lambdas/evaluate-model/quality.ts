@@ -127,7 +127,7 @@ function assessRegression(holdout: Holdout, values: Float32Array): QualityAssess
   return { metrics: { ...regressionScores(holdout.targets, values) }, unavailable: {}, groups };
 }
 
-/** Row indices per group, largest group first (then by name, so the order is stable). */
+/** Row indices per group, largest group first (then by name, so the order is stable; names are distinct). */
 function groupRows(holdout: Holdout): { group: string; rows: number[] }[] {
   const members = holdout.groupNames.map(() => [] as number[]);
   for (let row = 0; row < holdout.rows; row++) {
@@ -137,7 +137,7 @@ function groupRows(holdout: Holdout): { group: string; rows: number[] }[] {
   return holdout.groupNames
     .map((group, index) => ({ group, rows: members[index]! }))
     .filter(({ rows }) => rows.length > 0)
-    .sort((a, b) => b.rows.length - a.rows.length || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    .sort((a, b) => b.rows.length - a.rows.length || (a.group < b.group ? -1 : 1));
 }
 
 function disparateImpactOf(groups: readonly GroupQuality[]): Pick<QualityAssessment, 'disparateImpact'> {

@@ -57,7 +57,6 @@ export class BatchInference extends Construct {
       architecture: runtime.architecture,
       layers: [runtime.layer],
       logRetention: props.logRetention,
-      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
       environment: {
         TABLE_NAME: props.registry.table.tableName,
         CAPTURE_BUCKET: artifactStore.captureBucket.bucketName,

@@ -74,6 +74,8 @@ export function esbuildOptionsOf(extraExternal: readonly string[] = []) {
 export const FUNCTION_EXTERNAL_MODULES: Readonly<Record<string, readonly string[]>> = {
   predict: ['onnxruntime-node'],
   'evaluate-model': ['onnxruntime-node'],
+  'shadow-score': ['onnxruntime-node'],
+  'batch-score': ['onnxruntime-node'],
 };
 
 /** The bundle's file name; the Lambda handler is `index.<export>`. */

@@ -132,7 +132,6 @@ export class ServerlessInference extends Construct {
       architecture,
       layers: [runtime.layer],
       logRetention: props.logRetention,
-      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
       synchronousOnly: false,
       environment: {
         TABLE_NAME: props.registry.table.tableName,

@@ -192,9 +192,9 @@ describe('the training pipeline, executed offline', () => {
     expect(run.calls.TrainOnDemand![0].StoppingCondition).toEqual({ MaxRuntimeInSeconds: 14_400 });
   });
 
-  it('stays within 50 Standard state transitions on the happy path', async () => {
+  it('enters 18 states on the happy path (the Standard transitions docs/pipeline.md prices)', async () => {
     const run = await new TrainingPipelineHarness().run(input, 'run-count');
-    expect(run.statesEntered.length).toBeLessThanOrEqual(50);
+    expect(run.statesEntered).toHaveLength(18);
     expect(run.statesEntered[0]).toBe('CheckInput');
     expect(run.statesEntered.at(-1)).toBe('PipelineSucceeded');
   });
@@ -574,7 +574,8 @@ describe('the training pipeline with hyperparameter tuning, executed offline', (
       trainingSeconds: 800,
       tunedHyperparameters: { learning_rate: '0.05', hidden_units: '16', batch_size: '64' },
     });
-    expect(run.statesEntered.length).toBeLessThanOrEqual(50);
+    // The tuned happy path: 20 states (docs/pipeline.md).
+    expect(run.statesEntered).toHaveLength(20);
   });
 
   it('takes the best job by the configured direction: the highest value when the objective is maximized', async () => {

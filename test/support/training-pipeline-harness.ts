@@ -150,9 +150,17 @@ export class TrainingPipelineHarness {
   /** The TimeoutSeconds of each Task state, enforced around the doubles as the offline runtime does. */
   private readonly timeouts: ReadonlyMap<string, number>;
 
-  constructor(substitutions: Readonly<Record<string, string>> = {}) {
-    const { definition, timeouts } = liftTaskTimeouts(offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions }));
-    this.machine = new StateMachine(definition as never);
+  /**
+   * `mutate` changes the rendered definition in place before it runs (the ASL mutation tests apply
+   * one small fault to the real file this way).
+   */
+  constructor(substitutions: Readonly<Record<string, string>> = {}, mutate?: (definition: any) => void) {
+    const rendered = offlineTrainingDefinition({ ...TEST_SUBSTITUTIONS, ...substitutions });
+    mutate?.(rendered);
+    const { definition, timeouts } = liftTaskTimeouts(rendered);
+    // A mutant that leaves a state unreachable is one Step Functions would refuse to create; it runs
+    // unvalidated here so that an execution has to notice it.
+    this.machine = new StateMachine(definition as never, mutate ? { validationOptions: { noValidate: true } } : undefined);
     this.timeouts = timeouts;
   }
 

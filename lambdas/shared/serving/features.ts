@@ -57,19 +57,27 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
       }
     } else if (typeof instance === 'object' && instance !== null) {
       const record = instance as Record<string, unknown>;
-      // Counting keys allocates nothing; the names are looked at only when a row has more keys than features.
+      // The fast encoder answers how many columns were absent; on a refusal every column again, to name each problem.
+      const encoded = encodeObject(record, values, offset, lookups);
+      let present = columns + 1 + encoded;
+      if (encoded >= 0) {
+        present = 0;
+        for (let column = 0; column < columns; column++) {
+          const feature = features[column]!;
+          const value = record[feature.name];
+          if (value !== undefined) present++;
+          const problem = encodeValue(feature, value);
+          if (typeof problem !== 'number') report(`instances[${row}].${feature.name}: ${problem}`);
+        }
+      }
+      // Counting keys allocates nothing; the names are looked at only when a row has keys beyond its
+      // present features (a misspelt nullable feature must not pass as a null one).
       let keys = 0;
       for (const _ in record) keys++;
-      if (keys > columns) {
+      if (keys > present) {
         for (const key of Object.keys(record)) {
           if (!known.has(key)) report(`instances[${row}].${key}: is not a column of model "${schema.modelName}"`);
         }
-      }
-      if (encodeObject(record, values, offset, lookups) < 0) continue;
-      for (let column = 0; column < columns; column++) {
-        const feature = features[column]!;
-        const encoded = encodeValue(feature, record[feature.name]);
-        if (typeof encoded !== 'number') report(`instances[${row}].${feature.name}: ${encoded}`);
       }
     } else {
       report(`instances[${row}]: must be an object keyed by feature name or an array in feature order, got ${describe(instance)}`);
@@ -82,8 +90,9 @@ export function encodeRows(schema: ModelSchema, instances: readonly unknown[]): 
 }
 
 /**
- * Encodes one row into values[offset …] and returns -1, or returns the first column whose value
- * it refuses (encodeRows then describes the row's problems with encodeValue, the reference).
+ * Encodes one row into values[offset …] and returns -1 - (the number of absent columns: nullable
+ * ones whose value is undefined), or returns the first column whose value it refuses (encodeRows
+ * then describes the row's problems with encodeValue, the reference).
  */
 type RowEncoder<Row> = (row: Row, values: Float32Array, offset: number, lookups: CategoryLookups) => number;
 
@@ -138,11 +147,13 @@ function rowEncoder<Row>(features: readonly FeatureSpec[], read: (feature: Featu
         category: `{ const index = lookups[${column}].get(v); if (index === undefined) return ${column}; ${target} = index; }`,
         timestamp: `{ const millis = typeof v === 'string' ? Date.parse(v) : NaN; if (millis !== millis) return ${column}; ${target} = millis / 1000; }`,
       }[feature.type];
-      const nullable = feature.nullable ? `if (v === null || v === undefined) ${target} = NaN; else ` : '';
+      const nullable = feature.nullable
+        ? `if (v === undefined) { ${target} = NaN; absent++; } else if (v === null) ${target} = NaN; else `
+        : '';
       return `v = ${read(feature, column)};\n${nullable}${check}`;
     })
     .join('\n');
-  return new Function('row', 'values', 'offset', 'lookups', `let v;\n${body}\nreturn -1;`) as RowEncoder<Row>;
+  return new Function('row', 'values', 'offset', 'lookups', `let v;\nlet absent = 0;\n${body}\nreturn -1 - absent;`) as RowEncoder<Row>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftRules } from '../../../contracts/drift';
+import type { NumericComparison } from '../../../lambdas/check-drift/statistics';
 import { adjustPValues, assessDrift, type ComparedColumn } from '../../../lambdas/check-drift/verdict';
 import type { DatasetProfile } from '../../../lambdas/shared/profile/profile';
 import { profileValues } from '../../../testkit/profile-values';
@@ -77,6 +78,15 @@ describe('the drift verdict', () => {
     expect(assessDrift(reference, current, features(1), RULES).status).toBe('drift');
   });
 
+  it('marks the dataset drifted when exactly the configured share of features drift', () => {
+    const { reference, current } = profiles(4, 20_000, 5_000, (index) => (index < 2 ? 0.8 : 0));
+    const verdict = assessDrift(reference, current, features(4), RULES);
+    expect(verdict.driftedFeatures).toEqual(['f0', 'f1']);
+    expect(verdict.driftedFeatureShare).toBe(RULES.driftedFeatureShare);
+    expect(verdict.status).toBe('drift');
+    expect(verdict.criticalDrift).toEqual([]);
+  });
+
   it('keeps the dataset undrifted while fewer than the configured share of features drift', () => {
     const { reference, current } = profiles(4, 20_000, 5_000, (index) => (index === 0 ? 0.5 : 0));
     const verdict = assessDrift(reference, current, features(4), RULES);
@@ -96,7 +106,39 @@ describe('the drift verdict', () => {
     const verdict = assessDrift(reference, current, features(3), RULES);
     expect(verdict.status).toBe('insufficient-data');
     expect(verdict.driftedFeatureShare).toBeNull();
-    expect(verdict.features.every((feature) => feature.status === 'insufficient-data')).toBe(true);
+    expect(verdict.features.map((feature) => [feature.status, feature.reasons])).toEqual(
+      Array.from({ length: 3 }, () => ['insufficient-data', ['500 values in the window, fewer than minSampleSize 1000']]),
+    );
+    expect(verdict.criticalDrift).toEqual([]);
+  });
+
+  it('gives no verdict on a critical feature below the minimum sample size, and names no critical drift', () => {
+    const { reference, current } = profiles(1, 5_000, 500, () => 3);
+    const verdict = assessDrift(reference, current, features(1, ['f0']), { ...RULES, minSampleSize: 400 });
+    expect(verdict.criticalDrift).toEqual(['f0']);
+    const tooFew = assessDrift(reference, current, features(1, ['f0']), RULES);
+    expect(tooFew).toMatchObject({ status: 'insufficient-data', criticalDrift: [] });
+  });
+
+  it('gives no verdict when no feature can be compared, however many rows the window holds', () => {
+    const { reference, current } = profiles(1, 5_000, 2_000);
+    const verdict = assessDrift(
+      reference,
+      current,
+      [{ name: 'tenure', role: 'feature', referenceColumn: 'tenure', critical: false }],
+      RULES,
+    );
+    expect(verdict).toMatchObject({ status: 'insufficient-data', sampleSize: 2000, evaluatedFeatures: 0, driftedFeatureShare: null });
+  });
+
+  it('gives no verdict on a feature whose reference column holds no value', () => {
+    const reference = profileValues([{ name: 'plan', kind: 'categorical', values: Array.from({ length: 50 }, () => null) }]);
+    const current = profileValues([
+      { name: 'plan', kind: 'categorical', values: Array.from({ length: 2000 }, (_, i) => (i % 2 ? 'a' : 'b')) },
+    ]);
+    const verdict = assessDrift(reference, current, [{ name: 'plan', role: 'feature', referenceColumn: 'plan', critical: false }], RULES);
+    expect(verdict.features[0]!.status).toBe('insufficient-data');
+    expect(verdict.status).toBe('insufficient-data');
   });
 
   it('gives no verdict on an empty window', () => {
@@ -135,6 +177,9 @@ describe('the drift verdict', () => {
     // KS p ≈ 1e-129 is no longer below the feature's level; PSI ≈ 0.2 still passes the warn threshold beyond noise.
     expect(lenient.features[0]!.status).toBe('warn');
     expect(lenient.features[0]!.thresholds).toEqual({ psiWarn: 0.1, psiDrift: 10, ksPValue: 1e-150, jsDistance: 1 });
+    expect(lenient.warnedFeatures).toEqual(['f0']);
+    expect(lenient.driftedFeatures).toEqual([]);
+    expect(strict.warnedFeatures).toEqual([]);
   });
 
   it('reports the prediction without letting it drive the verdict', () => {
@@ -171,8 +216,72 @@ describe('the drift verdict', () => {
       [...features(1), { name: 'tenure', role: 'feature', referenceColumn: 'tenure', critical: true }],
       RULES,
     );
-    expect(verdict.features[1]).toMatchObject({ status: 'not-in-reference' });
+    expect(verdict.features[1]).toMatchObject({
+      status: 'not-in-reference',
+      reasons: ['the reference profile has no comparable column "tenure"'],
+    });
     expect(verdict.status).toBe('no-drift');
+  });
+
+  it('reports a feature missing from the window, or of another kind than in the reference, as not comparable', () => {
+    const reference = profileValues([
+      { name: 'f0', kind: 'numeric', values: Array.from(sample(5000, normal)) },
+      { name: 'plan', kind: 'categorical', values: Array.from({ length: 5000 }, (_, i) => (i % 2 ? 'a' : 'b')) },
+      { name: 'age', kind: 'numeric', values: Array.from(sample(5000, normal)) },
+    ]);
+    const current = profileValues(
+      [
+        { name: 'f0', kind: 'numeric', values: Array.from(sample(2000, normal)) },
+        { name: 'plan', kind: 'numeric', values: Array.from(sample(2000, normal)) },
+      ],
+      reference,
+    );
+    const columns: ComparedColumn[] = ['f0', 'plan', 'age'].map((name) => ({
+      name,
+      role: 'feature',
+      referenceColumn: name,
+      critical: false,
+    }));
+    const verdict = assessDrift(reference, current, columns, RULES);
+    expect(verdict.features.map((feature) => feature.status)).toEqual(['stable', 'not-in-reference', 'not-in-reference']);
+    const swapped = assessDrift(current, reference, columns.slice(0, 2), RULES);
+    expect(swapped.features[1]!.status).toBe('not-in-reference');
+  });
+
+  it('corrects the features p-values as one family, leaving the prediction out of it', () => {
+    const reference = profileValues([
+      { name: 'f0', kind: 'numeric', values: Array.from(sample(5000, normal)) },
+      { name: 'f1', kind: 'numeric', values: Array.from(sample(5000, normal)) },
+    ]);
+    const current = profileValues(
+      [
+        { name: 'f0', kind: 'numeric', values: Array.from(sample(2000, () => normal() + 0.1)) },
+        { name: 'f1', kind: 'numeric', values: Array.from(sample(2000, () => normal() + 0.1)) },
+        { name: 'prediction(f1)', kind: 'numeric', values: Array.from(sample(2000, () => normal() + 0.1)) },
+      ],
+      { ...reference, columns: { ...reference.columns, 'prediction(f1)': reference.columns.f1! } },
+    );
+    const verdict = assessDrift(
+      reference,
+      current,
+      [...features(2), { name: 'prediction(f1)', role: 'prediction', referenceColumn: 'f1', critical: false }],
+      { ...RULES, multipleTesting: 'bonferroni' },
+    );
+    for (const feature of verdict.features) {
+      const comparison = feature.comparison as NumericComparison;
+      expect(comparison.ksPValue).toBeLessThan(0.3);
+      expect(feature.adjusted).toEqual({
+        testPValue: Math.min(1, 2 * comparison.ksPValue),
+        psiPValue: Math.min(1, 2 * comparison.psiPValue),
+        jsPValue: Math.min(1, 2 * comparison.jsPValue),
+      });
+    }
+    const prediction = verdict.prediction!.comparison as NumericComparison;
+    expect(verdict.prediction!.adjusted).toEqual({
+      testPValue: prediction.ksPValue,
+      psiPValue: prediction.psiPValue,
+      jsPValue: prediction.jsPValue,
+    });
   });
 });
 

@@ -23,6 +23,7 @@ import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
+import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
 const LATENCY_REASON =
@@ -379,8 +380,172 @@ describe('evaluateCanary', () => {
 
   it('treats a window without canary traffic as not breaching', () => {
     const empty = evaluateCanary({ requests: 0, failedRequests: 0, latenciesMs: [] }, thresholds);
-    expect(empty.p99LatencyMs).toBeUndefined();
-    expect(empty.alarms.map((alarm) => alarm.state)).toEqual(['OK', 'OK']);
+    expect(empty).not.toHaveProperty('p99LatencyMs');
+    expect(empty.alarms).toEqual([
+      { name: 'CanaryErrorRate', state: 'OK', reason: 'canary error rate 0% is within 5%' },
+      { name: 'CanaryLatency', state: 'OK', reason: 'no canary latency in the window' },
+    ]);
+  });
+
+  it('keeps the latency alarm OK at exactly the budget, and says why either way', () => {
+    const at = evaluateCanary({ requests: 3, failedRequests: 1, latenciesMs: [200, 50, 120.456] }, thresholds);
+    expect(at.p99LatencyMs).toBe(200);
+    expect(at.errorRatePercent).toBeCloseTo(100 / 3, 12);
+    expect(at.alarms).toEqual([
+      { name: 'CanaryErrorRate', state: 'ALARM', reason: 'canary error rate 33.33% (1 of 3 requests) is above 5%' },
+      { name: 'CanaryLatency', state: 'OK', reason: 'canary p99 latency 200 ms is within the 200 ms budget' },
+    ]);
+    expect(evaluateCanary({ requests: 1, failedRequests: 0, latenciesMs: [200.004] }, thresholds).alarms[1]).toEqual({
+      name: 'CanaryLatency',
+      state: 'ALARM',
+      reason: 'canary p99 latency 200 ms is above the 200 ms budget',
+    });
+  });
+
+  it('takes a configured error-rate threshold over the default 5%', () => {
+    const window = { requests: 100, failedRequests: 6, latenciesMs: [] };
+    expect(evaluateCanary(window, { latencyBudgetMs: 200, errorRatePercent: 10 }).alarms[0]).toEqual({
+      name: 'CanaryErrorRate',
+      state: 'OK',
+      reason: 'canary error rate 6% is within 10%',
+    });
+  });
+});
+
+describe('serverless rollout decisions (in-memory registry)', () => {
+  const ACTOR_ROLE = 'arn:aws:iam::123456789012:role/pipeline';
+  let registry: Registry;
+  let alarms: AlarmState[];
+  let clock: number;
+  let dependencies: CanaryRolloutDependencies;
+
+  beforeEach(async () => {
+    const store = new InMemoryRegistryStore();
+    clock = Date.parse('2026-11-23T10:00:00.000Z');
+    registry = new Registry(store, { knownModels: ['churn'], now: () => new Date(clock) });
+    for (const number of [1, 2]) {
+      await registry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR_ROLE,
+      });
+    }
+    await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR_ROLE });
+    alarms = [
+      { name: 'errors', state: 'OK', reason: 'ok' },
+      { name: 'latency', state: 'OK', reason: 'ok' },
+    ];
+    dependencies = {
+      modelName: 'churn',
+      canaryPercent: 10,
+      bakeTimeSeconds: 600,
+      registryCacheSeconds: 30,
+      versions: store,
+      registry,
+      alarms: { readAlarms: async () => alarms },
+      now: () => new Date(clock),
+    };
+  });
+
+  const begin = async () =>
+    ((await runCanaryRequest(dependencies, { action: 'begin', version: 2, runId: 'run-7' })) as RolloutResult<CanaryDeployment>).deployment;
+  const poll = (deployment: CanaryDeployment) => runCanaryRequest(dependencies, { action: 'poll', version: 2, deployment });
+
+  it('records the canary share, bake time and run as the reason of the Staging change', async () => {
+    await begin();
+    const { items } = await registry.listEvents({ modelName: 'churn', limit: 1 });
+    expect(items[0]).toMatchObject({
+      toStage: 'Staging',
+      reason: 'canary: 10% of requests for 600 s (run run-7)',
+      actor: 'rollout:churn:run-7',
+    });
+  });
+
+  it('does not treat an alarm in INSUFFICIENT_DATA as firing: the canary bakes on and then serves', async () => {
+    const deployment = await begin();
+    alarms[1] = { name: 'latency', state: 'INSUFFICIENT_DATA', reason: 'Insufficient Data: 1 datapoint was unknown.' };
+    clock += 60_000;
+    expect(await poll(deployment)).toEqual({ status: 'InProgress', deployment, reason: null });
+    clock += 600_000;
+    expect((await poll(deployment)).status).toBe('InService');
+    expect((await registry.getVersion({ modelName: 'churn', version: 2 })).stage).toBe('Staging');
+  });
+
+  it('names every firing alarm in the rollback reason, and only those', async () => {
+    const deployment = await begin();
+    alarms = [
+      { name: 'errors', state: 'ALARM', reason: 'too many errors' },
+      { name: 'quiet', state: 'INSUFFICIENT_DATA', reason: 'no data' },
+      { name: 'latency', state: 'ALARM', reason: 'too slow' },
+    ];
+    expect(await poll(deployment)).toEqual({
+      status: 'RolledBack',
+      deployment,
+      reason: 'canary rolled back: alarm errors in ALARM: too many errors; alarm latency in ALARM: too slow',
+    });
+  });
+
+  it('reports a candidate promoted meanwhile as InService, and one rolled back meanwhile as RolledBack, without reading alarms', async () => {
+    const deployment = await begin();
+    alarms = [{ name: 'errors', state: 'ALARM', reason: 'too many errors' }];
+    await registry.promote({ modelName: 'churn', version: 2, actor: ACTOR_ROLE });
+    expect(await poll(deployment)).toEqual({ status: 'InService', deployment, reason: 'version 2 was promoted' });
+    await registry.rollback({ modelName: 'churn', actor: ACTOR_ROLE });
+    await registry.transition({ modelName: 'churn', version: 2, toStage: 'Staging', actor: ACTOR_ROLE });
+    await registry.transition({ modelName: 'churn', version: 2, toStage: 'Rejected', actor: ACTOR_ROLE });
+    expect(await poll(deployment)).toEqual({ status: 'RolledBack', deployment, reason: 'version 2 was already rolled back (Rejected)' });
+  });
+
+  it('fails a poll for a candidate that never reached Staging', async () => {
+    const deployment = await begin();
+    const registered: CanaryDeployment = { ...deployment, version: 3 };
+    await registry.registerVersion({
+      modelName: 'churn',
+      artifactUri: 's3://artifacts/models/churn/v3/model.tar.gz',
+      artifactSha256: 'b'.repeat(64),
+      lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"2"' },
+      actor: ACTOR_ROLE,
+    });
+    expect(await runCanaryRequest(dependencies, { action: 'poll', version: 3, deployment: registered })).toEqual({
+      status: 'Failed',
+      deployment: registered,
+      reason: 'version 3 left Staging (now Registered) during its canary; another rollout or a person moved it',
+    });
+  });
+
+  it('refuses to roll out a Rejected version, naming it, before asking the registry for anything', async () => {
+    await registry.transition({ modelName: 'churn', version: 2, toStage: 'Rejected', actor: ACTOR_ROLE });
+    const refusal = runCanaryRequest(
+      { ...dependencies, registry: { transition: () => Promise.reject(new Error('not to be called')) } },
+      {
+        action: 'begin',
+        version: 2,
+        runId: 'run-8',
+      },
+    );
+    await expect(refusal).rejects.toMatchObject({
+      name: 'InvalidTransitionError',
+      message: 'version 2 of "churn" is Rejected; it cannot be rolled out',
+      details: { modelName: 'churn', version: 2 },
+    });
+  });
+
+  it('names the model and version it cannot find', async () => {
+    await expect(runCanaryRequest(dependencies, { action: 'begin', version: 9, runId: 'r' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+      message: 'model "churn" has no version 9',
+      details: { modelName: 'churn', version: 9 },
+    });
+  });
+
+  it('reads the bake clock from the system clock when none is injected', async () => {
+    const deployment = await begin();
+    const { now: _injected, ...systemClock } = dependencies;
+    // Started in 2000: the bake is over by any system clock.
+    const old = { ...deployment, startedAt: '2000-01-01T00:00:00.000Z' };
+    expect((await runCanaryRequest(systemClock, { action: 'poll', version: 2, deployment: old })).status).toBe('InService');
   });
 });
 

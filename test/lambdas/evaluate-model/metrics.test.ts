@@ -66,6 +66,28 @@ describe('classification scores', () => {
     expect(scores.recall).toBeCloseTo(macro, 12);
     expect(scores.f1).toBeCloseTo(macro, 12);
   });
+  it('refuses actual and predicted labels of different lengths', () => {
+    expect(() => confusionMatrix([0, 1, 1], [0, 1], 2)).toThrow('3 actual values but 2 predictions');
+  });
+
+  it('macro-averages over the classes in the data or the predictions only, leaving a class absent from both out', () => {
+    // Class 2 appears nowhere: it is not averaged in as a zero.
+    expect(
+      multiclassScores([
+        [2, 0, 0],
+        [0, 2, 0],
+        [0, 0, 0],
+      ]),
+    ).toEqual({ accuracy: 1, precision: 1, recall: 1, f1: 1 });
+    // Class 1 is only predicted, class 2 only actual: both count (precision 1, 0, 0; recall 1/2, 0, 0).
+    const scores = multiclassScores([
+      [1, 1, 0],
+      [0, 0, 0],
+      [0, 1, 0],
+    ]);
+    expect(scores.precision).toBeCloseTo(1 / 3, 12);
+    expect(scores.recall).toBeCloseTo(1 / 6, 12);
+  });
 });
 
 describe('ROC-AUC', () => {
@@ -90,6 +112,10 @@ describe('ROC-AUC', () => {
     const probabilities = [0.9, 0, 0.1, 0, 0.9, 0.1, 0.4, 0.5, 0.1, 0.5, 0.4, 0.1];
     const actual = [0, 1, 2, 2];
     expect(macroRocAuc(probabilities, actual, 3)).toBeCloseTo(2.5 / 3, 12);
+  });
+
+  it('has no multiclass area when every row is of one class', () => {
+    expect(macroRocAuc([0.5, 0.5, 0.2, 0.8], [1, 1], 2)).toBeUndefined();
   });
 
   it('equals the Mann–Whitney U probability counted pair by pair, ties included', () => {
@@ -120,6 +146,10 @@ describe('regression scores', () => {
   it('reports R² of a constant target as 1 for a perfect fit and 0 otherwise', () => {
     expect(regressionScores([2, 2, 2], [2, 2, 2]).r2).toBe(1);
     expect(regressionScores([2, 2, 2], [1, 2, 3]).r2).toBe(0);
+  });
+
+  it('refuses to score no rows', () => {
+    expect(() => regressionScores([], [])).toThrow('regression scores need at least one row');
   });
 });
 
@@ -155,6 +185,84 @@ describe('disparate impact', () => {
     expect(ratio!.ratio).toBeCloseTo(0.6, 12);
     expect(ratio!.interval[0]).toBeCloseTo(0.340746, 5);
     expect(ratio!.interval[1]).toBeCloseTo(1.056506, 5);
+  });
+
+  it('takes the largest group as the reference whatever the input order, the first name on a tie', () => {
+    const impact = disparateImpact([
+      { group: 'small', rows: 10, rate: 0.2 },
+      { group: 'large', rows: 90, rate: 0.4 },
+    ])!;
+    expect(impact.reference.group).toBe('large');
+    expect(impact.ratios.map((ratio) => [ratio.group, ratio.ratio])).toEqual([['small', 0.5]]);
+    const tie = disparateImpact([
+      { group: 'b', rows: 50, rate: 0.4 },
+      { group: 'a', rows: 50, rate: 0.2 },
+      { group: 'c', rows: 50, rate: 0.8 },
+    ])!;
+    expect(tie.reference.group).toBe('a');
+    expect(tie.ratios.map((ratio) => ratio.group)).toEqual(['b', 'c']);
+  });
+
+  it('gives a ratio against a reference rate of 0 as 1 for another 0 and as infinite otherwise', () => {
+    const impact = disparateImpact([
+      { group: 'a', rows: 100, rate: 0 },
+      { group: 'b', rows: 50, rate: 0 },
+      { group: 'c', rows: 40, rate: 0.1 },
+    ])!;
+    expect(impact.ratios.map((ratio) => ratio.ratio)).toEqual([1, Number.POSITIVE_INFINITY]);
+    expect(impact.value).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('reports the ratio furthest from parity in log terms: the first of two equally far, a ratio of 0 beyond any other', () => {
+    // |ln 2| = |ln 0.5|: the first ratio (the larger group) stays.
+    const even = disparateImpact([
+      { group: 'ref', rows: 100, rate: 0.4 },
+      { group: 'high', rows: 60, rate: 0.8 },
+      { group: 'low', rows: 50, rate: 0.2 },
+    ])!;
+    expect(even.value).toBe(2);
+    // A later, further ratio replaces an earlier one.
+    const further = disparateImpact([
+      { group: 'ref', rows: 100, rate: 0.4 },
+      { group: 'near', rows: 60, rate: 0.36 },
+      { group: 'far', rows: 50, rate: 0.1 },
+    ])!;
+    expect(further.value).toBe(0.25);
+    const none = disparateImpact([
+      { group: 'ref', rows: 100, rate: 0.5 },
+      { group: 'some', rows: 60, rate: 0.4 },
+      { group: 'none', rows: 50, rate: 0 },
+    ])!;
+    expect(none.value).toBe(0);
+  });
+
+  it('adds half a count to a group with all or no favourable outcomes, so its interval stays finite (values from the formula in Python)', () => {
+    const interval = (reference: { rows: number; rate: number }, group: { rows: number; rate: number }) =>
+      disparateImpact([
+        { group: 'reference', ...reference },
+        { group: 'group', ...group },
+      ])!.ratios[0]!.interval;
+    // p1 = 50.5 / 51 for 50 of 50 favourable.
+    const all = interval({ rows: 100, rate: 0.5 }, { rows: 50, rate: 1 });
+    expect(all[0]).toBeCloseTo(1.624771905416849, 12);
+    expect(all[1]).toBeCloseTo(2.413848418899923, 12);
+    // p1 = 0.5 / 51 for none of 50.
+    const none = interval({ rows: 100, rate: 0.5 }, { rows: 50, rate: 0 });
+    expect(none[0]).toBeCloseTo(0.001201307825635346, 14);
+    expect(none[1]).toBeCloseTo(0.32004079578176203, 12);
+    // The reference group is smoothed the same way: p0 = 100.5 / 101.
+    const reference = interval({ rows: 100, rate: 1 }, { rows: 50, rate: 0.5 });
+    expect(reference[0]).toBeCloseTo(0.3807129141122683, 12);
+    expect(reference[1]).toBeCloseTo(0.6632129901436478, 12);
+  });
+
+  it('refuses a confidence level it has no normal quantile for', () => {
+    const groups = [
+      { group: 'a', rows: 10, rate: 0.5 },
+      { group: 'b', rows: 10, rate: 0.5 },
+    ];
+    expect(() => disparateImpact(groups, 0.8)).toThrow(new RangeError('confidence must be one of 0.9, 0.95, 0.99, got 0.8'));
+    expect(disparateImpact(groups, 0.99)!.confidence).toBe(0.99);
   });
 
   it('narrows the interval as the groups grow, so real disparities stay visible', () => {

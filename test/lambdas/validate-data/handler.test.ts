@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../lambdas/shared/profile/codec';
 import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
 import { validateData as validate } from '../../../lambdas/validate-data/handler';
+import { MAX_REASON_LENGTH } from '../../../lambdas/validate-data/report';
 import type { RunContext, ShardListing, ValidationSummary } from '../../../lambdas/validate-data/validate-data';
 import { type RunningS3Local, startS3Local } from '../../../local/s3-local';
 
@@ -394,5 +395,58 @@ describe('validate-data under S3 faults', () => {
     } finally {
       mocked.restore();
     }
+  });
+});
+
+describe('validate-data at its stated limits', () => {
+  it('lists at most 50 failed rules, about 10 KB with 128-character column names, the report holding them all', async () => {
+    // 60 columns with the longest names a schema allows (128 characters), each breaking its max.
+    const names = Array.from({ length: 60 }, (_, index) => `c${String(index).padStart(2, '0')}_${'x'.repeat(124)}`);
+    const wide = {
+      name: 'churn',
+      target: names[0]!,
+      columns: names.map((name) => ({ name, type: 'integer', min: 0, max: 0 })),
+    };
+    await put('wide/data.csv', `${names.join(',')}\n${names.map(() => '1').join(',')}\n`);
+    const summary = await validateData({ datasetUri: 's3://datasets/wide/data.csv', model: wide }, context);
+    expect(summary.valid).toBe(false);
+    expect(summary.failedRules).toHaveLength(50);
+    // The failure reason within its cap, and the whole summary about 10 KB (docs/pipeline.md).
+    expect(summary.failureReason!.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+    const bytes = Buffer.byteLength(JSON.stringify(summary));
+    expect(bytes).toBeGreaterThan(10 * 1024);
+    expect(bytes).toBeLessThan(11 * 1024);
+    const report = JSON.parse(await getText(summary.reportUri));
+    expect(report.rules.filter((rule: { passed: boolean }) => !rule.passed).length).toBeGreaterThan(50);
+  });
+
+  it('lists a prefix whose shard names take exactly 160 KB, and refuses one byte more', async () => {
+    await put('many/part-0000.csv', `${HEADER}\n${cleanRows(20).join('\n')}\n`);
+    /** The real first object, then made-up names filling the JSON list to `bytes`. */
+    const storeListing = (bytes: number): RunContext['store'] => {
+      const real = new S3ObjectStore(client);
+      const names = ['part-0000.csv'];
+      let size = Buffer.byteLength(JSON.stringify(names));
+      while (size < bytes) {
+        // Each further name adds its length plus two quotes and a comma.
+        const remaining = bytes - size;
+        const length = remaining > 206 ? 200 : remaining - 3;
+        names.push(`p${'n'.repeat(length - 1)}`);
+        size += length + 3;
+      }
+      expect(size).toBe(bytes);
+      return Object.assign(Object.create(real), {
+        list: async () => names.map((name) => ({ key: `many/${name}`, size: 100, etag: '"e"' })),
+      });
+    };
+    const event = { datasetUri: 's3://datasets/many/', model, mode: 'list', runId: 'run-many' };
+    const listing = (await validate(event, { ...context, store: storeListing(160 * 1024) })) as ShardListing;
+    expect(Buffer.byteLength(JSON.stringify(listing.shards))).toBe(160 * 1024);
+    await expect(validate(event, { ...context, store: storeListing(160 * 1024 + 1) })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(
+        /^s3:\/\/datasets\/many\/ holds \d+ objects whose names take 160 KB, over the 160 KB a Step Functions state can carry/,
+      ),
+    });
   });
 });

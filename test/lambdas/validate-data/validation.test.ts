@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type DatasetSchema, datasetSchemaSchema } from '../../../contracts/dataset';
 import type { ColumnProfile } from '../../../lambdas/shared/profile/profile';
 import { readCsv } from '../../../lambdas/shared/readers/csv';
-import { mergeShards, type RuleResult } from '../../../lambdas/validate-data/report';
+import { MAX_QUARANTINED_ROWS, mergeShards, type RuleResult } from '../../../lambdas/validate-data/report';
 import { DatasetValidator, type ValidatorOptions } from '../../../lambdas/validate-data/validation';
 import { sourceOf } from '../../support/datasets';
 
@@ -126,6 +126,17 @@ describe('dataset validation', () => {
     });
   });
 
+  it('counts a ragged row against validity like any other bad row', async () => {
+    const rows = Array.from({ length: 100 }, (_, index) => `C${index},30,1,basic,true`);
+    const { report } = await validate([HEADER, ...rows, 'C100,30', 'C101,30,1,basic,true,extra'].join('\n'));
+    expect(report).toMatchObject({ valid: false, rowCount: 102, badRowCount: 2 });
+    expect(rule(report.rules, 'rowShape')).toMatchObject({ passed: false, violations: 2 });
+    expect(rule(report.rules, 'maxBadRowFraction')).toMatchObject({
+      passed: false,
+      message: 'allows at most 1% bad rows, has 1.961% (2 of 102)',
+    });
+  });
+
   it('applies the row-count rules', async () => {
     const { report } = await validate(`${HEADER}\nC1,30,1,basic,true\n`, schema({ dataset: { minRows: 2 } }));
     expect(report.valid).toBe(false);
@@ -154,6 +165,15 @@ describe('dataset validation', () => {
     expect(rule(report.rules, 'min', 'age').examples).toHaveLength(20);
     expect(quarantine).toHaveLength(10);
     expect(report).toMatchObject({ badRowCount: 50, quarantinedRows: 10, valid: false });
+  });
+
+  it(`quarantines the first ${MAX_QUARANTINED_ROWS.toLocaleString('en-US')} bad rows by default, counting every one`, async () => {
+    expect(MAX_QUARANTINED_ROWS).toBe(10_000);
+    const rows = Array.from({ length: MAX_QUARANTINED_ROWS + 1 }, (_, index) => `C${index},5,1,basic,true`);
+    const { report, quarantine } = await validate([HEADER, ...rows].join('\n'));
+    expect(quarantine).toHaveLength(MAX_QUARANTINED_ROWS);
+    expect(quarantine.at(-1)!.row).toBe(MAX_QUARANTINED_ROWS);
+    expect(report).toMatchObject({ badRowCount: MAX_QUARANTINED_ROWS + 1, quarantinedRows: MAX_QUARANTINED_ROWS });
   });
 
   it('bins numeric columns with the reference profile edges', async () => {

@@ -111,7 +111,13 @@ const dynamoDbLocal = (): StoreFactory => {
   };
 };
 
-describe.each([inMemory(), dynamoDbLocal()])('Registry with the $name', (factory) => {
+/**
+ * Mutation runs (vitest.mutation.config.ts) mutate the service, never a store: they run the contract
+ * on the in-memory store alone, the DynamoDB Local run adding seconds per mutant and no verdict.
+ */
+const stores = process.env.REGISTRY_CONTRACT_STORES === 'in-memory' ? [inMemory()] : [inMemory(), dynamoDbLocal()];
+
+describe.each(stores)('Registry with the $name', (factory) => {
   let registry: Registry;
   const registryOn = (store: RegistryStore) => new Registry(store, { knownModels: MODELS, sleep: async () => undefined });
 

@@ -154,6 +154,131 @@ describe('encodeRows', () => {
   });
 });
 
+describe('encodeRows at its limits', () => {
+  const EVENTS: ModelSchema = {
+    modelName: 'events',
+    problemType: 'regression',
+    features: [
+      { name: 'at', type: 'timestamp', nullable: false },
+      { name: 'count', type: 'integer', nullable: false },
+      { name: 'flag', type: 'boolean', nullable: false },
+      { name: 'kind', type: 'category', nullable: false, allowedValues: ['a', 'b'] },
+    ],
+    ignoredColumns: [],
+  };
+
+  it('encodes a timestamp as epoch seconds, not milliseconds', () => {
+    const encoded = encodeRows(EVENTS, [{ at: '2024-01-01T00:00:00Z', count: 1, flag: true, kind: 'b' }]);
+    // 1,704,067,200 s rounds to float32 exactly (a multiple of 128).
+    expect(Array.from(encoded.values)).toEqual([1_704_067_200, 1, 1, 1]);
+    expect(Array.from(encodeRows(EVENTS, [['1970-01-01T00:00:10.000Z', 0, false, 'a']]).values)).toEqual([10, 0, 0, 0]);
+  });
+
+  it('refuses a timestamp that is not an ISO-8601 string, and says what it got', () => {
+    const error = validationError(() =>
+      encodeRows(EVENTS, [
+        { at: 'yesterday', count: 1, flag: true, kind: 'a' },
+        { at: 1_704_067_200, count: 1, flag: true, kind: 'a' },
+        // Date.parse would read the number 2024 as the year 2024.
+        { at: 2024, count: 1, flag: true, kind: 'a' },
+      ]),
+    );
+    expect(error.details.problems).toEqual([
+      'instances[0].at: must be an ISO-8601 timestamp string, got "yesterday"',
+      'instances[1].at: must be an ISO-8601 timestamp string, got 1704067200',
+      'instances[2].at: must be an ISO-8601 timestamp string, got 2024',
+    ]);
+  });
+
+  it('names the wrong type of every kind of feature, and a null where none is allowed', () => {
+    const error = validationError(() =>
+      encodeRows(EVENTS, [
+        { at: '2024-01-01T00:00:00Z', count: '3', flag: 'yes', kind: 1 },
+        { at: null, count: [3], flag: 1, kind: 'c' },
+      ]),
+    );
+    expect(error.details.problems).toEqual([
+      'instances[0].count: must be an integer, got "3"',
+      'instances[0].flag: must be true or false, got "yes"',
+      'instances[0].kind: must be one of a, b, got 1',
+      'instances[1].at: is required (timestamp), got null',
+      'instances[1].count: must be an integer, got an array',
+      'instances[1].flag: must be true or false, got 1',
+      'instances[1].kind: must be one of a, b, got "c"',
+    ]);
+  });
+
+  it('refuses a number as a timestamp, even one Date.parse would read as a year', () => {
+    const error = validationError(() => encodeRows(EVENTS, [{ at: 5, count: 1, flag: true, kind: 'a' }]));
+    expect(error.details.problems).toEqual(['instances[0].at: must be an ISO-8601 timestamp string, got 5']);
+  });
+
+  it('quotes a long string value cut at 40 characters, and one of exactly 40 whole', () => {
+    const forty = 'x'.repeat(40);
+    const error = validationError(() =>
+      encodeRows(EVENTS, [
+        { at: forty, count: 1, flag: true, kind: 'a' },
+        { at: `${forty}y`, count: 1, flag: true, kind: 'a' },
+      ]),
+    );
+    expect(error.details.problems).toEqual([
+      `instances[0].at: must be an ISO-8601 timestamp string, got "${forty}"`,
+      `instances[1].at: must be an ISO-8601 timestamp string, got "${forty}…"`,
+    ]);
+  });
+
+  it('names the row and column index of a bad value in an array row', () => {
+    expect(validationError(() => encodeRows(EVENTS, [['2024-01-01T00:00:00Z', 1, true, 'z']])).message).toBe(
+      'instances[0][3] (kind): must be one of a, b, got "z"',
+    );
+  });
+
+  it('refuses a null, a string or a boolean in place of a row', () => {
+    const error = validationError(() => encodeRows(EVENTS, [null, 'row', true]));
+    expect(error.details.problems).toEqual([
+      'instances[0]: must be an object keyed by feature name or an array in feature order, got null',
+      'instances[1]: must be an object keyed by feature name or an array in feature order, got "row"',
+      'instances[2]: must be an object keyed by feature name or an array in feature order, got true',
+    ]);
+  });
+
+  it('names an unknown column even when the row has no more keys than features: a misspelt nullable feature is not a null', () => {
+    const { auto_pay: _left, ...rest } = row;
+    const error = validationError(() => encodeRows(CHURN_SCHEMA, [{ ...rest, autopay: true }]));
+    expect(error.details.problems).toEqual(['instances[0].autopay: is not a column of model "churn"']);
+    // A row of nothing but the misspelt column: every feature missing, and the stranger named too.
+    expect(validationError(() => encodeRows(CHURN_SCHEMA, [{ autopay: true }])).details.problems).toContain(
+      'instances[0].autopay: is not a column of model "churn"',
+    );
+    // An ignored column is known, and a key whose value is undefined is no column at all.
+    expect(encodeRows(CHURN_SCHEMA, [{ ...rest, customer_id: 'c-9' }]).rows).toBe(1);
+    expect(encodeRows(CHURN_SCHEMA, [{ ...row, auto_pay: undefined }]).rows).toBe(1);
+  });
+
+  it(`accepts exactly ${MAX_ROWS_PER_REQUEST} rows`, () => {
+    // The figure docs/api.md and docs/serving-container.md state.
+    expect(MAX_ROWS_PER_REQUEST).toBe(10_000);
+    expect(
+      encodeRows(
+        CHURN_SCHEMA,
+        Array.from({ length: MAX_ROWS_PER_REQUEST }, () => row),
+      ).rows,
+    ).toBe(MAX_ROWS_PER_REQUEST);
+  });
+
+  it('lists the first 20 problems of a batch, and names the first in the message', () => {
+    const error = validationError(() =>
+      encodeRows(
+        CHURN_SCHEMA,
+        Array.from({ length: 25 }, (_, index) => ({ ...row, tenure_months: index + 0.5 })),
+      ),
+    );
+    expect(error.message).toBe('instances[0].tenure_months: must be an integer, got 0.5');
+    expect(error.details.problems).toHaveLength(20);
+    expect((error.details.problems as string[]).at(-1)).toBe('instances[19].tenure_months: must be an integer, got 19.5');
+  });
+});
+
 describe('toPredictions', () => {
   it('reads a one-column binary output as the positive-class probability and labels it at 0.5', () => {
     const predictions = toPredictions(CHURN_SCHEMA, { data: Float32Array.from([0.25, 0.75]), dims: [2, 1] }, 2);

@@ -1,0 +1,36 @@
+/**
+ * The tests Stryker runs against mutants of the pure cores (stryker.config.mjs): each core's own
+ * unit tests. Handler, statemachine and end-to-end tests reach these modules too, but through
+ * s3rver, onnxruntime and whole executions: they would run for nearly every mutant at many times
+ * the cost, and pinning down a core's rules is its unit tests' job.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/lambdas/evaluate-model/gate.test.ts',
+      'test/lambdas/evaluate-model/metrics.test.ts',
+      'test/lambdas/evaluate-model/quality.test.ts',
+      'test/lambdas/evaluate-model/sklearn-reference.test.ts',
+      'test/lambdas/shared/registry/registry-service.test.ts',
+      'test/lambdas/shared/registry/registry-rules.test.ts',
+      'test/lambdas/shared/registry/registry-idempotency.test.ts',
+      'test/lambdas/validate-data/validation.test.ts',
+      'test/lambdas/validate-data/validation-rules.test.ts',
+      'test/lambdas/validate-data/report.test.ts',
+      'test/lambdas/shared/serving/features.test.ts',
+      'test/lambdas/deploy-serverless/deploy-serverless.test.ts',
+      'test/lambdas/deploy-endpoint/deploy-endpoint.test.ts',
+      'test/lambdas/shared/rollout.test.ts',
+      'test/lambdas/check-drift/verdict.test.ts',
+      'test/lambdas/check-drift/verdict-rules.test.ts',
+    ],
+    // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
+    globalSetup: ['test/support/global-setup.ts'],
+    // Mutants of the registry service are store-independent: its shared contract runs on the in-memory store only.
+    env: { REGISTRY_CONTRACT_STORES: 'in-memory' },
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
