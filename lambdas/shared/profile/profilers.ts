@@ -20,6 +20,7 @@ import {
   type NumericHistogram,
   PROFILE_FORMAT_VERSION,
 } from './profile';
+import { SpaceSaving } from './sketches';
 import { mergeTails, TailTracker, type TailValues, tailsOfSorted } from './tail-values';
 
 // Scratch shared by every numeric profiler: batches are added synchronously, one at a time, so
@@ -202,17 +203,38 @@ export class NumericColumnProfiler {
   }
 }
 
-/** Counts dictionary codes of one categorical column; the caller owns the code → value dictionary. */
+/** What the categorical profiler needs of a bounded dictionary (readers/columns.ts, ColumnDictionary). */
+export interface CodeDictionary {
+  /** Codes below this are permanent; the others are valid for the current batch only. */
+  readonly permanentSize: number;
+  readonly values: readonly string[];
+}
+
+/**
+ * Counts dictionary codes of one categorical column; the caller owns the code → value dictionary.
+ * Permanent codes are counted exactly; values beyond a bounded dictionary's capacity (transient
+ * codes) go to a SpaceSaving sketch of MAX_TRACKED_CATEGORIES counters, whose guaranteed counts
+ * (each within N / MAX_TRACKED_CATEGORIES of the truth, N the values it saw) join the exact ones.
+ */
 export class CategoricalColumnProfiler {
   private counts = new Float64Array(64);
   private nulls = 0;
   private invalid = 0;
+  private values = 0;
+  private overflow: SpaceSaving | undefined;
 
-  addBatch(codes: Int32Array, states: Uint8Array, length: number): void {
+  addBatch(codes: Int32Array, states: Uint8Array, length: number, dictionary?: CodeDictionary): void {
+    const firstTransient = dictionary?.permanentSize ?? Number.POSITIVE_INFINITY;
     for (let i = 0; i < length; i++) {
       const state = states[i];
       if (state === CELL_VALUE) {
+        this.values++;
         const code = codes[i]!;
+        if (code >= firstTransient) {
+          this.overflow ??= new SpaceSaving(MAX_TRACKED_CATEGORIES);
+          this.overflow.add(dictionary!.values[code]!);
+          continue;
+        }
         if (code >= this.counts.length) {
           const grown = new Float64Array(Math.max(this.counts.length * 2, code + 1));
           grown.set(this.counts);
@@ -233,10 +255,13 @@ export class CategoricalColumnProfiler {
       const count = this.counts[code]!;
       if (count > 0) pairs.push([dictionary[code]!, count]);
     }
+    if (this.overflow) pairs.push(...this.overflow.guaranteed());
+    // The sketch's counts are lower bounds: what they miss is folded into otherCount, so the total stays exact.
+    const counted = pairs.reduce((total, [, count]) => total + count, 0);
     return capCategories(
       { kind: 'categorical', count: 0, nulls: this.nulls, invalid: this.invalid, categories: [], otherCount: 0 },
       pairs,
-      0,
+      this.values - counted,
       maxCategories,
     );
   }

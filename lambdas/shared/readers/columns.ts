@@ -68,6 +68,11 @@ export const BOOLEAN_VALUES = ['false', 'true'] as const;
  * Interns cell values as integer codes. Lookups by bytes hash the raw UTF-8 field and compare
  * bytes, so a repeated category costs no string allocation; strings come in from JSON Lines and
  * Parquet and from CSV fields with escaped quotes.
+ *
+ * Memory is bounded by `maxEntries`: the first `maxEntries` distinct values get permanent codes;
+ * once it is full, a value not among them gets a transient code (≥ `permanentSize`) that is valid
+ * for the current batch only: `startBatch` drops them. Consumers keep per-code state for permanent
+ * codes only and route transient values (read from `values` within the batch) to sketches.
  */
 export class ColumnDictionary {
   readonly values: string[] = [];
@@ -75,19 +80,49 @@ export class ColumnDictionary {
   private bytes: Uint8Array[] = [];
   private slots = new Int32Array(256).fill(-1);
   private hashes: number[] = [];
+  private permanent = 0;
+  private sawOverflow = false;
 
-  constructor(initial: readonly string[] = []) {
+  constructor(
+    initial: readonly string[] = [],
+    readonly maxEntries = Number.POSITIVE_INFINITY,
+  ) {
     for (const value of initial) this.codeOfString(value);
+  }
+
+  /** Values with permanent codes (0 … permanentSize − 1). */
+  get permanentSize(): number {
+    return this.permanent;
+  }
+
+  /** True once a value arrived after the dictionary was full (the column has more than maxEntries distinct values). */
+  get overflowed(): boolean {
+    return this.sawOverflow;
   }
 
   get size(): number {
     return this.values.length;
   }
 
+  /** True for a code valid only in the current batch. */
+  isTransient(code: number): boolean {
+    return code >= this.permanent;
+  }
+
+  /** Drops the previous batch's transient codes (readers call it before decoding a batch). */
+  startBatch(): void {
+    if (this.values.length > this.permanent) this.values.length = this.permanent;
+  }
+
   codeOfString(value: string): number {
     const known = this.byValue.get(value);
     if (known !== undefined) return known;
+    if (this.permanent >= this.maxEntries) {
+      this.sawOverflow = true;
+      return this.values.push(value) - 1;
+    }
     const code = this.values.push(value) - 1;
+    this.permanent++;
     this.byValue.set(value, code);
     const encoded = Buffer.from(value, 'utf8');
     this.bytes.push(encoded);
@@ -109,7 +144,7 @@ export class ColumnDictionary {
   }
 
   private insertSlot(code: number, hash: number): void {
-    if ((this.values.length + 1) * 2 > this.slots.length) {
+    if ((this.permanent + 1) * 2 > this.slots.length) {
       this.slots = new Int32Array(this.slots.length * 2).fill(-1);
       for (let existing = 0; existing < code; existing++) this.placeSlot(existing, this.hashes[existing]!);
     }
@@ -122,6 +157,11 @@ export class ColumnDictionary {
     while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
     this.slots[slot] = code;
   }
+}
+
+/** Starts a batch in every spec's dictionary: the previous batch's transient codes are released. */
+export function startBatch(specs: readonly ColumnSpec[]): void {
+  for (const spec of specs) spec.dictionary.startBatch();
 }
 
 /** FNV-1a, 32 bits. */

@@ -24,6 +24,7 @@ import {
   parseTimestampText,
   planColumns,
   type RowProblem,
+  startBatch,
 } from './columns';
 
 export interface CsvOptions {
@@ -303,6 +304,7 @@ function decodeBatch(
   vectors: ColumnVector[],
   firstRowNumber: number,
 ): ColumnBatch {
+  startBatch(specs);
   const rowCount = rows.rowCount;
   const width = rows.width;
   const rowProblems: RowProblem[] = [];

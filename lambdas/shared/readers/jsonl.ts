@@ -14,6 +14,7 @@ import {
   type ColumnSpec,
   type ColumnVector,
   type RowProblem,
+  startBatch,
   storeValue,
 } from './columns';
 
@@ -73,6 +74,7 @@ export async function* readJsonLines(
       start = stop + 1;
     }
     if (vectors.length === 0 || vectors[0]!.states.length < lines.length) vectors = allocateVectors(specs, Math.ceil(lines.length * 1.25));
+    startBatch(specs);
     const rowProblems: RowProblem[] = [];
     const objects: Record<string, unknown>[] = [];
     lines.forEach(([start, stop], row) => {
