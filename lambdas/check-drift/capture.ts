@@ -16,7 +16,13 @@
 
 import { type ColumnType, isNumericType } from '../../contracts/columns';
 import { ValidationError } from '../shared/errors';
-import { type ColumnProfile, type DatasetProfile, MAX_TRACKED_CATEGORIES, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
+import {
+  type ColumnProfile,
+  type DatasetProfile,
+  MAX_CATEGORY_LENGTH,
+  MAX_TRACKED_CATEGORIES,
+  PROFILE_FORMAT_VERSION,
+} from '../shared/profile/profile';
 import { CategoricalColumnProfiler, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   allocateVectors,
@@ -83,7 +89,7 @@ export class CaptureProfiler {
       type: column.type,
       required: false,
       // Bounded like validate-data's: values beyond the category cap get per-batch codes and a sketch.
-      dictionary: new ColumnDictionary(column.type === 'boolean' ? BOOLEAN_VALUES : [], MAX_TRACKED_CATEGORIES),
+      dictionary: new ColumnDictionary(column.type === 'boolean' ? BOOLEAN_VALUES : [], MAX_TRACKED_CATEGORIES, MAX_CATEGORY_LENGTH),
     }));
     this.vectors = allocateVectors(this.specs, BATCH_ROWS);
     this.numeric = columns.map((column) => {

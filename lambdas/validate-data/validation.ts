@@ -10,7 +10,13 @@ import type { ColumnConfig } from '../../contracts/columns';
 import { isNumericType } from '../../contracts/columns';
 import type { DatasetSchema } from '../../contracts/dataset';
 import { ValidationError } from '../shared/errors';
-import { type ColumnProfile, type DatasetProfile, MAX_TRACKED_CATEGORIES, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
+import {
+  type ColumnProfile,
+  type DatasetProfile,
+  MAX_CATEGORY_LENGTH,
+  MAX_TRACKED_CATEGORIES,
+  PROFILE_FORMAT_VERSION,
+} from '../shared/profile/profile';
 import { CategoricalColumnProfiler, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   BOOLEAN_VALUES,
@@ -110,7 +116,7 @@ class ColumnState {
       type: config.type,
       required,
       // Bounded: beyond the profile's category cap, values get per-batch codes (see ColumnDictionary).
-      dictionary: new ColumnDictionary(config.type === 'boolean' ? BOOLEAN_VALUES : [], MAX_TRACKED_CATEGORIES),
+      dictionary: new ColumnDictionary(config.type === 'boolean' ? BOOLEAN_VALUES : [], MAX_TRACKED_CATEGORIES, MAX_CATEGORY_LENGTH),
     };
     this.uniqueness = config.unique ? new UniquenessCheck() : undefined;
     for (const rule of checks.rules) this.tallies.set(rule, { violations: 0, examples: [], message: ruleMessage(rule, config) });

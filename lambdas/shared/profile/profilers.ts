@@ -13,6 +13,7 @@ import {
   type ColumnProfile,
   type DatasetProfile,
   emptyMoments,
+  MAX_CATEGORY_LENGTH,
   MAX_HISTOGRAM_EDGES,
   MAX_TRACKED_CATEGORIES,
   mergeMoments,
@@ -231,8 +232,11 @@ export class CategoricalColumnProfiler {
         this.values++;
         const code = codes[i]!;
         if (code >= firstTransient) {
+          const value = dictionary!.values[code]!;
+          // Values too long to keep by name stay in otherCount (finish counts them there).
+          if (value.length > MAX_CATEGORY_LENGTH) continue;
           this.overflow ??= new SpaceSaving(MAX_TRACKED_CATEGORIES);
-          this.overflow.add(dictionary!.values[code]!);
+          this.overflow.add(value);
           continue;
         }
         if (code >= this.counts.length) {

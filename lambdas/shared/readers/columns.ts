@@ -69,7 +69,8 @@ export const BOOLEAN_VALUES = ['false', 'true'] as const;
  * bytes, so a repeated category costs no string allocation; strings come in from JSON Lines and
  * Parquet and from CSV fields with escaped quotes.
  *
- * Memory is bounded by `maxEntries`: the first `maxEntries` distinct values get permanent codes;
+ * Memory is bounded by `maxEntries` and `maxEntryLength`: the first `maxEntries` distinct values
+ * (no longer than `maxEntryLength`) get permanent codes;
  * once it is full, a value not among them gets a transient code (≥ `permanentSize`) that is valid
  * for the current batch only: `startBatch` drops them. Consumers keep per-code state for permanent
  * codes only and route transient values (read from `values` within the batch) to sketches.
@@ -86,6 +87,8 @@ export class ColumnDictionary {
   constructor(
     initial: readonly string[] = [],
     readonly maxEntries = Number.POSITIVE_INFINITY,
+    /** Longer values always get transient codes, so the dictionary's bytes are bounded too. */
+    readonly maxEntryLength = Number.POSITIVE_INFINITY,
   ) {
     for (const value of initial) this.codeOfString(value);
   }
@@ -117,7 +120,7 @@ export class ColumnDictionary {
   codeOfString(value: string): number {
     const known = this.byValue.get(value);
     if (known !== undefined) return known;
-    if (this.permanent >= this.maxEntries) {
+    if (this.permanent >= this.maxEntries || value.length > this.maxEntryLength) {
       this.sawOverflow = true;
       return this.values.push(value) - 1;
     }

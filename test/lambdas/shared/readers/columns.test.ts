@@ -40,4 +40,13 @@ describe('ColumnDictionary', () => {
     expect(dictionary.permanentSize).toBe(5000);
     expect(dictionary.overflowed).toBe(false);
   });
+
+  it('never keeps a value longer than maxEntryLength, so its bytes are bounded as well as its entries', () => {
+    const dictionary = new ColumnDictionary([], 1000, 1024);
+    const long = 'x'.repeat(5000);
+    expect(dictionary.isTransient(dictionary.codeOfString(long))).toBe(true);
+    expect(dictionary.isTransient(dictionary.codeOfString('short'))).toBe(false);
+    dictionary.startBatch();
+    expect(dictionary.values).toEqual(['short']);
+  });
 });
