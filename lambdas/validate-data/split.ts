@@ -297,6 +297,6 @@ export class DatasetSplitter {
       const value = vector.values[row]!;
       return spec.type === 'timestamp' ? new Date(value).toISOString() : String(value);
     }
-    return spec.dictionary.values[vector.codes[row]!]!;
+    return spec.dictionary.valueOf(vector.codes[row]!);
   }
 }

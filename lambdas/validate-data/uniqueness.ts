@@ -30,7 +30,7 @@ export const UNIQUE_ALARM_STANDARD_ERRORS = 4;
 /** What the check needs of a bounded dictionary (readers/columns.ts, ColumnDictionary). */
 interface Codes {
   readonly permanentSize: number;
-  readonly values: readonly string[];
+  valueOf(code: number): string;
 }
 
 export class UniquenessCheck {
@@ -48,7 +48,7 @@ export class UniquenessCheck {
 
   /** True when the value of this dictionary code repeats one seen before. */
   repeatedCode(code: number, dictionary: Codes): boolean {
-    if (code >= dictionary.permanentSize) return this.repeatedString(dictionary.values[code]!);
+    if (code >= dictionary.permanentSize) return this.repeatedString(dictionary.valueOf(code));
     this.values++;
     if (code >= this.seenCodes.length) {
       const grown = new Uint8Array(Math.max(this.seenCodes.length * 2, code + 1));
@@ -60,7 +60,7 @@ export class UniquenessCheck {
       return true;
     }
     this.seenCodes[code] = 1;
-    this.distinct.add(hashString(dictionary.values[code]!, this.hash));
+    this.distinct.add(hashString(dictionary.valueOf(code), this.hash));
     return false;
   }
 

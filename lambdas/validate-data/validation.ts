@@ -129,7 +129,7 @@ class ColumnState {
   /** Outcome bits for a dictionary code, computed once per permanent code (every time for a transient one). */
   codeOutcome(code: number): number {
     const dictionary = this.spec.dictionary;
-    if (dictionary.isTransient(code)) return this.outcomeOf(dictionary.values[code]!);
+    if (dictionary.isTransient(code)) return this.outcomeOf(dictionary.valueOf(code));
     if (code >= this.codeOutcomes.length) {
       const grown = new Uint8Array(Math.max(this.codeOutcomes.length * 2, code + 1)).fill(UNCHECKED);
       grown.set(this.codeOutcomes);
@@ -137,7 +137,7 @@ class ColumnState {
     }
     let outcome = this.codeOutcomes[code]!;
     if (outcome === UNCHECKED) {
-      outcome = this.outcomeOf(dictionary.values[code]!);
+      outcome = this.outcomeOf(dictionary.valueOf(code));
       this.codeOutcomes[code] = outcome;
     }
     return outcome;

@@ -208,7 +208,7 @@ export class NumericColumnProfiler {
 export interface CodeDictionary {
   /** Codes below this are permanent; the others are valid for the current batch only. */
   readonly permanentSize: number;
-  readonly values: readonly string[];
+  valueOf(code: number): string;
 }
 
 /**
@@ -232,7 +232,7 @@ export class CategoricalColumnProfiler {
         this.values++;
         const code = codes[i]!;
         if (code >= firstTransient) {
-          const value = dictionary!.values[code]!;
+          const value = dictionary!.valueOf(code);
           // Values too long to keep by name stay in otherCount (finish counts them there).
           if (value.length > MAX_CATEGORY_LENGTH) continue;
           this.overflow ??= new SpaceSaving(MAX_TRACKED_CATEGORIES);

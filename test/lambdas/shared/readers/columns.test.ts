@@ -10,7 +10,7 @@ describe('ColumnDictionary', () => {
       for (let row = 0; row < 1000; row++) {
         const text = `customer-${batch * 1000 + row}`;
         const code = dictionary.codeOfBytes(Buffer.from(text), 0, text.length);
-        expect(dictionary.values[code]).toBe(text);
+        expect(dictionary.valueOf(code)).toBe(text);
       }
       largest = Math.max(largest, dictionary.size);
     }
