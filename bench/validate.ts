@@ -325,6 +325,8 @@ async function memoryCase(source: AsyncIterable<Uint8Array>, variant: string): P
 }
 
 const MEMORY_VARIANTS: Record<string, () => Promise<VariantResult>> = {
+  /** The same process reading nothing: Node, tsx's loader thread and the modules, for comparison. */
+  baseline: async () => ({ variant: 'baseline', rows: 0, seconds: 0, peakRssMb: peakRssMb(), detail: 'modules loaded, no data' }),
   'unique-ids': () => memoryCase(uniqueIdCsv(MEMORY_BYTES), 'unique-ids'),
   'long-cell': () => memoryCase(longCellCsv(MEMORY_BYTES), 'long-cell'),
 };
@@ -343,7 +345,7 @@ const VARIANTS: Record<string, () => Promise<VariantResult>> = {
  * per-batch strings of unique ids) pile up far beyond the live data before collecting it, so an
  * uncapped peak RSS measures V8's laziness; a capped run that finishes proves the live data fits.
  */
-const MEMORY_CASE_HEAP_MB = 192;
+const MEMORY_CASE_HEAP_MB = 128;
 
 function runChild(variant: string, extra: string[] = [], nodeOptions: string[] = []): VariantResult {
   const output = execFileSync(
@@ -360,6 +362,8 @@ function runChild(variant: string, extra: string[] = [], nodeOptions: string[] =
 /** Runs the memory cases, each in its own child process; prints them with their aims and returns the JSON fields. */
 function runMemoryCases(): Record<string, number> {
   const peaks: Record<string, number> = {};
+  const baseline = runChild('baseline', [], [`--max-old-space-size=${MEMORY_CASE_HEAP_MB}`]).peakRssMb;
+  process.stdout.write(`baseline: the same child process reading no data peaks at ${baseline} MB\n`);
   for (const [variant, sizes] of [
     ['unique-ids', UNIQUE_ID_BYTES],
     ['long-cell', LONG_CELL_BYTES],
@@ -373,6 +377,7 @@ function runMemoryCases(): Record<string, number> {
     }
   }
   return {
+    memory_baseline_rss_mb: baseline,
     unique_ids_peak_rss_mb: peaks[`unique-ids-${UNIQUE_ID_BYTES[1]}`]!,
     unique_ids_256mb_peak_rss_mb: peaks[`unique-ids-${UNIQUE_ID_BYTES[0]}`]!,
     long_cell_peak_rss_mb: peaks[`long-cell-${LONG_CELL_BYTES[1]}`]!,
