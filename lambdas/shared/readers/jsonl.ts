@@ -17,6 +17,7 @@ import {
   startBatch,
   storeValue,
 } from './columns';
+import { MAX_ROW_BYTES } from './csv';
 
 export interface JsonLinesOptions {
   /**
@@ -24,6 +25,11 @@ export interface JsonLinesOptions {
    * @default 1 MiB
    */
   readonly batchBytes?: number;
+  /**
+   * Longest line read; a longer one is a DatasetFormatError naming its row.
+   * @default MAX_ROW_BYTES
+   */
+  readonly maxRowBytes?: number;
 }
 
 const LF = 0x0a;
@@ -34,6 +40,7 @@ export async function* readJsonLines(
   options: JsonLinesOptions = {},
 ): AsyncGenerator<ColumnBatch> {
   const batchBytes = options.batchBytes ?? 1 << 20;
+  const maxRowBytes = options.maxRowBytes ?? MAX_ROW_BYTES;
   const iterator = decompressed(source)[Symbol.asyncIterator]();
   const window = new ByteWindow(batchBytes + (batchBytes >> 2));
   let done = false;
@@ -57,6 +64,12 @@ export async function* readJsonLines(
     const lastNewline = bytes.lastIndexOf(LF);
     const end = done ? bytes.length : lastNewline + 1;
     if (end === 0) {
+      if (window.length > maxRowBytes) {
+        throw new DatasetFormatError(
+          `row ${firstRowNumber} is longer than ${maxRowBytes / (1024 * 1024)} MiB (the longest row a dataset may have): split the value or store it outside the dataset`,
+          { row: firstRowNumber, maxRowBytes },
+        );
+      }
       // One line longer than the window: read on.
       const next = await iterator.next();
       if (next.done) done = true;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetFormatError } from '../../../../lambdas/shared/errors';
 import { readCsv } from '../../../../lambdas/shared/readers/csv';
+import { readJsonLines } from '../../../../lambdas/shared/readers/jsonl';
 import { specsOf } from '../../../support/datasets';
 
 const specs = () =>
@@ -46,5 +47,28 @@ describe('the CSV row limit', () => {
   it('reads a row just under the limit', async () => {
     const pulled = { bytes: 0 };
     expect(await readAll(longCellSource(200 * 1024, pulled), 256 * 1024)).toBe(4);
+  });
+});
+
+describe('the JSON Lines row limit', () => {
+  it('stops at a line over the limit with an error naming the row, having buffered about the limit', async () => {
+    let pulled = 0;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      const head = Buffer.from('{"id":"A","notes":"short","score":1}\n{"id":"B","notes":"');
+      pulled += head.length;
+      yield head;
+      const chunk = Buffer.alloc(4096, 0x78);
+      for (let sent = 0; sent < 1 << 21; sent += chunk.length) {
+        pulled += chunk.length;
+        yield chunk;
+      }
+      yield Buffer.from('","score":2}\n');
+    }
+    const read = async () => {
+      for await (const _batch of readJsonLines(source(), specs(), { batchBytes: 8192, maxRowBytes: 256 * 1024 })) {
+      }
+    };
+    await expect(read()).rejects.toThrow(/^row 2 is longer than 0\.25 MiB/);
+    expect(pulled).toBeLessThanOrEqual(256 * 1024 + 2 * 8192);
   });
 });
