@@ -354,6 +354,7 @@ console.log(
     e2e_window_s: windowSeconds === null ? null : round(windowSeconds, 3),
     e2e_window_peak_rss_mb: memory?.e2e_window_peak_rss_mb ?? null,
     long_line_s: memory?.long_line_s ?? null,
+    long_line_cpu_s: memory?.long_line_cpu_s ?? null,
     long_line_peak_rss_mb: memory?.long_line_peak_rss_mb ?? null,
     wide_ours_s: round(wideRun.ours.seconds, 4),
     wide_peer_s: round(wideRun.peer.seconds, 4),
