@@ -41,10 +41,12 @@ function squaredDeviations(values: Float64Array, count: number, mean: number): n
 }
 
 /**
- * Values of a reference column kept exactly (2 MiB of float64): up to this many, its edges are
- * exact quantiles and its bin counts exact; beyond, the profiler switches to a QuantileSketch.
+ * Values of a reference column kept exactly (8 MiB of float64): up to this many, its edges are
+ * exact quantiles and its bin counts exact, so the drift statistics' stated accuracy holds as
+ * tested up to a million rows (Wasserstein-1 within 1% on heavy tails needs exact tail bins);
+ * beyond, the profiler switches to a QuantileSketch.
  */
-export const EXACT_REFERENCE_VALUES = 1 << 18;
+export const EXACT_REFERENCE_VALUES = 1 << 20;
 
 /**
  * Accumulates one numeric column batch by batch. Given edges (from a reference profile) it bins
