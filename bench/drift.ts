@@ -12,7 +12,8 @@
  *     skipped with a note when absent): ks_2samp, wasserstein_distance, numpy-histogram PSI and JS
  *     as Evidently computes them, chi2_contingency, on the same data.
  * Then (d) end to end on the first shape: check-drift over the current window as the predict
- * function captures it, JSON Lines in the local S3 (bench/drift-window.ts).
+ * function captures it, JSON Lines in the local S3 (bench/drift-window.ts); and (e) the memory cases
+ * of bench/drift-memory.ts: peak RSS over a 2M-row window and the time of one 40 MB line.
  * Prints the times, ratios and the largest differences from the exact and scipy values. Last
  * line: one JSON object.
  * Run: npx tsx bench/drift.ts [--rows N] [--wide-rows N] [--no-scipy] [--no-window]
@@ -36,6 +37,7 @@ import { binIndex } from '../lambdas/shared/profile/edge-index';
 import type { CategoricalColumnProfile, DatasetProfile, NumericColumnProfile } from '../lambdas/shared/profile/profile';
 import { CategoricalColumnProfiler, NumericColumnProfiler } from '../lambdas/shared/profile/profilers';
 import { exactKs, exactWasserstein, normalSampler, seededRandom } from '../testkit/samples';
+import { runDriftMemoryCases } from './drift-memory';
 import { runCaptureWindow } from './drift-window';
 
 const argument = (flag: string, fallback: number) => {
@@ -330,6 +332,8 @@ if (RUN_WINDOW) {
   );
 }
 
+const memory = RUN_WINDOW ? runDriftMemoryCases() : null;
+
 main.numeric.length = 0; // free the first shape before the second
 console.log(`\ngenerating 100 numeric features × ${WIDE_ROWS.toLocaleString()} rows, reference and current`);
 const wideRun = runShape(makeShape(`${WIDE_ROWS.toLocaleString()} × 100`, WIDE_ROWS, 100, 0));
@@ -348,6 +352,10 @@ console.log(
     scipy_s: mainRun.scipy ? round(mainRun.scipy.seconds, 3) : null,
     ratio_scipy: ratio(mainRun.scipy?.seconds, mainRun.ours.seconds),
     e2e_window_s: windowSeconds === null ? null : round(windowSeconds, 3),
+    e2e_window_peak_rss_mb: memory?.e2e_window_peak_rss_mb ?? null,
+    long_line_s: memory?.long_line_s ?? null,
+    long_line_cpu_s: memory?.long_line_cpu_s ?? null,
+    long_line_peak_rss_mb: memory?.long_line_peak_rss_mb ?? null,
     wide_ours_s: round(wideRun.ours.seconds, 4),
     wide_peer_s: round(wideRun.peer.seconds, 4),
     wide_ratio: round(wideRun.peer.seconds / wideRun.ours.seconds, 1),

@@ -4,7 +4,9 @@
  * statistics pass, (c) DuckDB on one thread with the same checks and statistics in SQL; then
  * Parquet read throughput of plain hyparquet against our Parquet path. Each variant runs in its
  * own child process so its peak RSS is its own. Last line: one JSON object.
- * Run: npx tsx bench/validate.ts [--rows N]
+ * Then the memory cases (issue 19): 256 MB and 1 GB of CSV with unique ids, and one quoted cell of
+ * 15 MB (under the 16 MiB row limit) and 50 MB (over it), each streamed with no reference profile.
+ * Run: npx tsx bench/validate.ts [--rows N] [--memory-only]
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -263,6 +265,72 @@ async function oursParquet(): Promise<VariantResult> {
   return { variant: 'ours-parquet', rows: report.rowCount, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
 }
 
+/**
+ * The memory cases (issue 19), streamed from generators (never written to disk) with no reference
+ * profile, as the pipeline's single mode runs: unique customer ids (a unique string column, a
+ * number column profiled as the reference), and one row with a long quoted cell.
+ */
+const MEMORY_SCHEMA: DatasetSchema = datasetSchemaSchema.parse({
+  name: 'bench-memory',
+  target: 'label',
+  columns: [
+    { name: 'customer_id', type: 'string', unique: true },
+    { name: 'amount', type: 'number' },
+    { name: 'segment', type: 'category' },
+    { name: 'notes', type: 'string', nullable: true },
+    { name: 'label', type: 'integer' },
+  ],
+});
+const MEMORY_HEADER = 'customer_id,amount,segment,notes,label\n';
+const SEGMENTS = ['retail', 'smb', 'enterprise', 'public', 'partner'];
+const sizeArgument = process.argv.indexOf('--bytes');
+const MEMORY_BYTES = sizeArgument > 0 ? Number(process.argv[sizeArgument + 1]) : 0;
+/** The unique-ids case at two sizes (flat peak RSS = bounded by design), and the long cell under and over the row limit. */
+const UNIQUE_ID_BYTES = [256e6, 1e9];
+const LONG_CELL_BYTES = [15e6, 50e6];
+
+async function* uniqueIdCsv(totalBytes: number): AsyncGenerator<Uint8Array> {
+  let sent = MEMORY_HEADER.length;
+  yield Buffer.from(MEMORY_HEADER);
+  for (let row = 0; sent < totalBytes; ) {
+    let text = '';
+    for (; text.length < 1 << 20; row++) {
+      text += `cust-${row.toString(36).padStart(8, '0')},${(row * 7919) % 100_003}.${row % 100},${SEGMENTS[row % 5]},,${row % 2}\n`;
+    }
+    sent += text.length;
+    yield Buffer.from(text);
+  }
+}
+
+async function* longCellCsv(cellBytes: number): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(`${MEMORY_HEADER}a,1,retail,short,0\nb,2,smb,"quoted, short",1\nc,3,partner,"`);
+  const chunk = Buffer.alloc(1 << 20, 0x78);
+  for (let sent = 0; sent < cellBytes; sent += chunk.length) yield chunk.subarray(0, Math.min(chunk.length, cellBytes - sent));
+  yield Buffer.from('",0\nd,4,retail,,1\n');
+}
+
+async function memoryCase(source: AsyncIterable<Uint8Array>, variant: string): Promise<VariantResult> {
+  const started = performance.now();
+  const validator = new DatasetValidator(MEMORY_SCHEMA);
+  validator.startObject();
+  let outcome: string;
+  try {
+    for await (const batch of readCsv(source, validator.specs)) validator.addBatch(batch, 'memory.csv');
+    const { report } = validator.finish('memory.csv');
+    outcome = `valid: ${report.valid}, ${report.rowCount} rows`;
+  } catch (error) {
+    outcome = `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  return { variant, rows: 0, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb(), detail: outcome };
+}
+
+const MEMORY_VARIANTS: Record<string, () => Promise<VariantResult>> = {
+  /** The same process reading nothing: Node, tsx's loader thread and the modules, for comparison. */
+  baseline: async () => ({ variant: 'baseline', rows: 0, seconds: 0, peakRssMb: peakRssMb(), detail: 'modules loaded, no data' }),
+  'unique-ids': () => memoryCase(uniqueIdCsv(MEMORY_BYTES), 'unique-ids'),
+  'long-cell': () => memoryCase(longCellCsv(MEMORY_BYTES), 'long-cell'),
+};
+
 const VARIANTS: Record<string, () => Promise<VariantResult>> = {
   'ours-reference': () => ours(false),
   ours: () => ours(true),
@@ -272,10 +340,17 @@ const VARIANTS: Record<string, () => Promise<VariantResult>> = {
   'ours-parquet': oursParquet,
 };
 
-function runChild(variant: string): VariantResult {
+/**
+ * The memory cases run with V8's old space capped at this: left alone, V8 lets garbage (here the
+ * per-batch strings of unique ids) pile up far beyond the live data before collecting it, so an
+ * uncapped peak RSS measures V8's laziness; a capped run that finishes proves the live data fits.
+ */
+const MEMORY_CASE_HEAP_MB = 128;
+
+function runChild(variant: string, extra: string[] = [], nodeOptions: string[] = []): VariantResult {
   const output = execFileSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--variant', variant, '--rows', String(ROWS)],
+    [...nodeOptions, ...process.execArgv, fileURLToPath(import.meta.url), '--variant', variant, '--rows', String(ROWS), ...extra],
     {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
@@ -284,11 +359,43 @@ function runChild(variant: string): VariantResult {
   return JSON.parse(output.trim().split('\n').at(-1)!) as VariantResult;
 }
 
+/** Runs the memory cases, each in its own child process; prints them with their aims and returns the JSON fields. */
+function runMemoryCases(): Record<string, number> {
+  const peaks: Record<string, number> = {};
+  const baseline = runChild('baseline', [], [`--max-old-space-size=${MEMORY_CASE_HEAP_MB}`]).peakRssMb;
+  process.stdout.write(`baseline: the same child process reading no data peaks at ${baseline} MB\n`);
+  for (const [variant, sizes] of [
+    ['unique-ids', UNIQUE_ID_BYTES],
+    ['long-cell', LONG_CELL_BYTES],
+  ] as const) {
+    for (const bytes of sizes) {
+      const result = runChild(variant, ['--bytes', String(bytes)], [`--max-old-space-size=${MEMORY_CASE_HEAP_MB}`]);
+      peaks[`${variant}-${bytes}`] = result.peakRssMb;
+      process.stdout.write(
+        `${variant.padEnd(11)} ${(bytes / 1e6).toFixed(0).padStart(5)} MB  peak RSS ${String(result.peakRssMb).padStart(4)} MB (aim <= 300 MB; old space capped at ${MEMORY_CASE_HEAP_MB} MB)  ${result.seconds.toFixed(1)} s  ${String(result.detail).slice(0, 160)}\n`,
+      );
+    }
+  }
+  return {
+    memory_baseline_rss_mb: baseline,
+    unique_ids_peak_rss_mb: peaks[`unique-ids-${UNIQUE_ID_BYTES[1]}`]!,
+    unique_ids_256mb_peak_rss_mb: peaks[`unique-ids-${UNIQUE_ID_BYTES[0]}`]!,
+    long_cell_peak_rss_mb: peaks[`long-cell-${LONG_CELL_BYTES[1]}`]!,
+    long_cell_15mb_peak_rss_mb: peaks[`long-cell-${LONG_CELL_BYTES[0]}`]!,
+  };
+}
+
 async function main(): Promise<void> {
   const variantArgument = process.argv.indexOf('--variant');
   if (variantArgument > 0) {
-    const result = await VARIANTS[process.argv[variantArgument + 1]!]!();
+    const name = process.argv[variantArgument + 1]!;
+    const result = await (VARIANTS[name] ?? MEMORY_VARIANTS[name]!)();
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const memory = runMemoryCases();
+  if (process.argv.includes('--memory-only')) {
+    process.stdout.write(`${JSON.stringify({ bench: 'validate-memory', ...memory })}\n`);
     return;
   }
   await generate();
@@ -328,6 +435,7 @@ async function main(): Promise<void> {
       reference_peak_rss_mb: results['ours-reference']!.peakRssMb,
       parquet_rows_per_s: Math.round(rate('ours-parquet')),
       hyparquet_rows_per_s: Math.round(rate('hyparquet-rows')),
+      ...memory,
     })}\n`,
   );
 }

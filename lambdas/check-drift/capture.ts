@@ -16,7 +16,13 @@
 
 import { type ColumnType, isNumericType } from '../../contracts/columns';
 import { ValidationError } from '../shared/errors';
-import { type ColumnProfile, type DatasetProfile, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
+import {
+  type ColumnProfile,
+  type DatasetProfile,
+  MAX_CATEGORY_LENGTH,
+  MAX_TRACKED_CATEGORIES,
+  PROFILE_FORMAT_VERSION,
+} from '../shared/profile/profile';
 import { CategoricalColumnProfiler, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   allocateVectors,
@@ -25,6 +31,7 @@ import {
   type ColumnSpec,
   type ColumnVector,
   parseNumberText,
+  startBatch,
   storeValue,
 } from '../shared/readers/columns';
 
@@ -81,7 +88,8 @@ export class CaptureProfiler {
       name: column.name,
       type: column.type,
       required: false,
-      dictionary: new ColumnDictionary(column.type === 'boolean' ? BOOLEAN_VALUES : []),
+      // Bounded like validate-data's: values beyond the category cap get per-batch codes and a sketch.
+      dictionary: new ColumnDictionary(column.type === 'boolean' ? BOOLEAN_VALUES : [], MAX_TRACKED_CATEGORIES, MAX_CATEGORY_LENGTH),
     }));
     this.vectors = allocateVectors(this.specs, BATCH_ROWS);
     this.numeric = columns.map((column) => {
@@ -157,9 +165,10 @@ export class CaptureProfiler {
     if (this.pending === 0) return;
     this.vectors.forEach((vector, index) => {
       if (vector.kind === 'numeric') this.numeric[index]!.addBatch(vector.values, vector.states, this.pending);
-      else this.categorical[index]!.addBatch(vector.codes, vector.states, this.pending);
+      else this.categorical[index]!.addBatch(vector.codes, vector.states, this.pending, this.specs[index]!.dictionary);
     });
     this.pending = 0;
+    startBatch(this.specs);
   }
 }
 

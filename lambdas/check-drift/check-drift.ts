@@ -13,7 +13,7 @@ import { ValidationError } from '../shared/errors';
 import { type ObjectStore, parseS3Uri, type StoredObject, s3Uri } from '../shared/object-store';
 import { parseProfile } from '../shared/profile/codec';
 import type { DatasetProfile } from '../shared/profile/profile';
-import { type ByteSource, decompressed } from '../shared/readers/bytes';
+import { linesOf } from '../shared/readers/lines';
 import type { RegistryStore } from '../shared/registry/registry-store';
 import { type CaptureColumn, CaptureProfiler, type CaptureStats, type CaptureWindow } from './capture';
 import { assessDrift, type ComparedColumn, type DatasetStatus, type DriftVerdict, type FeatureStatus } from './verdict';
@@ -148,18 +148,6 @@ export async function listCaptureObjects(
   return [...serverless.flat(), ...endpoint];
 }
 
-async function* linesOf(source: ByteSource): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let rest = '';
-  for await (const chunk of decompressed(source)) {
-    const parts = (rest + decoder.decode(chunk, { stream: true })).split('\n');
-    rest = parts.pop()!;
-    yield* parts;
-  }
-  rest += decoder.decode();
-  if (rest !== '') yield rest;
-}
-
 /** The columns to profile: features and the prediction that the reference profile can bin. */
 export function comparedColumns(
   settings: DriftModelSettings,
@@ -227,11 +215,10 @@ export async function checkDrift(
     : await listCaptureObjects(store, captureBucket, settings.name, window!);
   const { compared, capture } = comparedColumns(settings, reference);
   const profiler = new CaptureProfiler(capture, reference, window);
-  // Objects are read concurrently but profiled one line at a time: the profiler is not re-entrant across awaits.
+  // Objects stream concurrently, each line profiled as it arrives: addLine is synchronous, so lines of
+  // different objects interleave whole, and memory holds one chunk and one partial line per stream.
   await mapConcurrently(objects, async (object) => {
-    const lines: string[] = [];
-    for await (const line of linesOf(await store.stream(captureBucket, object.key))) lines.push(line);
-    for (const line of lines) profiler.addLine(line);
+    for await (const line of linesOf(await store.stream(captureBucket, object.key))) profiler.addLine(line);
   });
   const current = profiler.finish();
   const verdict = assessDrift(reference, current, compared, settings.rules);

@@ -104,7 +104,8 @@ export interface DatasetSplitterOptions {
 /** The training split's running range of one feature column. */
 type RangeTally =
   | { readonly kind: 'numeric'; readonly column: number; readonly timestamp: boolean; min: number; max: number }
-  | { readonly kind: 'coded'; readonly column: number; readonly seen: Set<number> };
+  // A coded column with more distinct values than its dictionary keeps (transient codes) has no range: unbounded.
+  | { readonly kind: 'coded'; readonly column: number; readonly seen: Set<number>; unbounded: boolean };
 
 export class DatasetSplitter {
   private readonly buffers: Record<SplitName, SplitBuffer>;
@@ -131,7 +132,7 @@ export class DatasetSplitter {
       const type = options.specs[column]?.type;
       if (type === undefined || type === 'string') return [];
       return type === 'category' || type === 'boolean'
-        ? [{ kind: 'coded', column, seen: new Set() }]
+        ? [{ kind: 'coded', column, seen: new Set(), unbounded: false }]
         : [{ kind: 'numeric', column, timestamp: type === 'timestamp', min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }];
     });
   }
@@ -201,7 +202,9 @@ export class DatasetSplitter {
         if (value < range.min) range.min = value;
         if (value > range.max) range.max = value;
       } else if (range.kind === 'coded' && vector.kind !== 'numeric') {
-        range.seen.add(vector.codes[row]!);
+        const code = vector.codes[row]!;
+        if (this.options.specs[range.column]!.dictionary.isTransient(code)) range.unbounded = true;
+        else range.seen.add(code);
       }
     }
   }
@@ -215,7 +218,7 @@ export class DatasetSplitter {
         if (range.min > range.max) continue;
         const scale = range.timestamp ? 1000 : 1;
         result[spec.name] = { min: range.min / scale, max: range.max / scale };
-      } else if (range.seen.size > 0) {
+      } else if (range.seen.size > 0 && !range.unbounded) {
         const allowed = this.options.columns.find((column) => column.name === spec.name)?.allowedValues;
         result[spec.name] = {
           values: sortedValues(
@@ -294,6 +297,6 @@ export class DatasetSplitter {
       const value = vector.values[row]!;
       return spec.type === 'timestamp' ? new Date(value).toISOString() : String(value);
     }
-    return spec.dictionary.values[vector.codes[row]!]!;
+    return spec.dictionary.valueOf(vector.codes[row]!);
   }
 }

@@ -10,7 +10,13 @@ import type { ColumnConfig } from '../../contracts/columns';
 import { isNumericType } from '../../contracts/columns';
 import type { DatasetSchema } from '../../contracts/dataset';
 import { ValidationError } from '../shared/errors';
-import { type ColumnProfile, type DatasetProfile, PROFILE_FORMAT_VERSION } from '../shared/profile/profile';
+import {
+  type ColumnProfile,
+  type DatasetProfile,
+  MAX_CATEGORY_LENGTH,
+  MAX_TRACKED_CATEGORIES,
+  PROFILE_FORMAT_VERSION,
+} from '../shared/profile/profile';
 import { CategoricalColumnProfiler, NumericColumnProfiler } from '../shared/profile/profilers';
 import {
   BOOLEAN_VALUES,
@@ -34,6 +40,7 @@ import {
   type Tally,
   type ValidationReport,
 } from './report';
+import { EXACT_UNIQUE_VALUES, UniquenessCheck } from './uniqueness';
 
 /** Column rules in force for one column, derived once from its configuration. */
 interface ColumnChecks {
@@ -95,8 +102,7 @@ class ColumnState {
   private readonly allowed: Set<string> | undefined;
   private readonly regex: RegExp | undefined;
   private codeOutcomes = new Uint8Array(64).fill(UNCHECKED);
-  private codeCounts = new Int32Array(64);
-  private readonly seenNumbers = new Set<number>();
+  readonly uniqueness: UniquenessCheck | undefined;
   present = false;
 
   constructor(
@@ -109,8 +115,10 @@ class ColumnState {
       name: config.name,
       type: config.type,
       required,
-      dictionary: new ColumnDictionary(config.type === 'boolean' ? BOOLEAN_VALUES : []),
+      // Bounded: beyond the profile's category cap, values get per-batch codes (see ColumnDictionary).
+      dictionary: new ColumnDictionary(config.type === 'boolean' ? BOOLEAN_VALUES : [], MAX_TRACKED_CATEGORIES, MAX_CATEGORY_LENGTH),
     };
+    this.uniqueness = config.unique ? new UniquenessCheck() : undefined;
     for (const rule of checks.rules) this.tallies.set(rule, { violations: 0, examples: [], message: ruleMessage(rule, config) });
     if (isNumericType(config.type)) this.numericProfiler = new NumericColumnProfiler(edges);
     else this.categoricalProfiler = new CategoricalColumnProfiler();
@@ -118,8 +126,10 @@ class ColumnState {
     this.regex = config.regex !== undefined ? new RegExp(config.regex, 'u') : undefined;
   }
 
-  /** Outcome bits for a dictionary code, computed once per distinct value. */
+  /** Outcome bits for a dictionary code, computed once per permanent code (every time for a transient one). */
   codeOutcome(code: number): number {
+    const dictionary = this.spec.dictionary;
+    if (dictionary.isTransient(code)) return this.outcomeOf(dictionary.valueOf(code));
     if (code >= this.codeOutcomes.length) {
       const grown = new Uint8Array(Math.max(this.codeOutcomes.length * 2, code + 1)).fill(UNCHECKED);
       grown.set(this.codeOutcomes);
@@ -127,29 +137,17 @@ class ColumnState {
     }
     let outcome = this.codeOutcomes[code]!;
     if (outcome === UNCHECKED) {
-      const value = this.spec.dictionary.values[code]!;
-      outcome = 0;
-      if (this.allowed && !this.allowed.has(value)) outcome |= NOT_ALLOWED;
-      if (this.regex && !this.regex.test(value)) outcome |= NO_MATCH;
+      outcome = this.outcomeOf(dictionary.valueOf(code));
       this.codeOutcomes[code] = outcome;
     }
     return outcome;
   }
 
-  /** True when the code has been seen before (uniqueness). */
-  repeatedCode(code: number): boolean {
-    if (code >= this.codeCounts.length) {
-      const grown = new Int32Array(Math.max(this.codeCounts.length * 2, code + 1));
-      grown.set(this.codeCounts);
-      this.codeCounts = grown;
-    }
-    return this.codeCounts[code]!++ > 0;
-  }
-
-  repeatedNumber(value: number): boolean {
-    if (this.seenNumbers.has(value)) return true;
-    this.seenNumbers.add(value);
-    return false;
+  private outcomeOf(value: string): number {
+    let outcome = 0;
+    if (this.allowed && !this.allowed.has(value)) outcome |= NOT_ALLOWED;
+    if (this.regex && !this.regex.test(value)) outcome |= NO_MATCH;
+    return outcome;
   }
 }
 
@@ -243,7 +241,7 @@ export class DatasetValidator {
       column.present = true;
       this.checkColumn(column, index, vector, batch, object, flag);
       if (vector.kind === 'numeric') column.numericProfiler!.addBatch(vector.values, vector.states, rowCount);
-      else column.categoricalProfiler!.addBatch(vector.codes, vector.states, rowCount);
+      else column.categoricalProfiler!.addBatch(vector.codes, vector.states, rowCount, column.spec.dictionary);
     });
     this.onValidatedBatch?.(batch, bad);
     for (let row = 0; row < rowCount; row++) {
@@ -295,7 +293,7 @@ export class DatasetValidator {
           if (integer && !Number.isSafeInteger(value)) violate('type', row);
           if (value < min) violate('min', row);
           if (value > max) violate('max', row);
-          if (unique && column.repeatedNumber(value)) violate('unique', row);
+          if (unique && column.uniqueness!.repeatedNumber(value)) violate('unique', row);
         } else if (state === CELL_NULL) {
           if (!nullable) violate('nullable', row);
         } else if (state === CELL_INVALID) {
@@ -316,7 +314,7 @@ export class DatasetValidator {
           if (outcome & NOT_ALLOWED) violate('allowedValues', row);
           if (outcome & NO_MATCH) violate('regex', row);
         }
-        if (unique && column.repeatedCode(code)) violate('unique', row);
+        if (unique && column.uniqueness!.repeatedCode(code, column.spec.dictionary)) violate('unique', row);
       } else if (state === CELL_NULL) {
         if (!nullable) violate('nullable', row);
       } else if (state === CELL_INVALID) {
@@ -335,9 +333,19 @@ export class DatasetValidator {
     }
     const profile: DatasetProfile = { formatVersion: PROFILE_FORMAT_VERSION, rowCount: this.rowCount, columns };
     const targetPresent = this.columns.find((column) => column.spec.name === this.schema.target)?.present ?? false;
+    // Repeats the HyperLogLog found beyond the exact set count as bad rows too, though no row can be named.
+    let unattributedBadRows = 0;
+    for (const column of this.columns) {
+      const repeats = column.uniqueness?.unattributedRepeats() ?? 0;
+      if (repeats === 0) continue;
+      const tally = column.tallies.get('unique')!;
+      tally.violations += repeats;
+      tally.message = `${ruleMessage('unique', column.checks.config)} (about ${repeats} repeats beyond the first ${EXACT_UNIQUE_VALUES} distinct values were estimated by HyperLogLog, not attributed to rows)`;
+      unattributedBadRows = Math.max(unattributedBadRows, repeats);
+    }
     const tallies: ShardTallies = {
       rowCount: this.rowCount,
-      badRowCount: this.badRowCount,
+      badRowCount: Math.min(this.rowCount, this.badRowCount + unattributedBadRows),
       objects: this.objects,
       targetPresent: targetPresent || this.rowCount === 0,
       rowShape: this.rowShape,

@@ -410,6 +410,40 @@ export function quantileEdges(sorted: Float64Array, maxEdges = MAX_HISTOGRAM_EDG
   return edges;
 }
 
+/**
+ * quantileEdges over a weighted sample (QuantileSketch.weighted, ascending): the value at rank r
+ * is the first whose cumulative weight exceeds r, so each edge's rank is off by no more than the
+ * sketch's rank error.
+ */
+export function weightedQuantileEdges(
+  values: Float64Array,
+  weights: Float64Array,
+  count: number,
+  maxEdges = MAX_HISTOGRAM_EDGES,
+): number[] {
+  const n = values.length;
+  if (n === 0) return [];
+  const distinct: number[] = [];
+  for (let i = 0; i < n && distinct.length <= maxEdges; i++) {
+    if (i === 0 || values[i] !== values[i - 1]) distinct.push(values[i]!);
+  }
+  if (distinct.length <= maxEdges) return distinct;
+  const edges: number[] = [];
+  let index = 0;
+  let cumulative = weights[0]!;
+  for (const rank of edgeRanks(count, maxEdges)) {
+    while (index < n - 1 && cumulative <= rank) cumulative += weights[++index]!;
+    let at = index;
+    if (edges.length > 0) {
+      const last = edges[edges.length - 1]!;
+      while (at < n && values[at]! <= last) at++;
+    }
+    if (at >= n) break;
+    edges.push(values[at]!);
+  }
+  return edges;
+}
+
 /** Ranks of the edges: 0, the low tail's, the bulk's (i/maxEdges quantiles without tails), the high tail's. */
 function edgeRanks(count: number, maxEdges: number): number[] {
   const tail = tailRanks(count, maxEdges);

@@ -31,6 +31,12 @@ export const MAX_HISTOGRAM_EDGES = 3072;
  */
 export const MAX_TRACKED_CATEGORIES = 1000;
 
+/**
+ * Longest category value (UTF-16 units) a profile keeps by name; longer values are counted in
+ * `otherCount`. It bounds a profile's, and a bounded dictionary's, bytes per value.
+ */
+export const MAX_CATEGORY_LENGTH = 1024;
+
 /** Count, mean and sum of squared deviations (M2): variance = m2 / (count - 1). */
 export interface Moments {
   count: number;

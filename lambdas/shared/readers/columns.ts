@@ -64,29 +64,75 @@ export interface ColumnSpec {
 /** The dictionary every boolean column starts with, so `false` is code 0 and `true` code 1 everywhere. */
 export const BOOLEAN_VALUES = ['false', 'true'] as const;
 
+/** Transient dictionary codes start here (2^30; a batch never holds that many cells). */
+export const TRANSIENT_CODES = 1 << 30;
+
 /**
  * Interns cell values as integer codes. Lookups by bytes hash the raw UTF-8 field and compare
  * bytes, so a repeated category costs no string allocation; strings come in from JSON Lines and
  * Parquet and from CSV fields with escaped quotes.
+ *
+ * Memory is bounded by `maxEntries` and `maxEntryLength`: the first `maxEntries` distinct values
+ * no longer than `maxEntryLength` get permanent codes (0, 1, …, in `values`); any other value gets
+ * a transient code (≥ TRANSIENT_CODES) valid for the current batch only: `startBatch` drops them.
+ * Consumers read a code's value with `valueOf`, keep per-code state for permanent codes only and
+ * route transient values to sketches.
  */
 export class ColumnDictionary {
+  /** The permanent values, by code. */
   readonly values: string[] = [];
+  private readonly transient: string[] = [];
   private readonly byValue = new Map<string, number>();
   private bytes: Uint8Array[] = [];
   private slots = new Int32Array(256).fill(-1);
   private hashes: number[] = [];
+  private sawOverflow = false;
 
-  constructor(initial: readonly string[] = []) {
+  constructor(
+    initial: readonly string[] = [],
+    readonly maxEntries = Number.POSITIVE_INFINITY,
+    /** Longer values always get transient codes, so the dictionary's bytes are bounded too. */
+    readonly maxEntryLength = Number.POSITIVE_INFINITY,
+  ) {
     for (const value of initial) this.codeOfString(value);
   }
 
-  get size(): number {
+  /** Values with permanent codes (0 … permanentSize − 1); transient codes are all above it. */
+  get permanentSize(): number {
     return this.values.length;
+  }
+
+  /** True once a value arrived after the dictionary was full (the column has more than maxEntries distinct values). */
+  get overflowed(): boolean {
+    return this.sawOverflow;
+  }
+
+  /** Values held: the permanent ones and the current batch's transient ones. */
+  get size(): number {
+    return this.values.length + this.transient.length;
+  }
+
+  /** True for a code valid only in the current batch. */
+  isTransient(code: number): boolean {
+    return code >= TRANSIENT_CODES;
+  }
+
+  valueOf(code: number): string {
+    return code >= TRANSIENT_CODES ? this.transient[code - TRANSIENT_CODES]! : this.values[code]!;
+  }
+
+  /** Drops the previous batch's transient codes (readers call it before decoding a batch). */
+  startBatch(): void {
+    this.transient.length = 0;
   }
 
   codeOfString(value: string): number {
     const known = this.byValue.get(value);
     if (known !== undefined) return known;
+    if (this.values.length >= this.maxEntries || value.length > this.maxEntryLength) {
+      this.sawOverflow = true;
+      return TRANSIENT_CODES + this.transient.push(value) - 1;
+    }
     const code = this.values.push(value) - 1;
     this.byValue.set(value, code);
     const encoded = Buffer.from(value, 'utf8');
@@ -122,6 +168,11 @@ export class ColumnDictionary {
     while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
     this.slots[slot] = code;
   }
+}
+
+/** Starts a batch in every spec's dictionary: the previous batch's transient codes are released. */
+export function startBatch(specs: readonly ColumnSpec[]): void {
+  for (const spec of specs) spec.dictionary.startBatch();
 }
 
 /** FNV-1a, 32 bits. */

@@ -24,6 +24,7 @@ import {
   parseTimestampText,
   planColumns,
   type RowProblem,
+  startBatch,
 } from './columns';
 
 export interface CsvOptions {
@@ -37,7 +38,19 @@ export interface CsvOptions {
    * @default 1 MiB
    */
   readonly batchBytes?: number;
+  /**
+   * Longest row read; a longer one is a DatasetFormatError naming its row and column.
+   * @default MAX_ROW_BYTES
+   */
+  readonly maxRowBytes?: number;
 }
+
+/**
+ * A row must be whole in memory to be split into fields, so its length bounds the reader's memory
+ * (the window holds at most this plus one chunk): 16 MiB, a dataset rule like a column's type.
+ * One cell of a tabular dataset larger than that is a document stored in the wrong place.
+ */
+export const MAX_ROW_BYTES = 16 * 1024 * 1024;
 
 /** Columns beyond this many in a header are not read (and not needed: schemas are far smaller). */
 const MAX_HEADER_FIELDS = 4096;
@@ -220,6 +233,7 @@ export async function* readCsv(source: ByteSource, specs: readonly ColumnSpec[],
   }
   const delimiter = delimiterText.charCodeAt(0);
   const batchBytes = options.batchBytes ?? 1 << 20;
+  const maxRowBytes = options.maxRowBytes ?? MAX_ROW_BYTES;
   const iterator = decompressed(source)[Symbol.asyncIterator]();
   const window = new ByteWindow(batchBytes + (batchBytes >> 2));
   let done = false;
@@ -242,6 +256,7 @@ export async function* readCsv(source: ByteSource, specs: readonly ColumnSpec[],
     headerRows.reset();
     headerEnd = scanRows(bytes, offset, done, delimiter, headerRows, 1);
     if (headerRows.rowCount === 1 || done) break;
+    if (window.length > maxRowBytes) throw rowTooLong(window.bytes, offset, 0, maxRowBytes, [], delimiter);
   }
   const headerBytes = window.bytes;
   if (headerRows.rowCount === 0 || headerBytes.subarray(offset, headerEnd).every((byte) => byte === LF || byte === CR || byte === 0x20)) {
@@ -268,8 +283,9 @@ export async function* readCsv(source: ByteSource, specs: readonly ColumnSpec[],
     const consumed = scanRows(bytes, 0, done, delimiter, rows, Number.MAX_SAFE_INTEGER);
     if (rows.rowCount === 0) {
       if (done) return;
-      // One row longer than the window: read more before scanning again.
-      await fill(window.length * 2);
+      if (window.length > maxRowBytes) throw rowTooLong(window.bytes, 0, firstRowNumber, maxRowBytes, header, delimiter);
+      // One row longer than the window: read more (up to the limit) before scanning again.
+      await fill(Math.min(window.length * 2, maxRowBytes + 1));
       continue;
     }
     if (!isUtf8(bytes.subarray(0, consumed))) {
@@ -288,6 +304,25 @@ export async function* readCsv(source: ByteSource, specs: readonly ColumnSpec[],
   }
 }
 
+/** The error for a row over the limit, naming the column whose cell it was reading when the limit was reached. */
+function rowTooLong(bytes: Uint8Array, start: number, row: number, maxRowBytes: number, header: readonly string[], delimiter: number) {
+  let field = 0;
+  let quoted = false;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) quoted = !quoted;
+    else if (byte === delimiter && !quoted) field++;
+  }
+  const column = header[field] ?? `field ${field + 1}`;
+  const limit = `${maxRowBytes / (1024 * 1024)} MiB`;
+  return row === 0
+    ? new DatasetFormatError(`the header row is longer than ${limit}; is this a CSV file?`, { maxRowBytes })
+    : new DatasetFormatError(
+        `row ${row} is longer than ${limit} (the longest row a dataset may have), in column "${column}"${quoted ? ' inside a quoted field' : ''}: split the value or store it outside the dataset`,
+        { row, column, maxRowBytes },
+      );
+}
+
 function firstInvalidUtf8Row(bytes: Uint8Array, rows: ScannedRows): number {
   for (let row = 0; row < rows.rowCount; row++) {
     if (!isUtf8(bytes.subarray(rows.rowStarts[row]!, rows.rowEnds[row]!))) return row;
@@ -303,6 +338,7 @@ function decodeBatch(
   vectors: ColumnVector[],
   firstRowNumber: number,
 ): ColumnBatch {
+  startBatch(specs);
   const rowCount = rows.rowCount;
   const width = rows.width;
   const rowProblems: RowProblem[] = [];

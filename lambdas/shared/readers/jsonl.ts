@@ -14,8 +14,10 @@ import {
   type ColumnSpec,
   type ColumnVector,
   type RowProblem,
+  startBatch,
   storeValue,
 } from './columns';
+import { MAX_ROW_BYTES } from './csv';
 
 export interface JsonLinesOptions {
   /**
@@ -23,6 +25,11 @@ export interface JsonLinesOptions {
    * @default 1 MiB
    */
   readonly batchBytes?: number;
+  /**
+   * Longest line read; a longer one is a DatasetFormatError naming its row.
+   * @default MAX_ROW_BYTES
+   */
+  readonly maxRowBytes?: number;
 }
 
 const LF = 0x0a;
@@ -33,6 +40,7 @@ export async function* readJsonLines(
   options: JsonLinesOptions = {},
 ): AsyncGenerator<ColumnBatch> {
   const batchBytes = options.batchBytes ?? 1 << 20;
+  const maxRowBytes = options.maxRowBytes ?? MAX_ROW_BYTES;
   const iterator = decompressed(source)[Symbol.asyncIterator]();
   const window = new ByteWindow(batchBytes + (batchBytes >> 2));
   let done = false;
@@ -56,6 +64,12 @@ export async function* readJsonLines(
     const lastNewline = bytes.lastIndexOf(LF);
     const end = done ? bytes.length : lastNewline + 1;
     if (end === 0) {
+      if (window.length > maxRowBytes) {
+        throw new DatasetFormatError(
+          `row ${firstRowNumber} is longer than ${maxRowBytes / (1024 * 1024)} MiB (the longest row a dataset may have): split the value or store it outside the dataset`,
+          { row: firstRowNumber, maxRowBytes },
+        );
+      }
       // One line longer than the window: read on.
       const next = await iterator.next();
       if (next.done) done = true;
@@ -73,6 +87,7 @@ export async function* readJsonLines(
       start = stop + 1;
     }
     if (vectors.length === 0 || vectors[0]!.states.length < lines.length) vectors = allocateVectors(specs, Math.ceil(lines.length * 1.25));
+    startBatch(specs);
     const rowProblems: RowProblem[] = [];
     const objects: Record<string, unknown>[] = [];
     lines.forEach(([start, stop], row) => {

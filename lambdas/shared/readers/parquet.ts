@@ -14,6 +14,7 @@ import {
   type ColumnSpec,
   type ColumnVector,
   planColumns,
+  startBatch,
   storeValue,
 } from './columns';
 
@@ -64,6 +65,7 @@ export async function* readParquet(file: AsyncBuffer, specs: readonly ColumnSpec
     } catch (error) {
       throw new DatasetFormatError(`cannot read Parquet row group at row ${groupStart + 1}: ${(error as Error).message}`);
     }
+    startBatch(specs);
     specs.forEach((spec, column) => {
       if (positions[column]! < 0) return;
       const vector = vectors[column]!;

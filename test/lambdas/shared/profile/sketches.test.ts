@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ADDED,
+  FingerprintSet,
+  FOUND,
+  HLL_STANDARD_ERROR,
+  HyperLogLog,
+  hashNumber,
+  hashString,
+  NOT_TRACKED,
+  SpaceSaving,
+} from '../../../../lambdas/shared/profile/sketches';
+
+describe('HyperLogLog', () => {
+  it('estimates the distinct count within four standard errors (0.81% each) of the exact count', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 120_000 }), fc.nat(), fc.integer({ min: 1, max: 3 }), (distinct, seed, copies) => {
+        const sketch = new HyperLogLog();
+        const hash = { high: 0, low: 0 };
+        for (let copy = 0; copy < copies; copy++) {
+          for (let i = 0; i < distinct; i++) sketch.add(hashString(`customer-${seed}-${i}`, hash));
+        }
+        expect(Math.abs(sketch.estimate() - distinct)).toBeLessThanOrEqual(4 * HLL_STANDARD_ERROR * distinct + 1);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('counts numbers by value: repeats, -0 and 0 add nothing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true }), { maxLength: 3000 }), (values) => {
+        const sketch = new HyperLogLog();
+        const hash = { high: 0, low: 0 };
+        for (const value of [...values, ...values]) sketch.add(hashNumber(value, hash));
+        const exact = new Set(values.map((value) => value + 0)).size;
+        expect(Math.abs(sketch.estimate() - exact)).toBeLessThanOrEqual(4 * HLL_STANDARD_ERROR * exact + 1);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('FingerprintSet', () => {
+  it('finds every repeat exactly while below capacity and tracks nothing new beyond it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 2000 }), fc.integer({ min: 1, max: 400 }), (values, capacity) => {
+        const set = new FingerprintSet(capacity);
+        const seen = new Set<number>();
+        const hash = { high: 0, low: 0 };
+        for (const value of values) {
+          const outcome = set.addOrFind(hashNumber(value, hash));
+          if (seen.has(value)) expect(outcome).toBe(FOUND);
+          else if (seen.size < capacity) {
+            expect(outcome).toBe(ADDED);
+            seen.add(value);
+          } else expect(outcome).toBe(NOT_TRACKED);
+        }
+        expect(set.size).toBe(seen.size);
+      }),
+    );
+  });
+});
+
+describe('SpaceSaving', () => {
+  it('keeps every value more frequent than N/capacity, each with a lower bound within N/capacity of its count', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.integer({ min: 0, max: 10_000 }).map((value) => (value % 7 === 0 ? value % 5 : value)),
+          {
+            minLength: 1,
+            maxLength: 4000,
+          },
+        ),
+        fc.integer({ min: 2, max: 60 }),
+        (values, capacity) => {
+          const sketch = new SpaceSaving(capacity);
+          const exact = new Map<string, number>();
+          for (const value of values) {
+            sketch.add(String(value));
+            exact.set(String(value), (exact.get(String(value)) ?? 0) + 1);
+          }
+          const bound = values.length / capacity;
+          const kept = new Map(sketch.guaranteed());
+          for (const [value, lower] of kept) {
+            expect(lower).toBeLessThanOrEqual(exact.get(value)!);
+            expect(lower).toBeGreaterThanOrEqual(exact.get(value)! - bound);
+          }
+          for (const [value, count] of exact) if (count > bound) expect(kept.has(value)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('is exact while there are at most capacity distinct values', () => {
+    const sketch = new SpaceSaving(3);
+    for (const value of ['a', 'b', 'a', 'c', 'a', 'b']) sketch.add(value);
+    expect(new Map(sketch.guaranteed())).toEqual(
+      new Map([
+        ['a', 3],
+        ['b', 2],
+        ['c', 1],
+      ]),
+    );
+  });
+});
