@@ -14,6 +14,7 @@ import {
   NO_PIPELINE_MESSAGE,
   NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
+  type RedriveResponse,
   type StageChangeResponse,
   type StartTrainingResponse,
   type VersionsPage,
@@ -166,6 +167,29 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
         const status = await client.get<ExecutionStatus>(executionPath(execution));
         print(options, status, () => describeExecution(status));
         return TERMINAL.has(status.status) && status.status !== 'SUCCEEDED' ? EXIT.pipelineFailed : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('redrive')
+    .description('resume a failed, aborted or timed-out pipeline run where it failed (Step Functions RedriveExecution)')
+    .argument('<execution>', 'the execution ARN (as `mlops train` printed it)')
+    .option('--wait', 'follow the run until it ends')
+    .addOption(new Option('--interval <seconds>', 'seconds between status checks with --wait').default('10').argParser(positiveNumber))
+    .action(
+      action(async (client, options, execution: string, command: { wait?: boolean; interval: number | string }) => {
+        const redriven = await client.post<RedriveResponse>(`${executionPath(execution)}/redrive`, {});
+        print(options, redriven, () =>
+          fields([
+            ['redriven', redriven.executionArn],
+            ['redrive', redriven.redriveCount],
+            ['failed in', redriven.failedState],
+            ['restarts', redriven.restarts],
+            ['resumes at', redriven.resumesAt],
+          ]),
+        );
+        if (!command.wait) return EXIT.ok;
+        return follow(client, options, redriven.executionArn, Number(command.interval) * 1000);
       }),
     );
 

@@ -91,7 +91,8 @@ export type AuditAction =
   | 'rollback'
   | 'pipeline-failure'
   | 'approval-requested'
-  | 'approval-decided';
+  | 'approval-decided'
+  | 'pipeline-redrive';
 
 export const APPROVAL_STATUSES = ['Pending', 'Approved', 'Rejected'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -217,6 +218,24 @@ export const pipelineFailureRequestSchema = z
   })
   .strict();
 
+/**
+ * The pipeline's AwaitRedrive task: in the attempt that failed (`redriveCount` = `failedAttempt`)
+ * the registry answers with the run's own error; after a RedriveExecution (`redriveCount` higher)
+ * it records the redrive and tells the run where to resume.
+ */
+export const awaitRedriveSchema = z
+  .object({
+    modelName,
+    executionArn: z.string().min(1).max(2048),
+    failedState: z.string().min(1).max(128),
+    error: z.string().max(256).default('Unknown'),
+    cause: z.string().max(32_768).default(''),
+    failedAttempt: z.number().int().min(0),
+    redriveCount: z.number().int().min(0),
+    actor,
+  })
+  .strict();
+
 export const requestApprovalSchema = z
   .object({
     modelName,
@@ -242,6 +261,7 @@ export type TransitionRequest = z.input<typeof transitionRequestSchema>;
 export type PromoteRequest = z.input<typeof promoteRequestSchema>;
 export type RollbackRequest = z.input<typeof rollbackRequestSchema>;
 export type PipelineFailureRequest = z.input<typeof pipelineFailureRequestSchema>;
+export type AwaitRedriveRequest = z.input<typeof awaitRedriveSchema>;
 export type ListVersionsRequest = z.input<typeof listVersionsRequestSchema>;
 export type ListEventsRequest = z.input<typeof listRequestSchema>;
 export type ListModelsRequest = z.input<typeof listModelsRequestSchema>;

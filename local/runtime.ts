@@ -42,10 +42,11 @@ import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
 import { validateData } from '../lambdas/validate-data/handler';
-import { liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
+import { type Definition, liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
 import { type DeployedAssembly, DeployedIam } from './deployed-iam';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { readProgressLine, withReadProgress } from './read-progress';
+import { redriveStatusOf, resumedMachine } from './redrive';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
 import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
@@ -130,6 +131,15 @@ export interface LocalExecution {
   cause?: string;
   readonly states: StateVisit[];
   readonly done: Promise<LocalExecution>;
+  /** Times RedriveExecution restarted it (DescribeExecution's redriveCount). */
+  redriveCount: number;
+  redriveDate?: Date;
+  /** The last top-level state entered and its input: where a redrive restarts. */
+  lastState?: { readonly name: string; readonly input: unknown };
+  /** The definition it runs (SHA-256 of the rendered ASL), as DescribeStateMachineForExecution's revision tells it. */
+  readonly revision: string;
+  /** Events recorded in its history so far, every attempt's. */
+  historyEvents: number;
 }
 
 /** Figures of long work as it goes: a training job's epochs, a validation's rows. */
@@ -215,6 +225,11 @@ interface StoredExecution {
   readonly error?: string;
   readonly cause?: string;
   readonly states: StateVisit[];
+  readonly redriveCount?: number;
+  readonly redriveDate?: string;
+  readonly lastState?: { readonly name: string; readonly input: unknown };
+  readonly revision?: string;
+  readonly historyEvents?: number;
 }
 
 type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
@@ -227,7 +242,7 @@ function retryingStates(states: StatesOf): string[] {
   ]);
 }
 
-const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
+const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure', 'AwaitRedrive'];
 const VALIDATION_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles'];
 
 export class LocalPlatform {
@@ -246,6 +261,8 @@ export class LocalPlatform {
   /** Approval task tokens waiting for a decision, by token. */
   readonly pendingApprovals = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>();
   private readonly machines = new Map<string, StateMachine>();
+  /** Per model, its rendered definition and that definition's revision (SHA-256). */
+  private readonly definitions = new Map<string, { definition: Definition; revision: string }>();
   /** Per model, the TimeoutSeconds its Task states declare (enforced around the handlers, naming the state). */
   private readonly timeouts = new Map<string, ReadonlyMap<string, number>>();
   /** Aborts every running task (training programs included) when the runtime stops. */
@@ -366,11 +383,15 @@ export class LocalPlatform {
     const file = this.options.workspace?.executionsFile;
     if (!file || !existsSync(file)) return [];
     const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredExecution[];
-    return stored.map(({ startDate, stopDate, ...entry }) => {
+    return stored.map(({ startDate, stopDate, redriveDate, ...entry }) => {
       const execution: LocalExecution = {
         ...entry,
+        redriveCount: entry.redriveCount ?? 0,
+        revision: entry.revision ?? 'unknown',
+        historyEvents: entry.historyEvents ?? 0,
         startDate: new Date(startDate),
         ...(stopDate ? { stopDate: new Date(stopDate) } : {}),
+        ...(redriveDate ? { redriveDate: new Date(redriveDate) } : {}),
         done: undefined as never,
       };
       if (execution.status === 'RUNNING') {
@@ -403,6 +424,11 @@ export class LocalPlatform {
       ...(execution.error ? { error: execution.error } : {}),
       ...(execution.cause ? { cause: execution.cause } : {}),
       states: execution.states,
+      redriveCount: execution.redriveCount,
+      ...(execution.redriveDate ? { redriveDate: execution.redriveDate.toISOString() } : {}),
+      ...(execution.lastState ? { lastState: execution.lastState } : {}),
+      revision: execution.revision,
+      historyEvents: execution.historyEvents,
     }));
     writeFileSync(file, `${JSON.stringify(stored, null, 1)}\n`);
   }
@@ -520,6 +546,10 @@ export class LocalPlatform {
     const { definition, timeouts } = liftTaskTimeouts(offlineTrainingDefinition(substitutions));
     const machine = new StateMachine(definition as never);
     this.machines.set(model.name, machine);
+    this.definitions.set(model.name, {
+      definition,
+      revision: createHash('sha256').update(JSON.stringify(definition)).digest('hex'),
+    });
     this.timeouts.set(model.name, timeouts);
     this.retrying.set(model.name, retryingStates(definition.States as StatesOf));
     return machine;
@@ -732,8 +762,82 @@ export class LocalPlatform {
     // workspace keeps the names of earlier runs, so a reused name cannot replay their idempotency keys.
     if (this.executions.has(name)) throw new ValidationError(`an execution named "${name}" already exists`);
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-${model.name}-training:${name}`;
-    const run = this.machine(model).run(input as never, {
-      context: { Execution: { Id: executionArn, Name: name, Input: input }, Task: { Token: `${name}:approval` } } as never,
+    const machine = this.machine(model);
+    const execution: LocalExecution = {
+      executionArn,
+      name,
+      model: model.name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      states: [],
+      done: undefined as never,
+      redriveCount: 0,
+      revision: this.definitions.get(model.name)!.revision,
+      historyEvents: 0,
+    };
+    this.follow(execution, machine, input);
+    this.remember(execution);
+    this.storeExecutions();
+    return execution;
+  }
+
+  /**
+   * Step Functions RedriveExecution: restarts a stopped execution's last unsuccessful top-level
+   * state with that state's recorded input, under the same ARN, one redrive later; the states
+   * before it are not run again. Refused as Step Functions refuses (ExecutionNotRedrivable, with
+   * DescribeExecution's reason). The runtime keeps the current definition only, so an execution
+   * started on another definition (the configuration changed between runs) is refused too.
+   */
+  redrive(id: string, now: Date = new Date()): { redriveDate: Date } {
+    const execution = this.execution(id);
+    const model = this.model(execution.model);
+    if (this.stopping.signal.aborted) throw new ValidationError('the local platform has stopped');
+    const { redriveStatusReason } = redriveStatusOf(execution, now);
+    if (redriveStatusReason) throw notRedrivable(redriveStatusReason);
+    this.machine(model);
+    const current = this.definitions.get(model.name)!;
+    if (execution.revision !== current.revision) {
+      throw notRedrivable(
+        'the execution ran another definition of the pipeline than the one the offline runtime has now (the configuration changed), and the runtime keeps the current definition only',
+      );
+    }
+    if (!execution.lastState) throw notRedrivable('the execution recorded no state to restart');
+    execution.status = 'RUNNING';
+    execution.redriveCount += 1;
+    execution.redriveDate = now;
+    delete execution.stopDate;
+    delete execution.error;
+    delete execution.cause;
+    delete execution.output;
+    this.follow(execution, resumedMachine(current.definition, execution.lastState.name), execution.lastState.input);
+    this.storeExecutions();
+    return { redriveDate: now };
+  }
+
+  /** The revision (SHA-256) of a model's pipeline definition as the runtime runs it now. */
+  definitionRevision(modelName: string): string {
+    this.machine(this.model(modelName));
+    return this.definitions.get(modelName)!.revision;
+  }
+
+  /** Runs one attempt of an execution on `machine` from `input`, recording states, the last state's input and the outcome. */
+  private follow(execution: LocalExecution, machine: StateMachine, input: unknown): void {
+    const model = this.model(execution.model);
+    const { name, states } = execution;
+    const attempt = execution.redriveCount;
+    const run = machine.run(input as never, {
+      context: {
+        Execution: {
+          Id: execution.executionArn,
+          Name: name,
+          Input: execution.input,
+          RedriveCount: attempt,
+          ...(execution.redriveDate ? { RedriveTime: execution.redriveDate.toISOString() } : {}),
+        },
+        // A redriven approval task is a new task: a token of its own.
+        Task: { Token: attempt === 0 ? `${name}:approval` : `${name}:approval:${attempt}` },
+      } as never,
       overrides: {
         taskResourceLocalHandlers: this.taskHandlers(model, name) as never,
         retryIntervalOverrides: Object.fromEntries(
@@ -743,20 +847,10 @@ export class LocalPlatform {
         waitTimeOverrides: { WaitBeforeRetraining: this.options.retryWaitMs ?? 200 },
       },
     });
-    const states: StateVisit[] = [];
-    const execution: LocalExecution = {
-      executionArn,
-      name,
-      model: model.name,
-      input,
-      startDate: new Date(),
-      status: 'RUNNING',
-      states,
-      done: undefined as never,
-    };
     const events = (async () => {
       for await (const event of run.eventLogs) {
-        const entry = event as { type: string; state?: { name: string }; index?: number; Error?: string; Cause?: string };
+        execution.historyEvents++;
+        const entry = event as { type: string; state?: { name: string; input: unknown }; index?: number; Error?: string; Cause?: string };
         if (entry.index !== undefined || !entry.state) {
           if (entry.type === 'ExecutionFailed') {
             execution.error = entry.Error;
@@ -764,7 +858,10 @@ export class LocalPlatform {
           }
           continue;
         }
-        if (entry.type === 'StateEntered') states.push({ name: entry.state.name, enteredAt: Date.now() });
+        if (entry.type === 'StateEntered') {
+          states.push({ name: entry.state.name, enteredAt: Date.now() });
+          execution.lastState = { name: entry.state.name, input: entry.state.input };
+        }
         if (entry.type === 'StateExited' || entry.type === 'StateFailed') {
           const visit = [...states].reverse().find((state) => state.name === entry.state!.name && state.exitedAt === undefined);
           if (visit) {
@@ -796,9 +893,6 @@ export class LocalPlatform {
       this.storeExecutions();
       return execution;
     })();
-    this.remember(execution);
-    this.storeExecutions();
-    return execution;
   }
 
   /** SendTaskSuccess / SendTaskFailure for an approval token. */
@@ -838,4 +932,11 @@ export class LocalPlatform {
     if (!execution) throw new NotFoundError(`no execution "${id}"`, { executionId: id });
     return execution;
   }
+}
+
+/** Step Functions' refusal of a RedriveExecution (the error RedriveExecution throws). */
+function notRedrivable(reason: string): Error {
+  const error = new Error(reason);
+  error.name = 'ExecutionNotRedrivable';
+  return error;
 }

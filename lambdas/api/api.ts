@@ -5,7 +5,7 @@
  * Lambda handler and the local API server run the same code.
  */
 
-import { type ApiErrorBody, type ExecutionStatus, errorBody } from '../../contracts/api';
+import { type ApiErrorBody, type ExecutionStatus, errorBody, type RedriveResponse } from '../../contracts/api';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { stateMachineOfExecution } from './executions';
 
@@ -16,6 +16,8 @@ export interface PlatformApiBackend {
   /** Resumes a run waiting for approval; ConflictError when the token expired or was already answered. */
   sendTaskSuccess(taskToken: string, output: Record<string, unknown>): Promise<void>;
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+  /** Step Functions RedriveExecution after the platform's checks (lambdas/api/redrive.ts). */
+  redriveExecution(executionArn: string): Promise<RedriveResponse>;
 }
 
 export interface ApiRequest {
@@ -44,6 +46,9 @@ const ERROR_STATUS: Readonly<Record<string, { status: number; code: string }>> =
   InvalidOutput: { status: 400, code: 'ValidationFailed' },
   NotFoundError: { status: 404, code: 'NotFound' },
   ConflictError: { status: 409, code: 'Conflict' },
+  ExecutionNotRedrivable: { status: 409, code: 'NotRedrivable' },
+  ExecutionDoesNotExist: { status: 404, code: 'NotFound' },
+  ExecutionLimitExceeded: { status: 429, code: 'Throttled' },
   InvalidTransitionError: { status: 409, code: 'InvalidTransition' },
   DatasetFormatError: { status: 422, code: 'DatasetUnreadable' },
   ThrottlingException: { status: 429, code: 'Throttled' },
@@ -75,6 +80,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const id = requiredParam(params, 'id');
     stateMachineOfExecution(id);
     return backend.describeExecution(id);
+  },
+  redriveExecution: async ({ params }, backend) => {
+    const id = requiredParam(params, 'id');
+    stateMachineOfExecution(id);
+    return backend.redriveExecution(id);
   },
   listModels: ({ query }, backend) => backend.registry('listModels', { limit: integerQuery(query, 'limit'), cursor: query.cursor }),
   getModel: ({ params }, backend) => backend.registry('getModel', { modelName: requiredParam(params, 'name') }),

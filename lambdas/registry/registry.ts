@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import type {
+  AwaitRedriveRequest,
   DecideApprovalRequest,
   ListEventsRequest,
   ListModelsRequest,
@@ -33,6 +34,7 @@ export const REGISTRY_ACTIONS = [
   'requestApproval',
   'getApproval',
   'decideApproval',
+  'awaitRedrive',
 ] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 
@@ -55,6 +57,7 @@ const OPERATIONS: Readonly<Record<RegistryAction, Operation>> = {
   requestApproval: (target, request) => target.requestApproval(request as RequestApprovalRequest),
   getApproval: (target, request) => target.getApproval(request as { modelName: string; version: number }),
   decideApproval: (target, request) => target.decideApproval(request as DecideApprovalRequest),
+  awaitRedrive: (target, request) => target.awaitRedrive(request as AwaitRedriveRequest),
 };
 
 export async function dispatch(target: Registry, event: unknown): Promise<unknown> {

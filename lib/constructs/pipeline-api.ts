@@ -293,7 +293,7 @@ export class PipelineApi extends Construct {
     ];
   }
 
-  /** DescribeExecution and GetExecutionHistory on the pipelines' executions; task answers on the pipelines. */
+  /** Status and redrive of the pipelines' executions (DescribeExecution, GetExecutionHistory, RedriveExecution); task answers. */
   private grantExecutionAccess(pipelines: ReadonlyMap<string, sfn.IStateMachine>): void {
     if (pipelines.size === 0) return;
     const stack = Stack.of(this);
@@ -306,7 +306,23 @@ export class PipelineApi extends Construct {
       }),
     );
     this.apiFunction.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executionArns }),
+      new iam.PolicyStatement({
+        actions: [
+          'states:DescribeExecution',
+          'states:GetExecutionHistory',
+          // The redrive route: the definition the run started with, then RedriveExecution.
+          'states:DescribeStateMachineForExecution',
+          'states:RedriveExecution',
+        ],
+        resources: executionArns,
+      }),
+    );
+    // The redrive route compares the run's definition revision with the pipeline's current one.
+    this.apiFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeStateMachine'],
+        resources: [...pipelines.values()].map((machine) => machine.stateMachineArn),
+      }),
     );
     // Task tokens name no resource: SendTaskSuccess/SendTaskFailure support no resource type, so a grant
     // on the state machine ARNs allows nothing. The token itself is the capability; only the approval

@@ -234,7 +234,9 @@ const sfn: OperationMapper = (operation, input) => {
     case 'DescribeStateMachine':
       return [{ action: `states:${operation}`, resource: text(input, 'stateMachineArn') }];
     case 'DescribeExecution':
+    case 'DescribeStateMachineForExecution':
     case 'GetExecutionHistory':
+    case 'RedriveExecution':
     case 'StopExecution':
       return [{ action: `states:${operation}`, resource: text(input, 'executionArn') }];
     case 'SendTaskSuccess':

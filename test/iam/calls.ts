@@ -178,6 +178,9 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         'lambda:InvokeCommand': invokeRegistry(),
         'sfn:DescribeExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
         'sfn:GetExecutionHistoryCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
+        'sfn:DescribeStateMachineForExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
+        'sfn:DescribeStateMachineCommand': machines.map((arn) => ({ stateMachineArn: arn })),
+        'sfn:RedriveExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
         'sfn:SendTaskSuccessCommand': [{ taskToken: 'token' }],
         'sfn:SendTaskFailureCommand': [{ taskToken: 'token' }],
       };

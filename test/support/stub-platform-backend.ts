@@ -4,8 +4,9 @@
  * predictor. The offline runtime supplies the real equivalents.
  */
 
-import type { ExecutionStatus } from '../../contracts/api';
+import type { ExecutionStatus, RedriveResponse } from '../../contracts/api';
 import { staleTaskToken } from '../../lambdas/api/api';
+import { type RedriveFacts, redrivePlan } from '../../lambdas/api/redrive';
 import { dispatch } from '../../lambdas/registry/registry';
 import { NotFoundError, ValidationError } from '../../lambdas/shared/errors';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
@@ -27,6 +28,8 @@ export class StubPlatformBackend implements LocalPlatformBackend {
   readonly predictRequests: number[] = [];
   /** Datasets uploaded through the offline runtime's upload route. */
   readonly uploads: Array<{ model: string; fileName: string; text: string }> = [];
+  /** Per execution ARN, what Step Functions and the history say of a stopped run (the redrive route's facts). */
+  readonly stoppedRuns = new Map<string, RedriveFacts>();
   /** What the next started execution will report, state by state. */
   nextScript: (executionArn: string) => ExecutionStatus[] = (executionArn) => succeedingRun(executionArn);
 
@@ -49,6 +52,14 @@ export class StubPlatformBackend implements LocalPlatformBackend {
     const script = this.scripts.get(executionArn);
     if (!script) throw new NotFoundError('no pipeline execution has that ARN', { id: executionArn });
     return script.length > 1 ? script.shift()! : script[0]!;
+  }
+
+  async redriveExecution(executionArn: string): Promise<RedriveResponse> {
+    const facts = this.stoppedRuns.get(executionArn);
+    if (!facts) throw new NotFoundError('no pipeline execution has that ARN', { id: executionArn });
+    const plan = redrivePlan(facts);
+    this.stoppedRuns.set(executionArn, { ...facts, status: 'RUNNING', redriveCount: facts.redriveCount + 1 });
+    return { executionArn, redriveDate: 1_767_229_200, redriveCount: facts.redriveCount + 1, ...plan };
   }
 
   async sendTaskSuccess(token: string, output: Record<string, unknown>) {

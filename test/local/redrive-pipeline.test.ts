@@ -1,0 +1,72 @@
+/**
+ * A run that failed in evaluation, redriven on the offline runtime: the real pipeline (real
+ * validation, the real training program, the real evaluation) stops in AwaitRedrive with the
+ * evaluation's error, and the local API backend's redrive resumes it at EvaluateModel without
+ * validating or training again, as Step Functions' RedriveExecution does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../contracts/platform-config';
+import { localBackend } from '../../local/local-backend';
+import { LOCAL_BUCKETS, type LocalExecution, LocalPlatform } from '../../local/runtime';
+import { generateChurn, toCsv } from '../../local/sample-data';
+import { cdkJsonContext } from '../support/cdk';
+
+describe('redriving a run that failed in evaluation, offline', () => {
+  let platform: LocalPlatform;
+  let execution: LocalExecution;
+  let evaluations = 0;
+
+  beforeAll(async () => {
+    platform = await LocalPlatform.start({
+      config: parseConfig(cdkJsonContext.mlops),
+      // The first evaluation fails as a missing onnxruntime layer would (not a transient error: no retry).
+      wrapTask: (state, handler) =>
+        state === 'EvaluateModel'
+          ? async (input, signal) => {
+              evaluations++;
+              if (evaluations === 1) {
+                const error = new Error('onnxruntime-node could not be loaded: the layer is missing');
+                error.name = 'ModelContractError';
+                throw error;
+              }
+              return handler(input, signal);
+            }
+          : handler,
+    });
+    await platform.store.put(LOCAL_BUCKETS.datasets, 'churn/redrive.csv', toCsv(generateChurn({ rows: 10_000, seed: 1 })), 'text/csv');
+    execution = platform.startTraining('churn', { datasetUri: `s3://${LOCAL_BUCKETS.datasets}/churn/redrive.csv` }, 'redrive-run');
+    await execution.done;
+  }, 120_000);
+  afterAll(async () => platform?.stop());
+
+  it('stops in AwaitRedrive with the evaluation error, after recording and notifying the failure', async () => {
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ModelContractError');
+    expect(execution.lastState?.name).toBe('AwaitRedrive');
+    expect(platform.notifications.at(-1)?.message).toContain('failed in EvaluateModel: ModelContractError');
+  });
+
+  it('resumes at EvaluateModel when redriven, without validating or training again, and promotes the version', async () => {
+    const answer = await localBackend(platform).redriveExecution(execution.executionArn);
+    expect(answer).toMatchObject({ redriveCount: 1, restarts: 'AwaitRedrive', failedState: 'EvaluateModel', resumesAt: 'EvaluateModel' });
+    await execution.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.redriveCount).toBe(1);
+    const entered = execution.states.map((state) => state.name);
+    expect(entered.filter((name) => name === 'ValidateDataset')).toHaveLength(1);
+    expect(entered.filter((name) => name === 'TrainOnSpot')).toHaveLength(1);
+    expect(entered.filter((name) => name === 'EvaluateModel')).toHaveLength(2);
+    expect(evaluations).toBe(2);
+    expect((await platform.registry.getModel({ modelName: 'churn' })).productionVersion).toBe(1);
+    const events = (await platform.registry.listEvents({ modelName: 'churn', limit: 100 })).items;
+    expect(events.find((event) => event.action === 'pipeline-redrive')).toMatchObject({
+      details: { failedState: 'EvaluateModel', redriveCount: '1', executionArn: execution.executionArn },
+    });
+  }, 120_000);
+
+  it("refuses to redrive the run once it succeeded, with Step Functions' reason", async () => {
+    await expect(localBackend(platform).redriveExecution(execution.executionArn)).rejects.toThrow(
+      'the run SUCCEEDED and cannot be redriven',
+    );
+  });
+});
