@@ -92,7 +92,8 @@ export type AuditAction =
   | 'pipeline-failure'
   | 'approval-requested'
   | 'approval-decided'
-  | 'pipeline-redrive';
+  | 'pipeline-redrive'
+  | 'drift-verdict';
 
 export const APPROVAL_STATUSES = ['Pending', 'Approved', 'Rejected'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -236,6 +237,22 @@ export const awaitRedriveSchema = z
   })
   .strict();
 
+/** check-drift's verdict on a window of captured traffic, kept in the model's audit trail. */
+export const driftVerdictRequestSchema = z
+  .object({
+    modelName,
+    actor,
+    status: z.enum(['drift', 'no-drift', 'insufficient-data']),
+    productionVersion: version,
+    windowEnd: z.string().min(1).max(64),
+    sampleSize: z.number().int().min(0),
+    driftedFeatures: z.array(z.string().min(1).max(256)).max(500),
+    driftedFeatureShare: z.number().min(0).max(1).nullable(),
+    reportUri: s3UriSchema,
+    idempotencyKey,
+  })
+  .strict();
+
 export const requestApprovalSchema = z
   .object({
     modelName,
@@ -262,6 +279,7 @@ export type PromoteRequest = z.input<typeof promoteRequestSchema>;
 export type RollbackRequest = z.input<typeof rollbackRequestSchema>;
 export type PipelineFailureRequest = z.input<typeof pipelineFailureRequestSchema>;
 export type AwaitRedriveRequest = z.input<typeof awaitRedriveSchema>;
+export type DriftVerdictRequest = z.input<typeof driftVerdictRequestSchema>;
 export type ListVersionsRequest = z.input<typeof listVersionsRequestSchema>;
 export type ListEventsRequest = z.input<typeof listRequestSchema>;
 export type ListModelsRequest = z.input<typeof listModelsRequestSchema>;

@@ -12,6 +12,7 @@ import { driftSettingsOf } from '../contracts/drift';
 import type { ResolvedModelConfig } from '../contracts/platform-config';
 import { checkDrift, type DriftCheckResult } from '../lambdas/check-drift/check-drift';
 import type { DriftVerdict } from '../lambdas/check-drift/verdict';
+import { driftVerdictRequest } from '../lambdas/check-drift/verdict-record';
 import { startRetraining } from '../lambdas/start-retraining/start-retraining';
 import type { DriftSummary, PipelineRunSummary, ScenarioReport, VersionSummary } from './report';
 import { LOCAL_BUCKETS, type LocalExecution, type LocalPlatform } from './runtime';
@@ -158,6 +159,8 @@ export class ScenarioRunner {
       return undefined;
     }
     const { result, verdict } = outcome;
+    // As the function does: the verdict goes to the registry's audit trail (the drift history and its event).
+    await this.platform.registry.recordDriftVerdict(driftVerdictRequest(result, `check-drift:${this.model.name}`));
     this.drift.push({
       window: label,
       description: `${description}; ${result.sampleSize.toLocaleString('en')} rows captured`,

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import type {
   AwaitRedriveRequest,
   DecideApprovalRequest,
+  DriftVerdictRequest,
   ListEventsRequest,
   ListModelsRequest,
   ListVersionsRequest,
@@ -35,6 +36,7 @@ export const REGISTRY_ACTIONS = [
   'getApproval',
   'decideApproval',
   'awaitRedrive',
+  'recordDriftVerdict',
 ] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 
@@ -58,6 +60,7 @@ const OPERATIONS: Readonly<Record<RegistryAction, Operation>> = {
   getApproval: (target, request) => target.getApproval(request as { modelName: string; version: number }),
   decideApproval: (target, request) => target.decideApproval(request as DecideApprovalRequest),
   awaitRedrive: (target, request) => target.awaitRedrive(request as AwaitRedriveRequest),
+  recordDriftVerdict: (target, request) => target.recordDriftVerdict(request as DriftVerdictRequest),
 };
 
 export async function dispatch(target: Registry, event: unknown): Promise<unknown> {

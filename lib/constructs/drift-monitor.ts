@@ -98,7 +98,15 @@ export class DriftMonitor extends Construct {
         ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
         CAPTURE_BUCKET: artifactStore.captureBucket.bucketName,
         DRIFT_SETTINGS: settings,
+        // Each verdict is kept in the registry's audit trail (the drift history) through its only writer.
+        REGISTRY_FUNCTION_NAME: props.registry.registryFunction.functionName,
       },
+    });
+    // The unqualified function only (grantInvoke would add every version and alias).
+    iam.Grant.addToPrincipal({
+      grantee: this.checkFunction,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [props.registry.registryFunction.functionArn],
     });
     const reportsPrefix = `${ARTIFACT_PREFIXES.reports}${model.name}/drift/`;
     props.registry.grantRead(this.checkFunction);

@@ -119,6 +119,7 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
       const captured = `${modelName}/serverless/2024/01/01/10/2024-01-01T10-00-00-000Z-1.jsonl`;
       return {
         'dynamodb:GetCommand': get(),
+        'lambda:InvokeCommand': invokeRegistry(),
         's3:ListObjectsV2Command': [
           { Bucket: capture, Prefix: `${modelName}/serverless/2024/01/01/10/` },
           { Bucket: capture, Prefix: `${modelName}/endpoint/` },

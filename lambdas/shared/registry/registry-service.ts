@@ -11,7 +11,9 @@ import {
   type AwaitRedriveRequest,
   awaitRedriveSchema,
   type DecideApprovalRequest,
+  type DriftVerdictRequest,
   decideApprovalSchema,
+  driftVerdictRequestSchema,
   getModelRequestSchema,
   getVersionRequestSchema,
   type ListEventsRequest,
@@ -400,6 +402,30 @@ export class Registry extends RegistryBase {
       });
       await this.store.appendEvents(request.modelName, [event], stored?.(answer));
       return answer;
+    });
+  }
+
+  /** Records check-drift's verdict on a window in the audit trail (the model's drift history); changes no stage. */
+  async recordDriftVerdict(input: DriftVerdictRequest): Promise<AuditEvent> {
+    const request = parse(driftVerdictRequestSchema, input);
+    this.assertKnown(request.modelName);
+    return this.idempotent(request.modelName, request.idempotencyKey, 'drift-verdict', request, async (stored) => {
+      const revision = (await this.store.getModel(request.modelName))?.revision ?? 0;
+      const drifted = request.driftedFeatures.length > 0 ? `: ${request.driftedFeatures.join(', ')}` : '';
+      const event = this.event(request.modelName, this.timestamp(), request.actor, 'drift-verdict', eventSequence(revision, 0), {
+        version: request.productionVersion,
+        reason: `${request.status} on ${request.sampleSize} captured rows up to ${request.windowEnd}${drifted}`,
+        details: {
+          status: request.status,
+          windowEnd: request.windowEnd,
+          sampleSize: String(request.sampleSize),
+          driftedFeatures: request.driftedFeatures.join(','),
+          ...(request.driftedFeatureShare === null ? {} : { driftedFeatureShare: String(request.driftedFeatureShare) }),
+          reportUri: request.reportUri,
+        },
+      });
+      await this.store.appendEvents(request.modelName, [event], stored?.(event));
+      return event;
     });
   }
 }
