@@ -27,8 +27,10 @@ export class MlopsStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
   readonly observability: Observability;
-  readonly dataValidation: DataValidation;
-  readonly modelEvaluation: ModelEvaluation;
+  /** Per model, its validate-data function (scoped to that model's data and keys). */
+  readonly dataValidation: ReadonlyMap<string, DataValidation>;
+  /** Per model, its evaluate-model function (scoped to that model's artifacts and reports). */
+  readonly modelEvaluation: ReadonlyMap<string, ModelEvaluation>;
   /** Serverless inference of each model whose serving mode is `serverless`, by model name. */
   readonly serverlessInference: ReadonlyMap<string, ServerlessInference>;
   /** SageMaker endpoint of each model whose serving mode is `endpoint`, by model name. */
@@ -56,15 +58,31 @@ export class MlopsStack extends Stack {
       logRetention: config.logRetentionDays,
     });
 
-    this.dataValidation = new DataValidation(this, 'DataValidation', {
-      artifactStore: this.artifactStore,
-      logRetention: config.logRetentionDays,
-    });
-    this.modelEvaluation = new ModelEvaluation(this, 'ModelEvaluation', {
-      artifactStore: this.artifactStore,
-      registry: this.registry,
-      logRetention: config.logRetentionDays,
-    });
+    // One validate-data and one evaluate-model function per model: each may touch only its model's
+    // datasets and keys, so a run of one model cannot write another's profiles, reports or splits.
+    const dataValidation = new Map<string, DataValidation>();
+    const modelEvaluation = new Map<string, ModelEvaluation>();
+    for (const { name } of config.models) {
+      dataValidation.set(
+        name,
+        new DataValidation(this, `DataValidation-${name}`, {
+          artifactStore: this.artifactStore,
+          modelName: name,
+          logRetention: config.logRetentionDays,
+        }),
+      );
+      modelEvaluation.set(
+        name,
+        new ModelEvaluation(this, `ModelEvaluation-${name}`, {
+          artifactStore: this.artifactStore,
+          registry: this.registry,
+          modelName: name,
+          logRetention: config.logRetentionDays,
+        }),
+      );
+    }
+    this.dataValidation = dataValidation;
+    this.modelEvaluation = modelEvaluation;
     const serverless = new Map<string, ServerlessInference>();
     const endpoints = new Map<string, SageMakerEndpoint>();
     const deployFunctions = new Map<string, lambda.IFunction>();
@@ -107,8 +125,8 @@ export class MlopsStack extends Stack {
         jobNamePrefix: `${config.projectName}-${config.environment}-${model.name}`,
         artifactStore: this.artifactStore,
         registry: this.registry,
-        validateDataFunction: this.dataValidation.validateFunction,
-        evaluateModelFunction: this.modelEvaluation.evaluateFunction,
+        validateDataFunction: dataValidation.get(model.name)!.validateFunction,
+        evaluateModelFunction: modelEvaluation.get(model.name)!.evaluateFunction,
         deployFunction: deployFunctions.get(model.name)!,
         alertTopic: this.observability.alertTopic,
         approvalPolicy: model.approval,
@@ -151,8 +169,8 @@ export class MlopsStack extends Stack {
     this.observability.addApi(this.api);
     this.observability.addFunction('api', this.api.apiFunction);
     this.observability.addFunction('registry', this.registry.registryFunction);
-    this.observability.addFunction('validate-data', this.dataValidation.validateFunction);
-    this.observability.addFunction('evaluate-model', this.modelEvaluation.evaluateFunction);
+    for (const [name, validation] of dataValidation) this.observability.addFunction(`${name} validate-data`, validation.validateFunction);
+    for (const [name, evaluation] of modelEvaluation) this.observability.addFunction(`${name} evaluate-model`, evaluation.evaluateFunction);
     for (const [name, pipeline] of pipelines) this.observability.addPipeline(name, pipeline.stateMachine);
     for (const model of models) {
       this.observability.addModel({
@@ -173,7 +191,11 @@ export class MlopsStack extends Stack {
     new CfnOutput(this, 'RegistryFunctionName', { value: this.registry.registryFunction.functionName });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
-    new CfnOutput(this, 'ValidateDataFunctionName', { value: this.dataValidation.validateFunction.functionName });
-    new CfnOutput(this, 'EvaluateModelFunctionName', { value: this.modelEvaluation.evaluateFunction.functionName });
+    for (const [name, validation] of dataValidation) {
+      new CfnOutput(this, `ValidateDataFunctionName-${name}`, { value: validation.validateFunction.functionName });
+    }
+    for (const [name, evaluation] of modelEvaluation) {
+      new CfnOutput(this, `EvaluateModelFunctionName-${name}`, { value: evaluation.evaluateFunction.functionName });
+    }
   }
 }

@@ -565,10 +565,10 @@ export class LocalPlatform {
   }
 
   /** validate-data, reporting each dataset's or shard's rows per second. */
-  private async validation(execution: string, payload: unknown): Promise<unknown> {
+  private async validation(execution: string, modelName: string, payload: unknown): Promise<unknown> {
     const started = performance.now();
     // A large object is read for minutes: its progress every few seconds, then the rows per second.
-    const store = withReadProgress(this.functionStore('validate-data'), (progress) =>
+    const store = withReadProgress(this.functionStore('validate-data', modelName), (progress) =>
       this.options.onEvent?.({
         execution,
         kind: 'progress',
@@ -577,7 +577,7 @@ export class LocalPlatform {
         progress: { bytesRead: progress.bytesRead, totalBytes: progress.totalBytes },
       }),
     );
-    const result = await validateData(payload, { store, artifactsBucket: LOCAL_BUCKETS.artifacts });
+    const result = await validateData(payload, { store, artifactsBucket: LOCAL_BUCKETS.artifacts, modelName });
     if ('rowCount' in result && result.mode !== 'merge') {
       const seconds = Math.max((performance.now() - started) / 1000, 0.001);
       const rowsPerSecond = Math.round(result.rowCount / seconds);
@@ -595,9 +595,13 @@ export class LocalPlatform {
 
   private taskHandlers(model: ResolvedModelConfig, execution: string): Record<string, (input: TaskInput) => Promise<unknown>> {
     const lambda = (fn: LocalFunction) => async (input: TaskInput) => ({ StatusCode: 200, Payload: await fn(input.Payload) });
-    const validation: LocalFunction = (payload) => this.validation(execution, payload);
+    const validation: LocalFunction = (payload) => this.validation(execution, model.name, payload);
     const registry: LocalFunction = async (payload) => JSON.parse(JSON.stringify(await dispatch(this.registry, payload)));
-    const evaluation = { store: this.functionStore('evaluate-model'), registry: this.functionRegistryStore('evaluate-model') };
+    const evaluation = {
+      store: this.functionStore('evaluate-model', model.name),
+      registry: this.functionRegistryStore('evaluate-model', model.name),
+      modelName: model.name,
+    };
     const evaluateModel: LocalFunction = (payload) =>
       evaluate(payload, {
         ...evaluation,

@@ -59,14 +59,14 @@ describe('the synthesized platform stack', () => {
     }
   });
 
-  it("wires one Standard training pipeline per model to the shared functions and that model's deploy function", () => {
+  it("wires one Standard training pipeline per model to that model's own validate-data, evaluate-model and deploy functions", () => {
     const machines = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine') as any[];
     const training = machines.filter((machine) => machine.Properties.DefinitionSubstitutions?.ModelName === 'churn');
     expect(training).toHaveLength(1);
     const substitutions = training[0].Properties.DefinitionSubstitutions;
     const logicalId = (value: any) => (value['Fn::GetAtt'] ?? [value.Ref])[0] as string;
-    expect(logicalId(substitutions.ValidateDataFunctionArn)).toMatch(/^DataValidationFunction/);
-    expect(logicalId(substitutions.EvaluateModelFunctionArn)).toMatch(/^ModelEvaluation/);
+    expect(logicalId(substitutions.ValidateDataFunctionArn)).toMatch(/^DataValidationchurnFunction/);
+    expect(logicalId(substitutions.EvaluateModelFunctionArn)).toMatch(/^ModelEvaluationchurn/);
     expect(logicalId(substitutions.DeployFunctionArn)).toMatch(/^Servingchurn|^Serverlesschurn/);
     expect(substitutions.JobNamePrefix).toBe('mlops-dev-churn');
     expect(JSON.parse(Buffer.from(substitutions.ModelDocumentBase64, 'base64').toString('utf8'))).toMatchObject({

@@ -1,8 +1,8 @@
 /**
- * The two sampling distributions the drift tests need, as survival functions (p-values): the
- * chi-square distribution (through the regularized incomplete gamma function) and Kolmogorov's
- * limiting distribution of the two-sample KS statistic. Pure numerics, no dependencies; a
- * statistics package would add hundreds of kilobytes to the bundle for these two functions.
+ * The chi-square distribution's survival function (p-values of the chi-square test and of the
+ * PSI and JS noise tests), through the regularized incomplete gamma function; the KS statistic's
+ * distributions live in ks-two-sample.ts and kstwo.ts. Pure numerics, no dependencies; a
+ * statistics package would add hundreds of kilobytes to the bundle for these functions.
  */
 
 /** Lanczos approximation (g = 7, n = 9): ln Γ(x) to about 15 significant digits for x > 0. */
@@ -65,37 +65,4 @@ export function chiSquareSurvival(statistic: number, degreesOfFreedom: number): 
   if (degreesOfFreedom <= 0) return 1;
   if (Number.isNaN(statistic)) return 1;
   return regularizedUpperGamma(degreesOfFreedom / 2, statistic / 2);
-}
-
-/**
- * P(K ≥ λ) for Kolmogorov's distribution K: 2 Σ (−1)^(k−1) e^(−2k²λ²), which converges fast for
- * λ ≥ 1; below, the Jacobi-transformed series 1 − √(2π)/λ Σ e^(−(2k−1)²π²/(8λ²)) does.
- */
-export function kolmogorovSurvival(lambda: number): number {
-  if (!(lambda > 0)) return 1;
-  if (lambda < 1) {
-    let sum = 0;
-    for (let k = 1; k <= 20; k++) sum += Math.exp((-((2 * k - 1) ** 2) * Math.PI ** 2) / (8 * lambda * lambda));
-    return Math.min(1, Math.max(0, 1 - (Math.sqrt(2 * Math.PI) / lambda) * sum));
-  }
-  let sum = 0;
-  for (let k = 1; k <= 100; k++) {
-    const term = Math.exp(-2 * k * k * lambda * lambda);
-    sum += k % 2 === 1 ? term : -term;
-    if (term < 1e-17) break;
-  }
-  return Math.min(1, Math.max(0, 2 * sum));
-}
-
-/**
- * Asymptotic p-value of the two-sample KS statistic `d` for samples of n and m values:
- * P(K ≥ √N·d), N = nm/(n+m). Against the exact permutation distribution (n = m, Gnedenko and
- * Korolyuk's formula) the largest absolute error over every attainable d is 0.0054 at n = 50,
- * 0.0027 at n = 100, 0.0005 at n = 500 and 0.0001 at n = 2000 (Stephens' small-sample
- * correction, tuned for the one-sample test, does worse here: 0.041 at n = 50). For discrete
- * data the test is conservative: ties only make large statistics less likely.
- */
-export function ksPValue(d: number, n: number, m: number): number {
-  if (n <= 0 || m <= 0) return 1;
-  return kolmogorovSurvival(Math.sqrt((n * m) / (n + m)) * d);
 }

@@ -4,9 +4,10 @@
  * Wasserstein-1 and, for categoricals, the chi-square test of homogeneity.
  *
  * Numeric columns share the reference's quantile edges (the current window is binned with them),
- * so the fine histograms give the KS statistic to within the largest bin mass (≤ 1/3072 of the
- * reference) and W1 from piecewise-linear CDFs. PSI and JS are computed over PSI_BINS groups of
- * equal reference mass (deciles), as PSI is conventionally defined: over 3072 bins a window of a
+ * so the fine histograms give the KS statistic to within the largest bin mass (≤ 1/3028 of the
+ * reference), its p-value as scipy's ks_2samp (ks-two-sample.ts), and W1 from the bins' means and
+ * the columns' extremes (wasserstein.ts). PSI and JS are computed over PSI_BINS groups of equal
+ * reference mass (deciles), as PSI is conventionally defined: over 3072 bins a window of a
  * thousand values would leave most bins empty and both statistics would report noise as drift.
  *
  * Every divergence also gets a p-value under "same distribution": for multinomial samples of
@@ -15,8 +16,12 @@
  * alarm on sampling noise alone (at n = 100 the expected PSI of identical distributions is ≈ 0.09).
  */
 import { ValidationError } from '../shared/errors';
-import { type CategoricalColumnProfile, MAX_HISTOGRAM_EDGES, type NumericColumnProfile } from '../shared/profile/profile';
-import { chiSquareSurvival, ksPValue } from './distributions';
+import type { CategoricalColumnProfile, NumericColumnProfile } from '../shared/profile/profile';
+import { chiSquareSurvival } from './distributions';
+import { ksTwoSamplePValue } from './ks-two-sample';
+import { wassersteinDistance } from './wasserstein';
+
+export { wassersteinDistance };
 
 /** Groups of equal reference mass for PSI and JS. */
 export const PSI_BINS = 10;
@@ -133,164 +138,41 @@ export function ksStatistic(reference: readonly number[], current: readonly numb
   return largest;
 }
 
-/**
- * A CDF as knots (x, F) joined by straight lines; a repeated x is a jump (a point mass).
- * Knot x values are non-decreasing.
- */
-interface PiecewiseCdf {
-  readonly xs: number[];
-  readonly fs: number[];
-}
-
-/**
- * The CDF a numeric profile implies. With fewer edges than the profiler's maximum, the reference
- * had at most that many distinct values and each edge is one of them, so an interior bin's mass
- * sits at its left edge; otherwise it is spread evenly over the bin. Bins are clipped to the
- * profile's own [min, max], which places a constant column's mass exactly. The open-ended tail
- * bins (below the first edge, above the last) can span a heavy tail where an even spread would
- * misplace their mass badly; when only one of them holds values, its mass becomes a point at the
- * mean that makes the whole profile's mean exact (clipped to the bin), since the moments are exact.
- */
-function profileCdf(profile: NumericColumnProfile, pointMasses: boolean): PiecewiseCdf {
-  const { edges, counts } = profile.histogram;
-  const total = sum(counts);
-  const xs: number[] = [];
-  const fs: number[] = [];
-  if (total === 0 || profile.min === null || profile.max === null) return { xs, fs };
-  const { min, max } = profile;
-  const last = counts.length - 1;
-  // A bin's bounds, clipped to [min, max] (two functions rather than a pair: no allocation per bin).
-  const lowerBound = (bin: number): number => (bin === 0 ? min : Math.max(edges[bin - 1]!, min));
-  const upperBound = (bin: number): number => (bin === edges.length ? max : Math.min(edges[bin]!, max));
-  // The tail bin holding values with the wider span gets the point mass; the other is spread evenly.
-  let tailBin = -1;
-  let tailPoint = 0;
-  if (edges.length > 0 && counts[0]! + counts[last]! > 0) {
-    const span = (bin: number) => (counts[bin]! > 0 ? upperBound(bin) - lowerBound(bin) : -1);
-    tailBin = span(last) >= span(0) ? last : 0;
-    let known = 0;
-    for (let bin = 0; bin <= last; bin++) {
-      const count = counts[bin]!;
-      if (bin === tailBin || count === 0) continue;
-      const lower = lowerBound(bin);
-      known += count * (bin === 0 || bin === last || !pointMasses ? (lower + upperBound(bin)) / 2 : lower);
-    }
-    tailPoint = Math.min(upperBound(tailBin), Math.max(lowerBound(tailBin), (profile.moments.mean * total - known) / counts[tailBin]!));
-  }
-  let cumulative = 0;
-  for (let bin = 0; bin < counts.length; bin++) {
-    const count = counts[bin]!;
-    if (count === 0) continue;
-    const lower = lowerBound(bin);
-    const interior = bin > 0 && bin < edges.length;
-    const start = cumulative / total;
-    cumulative += count;
-    const end = cumulative / total;
-    if (bin === tailBin) {
-      xs.push(tailPoint, tailPoint);
-    } else {
-      xs.push(lower, pointMasses && interior ? lower : Math.max(lower, upperBound(bin)));
-    }
-    fs.push(start, end);
-  }
-  return { xs, fs };
-}
-
-/**
- * Reads a piecewise CDF at increasing x: F(x) (right-continuous) or F(x⁻) (left limit). Each
- * kind of read keeps its own cursor, so a sweep over sorted breakpoints is linear.
- */
-class CdfReader {
-  private valueCursor = -1;
-  private leftCursor = -1;
-
-  constructor(private readonly cdf: PiecewiseCdf) {}
-
-  value(x: number): number {
-    const { xs } = this.cdf;
-    while (this.valueCursor + 1 < xs.length && xs[this.valueCursor + 1]! <= x) this.valueCursor++;
-    return this.interpolate(this.valueCursor, x, false);
-  }
-
-  left(x: number): number {
-    const { xs } = this.cdf;
-    while (this.leftCursor + 1 < xs.length && xs[this.leftCursor + 1]! < x) this.leftCursor++;
-    return this.interpolate(this.leftCursor, x, true);
-  }
-
-  /** Between knot k (the last one at or before x) and k + 1. */
-  private interpolate(k: number, x: number, left: boolean): number {
-    const { xs, fs } = this.cdf;
-    if (k < 0) return 0;
-    if (k === xs.length - 1) return fs[k]!;
-    const x0 = xs[k]!;
-    const x1 = xs[k + 1]!;
-    if (x1 === x0) return fs[left ? k : k + 1]!;
-    return fs[k]! + ((fs[k + 1]! - fs[k]!) * (x - x0)) / (x1 - x0);
-  }
-}
-
-/** The distinct values of two sorted arrays, sorted (a linear merge). */
-function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
-  const merged: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
-    if (merged.length === 0 || merged[merged.length - 1] !== next) merged.push(next);
-  }
-  return merged;
-}
-
-/**
- * Wasserstein-1 distance ∫ |F_ref(x) − F_cur(x)| dx (equal to ∫₀¹ |F⁻¹_ref(u) − F⁻¹_cur(u)| du)
- * between the piecewise-linear CDFs the profiles imply, integrated exactly between knots.
- */
-export function wassersteinDistance(reference: NumericColumnProfile, current: NumericColumnProfile): number {
-  const pointMasses = reference.histogram.edges.length < MAX_HISTOGRAM_EDGES;
-  const referenceCdf = profileCdf(reference, pointMasses);
-  const currentCdf = profileCdf(current, pointMasses);
-  if (referenceCdf.xs.length === 0 || currentCdf.xs.length === 0) return 0;
-  const breakpoints = mergeSorted(referenceCdf.xs, currentCdf.xs);
-  const referenceReader = new CdfReader(referenceCdf);
-  const currentReader = new CdfReader(currentCdf);
-  let distance = 0;
-  for (let i = 0; i + 1 < breakpoints.length; i++) {
-    const from = breakpoints[i]!;
-    const to = breakpoints[i + 1]!;
-    const a = referenceReader.value(from) - currentReader.value(from);
-    const b = referenceReader.left(to) - currentReader.left(to);
-    const width = to - from;
-    // |linear| over the interval: split at the zero crossing when the sign changes.
-    distance += a * b >= 0 ? (width * Math.abs(a + b)) / 2 : (width * (a * a + b * b)) / (2 * (Math.abs(a) + Math.abs(b)));
-  }
-  return distance;
-}
-
 export interface ChiSquareTest {
   readonly statistic: number;
   readonly degreesOfFreedom: number;
   readonly pValue: number;
 }
 
-/** Pearson's chi-square test of homogeneity on the 2 × k table of two count vectors. */
+/**
+ * Pearson's chi-square test of homogeneity on the 2 × k table of two count vectors, as scipy's
+ * chi2_contingency(table) computes it: categories empty in both samples are left out (scipy
+ * refuses a zero expected count, and they carry no information), and with one degree of freedom
+ * each observed count moves half a unit toward its expected count, never past it (Yates'
+ * continuity correction, scipy's default).
+ */
 export function chiSquareTest(reference: readonly number[], current: readonly number[]): ChiSquareTest {
   const referenceTotal = sum(reference);
   const currentTotal = sum(current);
   const total = referenceTotal + currentTotal;
-  let statistic = 0;
   let categories = 0;
   if (referenceTotal > 0 && currentTotal > 0) {
-    for (let i = 0; i < reference.length; i++) {
-      const column = reference[i]! + current[i]!;
-      if (column === 0) continue;
-      categories++;
-      const expectedReference = (referenceTotal * column) / total;
-      const expectedCurrent = (currentTotal * column) / total;
-      statistic += (reference[i]! - expectedReference) ** 2 / expectedReference + (current[i]! - expectedCurrent) ** 2 / expectedCurrent;
-    }
+    for (let i = 0; i < reference.length; i++) if (reference[i]! + current[i]! > 0) categories++;
   }
   const degreesOfFreedom = Math.max(0, categories - 1);
+  if (degreesOfFreedom === 0) return { statistic: 0, degreesOfFreedom, pValue: 1 };
+  const correction = degreesOfFreedom === 1 ? 0.5 : 0;
+  const term = (observed: number, expected: number) => {
+    const difference = expected - observed;
+    const corrected = observed + Math.sign(difference) * Math.min(correction, Math.abs(difference));
+    return (corrected - expected) ** 2 / expected;
+  };
+  let statistic = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const column = reference[i]! + current[i]!;
+    if (column === 0) continue;
+    statistic += term(reference[i]!, (referenceTotal * column) / total) + term(current[i]!, (currentTotal * column) / total);
+  }
   return { statistic, degreesOfFreedom, pValue: chiSquareSurvival(statistic, degreesOfFreedom) };
 }
 
@@ -353,7 +235,7 @@ export function compareNumeric(name: string, reference: NumericColumnProfile, cu
     psi,
     psiPValue: psiPValue(psi, n, m, grouped.reference.length),
     ks,
-    ksPValue: ksPValue(ks, n, m),
+    ksPValue: ksTwoSamplePValue(ks, n, m),
     js,
     jsPValue: jsPValue(js, n, m, grouped.reference.length),
     wasserstein: wassersteinDistance(reference, current),

@@ -36,6 +36,8 @@ export interface EvaluateContext {
   readonly artifactsBucket: string;
   /** Creates a scoring session for ONNX bytes (onnxruntime-node in the function). */
   readonly loadModel: (modelBytes: Uint8Array) => Promise<LoadedModel>;
+  /** The one model this function evaluates (its MODEL_NAME); an event for another is refused. */
+  readonly modelName?: string;
 }
 
 export interface ChampionSummary {

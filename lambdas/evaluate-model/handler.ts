@@ -48,6 +48,11 @@ export async function evaluate(event: unknown, context: EvaluateContext): Promis
   if (!parsed.success) throw new ValidationError(`invalid evaluate-model event: ${issuesText(parsed.error.issues, '')}`);
   const model = modelDocumentSchema.safeParse(parsed.data.model);
   if (!model.success) throw new ValidationError(`the model entry does not parse: ${issuesText(model.error.issues, 'model')}`);
+  if (context.modelName !== undefined && model.data.name !== context.modelName) {
+    throw new ValidationError(
+      `this evaluate-model function serves model "${context.modelName}" and may touch only its artifacts; the event names "${model.data.name}"`,
+    );
+  }
   return evaluateModel(context, { ...parsed.data, model: model.data });
 }
 
@@ -89,6 +94,7 @@ function contextFromEnvironment(): EvaluateContext {
     registry: new DynamoDbRegistryStore(documents, tableName),
     artifactsBucket,
     loadModel: (modelBytes) => OnnxScorer.create(modelBytes),
+    ...(process.env.MODEL_NAME ? { modelName: process.env.MODEL_NAME } : {}),
   };
   return evaluateContext;
 }

@@ -55,6 +55,11 @@ export async function validateData(event: unknown, context: RunContext): Promise
   // A training run's split needs the whole model document (problem type, split settings, gate minimum).
   const model = parsed.data.split ? modelDocumentSchema.safeParse(parsed.data.model) : datasetSchemaSchema.safeParse(parsed.data.model);
   if (!model.success) throw new ValidationError(`the dataset schema does not parse: ${issuesText(model.error.issues, 'model')}`);
+  if (context.modelName !== undefined && model.data.name !== context.modelName) {
+    throw new ValidationError(
+      `this validate-data function serves model "${context.modelName}" and may touch only its data; the event names "${model.data.name}"`,
+    );
+  }
   const { delimiter, ...request } = parsed.data;
   return runValidation(context, { ...request, model: model.data, ...(delimiter == null ? {} : { delimiter }) });
 }
@@ -66,7 +71,11 @@ function contextFromEnvironment(): RunContext {
   if (runContext) return runContext;
   const artifactsBucket = process.env.ARTIFACTS_BUCKET;
   if (!artifactsBucket) throw new Error('ARTIFACTS_BUCKET is not set; the validate-data function needs the artifacts bucket name');
-  runContext = { store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))), artifactsBucket };
+  runContext = {
+    store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))),
+    artifactsBucket,
+    ...(process.env.MODEL_NAME ? { modelName: process.env.MODEL_NAME } : {}),
+  };
   return runContext;
 }
 

@@ -106,6 +106,8 @@ const MAX_SHARD_LIST_BYTES = 160 * 1024;
 export interface RunContext {
   readonly store: ObjectStore;
   readonly artifactsBucket: string;
+  /** The one model this function validates for (its MODEL_NAME); an event for another is refused. */
+  readonly modelName?: string;
 }
 
 function hash(text: string, length = 16): string {

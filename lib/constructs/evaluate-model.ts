@@ -23,6 +23,12 @@ export interface ModelEvaluationProps {
   /** Where the production champion is looked up. */
   readonly registry: ModelRegistry;
   /**
+   * The one model this function evaluates: it reads only that model's artifacts, splits and
+   * datasets, writes only its reports, and refuses an event for another model. Unset: one function
+   * for every model.
+   */
+  readonly modelName?: string;
+  /**
    * Memory in MB. CPU grows with memory (1,769 MB is one full vCPU); the encoded holdout takes
    * 4 bytes per feature value, and two ONNX sessions (challenger and champion) are loaded.
    * @default 2048
@@ -67,14 +73,16 @@ export class ModelEvaluation extends Construct {
       environment: {
         ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
         TABLE_NAME: registry.table.tableName,
+        ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
       },
     });
-    // The challenger's artifact and the champion's, of any model the pipeline names.
-    artifactStore.grantReadArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.models);
+    const own = (prefix: string) => (props.modelName ? `${prefix}${props.modelName}/` : prefix);
+    // The challenger's artifact and the champion's.
+    artifactStore.grantReadArtifacts(this.evaluateFunction, own(ARTIFACT_PREFIXES.models));
     // The holdout validate-data split off the run's dataset, or a holdout the run names in the datasets bucket.
-    artifactStore.grantReadArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.splits);
-    artifactStore.grantReadDatasets(this.evaluateFunction);
-    artifactStore.grantWriteArtifacts(this.evaluateFunction, ARTIFACT_PREFIXES.reports);
+    artifactStore.grantReadArtifacts(this.evaluateFunction, own(ARTIFACT_PREFIXES.splits));
+    artifactStore.grantReadDatasets(this.evaluateFunction, own(''));
+    artifactStore.grantWriteArtifacts(this.evaluateFunction, own(ARTIFACT_PREFIXES.reports));
     registry.grantRead(this.evaluateFunction);
   }
 

@@ -18,6 +18,12 @@ export interface DataValidationProps {
   /** Datasets are read from its datasets bucket; outputs go to its artifacts bucket. */
   readonly artifactStore: ArtifactStore;
   /**
+   * The one model this function validates for: it reads only that model's datasets
+   * (`<model>/` in the datasets bucket), writes only under its `<prefix>/<model>/` keys, and refuses
+   * an event for another model. Unset: one function for every model, with bucket-wide prefixes.
+   */
+  readonly modelName?: string;
+  /**
    * Memory in MB. CPU grows with memory (1,769 MB is one full vCPU); a reference profile keeps
    * 8 bytes per numeric value while it is built.
    * @default 2048
@@ -47,23 +53,28 @@ export class DataValidation extends Construct {
       memorySize: props.memorySize ?? 2048,
       timeout: props.timeout ?? Duration.minutes(15),
       logRetention: props.logRetention,
-      environment: { ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName },
+      environment: {
+        ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
+        ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
+      },
     });
-    artifactStore.grantReadDatasets(this.validateFunction);
-    artifactStore.grantReadArtifacts(this.validateFunction, ARTIFACT_PREFIXES.profiles);
-    artifactStore.grantReadArtifacts(this.validateFunction, ARTIFACT_PREFIXES.reports);
+    const own = (prefix: string) => (props.modelName ? `${prefix}${props.modelName}/` : prefix);
+    artifactStore.grantReadDatasets(this.validateFunction, own(''));
+    artifactStore.grantReadArtifacts(this.validateFunction, own(ARTIFACT_PREFIXES.profiles));
+    artifactStore.grantReadArtifacts(this.validateFunction, own(ARTIFACT_PREFIXES.reports));
     // splits/: the train, validation and holdout parts and the training job's model document.
-    for (const prefix of [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine, ARTIFACT_PREFIXES.splits]) {
-      artifactStore.grantWriteArtifacts(this.validateFunction, prefix);
-    }
+    const written = [ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine, ARTIFACT_PREFIXES.splits].map(
+      own,
+    );
+    for (const prefix of written) artifactStore.grantWriteArtifacts(this.validateFunction, prefix);
     const objectsUnder = (bucket: s3.IBucket, prefix: string) =>
       `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}*]`;
     Validations.of(this.validateFunction.role!).acknowledge(
       {
-        id: objectsUnder(artifactStore.datasetsBucket, ''),
-        reason: 'A dataset is any object or prefix the pipeline names at run time; reads only, never writes or deletes.',
+        id: objectsUnder(artifactStore.datasetsBucket, own('')),
+        reason: "A dataset is any object or prefix of the model's the pipeline names at run time; reads only, never writes or deletes.",
       },
-      ...[ARTIFACT_PREFIXES.profiles, ARTIFACT_PREFIXES.reports, ARTIFACT_PREFIXES.quarantine].map((prefix) => ({
+      ...written.map((prefix) => ({
         id: objectsUnder(artifactStore.artifactsBucket, prefix),
         reason: `Output keys under ${prefix} are named per model and pipeline run at run time; scoped to that prefix, no delete.`,
       })),

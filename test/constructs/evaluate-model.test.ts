@@ -46,12 +46,13 @@ describe('ModelEvaluation construct', () => {
       MemorySize: 2048,
       Timeout: 900,
       Architectures: ['arm64'],
-      Layers: [{ Ref: Match.stringLikeRegexp('^ModelEvaluationOnnxRuntimeLayer') }],
+      Layers: [{ Ref: Match.stringLikeRegexp('^ModelEvaluationchurnOnnxRuntimeLayer') }],
       Environment: {
         Variables: Match.objectLike({
           ARTIFACTS_BUCKET: { Ref: Match.stringLikeRegexp('^ArtifactStoreArtifacts') },
           TABLE_NAME: { Ref: Match.stringLikeRegexp('^ModelRegistryTable') },
           POWERTOOLS_METRICS_NAMESPACE: 'CdkMlops',
+          MODEL_NAME: 'churn',
         }),
       },
     });
@@ -61,16 +62,18 @@ describe('ModelEvaluation construct', () => {
     });
   });
 
-  it('reads artifacts only under models/, writes only under reports/, and never deletes', () => {
+  it("reads only its model's artifacts, splits and datasets, writes only its model's reports, and never deletes", () => {
     const reads = resourcesWith('s3:GetObject');
-    expect(reads).toContain('/models/*');
+    expect(reads).toContain('/models/churn/*');
+    expect(reads).toContain('/splits/churn/*');
+    expect(reads).not.toMatch(/\/(models|splits)\/\*/);
     expect(reads).not.toMatch(/\/(checkpoints|profiles|quarantine)\//);
-    expect(reads).toMatch(/ArtifactStoreDatasets/);
+    expect(reads).toMatch(/ArtifactStoreDatasets\w*","Arn"\]\},"\/churn\/\*"/);
     const writes = statements.filter((statement) => actionsOf(statement).includes('s3:PutObject'));
     const writtenPrefixes = writes.flatMap((statement) =>
-      [...JSON.stringify(statement.Resource).matchAll(/\/(\w+)\/\*/g)].map((match) => match[1]),
+      [...JSON.stringify(statement.Resource).matchAll(/\/(\w+)\/(\w+)\/\*/g)].map((match) => `${match[1]}/${match[2]}`),
     );
-    expect(writtenPrefixes).toEqual(['reports']);
+    expect(writtenPrefixes).toEqual(['reports/churn']);
     expect(resourcesWith('s3:PutObject')).not.toMatch(/ArtifactStoreDatasets/);
     expect(JSON.stringify(statements)).not.toMatch(/s3:DeleteObject/);
   });
@@ -89,6 +92,6 @@ describe('ModelEvaluation construct', () => {
   });
 
   it('exports the function name', () => {
-    template.hasOutput('EvaluateModelFunctionName', { Value: { Ref: functionLogicalId } });
+    template.hasOutput('EvaluateModelFunctionNamechurn', { Value: { Ref: functionLogicalId } });
   });
 });

@@ -30,7 +30,7 @@ describe('DataValidation construct', () => {
     });
   });
 
-  it('lets the function write only under the profile, report, quarantine and split prefixes, and never delete', () => {
+  it("lets the function write only under its model's profile, report, quarantine and split prefixes, and never delete", () => {
     const role = template.toJSON().Resources[functionLogicalId].Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       (policy as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.some((reference) => reference.Ref === role),
@@ -41,9 +41,12 @@ describe('DataValidation construct', () => {
     const writes = statements.filter((statement) => JSON.stringify(statement).includes('s3:PutObject'));
     // CDK merges statements with equal actions, so gather the prefixes of every written resource.
     const writtenPrefixes = writes.flatMap((statement) =>
-      [...JSON.stringify((statement as { Resource: unknown }).Resource).matchAll(/\/(\w+)\/\*/g)].map((match) => match[1]),
+      [...JSON.stringify((statement as { Resource: unknown }).Resource).matchAll(/\/(\w+)\/(\w+)\/\*/g)].map(
+        (match) => `${match[1]}/${match[2]}`,
+      ),
     );
-    expect(writtenPrefixes.sort()).toEqual(['profiles', 'quarantine', 'reports', 'splits']);
+    // Only its own model's keys: a run of one model cannot write another's profiles, reports or splits.
+    expect(writtenPrefixes.sort()).toEqual(['profiles/churn', 'quarantine/churn', 'reports/churn', 'splits/churn']);
     expect(JSON.stringify(statements)).not.toMatch(/s3:DeleteObject/);
   });
 });

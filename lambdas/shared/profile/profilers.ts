@@ -3,6 +3,7 @@
  * batch, and the merge of two profiles of the same columns (shards of one dataset).
  */
 import { ValidationError } from '../errors';
+import { binAnchor, meanLevelsFromOffsets, mergeMeanLevels } from './bin-means';
 import { EdgeIndex, quantileEdges } from './edge-index';
 import {
   type CategoricalColumnProfile,
@@ -19,11 +20,22 @@ import {
   type NumericHistogram,
   PROFILE_FORMAT_VERSION,
 } from './profile';
+import { mergeTails, TailTracker, type TailValues, tailsOfSorted } from './tail-values';
 
 // Scratch shared by every numeric profiler: batches are added synchronously, one at a time, so
 // one buffer serves all columns (and memory does not grow with the number of columns).
 /** The values of a batch with nulls or invalid cells, compacted, during NumericColumnProfiler.addBatch. */
 let compacted = new Float64Array(0);
+
+/** Σ (value − mean)² over values[0 … count). */
+function squaredDeviations(values: Float64Array, count: number, mean: number): number {
+  let m2 = 0;
+  for (let i = 0; i < count; i++) {
+    const deviation = values[i]! - mean;
+    m2 += deviation * deviation;
+  }
+  return m2;
+}
 
 /**
  * Accumulates one numeric column batch by batch. Given edges (from a reference profile) it bins
@@ -37,17 +49,23 @@ export class NumericColumnProfiler {
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
   private readonly counts: Float64Array | undefined;
+  /** Per bin, the sum of its values' offsets from binAnchor, shifted like `counts`. */
+  private readonly offsetSums: Float64Array | undefined;
+  private readonly tails = new TailTracker();
   private readonly edgeIndex: EdgeIndex | undefined;
   private retained: Float64Array | undefined;
   private retainedLength = 0;
-  /** [sum, min, max] of the batch being added. */
-  private readonly extremes = new Float64Array(3);
+  /** [center, Σ (value − center), Σ (value − center)²] of the batch being binned (EdgeIndex.count). */
+  private readonly batchSums = new Float64Array(3);
 
   constructor(private readonly edges?: readonly number[]) {
     if (edges) {
       // Shifted by one for EdgeIndex.count: bin b is counts[b + 1].
       this.counts = new Float64Array(edges.length + 2);
+      this.offsetSums = new Float64Array(edges.length + 2);
       this.edgeIndex = new EdgeIndex(edges);
+      // The reference's median: values are summed about it, near where most of them lie.
+      this.batchSums[0] = edges.length > 0 ? edges[edges.length >> 1]! : 0;
     } else {
       this.retained = new Float64Array(1024);
     }
@@ -57,44 +75,55 @@ export class NumericColumnProfiler {
   addBatch(values: Float64Array, states: Uint8Array, length: number): void {
     // Batches without nulls or invalid cells (the usual case) are used in place; others are first
     // compacted to their values, so the hot loops below never look at states.
+    const usable = CELL_VALUE; // read once: an imported binding can cost a call per read where it is not inlined
     let first = 0;
-    while (first < length && states[first] === CELL_VALUE) first++;
+    while (first < length && states[first] === usable) first++;
     let count = length;
     if (first < length) {
       count = this.compact(values, states, length, first);
       values = compacted;
     }
-    const extremes = this.extremes;
-    extremes[1] = this.min;
-    extremes[2] = this.max;
-    if (this.edgeIndex) {
-      this.edgeIndex.count(values, count, this.counts!, extremes);
-    } else {
-      let sum = 0;
-      let min = this.min;
-      let max = this.max;
-      for (let i = 0; i < count; i++) {
-        const value = values[i]!;
-        sum += value;
-        if (value < min) min = value;
-        if (value > max) max = value;
-      }
-      extremes[0] = sum;
-      extremes[1] = min;
-      extremes[2] = max;
-    }
-    this.min = extremes[1]!;
-    this.max = extremes[2]!;
     if (count === 0) return;
-    // Sum then squared deviations from the batch mean (two passes, stable), merged by Chan's formula.
-    const mean = extremes[0]! / count;
-    let m2 = 0;
-    for (let i = 0; i < count; i++) {
-      const deviation = values[i]! - mean;
-      m2 += deviation * deviation;
-    }
+    if (this.edgeIndex) this.binBatch(values, count);
+    else this.retainBatch(values, count);
+  }
+
+  /**
+   * One pass bins the batch, sums it about the center and offers the tails their candidates (whose
+   * extremes are the column's min and max). The batch's M2 is Σ (x − c)² − (Σ (x − c))²/n, exact
+   * on paper; where the batch lies so far from the center that fewer than six of its digits would
+   * survive the subtraction, it is taken again about the batch's own mean.
+   */
+  private binBatch(values: Float64Array, count: number): void {
+    const sums = this.batchSums;
+    this.edgeIndex!.count(values, count, this.counts!, this.offsetSums!, sums, this.tails);
+    const center = sums[0]!;
+    const shifted = sums[1]!;
+    const squares = sums[2]!;
+    const mean = center + shifted / count;
+    let m2 = squares - (shifted * shifted) / count;
+    if (!(m2 * 1e6 >= squares)) m2 = squaredDeviations(values, count, mean);
     this.moments = mergeMoments(this.moments, { count, mean, m2 });
-    if (!this.edgeIndex) this.retain(values, count);
+    this.min = this.tails.min;
+    this.max = this.tails.max;
+  }
+
+  /** Keeps the batch for the edges, with its moments (sum, then squared deviations: two passes, stable). */
+  private retainBatch(values: Float64Array, count: number): void {
+    let sum = 0;
+    let min = this.min;
+    let max = this.max;
+    for (let i = 0; i < count; i++) {
+      const value = values[i]!;
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    this.min = min;
+    this.max = max;
+    const mean = sum / count;
+    this.moments = mergeMoments(this.moments, { count, mean, m2: squaredDeviations(values, count, mean) });
+    this.retain(values, count);
   }
 
   /** Copies the values of cells[0 … length) to `compacted`, counting nulls and invalid cells; returns how many. */
@@ -129,32 +158,46 @@ export class NumericColumnProfiler {
   }
 
   finish(maxEdges = MAX_HISTOGRAM_EDGES): NumericColumnProfile {
-    let histogram: NumericHistogram;
+    let edges: number[];
+    let counts: number[];
+    let offsetSums: ArrayLike<number>;
+    let tails: TailValues;
     if (this.counts) {
-      histogram = { edges: [...this.edges!], counts: Array.from(this.counts.subarray(1)) };
+      edges = [...this.edges!];
+      counts = Array.from(this.counts.subarray(1));
+      offsetSums = this.offsetSums!.subarray(1);
+      tails = this.tails.finish();
     } else {
       const sorted = this.retained!.subarray(0, this.retainedLength).sort();
-      const edges = quantileEdges(sorted, maxEdges);
-      const counts = new Array<number>(edges.length + 1).fill(0);
+      edges = quantileEdges(sorted, maxEdges);
+      counts = new Array<number>(edges.length + 1).fill(0);
+      const sums = new Float64Array(edges.length + 1);
       // Sorted values fall into consecutive bins: one linear walk instead of a search per value.
       let bin = 0;
+      let anchor = binAnchor(edges, 0);
       for (const value of sorted) {
-        while (bin < edges.length && edges[bin]! <= value) bin++;
+        while (bin < edges.length && edges[bin]! <= value) anchor = binAnchor(edges, ++bin);
         counts[bin]!++;
+        sums[bin]! += value - anchor;
       }
-      histogram = { edges, counts };
+      offsetSums = sums;
+      tails = tailsOfSorted(sorted);
       this.retained = undefined;
     }
     const empty = this.moments.count === 0;
+    const min = empty ? null : this.min + 0;
+    const max = empty ? null : this.max + 0;
+    const histogram: NumericHistogram = { edges, counts, meanLevels: meanLevelsFromOffsets({ edges, counts, min, max }, offsetSums) };
     return {
       kind: 'numeric',
       count: this.moments.count,
       nulls: this.nulls,
       invalid: this.invalid,
-      min: empty ? null : this.min + 0,
-      max: empty ? null : this.max + 0,
+      min,
+      max,
       moments: { ...this.moments, mean: this.moments.mean + 0 },
       histogram,
+      tails,
     };
   }
 }
@@ -225,15 +268,30 @@ function mergeNumeric(name: string, a: NumericColumnProfile, b: NumericColumnPro
       { column: name },
     );
   }
+  const min = a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min);
+  const max = a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max);
+  const counts = a.histogram.counts.map((count, index) => count + b.histogram.counts[index]!);
+  const histogram: NumericHistogram = { edges: [...edgesA], counts };
+  // Bin means and tails survive a merge only when both sides have them (older profiles do not).
+  const levelsA = a.histogram.meanLevels;
+  const levelsB = b.histogram.meanLevels;
+  if (levelsA && levelsB) {
+    histogram.meanLevels = mergeMeanLevels(
+      { edges: edgesA, counts, min, max },
+      { ...a, ...a.histogram, meanLevels: levelsA },
+      { ...b, ...b.histogram, meanLevels: levelsB },
+    );
+  }
   return {
     kind: 'numeric',
     count: a.count + b.count,
     nulls: a.nulls + b.nulls,
     invalid: a.invalid + b.invalid,
-    min: a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min),
-    max: a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max),
+    min,
+    max,
     moments: mergeMoments(a.moments, b.moments),
-    histogram: { edges: [...edgesA], counts: a.histogram.counts.map((count, index) => count + b.histogram.counts[index]!) },
+    histogram,
+    ...(a.tails && b.tails ? { tails: mergeTails(a.tails, b.tails) } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chiSquareSurvival, kolmogorovSurvival, ksPValue } from '../../../lambdas/check-drift/distributions';
+import { chiSquareSurvival } from '../../../lambdas/check-drift/distributions';
 import {
   chiSquareTest,
   compareCategorical,
@@ -15,7 +15,7 @@ import {
 } from '../../../lambdas/check-drift/statistics';
 import type { CategoricalColumnProfile, DatasetProfile, NumericColumnProfile } from '../../../lambdas/shared/profile/profile';
 import { profileValues } from '../../../testkit/profile-values';
-import { exactKs, exactKsPValueEqualSizes, exactWasserstein, normalSampler, sample, seededRandom } from '../../../testkit/samples';
+import { exactKs, exactWasserstein, normalSampler, sample, seededRandom } from '../../../testkit/samples';
 
 function numericProfiles(reference: ArrayLike<number>, current: ArrayLike<number>) {
   const referenceProfile = profileValues([{ name: 'x', kind: 'numeric', values: Array.from(reference) }]);
@@ -84,18 +84,6 @@ describe('chi-square', () => {
 });
 
 describe('Kolmogorov–Smirnov', () => {
-  it("has Kolmogorov's limiting distribution at its known quantiles", () => {
-    expect(kolmogorovSurvival(1.3581)).toBeCloseTo(0.05, 4);
-    expect(kolmogorovSurvival(1.6276)).toBeCloseTo(0.01, 4);
-    expect(kolmogorovSurvival(0.5)).toBeCloseTo(0.9639, 4);
-  });
-
-  it('keeps the asymptotic p-value within 0.003 of the exact permutation test at n = m = 100', () => {
-    let worst = 0;
-    for (let k = 1; k <= 100; k++) worst = Math.max(worst, Math.abs(ksPValue(k / 100, 100, 100) - exactKsPValueEqualSizes(100, k)));
-    expect(worst).toBeLessThan(0.003);
-  });
-
   it('reads the statistic from binned counts exactly at the bin boundaries', () => {
     // CDFs at the boundaries: (0.1, 0.3, 0.6) vs (0.2, 0.4, 0.6)
     expect(ksStatistic([10, 20, 30, 40], [20, 20, 20, 40])).toBeCloseTo(0.1, 12);
@@ -113,7 +101,7 @@ describe('numeric comparison against the exact statistics of the raw samples (n 
     ['a Pareto tail shifted by 10%', () => 1 / random() ** (1 / 1.5), () => 1.1 / random() ** (1 / 1.5)],
   ];
   for (const [label, drawReference, drawCurrent] of cases) {
-    it(`${label}: KS within 5e-4, Wasserstein-1 within 1%`, () => {
+    it(`${label}: KS within 5e-4, Wasserstein-1 within 1% of the exact value`, () => {
       const reference = sample(100_000, drawReference);
       const current = sample(100_000, drawCurrent);
       const profiles = numericProfiles(reference, current);
@@ -122,7 +110,7 @@ describe('numeric comparison against the exact statistics of the raw samples (n 
       const sortedCurrent = sorted(current);
       expect(Math.abs(comparison.ks - exactKs(sortedReference, sortedCurrent))).toBeLessThanOrEqual(5e-4);
       const exact = exactWasserstein(sortedReference, sortedCurrent);
-      expect(Math.abs(comparison.wasserstein - exact)).toBeLessThanOrEqual(0.01 * exact + 1e-3);
+      expect(Math.abs(comparison.wasserstein - exact)).toBeLessThanOrEqual(0.01 * exact);
     });
   }
 

@@ -106,6 +106,15 @@ describe('validate-data handler', () => {
     expect(JSON.stringify(summary).length).toBeLessThan(256 * 1024);
   });
 
+  it('refuses an event for another model when the function serves one model (its MODEL_NAME), before reading anything', async () => {
+    await expect(
+      validateData({ datasetUri: 's3://datasets/clean/data.csv', model }, { ...context, modelName: 'fraud' }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `this validate-data function serves model "fraud" and may touch only its data; the event names "${model.name}"`,
+    });
+  });
+
   it('gives the same run id and outputs when the same event arrives twice', async () => {
     const event = { datasetUri: 's3://datasets/clean/data.csv', model };
     const [first, second] = [await validateData(event, context), await validateData(event, context)];

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProfile, serializeProfile } from '../../../../lambdas/shared/profile/codec';
 import { binIndex, EdgeIndex, quantileEdges } from '../../../../lambdas/shared/profile/edge-index';
-import { type DatasetProfile, MAX_HISTOGRAM_EDGES, mergeMoments, variance } from '../../../../lambdas/shared/profile/profile';
+import {
+  type DatasetProfile,
+  MAX_HISTOGRAM_EDGES,
+  mergeMoments,
+  type NumericColumnProfile,
+  variance,
+} from '../../../../lambdas/shared/profile/profile';
 import { mergeProfiles, NumericColumnProfiler } from '../../../../lambdas/shared/profile/profilers';
 import { seededRandom } from '../../../../local/sample-data';
 import { profileValues } from '../../../../testkit/profile-values';
@@ -126,7 +132,7 @@ describe('profile histogram', () => {
     );
   });
 
-  it('bins batches (with nulls, invalid and unknown cells, in any split) exactly as binary search does, on linear and keyed grids', () => {
+  it('bins batches (with nulls, invalid and unknown cells, in any split) exactly as binary search does, on linear and keyed grids of one or two edges per cell', () => {
     // Edges drawn as reference quantiles of mixed shapes: normal (linear grid), log-normal and Pareto
     // with a crowded head (magnitude-keyed grid, crowded cells), and small spread edge sets.
     const random = seededRandom(11);
@@ -141,6 +147,12 @@ describe('profile histogram', () => {
       profiler.addBatch(Float64Array.from({ length: 20_000 }, draw), new Uint8Array(20_000), 20_000);
       return profiler.finish().histogram.edges;
     });
+    // The grid layouts these edges take (private fields, read so the test is known to cover each).
+    const layouts = referenceEdges.map((edges) => {
+      const index = new EdgeIndex(edges) as unknown as { keyed: boolean; secondMask: number };
+      return `${index.keyed ? 'keyed' : 'linear'}, ${index.secondMask === 0 ? 'one edge' : 'two edges'} per cell`;
+    });
+    expect(layouts).toEqual(expect.arrayContaining(['linear, one edge per cell', 'keyed, one edge per cell', 'keyed, two edges per cell']));
     const edgesArbitrary = fc.oneof(
       fc.constantFrom(...referenceEdges),
       fc
@@ -282,6 +294,23 @@ describe('profile serialization', () => {
     const bytes = Buffer.byteLength(serializeProfile({ formatVersion: 1, rowCount: n * 5000, columns: { x: column } }));
     expect(column.histogram.edges).toHaveLength(MAX_HISTOGRAM_EDGES);
     expect(bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('reads a profile stored before bin means and tails, compares with it and merges it without them', () => {
+    // As the codec wrote it before issue 15: edges 1, 2, 3 and no meanLevels or tails.
+    const stored =
+      '{"formatVersion":1,"rowCount":3,"columns":{"x":{"kind":"numeric","count":3,"nulls":0,"invalid":0,"min":1,"max":3,' +
+      '"moments":{"count":3,"mean":2,"m2":2},"histogram":{"edges":"AAAAAAAA8D8AAAAAAAAAQAAAAAAAAAhA","counts":[0,1,1,1]}}}}';
+    const old = parseProfile(stored);
+    const column = old.columns.x as NumericColumnProfile;
+    expect(column.histogram).toEqual({ edges: [1, 2, 3], counts: [0, 1, 1, 1] });
+    expect(column.tails).toBeUndefined();
+    const current = profileValues([{ name: 'x', kind: 'numeric', values: [1, 2, 2, 4] }], old);
+    expect((current.columns.x as NumericColumnProfile).histogram.meanLevels).toBeDefined();
+    const merged = mergeProfiles(old, current).columns.x as NumericColumnProfile;
+    expect(merged.histogram.counts).toEqual([0, 2, 3, 2]);
+    expect([merged.histogram.meanLevels, merged.tails]).toEqual([undefined, undefined]);
+    expect(parseProfile(serializeProfile(old))).toEqual(old);
   });
 
   it('rejects a stored profile whose counts do not match its edges, naming the column', () => {

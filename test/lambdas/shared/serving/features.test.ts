@@ -2,6 +2,7 @@
  * The pure parts of the predict function: row validation and encoding, reading the model's
  * output tensor, and capture batching (with a fake writer and clock).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_ROWS_PER_REQUEST } from '../../../../contracts/limits';
 import type { ModelSchema } from '../../../../contracts/serving-schema';
@@ -23,7 +24,69 @@ function validationError(run: () => unknown): ValidationError {
   throw new Error('expected a ValidationError');
 }
 
+/** Every feature type, nullable and not, to check the generated encoder against the contract's rules. */
+const ALL_TYPES: ModelSchema = {
+  modelName: 'all',
+  problemType: 'regression',
+  features: [
+    { name: 'n', type: 'number', nullable: false },
+    { name: 'i', type: 'integer', nullable: false },
+    { name: 'b', type: 'boolean', nullable: false },
+    { name: 'c', type: 'category', nullable: false, allowedValues: ['a', 'b', '1'] },
+    { name: 't', type: 'timestamp', nullable: false },
+    { name: 'nullable number', type: 'number', nullable: true },
+    { name: 'nullable category', type: 'category', nullable: true, allowedValues: ['x'] },
+  ],
+  ignoredColumns: [],
+};
+
+/** The serving contract's encoding of one value, written out independently: a number, or undefined when refused. */
+function contractEncoding(feature: ModelSchema['features'][number], value: unknown): number | undefined {
+  if (value === null || value === undefined) return feature.nullable ? Number.NaN : undefined;
+  switch (feature.type) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? Math.fround(value) : undefined;
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value) ? Math.fround(value) : undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? Number(value) : undefined;
+    case 'category': {
+      const index = feature.allowedValues!.indexOf(value as string);
+      return typeof value === 'string' && index >= 0 ? index : undefined;
+    }
+    case 'timestamp': {
+      const millis = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+      return Number.isNaN(millis) ? undefined : Math.fround(millis / 1000);
+    }
+  }
+}
+
 describe('encodeRows', () => {
+  it('accepts and encodes exactly what the serving contract says, for objects and arrays alike', () => {
+    const anyValue = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constantFrom('a', 'b', '1', 'x', '', '2026-05-01T10:00:00Z', 'not a time', null, undefined, 1, 0, -0, 1.5),
+      fc.constant({}),
+      fc.constant([]),
+    );
+    fc.assert(
+      fc.property(fc.array(anyValue, { minLength: 7, maxLength: 7 }), (cells) => {
+        const expected = ALL_TYPES.features.map((feature, column) => contractEncoding(feature, cells[column]));
+        const record = Object.fromEntries(ALL_TYPES.features.map((feature, column) => [feature.name, cells[column]]));
+        for (const instance of [record, cells]) {
+          if (expected.every((value) => value !== undefined)) {
+            expect(Array.from(encodeRows(ALL_TYPES, [instance]).values)).toEqual(expected);
+          } else {
+            const problems = validationError(() => encodeRows(ALL_TYPES, [instance])).details?.problems as string[];
+            expect(problems).toHaveLength(expected.filter((value) => value === undefined).length);
+          }
+        }
+      }),
+    );
+  });
+
   it('encodes numbers as they are, categories as their index, booleans as 0/1 and a null in a nullable feature as NaN', () => {
     const encoded = encodeRows(CHURN_SCHEMA, [row, { ...row, contract: 'two-year', auto_pay: null, customer_id: 'c-1' }]);
     expect(encoded.rows).toBe(2);

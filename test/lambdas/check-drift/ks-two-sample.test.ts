@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ksTwoSamplePValue, MAX_EXACT_SIZE } from '../../../lambdas/check-drift/ks-two-sample';
+import { kolmogorovSmirnovSurvival } from '../../../lambdas/check-drift/kstwo';
+import { smirnovSurvival } from '../../../lambdas/check-drift/smirnov';
+import { exactKsPValueEqualSizes } from '../../../testkit/samples';
+
+/** Cases recorded from scipy 1.10 by test/fixtures/scipy/generate.py. */
+function fixture<T>(name: string): T[] {
+  const url = new URL(`../../fixtures/scipy/${name}.json`, import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { cases: T[] }).cases;
+}
+
+/**
+ * Relative error at most 1e-9, or absolute at most 1e-20 for p-values that small (the exact
+ * unequal-size path reports a p-value below 1e-20 by an upper bound, see ks-two-sample.ts).
+ * Measured: the largest relative error over every fixture with p > 1e-290 is under 1e-12.
+ */
+function expectScipy(actual: number, expected: number, label: string): void {
+  const error = Math.abs(actual - expected);
+  if (error > 1e-20) expect(error / expected, label).toBeLessThanOrEqual(1e-9);
+}
+
+describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () => {
+  it('matches scipy over sizes from 5 to 1,000,000, equal and unequal, exact and asymptotic, across the range of d', () => {
+    const cases = fixture<{ d: number; n: number; m: number; p: number; mode: string }>('ks-two-sample');
+    expect(cases.length).toBeGreaterThan(1000);
+    expect(new Set(cases.map((c) => c.mode))).toEqual(new Set(['exact', 'asymp']));
+    for (const { d, n, m, p, mode } of cases) expectScipy(ksTwoSamplePValue(d, n, m), p, `d=${d} n=${n} m=${m} (${mode})`);
+  });
+
+  it('computes exactly up to 10,000 values per sample and asymptotically beyond, as scipy decides', () => {
+    const cases = fixture<{ d: number; n: number; m: number; p: number; mode: string }>('ks-two-sample');
+    for (const { d, n, m, p, mode } of cases) {
+      if (Math.max(n, m) > MAX_EXACT_SIZE) expect(mode).toBe('asymp');
+      // scipy falls back when rounding takes the exact value past 1: equal sizes, d of a step or two.
+      else if (mode === 'asymp') expect([n === m, Math.round(d * n) <= 3, p]).toEqual([true, true, 1]);
+    }
+  });
+
+  it("takes the asymptotic distribution at nm/(n + m) rounded half to even, like numpy's round", () => {
+    // 10001 · 10001 / 20002 = 5000.5, which numpy rounds to 5000.
+    expect(ksTwoSamplePValue(0.02, 10_001, 10_001)).toBe(kolmogorovSmirnovSurvival(0.02, 5000));
+  });
+
+  it('agrees with Gnedenko and Korolyuk’s formula for equal sizes at every attainable d', () => {
+    for (const n of [10, 100, 1000]) {
+      for (let k = 1; k <= n; k += Math.max(1, Math.floor(n / 50))) {
+        expectScipy(ksTwoSamplePValue(k / n, n, n), exactKsPValueEqualSizes(n, k), `n=${n} k=${k}`);
+      }
+    }
+  });
+
+  it('rounds d to the lattice of attainable values h / lcm(n, m) before the exact computation', () => {
+    expect(ksTwoSamplePValue(0.3004, 50, 20)).toBe(ksTwoSamplePValue(0.3, 50, 20));
+    expect(ksTwoSamplePValue(0.2, 500, 137)).toBe(ksTwoSamplePValue(Math.round(0.2 * 68_500) / 68_500, 500, 137));
+  });
+
+  it('is 1 for a zero statistic and for an empty sample, and falls as d grows', () => {
+    expect(ksTwoSamplePValue(0, 300, 200)).toBe(1);
+    expect(ksTwoSamplePValue(0.4, 0, 200)).toBe(1);
+    let previous = 1;
+    for (let h = 1; h <= 60; h++) {
+      const p = ksTwoSamplePValue(h / 60, 20, 30);
+      expect(p).toBeLessThanOrEqual(previous);
+      previous = p;
+    }
+  });
+});
+
+describe('one-sample KS distributions (scipy kstwo and smirnov)', () => {
+  it('kstwo.sf matches scipy for n from 1 to 2,000,000 through every method scipy switches between', () => {
+    for (const { n, d, sf } of fixture<{ n: number; d: number; sf: number }>('kstwo')) {
+      expectScipy(kolmogorovSmirnovSurvival(d, n), sf, `n=${n} d=${d}`);
+    }
+  });
+
+  it('smirnov matches scipy for n from 1 to 1,000,001, including the closed forms at both ends', () => {
+    for (const { n, x, sf } of fixture<{ n: number; x: number; sf: number }>('smirnov')) {
+      expectScipy(smirnovSurvival(n, x), sf, `n=${n} x=${x}`);
+    }
+  });
+
+  it('is 1 at or below the support 1/(2n) and 0 from 1', () => {
+    expect(kolmogorovSmirnovSurvival(0.5 / 40, 40)).toBe(1);
+    expect(kolmogorovSmirnovSurvival(1, 40)).toBe(0);
+  });
+});

@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mergeTails, TAIL_SIZE, TailTracker, tailRanks, tailsOfSorted } from '../../../../lambdas/shared/profile/tail-values';
+
+const valuesArbitrary = fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ noNaN: true, noDefaultInfinity: true })), {
+  maxLength: 400,
+});
+const ascending = (values: readonly number[]) => Float64Array.from(values).sort();
+
+describe('column tails', () => {
+  it('keeps the same smallest and largest values as sorting, offered only the values beyond its bounds', () => {
+    fc.assert(
+      fc.property(valuesArbitrary, (values) => {
+        const tracker = new TailTracker();
+        for (const value of values) if (value < tracker.lowBound || value > tracker.highBound) tracker.offer(value);
+        expect(tracker.finish()).toEqual(tailsOfSorted(ascending(values)));
+        if (values.length > 0) expect([tracker.min + 0, tracker.max + 0]).toEqual([Math.min(...values) + 0, Math.max(...values) + 0]);
+      }),
+    );
+  });
+
+  it('merges exactly, in any order: the tails of a union are the merged tails of its parts', () => {
+    fc.assert(
+      fc.property(valuesArbitrary, valuesArbitrary, valuesArbitrary, (a, b, c) => {
+        const [ta, tb, tc] = [a, b, c].map((values) => tailsOfSorted(ascending(values))) as [
+          ReturnType<typeof tailsOfSorted>,
+          ReturnType<typeof tailsOfSorted>,
+          ReturnType<typeof tailsOfSorted>,
+        ];
+        const whole = tailsOfSorted(ascending([...a, ...b, ...c]));
+        expect(mergeTails(mergeTails(ta, tb), tc)).toEqual(whole);
+        expect(mergeTails(ta, mergeTails(tb, tc))).toEqual(whole);
+        expect(mergeTails(tb, ta)).toEqual(mergeTails(ta, tb));
+      }),
+    );
+  });
+
+  it('keeps every value of a column no longer than the tail size', () => {
+    expect(tailsOfSorted(Float64Array.from([1, 2, 3]))).toEqual({ lowest: [1, 2, 3], highest: [1, 2, 3] });
+    expect(tailsOfSorted(ascending(Array.from({ length: 1000 }, (_, i) => i))).highest).toHaveLength(TAIL_SIZE);
+  });
+
+  it('refines the reference edges geometrically from the tails to the bulk bins, and only when the bulk bins are larger', () => {
+    // 100,000 / 3072 ≈ 32.6 values per bulk bin, fewer than the outermost tail bin would hold.
+    expect(tailRanks(100_000, 3072)).toEqual([]);
+    // 1,000,000 / 3072 ≈ 325.5 values per bulk bin: depths 48, 53, 58 … from each end, 10% apart,
+    // up to the last depth whose next step would be as large as a bulk bin.
+    const ranks = tailRanks(1_000_000, 3072);
+    const low = ranks.slice(0, ranks.length / 2);
+    const high = ranks.slice(ranks.length / 2).map((rank) => 1_000_000 - rank);
+    expect(low.slice(0, 4)).toEqual([48, 53, 58, 64]);
+    expect(high.reverse()).toEqual(low);
+    for (let i = 1; i < low.length; i++) expect(low[i]! / low[i - 1]!).toBeCloseTo(1.1, 1);
+    expect(low[low.length - 1]! * 0.1).toBeLessThan(1_000_000 / 3072);
+    expect(low[low.length - 1]! * 1.1 * 0.1).toBeGreaterThanOrEqual(1_000_000 / 3072);
+    expect(tailRanks(1_000_000_000, 3072)).toHaveLength(234);
+    expect(tailRanks(1_000_000, 16)).toEqual([]);
+  });
+});
