@@ -14,6 +14,7 @@ import { ModelEvaluation } from './constructs/evaluate-model';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
 import { PipelineApi } from './constructs/pipeline-api';
+import { RegistryEvents } from './constructs/registry-events';
 import { SageMakerEndpoint } from './constructs/sagemaker-endpoint';
 import { ServerlessInference } from './constructs/serverless-inference';
 import { TrainingPipeline } from './constructs/training-pipeline';
@@ -41,6 +42,8 @@ export class MlopsStack extends Stack {
   readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
   /** Drift monitoring of each model, by model name (retraining is wired once the training pipelines are). */
   readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** Registry changes published to EventBridge. */
+  readonly registryEvents: RegistryEvents;
   readonly api: PipelineApi;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
@@ -151,6 +154,10 @@ export class MlopsStack extends Stack {
       );
     }
     this.driftMonitors = driftMonitors;
+
+    // Registry events: every registry change on EventBridge (source cdk-mlops), from the table's stream.
+    this.registryEvents = new RegistryEvents(this, 'RegistryEvents', { registry: this.registry, logRetention: config.logRetentionDays });
+    this.observability.addFunction('publish-registry-events', this.registryEvents.publishFunction);
 
     const predictTargets = new Map<string, PredictTarget>([
       ...[...serverless].map(([name, inference]) => [name, { kind: 'serverless', alias: inference.alias }] as const),

@@ -47,6 +47,7 @@ import { type DeployedAssembly, DeployedIam } from './deployed-iam';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { readProgressLine, withReadProgress } from './read-progress';
 import { redriveStatusOf, resumedMachine } from './redrive';
+import { LocalRegistryEvents } from './registry-events';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
 import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
@@ -250,6 +251,8 @@ export class LocalPlatform {
   readonly store: S3ObjectStore;
   readonly registry: Registry;
   readonly registryStore: DynamoDbRegistryStore;
+  /** The registry's events as EventBridge would receive them (local/registry-events.ts). */
+  readonly registryEvents: LocalRegistryEvents;
   /** SageMaker training jobs, run with the real training program. */
   readonly trainingJobs: LocalTrainingJobs;
   /** SageMaker tuning jobs: random search over the same training jobs, at most two at once. */
@@ -309,6 +312,12 @@ export class LocalPlatform {
     );
     // The registry function's view of the table: what the API and the pipeline's registry states call.
     this.registry = new Registry(this.functionRegistryStore('registry'), { knownModels: [...this.models.keys()] });
+    // The table's stream stand-in reads the whole table, as the event source mapping does.
+    this.registryEvents = new LocalRegistryEvents(
+      this.registryStore,
+      [...this.models.keys()],
+      options.workspace ? path.join(options.workspace.root, 'registry-events.jsonl') : undefined,
+    );
     this.trainingJobs = new LocalTrainingJobs({
       store: this.store,
       onProgress: (progress) => this.trainingProgress(progress),
@@ -371,6 +380,7 @@ export class LocalPlatform {
       }
       this.storeExecutions();
       await this.flushCapture().catch(() => undefined);
+      await this.registryEvents.pump().catch(() => undefined);
       this.dynamoClient.destroy();
       for (const client of this.functionClients) client.destroy();
       await Promise.allSettled([this.s3.stop(), this.dynamo.stop()]);

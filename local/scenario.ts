@@ -362,6 +362,7 @@ export class ScenarioRunner {
   }
 
   async report(): Promise<ScenarioReport> {
+    await this.platform.registryEvents.pump();
     return {
       scenario: this.options.scenario,
       model: this.model.name,
@@ -380,6 +381,16 @@ export class ScenarioRunner {
         captureObjects: (await this.platform.store.list(LOCAL_BUCKETS.capture, '')).length,
       },
       notifications: this.platform.notifications.map((notification) => notification.message),
+      registryEvents: this.platform.registryEvents
+        .of(this.model.name)
+        .filter((entry) => entry.detail.at >= new Date(this.started).toISOString())
+        .map(({ detailType, detail }) => ({
+          at: detail.at,
+          detailType,
+          ...(detail.version === undefined ? {} : { version: detail.version }),
+          summary: detail.reason ?? detail.action,
+          eventId: detail.eventId,
+        })),
     };
   }
 }

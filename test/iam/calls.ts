@@ -194,6 +194,23 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         'sfn:StartExecutionCommand': [{ stateMachineArn: machine, name: EXECUTION, input: '{}' }],
       };
     }
+    case 'publish-registry-events': {
+      const ledger = need(fn, 'LEDGER_TABLE');
+      const key = { eventId: 'event-1' };
+      return {
+        'dynamodb:PutCommand': [{ TableName: ledger, Item: key }],
+        'dynamodb:GetCommand': [{ TableName: ledger, Key: key }],
+        'dynamodb:UpdateCommand': [{ TableName: ledger, Key: key }],
+        'dynamodb:DeleteCommand': [{ TableName: ledger, Key: key }],
+        'eventbridge:PutEventsCommand': [
+          {
+            Entries: [
+              { EventBusName: need(fn, 'EVENT_BUS_NAME'), Source: 'cdk-mlops', DetailType: 'Model Version Promoted', Detail: '{}' },
+            ],
+          },
+        ],
+      };
+    }
     default:
       throw new Error(
         `${fn.logicalId} runs lambdas/${fn.codeFolder}, which the IAM test has no requests for (${model.environment.stackName})`,

@@ -64,6 +64,23 @@ describe('redriving a run that failed in evaluation, offline', () => {
     });
   }, 120_000);
 
+  it('publishes every registry change of the lifecycle to the bus once, in the order the registry wrote them', async () => {
+    await platform.registryEvents.pump();
+    await platform.registryEvents.pump();
+    const published = platform.registryEvents.of('churn');
+    const trail = (await platform.registry.listEvents({ modelName: 'churn', limit: 100 })).items;
+    expect(published.map((entry) => entry.detail.eventId).sort()).toEqual(trail.map((event) => event.eventId).sort());
+    expect(new Set(published.map((entry) => entry.detail.eventId)).size).toBe(published.length);
+    const types = published.map((entry) => entry.detailType);
+    expect(types[0]).toBe('Training Run Failed');
+    expect(types[1]).toBe('Training Run Redriven');
+    expect(types).toContain('Model Version Registered');
+    expect(types.at(-1)).toBe('Model Version Promoted');
+    expect(types.indexOf('Model Version Registered')).toBeLessThan(types.indexOf('Model Version Promoted'));
+    expect(published.every((entry) => entry.source === 'cdk-mlops')).toBe(true);
+    expect(published.at(-1)?.detail).toMatchObject({ modelName: 'churn', version: 1, toStage: 'Production' });
+  });
+
   it("refuses to redrive the run once it succeeded, with Step Functions' reason", async () => {
     await expect(localBackend(platform).redriveExecution(execution.executionArn)).rejects.toThrow(
       'the run SUCCEEDED and cannot be redriven',
