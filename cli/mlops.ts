@@ -257,6 +257,21 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
       }),
     );
 
+  program
+    .command('card')
+    .description("a version's model card: lineage, data profile, metrics, fairness, approvals, rollout and drift, from the evidence")
+    .argument('<model>')
+    .argument('<version>', 'version number', positiveInteger)
+    .action(
+      action(async (client, options, model: string, version: number) => {
+        const stored = await client.get<{ card: unknown; markdown: string; jsonUri: string; markdownUri: string }>(
+          `models/${encodeURIComponent(model)}/versions/${version}/card`,
+        );
+        print(options, stored, () => `${stored.markdown}\nKept at ${stored.markdownUri} and ${stored.jsonUri}\n`);
+        return EXIT.ok;
+      }),
+    );
+
   const stageChange = (verb: string, result: StageChangeResponse) =>
     result.changed === false
       ? `${verb}: nothing to do, version ${result.version.version} already ${result.version.stage}`

@@ -76,6 +76,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   { method: 'GET', path: '/models/{name}/versions/{version}', operation: 'getVersion', summary: 'One version.', target: 'apiFunction' },
   {
+    method: 'GET',
+    path: '/models/{name}/versions/{version}/card',
+    operation: 'getModelCard',
+    summary:
+      "The version's model card (JSON and Markdown) from the registry, the run's reports and the configuration; kept in the artifacts bucket.",
+    target: 'apiFunction',
+  },
+  {
     method: 'POST',
     path: '/models/{name}/versions/{version}/approve',
     operation: 'approveVersion',

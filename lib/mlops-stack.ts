@@ -6,6 +6,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { modelDocument } from '../contracts/model';
+import { modelCardConfigOf } from '../contracts/model-card';
 import { type PlatformConfig, resolveModel } from '../contracts/platform-config';
 import type { PredictTarget } from './constructs/api-integrations';
 import { ArtifactStore } from './constructs/artifact-store';
@@ -171,6 +172,11 @@ export class MlopsStack extends Stack {
       modelNames: models.map((model) => model.name),
       settings: config.api,
       logRetention: config.logRetentionDays,
+      // Model cards: GET /models/{name}/versions/{version}/card.
+      modelCards: {
+        artifactStore: this.artifactStore,
+        configs: Object.fromEntries(models.map((model) => [model.name, modelCardConfigOf(model, config.owner)])),
+      },
     });
 
     this.observability.addApi(this.api);

@@ -29,6 +29,7 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
     trainableModels: served,
     servedModels: served,
     registry: async (action, request) => JSON.parse(JSON.stringify(await dispatch(platform.registry, { action, ...request }))),
+    modelCard: (modelName, version) => platform.modelCard(modelName, version),
     async describeExecution(executionArn): Promise<ExecutionStatus> {
       const execution = platform.execution(executionArn);
       const current = execution.states.at(-1);

@@ -12,6 +12,8 @@ export interface VersionSummary {
   readonly spotSavings?: number;
   readonly execution?: string;
   readonly note?: string;
+  /** The version's model card (Markdown), relative to the report. */
+  readonly card?: string;
 }
 
 export interface FeatureDrift {
@@ -312,6 +314,15 @@ ${
 <p>${escapeHtml(trafficLine(report))}.</p>
 <h2>Notifications</h2>
 ${report.notifications.length === 0 ? '<p>None.</p>' : `<ul>${report.notifications.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`}
+<h2>Model cards</h2>
+${
+  report.versions.some((version) => version.card)
+    ? `<ul>${report.versions
+        .filter((version) => version.card)
+        .map((version) => `<li><a href="${escapeHtml(version.card!)}">v${version.version} (${escapeHtml(version.stage)})</a></li>`)
+        .join('')}</ul>`
+    : '<p>None.</p>'
+}
 <h2>Registry events</h2>
 ${
   !report.registryEvents || report.registryEvents.length === 0

@@ -19,6 +19,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
+import { modelCardConfigOf } from '../contracts/model-card';
 import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
 import { PROJECT_ROOT } from '../contracts/project-root';
 import { modelSchemaFor, type PredictResponse } from '../contracts/serving-schema';
@@ -35,6 +36,7 @@ import { evaluate } from '../lambdas/evaluate-model/handler';
 import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predict/predict';
 import { dispatch } from '../lambdas/registry/registry';
 import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
+import { registryCardReader, type StoredModelCard, writeModelCard } from '../lambdas/shared/model-card';
 import { DynamoDbRegistryStore } from '../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../lambdas/shared/registry/registry-service';
 import { rolloutEventSchema } from '../lambdas/shared/rollout';
@@ -519,6 +521,26 @@ export class LocalPlatform {
     );
     this.functionRegistryStores.set(key, store);
     return store;
+  }
+
+  /**
+   * A version's model card, gathered and kept in the artifacts bucket as the API function does it
+   * (GET /models/{name}/versions/{version}/card), through the API function's access.
+   */
+  async modelCard(modelName: string, version: number): Promise<StoredModelCard> {
+    const model = this.model(modelName);
+    return writeModelCard(
+      {
+        registry: registryCardReader(async (action, request) =>
+          JSON.parse(JSON.stringify(await dispatch(this.registry, { action, ...request }))),
+        ),
+        store: this.functionStore('api'),
+        artifactsBucket: LOCAL_BUCKETS.artifacts,
+        config: modelCardConfigOf(model, this.options.config.owner),
+      },
+      modelName,
+      version,
+    );
   }
 
   model(name: string): ResolvedModelConfig {

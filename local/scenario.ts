@@ -57,6 +57,8 @@ export class ScenarioRunner {
   private readonly drift: DriftSummary[] = [];
   private readonly rollbacks: { version: number; reason: string }[] = [];
   private readonly notes = new Map<number, string>();
+  /** Each version's model card, relative to the report (written by runFiles). */
+  private readonly cards = new Map<number, string>();
   /** Per execution, the files kept for its report (validation report, quarantine, evaluation report). */
   private readonly files = new Map<string, { label: string; path: string }[]>();
   private requests = 0;
@@ -195,6 +197,7 @@ export class ScenarioRunner {
         ...(version.spotSavings === undefined ? {} : { spotSavings: version.spotSavings }),
         ...(version.lineage.trainingJobName ? { execution: version.lineage.trainingJobName } : {}),
         ...(this.notes.has(version.version) ? { note: this.notes.get(version.version)! } : {}),
+        ...(this.cards.has(version.version) ? { card: this.cards.get(version.version)! } : {}),
       }))
       .sort((a, b) => a.version - b.version);
   }
@@ -357,6 +360,14 @@ export class ScenarioRunner {
         }
       }
       this.files.set(run.execution, kept);
+    }
+    // Each version's card as the API serves it, kept in the artifacts bucket and copied beside the report.
+    for (const { version } of (await this.platform.registry.listVersions({ modelName: this.model.name, limit: 100 })).items) {
+      const stored = await this.platform.modelCard(this.model.name, version);
+      const base = `cards/${this.model.name}-v${version}`;
+      files[`${base}.md`] = Buffer.from(stored.markdown);
+      files[`${base}.json`] = Buffer.from(`${JSON.stringify(stored.card, null, 2)}\n`);
+      this.cards.set(version, `${base}.md`);
     }
     return files;
   }

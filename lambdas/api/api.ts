@@ -18,6 +18,8 @@ export interface PlatformApiBackend {
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
   /** Step Functions RedriveExecution after the platform's checks (lambdas/api/redrive.ts). */
   redriveExecution(executionArn: string): Promise<RedriveResponse>;
+  /** Builds and keeps a version's model card (lambdas/shared/model-card.ts); absent where cards are not set up. */
+  modelCard?(modelName: string, version: number): Promise<unknown>;
 }
 
 export interface ApiRequest {
@@ -97,6 +99,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     }),
   getVersion: ({ params }, backend) =>
     backend.registry('getVersion', { modelName: requiredParam(params, 'name'), version: versionParam(params) }),
+  getModelCard: ({ params }, backend) => {
+    if (!backend.modelCard) throw new Error('model cards are not set up for this API (ARTIFACTS_BUCKET and MODEL_CARDS)');
+    return backend.modelCard(requiredParam(params, 'name'), versionParam(params));
+  },
   promoteVersion: ({ params, body, actor }, backend) => {
     const { force, ...request } = bodyObject(body);
     // Two promotions of one model must not both win one after the other: the caller says which

@@ -184,6 +184,14 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         'sfn:RedriveExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
         'sfn:SendTaskSuccessCommand': [{ taskToken: 'token' }],
         'sfn:SendTaskFailureCommand': [{ taskToken: 'token' }],
+        // Model cards: the run's evaluation report and profile, the card written under cards/.
+        's3:GetObjectCommand': [
+          { Bucket: need(fn, 'ARTIFACTS_BUCKET'), Key: `${ARTIFACT_PREFIXES.reports}${modelName}/${RUN}/evaluation-report.json` },
+          { Bucket: need(fn, 'ARTIFACTS_BUCKET'), Key: `${ARTIFACT_PREFIXES.profiles}${modelName}/${RUN}/profile.json` },
+        ],
+        's3:PutObjectCommand': [
+          { Bucket: need(fn, 'ARTIFACTS_BUCKET'), Key: `${ARTIFACT_PREFIXES.reports}${modelName}/cards/v000001.json` },
+        ],
       };
     }
     case 'start-retraining': {

@@ -81,6 +81,30 @@ describe('redriving a run that failed in evaluation, offline', () => {
     expect(published.at(-1)?.detail).toMatchObject({ modelName: 'churn', version: 1, toStage: 'Production' });
   });
 
+  it('writes the version card from the evidence: lineage, split, profile, holdout, metrics, fairness and rollout', async () => {
+    const { card, markdown, markdownUri } = await platform.modelCard('churn', 1);
+    const version = await platform.registry.getVersion({ modelName: 'churn', version: 1 });
+    expect(card.lineage).toMatchObject({ datasetUri: version.lineage.datasetUri, datasetEtag: version.lineage.datasetEtag });
+    const split = version.lineage.split!;
+    expect(card.lineage.split).toEqual({
+      train: split.train.rows,
+      validation: split.validation.rows,
+      holdout: split.holdout?.rows ?? null,
+      seed: split.seed,
+    });
+    expect(card.profile?.rows).toBe(10_000);
+    expect(card.evaluation.holdoutRows).toBeGreaterThan(0);
+    expect(card.evaluation.holdoutRows).toBeLessThanOrEqual(split.holdout?.rows ?? 10_000);
+    expect(card.evaluation.passed).toBe(true);
+    expect(Object.fromEntries(card.evaluation.metrics.map((metric) => [metric.name, metric.value]))).toEqual(version.metrics);
+    expect(card.hyperparameters).toEqual(version.lineage.hyperparameters);
+    expect(card.rollout.at(-1)).toMatchObject({ change: expect.stringMatching(/→ Production$/) });
+    expect(card.champion).toBeNull();
+    expect(markdown).toContain('# Model card: churn v1');
+    expect(markdownUri).toBe(`s3://${LOCAL_BUCKETS.artifacts}/reports/churn/cards/v000001.md`);
+    expect(await platform.store.getText(LOCAL_BUCKETS.artifacts, 'reports/churn/cards/v000001.md')).toBe(markdown);
+  });
+
   it("refuses to redrive the run once it succeeded, with Step Functions' reason", async () => {
     await expect(localBackend(platform).redriveExecution(execution.executionArn)).rejects.toThrow(
       'the run SUCCEEDED and cannot be redriven',

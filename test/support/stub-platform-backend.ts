@@ -9,6 +9,7 @@ import { staleTaskToken } from '../../lambdas/api/api';
 import { type RedriveFacts, redrivePlan } from '../../lambdas/api/redrive';
 import { dispatch } from '../../lambdas/registry/registry';
 import { NotFoundError, ValidationError } from '../../lambdas/shared/errors';
+import { registryCardReader, writeModelCard } from '../../lambdas/shared/model-card';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
 import type { LocalPlatformBackend, TrainingInput } from '../../local/api-server';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
@@ -35,6 +36,32 @@ export class StubPlatformBackend implements LocalPlatformBackend {
 
   constructor(models: readonly string[] = ['churn']) {
     this.registryCore = new Registry(new InMemoryRegistryStore(), { knownModels: models });
+  }
+
+  /** Objects the model cards wrote (bucket/key → text); no report or profile exists here. */
+  readonly cardObjects = new Map<string, string>();
+
+  modelCard(modelName: string, version: number) {
+    return writeModelCard(
+      {
+        registry: registryCardReader((action, request) => this.registry(action, request)),
+        store: {
+          getText: async (bucket, key) => {
+            const text = this.cardObjects.get(`${bucket}/${key}`);
+            if (text === undefined) throw new NotFoundError(`object s3://${bucket}/${key} does not exist`);
+            return text;
+          },
+          put: async (bucket, key, body) => {
+            this.cardObjects.set(`${bucket}/${key}`, typeof body === 'string' ? body : new TextDecoder().decode(body));
+          },
+        },
+        artifactsBucket: 'artifacts',
+        config: { problemType: 'binary-classification', target: 'churned', features: ['tenure_months'], intendedUse: 'retention offers' },
+        now: () => new Date('2026-01-01T00:00:00Z'),
+      },
+      modelName,
+      version,
+    );
   }
 
   registry(action: string, request: Record<string, unknown>): Promise<unknown> {
