@@ -17,6 +17,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { DATASET_COMPLETION_MARKERS } from '../contracts/dataset';
 import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
 import { modelCardConfigOf } from '../contracts/model-card';
@@ -43,6 +44,8 @@ import { rolloutEventSchema } from '../lambdas/shared/rollout';
 import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
+import { createRetrainingHandler } from '../lambdas/start-retraining/handler';
+import type { NewDataResult, TrainingRuns } from '../lambdas/start-retraining/start-retraining';
 import { validateData } from '../lambdas/validate-data/handler';
 import { type Definition, liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
 import { type DeployedAssembly, DeployedIam } from './deployed-iam';
@@ -253,6 +256,8 @@ export class LocalPlatform {
   readonly store: S3ObjectStore;
   readonly registry: Registry;
   readonly registryStore: DynamoDbRegistryStore;
+  /** Dataset drops delivered to start-retraining (training.trigger on-new-data), in delivery order. */
+  readonly newDataDeliveries: Array<{ readonly key: string; readonly model: string; readonly result: NewDataResult }> = [];
   /** The registry's events as EventBridge would receive them (local/registry-events.ts). */
   readonly registryEvents: LocalRegistryEvents;
   /** SageMaker training jobs, run with the real training program. */
@@ -332,6 +337,12 @@ export class LocalPlatform {
       region: LOCAL_REGION,
     });
     for (const stored of this.readStoredExecutions()) this.remember(stored);
+    // The datasets bucket's object events, as EventBridge routes them to start-retraining.
+    s3.onObjectCreated((bucket, key) => {
+      this.deliverObjectCreated(bucket, key).catch((error: Error) =>
+        this.logger.error('dataset drop delivery failed', { bucket, key, error: error.message }),
+      );
+    });
   }
 
   /**
@@ -541,6 +552,45 @@ export class LocalPlatform {
       modelName,
       version,
     );
+  }
+
+  /**
+   * EventBridge's delivery of an S3 "Object Created" event of the datasets bucket to each model
+   * whose `training.trigger` is on-new-data and whose rule matches (a completion marker directly
+   * under `<model>/<version>/`): the real start-retraining handler, with the runtime's executions
+   * as the pipeline's. Deliveries are kept in `newDataDeliveries`; call it again to deliver a duplicate.
+   */
+  async deliverObjectCreated(bucket: string, key: string): Promise<NewDataResult[]> {
+    const results: NewDataResult[] = [];
+    if (bucket !== LOCAL_BUCKETS.datasets) return results;
+    for (const model of this.models.values()) {
+      if (model.training.trigger !== 'on-new-data') continue;
+      const matches = DATASET_COMPLETION_MARKERS.some((marker) =>
+        new RegExp(`^${escapeRegExp(model.name)}/.*/${escapeRegExp(marker)}$`).test(key),
+      );
+      if (!matches) continue;
+      const runs: TrainingRuns = {
+        newestStart: async () => this.newestExecutionStart(model.name),
+        start: async (name, input) => {
+          if (this.executions.has(name)) return { alreadyExists: true };
+          return { alreadyExists: false, executionArn: this.startTraining(model.name, JSON.parse(input), name).executionArn };
+        },
+      };
+      const handle = createRetrainingHandler(
+        runs,
+        { keysUnder: (prefix) => this.keysUnder(LOCAL_BUCKETS.datasets, prefix) },
+        { model: model.name, datasetsBucket: LOCAL_BUCKETS.datasets, cooldownHours: model.drift.retrainCooldownHours },
+        this.logger,
+      );
+      const result = await handle({
+        source: 'aws.s3',
+        'detail-type': 'Object Created',
+        detail: { bucket: { name: bucket }, object: { key } },
+      });
+      this.newDataDeliveries.push({ key, model: model.name, result });
+      results.push(result);
+    }
+    return results;
   }
 
   model(name: string): ResolvedModelConfig {
@@ -976,3 +1026,5 @@ function notRedrivable(reason: string): Error {
   error.name = 'ExecutionNotRedrivable';
   return error;
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -175,7 +175,8 @@ describe('npm start: the demo lifecycle, offline', () => {
     const types = (final.registryEvents ?? []).map((event) => event.detailType);
     expect(types.filter((type) => type === 'Model Version Registered')).toHaveLength(3);
     expect(types.filter((type) => type === 'Model Drift Verdict')).toHaveLength(2);
-    expect(types).toContain('Model Rolled Back');
+    expect(types).toContain('Model Version Stage Changed');
+    expect(cards[2]!.rollout.map((phase) => phase.change)).toContainEqual(expect.stringMatching(/→ Rejected$/));
   });
 
   it('writes a report page with the versions, drift and the rollback', () => {
