@@ -49,7 +49,9 @@ export function createRetrainingHandler(runs: TrainingRuns, datasets: DatasetPre
     }
     const parsed = alarmEventSchema.safeParse(event);
     if (!parsed.success) {
-      throw new ValidationError(`not a CloudWatch alarm state-change event (nor an S3 Object Created event): ${z.prettifyError(parsed.error)}`);
+      throw new ValidationError(
+        `not a CloudWatch alarm state-change event (nor an S3 Object Created event): ${z.prettifyError(parsed.error)}`,
+      );
     }
     const { alarmName, state } = parsed.data.detail;
     const result = await startRetraining(

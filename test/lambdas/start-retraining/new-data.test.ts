@@ -49,7 +49,9 @@ describe('training on new data', () => {
   it('starts one run on the version prefix however many deliveries and markers arrive, concurrently or not', async () => {
     const runs = new FakeRuns();
     const handler = createRetrainingHandler(runs, { keysUnder: async () => [] }, settings, new Logger({ logLevel: 'SILENT' }));
-    const events = ['churn/v0002/_SUCCESS', 'churn/v0002/_SUCCESS', 'churn/v0002/manifest.json', 'churn/v0002/_SUCCESS'].map((key) => objectCreated(key));
+    const events = ['churn/v0002/_SUCCESS', 'churn/v0002/_SUCCESS', 'churn/v0002/manifest.json', 'churn/v0002/_SUCCESS'].map((key) =>
+      objectCreated(key),
+    );
     const results = await Promise.all(events.map((event) => handler(event)));
     expect(runs.started).toEqual([
       { name: executionNameForDataset('churn', 'v0002'), input: { datasetUri: 's3://datasets/churn/v0002/', model: 'churn' } },
