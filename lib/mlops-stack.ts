@@ -3,6 +3,7 @@
  * passes references between them. It holds no logic of its own.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { modelDocument } from '../contracts/model';
@@ -195,6 +196,9 @@ export class MlopsStack extends Stack {
     }
     for (const [name, inference] of serverless) this.observability.addServerlessModel(name, inference);
     for (const [name, endpoint] of endpoints) this.observability.addEndpoint(name, endpoint);
+    // Idle-cost guard: an endpoint nobody calls still bills its instances.
+    for (const endpoint of endpoints.values())
+      endpoint.idleAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.observability.alertTopic));
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });
