@@ -120,6 +120,11 @@ export const platformConfigSchema = z
     projectName: resourceName(MAX_PROJECT_NAME_LENGTH).describe('names the stack `<projectName>-<environment>` and prefixes its resources'),
     environment: z.enum(['dev', 'staging', 'prod']).describe('the deployment stage, part of the stack name'),
     owner: tagValue.describe('tag `Owner` on every resource'),
+    namePrefix: resourceName(MAX_PROJECT_NAME_LENGTH + 1 + 'staging'.length)
+      .optional()
+      .describe(
+        "prefix of the platform's physical names (dashboard, alarms, budget, API, training and tuning jobs); default `<projectName>-<environment>`",
+      ),
     tags: z
       .record(z.string().min(1).max(128), tagValue)
       .default({})
@@ -199,6 +204,11 @@ export interface ResolvedModelConfig extends Omit<ModelConfig, 'training' | 'ser
   readonly drift: DriftConfig;
 }
 
+/** The prefix of the platform's physical names: `namePrefix`, else `<projectName>-<environment>`. */
+export function namePrefixOf(config: PlatformConfig): string {
+  return config.namePrefix ?? `${config.projectName}-${config.environment}`;
+}
+
 export function resolveModel(config: PlatformConfig, model: ModelConfig): ResolvedModelConfig {
   return {
     ...model,
@@ -213,8 +223,11 @@ export function resolveModel(config: PlatformConfig, model: ModelConfig): Resolv
 /** An invalid configuration; `issues` holds one line per problem, each naming the field. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly issues: string[]) {
-    super(`Invalid cdk-mlops configuration (cdk.json context "mlops"):\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+  constructor(
+    readonly issues: string[],
+    source = 'cdk-mlops configuration (cdk.json context "mlops")',
+  ) {
+    super(`Invalid ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
   }
 }
 
@@ -226,7 +239,20 @@ export function parseConfig(raw: unknown): PlatformConfig {
   const value = typeof raw === 'string' ? parseJsonContext(raw) : raw;
   const result = platformConfigSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map(formatIssue));
+  throw new ConfigError(result.error.issues.map((issue) => formatIssue(issue, 'mlops')));
+}
+
+/**
+ * Validates the props of the MlopsPlatform construct (the same schema as cdk.json's context);
+ * throws ConfigError naming every invalid prop (`props.training.instanceType: ...`).
+ */
+export function parsePlatformProps(props: PlatformConfigInput): PlatformConfig {
+  const result = platformConfigSchema.safeParse(props, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => formatIssue(issue, 'props')),
+    'MlopsPlatform props',
+  );
 }
 
 /** `cdk synth -c mlops='{...}'` passes context values as strings. */
@@ -238,8 +264,8 @@ function parseJsonContext(raw: string): unknown {
   }
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = ['mlops', ...issue.path].reduce<string>(
+function formatIssue(issue: z.core.$ZodIssue, root: string): string {
+  const path = [root, ...issue.path].reduce<string>(
     (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
     '',
   );

@@ -33,12 +33,28 @@ export function createApp(options: CreateAppOptions = {}): MlopsApp {
   });
   const tags = { ...config.tags, Project: config.projectName, Environment: config.environment, Owner: config.owner };
   for (const [key, value] of Object.entries(tags)) Tags.of(app).add(key, value);
-  if (options.policyValidation ?? true) {
-    Validations.of(app).addPlugins(
-      new AwsSolutionsChecks(app),
-      new ServerlessChecks(app),
-      new CfnGuardValidator({ controlTowerRulesEnabled: true }),
-    );
-  }
+  if (options.policyValidation ?? true) applyPolicyChecks(app);
   return { app, stack, config };
+}
+
+/** The policy-validation plugins registered by applyPolicyChecks. */
+export interface AppliedPolicyChecks {
+  readonly awsSolutions: AwsSolutionsChecks;
+  readonly serverless: ServerlessChecks;
+  readonly guard: CfnGuardValidator;
+}
+
+/**
+ * Registers the checks the platform is held to at synth: the cdk-nag AwsSolutions and Serverless
+ * packs and CloudFormation Guard with the Control Tower rules. A consumer app calls it on its own
+ * App to hold its stacks (the embedded platform among them) to the same rules.
+ */
+export function applyPolicyChecks(app: App): AppliedPolicyChecks {
+  const checks = {
+    awsSolutions: new AwsSolutionsChecks(app),
+    serverless: new ServerlessChecks(app),
+    guard: new CfnGuardValidator({ controlTowerRulesEnabled: true }),
+  };
+  Validations.of(app).addPlugins(checks.awsSolutions, checks.serverless, checks.guard);
+  return checks;
 }

@@ -172,7 +172,9 @@ export function configurationReference(): string {
 
 # Configuration reference
 
-The platform is configured in \`cdk.json\` under \`context.mlops\`, or with \`npx cdk synth -c mlops='{…json…}'\`.
+The platform is configured in \`cdk.json\` under \`context.mlops\`, or with \`npx cdk synth -c mlops='{…json…}'\`;
+the same fields are the props of the \`MlopsPlatform\` construct when a team embeds it in its own stack
+(with the resources it brings: [api-reference.md](api-reference.md)).
 \`cdk synth\`, \`npm start\` and the CDK app validate it with the schema this page is generated from;
 an invalid configuration stops with one line per problem, naming the field and the rule.
 

@@ -7,10 +7,13 @@ import { Stack } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 
-/** The AwsSolutions-IAM5 finding of a grant on the objects under `prefix` of `bucket`. */
+/**
+ * The AwsSolutions-IAM5 finding of a grant on the objects under `prefix` of `bucket`: the
+ * platform's own buckets (`<LogicalId.Arn>/prefix*`) and a bucket brought in by the user alike
+ * (its literal ARN when imported by name).
+ */
 export function objectPrefixFinding(bucket: s3.IBucket, prefix: string): string {
-  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-  return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`;
+  return `AwsSolutions-IAM5[Resource::${iamFindingResource(bucket, bucket.arnForObjects(`${prefix}*`))}]`;
 }
 
 /** How cdk-nag names a resource ARN made of tokens in an IAM5 finding. */

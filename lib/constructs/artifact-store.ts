@@ -4,12 +4,13 @@
  * logs. Everything is encrypted with one customer-managed KMS key, versioned, SSL-only
  * and private, with lifecycle rules that keep storage costs proportional to use.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { objectPrefixFinding } from './acknowledgements';
 import { createPlatformKey } from './platform-key';
 
 /** Day counts of the lifecycle rules; exported so the tests and the README quote one source. */
@@ -34,15 +35,49 @@ export interface ArtifactStoreProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * An existing key to encrypt the platform's buckets with instead of a new one. Its key policy
+   * must let the account's IAM policies grant it (the default key policy does).
+   * @default - a new customer-managed key with yearly rotation (see keyProps)
+   */
+  readonly existingKey?: kms.IKey;
+  /**
+   * Props of the new key, over the platform's defaults (rotation on). Not with existingKey.
+   * @default - the platform's defaults
+   */
+  readonly keyProps?: kms.KeyProps;
+  /**
+   * An existing bucket (a data lake's) to read datasets from instead of a new one. Grants name
+   * its ARN, and its `encryptionKey` when it has one: import it with
+   * `s3.Bucket.fromBucketAttributes(scope, id, { bucketArn, encryptionKey })` so readers may
+   * decrypt. The platform never changes its policy, lifecycle or notifications.
+   * @default - a new datasets bucket (see datasetsBucketProps)
+   */
+  readonly existingDatasetsBucket?: s3.IBucket;
+  /**
+   * Props of the new datasets bucket, over the platform's secure defaults (KMS with the platform
+   * key, versioned, SSL-only, private, access-logged, tiered). Not with existingDatasetsBucket.
+   * @default - the platform's defaults
+   */
+  readonly datasetsBucketProps?: s3.BucketProps;
 }
 
-function defaultProps(props: ArtifactStoreProps): Required<ArtifactStoreProps> {
+function defaultProps(props: ArtifactStoreProps) {
   return { retentionDays: 90, removalPolicy: RemovalPolicy.RETAIN, ...props };
 }
 
+/** The aws-solutions-constructs rule: an existing resource or props for a new one, never both. */
+export function checkExistingXorProps(existingName: string, existing: unknown, propsName: string, props: unknown): void {
+  if (existing !== undefined && props !== undefined) {
+    throw new Error(`${existingName} and ${propsName} are mutually exclusive: pass an existing resource or props for a new one, not both`);
+  }
+}
+
 export class ArtifactStore extends Construct {
-  /** Customer-managed key (rotated yearly) encrypting every object of the platform's buckets. */
+  /** Customer-managed key (rotated yearly, or the one given) encrypting every object of the platform's buckets. */
   readonly key: kms.IKey;
+  /** The key encrypting the datasets bucket: the platform key, or an existing bucket's own key (none for SSE-S3). */
+  readonly datasetsKey?: kms.IKey;
   /** Training and holdout datasets, as uploaded by data scientists or pipelines. */
   readonly datasetsBucket: s3.IBucket;
   /** Model artifacts, training checkpoints, dataset profiles, validation and drift reports. */
@@ -55,6 +90,8 @@ export class ArtifactStore extends Construct {
   constructor(scope: Construct, id: string, props: ArtifactStoreProps = {}) {
     super(scope, id);
     const { retentionDays, removalPolicy } = defaultProps(props);
+    checkExistingXorProps('existingKey', props.existingKey, 'keyProps', props.keyProps);
+    checkExistingXorProps('existingDatasetsBucket', props.existingDatasetsBucket, 'datasetsBucketProps', props.datasetsBucketProps);
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
       throw new Error(`retentionDays must be a positive whole number of days, got ${retentionDays}`);
     }
@@ -63,7 +100,13 @@ export class ArtifactStore extends Construct {
     // whatever the app's feature flags say.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
-    this.key = createPlatformKey(this, 'Key', { description: 'datasets, model artifacts and inference capture', removalPolicy });
+    this.key =
+      props.existingKey ??
+      createPlatformKey(this, 'Key', {
+        description: 'datasets, model artifacts and inference capture',
+        removalPolicy,
+        ...(props.keyProps ? { keyProps: props.keyProps } : {}),
+      });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // Server access log delivery writes only to SSE-S3 buckets, never SSE-KMS.
@@ -101,7 +144,7 @@ export class ArtifactStore extends Construct {
     );
     this.accessLogsBucket = accessLogs;
 
-    const secureBucket = (bucketId: string, lifecycleRules: s3.LifecycleRule[]) => {
+    const secureBucket = (bucketId: string, lifecycleRules: s3.LifecycleRule[], overrides: s3.BucketProps = {}) => {
       const bucket = new s3.Bucket(this, bucketId, {
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: this.key,
@@ -124,6 +167,7 @@ export class ArtifactStore extends Construct {
             expiredObjectDeleteMarker: true,
           },
         ],
+        ...overrides,
       });
       // New datasets, artifacts and capture batches become EventBridge events pipelines can start on.
       // Set on the CloudFormation resource: the L2 `eventBridgeEnabled` goes through a custom-resource Lambda.
@@ -136,15 +180,25 @@ export class ArtifactStore extends Construct {
       return bucket;
     };
 
-    this.datasetsBucket = secureBucket('Datasets', [
-      {
-        id: 'TierDatasets',
-        transitions: [
-          { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(LIFECYCLE_DAYS.datasetsToInfrequentAccess) },
-          { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(LIFECYCLE_DAYS.datasetsToGlacier) },
+    this.datasetsBucket =
+      props.existingDatasetsBucket ??
+      secureBucket(
+        'Datasets',
+        [
+          {
+            id: 'TierDatasets',
+            transitions: [
+              {
+                storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+                transitionAfter: Duration.days(LIFECYCLE_DAYS.datasetsToInfrequentAccess),
+              },
+              { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(LIFECYCLE_DAYS.datasetsToGlacier) },
+            ],
+          },
         ],
-      },
-    ]);
+        props.datasetsBucketProps,
+      );
+    this.datasetsKey = props.existingDatasetsBucket ? props.existingDatasetsBucket.encryptionKey : this.datasetsBucket.encryptionKey;
 
     this.artifactsBucket = secureBucket('Artifacts', [
       {
@@ -192,7 +246,7 @@ export class ArtifactStore extends Construct {
 
   /** Read datasets: list the bucket, get objects under `keyPrefix`, decrypt. */
   grantReadDatasets(grantee: iam.IGrantable, keyPrefix = ''): void {
-    this.grantRead(this.datasetsBucket, grantee, keyPrefix);
+    this.grantRead(this.datasetsBucket, grantee, keyPrefix, this.datasetsKey);
   }
 
   /** Read model artifacts, checkpoints, profiles and reports under `keyPrefix`. */
@@ -219,14 +273,14 @@ export class ArtifactStore extends Construct {
    * Explicit actions rather than Bucket.grantRead, whose s3:GetObject* / s3:List* wildcards
    * would also hand out ACL and tagging reads.
    */
-  private grantRead(bucket: s3.IBucket, grantee: iam.IGrantable, keyPrefix: string): void {
+  private grantRead(bucket: s3.IBucket, grantee: iam.IGrantable, keyPrefix: string, key: kms.IKey | undefined = this.key): void {
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['s3:GetObject', 's3:GetObjectVersion'],
       resourceArns: [bucket.arnForObjects(`${keyPrefix}*`)],
     });
-    this.key.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
+    key?.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
     acknowledgeObjectWildcard(grantee, bucket, keyPrefix);
   }
 
@@ -249,9 +303,8 @@ export class ArtifactStore extends Construct {
 function acknowledgeObjectWildcard(grantee: iam.IGrantable, bucket: s3.IBucket, keyPrefix: string): void {
   const principal = grantee.grantPrincipal;
   if (!(principal instanceof Construct)) return;
-  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
   Validations.of(principal).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${keyPrefix}*]`,
+    id: objectPrefixFinding(bucket, keyPrefix),
     reason: `Object access under "${keyPrefix || '(whole bucket)'}" of one platform bucket: object keys are generated per run, so no narrower ARN exists.`,
   });
 }

@@ -47,6 +47,11 @@ export class EndpointResource extends Construct {
   readonly endpointName: string;
   readonly endpointArn: string;
   readonly resource: CustomResource;
+  /**
+   * The stack's one provider (handlers, provider framework) this resource shares with the stack's
+   * other endpoints: a stack-level singleton, outside this construct's scope.
+   */
+  readonly provider: Construct;
 
   constructor(scope: Construct, id: string, props: EndpointResourceProps) {
     super(scope, id);
@@ -54,6 +59,7 @@ export class EndpointResource extends Construct {
     this.endpointName = props.endpointName;
     this.endpointArn = stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: props.endpointName });
     const provider = EndpointResourceProvider.of(this, props.logRetention);
+    this.provider = provider;
     provider.grantLifecycle(this.endpointArn, props.endpointConfig.ref, props.key);
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

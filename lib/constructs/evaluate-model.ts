@@ -24,8 +24,8 @@ export interface ModelEvaluationProps {
   readonly registry: ModelRegistry;
   /**
    * The one model this function evaluates: it reads only that model's artifacts, splits and
-   * datasets, writes only its reports, and refuses an event for another model. Unset: one function
-   * for every model.
+   * datasets, writes only its reports, and refuses an event for another model.
+   * @default - one function for every model
    */
   readonly modelName?: string;
   /**
@@ -68,8 +68,7 @@ export class ModelEvaluation extends Construct {
       architecture,
       layers: [runtime.layer],
       logRetention: props.logRetention,
-      // onnxruntime-node comes from the layer; its native binary cannot be bundled.
-      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
+      // onnxruntime-node comes from the layer (FUNCTION_EXTERNAL_MODULES leaves it out of the bundle).
       environment: {
         ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
         TABLE_NAME: registry.table.tableName,

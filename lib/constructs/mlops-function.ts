@@ -1,9 +1,11 @@
 /**
  * The one Lambda construct every platform function uses: fixed runtime, architecture,
- * tracing, log group, and an esbuild bundle made by the local esbuild (never Docker).
+ * tracing, log group, and an esbuild bundle made by the local esbuild (never Docker) from the
+ * sources, or the bundle prebuilt into the compiled package (see contracts/project-root.ts).
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -11,7 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
 import { METRICS_NAMESPACE } from '../../contracts/metrics';
-import { PROJECT_ROOT } from '../../contracts/project-root';
+import { PREBUILT_DIRECTORY, PROJECT_ROOT, RUNNING_FROM_SOURCE } from '../../contracts/project-root';
 
 /** The newest Node.js runtime aws-cdk-lib offers; older ones fail cdk-nag AwsSolutions-L1. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -65,6 +67,57 @@ export function esbuildOptionsOf(extraExternal: readonly string[] = []) {
   } satisfies BuildOptions;
 }
 
+/**
+ * Packages a function's bundle leaves out beside the AWS SDK, by function folder: onnxruntime-node
+ * comes from a layer (its native binary cannot be bundled).
+ */
+export const FUNCTION_EXTERNAL_MODULES: Readonly<Record<string, readonly string[]>> = {
+  predict: ['onnxruntime-node'],
+  'evaluate-model': ['onnxruntime-node'],
+};
+
+/** The bundle's file name; the Lambda handler is `index.<export>`. */
+const BUNDLE_FILE = 'index.mjs';
+
+/** esbuild is a build tool: loaded only when bundling from the sources, so the compiled package never needs it. */
+function esbuild(): typeof import('esbuild') {
+  return createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+}
+
+/**
+ * Writes `lambdas/<functionDirectory>/handler.ts` bundled (DEFAULT_BUNDLING, the folder's
+ * FUNCTION_EXTERNAL_MODULES external) to `<outputDirectory>/index.mjs` with its source map.
+ * Used at synth from the sources and by `npm pack` to prebuild the package's bundles.
+ */
+export function bundleFunction(functionDirectory: string, outputDirectory: string): void {
+  esbuild().buildSync({
+    ...esbuildOptionsOf(FUNCTION_EXTERNAL_MODULES[functionDirectory] ?? []),
+    entryPoints: [path.join(PROJECT_ROOT, 'lambdas', functionDirectory, 'handler.ts')],
+    absWorkingDir: PROJECT_ROOT,
+    outfile: path.join(outputDirectory, BUNDLE_FILE),
+    sourcemap: DEFAULT_BUNDLING.sourceMap ? 'linked' : false,
+    sourcesContent: DEFAULT_BUNDLING.sourcesContent,
+  });
+}
+
+/** The function's code: the prebuilt bundle of the compiled package, or a bundle made now from the sources. */
+function functionCode(functionDirectory: string): lambda.Code {
+  if (!RUNNING_FROM_SOURCE) return lambda.Code.fromAsset(path.join(PREBUILT_DIRECTORY, 'lambdas', functionDirectory));
+  return lambda.Code.fromAsset(path.join(PROJECT_ROOT, 'lambdas', functionDirectory), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the API; never pulled, because local bundling always succeeds.
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
+      local: {
+        tryBundle: (outputDirectory) => {
+          bundleFunction(functionDirectory, outputDirectory);
+          return true;
+        },
+      },
+    },
+  });
+}
+
 export interface MlopsFunctionProps {
   /** Folder under `lambdas/` holding `handler.ts` (e.g. `registry`). */
   readonly functionDirectory: string;
@@ -102,11 +155,6 @@ export interface MlopsFunctionProps {
    */
   readonly architecture?: lambda.Architecture;
   /**
-   * Extra esbuild options, merged over DEFAULT_BUNDLING.
-   * @default - DEFAULT_BUNDLING
-   */
-  readonly bundling?: nodejs.BundlingOptions;
-  /**
    * Layers, e.g. a native addon the bundle leaves external (their architecture must match).
    * @default - none
    */
@@ -136,7 +184,7 @@ function defaultProps(props: MlopsFunctionProps) {
   };
 }
 
-export class MlopsFunction extends nodejs.NodejsFunction {
+export class MlopsFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: MlopsFunctionProps) {
     const resolved = defaultProps(props);
     validateProps(resolved.functionDirectory, resolved.memorySize, resolved.timeout);
@@ -151,8 +199,8 @@ export class MlopsFunction extends nodejs.NodejsFunction {
     });
     logGroup.grantWrite(role);
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'lambdas', resolved.functionDirectory, 'handler.ts'),
-      handler: resolved.handler ?? 'handler',
+      code: functionCode(resolved.functionDirectory),
+      handler: `index.${resolved.handler ?? 'handler'}`,
       description: resolved.description,
       runtime: LAMBDA_RUNTIME,
       architecture: resolved.architecture,
@@ -164,15 +212,12 @@ export class MlopsFunction extends nodejs.NodejsFunction {
       loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: resolved.reservedConcurrentExecutions,
       layers: resolved.layers,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: resolved.functionDirectory,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...resolved.environment,
       },
-      bundling: { ...DEFAULT_BUNDLING, ...resolved.bundling },
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -22,6 +22,11 @@ export interface ModelRegistryProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
+   * Props of the new key (when no encryptionKey is given), over the defaults.
+   * @default - rotation on, the registry's removal policy
+   */
+  readonly keyProps?: kms.KeyProps;
+  /**
    * What happens to the table when the stack is deleted.
    * @default RemovalPolicy.RETAIN (and deletion protection on)
    */
@@ -45,7 +50,13 @@ export class ModelRegistry extends Construct {
       throw new Error('modelNames must name at least one configured model, got []');
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.encryptionKey = props.encryptionKey ?? createPlatformKey(this, 'Key', { description: 'model registry table', removalPolicy });
+    this.encryptionKey =
+      props.encryptionKey ??
+      createPlatformKey(this, 'Key', {
+        description: 'model registry table',
+        removalPolicy,
+        ...(props.keyProps ? { keyProps: props.keyProps } : {}),
+      });
 
     const { partitionKey, sortKey, byStageIndex } = REGISTRY_TABLE_SCHEMA;
     const table = new dynamodb.Table(this, 'Table', {

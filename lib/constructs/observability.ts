@@ -10,12 +10,14 @@ import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DRIFT_METRICS, EVALUATION_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
+import { checkExistingXorProps } from './artifact-store';
 import type { PipelineApi } from './pipeline-api';
 import { createPlatformKey } from './platform-key';
 import type { SageMakerEndpoint } from './sagemaker-endpoint';
@@ -53,11 +55,28 @@ export interface ObservabilityProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * An existing topic (the team's alerting) to announce alarms, failed runs and budget warnings
+   * on. Its topic policy must let `budgets.amazonaws.com` publish, and its key (if any) let
+   * CloudWatch and AWS Budgets use it: the platform cannot change an existing topic's policies.
+   * @default - a new KMS-encrypted, SSL-only topic (see alertTopicProps)
+   */
+  readonly existingAlertTopic?: sns.ITopic;
+  /**
+   * Props of the new topic, over the platform's defaults. Not with existingAlertTopic.
+   * @default - the platform's defaults
+   */
+  readonly alertTopicProps?: sns.TopicProps;
+  /**
+   * The key encrypting a new topic.
+   * @default - a new customer-managed key for the topic
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 export class Observability extends Construct {
   /** Every alarm, failed pipeline and budget warning of the platform. */
-  readonly alertTopic: sns.Topic;
+  readonly alertTopic: sns.ITopic;
   /** The platform's one dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm the dashboard's status widget shows (this construct's and the registered ones). */
@@ -70,27 +89,8 @@ export class Observability extends Construct {
     if (!(props.monthlyBudgetUsd > 0)) {
       throw new Error(`monthlyBudgetUsd must be a positive amount of US dollars, got ${props.monthlyBudgetUsd}`);
     }
-    const key = createPlatformKey(this, 'AlertsKey', {
-      description: 'platform alert topic',
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    // CloudWatch alarms and AWS Budgets publish as services; they need the key too.
-    for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {
-      key.grant(new iam.ServicePrincipal(service), 'kms:GenerateDataKey', 'kms:Decrypt');
-    }
-    this.alertTopic = new sns.Topic(this, 'AlertTopic', {
-      displayName: `cdk-mlops ${props.platformName} alerts`,
-      masterKey: key,
-      enforceSSL: true,
-    });
-    this.alertTopic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowBudgetsToPublish',
-        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.alertTopic.topicArn],
-      }),
-    );
+    checkExistingXorProps('existingAlertTopic', props.existingAlertTopic, 'alertTopicProps', props.alertTopicProps);
+    this.alertTopic = props.existingAlertTopic ?? this.createAlertTopic(props);
     if (props.alertEmail) this.alertTopic.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
 
     // Account-wide: a tag-filtered budget stays silent until the Project tag is activated for cost allocation.
@@ -130,6 +130,35 @@ export class Observability extends Construct {
     );
   }
 
+  /** The platform's own topic: encrypted with a customer-managed key CloudWatch and AWS Budgets may use, SSL-only. */
+  private createAlertTopic(props: ObservabilityProps): sns.Topic {
+    const key =
+      props.encryptionKey ??
+      createPlatformKey(this, 'AlertsKey', {
+        description: 'platform alert topic',
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+    // CloudWatch alarms and AWS Budgets publish as services; they need the key too (a no-op on an
+    // existing key, whose policy its owner keeps).
+    for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {
+      key.grant(new iam.ServicePrincipal(service), 'kms:GenerateDataKey', 'kms:Decrypt');
+    }
+    const topic = new sns.Topic(this, 'AlertTopic', {
+      displayName: `cdk-mlops ${props.platformName} alerts`,
+      masterKey: key,
+      enforceSSL: true,
+      ...props.alertTopicProps,
+    });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBudgetsToPublish',
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+      }),
+    );
+    return topic;
+  }
   /** A model's training pipeline: executions started/succeeded/failed, duration; a critical alarm on failures. */
   addPipeline(modelName: string, stateMachine: sfn.IStateMachine): cloudwatch.Alarm {
     const metric = (metricName: string, statistic: string = cloudwatch.Stats.SUM) =>

@@ -12,6 +12,11 @@ export interface PlatformKeyProps {
   readonly description: string;
   /** What happens to the key when the stack is deleted (KMS then waits 30 days before deleting). */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The caller's key props, over the defaults (the grant-restricting policy statement is always added).
+   * @default - the defaults
+   */
+  readonly keyProps?: kms.KeyProps;
 }
 
 export function createPlatformKey(scope: Construct, id: string, props: PlatformKeyProps): kms.Key {
@@ -19,6 +24,7 @@ export function createPlatformKey(scope: Construct, id: string, props: PlatformK
     description: `cdk-mlops: ${props.description}`,
     enableKeyRotation: true,
     removalPolicy: props.removalPolicy,
+    ...props.keyProps,
   });
   // Grants let a holder use the key without IAM policy changes; only AWS services need them.
   key.addToResourcePolicy(

@@ -118,8 +118,7 @@ export class ServerlessInference extends Construct {
       architecture,
       layers: [runtime.layer],
       logRetention: props.logRetention,
-      // onnxruntime-node comes from the layer; its native binary cannot be bundled.
-      bundling: { externalModules: ['@aws-sdk/*', 'onnxruntime-node'] },
+      // onnxruntime-node comes from the layer (FUNCTION_EXTERNAL_MODULES leaves it out of the bundle).
       environment: {
         TABLE_NAME: props.registry.table.tableName,
         MODEL_SCHEMA: schema,

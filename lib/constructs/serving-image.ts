@@ -14,14 +14,15 @@ import { AssetHashType, AssetStaging, DockerImage } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
-import { PROJECT_ROOT } from '../../contracts/project-root';
+import { PREBUILT_DIRECTORY, PROJECT_ROOT, RUNNING_FROM_SOURCE } from '../../contracts/project-root';
 import { esbuildOptionsOf } from './mlops-function';
 
 /** The container's source folder: server.ts (the bundle's entry) and the Dockerfile. */
 export const SERVING_CONTAINER_DIRECTORY = path.join(PROJECT_ROOT, 'containers', 'onnx-serving');
 /** The Dockerfile's base image (a public ECR mirror of Docker Hub's node image, no Docker Hub rate limits). */
 export const SERVING_BASE_IMAGE = 'public.ecr.aws/docker/library/node:24-slim';
+/** Where the compiled package keeps the build context `npm pack` staged (stageServingImageContext). */
+export const PREBUILT_SERVING_CONTEXT = path.join(PREBUILT_DIRECTORY, 'containers', 'onnx-serving');
 
 /** The one package the bundle leaves out: a native addon, installed into the image by npm. */
 const ONNXRUNTIME_PACKAGE = 'onnxruntime-node';
@@ -34,6 +35,8 @@ const SUPPORTED_PLATFORMS = [ecrAssets.Platform.LINUX_AMD64.platform, ecrAssets.
  * the Dockerfile, and package.json. Returns the file names written.
  */
 export function stageServingImageContext(outputDirectory: string): string[] {
+  // esbuild is a build tool, loaded only here: the compiled package ships the staged context.
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const bundle = buildSync({
     ...esbuildOptionsOf([ONNXRUNTIME_PACKAGE]),
     entryPoints: [path.join(SERVING_CONTAINER_DIRECTORY, 'server.ts')],
@@ -93,6 +96,16 @@ export class ServingImage extends Construct {
     if (!SUPPORTED_PLATFORMS.includes(this.platform.platform)) {
       throw new Error(`platform must be one of ${SUPPORTED_PLATFORMS.join(', ')}, got ${this.platform.platform}`);
     }
+    this.asset = new ecrAssets.DockerImageAsset(this, 'Image', {
+      directory: RUNNING_FROM_SOURCE ? this.stageContext() : PREBUILT_SERVING_CONTEXT,
+      platform: this.platform,
+      displayName: 'ONNX serving container',
+    });
+    this.imageUri = this.asset.imageUri;
+  }
+
+  /** The build context bundled now from the sources, into the assembly. */
+  private stageContext(): string {
     // Local bundling into the assembly, as the Lambda bundles are made; the image is only ever
     // required by the API, never pulled (local bundling always succeeds).
     const context = new AssetStaging(this, 'BuildContext', {
@@ -108,12 +121,7 @@ export class ServingImage extends Construct {
         },
       },
     });
-    this.asset = new ecrAssets.DockerImageAsset(this, 'Image', {
-      directory: context.absoluteStagedPath,
-      platform: this.platform,
-      displayName: 'ONNX serving container',
-    });
-    this.imageUri = this.asset.imageUri;
+    return context.absoluteStagedPath;
   }
 
   /**

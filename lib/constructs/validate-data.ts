@@ -4,13 +4,13 @@
  * objects. The training pipeline invokes it as its first task (single, or shard + merge under a
  * Distributed Map).
  */
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { objectPrefixFinding } from './acknowledgements';
 import type { ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
 
@@ -20,7 +20,8 @@ export interface DataValidationProps {
   /**
    * The one model this function validates for: it reads only that model's datasets
    * (`<model>/` in the datasets bucket), writes only under its `<prefix>/<model>/` keys, and refuses
-   * an event for another model. Unset: one function for every model, with bucket-wide prefixes.
+   * an event for another model.
+   * @default - one function for every model, with bucket-wide prefixes
    */
   readonly modelName?: string;
   /**
@@ -67,8 +68,7 @@ export class DataValidation extends Construct {
       own,
     );
     for (const prefix of written) artifactStore.grantWriteArtifacts(this.validateFunction, prefix);
-    const objectsUnder = (bucket: s3.IBucket, prefix: string) =>
-      `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}*]`;
+    const objectsUnder = objectPrefixFinding;
     Validations.of(this.validateFunction.role!).acknowledge(
       {
         id: objectsUnder(artifactStore.datasetsBucket, own('')),
