@@ -14,6 +14,7 @@ import {
   NO_PIPELINE_MESSAGE,
   NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
+  type RedriveResponse,
   type StageChangeResponse,
   type StartTrainingResponse,
   type VersionsPage,
@@ -170,6 +171,29 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
     );
 
   program
+    .command('redrive')
+    .description('resume a failed, aborted or timed-out pipeline run where it failed (Step Functions RedriveExecution)')
+    .argument('<execution>', 'the execution ARN (as `mlops train` printed it)')
+    .option('--wait', 'follow the run until it ends')
+    .addOption(new Option('--interval <seconds>', 'seconds between status checks with --wait').default('10').argParser(positiveNumber))
+    .action(
+      action(async (client, options, execution: string, command: { wait?: boolean; interval: number | string }) => {
+        const redriven = await client.post<RedriveResponse>(`${executionPath(execution)}/redrive`, {});
+        print(options, redriven, () =>
+          fields([
+            ['redriven', redriven.executionArn],
+            ['redrive', redriven.redriveCount],
+            ['failed in', redriven.failedState],
+            ['restarts', redriven.restarts],
+            ['resumes at', redriven.resumesAt],
+          ]),
+        );
+        if (!command.wait) return EXIT.ok;
+        return follow(client, options, redriven.executionArn, Number(command.interval) * 1000);
+      }),
+    );
+
+  program
     .command('models')
     .description('list the registered models, or show one')
     .argument('[name]', 'a model name')
@@ -229,6 +253,21 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
             ]),
           ),
         );
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('card')
+    .description("a version's model card: lineage, data profile, metrics, fairness, approvals, rollout and drift, from the evidence")
+    .argument('<model>')
+    .argument('<version>', 'version number', positiveInteger)
+    .action(
+      action(async (client, options, model: string, version: number) => {
+        const stored = await client.get<{ card: unknown; markdown: string; jsonUri: string; markdownUri: string }>(
+          `models/${encodeURIComponent(model)}/versions/${version}/card`,
+        );
+        print(options, stored, () => `${stored.markdown}\nKept at ${stored.markdownUri} and ${stored.jsonUri}\n`);
         return EXIT.ok;
       }),
     );

@@ -44,6 +44,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     target: 'apiFunction',
   },
   {
+    method: 'POST',
+    path: '/pipelines/executions/{id}/redrive',
+    operation: 'redriveExecution',
+    summary:
+      'Redrives a failed, aborted or timed-out pipeline run (Step Functions RedriveExecution): it resumes where it failed, without validating or training again; 409 with the reason when it cannot be redriven.',
+    target: 'apiFunction',
+  },
+  {
     method: 'GET',
     path: '/models',
     operation: 'listModels',
@@ -67,6 +75,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     query: ['stage', 'limit', 'cursor'],
   },
   { method: 'GET', path: '/models/{name}/versions/{version}', operation: 'getVersion', summary: 'One version.', target: 'apiFunction' },
+  {
+    method: 'GET',
+    path: '/models/{name}/versions/{version}/card',
+    operation: 'getModelCard',
+    summary:
+      "The version's model card (JSON and Markdown) from the registry, the run's reports and the configuration; kept in the artifacts bucket.",
+    target: 'apiFunction',
+  },
   {
     method: 'POST',
     path: '/models/{name}/versions/{version}/approve',
@@ -283,7 +299,7 @@ export const errorBodySchema: JsonSchemaObject = {
       properties: {
         code: {
           type: 'string',
-          description: 'ValidationFailed, Forbidden, NotFound, Conflict, InvalidTransition, Throttled, InternalError',
+          description: 'ValidationFailed, Forbidden, NotFound, Conflict, InvalidTransition, NotRedrivable, Throttled, InternalError',
         },
         message: { type: 'string' },
         details: { type: 'object' },
@@ -374,6 +390,21 @@ export interface StartTrainingResponse {
   readonly executionArn: string;
   /** Epoch seconds, as Step Functions reports it. */
   readonly startDate: number;
+}
+
+/** POST /pipelines/executions/{id}/redrive: the redriven run (Step Functions RedriveExecution's answer and where it goes on). */
+export interface RedriveResponse {
+  readonly executionArn: string;
+  /** Epoch seconds, as Step Functions reports it. */
+  readonly redriveDate: number;
+  /** The run's redrives so far, this one included. */
+  readonly redriveCount: number;
+  /** The state Step Functions restarts (the run's last unsuccessful state). */
+  readonly restarts: string;
+  /** The state that failed, for a run that failed after its retries. */
+  readonly failedState?: string;
+  /** Where the run goes on from there. */
+  readonly resumesAt: string;
 }
 
 /** GET /models and GET /models/{name}/versions. */

@@ -71,3 +71,15 @@ export const datasetSchemaSchema = z
   });
 
 export type DatasetSchema = z.output<typeof datasetSchemaSchema>;
+
+/** The completion markers a producer writes last into a dataset version's prefix (`<model>/<version>/`). */
+export const DATASET_COMPLETION_MARKERS = ['_SUCCESS', 'manifest.json'] as const;
+
+/**
+ * Whether an object of a dataset prefix holds rows: markers and hidden files (a name starting with
+ * `_` or `.`, as Hadoop and Spark write them) do not, and are left out of validation and the ETag.
+ */
+export function isDatasetObjectKey(key: string): boolean {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return name !== '' && !name.startsWith('_') && !name.startsWith('.') && !(DATASET_COMPLETION_MARKERS as readonly string[]).includes(name);
+}

@@ -95,6 +95,15 @@ const modelEntrySchema = z
     training: trainingOverridesSchema.optional().describe("this model's overrides of the platform's training settings"),
     serving: servingOverridesSchema.optional().describe("this model's overrides of the platform's serving settings"),
     drift: driftOverridesSchema.optional().describe("this model's overrides of the platform's drift settings"),
+    card: z
+      .object({
+        intendedUse: z.string().min(1).max(2000).optional().describe('what the model is for and who uses its predictions'),
+        limitations: z.string().min(1).max(2000).optional().describe('known limits: populations, ranges or uses it is not fit for'),
+        owner: z.string().min(1).max(256).optional().describe("who answers for the model (default: the platform's `owner`)"),
+      })
+      .strict()
+      .optional()
+      .describe("what this model's cards state beyond the evidence (docs/model-cards.md)"),
     approval: approvalPolicySchema
       .optional()
       .describe(

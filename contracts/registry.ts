@@ -102,7 +102,9 @@ export type AuditAction =
   | 'pipeline-failure'
   | 'approval-requested'
   | 'approval-decided'
-  | 'rollout-phase';
+  | 'rollout-phase'
+  | 'pipeline-redrive'
+  | 'drift-verdict';
 
 export const APPROVAL_STATUSES = ['Pending', 'Approved', 'Rejected'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -248,6 +250,40 @@ export const pipelineFailureRequestSchema = z
   })
   .strict();
 
+/**
+ * The pipeline's AwaitRedrive task: in the attempt that failed (`redriveCount` = `failedAttempt`)
+ * the registry answers with the run's own error; after a RedriveExecution (`redriveCount` higher)
+ * it records the redrive and tells the run where to resume.
+ */
+export const awaitRedriveSchema = z
+  .object({
+    modelName,
+    executionArn: z.string().min(1).max(2048),
+    failedState: z.string().min(1).max(128),
+    error: z.string().max(256).default('Unknown'),
+    cause: z.string().max(32_768).default(''),
+    failedAttempt: z.number().int().min(0),
+    redriveCount: z.number().int().min(0),
+    actor,
+  })
+  .strict();
+
+/** check-drift's verdict on a window of captured traffic, kept in the model's audit trail. */
+export const driftVerdictRequestSchema = z
+  .object({
+    modelName,
+    actor,
+    status: z.enum(['drift', 'no-drift', 'insufficient-data']),
+    productionVersion: version,
+    windowEnd: z.string().min(1).max(64),
+    sampleSize: z.number().int().min(0),
+    driftedFeatures: z.array(z.string().min(1).max(256)).max(500),
+    driftedFeatureShare: z.number().min(0).max(1).nullable(),
+    reportUri: s3UriSchema,
+    idempotencyKey,
+  })
+  .strict();
+
 export const requestApprovalSchema = z
   .object({
     modelName,
@@ -274,6 +310,8 @@ export type SetRolloutPhaseRequest = z.input<typeof setRolloutPhaseRequestSchema
 export type PromoteRequest = z.input<typeof promoteRequestSchema>;
 export type RollbackRequest = z.input<typeof rollbackRequestSchema>;
 export type PipelineFailureRequest = z.input<typeof pipelineFailureRequestSchema>;
+export type AwaitRedriveRequest = z.input<typeof awaitRedriveSchema>;
+export type DriftVerdictRequest = z.input<typeof driftVerdictRequestSchema>;
 export type ListVersionsRequest = z.input<typeof listVersionsRequestSchema>;
 export type ListEventsRequest = z.input<typeof listRequestSchema>;
 export type ListModelsRequest = z.input<typeof listModelsRequestSchema>;

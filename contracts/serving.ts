@@ -39,6 +39,14 @@ export const servingShape = {
     .describe('how long the canary runs without an alarm before the rest of the traffic shifts (`WaitIntervalInSeconds`)'),
   latencyBudgetMs: z.number().positive().describe('p99 model latency above which the latency alarm fires and rolls the candidate back'),
   dataCapturePercent: z.number().int().min(0).max(100).describe('share of requests captured for the drift checks'),
+  idleHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(168)
+    .describe(
+      'endpoint mode: the idle-cost alarm fires (to the alert topic) when the endpoint served no invocation for this many hours, while its instances still bill; at most 7 days (CloudWatch evaluates at most 7 days of hourly periods)',
+    ),
   captureColumns: z
     .array(z.string().min(1))
     .max(50)
@@ -84,6 +92,7 @@ export const SERVING_DEFAULTS = {
   bakeTimeSeconds: 600,
   latencyBudgetMs: 200,
   dataCapturePercent: 20,
+  idleHours: 24,
   captureColumns: [] as readonly string[],
   shadowPercent: 0,
   shadowSeconds: 900,

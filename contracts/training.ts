@@ -43,6 +43,11 @@ export const trainingShape = {
     .string()
     .regex(/^[A-Za-z0-9_.-]+\.py$/, 'must be a Python file at the top of the source folder, such as train.py')
     .describe('the script the SageMaker training toolkit runs (`sagemaker_program`)'),
+  trigger: z
+    .enum(['manual', 'on-new-data'])
+    .describe(
+      'what starts a run besides the API and drift: `on-new-data` also starts one when a `_SUCCESS` or `manifest.json` object lands under `<model>/<version>/` in the datasets bucket (once per dataset version, within the drift cool-down)',
+    ),
   tuning: tuningSchema.describe(
     'hyperparameter tuning: when set, each run starts a SageMaker tuning job (on the same capacity, spot or on demand) instead of one training job and continues with its best job',
   ),
@@ -57,6 +62,7 @@ export const TRAINING_DEFAULTS = {
   maxWaitSeconds: 8 * 3600,
   checkpointing: true,
   entryPoint: 'train.py',
+  trigger: 'manual',
 } as const;
 
 export const trainingOverridesSchema = z.object(trainingShape).partial().strict();

@@ -12,6 +12,7 @@ import type { ModelEvaluation } from './constructs/evaluate-model';
 import type { ModelRegistry } from './constructs/model-registry';
 import type { Observability } from './constructs/observability';
 import type { PipelineApi } from './constructs/pipeline-api';
+import type { RegistryEvents } from './constructs/registry-events';
 import type { SageMakerEndpoint } from './constructs/sagemaker-endpoint';
 import type { ServerlessInference } from './constructs/serverless-inference';
 import type { TrainingPipeline } from './constructs/training-pipeline';
@@ -41,6 +42,7 @@ export class MlopsStack extends Stack {
   readonly deployFunctions: ReadonlyMap<string, lambda.IFunction>;
   readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
   readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  readonly registryEvents: RegistryEvents;
   readonly api: PipelineApi;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps) {
@@ -59,6 +61,7 @@ export class MlopsStack extends Stack {
     this.deployFunctions = platform.deployFunctions;
     this.trainingPipelines = platform.trainingPipelines;
     this.driftMonitors = platform.driftMonitors;
+    this.registryEvents = platform.registryEvents;
     this.api = platform.api;
   }
 }

@@ -5,6 +5,7 @@
  * (MlopsStack) is its default consumer; a platform team embeds it in its own stack.
  */
 import { CfnOutput } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +13,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { modelDocument } from '../contracts/model';
+import { modelCardConfigOf } from '../contracts/model-card';
 import {
   namePrefixOf,
   type PlatformConfig,
@@ -26,6 +28,7 @@ import { ModelEvaluation } from './constructs/evaluate-model';
 import { ModelRegistry } from './constructs/model-registry';
 import { Observability } from './constructs/observability';
 import { PipelineApi } from './constructs/pipeline-api';
+import { RegistryEvents } from './constructs/registry-events';
 import { SageMakerEndpoint } from './constructs/sagemaker-endpoint';
 import { ServerlessInference } from './constructs/serverless-inference';
 import { TrainingPipeline } from './constructs/training-pipeline';
@@ -130,6 +133,8 @@ export class MlopsPlatform extends Construct {
   readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
   /** Drift monitoring of each model, by model name (retraining is wired once the training pipelines are). */
   readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** Registry changes published to EventBridge (source cdk-mlops). */
+  readonly registryEvents: RegistryEvents;
   readonly api: PipelineApi;
 
   constructor(scope: Construct, id: string, props: MlopsPlatformProps) {
@@ -265,6 +270,10 @@ export class MlopsPlatform extends Construct {
     }
     this.driftMonitors = driftMonitors;
 
+    // Registry events: every registry change on EventBridge (source cdk-mlops), from the table's stream.
+    this.registryEvents = new RegistryEvents(this, 'RegistryEvents', { registry: this.registry, logRetention: config.logRetentionDays });
+    this.observability.addFunction('publish-registry-events', this.registryEvents.publishFunction);
+
     const predictTargets = new Map<string, PredictTarget>([
       ...[...serverless].map(([name, inference]) => [name, { kind: 'serverless', alias: inference.alias }] as const),
       ...[...endpoints].map(([name, endpoint]) => [name, { kind: 'endpoint', endpointName: endpoint.endpointName }] as const),
@@ -277,6 +286,11 @@ export class MlopsPlatform extends Construct {
       modelNames: models.map((model) => model.name),
       settings: config.api,
       logRetention: config.logRetentionDays,
+      // Model cards: GET /models/{name}/versions/{version}/card.
+      modelCards: {
+        artifactStore: this.artifactStore,
+        configs: Object.fromEntries(models.map((model) => [model.name, modelCardConfigOf(model, config.owner)])),
+      },
     });
 
     this.observability.addApi(this.api);
@@ -295,6 +309,9 @@ export class MlopsPlatform extends Construct {
     }
     for (const [name, inference] of serverless) this.observability.addServerlessModel(name, inference);
     for (const [name, endpoint] of endpoints) this.observability.addEndpoint(name, endpoint);
+    // Idle-cost guard: an endpoint nobody calls still bills its instances.
+    for (const endpoint of endpoints.values())
+      endpoint.idleAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.observability.alertTopic));
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

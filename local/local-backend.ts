@@ -8,8 +8,10 @@ import { createHash } from 'node:crypto';
 import type { ExecutionStatus } from '../contracts/api';
 import { staleTaskToken } from '../lambdas/api/api';
 import { readableCause } from '../lambdas/api/executions';
+import { failedStateOf, redrivePlan } from '../lambdas/api/redrive';
 import { dispatch } from '../lambdas/registry/registry';
 import type { LocalPlatformBackend, TrainingInput } from './api-server';
+import { redriveStatusOf } from './redrive';
 import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, type LocalPlatform } from './runtime';
 
 /** Content types of the dataset formats the readers take, by file extension. */
@@ -27,6 +29,7 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
     trainableModels: served,
     servedModels: served,
     registry: async (action, request) => JSON.parse(JSON.stringify(await dispatch(platform.registry, { action, ...request }))),
+    modelCard: (modelName, version) => platform.modelCard(modelName, version),
     async describeExecution(executionArn): Promise<ExecutionStatus> {
       const execution = platform.execution(executionArn);
       const current = execution.states.at(-1);
@@ -46,6 +49,22 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
         ...(execution.error ? { error: execution.error } : {}),
         ...(execution.cause ? { cause: readableCause(execution.cause) } : {}),
       };
+    },
+    // The same checks as on AWS, over what the runtime recorded: its redrive status stands in for DescribeExecution's.
+    async redriveExecution(executionArn) {
+      const execution = platform.execution(executionArn);
+      const plan = redrivePlan({
+        status: execution.status,
+        ...redriveStatusOf(execution, new Date()),
+        redriveCount: execution.redriveCount,
+        ...(execution.error ? { error: execution.error } : {}),
+        ...(execution.lastState ? { stoppedIn: execution.lastState.name } : {}),
+        ...(execution.lastState ? { failedState: failedStateOf(execution.lastState.input) } : {}),
+        executionRevision: execution.revision,
+        currentRevision: platform.definitionRevision(execution.model),
+      });
+      const { redriveDate } = platform.redrive(executionArn);
+      return { executionArn, redriveDate: Math.floor(redriveDate.getTime() / 1000), redriveCount: execution.redriveCount, ...plan };
     },
     async sendTaskSuccess(taskToken, output) {
       if (!platform.pendingApprovals.has(taskToken)) throw staleTaskToken('no local execution waits on this token');

@@ -12,6 +12,8 @@ export interface VersionSummary {
   readonly spotSavings?: number;
   readonly execution?: string;
   readonly note?: string;
+  /** The version's model card (Markdown), relative to the report. */
+  readonly card?: string;
 }
 
 export interface FeatureDrift {
@@ -64,6 +66,17 @@ export interface ScenarioReport {
   /** Every prediction request this run sent (the canary traffic included) and the capture objects written. */
   readonly predictions: { readonly requests: number; readonly rows: number; readonly captureObjects: number };
   readonly notifications: readonly string[];
+  /** The registry's changes as EventBridge received them (source cdk-mlops), oldest first. */
+  readonly registryEvents?: readonly RegistryEventLine[];
+}
+
+/** One registry event in the report. */
+export interface RegistryEventLine {
+  readonly at: string;
+  readonly detailType: string;
+  readonly version?: number;
+  readonly summary: string;
+  readonly eventId: string;
 }
 
 /** One run in a workspace's index of runs. */
@@ -159,6 +172,8 @@ export function summaryText(report: ScenarioReport): string {
   }
   for (const drift of report.drift) sections.push(`Drift, ${driftCaption(drift)}\n${table(DRIFT_HEADERS, driftRows(drift))}`);
   for (const rollback of report.rollbacks) sections.push(`Rolled back: v${rollback.version} — ${rollback.reason}`);
+  if (report.registryEvents && report.registryEvents.length > 0)
+    sections.push(`Registry events: ${registryEventsLine(report.registryEvents)}`);
   sections.push(`Traffic: ${trafficLine(report)}`);
   sections.push(`Duration: ${formatDuration(report.durationMs)}`);
   return sections.join('\n\n');
@@ -299,6 +314,31 @@ ${
 <p>${escapeHtml(trafficLine(report))}.</p>
 <h2>Notifications</h2>
 ${report.notifications.length === 0 ? '<p>None.</p>' : `<ul>${report.notifications.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`}
+<h2>Model cards</h2>
+${
+  report.versions.some((version) => version.card)
+    ? `<ul>${report.versions
+        .filter((version) => version.card)
+        .map((version) => `<li><a href="${escapeHtml(version.card!)}">v${version.version} (${escapeHtml(version.stage)})</a></li>`)
+        .join('')}</ul>`
+    : '<p>None.</p>'
+}
+<h2>Registry events</h2>
+${
+  !report.registryEvents || report.registryEvents.length === 0
+    ? '<p>None.</p>'
+    : htmlTable(
+        ['time', 'detail-type', 'version', 'change', 'event id'],
+        report.registryEvents.map((event) => [
+          event.at,
+          event.detailType,
+          event.version === undefined ? '' : `v${event.version}`,
+          event.summary,
+          event.eventId,
+        ]),
+        'Published to EventBridge with source cdk-mlops; deduplicate on detail.eventId',
+      )
+}
 </body></html>
 `;
 }
@@ -321,4 +361,11 @@ ${STYLE}
 <table><thead><tr><th>run</th><th>scenario</th><th>model</th><th>started</th><th>duration</th><th>outcome</th><th>summary</th></tr></thead><tbody>${rows}</tbody></table>
 </body></html>
 `;
+}
+
+/** `12 published: 3 Model Version Registered, 2 Model Version Promoted, ...` */
+export function registryEventsLine(events: readonly RegistryEventLine[]): string {
+  const counts = new Map<string, number>();
+  for (const event of events) counts.set(event.detailType, (counts.get(event.detailType) ?? 0) + 1);
+  return `${events.length} published: ${[...counts].map(([type, count]) => `${count} ${type}`).join(', ')}`;
 }

@@ -17,8 +17,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { DATASET_COMPLETION_MARKERS } from '../contracts/dataset';
 import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
+import { modelCardConfigOf } from '../contracts/model-card';
 import { type PlatformConfig, type ResolvedModelConfig, resolveModel } from '../contracts/platform-config';
 import { PROJECT_ROOT } from '../contracts/project-root';
 import { modelSchemaFor, type PredictResponse } from '../contracts/serving-schema';
@@ -36,6 +38,7 @@ import { createPredictHandler, predictorFromEnvironment } from '../lambdas/predi
 import { dispatch } from '../lambdas/registry/registry';
 import { ShadowScorer } from '../lambdas/shadow-score/shadow-score';
 import { NotFoundError, ValidationError } from '../lambdas/shared/errors';
+import { registryCardReader, type StoredModelCard, writeModelCard } from '../lambdas/shared/model-card';
 import { DynamoDbRegistryStore } from '../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../lambdas/shared/registry/registry-service';
 import { rolloutEventSchema } from '../lambdas/shared/rollout';
@@ -43,11 +46,15 @@ import { S3ObjectStore } from '../lambdas/shared/s3-object-store';
 import { OnnxScorer } from '../lambdas/shared/serving/onnx-scorer';
 import type { CanaryObservation, Predictor } from '../lambdas/shared/serving/predictor';
 import { fetchServedModel } from '../lambdas/shared/serving/served-version';
+import { createRetrainingHandler } from '../lambdas/start-retraining/handler';
+import type { NewDataResult, TrainingRuns } from '../lambdas/start-retraining/start-retraining';
 import { validateData } from '../lambdas/validate-data/handler';
-import { liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
+import { type Definition, liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
 import { type DeployedAssembly, DeployedIam } from './deployed-iam';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { readProgressLine, withReadProgress } from './read-progress';
+import { redriveStatusOf, resumedMachine } from './redrive';
+import { LocalRegistryEvents } from './registry-events';
 import { type RunningS3Local, startS3Local } from './s3-local';
 import { LocalTrainingJobs, type TrainingJobRequest, type TrainingProgress } from './sagemaker-training';
 import { LocalTuningJobs, type TuningJobRequest } from './sagemaker-tuning';
@@ -133,6 +140,15 @@ export interface LocalExecution {
   cause?: string;
   readonly states: StateVisit[];
   readonly done: Promise<LocalExecution>;
+  /** Times RedriveExecution restarted it (DescribeExecution's redriveCount). */
+  redriveCount: number;
+  redriveDate?: Date;
+  /** The last top-level state entered and its input: where a redrive restarts. */
+  lastState?: { readonly name: string; readonly input: unknown };
+  /** The definition it runs (SHA-256 of the rendered ASL), as DescribeStateMachineForExecution's revision tells it. */
+  readonly revision: string;
+  /** Events recorded in its history so far, every attempt's. */
+  historyEvents: number;
 }
 
 /** Figures of long work as it goes: a training job's epochs, a validation's rows. */
@@ -223,6 +239,11 @@ interface StoredExecution {
   readonly error?: string;
   readonly cause?: string;
   readonly states: StateVisit[];
+  readonly redriveCount?: number;
+  readonly redriveDate?: string;
+  readonly lastState?: { readonly name: string; readonly input: unknown };
+  readonly revision?: string;
+  readonly historyEvents?: number;
 }
 
 type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
@@ -235,7 +256,7 @@ function retryingStates(states: StatesOf): string[] {
   ]);
 }
 
-const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
+const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure', 'AwaitRedrive'];
 const VALIDATION_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles'];
 
 export class LocalPlatform {
@@ -243,6 +264,10 @@ export class LocalPlatform {
   readonly store: S3ObjectStore;
   readonly registry: Registry;
   readonly registryStore: DynamoDbRegistryStore;
+  /** Dataset drops delivered to start-retraining (training.trigger on-new-data), in delivery order. */
+  readonly newDataDeliveries: Array<{ readonly key: string; readonly model: string; readonly result: NewDataResult }> = [];
+  /** The registry's events as EventBridge would receive them (local/registry-events.ts). */
+  readonly registryEvents: LocalRegistryEvents;
   /** SageMaker training jobs, run with the real training program. */
   readonly trainingJobs: LocalTrainingJobs;
   /** SageMaker tuning jobs: random search over the same training jobs, at most two at once. */
@@ -254,6 +279,8 @@ export class LocalPlatform {
   /** Approval task tokens waiting for a decision, by token. */
   readonly pendingApprovals = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>();
   private readonly machines = new Map<string, StateMachine>();
+  /** Per model, its rendered definition and that definition's revision (SHA-256). */
+  private readonly definitions = new Map<string, { definition: Definition; revision: string }>();
   /** Per model, the TimeoutSeconds its Task states declare (enforced around the handlers, naming the state). */
   private readonly timeouts = new Map<string, ReadonlyMap<string, number>>();
   /** Aborts every running task (training programs included) when the runtime stops. */
@@ -302,6 +329,12 @@ export class LocalPlatform {
     );
     // The registry function's view of the table: what the API and the pipeline's registry states call.
     this.registry = new Registry(this.functionRegistryStore('registry'), { knownModels: [...this.models.keys()] });
+    // The table's stream stand-in reads the whole table, as the event source mapping does.
+    this.registryEvents = new LocalRegistryEvents(
+      this.registryStore,
+      [...this.models.keys()],
+      options.workspace ? path.join(options.workspace.root, 'registry-events.jsonl') : undefined,
+    );
     this.trainingJobs = new LocalTrainingJobs({
       store: this.store,
       onProgress: (progress) => this.trainingProgress(progress),
@@ -314,6 +347,12 @@ export class LocalPlatform {
       region: LOCAL_REGION,
     });
     for (const stored of this.readStoredExecutions()) this.remember(stored);
+    // The datasets bucket's object events, as EventBridge routes them to start-retraining.
+    s3.onObjectCreated((bucket, key) => {
+      this.deliverObjectCreated(bucket, key).catch((error: Error) =>
+        this.logger.error('dataset drop delivery failed', { bucket, key, error: error.message }),
+      );
+    });
   }
 
   /**
@@ -365,6 +404,7 @@ export class LocalPlatform {
       this.storeExecutions();
       await Promise.allSettled([...this.shadowFunctions.values()].map((shadow) => shadow.settled()));
       await this.flushCapture().catch(() => undefined);
+      await this.registryEvents.pump().catch(() => undefined);
       this.dynamoClient.destroy();
       for (const client of this.functionClients) client.destroy();
       await Promise.allSettled([this.s3.stop(), this.dynamo.stop()]);
@@ -377,11 +417,15 @@ export class LocalPlatform {
     const file = this.options.workspace?.executionsFile;
     if (!file || !existsSync(file)) return [];
     const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredExecution[];
-    return stored.map(({ startDate, stopDate, ...entry }) => {
+    return stored.map(({ startDate, stopDate, redriveDate, ...entry }) => {
       const execution: LocalExecution = {
         ...entry,
+        redriveCount: entry.redriveCount ?? 0,
+        revision: entry.revision ?? 'unknown',
+        historyEvents: entry.historyEvents ?? 0,
         startDate: new Date(startDate),
         ...(stopDate ? { stopDate: new Date(stopDate) } : {}),
+        ...(redriveDate ? { redriveDate: new Date(redriveDate) } : {}),
         done: undefined as never,
       };
       if (execution.status === 'RUNNING') {
@@ -414,6 +458,11 @@ export class LocalPlatform {
       ...(execution.error ? { error: execution.error } : {}),
       ...(execution.cause ? { cause: execution.cause } : {}),
       states: execution.states,
+      redriveCount: execution.redriveCount,
+      ...(execution.redriveDate ? { redriveDate: execution.redriveDate.toISOString() } : {}),
+      ...(execution.lastState ? { lastState: execution.lastState } : {}),
+      revision: execution.revision,
+      historyEvents: execution.historyEvents,
     }));
     writeFileSync(file, `${JSON.stringify(stored, null, 1)}\n`);
   }
@@ -496,6 +545,65 @@ export class LocalPlatform {
     return store;
   }
 
+  /**
+   * A version's model card, gathered and kept in the artifacts bucket as the API function does it
+   * (GET /models/{name}/versions/{version}/card), through the API function's access.
+   */
+  async modelCard(modelName: string, version: number): Promise<StoredModelCard> {
+    const model = this.model(modelName);
+    return writeModelCard(
+      {
+        registry: registryCardReader(async (action, request) =>
+          JSON.parse(JSON.stringify(await dispatch(this.registry, { action, ...request }))),
+        ),
+        store: this.functionStore('api'),
+        artifactsBucket: LOCAL_BUCKETS.artifacts,
+        config: modelCardConfigOf(model, this.options.config.owner),
+      },
+      modelName,
+      version,
+    );
+  }
+
+  /**
+   * EventBridge's delivery of an S3 "Object Created" event of the datasets bucket to each model
+   * whose `training.trigger` is on-new-data and whose rule matches (a completion marker directly
+   * under `<model>/<version>/`): the real start-retraining handler, with the runtime's executions
+   * as the pipeline's. Deliveries are kept in `newDataDeliveries`; call it again to deliver a duplicate.
+   */
+  async deliverObjectCreated(bucket: string, key: string): Promise<NewDataResult[]> {
+    const results: NewDataResult[] = [];
+    if (bucket !== LOCAL_BUCKETS.datasets) return results;
+    for (const model of this.models.values()) {
+      if (model.training.trigger !== 'on-new-data') continue;
+      const matches = DATASET_COMPLETION_MARKERS.some((marker) =>
+        new RegExp(`^${escapeRegExp(model.name)}/.*/${escapeRegExp(marker)}$`).test(key),
+      );
+      if (!matches) continue;
+      const runs: TrainingRuns = {
+        newestStart: async () => this.newestExecutionStart(model.name),
+        start: async (name, input) => {
+          if (this.executions.has(name)) return { alreadyExists: true };
+          return { alreadyExists: false, executionArn: this.startTraining(model.name, JSON.parse(input), name).executionArn };
+        },
+      };
+      const handle = createRetrainingHandler(
+        runs,
+        { keysUnder: (prefix) => this.keysUnder(LOCAL_BUCKETS.datasets, prefix) },
+        { model: model.name, datasetsBucket: LOCAL_BUCKETS.datasets, cooldownHours: model.drift.retrainCooldownHours },
+        this.logger,
+      );
+      const result = await handle({
+        source: 'aws.s3',
+        'detail-type': 'Object Created',
+        detail: { bucket: { name: bucket }, object: { key } },
+      });
+      this.newDataDeliveries.push({ key, model: model.name, result });
+      results.push(result);
+    }
+    return results;
+  }
+
   model(name: string): ResolvedModelConfig {
     const model = this.models.get(name);
     if (!model) throw new NotFoundError(`unknown model "${name}"; configured: ${[...this.models.keys()].join(', ')}`, { model: name });
@@ -531,6 +639,10 @@ export class LocalPlatform {
     const { definition, timeouts } = liftTaskTimeouts(offlineTrainingDefinition(substitutions));
     const machine = new StateMachine(definition as never);
     this.machines.set(model.name, machine);
+    this.definitions.set(model.name, {
+      definition,
+      revision: createHash('sha256').update(JSON.stringify(definition)).digest('hex'),
+    });
     this.timeouts.set(model.name, timeouts);
     this.retrying.set(model.name, retryingStates(definition.States as StatesOf));
     return machine;
@@ -807,8 +919,82 @@ export class LocalPlatform {
     // workspace keeps the names of earlier runs, so a reused name cannot replay their idempotency keys.
     if (this.executions.has(name)) throw new ValidationError(`an execution named "${name}" already exists`);
     const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-${model.name}-training:${name}`;
-    const run = this.machine(model).run(input as never, {
-      context: { Execution: { Id: executionArn, Name: name, Input: input }, Task: { Token: `${name}:approval` } } as never,
+    const machine = this.machine(model);
+    const execution: LocalExecution = {
+      executionArn,
+      name,
+      model: model.name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      states: [],
+      done: undefined as never,
+      redriveCount: 0,
+      revision: this.definitions.get(model.name)!.revision,
+      historyEvents: 0,
+    };
+    this.follow(execution, machine, input);
+    this.remember(execution);
+    this.storeExecutions();
+    return execution;
+  }
+
+  /**
+   * Step Functions RedriveExecution: restarts a stopped execution's last unsuccessful top-level
+   * state with that state's recorded input, under the same ARN, one redrive later; the states
+   * before it are not run again. Refused as Step Functions refuses (ExecutionNotRedrivable, with
+   * DescribeExecution's reason). The runtime keeps the current definition only, so an execution
+   * started on another definition (the configuration changed between runs) is refused too.
+   */
+  redrive(id: string, now: Date = new Date()): { redriveDate: Date } {
+    const execution = this.execution(id);
+    const model = this.model(execution.model);
+    if (this.stopping.signal.aborted) throw new ValidationError('the local platform has stopped');
+    const { redriveStatusReason } = redriveStatusOf(execution, now);
+    if (redriveStatusReason) throw notRedrivable(redriveStatusReason);
+    this.machine(model);
+    const current = this.definitions.get(model.name)!;
+    if (execution.revision !== current.revision) {
+      throw notRedrivable(
+        'the execution ran another definition of the pipeline than the one the offline runtime has now (the configuration changed), and the runtime keeps the current definition only',
+      );
+    }
+    if (!execution.lastState) throw notRedrivable('the execution recorded no state to restart');
+    execution.status = 'RUNNING';
+    execution.redriveCount += 1;
+    execution.redriveDate = now;
+    delete execution.stopDate;
+    delete execution.error;
+    delete execution.cause;
+    delete execution.output;
+    this.follow(execution, resumedMachine(current.definition, execution.lastState.name), execution.lastState.input);
+    this.storeExecutions();
+    return { redriveDate: now };
+  }
+
+  /** The revision (SHA-256) of a model's pipeline definition as the runtime runs it now. */
+  definitionRevision(modelName: string): string {
+    this.machine(this.model(modelName));
+    return this.definitions.get(modelName)!.revision;
+  }
+
+  /** Runs one attempt of an execution on `machine` from `input`, recording states, the last state's input and the outcome. */
+  private follow(execution: LocalExecution, machine: StateMachine, input: unknown): void {
+    const model = this.model(execution.model);
+    const { name, states } = execution;
+    const attempt = execution.redriveCount;
+    const run = machine.run(input as never, {
+      context: {
+        Execution: {
+          Id: execution.executionArn,
+          Name: name,
+          Input: execution.input,
+          RedriveCount: attempt,
+          ...(execution.redriveDate ? { RedriveTime: execution.redriveDate.toISOString() } : {}),
+        },
+        // A redriven approval task is a new task: a token of its own.
+        Task: { Token: attempt === 0 ? `${name}:approval` : `${name}:approval:${attempt}` },
+      } as never,
       overrides: {
         taskResourceLocalHandlers: this.taskHandlers(model, name) as never,
         retryIntervalOverrides: Object.fromEntries(
@@ -818,20 +1004,10 @@ export class LocalPlatform {
         waitTimeOverrides: { WaitBeforeRetraining: this.options.retryWaitMs ?? 200 },
       },
     });
-    const states: StateVisit[] = [];
-    const execution: LocalExecution = {
-      executionArn,
-      name,
-      model: model.name,
-      input,
-      startDate: new Date(),
-      status: 'RUNNING',
-      states,
-      done: undefined as never,
-    };
     const events = (async () => {
       for await (const event of run.eventLogs) {
-        const entry = event as { type: string; state?: { name: string }; index?: number; Error?: string; Cause?: string };
+        execution.historyEvents++;
+        const entry = event as { type: string; state?: { name: string; input: unknown }; index?: number; Error?: string; Cause?: string };
         if (entry.index !== undefined || !entry.state) {
           if (entry.type === 'ExecutionFailed') {
             execution.error = entry.Error;
@@ -839,7 +1015,10 @@ export class LocalPlatform {
           }
           continue;
         }
-        if (entry.type === 'StateEntered') states.push({ name: entry.state.name, enteredAt: Date.now() });
+        if (entry.type === 'StateEntered') {
+          states.push({ name: entry.state.name, enteredAt: Date.now() });
+          execution.lastState = { name: entry.state.name, input: entry.state.input };
+        }
         if (entry.type === 'StateExited' || entry.type === 'StateFailed') {
           const visit = [...states].reverse().find((state) => state.name === entry.state!.name && state.exitedAt === undefined);
           if (visit) {
@@ -871,9 +1050,6 @@ export class LocalPlatform {
       this.storeExecutions();
       return execution;
     })();
-    this.remember(execution);
-    this.storeExecutions();
-    return execution;
   }
 
   /** SendTaskSuccess / SendTaskFailure for an approval token. */
@@ -914,3 +1090,12 @@ export class LocalPlatform {
     return execution;
   }
 }
+
+/** Step Functions' refusal of a RedriveExecution (the error RedriveExecution throws). */
+function notRedrivable(reason: string): Error {
+  const error = new Error(reason);
+  error.name = 'ExecutionNotRedrivable';
+  return error;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -15,7 +15,15 @@ export interface RunningS3Local {
   readonly endpoint: string;
   /** A new client for this emulator, configured as s3rver needs. */
   client(): S3Client;
+  /** Calls `listener` for every object created (s3rver's S3 event records, keys decoded). */
+  onObjectCreated(listener: (bucket: string, key: string) => void): void;
   stop(): Promise<void>;
+}
+
+/** The part of an S3 event record s3rver emits that the runtime reads (notification keys are URL-encoded). */
+interface S3EventRecord {
+  readonly eventName: string;
+  readonly s3: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string } };
 }
 
 export interface S3LocalOptions {
@@ -47,9 +55,18 @@ export async function startS3Local(options: S3LocalOptions): Promise<RunningS3Lo
     throw error;
   }
   const endpoint = `http://127.0.0.1:${port}`;
+  const listeners: Array<(bucket: string, key: string) => void> = [];
+  (server as unknown as NodeJS.EventEmitter).on('event', (event: { Records?: S3EventRecord[] }) => {
+    for (const record of event.Records ?? []) {
+      if (!record.eventName.startsWith('ObjectCreated')) continue;
+      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      for (const listener of listeners) listener(record.s3.bucket.name, key);
+    }
+  });
   return {
     endpoint,
     client: () => new S3Client(localS3ClientConfig(endpoint)),
+    onObjectCreated: (listener) => listeners.push(listener),
     stop: async () => {
       await server.close();
       if (temporary) rmSync(directory, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { driftSettingsOf } from '../contracts/drift';
 import type { ResolvedModelConfig } from '../contracts/platform-config';
 import { checkDrift, type DriftCheckResult } from '../lambdas/check-drift/check-drift';
 import type { DriftVerdict } from '../lambdas/check-drift/verdict';
+import { driftVerdictRequest } from '../lambdas/check-drift/verdict-record';
 import { startRetraining } from '../lambdas/start-retraining/start-retraining';
 import type { DriftSummary, PipelineRunSummary, ScenarioReport, VersionSummary } from './report';
 import { LOCAL_BUCKETS, type LocalExecution, type LocalPlatform } from './runtime';
@@ -58,6 +59,8 @@ export class ScenarioRunner {
   private readonly drift: DriftSummary[] = [];
   private readonly rollbacks: { version: number; reason: string }[] = [];
   private readonly notes = new Map<number, string>();
+  /** Each version's model card, relative to the report (written by runFiles). */
+  private readonly cards = new Map<number, string>();
   /** Per execution, the files kept for its report (validation report, quarantine, evaluation report). */
   private readonly files = new Map<string, { label: string; path: string }[]>();
   private requests = 0;
@@ -160,6 +163,8 @@ export class ScenarioRunner {
       return undefined;
     }
     const { result, verdict } = outcome;
+    // As the function does: the verdict goes to the registry's audit trail (the drift history and its event).
+    await this.platform.registry.recordDriftVerdict(driftVerdictRequest(result, `check-drift:${this.model.name}`));
     this.drift.push({
       window: label,
       description: `${description}; ${result.sampleSize.toLocaleString('en')} rows captured`,
@@ -194,6 +199,7 @@ export class ScenarioRunner {
         ...(version.spotSavings === undefined ? {} : { spotSavings: version.spotSavings }),
         ...(version.lineage.trainingJobName ? { execution: version.lineage.trainingJobName } : {}),
         ...(this.notes.has(version.version) ? { note: this.notes.get(version.version)! } : {}),
+        ...(this.cards.has(version.version) ? { card: this.cards.get(version.version)! } : {}),
       }))
       .sort((a, b) => a.version - b.version);
   }
@@ -388,10 +394,19 @@ export class ScenarioRunner {
       }
       this.files.set(run.execution, kept);
     }
+    // Each version's card as the API serves it, kept in the artifacts bucket and copied beside the report.
+    for (const { version } of (await this.platform.registry.listVersions({ modelName: this.model.name, limit: 100 })).items) {
+      const stored = await this.platform.modelCard(this.model.name, version);
+      const base = `cards/${this.model.name}-v${version}`;
+      files[`${base}.md`] = Buffer.from(stored.markdown);
+      files[`${base}.json`] = Buffer.from(`${JSON.stringify(stored.card, null, 2)}\n`);
+      this.cards.set(version, `${base}.md`);
+    }
     return files;
   }
 
   async report(): Promise<ScenarioReport> {
+    await this.platform.registryEvents.pump();
     return {
       scenario: this.options.scenario,
       model: this.model.name,
@@ -410,6 +425,16 @@ export class ScenarioRunner {
         captureObjects: (await this.platform.store.list(LOCAL_BUCKETS.capture, '')).length,
       },
       notifications: this.platform.notifications.map((notification) => notification.message),
+      registryEvents: this.platform.registryEvents
+        .of(this.model.name)
+        .filter((entry) => entry.detail.at >= new Date(this.started).toISOString())
+        .map(({ detailType, detail }) => ({
+          at: detail.at,
+          detailType,
+          ...(detail.version === undefined ? {} : { version: detail.version }),
+          summary: detail.reason ?? detail.action,
+          eventId: detail.eventId,
+        })),
     };
   }
 }

@@ -41,7 +41,7 @@ const FORBIDDEN_PACKAGES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** lambdas/ files allowed to import @aws-sdk: each function's handler and the adapters named after their service. */
-const SDK_FILE = /(^|\/)(handler|(s3|dynamodb|lambda|sagemaker|cloudwatch|sfn)-[a-z-]+)\.ts$/;
+const SDK_FILE = /(^|\/)(handler|(s3|dynamodb|lambda|sagemaker|cloudwatch|sfn|eventbridge)-[a-z-]+)\.ts$/;
 
 interface Import {
   readonly file: string;

@@ -5,7 +5,7 @@
  * Lambda handler and the local API server run the same code.
  */
 
-import { type ApiErrorBody, type ExecutionStatus, errorBody } from '../../contracts/api';
+import { type ApiErrorBody, type ExecutionStatus, errorBody, type RedriveResponse } from '../../contracts/api';
 import { ConflictError, ValidationError } from '../shared/errors';
 import { stateMachineOfExecution } from './executions';
 
@@ -16,6 +16,10 @@ export interface PlatformApiBackend {
   /** Resumes a run waiting for approval; ConflictError when the token expired or was already answered. */
   sendTaskSuccess(taskToken: string, output: Record<string, unknown>): Promise<void>;
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+  /** Step Functions RedriveExecution after the platform's checks (lambdas/api/redrive.ts). */
+  redriveExecution(executionArn: string): Promise<RedriveResponse>;
+  /** Builds and keeps a version's model card (lambdas/shared/model-card.ts); absent where cards are not set up. */
+  modelCard?(modelName: string, version: number): Promise<unknown>;
 }
 
 export interface ApiRequest {
@@ -44,6 +48,9 @@ const ERROR_STATUS: Readonly<Record<string, { status: number; code: string }>> =
   InvalidOutput: { status: 400, code: 'ValidationFailed' },
   NotFoundError: { status: 404, code: 'NotFound' },
   ConflictError: { status: 409, code: 'Conflict' },
+  ExecutionNotRedrivable: { status: 409, code: 'NotRedrivable' },
+  ExecutionDoesNotExist: { status: 404, code: 'NotFound' },
+  ExecutionLimitExceeded: { status: 429, code: 'Throttled' },
   InvalidTransitionError: { status: 409, code: 'InvalidTransition' },
   DatasetFormatError: { status: 422, code: 'DatasetUnreadable' },
   ThrottlingException: { status: 429, code: 'Throttled' },
@@ -76,6 +83,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     stateMachineOfExecution(id);
     return backend.describeExecution(id);
   },
+  redriveExecution: async ({ params }, backend) => {
+    const id = requiredParam(params, 'id');
+    stateMachineOfExecution(id);
+    return backend.redriveExecution(id);
+  },
   listModels: ({ query }, backend) => backend.registry('listModels', { limit: integerQuery(query, 'limit'), cursor: query.cursor }),
   getModel: ({ params }, backend) => backend.registry('getModel', { modelName: requiredParam(params, 'name') }),
   listVersions: ({ params, query }, backend) =>
@@ -87,6 +99,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     }),
   getVersion: ({ params }, backend) =>
     backend.registry('getVersion', { modelName: requiredParam(params, 'name'), version: versionParam(params) }),
+  getModelCard: ({ params }, backend) => {
+    if (!backend.modelCard) throw new Error('model cards are not set up for this API (ARTIFACTS_BUCKET and MODEL_CARDS)');
+    return backend.modelCard(requiredParam(params, 'name'), versionParam(params));
+  },
   promoteVersion: ({ params, body, actor }, backend) => {
     const { force, ...request } = bodyObject(body);
     // Two promotions of one model must not both win one after the other: the caller says which

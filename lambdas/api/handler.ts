@@ -7,11 +7,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorBody, matchRoute } from '../../contracts/api';
-import { ValidationError } from '../shared/errors';
+import type { ModelCardConfig } from '../../contracts/model-card';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { registryCardReader, writeModelCard } from '../shared/model-card';
 import { RegistryFunctionClient } from '../shared/registry/lambda-registry-client';
+import { S3ObjectStore } from '../shared/s3-object-store';
 import { type ApiRequest, errorResult, handleApiRequest, type PlatformApiBackend } from './api';
 import { awsBackend } from './sfn-api-backend';
 
@@ -64,12 +68,32 @@ function backendFromEnvironment(): PlatformApiBackend {
   if (backend) return backend;
   const functionName = process.env.REGISTRY_FUNCTION_NAME;
   if (!functionName) throw new Error('REGISTRY_FUNCTION_NAME is not set; the API function needs the registry function');
-  backend = awsBackend({
-    registry: new RegistryFunctionClient(tracer.captureAWSv3Client(new LambdaClient({})), functionName),
-    stepFunctions: tracer.captureAWSv3Client(new SFNClient({})),
-    stateMachineArns: (process.env.STATE_MACHINE_ARNS ?? '').split(',').filter(Boolean),
-  });
+  const registry = new RegistryFunctionClient(tracer.captureAWSv3Client(new LambdaClient({})), functionName);
+  backend = {
+    ...awsBackend({
+      registry,
+      stepFunctions: tracer.captureAWSv3Client(new SFNClient({})),
+      stateMachineArns: (process.env.STATE_MACHINE_ARNS ?? '').split(',').filter(Boolean),
+    }),
+    ...modelCardsFromEnvironment(registry),
+  };
   return backend;
+}
+
+/** Model cards, when the construct hands the function the artifacts bucket and each model's card settings. */
+function modelCardsFromEnvironment(registry: RegistryFunctionClient): Pick<PlatformApiBackend, 'modelCard'> {
+  const { ARTIFACTS_BUCKET, MODEL_CARDS } = process.env;
+  if (!ARTIFACTS_BUCKET || !MODEL_CARDS) return {};
+  const configs = JSON.parse(MODEL_CARDS) as Record<string, ModelCardConfig>;
+  const store = new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({})));
+  const reader = registryCardReader((action, request) => registry.call(action as never, request));
+  return {
+    modelCard: async (modelName, version) => {
+      const config = configs[modelName];
+      if (!config) throw new NotFoundError(`unknown model "${modelName}"`, { modelName });
+      return writeModelCard({ registry: reader, store, artifactsBucket: ARTIFACTS_BUCKET, config }, modelName, version);
+    },
+  };
 }
 
 export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {

@@ -10,17 +10,21 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type DriftModelSettings, driftModelSettingsSchema } from '../../contracts/drift';
 import { METRICS_NAMESPACE } from '../../contracts/metrics';
+import type { DriftVerdictRequest } from '../../contracts/registry';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
+import { RegistryFunctionClient } from '../shared/registry/lambda-registry-client';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { type CheckDriftRequest, type CheckDriftResult, checkDrift, type DriftContext } from './check-drift';
 import { driftMetrics, publishMetrics } from './metrics';
+import { driftVerdictRequest } from './verdict-record';
 
 const isoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 time');
 
@@ -60,13 +64,18 @@ export interface CheckDriftDependencies {
   readonly settings: DriftModelSettings;
   readonly logger: Logger;
   readonly createMetrics: () => Metrics;
+  /** Keeps a verdict in the registry's audit trail (the drift history, published as a registry event). */
+  readonly recordVerdict?: (request: DriftVerdictRequest) => Promise<unknown>;
+  /** Who the registry records as the verdict's actor. @default 'check-drift' */
+  readonly actor?: string;
 }
 
-export function createCheckDriftHandler({ context, settings, logger, createMetrics }: CheckDriftDependencies) {
+export function createCheckDriftHandler({ context, settings, logger, createMetrics, recordVerdict, actor }: CheckDriftDependencies) {
   return async (event: unknown): Promise<CheckDriftResult> => {
     try {
       const outcome = await checkDrift(context, settings, parseEvent(event));
       if (outcome.verdict) publishMetrics(driftMetrics(settings.name, outcome.verdict), createMetrics);
+      if (recordVerdict && 'sampleSize' in outcome.result) await recordVerdict(driftVerdictRequest(outcome.result, actor ?? 'check-drift'));
       logger.info('drift checked', { ...outcome.result });
       return outcome.result;
     } catch (error) {
@@ -98,8 +107,19 @@ function fromEnvironment(): ReturnType<typeof createCheckDriftHandler> {
     settings: parseSettings(process.env.DRIFT_SETTINGS),
     logger,
     createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE }),
+    ...registryRecorder(process.env.REGISTRY_FUNCTION_NAME),
   });
   return lambdaHandler;
+}
+
+/** The verdict goes to the registry function (the table's only writer) when the construct names it. */
+function registryRecorder(functionName: string | undefined): Pick<CheckDriftDependencies, 'recordVerdict' | 'actor'> {
+  if (!functionName) return {};
+  const registry = new RegistryFunctionClient(tracer.captureAWSv3Client(new LambdaClient({})), functionName);
+  return {
+    recordVerdict: (request) => registry.call('recordDriftVerdict', { ...request }),
+    actor: `check-drift:${process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'function'}`,
+  };
 }
 
 export async function handler(event: unknown, context: Context): Promise<CheckDriftResult> {

@@ -5,7 +5,9 @@
  */
 import * as z from 'zod';
 import type {
+  AwaitRedriveRequest,
   DecideApprovalRequest,
+  DriftVerdictRequest,
   ListEventsRequest,
   ListModelsRequest,
   ListVersionsRequest,
@@ -35,6 +37,8 @@ export const REGISTRY_ACTIONS = [
   'requestApproval',
   'getApproval',
   'decideApproval',
+  'awaitRedrive',
+  'recordDriftVerdict',
 ] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 
@@ -58,6 +62,8 @@ const OPERATIONS: Readonly<Record<RegistryAction, Operation>> = {
   requestApproval: (target, request) => target.requestApproval(request as RequestApprovalRequest),
   getApproval: (target, request) => target.getApproval(request as { modelName: string; version: number }),
   decideApproval: (target, request) => target.decideApproval(request as DecideApprovalRequest),
+  awaitRedrive: (target, request) => target.awaitRedrive(request as AwaitRedriveRequest),
+  recordDriftVerdict: (target, request) => target.recordDriftVerdict(request as DriftVerdictRequest),
 };
 
 export async function dispatch(target: Registry, event: unknown): Promise<unknown> {

@@ -62,3 +62,16 @@ export class DatasetFormatError extends PlatformError {
   readonly code = 'DatasetUnreadable';
   readonly httpStatus = 422;
 }
+
+/**
+ * A pipeline run's own failure, raised again by the registry's AwaitRedrive answer so the
+ * execution stops with the original error name and cause (and a redrive restarts there).
+ */
+export class PipelineRunError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -14,8 +14,9 @@ import { S3ObjectStore } from '../shared/s3-object-store';
 import { StepFunctionsTrainingRuns } from './sfn-training-runs';
 import {
   type DatasetPrefixes,
-  type RetrainingResult,
+  type NewDataResult,
   type RetrainingSettings,
+  startOnNewData,
   startRetraining,
   type TrainingRuns,
 } from './start-retraining';
@@ -28,11 +29,29 @@ const alarmEventSchema = z.looseObject({
   }),
 });
 
+/** EventBridge's S3 "Object Created" event (the datasets bucket sends its events to EventBridge). */
+const objectCreatedSchema = z.looseObject({
+  source: z.literal('aws.s3'),
+  'detail-type': z.literal('Object Created'),
+  detail: z.looseObject({ bucket: z.looseObject({ name: z.string() }), object: z.looseObject({ key: z.string() }) }),
+});
+
 export function createRetrainingHandler(runs: TrainingRuns, datasets: DatasetPrefixes, settings: RetrainingSettings, logger: Logger) {
-  return async (event: unknown): Promise<RetrainingResult> => {
+  return async (event: unknown): Promise<NewDataResult> => {
+    const created = objectCreatedSchema.safeParse(event);
+    if (created.success) {
+      // training.trigger on-new-data: a dataset version's completion marker landed.
+      const { bucket, object } = created.data.detail;
+      // The key as the event carries it: name dataset versions with [A-Za-z0-9._-] only (docs/pipeline.md).
+      const result = await startOnNewData(runs, settings, { bucket: bucket.name, key: object.key }, Date.now());
+      logger.info(result.started ? 'training on new data started' : 'training on new data not started', { ...result, key: object.key });
+      return result;
+    }
     const parsed = alarmEventSchema.safeParse(event);
     if (!parsed.success) {
-      throw new ValidationError(`not a CloudWatch alarm state-change event: ${z.prettifyError(parsed.error)}`);
+      throw new ValidationError(
+        `not a CloudWatch alarm state-change event (nor an S3 Object Created event): ${z.prettifyError(parsed.error)}`,
+      );
     }
     const { alarmName, state } = parsed.data.detail;
     const result = await startRetraining(
@@ -50,7 +69,7 @@ export function createRetrainingHandler(runs: TrainingRuns, datasets: DatasetPre
 const logger = new Logger();
 let lambdaHandler: ReturnType<typeof createRetrainingHandler> | undefined;
 
-export async function handler(event: unknown): Promise<RetrainingResult> {
+export async function handler(event: unknown): Promise<NewDataResult> {
   if (!lambdaHandler) {
     const { STATE_MACHINE_ARN, DATASETS_BUCKET, MODEL_NAME, COOLDOWN_HOURS } = process.env;
     if (!STATE_MACHINE_ARN || !DATASETS_BUCKET || !MODEL_NAME || !COOLDOWN_HOURS) {

@@ -14,6 +14,9 @@
  * transition time), and Step Functions refuses a second execution under a name it already ran.
  */
 
+import { createHash } from 'node:crypto';
+import { DATASET_COMPLETION_MARKERS } from '../../contracts/dataset';
+
 export interface TrainingRuns {
   /** When the newest execution of the pipeline started, if it ever ran. */
   newestStart(): Promise<Date | undefined>;
@@ -108,6 +111,71 @@ export async function startRetraining(
       message: `execution ${executionName} was already started for this alarm transition`,
       executionName,
     };
+  }
+  return { started: true, executionName, executionArn: outcome.executionArn, datasetUri };
+}
+
+/** An object created in the datasets bucket (the S3 "Object Created" event EventBridge delivers). */
+export interface DatasetDrop {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export type NewDataResult =
+  | RetrainingResult
+  | { readonly started: false; readonly reason: 'not-a-marker'; readonly message: string; readonly executionName?: string };
+
+/**
+ * The dataset version a completion marker closes: `<model>/<version>/_SUCCESS` or
+ * `<model>/<version>/manifest.json` directly under the version's prefix; undefined for any other key.
+ */
+export function droppedVersionOf(drop: DatasetDrop, settings: RetrainingSettings): string | undefined {
+  const root = `${settings.model}/`;
+  if (drop.bucket !== settings.datasetsBucket || !drop.key.startsWith(root)) return undefined;
+  const parts = drop.key.slice(root.length).split('/');
+  if (parts.length !== 2 || parts[0] === '' || !(DATASET_COMPLETION_MARKERS as readonly string[]).includes(parts[1]!)) return undefined;
+  return parts[0];
+}
+
+/**
+ * One execution name per dataset version (`data-<version>-<hash>`): duplicate deliveries of the
+ * marker's event, and a second marker of the same version, all map to it, and Step Functions
+ * refuses a second execution under a name it already ran.
+ */
+export function executionNameForDataset(model: string, version: string): string {
+  const digest = createHash('sha256').update(`${model}/${version}/`).digest('hex').slice(0, 10);
+  return `data-${version.replace(/[^0-9A-Za-z_-]/g, '-').slice(0, 24)}-${digest}`;
+}
+
+/** `training.trigger: on-new-data`: a completed dataset version starts one run, within the cool-down. */
+export async function startOnNewData(
+  runs: TrainingRuns,
+  settings: RetrainingSettings,
+  drop: DatasetDrop,
+  now: number,
+): Promise<NewDataResult> {
+  const version = droppedVersionOf(drop, settings);
+  if (version === undefined) {
+    return {
+      started: false,
+      reason: 'not-a-marker',
+      message: `s3://${drop.bucket}/${drop.key} is not a completion marker (${DATASET_COMPLETION_MARKERS.join(' or ')}) directly under ${settings.model}/<version>/`,
+    };
+  }
+  const executionName = executionNameForDataset(settings.model, version);
+  const newest = await runs.newestStart();
+  if (newest && now - newest.getTime() < settings.cooldownHours * HOUR_MS) {
+    return {
+      started: false,
+      reason: 'cooldown',
+      message: `the training pipeline last started at ${newest.toISOString()}, within the ${settings.cooldownHours} h cool-down`,
+      executionName,
+    };
+  }
+  const datasetUri = `s3://${settings.datasetsBucket}/${settings.model}/${version}/`;
+  const outcome = await runs.start(executionName, JSON.stringify({ datasetUri, model: settings.model }));
+  if (outcome.alreadyExists) {
+    return { started: false, reason: 'already-started', message: `execution ${executionName} already trains ${datasetUri}`, executionName };
   }
   return { started: true, executionName, executionArn: outcome.executionArn, datasetUri };
 }

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
-import type { DatasetSchema } from '../../contracts/dataset';
+import { type DatasetSchema, isDatasetObjectKey } from '../../contracts/dataset';
 import type { ModelDocument } from '../../contracts/model';
 import { modelSchemaFor, type TrainingRanges } from '../../contracts/serving-schema';
 import { MODEL_DOCUMENT_FILE, TRAINING_CHANNELS } from '../../contracts/training-job';
@@ -180,7 +180,7 @@ export async function runValidation(context: RunContext, request: ValidateDataRe
   if (request.mode === 'shard' && isPrefix) {
     throw new ValidationError(`shard mode profiles one object; datasetUri names a prefix: ${request.datasetUri}`);
   }
-  const objects = isPrefix ? await store.list(dataset.bucket, dataset.key) : [await store.head(dataset.bucket, dataset.key)];
+  const objects = isPrefix ? await datasetObjects(store, dataset) : [await store.head(dataset.bucket, dataset.key)];
   if (objects.length === 0) throw new NotFoundError(`no dataset objects under ${request.datasetUri}`, { datasetUri: request.datasetUri });
   const referenceProfile = request.referenceProfileUri ? await loadProfile(store, request.referenceProfileUri) : undefined;
   const runId = request.runId ?? hash(`${request.datasetUri}\n${objects.map((object) => `${object.key} ${object.etag}`).join('\n')}`);
@@ -230,7 +230,7 @@ async function listRun(context: RunContext, request: ValidateDataRequest): Promi
   if (!(dataset.key === '' || dataset.key.endsWith('/'))) {
     throw new ValidationError(`list mode takes a prefix ending in "/"; datasetUri names one object: ${request.datasetUri}`);
   }
-  const objects = await store.list(dataset.bucket, dataset.key);
+  const objects = await datasetObjects(store, dataset);
   if (objects.length === 0) throw new NotFoundError(`no dataset objects under ${request.datasetUri}`, { datasetUri: request.datasetUri });
   const shards = objects.map((object) => object.key.slice(dataset.key.length));
   const listBytes = Buffer.byteLength(JSON.stringify(shards));
@@ -317,7 +317,7 @@ async function mergeRun(context: RunContext, request: ValidateDataRequest): Prom
   // List mode wrote the model document before any row was read; now the training split's ranges are known.
   if (model && report.split) await writeModelDocument(context, model, request.runId, report.split.trainingRanges);
   const dataset = parseS3Uri(request.datasetUri, 'datasetUri');
-  const datasetEtag = etagOf(await store.list(dataset.bucket, dataset.key), true);
+  const datasetEtag = etagOf(await datasetObjects(store, dataset), true);
   return writeOutputs(context, request, request.runId, undefined, profile, report, [], datasetEtag);
 }
 
@@ -392,4 +392,9 @@ function splitSummary(uri: string, outcome: SplitOutcome, holdoutUri: string | n
     validation: counts(outcome.validation),
     ...(outcome.holdout ? { holdout: counts(outcome.holdout) } : {}),
   };
+}
+
+/** The objects of a dataset prefix that hold rows (completion markers and hidden files left out). */
+async function datasetObjects(store: RunContext['store'], dataset: { bucket: string; key: string }) {
+  return (await store.list(dataset.bucket, dataset.key)).filter((object) => isDatasetObjectKey(object.key));
 }

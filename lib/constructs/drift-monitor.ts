@@ -18,6 +18,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { DATASET_COMPLETION_MARKERS } from '../../contracts/dataset';
 import { driftSettingsOf } from '../../contracts/drift';
 import { DRIFT_METRICS, METRICS_NAMESPACE } from '../../contracts/metrics';
 import type { ResolvedModelConfig } from '../../contracts/platform-config';
@@ -98,7 +99,15 @@ export class DriftMonitor extends Construct {
         ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
         CAPTURE_BUCKET: artifactStore.captureBucket.bucketName,
         DRIFT_SETTINGS: settings,
+        // Each verdict is kept in the registry's audit trail (the drift history) through its only writer.
+        REGISTRY_FUNCTION_NAME: props.registry.registryFunction.functionName,
       },
+    });
+    // The unqualified function only (grantInvoke would add every version and alias).
+    iam.Grant.addToPrincipal({
+      grantee: this.checkFunction,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [props.registry.registryFunction.functionArn],
     });
     const reportsPrefix = `${ARTIFACT_PREFIXES.reports}${model.name}/drift/`;
     props.registry.grantRead(this.checkFunction);
@@ -203,11 +212,38 @@ export class DriftMonitor extends Construct {
       reason:
         'A trigger that fails all 4 delivery retries leaves the drift alarm in ALARM with its SNS notification sent; people retrain by hand, and a dead-letter queue would hold an event nobody replays.',
     });
+    if (model.training.trigger === 'on-new-data') this.addNewDataTrigger(props, retrain);
     Validations.of(retrain).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
         'A lost trigger leaves the drift alarm in ALARM and its SNS notification already sent, so people see the drift; EventBridge retries delivery 4 times first.',
     });
     return retrain;
+  }
+
+  /**
+   * training.trigger on-new-data: the datasets bucket's "Object Created" events (the bucket sends
+   * its events to EventBridge) for a completion marker directly under `<model>/<version>/` start one
+   * run of that version; duplicates map to one execution name and the cool-down holds the rest.
+   */
+  private addNewDataTrigger(props: DriftMonitorProps, retrain: MlopsFunction): void {
+    const { model, artifactStore } = props;
+    const rule = new events.Rule(this, 'TrainOnNewData', {
+      description: `cdk-mlops ${model.name}: a dataset version's _SUCCESS or manifest.json landed → train on it (once, with cool-down)`,
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [artifactStore.datasetsBucket.bucketName] },
+          object: { key: DATASET_COMPLETION_MARKERS.map((marker) => ({ wildcard: `${model.name}/*/${marker}` })) },
+        },
+      },
+      targets: [new eventTargets.LambdaFunction(retrain, { retryAttempts: 4, maxEventAge: Duration.hours(2) })],
+    });
+    Validations.of(rule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'A dataset drop whose trigger fails all 4 delivery retries is started by hand (POST /pipelines/training); a dead-letter queue would hold an event nobody replays.',
+    });
   }
 }

@@ -30,11 +30,14 @@ import {
   NOT_SERVED_MESSAGE,
   requestBodySchemas,
 } from '../../contracts/api';
+import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
+import { type ModelCardConfig, modelCardPrefix } from '../../contracts/model-card';
 import { API_DEFAULTS, type ApiConfig } from '../../contracts/platform-config';
 import { iamFindingResource } from './acknowledgements';
 import { createStartExecutionRole, type PredictTarget, predictIntegration, startExecutionIntegration } from './api-integrations';
 import { addGatewayResponses } from './api-templates';
 import { createApiWebAcl } from './api-waf';
+import type { ArtifactStore } from './artifact-store';
 import { MlopsFunction } from './mlops-function';
 
 export interface PipelineApiProps {
@@ -61,6 +64,12 @@ export interface PipelineApiProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Model cards (GET /models/{name}/versions/{version}/card): the artifacts bucket, where the
+   * function reads each model's reports and profiles and writes its cards, and each model's card settings.
+   * @default - no cards: the card route answers 500
+   */
+  readonly modelCards?: { readonly artifactStore: ArtifactStore; readonly configs: Readonly<Record<string, ModelCardConfig>> };
 }
 
 /** Response codes every method declares (the error body model). */
@@ -195,6 +204,7 @@ export class PipelineApi extends Construct {
       resourceArns: [props.registryFunction.functionArn],
     });
     this.grantExecutionAccess(props.trainingPipelines);
+    if (props.modelCards) this.grantModelCards(props.modelCards);
     // One API-wide invoke permission instead of one per method (the function serves about 20 methods).
     this.apiIntegration = new apigateway.LambdaIntegration(this.apiFunction, { proxy: true, scopePermissionToMethod: false });
 
@@ -293,7 +303,18 @@ export class PipelineApi extends Construct {
     ];
   }
 
-  /** DescribeExecution and GetExecutionHistory on the pipelines' executions; task answers on the pipelines. */
+  /** Status and redrive of the pipelines' executions (DescribeExecution, GetExecutionHistory, RedriveExecution); task answers. */
+  /** Reads of each model's reports and profiles, writes under its cards/ prefix only. */
+  private grantModelCards({ artifactStore, configs }: NonNullable<PipelineApiProps['modelCards']>): void {
+    this.apiFunction.addEnvironment('ARTIFACTS_BUCKET', artifactStore.artifactsBucket.bucketName);
+    this.apiFunction.addEnvironment('MODEL_CARDS', JSON.stringify(configs));
+    for (const model of Object.keys(configs)) {
+      artifactStore.grantReadArtifacts(this.apiFunction, `${ARTIFACT_PREFIXES.reports}${model}/`);
+      artifactStore.grantReadArtifacts(this.apiFunction, `${ARTIFACT_PREFIXES.profiles}${model}/`);
+      artifactStore.grantWriteArtifacts(this.apiFunction, modelCardPrefix(model));
+    }
+  }
+
   private grantExecutionAccess(pipelines: ReadonlyMap<string, sfn.IStateMachine>): void {
     if (pipelines.size === 0) return;
     const stack = Stack.of(this);
@@ -306,7 +327,23 @@ export class PipelineApi extends Construct {
       }),
     );
     this.apiFunction.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executionArns }),
+      new iam.PolicyStatement({
+        actions: [
+          'states:DescribeExecution',
+          'states:GetExecutionHistory',
+          // The redrive route: the definition the run started with, then RedriveExecution.
+          'states:DescribeStateMachineForExecution',
+          'states:RedriveExecution',
+        ],
+        resources: executionArns,
+      }),
+    );
+    // The redrive route compares the run's definition revision with the pipeline's current one.
+    this.apiFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeStateMachine'],
+        resources: [...pipelines.values()].map((machine) => machine.stateMachineArn),
+      }),
     );
     // Task tokens name no resource: SendTaskSuccess/SendTaskFailure support no resource type, so a grant
     // on the state machine ARNs allows nothing. The token itself is the capability; only the approval

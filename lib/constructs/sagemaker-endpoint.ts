@@ -104,6 +104,11 @@ export class SageMakerEndpoint extends Construct {
   readonly invocation5xxAlarm: cloudwatch.Alarm;
   readonly modelLatencyAlarm: cloudwatch.Alarm;
   readonly errorRateAlarm: cloudwatch.Alarm;
+  /**
+   * Idle cost: no invocation for serving.idleHours while the instances bill. Not a rollback alarm
+   * (an idle endpoint is not a failed deployment); the stack sends it to the alert topic.
+   */
+  readonly idleAlarm: cloudwatch.Alarm;
   /** Every alarm that rolls a deployment back. */
   readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
   /** The deployment policy in the SageMaker API's shape, for UpdateEndpoint calls made by the deploy function. */
@@ -205,6 +210,21 @@ export class SageMakerEndpoint extends Construct {
     this.invocation5xxAlarm = alarms.invocation5xx;
     this.modelLatencyAlarm = alarms.modelLatency;
     this.errorRateAlarm = alarms.errorRate;
+    this.idleAlarm = new cloudwatch.Alarm(this, 'IdleAlarm', {
+      alarmDescription: `${model.name} endpoint: no invocation in ${serving.idleHours} h while ${serving.minInstances} x ${serving.instanceType} bill (idle cost)`,
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName: 'Invocations',
+        dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: serving.idleHours,
+      // SageMaker publishes no Invocations datapoint for an hour without traffic: missing is idle.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
     this.rollbackAlarms = [this.invocation5xxAlarm, this.modelLatencyAlarm, this.errorRateAlarm, ...(props.additionalRollbackAlarms ?? [])];
 
     const settings: EndpointDeploymentSettings = {

@@ -36,7 +36,7 @@ export interface CallScope {
 }
 
 /** SDK service ids as the client packages name them (`@aws-sdk/client-<id>`); lib-dynamodb is `dynamodb`. */
-export type SdkService = 's3' | 'dynamodb' | 'sfn' | 'sagemaker' | 'sagemaker-runtime' | 'lambda' | 'cloudwatch' | 'sns';
+export type SdkService = 's3' | 'dynamodb' | 'sfn' | 'sagemaker' | 'sagemaker-runtime' | 'lambda' | 'cloudwatch' | 'sns' | 'eventbridge';
 
 export class UnmodelledCallError extends Error {
   override readonly name = 'UnmodelledCallError';
@@ -57,7 +57,7 @@ export function sdkServiceOfClient(clientName: string): SdkService | undefined {
   return (SERVICES as readonly string[]).includes(id) ? (id as SdkService) : undefined;
 }
 
-const SERVICES = ['s3', 'dynamodb', 'sfn', 'sagemaker', 'sagemaker-runtime', 'lambda', 'cloudwatch', 'sns'] as const;
+const SERVICES = ['s3', 'dynamodb', 'sfn', 'sagemaker', 'sagemaker-runtime', 'lambda', 'cloudwatch', 'sns', 'eventbridge'] as const;
 
 /** lib-dynamodb's DocumentClient commands are the low-level operations with marshalling. */
 const DOCUMENT_CLIENT_COMMANDS: Record<string, string> = {
@@ -234,7 +234,9 @@ const sfn: OperationMapper = (operation, input) => {
     case 'DescribeStateMachine':
       return [{ action: `states:${operation}`, resource: text(input, 'stateMachineArn') }];
     case 'DescribeExecution':
+    case 'DescribeStateMachineForExecution':
     case 'GetExecutionHistory':
+    case 'RedriveExecution':
     case 'StopExecution':
       return [{ action: `states:${operation}`, resource: text(input, 'executionArn') }];
     case 'SendTaskSuccess':
@@ -385,6 +387,29 @@ const sns: OperationMapper = (operation, input, _arn, scope) => {
   ];
 };
 
+/**
+ * EventBridge PutEvents: events:PutEvents on each entry's bus (`event-bus/<name>`, the default bus
+ * when the entry names none), with the request's events:source and events:detail-type values.
+ */
+const eventbridge: OperationMapper = (operation, input, arn) => {
+  if (operation !== 'PutEvents') return undefined;
+  const entries = (input.Entries ?? []) as Array<Record<string, unknown>>;
+  if (entries.length === 0) throw new UnmodelledCallError('the PutEvents request has no Entries');
+  // events:source and events:detail-type are array keys: every entry's value, on each bus's request.
+  const sources = [...new Set(entries.map((entry) => text(entry, 'Source')))];
+  const detailTypes = [...new Set(entries.map((entry) => text(entry, 'DetailType')))];
+  return unique(
+    entries.map((entry) => {
+      const bus = typeof entry.EventBusName === 'string' && entry.EventBusName !== '' ? entry.EventBusName : 'default';
+      return {
+        action: 'events:PutEvents',
+        resource: bus.startsWith('arn:') ? bus : arn('events', `event-bus/${bus}`),
+        context: { 'events:source': sources, 'events:detail-type': detailTypes },
+      };
+    }),
+  );
+};
+
 const OPERATIONS: Record<SdkService, OperationMapper> = {
   s3,
   dynamodb,
@@ -394,6 +419,7 @@ const OPERATIONS: Record<SdkService, OperationMapper> = {
   lambda,
   cloudwatch,
   sns,
+  eventbridge,
 };
 
 function unique(calls: IamCall[]): IamCall[] {

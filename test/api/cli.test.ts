@@ -130,6 +130,19 @@ describe('mlops', () => {
     expect((await backend.registryCore.getModel({ modelName: 'churn' })).productionVersion).toBe(1);
   });
 
+  it('prints a version card as Markdown, from the registry evidence, and keeps it in the artifacts bucket', async () => {
+    const card = await mlops(['--api', server.url, 'card', 'churn', '2']);
+    expect(card.code).toBe(EXIT.ok);
+    expect(card.stdout).toContain('# Model card: churn v2');
+    expect(card.stdout).toMatch(/\| intended use \| retention offers \|/);
+    expect(card.stdout).toMatch(/\| .* \| promote: \S+ → Production \| .* \| better \|/);
+    expect(card.stdout).toContain('Holdout rows scored: not recorded');
+    expect(card.stdout).toContain('Kept at s3://artifacts/reports/churn/cards/v000002.md');
+    expect(backend.cardObjects.has('artifacts/reports/churn/cards/v000002.json')).toBe(true);
+    const missing = await mlops(['--api', server.url, 'card', 'churn', '99']);
+    expect(missing.code).toBe(1);
+  });
+
   it('reports a refusal with its status, code and message, and exits 1', async () => {
     const result = await mlops(['--api', server.url, 'promote', 'churn', '99']);
     expect(result.code).toBe(EXIT.failed);

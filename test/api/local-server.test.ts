@@ -25,6 +25,7 @@ beforeAll(async () => {
       },
       registry: (action, request) => backend.registry(action, request),
       describeExecution: (arn) => backend.describeExecution(arn),
+      redriveExecution: (arn) => backend.redriveExecution(arn),
       sendTaskSuccess: (token, output) => backend.sendTaskSuccess(token, output),
       sendTaskFailure: (token, error, cause) => backend.sendTaskFailure(token, error, cause),
       startTraining: (model, input) => backend.startTraining(model, input),

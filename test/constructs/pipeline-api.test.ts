@@ -295,7 +295,13 @@ describe('PipelineApi stage, errors and options', () => {
         { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:eu-west-1:123456789012:function:registry' },
         {
           Effect: 'Allow',
-          Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+          // The redrive route reads the run's definition and redrives it, on the pipelines' executions only.
+          Action: [
+            'states:DescribeExecution',
+            'states:DescribeStateMachineForExecution',
+            'states:GetExecutionHistory',
+            'states:RedriveExecution',
+          ],
           Resource: {
             'Fn::Join': [
               '',

@@ -104,6 +104,21 @@ describe('SageMakerEndpoint', () => {
     });
   });
 
+  it('alarms on idle cost: no invocation for serving.idleHours hourly periods, missing data counted as idle, not a rollback alarm', () => {
+    const idle = synth({}, { idleHours: 6 });
+    idle.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      Namespace: 'AWS/SageMaker',
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 6,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(idle.endpoint.rollbackAlarms).not.toContain(idle.endpoint.idleAlarm);
+  });
+
   it('leaves data capture out when the sampling share is 0', () => {
     const config = synth({}, { dataCapturePercent: 0 }).template.findResources('AWS::SageMaker::EndpointConfig');
     expect(JSON.stringify(config)).not.toContain('DataCaptureConfig');

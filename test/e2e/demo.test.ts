@@ -7,6 +7,7 @@
 import { Parser, type ReadEntry } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as mlops } from '../../cli/mlops';
+import type { ModelCard } from '../../contracts/model-card';
 import { parseConfig } from '../../contracts/platform-config';
 import { startApiServer } from '../../local/api-server';
 import { localBackend } from '../../local/local-backend';
@@ -38,12 +39,13 @@ const keys = async (platform: LocalPlatform, bucket: string, prefix: string) => 
 describe('npm start: the demo lifecycle, offline', () => {
   let platform: LocalPlatform;
   let report: ScenarioReport;
+  let runner: ScenarioRunner;
 
   beforeAll(async () => {
     // As npm start runs it: every call checked against the synthesized stack's IAM.
     const { assemblyDirectory } = synthesizePlatform();
     platform = await LocalPlatform.start({ config, deployed: { assemblyDirectory, stackName: 'mlops-dev' } });
-    const runner = new ScenarioRunner(platform, platform.model('churn'), { scenario: 'demo', log: () => {} });
+    runner = new ScenarioRunner(platform, platform.model('churn'), { scenario: 'demo', log: () => {} });
     await runner.demo();
     report = await runner.report();
   }, 180_000);
@@ -181,6 +183,31 @@ describe('npm start: the demo lifecycle, offline', () => {
     expect(reports.filter((key) => key.endsWith('drift-report.json'))).toHaveLength(2);
     expect((await keys(platform, LOCAL_BUCKETS.capture, '')).length).toBeGreaterThan(0);
     expect(report.predictions.captureObjects).toBeGreaterThan(0);
+  });
+
+  it("writes a card for each of the demo's versions, from the evidence, and the report links them and lists the registry events", async () => {
+    const files = await runner.runFiles();
+    const cards = [1, 2, 3].map((version) => JSON.parse(new TextDecoder().decode(files[`cards/churn-v${version}.json`])) as ModelCard);
+    expect(cards.map((card) => card.stage)).toEqual(['Archived', 'Production', 'Rejected']);
+    // v1 served both drift windows; v2 was compared with v1 as champion; every card has its holdout and lineage.
+    expect(cards[0]!.drift.map((entry) => entry.status)).toEqual(['no-drift', 'drift']);
+    expect(cards[1]!.champion?.version).toBe(1);
+    expect(cards[1]!.drift).toEqual([]);
+    for (const card of cards) {
+      expect(card.evaluation.holdoutRows).toBeGreaterThan(0);
+      expect(card.lineage.datasetEtag).not.toBe('');
+      expect(card.profile?.rows).toBeGreaterThan(0);
+      expect(card.fairness?.disparateImpact?.value).toEqual(expect.any(Number));
+    }
+    expect(cards[0]!.rollout.map((phase) => phase.change)).toContainEqual(expect.stringMatching(/→ Archived$/));
+    const final = await runner.report();
+    expect(final.versions.map((version) => version.card)).toEqual(['cards/churn-v1.md', 'cards/churn-v2.md', 'cards/churn-v3.md']);
+    expect(reportHtml(final)).toContain('<a href="cards/churn-v2.md">');
+    const types = (final.registryEvents ?? []).map((event) => event.detailType);
+    expect(types.filter((type) => type === 'Model Version Registered')).toHaveLength(3);
+    expect(types.filter((type) => type === 'Model Drift Verdict')).toHaveLength(2);
+    expect(types).toContain('Model Version Stage Changed');
+    expect(cards[2]!.rollout.map((phase) => phase.change)).toContainEqual(expect.stringMatching(/→ Rejected$/));
   });
 
   it('writes a report page with the versions, drift and the rejection', () => {

@@ -119,6 +119,7 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
       const captured = `${modelName}/serverless/2024/01/01/10/2024-01-01T10-00-00-000Z-1.jsonl`;
       return {
         'dynamodb:GetCommand': get(),
+        'lambda:InvokeCommand': invokeRegistry(),
         's3:ListObjectsV2Command': [
           { Bucket: capture, Prefix: `${modelName}/serverless/2024/01/01/10/` },
           { Bucket: capture, Prefix: `${modelName}/endpoint/` },
@@ -185,8 +186,19 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         'lambda:InvokeCommand': invokeRegistry(),
         'sfn:DescribeExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
         'sfn:GetExecutionHistoryCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
+        'sfn:DescribeStateMachineForExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
+        'sfn:DescribeStateMachineCommand': machines.map((arn) => ({ stateMachineArn: arn })),
+        'sfn:RedriveExecutionCommand': machines.map((arn) => ({ executionArn: executionOf(arn) })),
         'sfn:SendTaskSuccessCommand': [{ taskToken: 'token' }],
         'sfn:SendTaskFailureCommand': [{ taskToken: 'token' }],
+        // Model cards: the run's evaluation report and profile, the card written under cards/.
+        's3:GetObjectCommand': [
+          { Bucket: need(fn, 'ARTIFACTS_BUCKET'), Key: `${ARTIFACT_PREFIXES.reports}${modelName}/${RUN}/evaluation-report.json` },
+          { Bucket: need(fn, 'ARTIFACTS_BUCKET'), Key: `${ARTIFACT_PREFIXES.profiles}${modelName}/${RUN}/profile.json` },
+        ],
+        's3:PutObjectCommand': [
+          { Bucket: need(fn, 'ARTIFACTS_BUCKET'), Key: `${ARTIFACT_PREFIXES.reports}${modelName}/cards/v000001.json` },
+        ],
       };
     }
     case 'start-retraining': {
@@ -195,6 +207,23 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         's3:ListObjectsV2Command': [{ Bucket: need(fn, 'DATASETS_BUCKET'), Prefix: `${need(fn, 'MODEL_NAME')}/` }],
         'sfn:ListExecutionsCommand': [{ stateMachineArn: machine, maxResults: 1 }],
         'sfn:StartExecutionCommand': [{ stateMachineArn: machine, name: EXECUTION, input: '{}' }],
+      };
+    }
+    case 'publish-registry-events': {
+      const ledger = need(fn, 'LEDGER_TABLE');
+      const key = { eventId: 'event-1' };
+      return {
+        'dynamodb:PutCommand': [{ TableName: ledger, Item: key }],
+        'dynamodb:GetCommand': [{ TableName: ledger, Key: key }],
+        'dynamodb:UpdateCommand': [{ TableName: ledger, Key: key }],
+        'dynamodb:DeleteCommand': [{ TableName: ledger, Key: key }],
+        'eventbridge:PutEventsCommand': [
+          {
+            Entries: [
+              { EventBusName: need(fn, 'EVENT_BUS_NAME'), Source: 'cdk-mlops', DetailType: 'Model Version Promoted', Detail: '{}' },
+            ],
+          },
+        ],
       };
     }
     default:

@@ -62,6 +62,29 @@ const barWidths = (svg: string) => [...svg.matchAll(/<rect [^>]*width="([\d.]+)"
 const tickLabels = (svg: string) => [...svg.matchAll(/class="tick">([^<]+)</g)].map((match) => match[1]);
 
 describe('the run report', () => {
+  it('lists the registry events the run published, with a count per detail type in the summary', () => {
+    const withEvents: ScenarioReport = {
+      ...report,
+      registryEvents: [
+        { at: '2026-01-01T00:00:01.000Z', detailType: 'Model Version Registered', version: 1, summary: 'register', eventId: 'e-1' },
+        {
+          at: '2026-01-01T00:00:02.000Z',
+          detailType: 'Model Version Promoted',
+          version: 1,
+          summary: 'promoted by <pipeline>',
+          eventId: 'e-2',
+        },
+        { at: '2026-01-01T00:00:03.000Z', detailType: 'Model Version Registered', version: 2, summary: 'register', eventId: 'e-3' },
+      ],
+    };
+    expect(summaryText(withEvents)).toContain('Registry events: 3 published: 2 Model Version Registered, 1 Model Version Promoted');
+    const html = reportHtml(withEvents);
+    expect(html).toContain('<h2>Registry events</h2>');
+    expect(html).toContain('promoted by &lt;pipeline&gt;');
+    expect(html).toContain('e-3');
+    expect(summaryText(report)).not.toContain('Registry events');
+  });
+
   it('aligns the columns of a text table', () => {
     expect(table(['a', 'long header'], [['value', 'x']]).split('\n')).toEqual(['a      long header', '─────  ───────────', 'value  x']);
   });

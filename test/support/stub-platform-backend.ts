@@ -4,10 +4,12 @@
  * predictor. The offline runtime supplies the real equivalents.
  */
 
-import type { ExecutionStatus } from '../../contracts/api';
+import type { ExecutionStatus, RedriveResponse } from '../../contracts/api';
 import { staleTaskToken } from '../../lambdas/api/api';
+import { type RedriveFacts, redrivePlan } from '../../lambdas/api/redrive';
 import { dispatch } from '../../lambdas/registry/registry';
 import { NotFoundError, ValidationError } from '../../lambdas/shared/errors';
+import { registryCardReader, writeModelCard } from '../../lambdas/shared/model-card';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
 import type { LocalPlatformBackend, TrainingInput } from '../../local/api-server';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
@@ -27,11 +29,39 @@ export class StubPlatformBackend implements LocalPlatformBackend {
   readonly predictRequests: number[] = [];
   /** Datasets uploaded through the offline runtime's upload route. */
   readonly uploads: Array<{ model: string; fileName: string; text: string }> = [];
+  /** Per execution ARN, what Step Functions and the history say of a stopped run (the redrive route's facts). */
+  readonly stoppedRuns = new Map<string, RedriveFacts>();
   /** What the next started execution will report, state by state. */
   nextScript: (executionArn: string) => ExecutionStatus[] = (executionArn) => succeedingRun(executionArn);
 
   constructor(models: readonly string[] = ['churn']) {
     this.registryCore = new Registry(new InMemoryRegistryStore(), { knownModels: models });
+  }
+
+  /** Objects the model cards wrote (bucket/key → text); no report or profile exists here. */
+  readonly cardObjects = new Map<string, string>();
+
+  modelCard(modelName: string, version: number) {
+    return writeModelCard(
+      {
+        registry: registryCardReader((action, request) => this.registry(action, request)),
+        store: {
+          getText: async (bucket, key) => {
+            const text = this.cardObjects.get(`${bucket}/${key}`);
+            if (text === undefined) throw new NotFoundError(`object s3://${bucket}/${key} does not exist`);
+            return text;
+          },
+          put: async (bucket, key, body) => {
+            this.cardObjects.set(`${bucket}/${key}`, typeof body === 'string' ? body : new TextDecoder().decode(body));
+          },
+        },
+        artifactsBucket: 'artifacts',
+        config: { problemType: 'binary-classification', target: 'churned', features: ['tenure_months'], intendedUse: 'retention offers' },
+        now: () => new Date('2026-01-01T00:00:00Z'),
+      },
+      modelName,
+      version,
+    );
   }
 
   registry(action: string, request: Record<string, unknown>): Promise<unknown> {
@@ -49,6 +79,14 @@ export class StubPlatformBackend implements LocalPlatformBackend {
     const script = this.scripts.get(executionArn);
     if (!script) throw new NotFoundError('no pipeline execution has that ARN', { id: executionArn });
     return script.length > 1 ? script.shift()! : script[0]!;
+  }
+
+  async redriveExecution(executionArn: string): Promise<RedriveResponse> {
+    const facts = this.stoppedRuns.get(executionArn);
+    if (!facts) throw new NotFoundError('no pipeline execution has that ARN', { id: executionArn });
+    const plan = redrivePlan(facts);
+    this.stoppedRuns.set(executionArn, { ...facts, status: 'RUNNING', redriveCount: facts.redriveCount + 1 });
+    return { executionArn, redriveDate: 1_767_229_200, redriveCount: facts.redriveCount + 1, ...plan };
   }
 
   async sendTaskSuccess(token: string, output: Record<string, unknown>) {

@@ -10,7 +10,8 @@ import { type TrainingSubstitutionValues, trainingSubstitutions } from '../../co
 import { type TuningConfig, tuningSchema } from '../../contracts/tuning';
 import { dispatch } from '../../lambdas/registry/registry';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
-import { liftTaskTimeouts, offlineTrainingDefinition, withStateTimeouts } from '../../local/definitions';
+import { type Definition, liftTaskTimeouts, offlineTrainingDefinition, withStateTimeouts } from '../../local/definitions';
+import { resumedMachine } from '../../local/redrive';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 import { cdkJsonContext } from './cdk';
 
@@ -77,6 +78,14 @@ export interface PipelineRun {
   /** Every input a task double or the registry received, by state name. */
   readonly calls: Record<string, any[]>;
   readonly notifications: string[];
+  /** The last top-level state entered and its input: where a redrive restarts. */
+  readonly lastState?: { readonly name: string; readonly input: unknown };
+}
+
+/** Where and how a run starts: a redrive restarts its stopped state with that state's input and a higher redrive count. */
+export interface RunStart {
+  readonly startAt?: string;
+  readonly redriveCount?: number;
 }
 
 /** The doubles of a run that behaves like a healthy service; tests override single states. */
@@ -140,13 +149,15 @@ export function splitSummary(runId: string, rows: number, holdoutUri?: string) {
 }
 
 const SAGEMAKER_STATES = ['TrainOnSpot', 'TrainOnDemand', 'TuneHyperparameters', 'DescribeBestTrainingJob'];
-const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure'];
+const REGISTRY_STATES = ['RegisterRejected', 'RegisterVersion', 'PromoteVersion', 'RecordFailure', 'AwaitRedrive'];
 const LAMBDA_DOUBLE_STATES = ['ValidateDataset', 'ListShards', 'MergeProfiles', 'EvaluateModel', 'DeployVersion', 'CheckDeployment'];
 
 export class TrainingPipelineHarness {
   readonly store = new InMemoryRegistryStore();
   readonly registry = new Registry(this.store, { knownModels: ['churn'] });
-  private readonly machine: StateMachine;
+  private readonly definition: Definition;
+  /** A mutated definition runs unvalidated (see the constructor). */
+  private readonly mutated: boolean;
   /** The TimeoutSeconds of each Task state, enforced around the doubles as the offline runtime does. */
   private readonly timeouts: ReadonlyMap<string, number>;
 
@@ -160,11 +171,12 @@ export class TrainingPipelineHarness {
     const { definition, timeouts } = liftTaskTimeouts(rendered);
     // A mutant that leaves a state unreachable is one Step Functions would refuse to create; it runs
     // unvalidated here so that an execution has to notice it.
-    this.machine = new StateMachine(definition as never, mutate ? { validationOptions: { noValidate: true } } : undefined);
+    this.definition = definition;
+    this.mutated = mutate !== undefined;
     this.timeouts = timeouts;
   }
 
-  async run(input: unknown, executionName: string, overrides: Record<string, Handler> = {}): Promise<PipelineRun> {
+  async run(input: unknown, executionName: string, overrides: Record<string, Handler> = {}, start: RunStart = {}): Promise<PipelineRun> {
     const services: Record<string, Handler> = {
       ...healthyServices(),
       TrainOnSpot: trainingJob(),
@@ -217,12 +229,16 @@ export class TrainingPipelineHarness {
       return { MessageId: `message-${notifications.length}` };
     };
 
-    const execution = this.machine.run(input as Parameters<StateMachine['run']>[0], {
+    const machine = start.startAt
+      ? resumedMachine(this.definition, start.startAt)
+      : new StateMachine(this.definition as never, this.mutated ? { validationOptions: { noValidate: true } } : undefined);
+    const execution = machine.run(input as Parameters<StateMachine['run']>[0], {
       context: {
         Execution: {
           Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:churn-training:${executionName}`,
           Name: executionName,
           Input: input,
+          RedriveCount: start.redriveCount ?? 0,
         },
         Task: { Token: `token-${executionName}` },
       } as never,
@@ -239,10 +255,20 @@ export class TrainingPipelineHarness {
     const statesEntered: string[] = [];
     let error: string | undefined;
     let cause: string | undefined;
+    let lastState: { name: string; input: unknown } | undefined;
     const logs = (async () => {
       for await (const event of execution.eventLogs) {
-        const entry = event as { type: string; state?: { name: string }; Error?: string; Cause?: string; index?: number };
-        if (entry.type === 'StateEntered' && entry.state && entry.index === undefined) statesEntered.push(entry.state.name);
+        const entry = event as {
+          type: string;
+          state?: { name: string; input: unknown };
+          Error?: string;
+          Cause?: string;
+          index?: number;
+        };
+        if (entry.type === 'StateEntered' && entry.state && entry.index === undefined) {
+          statesEntered.push(entry.state.name);
+          lastState = { name: entry.state.name, input: entry.state.input };
+        }
         if (entry.type === 'ExecutionFailed') {
           error = entry.Error;
           cause = entry.Cause;
@@ -252,10 +278,10 @@ export class TrainingPipelineHarness {
     try {
       const output = await execution.result;
       await logs;
-      return { status: 'SUCCEEDED', output, statesEntered, calls, notifications };
+      return { status: 'SUCCEEDED', output, statesEntered, calls, notifications, lastState };
     } catch {
       await logs;
-      return { status: 'FAILED', error, cause, statesEntered, calls, notifications };
+      return { status: 'FAILED', error, cause, statesEntered, calls, notifications, lastState };
     }
   }
 }

@@ -8,8 +8,12 @@ import type { z } from 'zod';
 import {
   type ApprovalRecord,
   type AuditEvent,
+  type AwaitRedriveRequest,
+  awaitRedriveSchema,
   type DecideApprovalRequest,
+  type DriftVerdictRequest,
   decideApprovalSchema,
+  driftVerdictRequestSchema,
   getModelRequestSchema,
   getVersionRequestSchema,
   type ListEventsRequest,
@@ -38,7 +42,7 @@ import {
   type VersionRecord,
 } from '../../../contracts/registry';
 import { MAX_VERSION } from '../../../contracts/registry-table';
-import { ConflictError, InvalidTransitionError, NotFoundError } from '../errors';
+import { ConflictError, InvalidTransitionError, NotFoundError, PipelineRunError } from '../errors';
 import { assertAllowed, eventSequence, parse, RegistryBase, type StageChangeResult, type VersionChange } from './registry-base';
 
 export class Registry extends RegistryBase {
@@ -410,6 +414,58 @@ export class Registry extends RegistryBase {
       const event = this.event(request.modelName, this.timestamp(), request.actor, 'pipeline-failure', eventSequence(revision, 0), {
         reason: `${request.failedState} failed: ${request.error}`,
         details: { executionArn: request.executionArn, failedState: request.failedState, error: request.error, cause: request.cause },
+      });
+      await this.store.appendEvents(request.modelName, [event], stored?.(event));
+      return event;
+    });
+  }
+
+  /**
+   * The pipeline's AwaitRedrive task. In the attempt that failed it throws the run's own error
+   * (name and cause), which stops the execution in that task. A RedriveExecution runs the task
+   * again with a higher redrive count: the redrive is recorded in the audit trail (once per
+   * redrive) and the answer names the state that failed, where the run resumes.
+   */
+  async awaitRedrive(input: AwaitRedriveRequest): Promise<{ resumeAt: string; redriveCount: number }> {
+    const request = parse(awaitRedriveSchema, input);
+    this.assertKnown(request.modelName);
+    if (request.redriveCount <= request.failedAttempt) throw new PipelineRunError(request.error, request.cause);
+    const name = request.executionArn.split(':').at(-1);
+    return this.idempotent(request.modelName, `${name}:redrive:${request.redriveCount}`, 'pipeline-redrive', request, async (stored) => {
+      const revision = (await this.store.getModel(request.modelName))?.revision ?? 0;
+      const answer = { resumeAt: request.failedState, redriveCount: request.redriveCount };
+      const event = this.event(request.modelName, this.timestamp(), request.actor, 'pipeline-redrive', eventSequence(revision, 0), {
+        reason: `redriven (${request.redriveCount}): resumes at ${request.failedState}, which failed with ${request.error}`,
+        details: {
+          executionArn: request.executionArn,
+          failedState: request.failedState,
+          error: request.error,
+          redriveCount: String(request.redriveCount),
+        },
+      });
+      await this.store.appendEvents(request.modelName, [event], stored?.(answer));
+      return answer;
+    });
+  }
+
+  /** Records check-drift's verdict on a window in the audit trail (the model's drift history); changes no stage. */
+  async recordDriftVerdict(input: DriftVerdictRequest): Promise<AuditEvent> {
+    const request = parse(driftVerdictRequestSchema, input);
+    this.assertKnown(request.modelName);
+    return this.idempotent(request.modelName, request.idempotencyKey, 'drift-verdict', request, async (stored) => {
+      const revision = (await this.store.getModel(request.modelName))?.revision ?? 0;
+      const drifted = request.driftedFeatures.length > 0 ? `: ${request.driftedFeatures.join(', ')}` : '';
+      const event = this.event(request.modelName, this.timestamp(), request.actor, 'drift-verdict', eventSequence(revision, 0), {
+        version: request.productionVersion,
+        reason: `${request.status} on ${request.sampleSize} captured rows up to ${request.windowEnd}${drifted}`,
+        details: {
+          status: request.status,
+          windowEnd: request.windowEnd,
+          sampleSize: String(request.sampleSize),
+          driftedFeatures: request.driftedFeatures.join(','),
+          ...(request.driftedFeatureShare === null ? {} : { driftedFeatureShare: String(request.driftedFeatureShare) }),
+          reportUri: request.reportUri,
+        },
       });
       await this.store.appendEvents(request.modelName, [event], stored?.(event));
       return event;

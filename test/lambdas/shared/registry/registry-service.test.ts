@@ -30,6 +30,7 @@ const MODELS = [
   'approvals',
   'replays',
   'phases',
+  'drifting',
 ];
 
 function registration(modelName: string, overrides: Partial<RegisterRequest> = {}): RegisterRequest {
@@ -416,6 +417,31 @@ describe.each(stores)('Registry with the $name', (factory) => {
     expect(repeated.eventId).toBe(event.eventId);
     expect((await registry.listEvents({ modelName: 'failures' })).items).toHaveLength(1);
     expect((await registry.getModel({ modelName: 'failures' })).latestVersion).toBe(0);
+  });
+
+  it('keeps a drift verdict in the audit trail once per window, changing no stage', async () => {
+    const verdict = {
+      modelName: 'drifting',
+      actor: 'check-drift:drifting',
+      status: 'drift' as const,
+      productionVersion: 2,
+      windowEnd: '2026-01-02T00:00:00.000Z',
+      sampleSize: 5000,
+      driftedFeatures: ['tenure_months', 'contract'],
+      driftedFeatureShare: 0.67,
+      reportUri: 's3://artifacts-bucket/reports/drifting/drift/2026-01-02.json',
+      idempotencyKey: 'drift:2026-01-02T00:00:00.000Z',
+    };
+    const event = await registry.recordDriftVerdict(verdict);
+    expect(event).toMatchObject({
+      action: 'drift-verdict',
+      version: 2,
+      details: { status: 'drift', sampleSize: '5000', driftedFeatures: 'tenure_months,contract', driftedFeatureShare: '0.67' },
+    });
+    expect(event.reason).toContain('tenure_months, contract');
+    expect((await registry.recordDriftVerdict(verdict)).eventId).toBe(event.eventId);
+    expect((await registry.listEvents({ modelName: 'drifting' })).items).toHaveLength(1);
+    await expect(registry.recordDriftVerdict({ ...verdict, modelName: 'unknown' })).rejects.toThrow();
   });
 
   it('keeps a pending approval with its task token and hands it back with the decision', async () => {
