@@ -138,4 +138,15 @@ describe('the packed library in a consumer app', () => {
     const dashboards = Object.values(resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Dashboard');
     expect(dashboards.map((dashboard) => dashboard.Properties?.DashboardName)).toEqual(['acme-ml']);
   });
+
+  it("places the SageMaker work in the team's VPC, with the endpoints it asked for", () => {
+    const types = Object.values(resources).map((resource) => resource.Type);
+    expect(types).not.toContain('AWS::EC2::VPC');
+    expect(types.filter((type) => type === 'AWS::EC2::VPCEndpoint')).toHaveLength(4);
+    const subnets = ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'];
+    const models = Object.values(resources).filter((resource) => resource.Type === 'AWS::SageMaker::Model');
+    expect(models.map((model) => (model.Properties?.VpcConfig as { Subnets?: string[] } | undefined)?.Subnets)).toEqual([subnets]);
+    const definitions = JSON.stringify(Object.values(resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine'));
+    expect(definitions).toContain(subnets[0]);
+  });
 });
