@@ -134,7 +134,11 @@ describe('SageMakerEndpoint', () => {
   });
 
   it('hands a later `cdk deploy` nothing to change on the endpoint: a new instance type, capture share or image only replaces the bootstrap configuration, which the resource’s update ignores', () => {
-    const changed = synth({ imageUri: IMAGE }, { instanceType: 'ml.c7i.xlarge', dataCapturePercent: 50, minInstances: 3 });
+    // ml.c7i.xlarge is not in the price table: the construct takes its price as a prop (an illustrative figure).
+    const changed = synth(
+      { imageUri: IMAGE, instanceHourUsd: 0.2 },
+      { instanceType: 'ml.c7i.xlarge', dataCapturePercent: 50, minInstances: 3 },
+    );
     const resource = (synthesized: ReturnType<typeof synth>) => {
       const [found] = Object.values(synthesized.template.findResources(ENDPOINT_RESOURCE_TYPE)) as Array<{
         Properties: Record<string, unknown>;
@@ -403,7 +407,7 @@ describe('SageMakerEndpoint validation', () => {
       { instanceType: 'ml.t3.medium' },
       'serving.instanceType: burstable instances (ml.t3.medium) cannot autoscale; use another family or set minInstances = maxInstances',
     );
-    expect(() => synth({}, { instanceType: 'ml.t3.medium', minInstances: 1, maxInstances: 1 })).not.toThrow();
+    expect(() => synth({ instanceHourUsd: 0.05 }, { instanceType: 'ml.t3.medium', minInstances: 1, maxInstances: 1 })).not.toThrow();
   });
 
   it('refuses an image that is not in ECR', () => {
