@@ -5,7 +5,7 @@
  * elsewhere, or after AWS changes a price, overrides them in `pricing.instanceHourUsd`.
  */
 import * as z from 'zod';
-import { instanceTypeSchema } from './fields';
+import { INSTANCE_TYPE_PATTERN } from './fields';
 
 /** The region and date the table's prices were taken. */
 export const PRICES_REGION = 'us-east-1';
@@ -50,7 +50,19 @@ export const MAX_INSTANCE_HOUR_USD = 1000;
 export const pricingSchema = z
   .object({
     instanceHourUsd: z
-      .record(instanceTypeSchema, z.number().positive().max(MAX_INSTANCE_HOUR_USD))
+      .record(z.string(), z.number().positive().max(MAX_INSTANCE_HOUR_USD))
+      // Checked here rather than as the record's key schema, whose failure reads only "Invalid key in record".
+      .superRefine((prices, ctx) => {
+        for (const type of Object.keys(prices)) {
+          if (!INSTANCE_TYPE_PATTERN.test(type)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [type],
+              message: `must be keyed by a SageMaker instance type such as ml.g5.xlarge, got "${type}"`,
+            });
+          }
+        }
+      })
       .default({})
       .describe(
         `on-demand USD per instance-hour by SageMaker instance type, over the platform's table (${PRICES_REGION}, ${PRICES_TAKEN}); every training and endpoint instance type must have a price`,
@@ -62,7 +74,9 @@ export type PricingConfig = z.output<typeof pricingSchema>;
 
 /** The price of an instance-hour: the override, else the table; undefined when neither has one. */
 export function instanceHourUsd(instanceType: string, overrides: Readonly<Record<string, number>> = {}): number | undefined {
-  return Object.hasOwn(overrides, instanceType) ? overrides[instanceType] : INSTANCE_HOUR_USD[instanceType];
+  // Own keys only: an instance type never names an inherited property, but a typo must not price as one.
+  if (Object.hasOwn(overrides, instanceType)) return overrides[instanceType];
+  return Object.hasOwn(INSTANCE_HOUR_USD, instanceType) ? INSTANCE_HOUR_USD[instanceType] : undefined;
 }
 
 /** The error text for a type with no price: which type, what uses it, and how to add the price. */
