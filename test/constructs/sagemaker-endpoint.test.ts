@@ -119,6 +119,21 @@ describe('SageMakerEndpoint', () => {
     expect(idle.endpoint.rollbackAlarms).not.toContain(idle.endpoint.idleAlarm);
   });
 
+  it("states the idle endpoint's monthly cost in the alarm's text: minimum instances x hourly price x 730 h", () => {
+    // ml.m5.xlarge at $0.23/h from the price table: 2 x 0.23 x 730 = $335.80.
+    const fromTable = synth({}, { idleHours: 12, instanceType: 'ml.m5.xlarge', minInstances: 2 });
+    fromTable.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      AlarmDescription:
+        'churn endpoint: no invocation in 12 h while 2 x ml.m5.xlarge bill $335.80 a month (2 x $0.23/h x 730 h, on-demand; idle cost)',
+    });
+    // An override from the configuration wins over the table: 3 x 0.5 x 730 = $1095.00.
+    const overridden = synth({ instanceHourUsd: 0.5 }, { instanceType: 'ml.m5.xlarge', minInstances: 3, maxInstances: 4 });
+    overridden.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('3 x ml\\.m5\\.xlarge bill \\$1095\\.00 a month \\(3 x \\$0\\.5/h x 730 h'),
+    });
+  });
+
   it('leaves data capture out when the sampling share is 0', () => {
     const config = synth({}, { dataCapturePercent: 0 }).template.findResources('AWS::SageMaker::EndpointConfig');
     expect(JSON.stringify(config)).not.toContain('DataCaptureConfig');
@@ -399,6 +414,15 @@ describe('SageMakerEndpoint validation', () => {
       {},
       'rollback alarms must number 1 to 10 (3 built in + additionalRollbackAlarms), got 11',
     );
+  });
+
+  it('refuses an instance type the price table lacks unless given its price, naming the type and how to add it', () => {
+    expectError(
+      {},
+      { instanceType: 'ml.c7i.xlarge' },
+      `model "churn"'s endpoint uses ml.c7i.xlarge, which has no price in the platform's table (us-east-1, 2026-12-01); add its on-demand USD per hour as "pricing": { "instanceHourUsd": { "ml.c7i.xlarge": <price> } }`,
+    );
+    expectError({ instanceHourUsd: 0 }, {}, 'instanceHourUsd must be a positive price in US dollars, got 0');
   });
 
   it('refuses to autoscale a burstable ml.t* instance', () => {
