@@ -198,6 +198,7 @@ export const platformConfigSchema = z
       if (
         serving.mode === 'endpoint' &&
         typeof serving.instanceType === 'string' &&
+        INSTANCE_TYPE_PATTERN.test(serving.instanceType) &&
         instanceHourUsd(serving.instanceType, prices) === undefined
       ) {
         ctx.addIssue({

@@ -246,6 +246,20 @@ describe('instance prices', () => {
     ]);
   });
 
+  it('reports a malformed instance type once, by its shape, not again for its missing price', () => {
+    expect(
+      issuesOf(
+        variant((c) => {
+          c.training.instanceType = 'gpu';
+          c.models[0].serving = { mode: 'endpoint', instanceType: 'cpu' };
+        }),
+      ),
+    ).toEqual([
+      'mlops.training.instanceType: must be a SageMaker instance type such as ml.g5.xlarge (ml.<family>.<size>) (got "gpu")',
+      'mlops.models[0].serving.instanceType: must be a SageMaker instance type such as ml.g5.xlarge (ml.<family>.<size>) (got "cpu")',
+    ]);
+  });
+
   it('needs no price for the serving type of a serverless model, and takes an override for any type', () => {
     expect(() => parseConfig(variant((c) => (c.serving.instanceType = 'ml.c7i.xlarge')))).not.toThrow();
     const config = parseConfig(
