@@ -6,6 +6,7 @@
  * so a version rolled out by the pipeline is guarded exactly like a stack update.
  */
 import * as z from 'zod';
+import { VPC_CONFIG_LIMITS } from './sagemaker-rules';
 import { modelSchemaSchema } from './serving-schema';
 
 export type TrafficShifting = 'CANARY' | 'LINEAR';
@@ -72,6 +73,16 @@ export const endpointTargetSchema = z.object({
   kmsKeyId: z.string().min(1),
   dataCapture: z
     .object({ samplingPercent: z.number().int().min(1).max(100), destinationS3Uri: z.string(), kmsKeyId: z.string() })
+    .optional(),
+  /**
+   * The VPC placement of every model the deploy function creates (SageMaker's `VpcConfig`: 1–16
+   * subnets, 1–5 security groups); absent, the models run in SageMaker's own network.
+   */
+  vpcConfig: z
+    .object({
+      Subnets: z.array(z.string().min(1)).min(1).max(VPC_CONFIG_LIMITS.subnets),
+      SecurityGroupIds: z.array(z.string().min(1)).min(1).max(VPC_CONFIG_LIMITS.securityGroups),
+    })
     .optional(),
   deploymentConfig: z.custom<SageMakerDeploymentConfig>(
     (value) => typeof value === 'object' && value !== null && 'BlueGreenUpdatePolicy' in value,

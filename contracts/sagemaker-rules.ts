@@ -52,7 +52,47 @@ export interface TrainingJobRequestFields {
   readonly EnableManagedSpotTraining?: unknown;
   readonly StoppingCondition?: { readonly MaxRuntimeInSeconds?: unknown; readonly MaxWaitTimeInSeconds?: unknown };
   readonly CheckpointConfig?: { readonly S3Uri?: unknown };
+  readonly VpcConfig?: VpcConfigFields;
   readonly Tags?: readonly unknown[];
+}
+
+/** SageMaker's `VpcConfig` (training jobs, tuning jobs' training job definitions, models). */
+export interface VpcConfigFields {
+  readonly Subnets?: readonly unknown[];
+  readonly SecurityGroupIds?: readonly unknown[];
+}
+
+/** `VpcConfig`: 1–16 subnets and 1–5 security groups, each id at most 32 characters of `[-0-9a-zA-Z]`. */
+export const VPC_CONFIG_LIMITS = { subnets: 16, securityGroups: 5, idLength: 32 } as const;
+const VPC_RESOURCE_ID = /^[-0-9a-zA-Z]+$/;
+
+/** Why SageMaker would refuse this `VpcConfig` (field: its path in the request, e.g. `vpcConfig`). */
+export function vpcConfigProblems(config: VpcConfigFields, field: string): string[] {
+  const problems: string[] = [];
+  const lists = [
+    ['subnets', config.Subnets, VPC_CONFIG_LIMITS.subnets],
+    ['securityGroupIds', config.SecurityGroupIds, VPC_CONFIG_LIMITS.securityGroups],
+  ] as const;
+  for (const [name, ids, max] of lists) {
+    if (!Array.isArray(ids) || ids.length < 1 || ids.length > max) {
+      problems.push(
+        constraint(`${Array.isArray(ids) ? ids.length : 0} ids`, `${field}.${name}`, `Member must have length between 1 and ${max}`),
+      );
+      continue;
+    }
+    for (const id of ids) {
+      if (typeof id !== 'string' || id.length > VPC_CONFIG_LIMITS.idLength || !VPC_RESOURCE_ID.test(id)) {
+        problems.push(
+          constraint(
+            id,
+            `${field}.${name}`,
+            `Member must satisfy regular expression pattern: ${VPC_RESOURCE_ID.source} and have length less than or equal to ${VPC_CONFIG_LIMITS.idLength}`,
+          ),
+        );
+      }
+    }
+  }
+  return problems;
 }
 
 /** SageMaker's wording for a field that breaks a constraint. */
@@ -182,6 +222,7 @@ export function createTrainingJobProblems(request: TrainingJobRequestFields): st
   if (request.CheckpointConfig !== undefined && (typeof checkpoint !== 'string' || !S3_URI.test(checkpoint))) {
     problems.push(constraint(checkpoint, 'checkpointConfig.s3Uri', `Member must satisfy regular expression pattern: ${S3_URI.source}`));
   }
+  if (request.VpcConfig !== undefined) problems.push(...vpcConfigProblems(request.VpcConfig, 'vpcConfig'));
   if ((request.Tags?.length ?? 0) > MAX_TAGS) {
     problems.push(constraint(`${request.Tags!.length} tags`, 'tags', `Member must have length less than or equal to ${MAX_TAGS}`));
   }

@@ -39,8 +39,66 @@ export function renderDefinition(definition: string, substitutions: Readonly<Rec
   return definition.replace(PLACEHOLDER, (_, name: string) => substitutions[name]!);
 }
 
-export function readTrainingDefinition(): string {
-  return readFileSync(TRAINING_DEFINITION_PATH, 'utf8');
+/**
+ * Where the training and tuning jobs place their network interfaces: SageMaker's `VpcConfig`. The
+ * subnet and security group ids reach the definition as `${TrainingSubnet<i>}` and
+ * `${TrainingSecurityGroup<i>}` placeholders (tokens at synth, literal ids offline).
+ */
+export interface TrainingNetwork {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+/** The states whose requests get the `VpcConfig`: both training jobs, and the tuning job's training job definition. */
+const NETWORKED_TRAINING_STATES = ['TrainOnSpot', 'TrainOnDemand'] as const;
+const NETWORKED_TUNING_STATE = 'TuneHyperparameters';
+const SUBNET_PLACEHOLDER = /^TrainingSubnet(\d+)$/;
+const SECURITY_GROUP_PLACEHOLDER = /^TrainingSecurityGroup(\d+)$/;
+
+/** How many subnets and security groups a definition's placeholders are for. */
+export interface TrainingNetworkShape {
+  readonly subnets: number;
+  readonly securityGroups: number;
+}
+
+/** The network shape the substitutions carry (none without `TrainingSubnet0`). */
+export function networkShapeOf(substitutions: Readonly<Record<string, string>>): TrainingNetworkShape | undefined {
+  const names = Object.keys(substitutions);
+  const subnets = names.filter((name) => SUBNET_PLACEHOLDER.test(name)).length;
+  const securityGroups = names.filter((name) => SECURITY_GROUP_PLACEHOLDER.test(name)).length;
+  return subnets === 0 && securityGroups === 0 ? undefined : { subnets, securityGroups };
+}
+
+/**
+ * training.asl.json as text; with a network, the training and tuning requests carry
+ * `VpcConfig: { Subnets, SecurityGroupIds }` as placeholders (JSONPath `Parameters` cannot leave a
+ * field out conditionally, so the networked definition is this variant of the one file).
+ */
+export function readTrainingDefinition(network?: TrainingNetworkShape): string {
+  const text = readFileSync(TRAINING_DEFINITION_PATH, 'utf8');
+  if (!network) return text;
+  const vpcConfig = {
+    Subnets: Array.from({ length: network.subnets }, (_, index) => `\${TrainingSubnet${index}}`),
+    SecurityGroupIds: Array.from({ length: network.securityGroups }, (_, index) => `\${TrainingSecurityGroup${index}}`),
+  };
+  const definition = JSON.parse(text) as { States: Record<string, { Parameters?: Record<string, unknown> }> };
+  for (const name of NETWORKED_TRAINING_STATES) {
+    const parameters = definition.States[name]?.Parameters;
+    if (!parameters) throw new Error(`training.asl.json has no ${name} state with Parameters to place in a VPC`);
+    parameters.VpcConfig = vpcConfig;
+  }
+  const tuning = definition.States[NETWORKED_TUNING_STATE]?.Parameters?.TrainingJobDefinition as Record<string, unknown> | undefined;
+  if (!tuning) throw new Error(`training.asl.json has no ${NETWORKED_TUNING_STATE} state with a TrainingJobDefinition to place in a VPC`);
+  tuning.VpcConfig = vpcConfig;
+  return JSON.stringify(definition, null, 2);
+}
+
+/** The `${TrainingSubnet<i>}` and `${TrainingSecurityGroup<i>}` values of a network. */
+export function networkSubstitutions(network: TrainingNetwork): Record<string, string> {
+  return Object.fromEntries([
+    ...network.subnetIds.map((id, index) => [`TrainingSubnet${index}`, id] as const),
+    ...network.securityGroupIds.map((id, index) => [`TrainingSecurityGroup${index}`, id] as const),
+  ]);
 }
 
 /** `States.Base64Decode` takes at most 10,000 characters; the model document travels through it. */
@@ -64,6 +122,8 @@ export interface TrainingSubstitutionValues {
   readonly deployPollSeconds: number;
   /** The training program's archive (sourcedir.tar.gz): its bucket and object key. */
   readonly trainingCode: { readonly bucket: string; readonly key: string };
+  /** The VPC placement of the training and tuning jobs; none runs them in SageMaker's own network. */
+  readonly network?: TrainingNetwork;
 }
 
 /** Time a training state allows beyond the job's own limit: provisioning, the model upload and the .sync poll. */
@@ -135,6 +195,7 @@ export function trainingSubstitutions(values: TrainingSubstitutionValues): Recor
     RequireApproval: String(values.approvalPolicy === 'required'),
     ApprovalPolicy: values.approvalPolicy,
     DeployPollSeconds: String(values.deployPollSeconds),
+    ...(values.network ? networkSubstitutions(values.network) : {}),
   };
 }
 

@@ -24,6 +24,7 @@ export { Observability, type ObservabilityProps } from './constructs/observabili
 export { OnnxRuntimeLayer, type OnnxRuntimeLayerProps } from './constructs/onnx-runtime-layer';
 export { PipelineApi, type PipelineApiProps } from './constructs/pipeline-api';
 export { SageMakerEndpoint, type SageMakerEndpointProps } from './constructs/sagemaker-endpoint';
+export { SageMakerNetwork, type SageMakerNetworkProps } from './constructs/sagemaker-network';
 export { ServerlessInference, type ServerlessInferenceProps } from './constructs/serverless-inference';
 export { ServingImage, type ServingImageProps } from './constructs/serving-image';
 export { TrainingPipeline, type TrainingPipelineProps } from './constructs/training-pipeline';

@@ -5,6 +5,7 @@
  * (MlopsStack) is its default consumer; a platform team embeds it in its own stack.
  */
 import { CfnOutput } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -30,6 +31,7 @@ import { Observability } from './constructs/observability';
 import { PipelineApi } from './constructs/pipeline-api';
 import { RegistryEvents } from './constructs/registry-events';
 import { SageMakerEndpoint } from './constructs/sagemaker-endpoint';
+import { SageMakerNetwork } from './constructs/sagemaker-network';
 import { ServerlessInference } from './constructs/serverless-inference';
 import { TrainingPipeline } from './constructs/training-pipeline';
 import { DataValidation } from './constructs/validate-data';
@@ -83,6 +85,35 @@ export interface PlatformResourceProps {
    * @default - no boundary
    */
   readonly permissionsBoundary?: iam.IManagedPolicy;
+  /**
+   * Place the SageMaker training and tuning jobs and the endpoints' models in a new VPC: private
+   * isolated subnets in 2 AZs, no NAT gateway, flow logs, the S3 gateway endpoint and the
+   * SageMaker API, SageMaker runtime and STS interface endpoints (see vpcProps).
+   * @default false - SageMaker's own network, unless existingVpc or vpcProps is given
+   */
+  readonly deployVpc?: boolean;
+  /**
+   * An existing VPC for the SageMaker jobs and models (its private subnets unless vpcSubnets
+   * says otherwise). Not with vpcProps or deployVpc.
+   * @default - none (see deployVpc)
+   */
+  readonly existingVpc?: ec2.IVpc;
+  /**
+   * Props of the new VPC, over the defaults of deployVpc (giving them implies deployVpc). Not with existingVpc.
+   * @default - the defaults of deployVpc
+   */
+  readonly vpcProps?: ec2.VpcProps;
+  /**
+   * The subnets of the VPC the jobs and models use (1 to 16).
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Add the S3 gateway endpoint and the SageMaker API, runtime and STS interface endpoints to
+   * the VPC. Leave it off for a VPC that already has them.
+   * @default - true for a new VPC, false for an existing one
+   */
+  readonly vpcEndpoints?: boolean;
 }
 
 /**
@@ -101,7 +132,32 @@ const RESOURCE_PROPS: Readonly<Record<keyof PlatformResourceProps, true>> = {
   existingAlertTopic: true,
   alertTopicProps: true,
   permissionsBoundary: true,
+  deployVpc: true,
+  existingVpc: true,
+  vpcProps: true,
+  vpcSubnets: true,
+  vpcEndpoints: true,
 };
+
+/** The SageMaker network the resource props ask for, if any. */
+function createNetwork(scope: Construct, resources: PlatformResourceProps): SageMakerNetwork | undefined {
+  checkExistingXorProps('existingVpc', resources.existingVpc, 'vpcProps', resources.vpcProps);
+  if (resources.existingVpc && resources.deployVpc) {
+    throw new Error('existingVpc and deployVpc are mutually exclusive: deployVpc creates a new VPC');
+  }
+  if (!resources.existingVpc && !resources.vpcProps && !resources.deployVpc) {
+    if (resources.vpcSubnets || resources.vpcEndpoints !== undefined) {
+      throw new Error('vpcSubnets and vpcEndpoints apply to a VPC: give deployVpc, vpcProps or existingVpc too');
+    }
+    return undefined;
+  }
+  return new SageMakerNetwork(scope, 'Network', {
+    ...(resources.existingVpc ? { existingVpc: resources.existingVpc } : {}),
+    ...(resources.vpcProps ? { vpcProps: resources.vpcProps } : {}),
+    ...(resources.vpcSubnets ? { subnets: resources.vpcSubnets } : {}),
+    ...(resources.vpcEndpoints === undefined ? {} : { vpcEndpoints: resources.vpcEndpoints }),
+  });
+}
 
 function splitProps(props: MlopsPlatformProps): { config: PlatformConfigInput; resources: PlatformResourceProps } {
   const config: Record<string, unknown> = { ...props };
@@ -136,6 +192,8 @@ export class MlopsPlatform extends Construct {
   /** Registry changes published to EventBridge (source cdk-mlops). */
   readonly registryEvents: RegistryEvents;
   readonly api: PipelineApi;
+  /** The VPC placement of the SageMaker jobs and models, when deployVpc, existingVpc or vpcProps is given. */
+  readonly network?: SageMakerNetwork;
 
   constructor(scope: Construct, id: string, props: MlopsPlatformProps) {
     super(scope, id);
@@ -145,6 +203,7 @@ export class MlopsPlatform extends Construct {
     const namePrefix = namePrefixOf(config);
     checkExistingXorProps('existingEncryptionKey', resources.existingEncryptionKey, 'encryptionKeyProps', resources.encryptionKeyProps);
     if (resources.permissionsBoundary) iam.PermissionsBoundary.of(this).apply(resources.permissionsBoundary);
+    this.network = createNetwork(this, resources);
 
     this.observability = new Observability(this, 'Observability', {
       platformName: namePrefix,
@@ -210,6 +269,7 @@ export class MlopsPlatform extends Construct {
         const endpoint = new SageMakerEndpoint(this, `Endpoint-${model.name}`, {
           model,
           artifactStore: this.artifactStore,
+          ...(this.network ? { network: this.network } : {}),
           ...(model.serving.imageUri ? { imageUri: model.serving.imageUri } : {}),
           registry: this.registry,
           logRetention: config.logRetentionDays,
@@ -251,6 +311,7 @@ export class MlopsPlatform extends Construct {
         model: modelDocument(model),
         training: model.training,
         jobNamePrefix: `${namePrefix}-${model.name}`,
+        ...(this.network ? { network: this.network } : {}),
         artifactStore: this.artifactStore,
         registry: this.registry,
         validateDataFunction: dataValidation.get(model.name)!.validateFunction,

@@ -13,7 +13,7 @@
  *   task handlers instead: the error names the state and its limit, and the task is told to stop
  *   (its AbortSignal), so a training program does not outlive its state.
  */
-import { readTrainingDefinition, renderDefinition } from '../contracts/state-machines';
+import { networkShapeOf, readTrainingDefinition, renderDefinition } from '../contracts/state-machines';
 
 /** The paths the training and tuning states read their timeouts from (MergeInput sets them from these substitutions). */
 const TIMEOUT_PATHS: Readonly<Record<string, string>> = {
@@ -40,7 +40,7 @@ function allStates(states: Record<string, State>): [string, State][] {
 }
 
 export function offlineTrainingDefinition(substitutions: Readonly<Record<string, string>>): Definition {
-  const definition = JSON.parse(renderDefinition(readTrainingDefinition(), substitutions)) as Definition;
+  const definition = JSON.parse(renderDefinition(readTrainingDefinition(networkShapeOf(substitutions)), substitutions)) as Definition;
   for (const [, state] of allStates(definition.States)) {
     const substitution = typeof state.TimeoutSecondsPath === 'string' ? TIMEOUT_PATHS[state.TimeoutSecondsPath] : undefined;
     if (substitution) {

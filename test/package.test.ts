@@ -82,6 +82,8 @@ describe('the packed library in a consumer app', () => {
         'dist/containers/onnx-serving/Dockerfile',
         'statemachines/training.asl.json',
         'training/train.py',
+        'bin/mlops.mjs',
+        'dist/cli/mlops.js',
       ]),
     );
     expect(packedFiles.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
@@ -137,5 +139,26 @@ describe('the packed library in a consumer app', () => {
     }
     const dashboards = Object.values(resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Dashboard');
     expect(dashboards.map((dashboard) => dashboard.Properties?.DashboardName)).toEqual(['acme-ml']);
+  });
+
+  it('runs the mlops command from the installed package (the compiled CLI, no tsx)', () => {
+    const cli = spawnSync(process.execPath, [path.join(app, 'node_modules', 'cdk-mlops', 'bin', 'mlops.mjs'), '--help'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toMatch(/Usage: mlops/);
+  });
+
+  it("places the SageMaker work in the team's VPC, with the endpoints it asked for", () => {
+    const types = Object.values(resources).map((resource) => resource.Type);
+    expect(types).not.toContain('AWS::EC2::VPC');
+    expect(types.filter((type) => type === 'AWS::EC2::VPCEndpoint')).toHaveLength(4);
+    const subnets = ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'];
+    const models = Object.values(resources).filter((resource) => resource.Type === 'AWS::SageMaker::Model');
+    expect(models.map((model) => (model.Properties?.VpcConfig as { Subnets?: string[] } | undefined)?.Subnets)).toEqual([subnets]);
+    const definitions = JSON.stringify(Object.values(resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine'));
+    expect(definitions).toContain(subnets[0]);
   });
 });

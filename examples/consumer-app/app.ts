@@ -1,10 +1,12 @@
 /**
  * A platform team's own CDK app embedding cdk-mlops beside resources it already has: a data lake
- * bucket with its own KMS key, an alerting topic, and a permissions boundary every role must carry.
+ * bucket with its own KMS key, an alerting topic, a VPC its SageMaker work must run in, and a
+ * permissions boundary every role must carry.
  * `npm test` packs cdk-mlops, installs the tarball here and synthesizes this app with cdk-nag and
  * CloudFormation Guard (test/package.test.ts).
  */
 import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -21,6 +23,13 @@ const lake = s3.Bucket.fromBucketAttributes(stack, 'Lake', { bucketArn: 'arn:aws
 const platformKey = kms.Key.fromKeyArn(stack, 'PlatformKey', 'arn:aws:kms:eu-west-1:111122223333:key/abcd1234-ab12-cd34-ef56-abcdef123456');
 const alerts = sns.Topic.fromTopicArn(stack, 'Alerts', 'arn:aws:sns:eu-west-1:111122223333:acme-alerts');
 const boundary = iam.ManagedPolicy.fromManagedPolicyName(stack, 'Boundary', 'acme-workload-boundary');
+const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Network', {
+  vpcId: 'vpc-0a1b2c3d4e5f67890',
+  vpcCidrBlock: '10.40.0.0/16',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  privateSubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
+  privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60001', 'rtb-0a1b2c3d4e5f60002'],
+});
 
 new MlopsPlatform(stack, 'Mlops', {
   projectName: 'acme',
@@ -61,6 +70,9 @@ new MlopsPlatform(stack, 'Mlops', {
   existingEncryptionKey: platformKey,
   existingAlertTopic: alerts,
   permissionsBoundary: boundary,
+  // Training jobs and endpoint models in the team's private subnets; the VPC has no endpoints yet.
+  existingVpc: vpc,
+  vpcEndpoints: true,
 });
 
 app.synth();

@@ -32,6 +32,7 @@ export interface CreateModelInput {
   ExecutionRoleArn: string;
   PrimaryContainer: { Image: string; ModelDataUrl: string; Environment: Record<string, string> };
   EnableNetworkIsolation: boolean;
+  VpcConfig?: { Subnets: string[]; SecurityGroupIds: string[] };
 }
 
 export interface CreateEndpointConfigInput {
@@ -96,6 +97,7 @@ export async function startDeployment(
       Environment: servingContainerEnvironment(target.modelSchema, version.version),
     },
     EnableNetworkIsolation: true,
+    ...(target.vpcConfig ? { VpcConfig: target.vpcConfig } : {}),
   });
   await api.createEndpointConfig({
     EndpointConfigName: name,

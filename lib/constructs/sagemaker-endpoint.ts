@@ -35,6 +35,7 @@ import { createRollbackAlarms } from './endpoint-alarms';
 import { EndpointResource, grantVolumeKeyUse } from './endpoint-resource';
 import type { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
+import type { SageMakerNetwork } from './sagemaker-network';
 import { ServingImage, servingImagePlatformFor } from './serving-image';
 
 /** `TerminationWaitInSeconds` upper bound. */
@@ -53,6 +54,12 @@ export interface SageMakerEndpointProps {
   /** The model, with serving settings merged (instance type and counts, canary, bake time, latency budget, capture). */
   readonly model: ResolvedModelConfig;
   readonly artifactStore: ArtifactStore;
+  /**
+   * The VPC placement of the endpoint's models (their `VpcConfig`), the bootstrap model and every
+   * version the deploy function creates alike.
+   * @default - the models run in SageMaker's own network (with network isolation)
+   */
+  readonly network?: SageMakerNetwork;
   /**
    * An ECR image of your own serving container (`{region}` is replaced by the stack's region);
    * it must keep the contract of docs/serving-container.md, the bootstrap mode included.
@@ -107,6 +114,8 @@ export class SageMakerEndpoint extends Construct {
   readonly variantName: string;
   /** The role SageMaker runs the model container with (reads artifacts, writes capture). */
   readonly executionRole: iam.Role;
+  /** The models' VpcConfig, when the endpoint is placed in a VPC. */
+  readonly vpcConfig?: { readonly Subnets: string[]; readonly SecurityGroupIds: string[] };
   readonly invocation5xxAlarm: cloudwatch.Alarm;
   readonly modelLatencyAlarm: cloudwatch.Alarm;
   readonly errorRateAlarm: cloudwatch.Alarm;
@@ -169,6 +178,8 @@ export class SageMakerEndpoint extends Construct {
     });
     artifactStore.grantReadArtifacts(this.executionRole, `${ARTIFACT_PREFIXES.models}${model.name}/`);
     artifactStore.grantWriteCapture(this.executionRole, `${model.name}/endpoint/`);
+    props.network?.grantNetworkInterfaces(this.executionRole);
+    this.vpcConfig = props.network?.vpcConfig;
     if (props.imageUri) {
       this.imageUri = props.imageUri.replace('{region}', Stack.of(this).region);
       this.grantImagePull(this.executionRole, props.imageUri);
@@ -293,6 +304,7 @@ export class SageMakerEndpoint extends Construct {
           }
         : {}),
       deploymentConfig: this.deploymentConfig,
+      ...(this.vpcConfig ? { vpcConfig: this.vpcConfig } : {}),
     };
     this.deployFunction = createDeployEndpointFunction(this, 'DeployFunction', {
       modelName: model.name,
@@ -404,12 +416,13 @@ export class SageMakerEndpoint extends Construct {
       primaryContainer: { image: this.imageUri, environment: servingContainerEnvironment(this.modelSchema) },
       // The container only answers invocations; SageMaker itself downloads a version's artifact.
       enableNetworkIsolation: true,
+      ...(this.vpcConfig ? { vpcConfig: { subnets: this.vpcConfig.Subnets, securityGroupIds: this.vpcConfig.SecurityGroupIds } } : {}),
     });
     model.node.addDependency(this.executionRole);
     Validations.of(model).acknowledge({
       id: 'AwsSolutions-SM1',
       reason:
-        'The model runs with network isolation (no outbound network at all), which is stricter than VPC placement; the platform has no VPC.',
+        'The model runs with network isolation (no outbound network at all), which is stricter than VPC placement; with a network configured it is placed in the VPC too.',
     });
     return model;
   }

@@ -19,6 +19,7 @@ import { PROJECT_ROOT } from '../../contracts/project-root';
 import {
   MAX_BASE64_DECODE_INPUT,
   modelDocumentBase64,
+  readTrainingDefinition,
   TRAINING_DEFINITION_PATH,
   trainingSubstitutions,
   tuningJobConfigBase64,
@@ -28,6 +29,7 @@ import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contr
 import { tuningJobNamePrefix } from '../../contracts/tuning';
 import type { ArtifactStore } from './artifact-store';
 import type { ModelRegistry } from './model-registry';
+import type { SageMakerNetwork } from './sagemaker-network';
 
 /** SageMaker `TrainingJobName` is at most 63 characters: prefix + "-" + execution name. */
 const MAX_TRAINING_JOB_NAME = 63;
@@ -43,6 +45,11 @@ export interface TrainingPipelineProps {
   readonly training: TrainingConfig;
   /** Prefix of every training job name (e.g. `mlops-dev-churn`); IAM is scoped to it. */
   readonly jobNamePrefix: string;
+  /**
+   * The VPC placement of the training and tuning jobs (their `VpcConfig`).
+   * @default - the jobs run in SageMaker's own network (with network isolation)
+   */
+  readonly network?: SageMakerNetwork;
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
   readonly validateDataFunction: lambda.IFunction;
@@ -98,6 +105,8 @@ export class TrainingPipeline extends Construct {
     });
     this.trainingCode = trainingCodeAsset(this, props.training.sourceDirectory);
     this.grantTrainingJobAccess(props);
+    props.network?.grantNetworkInterfaces(this.trainingRole);
+    const network = props.network?.trainingNetwork;
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
@@ -111,7 +120,11 @@ export class TrainingPipeline extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: `cdk-mlops training pipeline of ${props.model.name}`,
-      definitionBody: sfn.DefinitionBody.fromFile(TRAINING_DEFINITION_PATH),
+      definitionBody: network
+        ? sfn.DefinitionBody.fromString(
+            readTrainingDefinition({ subnets: network.subnetIds.length, securityGroups: network.securityGroupIds.length }),
+          )
+        : sfn.DefinitionBody.fromFile(TRAINING_DEFINITION_PATH),
       definitionSubstitutions: trainingSubstitutions({
         model: props.model,
         training: props.training,
@@ -128,6 +141,7 @@ export class TrainingPipeline extends Construct {
         approvalPolicy: props.approvalPolicy ?? 'optional',
         deployPollSeconds: deployPollInterval.toSeconds(),
         trainingCode: { bucket: this.trainingCode.s3BucketName, key: this.trainingCode.s3ObjectKey },
+        ...(network ? { network } : {}),
       }),
       role,
       tracingEnabled: true,
