@@ -5,7 +5,9 @@
  * that fails the gate is a result (`passed: false`) the pipeline branches on; faults throw:
  * ValidationError (bad event or model entry), NotFoundError (missing artifact or holdout),
  * ArtifactIntegrityError (no model.onnx in the artifact), ModelContractError (the model's input
- * or output does not fit its configuration), SDK errors (retryable).
+ * or output does not fit its configuration), SDK errors (retryable). It publishes the run's
+ * metrics as EMF, the training spend among them when the environment names the training
+ * instances' price (TRAINING_INSTANCE_HOUR_USD, TRAINING_INSTANCE_COUNT).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
