@@ -65,7 +65,10 @@ export const DRIFT_METRICS = {
   featureJs: 'FeatureJS',
 } as const;
 
-/** evaluate-model, per pipeline run (dimension Model): the gate's outcome and the training job's time. */
+/**
+ * evaluate-model, per pipeline run (dimension Model; the run's training job as EMF metadata
+ * `trainingJobName`): the gate's outcome, the training job's time and what it cost.
+ */
 export const EVALUATION_METRICS = {
   /** 1 passed the gate, 0 failed it. */
   passed: 'EvaluationPassed',
@@ -73,6 +76,10 @@ export const EVALUATION_METRICS = {
   spotSavingsPercent: 'SpotSavingsPercent',
   trainingSeconds: 'TrainingSeconds',
   billableSeconds: 'BillableSeconds',
+  /** Billable seconds × instance count × on-demand price / 3600 (USD), when the price is known. */
+  trainingCostUsd: 'TrainingCostUsd',
+  /** (training − billable seconds) × instance count × on-demand price / 3600 (USD): what spot saved. */
+  spotSavingsUsd: 'SpotSavingsUsd',
 } as const;
 
 /** predict, per request (Powertools' default `service` dimension). */

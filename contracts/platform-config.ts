@@ -7,9 +7,10 @@
  */
 import * as z from 'zod';
 import { type DriftConfig, driftOverridesSchema, driftSettingsSchema, driftThresholdProblems, featureThresholdProblems } from './drift';
-import { resourceName, type SettingProblem } from './fields';
+import { INSTANCE_TYPE_PATTERN, resourceName, type SettingProblem } from './fields';
 import { MAX_PROJECT_NAME_LENGTH } from './limits';
 import { checkModelContract, defaultFeatures, modelContractShape } from './model';
+import { instanceHourUsd, missingPriceMessage, pricingSchema } from './pricing';
 import { endpointAutoscalingProblems, type ServingConfig, servingOverridesSchema, servingSettingsSchema } from './serving';
 import { type TrainingConfig, trainingOverridesSchema, trainingSettingsProblems, trainingSettingsSchema } from './training';
 
@@ -154,6 +155,11 @@ export const platformConfigSchema = z
     serving: servingSettingsSchema.prefault({}).describe('serving, platform-wide (models may override)'),
     drift: driftSettingsSchema.prefault({}).describe('drift monitoring, platform-wide (models may override)'),
     api: apiSchema.prefault({}).describe('the platform API'),
+    pricing: pricingSchema
+      .prefault({})
+      .describe(
+        "SageMaker instance prices for the idle-cost alarm and the training-spend metrics (docs/configuration.md, 'Instance prices')",
+      ),
     models: z.array(modelEntrySchema).min(1).describe('the models the platform trains and serves; names unique'),
   })
   .strict()
@@ -175,6 +181,32 @@ export const platformConfigSchema = z
       if (model.drift) report(driftThresholdProblems(drift), ['models', index, 'drift']);
       // A drift section that failed its own checks reaches this refinement without its defaults filled in.
       report(featureThresholdProblems(model.columns, drift.featureThresholds ?? {}), ['models', index, 'drift']);
+      // Every instance a model bills must have a price: the idle alarm and the spend metrics state it.
+      const prices = config.pricing?.instanceHourUsd ?? {};
+      const trainingType = model.training?.instanceType ?? config.training?.instanceType;
+      if (
+        typeof trainingType === 'string' &&
+        INSTANCE_TYPE_PATTERN.test(trainingType) &&
+        instanceHourUsd(trainingType, prices) === undefined
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: model.training?.instanceType ? ['models', index, 'training', 'instanceType'] : ['training', 'instanceType'],
+          message: missingPriceMessage(trainingType, `model "${model.name}"'s training`),
+        });
+      }
+      if (
+        serving.mode === 'endpoint' &&
+        typeof serving.instanceType === 'string' &&
+        INSTANCE_TYPE_PATTERN.test(serving.instanceType) &&
+        instanceHourUsd(serving.instanceType, prices) === undefined
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: model.serving?.instanceType ? ['models', index, 'serving', 'instanceType'] : ['serving', 'instanceType'],
+          message: missingPriceMessage(serving.instanceType, `model "${model.name}"'s endpoint`),
+        });
+      }
       const columns = model.columns.map((column) => column.name);
       (serving.captureColumns ?? []).forEach((name, position) => {
         if (!columns.includes(name)) {

@@ -5,7 +5,6 @@
  * (MlopsStack) is its default consumer; a platform team embeds it in its own stack.
  */
 import { CfnOutput } from 'aws-cdk-lib';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -22,6 +21,7 @@ import {
   parsePlatformProps,
   resolveModel,
 } from '../contracts/platform-config';
+import { requireInstanceHourUsd } from '../contracts/pricing';
 import type { PredictTarget } from './constructs/api-integrations';
 import { ArtifactStore, checkExistingXorProps } from './constructs/artifact-store';
 import { DriftMonitor } from './constructs/drift-monitor';
@@ -234,7 +234,8 @@ export class MlopsPlatform extends Construct {
     // datasets and keys, so a run of one model cannot write another's profiles, reports or splits.
     const dataValidation = new Map<string, DataValidation>();
     const modelEvaluation = new Map<string, ModelEvaluation>();
-    for (const { name } of config.models) {
+    for (const entry of config.models) {
+      const { name, training } = resolveModel(config, entry);
       dataValidation.set(
         name,
         new DataValidation(this, `DataValidation-${name}`, {
@@ -250,6 +251,10 @@ export class MlopsPlatform extends Construct {
           registry: this.registry,
           modelName: name,
           logRetention: config.logRetentionDays,
+          trainingPrice: {
+            instanceHourUsd: requireInstanceHourUsd(training.instanceType, `model "${name}"'s training`, config.pricing.instanceHourUsd),
+            instanceCount: training.instanceCount,
+          },
         }),
       );
     }
@@ -268,6 +273,11 @@ export class MlopsPlatform extends Construct {
           ...(model.serving.imageUri ? { imageUri: model.serving.imageUri } : {}),
           registry: this.registry,
           logRetention: config.logRetentionDays,
+          instanceHourUsd: requireInstanceHourUsd(
+            model.serving.instanceType,
+            `model "${model.name}"'s endpoint`,
+            config.pricing.instanceHourUsd,
+          ),
         });
         endpoints.set(model.name, endpoint);
         deployFunctions.set(model.name, endpoint.deployFunction);
@@ -370,9 +380,8 @@ export class MlopsPlatform extends Construct {
     }
     for (const [name, inference] of serverless) this.observability.addServerlessModel(name, inference);
     for (const [name, endpoint] of endpoints) this.observability.addEndpoint(name, endpoint);
-    // Idle-cost guard: an endpoint nobody calls still bills its instances.
-    for (const endpoint of endpoints.values())
-      endpoint.idleAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.observability.alertTopic));
+    // Idle-cost guard: an endpoint nobody calls still bills its instances (its monthly cost is in the alarm's text).
+    for (const endpoint of endpoints.values()) this.observability.notify(endpoint.idleAlarm, 'warning');
 
     new CfnOutput(this, 'DatasetsBucketName', { value: this.artifactStore.datasetsBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifactStore.artifactsBucket.bucketName });

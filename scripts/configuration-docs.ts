@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { DRIFT_DEFAULTS } from '../contracts/drift';
 import { API_DEFAULTS, platformConfigSchema } from '../contracts/platform-config';
+import { HOURS_PER_MONTH, INSTANCE_HOUR_USD, PRICES_REGION, PRICES_TAKEN, SINGLE_SOURCE_PRICES } from '../contracts/pricing';
 import { PROJECT_ROOT } from '../contracts/project-root';
 import { SERVING_DEFAULTS } from '../contracts/serving';
 import { TRAINING_DEFAULTS } from '../contracts/training';
@@ -141,9 +142,9 @@ export function configurationReference(): string {
     [
       'Platform',
       'The top level of `context.mlops` in cdk.json.',
-      rowsOf(root, '').filter((row) => !['training', 'serving', 'drift', 'api', 'models'].includes(row.field)),
+      rowsOf(root, '').filter((row) => !['training', 'serving', 'drift', 'api', 'pricing', 'models'].includes(row.field)),
     ],
-    ...(['training', 'serving', 'drift', 'api'] as const).map((section): [string, string, Row[]] => [
+    ...(['training', 'serving', 'drift', 'api', 'pricing'] as const).map((section): [string, string, Row[]] => [
       section,
       `${properties[section]!.description ?? ''}.`,
       rowsOf(properties[section]!, `${section}.`, SECTION_DEFAULTS[section]),
@@ -185,12 +186,45 @@ Besides the limits below, fields are checked together:
 - \`serving.minInstances ≤ maxInstances\`; a burstable \`ml.t*\` endpoint cannot autoscale (\`minInstances\` must equal \`maxInstances\`);
 - \`drift.psiWarn ≤ psiDrift\`, also per feature; \`drift.featureThresholds\` must name the model's columns;
 - a model's \`target\`, \`sensitiveAttribute\` and \`features\` must name its columns (the target is no feature, the sensitive attribute no target), column names are unique, and \`thresholds.metrics\` may name only the problem type's metrics;
+- every model's training instance type, and the instance type of every endpoint-mode model, has a price ([Instance prices](#instance-prices));
 - there is at least one model, and model names are unique.
 
 A model's \`training\`, \`serving\` and \`drift\` sections override the platform-wide sections field by field.
 
 ${body}
+
+${instancePrices()}
 `;
+}
+
+/** The price table, generated from contracts/pricing.ts so the page and the code cannot disagree. */
+function instancePrices(): string {
+  const rows = Object.entries(INSTANCE_HOUR_USD).map(
+    ([type, price]) =>
+      `| \`${type}\` | ${price} | ${(price * HOURS_PER_MONTH).toFixed(2)} |${SINGLE_SOURCE_PRICES.includes(type) ? ' one source only: verify |' : ' |'}`,
+  );
+  return `## Instance prices
+
+The idle-cost alarm states what an idle endpoint's instances cost a month (\`minInstances\` × hourly price × ${HOURS_PER_MONTH} h), and
+evaluate-model publishes each run's training spend (\`BillableTimeInSeconds\` × instance count × hourly price / 3600) and spot savings
+((\`TrainingTimeInSeconds\` − \`BillableTimeInSeconds\`) × instance count × hourly price / 3600) from this table
+([observability.md](observability.md)). The prices are SageMaker on-demand list prices in **${PRICES_REGION}**, taken on **${PRICES_TAKEN}**,
+one price per type for training and real-time hosting. They were read from copies of the Amazon SageMaker pricing page (the page itself
+could not be fetched from the build machine); a type is listed only where at least two copies agreed, except where marked. The larger
+\`ml.g4dn\` and \`ml.g5\` sizes (2xlarge and up) are left out because the copies disagreed. Prices differ by region, change over time,
+and Savings Plans lower them: override any type, or add one, with \`pricing.instanceHourUsd\` (the figure below is illustrative,
+not a price):
+
+\`\`\`json
+"pricing": { "instanceHourUsd": { "ml.m5.xlarge": 0.2 } }
+\`\`\`
+
+A model whose training or endpoint instance type has neither a price here nor an override stops \`cdk synth\` with
+\`… uses <type>, which has no price in the platform's table …; add its on-demand USD per hour as "pricing": { "instanceHourUsd": { "<type>": <price> } }\`.
+
+| instance type | USD per hour | USD per month (${HOURS_PER_MONTH} h) | note |
+| --- | --- | --- | --- |
+${rows.join('\n')}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

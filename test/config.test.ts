@@ -229,6 +229,64 @@ describe('parseConfig', () => {
   });
 });
 
+describe('instance prices', () => {
+  it('refuses a training or endpoint instance type with no price, naming the type and the key to add, at the field that chose it', () => {
+    expect(issuesOf(variant((c) => (c.training.instanceType = 'ml.g6.xlarge')))).toEqual([
+      `mlops.training.instanceType: model "${shipped.models[0]!.name}"'s training uses ml.g6.xlarge, which has no price in the platform's table (us-east-1, 2026-12-01); add its on-demand USD per hour as "pricing": { "instanceHourUsd": { "ml.g6.xlarge": <price> } } in the mlops configuration`,
+    ]);
+    expect(
+      issuesOf(
+        variant((c) => {
+          c.models[0].serving = { mode: 'endpoint', instanceType: 'ml.c7i.xlarge' };
+          c.serving.imageUri = '123456789012.dkr.ecr.{region}.amazonaws.com/onnx-serving:1';
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^mlops\.models\[0\]\.serving\.instanceType: model "\w+"'s endpoint uses ml\.c7i\.xlarge, which has no price/),
+    ]);
+  });
+
+  it('reports a malformed instance type once, by its shape, not again for its missing price', () => {
+    expect(
+      issuesOf(
+        variant((c) => {
+          c.training.instanceType = 'gpu';
+          c.models[0].serving = { mode: 'endpoint', instanceType: 'cpu' };
+        }),
+      ),
+    ).toEqual([
+      'mlops.training.instanceType: must be a SageMaker instance type such as ml.g5.xlarge (ml.<family>.<size>) (got "gpu")',
+      'mlops.models[0].serving.instanceType: must be a SageMaker instance type such as ml.g5.xlarge (ml.<family>.<size>) (got "cpu")',
+    ]);
+  });
+
+  it('needs no price for the serving type of a serverless model, and takes an override for any type', () => {
+    expect(() => parseConfig(variant((c) => (c.serving.instanceType = 'ml.c7i.xlarge')))).not.toThrow();
+    const config = parseConfig(
+      variant((c) => {
+        c.training.instanceType = 'ml.g6.xlarge';
+        c.pricing = { instanceHourUsd: { 'ml.g6.xlarge': 0.9, 'ml.m5.xlarge': 0.2 } };
+      }),
+    );
+    expect(config.pricing.instanceHourUsd).toEqual({ 'ml.g6.xlarge': 0.9, 'ml.m5.xlarge': 0.2 });
+    expect(parseConfig(shipped).pricing).toEqual({ instanceHourUsd: {} });
+  });
+
+  it('refuses an override that is not a positive price or not a SageMaker instance type', () => {
+    const issues = issuesOf(variant((c) => (c.pricing = { instanceHourUsd: { 'ml.m5.xlarge': 0, 'm5.xlarge': 0.2 } })));
+    expect(issues).toHaveLength(2);
+    expect(issues).toContainEqual(
+      expect.stringMatching(/^mlops\.pricing\.instanceHourUsd\.ml\.m5\.xlarge: Too small: expected number to be >0/),
+    );
+    expect(issues).toContain(
+      'mlops.pricing.instanceHourUsd.m5.xlarge: must be keyed by a SageMaker instance type such as ml.g5.xlarge, got "m5.xlarge"',
+    );
+    expect(issuesOf(variant((c) => (c.pricing = { instanceHourUsd: { 'ml.m5.xlarge': 1200 } })))).toEqual([
+      expect.stringMatching(/^mlops\.pricing\.instanceHourUsd\.ml\.m5\.xlarge: Too big: expected number to be <=1000/),
+    ]);
+  });
+});
+
 describe('the CDK app entry point', () => {
   it('fails synthesis with the invalid fields listed and no stack trace', () => {
     const bad = variant((c) => {

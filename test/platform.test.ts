@@ -117,3 +117,32 @@ describe('MlopsPlatform with the team’s resources', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'acme-ml' });
   });
 });
+
+describe('MlopsPlatform idle-cost guard', () => {
+  it('alerts on an idle endpoint with its monthly cost at the configured price, and shows the alarm on the dashboard', () => {
+    const [first, ...rest] = config.models;
+    const { construct, template } = platform(() => ({
+      // An illustrative override of the table's ml.c6i.large price (the serving default).
+      pricing: { instanceHourUsd: { 'ml.c6i.large': 0.1 } },
+      models: [{ ...first!, serving: { mode: 'endpoint', minInstances: 2 } }, ...rest],
+    }));
+    const [idle] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Invocations' } })) as Array<{
+      Properties: { AlarmDescription: string; AlarmActions: unknown[] };
+    }>;
+    // 2 x 0.1 x 730 = $146.00.
+    expect(idle!.Properties.AlarmDescription).toBe(
+      `${first!.name} endpoint: no invocation in 24 h while 2 x ml.c6i.large bill $146.00 a month (2 x $0.1/h x 730 h, on-demand; idle cost)`,
+    );
+    expect(JSON.stringify(idle!.Properties.AlarmActions)).toMatch(/AlertTopic/);
+    const endpoint = construct.endpoints.get(first!.name)!;
+    expect(construct.observability.alarms).toContain(endpoint.idleAlarm);
+  });
+
+  it('refuses a model whose training instance type has no price, naming the type and the key to add', () => {
+    expect(
+      () => new MlopsPlatform(testStack(), 'Mlops', { ...config, training: { ...config.training, instanceType: 'ml.g6.xlarge' } }),
+    ).toThrow(
+      /props\.training\.instanceType: model "\w+"'s training uses ml\.g6\.xlarge, which has no price .*"pricing": \{ "instanceHourUsd": \{ "ml\.g6\.xlarge": <price> \} \}/,
+    );
+  });
+});

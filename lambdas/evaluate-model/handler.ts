@@ -5,7 +5,9 @@
  * that fails the gate is a result (`passed: false`) the pipeline branches on; faults throw:
  * ValidationError (bad event or model entry), NotFoundError (missing artifact or holdout),
  * ArtifactIntegrityError (no model.onnx in the artifact), ModelContractError (the model's input
- * or output does not fit its configuration), SDK errors (retryable).
+ * or output does not fit its configuration), SDK errors (retryable). It publishes the run's
+ * metrics as EMF, the training spend among them when the environment names the training
+ * instances' price (TRAINING_INSTANCE_HOUR_USD, TRAINING_INSTANCE_COUNT).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -17,6 +19,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { EVALUATION_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../contracts/metrics';
 import { modelDocumentSchema } from '../../contracts/model';
+import { spotSavingsUsd, trainingCostUsd } from '../../contracts/pricing';
 import { PlatformError, ValidationError } from '../shared/errors';
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
@@ -56,19 +59,66 @@ export async function evaluate(event: unknown, context: EvaluateContext): Promis
   return evaluateModel(context, { ...parsed.data, model: model.data });
 }
 
-/** Publishes the run's outcome as embedded metric format (one log line, no PutMetricData call). */
-export function publishEvaluationMetrics(
-  metrics: Metrics,
-  modelName: string,
-  result: EvaluationResult,
-  seconds: { trainingSeconds: number | null; billableSeconds: number | null },
-): void {
+/** The training job's time, and what an instance-hour of it costs when the function was told. */
+export interface TrainingSpend {
+  readonly trainingSeconds: number | null;
+  readonly billableSeconds: number | null;
+  readonly trainingJobName?: string;
+  readonly price?: TrainingPrice;
+}
+
+/** The on-demand price of the model's training instances (TRAINING_INSTANCE_HOUR_USD, TRAINING_INSTANCE_COUNT). */
+export interface TrainingPrice {
+  readonly instanceHourUsd: number;
+  readonly instanceCount: number;
+}
+
+const trainingPriceEnvironmentSchema = z.object({
+  TRAINING_INSTANCE_HOUR_USD: z.coerce.number().positive(),
+  TRAINING_INSTANCE_COUNT: z.coerce.number().int().min(1),
+});
+
+/** The training price the ModelEvaluation construct sets; undefined when it set none; an Error when it is malformed. */
+export function trainingPriceFromEnvironment(environment: Record<string, string | undefined>): TrainingPrice | undefined {
+  if (environment.TRAINING_INSTANCE_HOUR_USD === undefined && environment.TRAINING_INSTANCE_COUNT === undefined) return undefined;
+  const parsed = trainingPriceEnvironmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new Error(
+      `TRAINING_INSTANCE_HOUR_USD must be a positive price and TRAINING_INSTANCE_COUNT a positive integer, got ${JSON.stringify(environment.TRAINING_INSTANCE_HOUR_USD)} and ${JSON.stringify(environment.TRAINING_INSTANCE_COUNT)}`,
+    );
+  }
+  return { instanceHourUsd: parsed.data.TRAINING_INSTANCE_HOUR_USD, instanceCount: parsed.data.TRAINING_INSTANCE_COUNT };
+}
+
+/**
+ * Publishes the run's outcome as embedded metric format (one log line, no PutMetricData call):
+ * the gate, the training seconds and, with a price, TrainingCostUsd and SpotSavingsUsd. The
+ * version is issued after evaluation, so the run's training job (which the registry records
+ * with the version) goes along as metadata rather than as a dimension.
+ */
+export function publishEvaluationMetrics(metrics: Metrics, modelName: string, result: EvaluationResult, training: TrainingSpend): void {
   metrics.addDimension(METRIC_DIMENSIONS.model, modelName);
+  if (training.trainingJobName !== undefined) metrics.addMetadata('trainingJobName', training.trainingJobName);
   metrics.addMetric(EVALUATION_METRICS.passed, MetricUnit.Count, result.passed ? 1 : 0);
   if (result.spotSavings !== undefined)
     metrics.addMetric(EVALUATION_METRICS.spotSavingsPercent, MetricUnit.Percent, result.spotSavings * 100);
-  if (seconds.trainingSeconds !== null) metrics.addMetric(EVALUATION_METRICS.trainingSeconds, MetricUnit.Seconds, seconds.trainingSeconds);
-  if (seconds.billableSeconds !== null) metrics.addMetric(EVALUATION_METRICS.billableSeconds, MetricUnit.Seconds, seconds.billableSeconds);
+  const { trainingSeconds, billableSeconds, price } = training;
+  if (trainingSeconds !== null) metrics.addMetric(EVALUATION_METRICS.trainingSeconds, MetricUnit.Seconds, trainingSeconds);
+  if (billableSeconds !== null) metrics.addMetric(EVALUATION_METRICS.billableSeconds, MetricUnit.Seconds, billableSeconds);
+  if (price && billableSeconds !== null) {
+    metrics.addMetric(
+      EVALUATION_METRICS.trainingCostUsd,
+      MetricUnit.NoUnit,
+      trainingCostUsd(billableSeconds, price.instanceCount, price.instanceHourUsd),
+    );
+    if (trainingSeconds !== null) {
+      metrics.addMetric(
+        EVALUATION_METRICS.spotSavingsUsd,
+        MetricUnit.NoUnit,
+        spotSavingsUsd(trainingSeconds, billableSeconds, price.instanceCount, price.instanceHourUsd),
+      );
+    }
+  }
   metrics.publishStoredMetrics();
 }
 
@@ -77,6 +127,7 @@ const tracer = new Tracer();
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
 
 let evaluateContext: EvaluateContext | undefined;
+let trainingPrice: TrainingPrice | undefined;
 
 /** Built once per container from the environment the ModelEvaluation construct sets. */
 function contextFromEnvironment(): EvaluateContext {
@@ -88,6 +139,7 @@ function contextFromEnvironment(): EvaluateContext {
       'ARTIFACTS_BUCKET and TABLE_NAME must be set; the evaluate-model function needs the artifacts bucket and the registry table',
     );
   }
+  trainingPrice = trainingPriceFromEnvironment(process.env);
   const documents = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));
   evaluateContext = {
     store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))),
@@ -106,11 +158,17 @@ export async function handler(event: unknown, context: Context): Promise<Evaluat
   logger.appendKeys({ model: modelName, runId: typeof fields.runId === 'string' ? fields.runId : 'missing' });
   try {
     const result = await evaluate(event, contextFromEnvironment());
-    const { trainingSeconds = null, billableSeconds = null } = event as {
-      trainingSeconds?: number | null;
-      billableSeconds?: number | null;
-    };
-    publishEvaluationMetrics(metrics, modelName, result, { trainingSeconds, billableSeconds });
+    const {
+      trainingSeconds = null,
+      billableSeconds = null,
+      trainingJobName,
+    } = event as { trainingSeconds?: number | null; billableSeconds?: number | null; trainingJobName?: string };
+    publishEvaluationMetrics(metrics, modelName, result, {
+      trainingSeconds,
+      billableSeconds,
+      ...(trainingJobName === undefined ? {} : { trainingJobName }),
+      ...(trainingPrice === undefined ? {} : { price: trainingPrice }),
+    });
     logger.info('model evaluated', { passed: result.passed, reasons: result.reasons, reportUri: result.reportUri });
     return result;
   } catch (error) {

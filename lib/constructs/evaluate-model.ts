@@ -29,6 +29,12 @@ export interface ModelEvaluationProps {
    */
   readonly modelName?: string;
   /**
+   * The on-demand price of the model's training instances: the function then publishes each
+   * run's TrainingCostUsd and SpotSavingsUsd.
+   * @default - no price: the function publishes training seconds only
+   */
+  readonly trainingPrice?: { readonly instanceHourUsd: number; readonly instanceCount: number };
+  /**
    * Memory in MB. CPU grows with memory (1,769 MB is one full vCPU); the encoded holdout takes
    * 4 bytes per feature value, and two ONNX sessions (challenger and champion) are loaded.
    * @default 2048
@@ -57,6 +63,12 @@ export class ModelEvaluation extends Construct {
   constructor(scope: Construct, id: string, props: ModelEvaluationProps) {
     super(scope, id);
     const { artifactStore, registry } = props;
+    const price = props.trainingPrice;
+    if (price && !(price.instanceHourUsd > 0 && Number.isInteger(price.instanceCount) && price.instanceCount >= 1)) {
+      throw new Error(
+        `trainingPrice must be a positive instanceHourUsd and a positive integer instanceCount, got ${price.instanceHourUsd} and ${price.instanceCount}`,
+      );
+    }
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const runtime = new OnnxRuntimeLayer(this, 'OnnxRuntime', { architecture });
 
@@ -73,6 +85,12 @@ export class ModelEvaluation extends Construct {
         ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
         TABLE_NAME: registry.table.tableName,
         ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
+        ...(props.trainingPrice
+          ? {
+              TRAINING_INSTANCE_HOUR_USD: String(props.trainingPrice.instanceHourUsd),
+              TRAINING_INSTANCE_COUNT: String(props.trainingPrice.instanceCount),
+            }
+          : {}),
       },
     });
     const own = (prefix: string) => (props.modelName ? `${prefix}${props.modelName}/` : prefix);

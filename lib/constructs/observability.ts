@@ -194,7 +194,7 @@ export class Observability extends Construct {
     });
   }
 
-  /** A model's training and drift numbers (EMF, METRICS_NAMESPACE); a warning alarm when the dataset drifts. */
+  /** A model's training numbers (seconds, spend, spot savings) and drift (EMF, METRICS_NAMESPACE); a warning alarm when the dataset drifts. */
   addModel(model: {
     readonly name: string;
     readonly features: readonly string[];
@@ -224,6 +224,22 @@ export class Observability extends Construct {
         [metric(EVALUATION_METRICS.spotSavingsPercent, cloudwatch.Stats.AVERAGE)],
         [metric(EVALUATION_METRICS.passed, cloudwatch.Stats.MINIMUM)],
       ),
+      // One datapoint per run, so the hourly sum is each version's spend (and two runs in an hour add up).
+      graph(`Training ${model.name}: spend and spot savings per run (USD, on-demand prices)`, [
+        metric(EVALUATION_METRICS.trainingCostUsd, cloudwatch.Stats.SUM),
+        metric(EVALUATION_METRICS.spotSavingsUsd, cloudwatch.Stats.SUM),
+      ]),
+      new cloudwatch.SingleValueWidget({
+        title: `Training ${model.name}: spend and spot savings over the dashboard's range (USD)`,
+        metrics: [
+          metric(EVALUATION_METRICS.trainingCostUsd, cloudwatch.Stats.SUM),
+          metric(EVALUATION_METRICS.spotSavingsUsd, cloudwatch.Stats.SUM),
+        ],
+        setPeriodToTimeRange: true,
+        fullPrecision: false,
+        width: DASHBOARD_WIDTH / 2,
+        height: WIDGET_HEIGHT,
+      }),
       graph(
         `Drift ${model.name}: PSI per feature`,
         model.features.map((feature) =>

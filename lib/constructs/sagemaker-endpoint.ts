@@ -24,6 +24,7 @@ import {
   type TrafficShifting,
 } from '../../contracts/endpoint-deployment';
 import type { ResolvedModelConfig } from '../../contracts/platform-config';
+import { HOURS_PER_MONTH, monthlyCostUsd, requireInstanceHourUsd } from '../../contracts/pricing';
 import { CANARY_PERCENT_RANGE, endpointAutoscalingProblems, MAX_TRAFFIC_WAIT_INTERVAL_SECONDS } from '../../contracts/serving';
 import { servingContainerEnvironment } from '../../contracts/serving-container';
 import { type ModelSchema, modelSchemaFor } from '../../contracts/serving-schema';
@@ -101,6 +102,11 @@ export interface SageMakerEndpointProps {
   readonly scaleInCooldown?: Duration;
   /** @default Duration.minutes(1) */
   readonly scaleOutCooldown?: Duration;
+  /**
+   * On-demand USD per instance-hour of `serving.instanceType`, for the idle alarm's monthly cost.
+   * @default - the platform's price table (contracts/pricing.ts); a type it lacks is an error
+   */
+  readonly instanceHourUsd?: number;
 }
 
 export class SageMakerEndpoint extends Construct {
@@ -221,8 +227,12 @@ export class SageMakerEndpoint extends Construct {
     this.invocation5xxAlarm = alarms.invocation5xx;
     this.modelLatencyAlarm = alarms.modelLatency;
     this.errorRateAlarm = alarms.errorRate;
+    if (props.instanceHourUsd !== undefined && !(props.instanceHourUsd > 0)) {
+      throw new Error(`instanceHourUsd must be a positive price in US dollars, got ${props.instanceHourUsd}`);
+    }
+    const instanceHourUsd = props.instanceHourUsd ?? requireInstanceHourUsd(serving.instanceType, `model "${model.name}"'s endpoint`);
     this.idleAlarm = new cloudwatch.Alarm(this, 'IdleAlarm', {
-      alarmDescription: `${model.name} endpoint: no invocation in ${serving.idleHours} h while ${serving.minInstances} x ${serving.instanceType} bill (idle cost)`,
+      alarmDescription: idleAlarmDescription(model.name, serving, instanceHourUsd),
       metric: new cloudwatch.Metric({
         namespace: 'AWS/SageMaker',
         metricName: 'Invocations',
@@ -502,4 +512,20 @@ function validateProps(
   for (const problem of endpointAutoscalingProblems({ mode: 'endpoint', instanceType, minInstances, maxInstances })) {
     throw new Error(`serving.${problem.path.join('.')}: ${problem.message}`);
   }
+}
+
+/**
+ * The idle alarm's text (it reaches the alert topic's subscribers): what sits idle and what it
+ * costs a month at the endpoint's minimum instance count, which autoscaling never goes below.
+ */
+export function idleAlarmDescription(
+  modelName: string,
+  serving: Pick<ResolvedModelConfig['serving'], 'idleHours' | 'minInstances' | 'instanceType'>,
+  instanceHourUsd: number,
+): string {
+  const monthly = monthlyCostUsd(serving.minInstances, instanceHourUsd);
+  return (
+    `${modelName} endpoint: no invocation in ${serving.idleHours} h while ${serving.minInstances} x ${serving.instanceType} bill ` +
+    `$${monthly.toFixed(2)} a month (${serving.minInstances} x $${instanceHourUsd}/h x ${HOURS_PER_MONTH} h, on-demand; idle cost)`
+  );
 }

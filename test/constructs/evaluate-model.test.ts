@@ -6,7 +6,10 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app';
-import { cdkJsonContext } from '../support/cdk';
+import { ArtifactStore } from '../../lib/constructs/artifact-store';
+import { ModelEvaluation } from '../../lib/constructs/evaluate-model';
+import { ModelRegistry } from '../../lib/constructs/model-registry';
+import { cdkJsonContext, testStack } from '../support/cdk';
 
 interface Statement {
   Action: string | string[];
@@ -89,6 +92,25 @@ describe('ModelEvaluation construct', () => {
     const allActions = statements.flatMap(actionsOf);
     expect(allActions).not.toContain('cloudwatch:PutMetricData');
     expect(allActions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it("tells the function its model's training price: cdk.json trains on 1 x ml.g5.xlarge, $1.408 an hour in the price table", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^cdk-mlops evaluate-model'),
+      Environment: { Variables: Match.objectLike({ TRAINING_INSTANCE_HOUR_USD: '1.408', TRAINING_INSTANCE_COUNT: '1' }) },
+    });
+  });
+
+  it('refuses a training price that is not positive or an instance count that is not a positive integer', () => {
+    const stack = testStack();
+    const artifactStore = new ArtifactStore(stack, 'Store');
+    const registry = new ModelRegistry(stack, 'Registry', { modelNames: ['churn'] });
+    const withPrice = (id: string, instanceHourUsd: number, instanceCount: number) => () =>
+      new ModelEvaluation(stack, id, { artifactStore, registry, modelName: 'churn', trainingPrice: { instanceHourUsd, instanceCount } });
+    expect(withPrice('Free', 0, 1)).toThrow(
+      'trainingPrice must be a positive instanceHourUsd and a positive integer instanceCount, got 0 and 1',
+    );
+    expect(withPrice('Half', 1.408, 0.5)).toThrow('got 1.408 and 0.5');
   });
 
   it('exports the function name', () => {

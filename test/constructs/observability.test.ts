@@ -121,6 +121,8 @@ describe('Observability dashboard and alarms', () => {
       'Pipeline churn: duration (ms)',
       'Training churn: seconds',
       'Training churn: spot savings % and gate',
+      'Training churn: spend and spot savings per run (USD, on-demand prices)',
+      "Training churn: spend and spot savings over the dashboard's range (USD)",
       'Drift churn: PSI per feature',
       'Drift churn: dataset verdict (1 = drifted)',
       'Function registry: invocations and errors',
@@ -143,6 +145,20 @@ describe('Observability dashboard and alarms', () => {
     expect(metricsOf('Training churn: spot savings % and gate').map((metric) => metric[1])).toEqual([
       'SpotSavingsPercent',
       'EvaluationPassed',
+    ]);
+    // Spend per run (one datapoint per run, summed per hour) and in total over the dashboard's range.
+    expect(metricsOf('Training churn: spend and spot savings per run (USD, on-demand prices)')).toEqual([
+      ['CdkMlops', 'TrainingCostUsd', 'Model', 'churn', expect.objectContaining({ stat: 'Sum', period: 3600 })],
+      ['CdkMlops', 'SpotSavingsUsd', 'Model', 'churn', expect.objectContaining({ stat: 'Sum', period: 3600 })],
+    ]);
+    const total = widgets.find(
+      (widget) => widget.properties.title === "Training churn: spend and spot savings over the dashboard's range (USD)",
+    );
+    expect(total.type).toBe('metric');
+    expect(total.properties).toMatchObject({ view: 'singleValue', setPeriodToTimeRange: true });
+    expect(total.properties.metrics.map((metric: unknown[]) => [metric[1], (metric.at(-1) as any).stat])).toEqual([
+      ['TrainingCostUsd', 'Sum'],
+      ['SpotSavingsUsd', 'Sum'],
     ]);
     expect(metricsOf('Drift churn: PSI per feature')).toEqual([
       ['CdkMlops', 'FeaturePSI', 'Feature', 'tenure', 'Model', 'churn', expect.objectContaining({ label: 'tenure', stat: 'Maximum' })],

@@ -119,6 +119,21 @@ describe('SageMakerEndpoint', () => {
     expect(idle.endpoint.rollbackAlarms).not.toContain(idle.endpoint.idleAlarm);
   });
 
+  it("states the idle endpoint's monthly cost in the alarm's text: minimum instances x hourly price x 730 h", () => {
+    // ml.m5.xlarge at $0.23/h from the price table: 2 x 0.23 x 730 = $335.80.
+    const fromTable = synth({}, { idleHours: 12, instanceType: 'ml.m5.xlarge', minInstances: 2 });
+    fromTable.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      AlarmDescription:
+        'churn endpoint: no invocation in 12 h while 2 x ml.m5.xlarge bill $335.80 a month (2 x $0.23/h x 730 h, on-demand; idle cost)',
+    });
+    // An override from the configuration wins over the table: 3 x 0.5 x 730 = $1095.00.
+    const overridden = synth({ instanceHourUsd: 0.5 }, { instanceType: 'ml.m5.xlarge', minInstances: 3, maxInstances: 4 });
+    overridden.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('3 x ml\\.m5\\.xlarge bill \\$1095\\.00 a month \\(3 x \\$0\\.5/h x 730 h'),
+    });
+  });
+
   it('leaves data capture out when the sampling share is 0', () => {
     const config = synth({}, { dataCapturePercent: 0 }).template.findResources('AWS::SageMaker::EndpointConfig');
     expect(JSON.stringify(config)).not.toContain('DataCaptureConfig');
@@ -134,7 +149,11 @@ describe('SageMakerEndpoint', () => {
   });
 
   it('hands a later `cdk deploy` nothing to change on the endpoint: a new instance type, capture share or image only replaces the bootstrap configuration, which the resource’s update ignores', () => {
-    const changed = synth({ imageUri: IMAGE }, { instanceType: 'ml.c7i.xlarge', dataCapturePercent: 50, minInstances: 3 });
+    // ml.c7i.xlarge is not in the price table: the construct takes its price as a prop (an illustrative figure).
+    const changed = synth(
+      { imageUri: IMAGE, instanceHourUsd: 0.2 },
+      { instanceType: 'ml.c7i.xlarge', dataCapturePercent: 50, minInstances: 3 },
+    );
     const resource = (synthesized: ReturnType<typeof synth>) => {
       const [found] = Object.values(synthesized.template.findResources(ENDPOINT_RESOURCE_TYPE)) as Array<{
         Properties: Record<string, unknown>;
@@ -397,13 +416,22 @@ describe('SageMakerEndpoint validation', () => {
     );
   });
 
+  it('refuses an instance type the price table lacks unless given its price, naming the type and how to add it', () => {
+    expectError(
+      {},
+      { instanceType: 'ml.c7i.xlarge' },
+      `model "churn"'s endpoint uses ml.c7i.xlarge, which has no price in the platform's table (us-east-1, 2026-12-01); add its on-demand USD per hour as "pricing": { "instanceHourUsd": { "ml.c7i.xlarge": <price> } }`,
+    );
+    expectError({ instanceHourUsd: 0 }, {}, 'instanceHourUsd must be a positive price in US dollars, got 0');
+  });
+
   it('refuses to autoscale a burstable ml.t* instance', () => {
     expectError(
       {},
       { instanceType: 'ml.t3.medium' },
       'serving.instanceType: burstable instances (ml.t3.medium) cannot autoscale; use another family or set minInstances = maxInstances',
     );
-    expect(() => synth({}, { instanceType: 'ml.t3.medium', minInstances: 1, maxInstances: 1 })).not.toThrow();
+    expect(() => synth({ instanceHourUsd: 0.05 }, { instanceType: 'ml.t3.medium', minInstances: 1, maxInstances: 1 })).not.toThrow();
   });
 
   it('refuses an image that is not in ECR', () => {

@@ -9,7 +9,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { EvaluateContext, EvaluationReport, EvaluationResult } from '../../../lambdas/evaluate-model/evaluate-model';
-import { evaluate, publishEvaluationMetrics } from '../../../lambdas/evaluate-model/handler';
+import { evaluate, publishEvaluationMetrics, trainingPriceFromEnvironment } from '../../../lambdas/evaluate-model/handler';
 import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import { S3ObjectStore } from '../../../lambdas/shared/s3-object-store';
@@ -409,5 +409,81 @@ describe('evaluate-model on s3rver and DynamoDB Local', () => {
       TrainingSeconds: 2400,
       BillableSeconds: 600,
     });
+  });
+
+  const emittedBy = (publish: (metrics: Metrics) => void) => {
+    const metrics = new Metrics({ namespace: 'CdkMlops', serviceName: 'evaluate-model' });
+    let emitted: ReturnType<Metrics['serializeMetrics']> | undefined;
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+      emitted = this.serializeMetrics();
+      return this;
+    });
+    publish(metrics);
+    return emitted!;
+  };
+  const passedResult: EvaluationResult = {
+    passed: true,
+    metrics: {},
+    reasons: [],
+    artifactSha256: 'b'.repeat(64),
+    spotSavings: 0.75,
+    reportUri: 's3://artifacts/r',
+    champion: null,
+  };
+
+  it("publishes the run's TrainingCostUsd and SpotSavingsUsd at the training price, with the training job as metadata", () => {
+    // 2 x ml.g5.xlarge ($1.408/h), trained 2400 s, billed 600 s: spend 600 x 2 x 1.408 / 3600, savings 1800 x 2 x 1.408 / 3600.
+    const emitted = emittedBy((metrics) =>
+      publishEvaluationMetrics(metrics, 'churn', passedResult, {
+        trainingSeconds: 2400,
+        billableSeconds: 600,
+        trainingJobName: 'churn-run-7',
+        price: { instanceHourUsd: 1.408, instanceCount: 2 },
+      }),
+    );
+    const directive = emitted._aws.CloudWatchMetrics[0]!;
+    expect(directive.Dimensions).toEqual([['service', 'Model']]);
+    expect(directive.Metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'TrainingCostUsd', Unit: 'None' },
+        { Name: 'SpotSavingsUsd', Unit: 'None' },
+      ]),
+    );
+    expect(emitted).toMatchObject({ Model: 'churn', trainingJobName: 'churn-run-7' });
+    expect(emitted.TrainingCostUsd).toBeCloseTo(0.469333, 6);
+    expect(emitted.SpotSavingsUsd).toBeCloseTo(1.408, 9);
+  });
+
+  it('publishes no spend without a price or without billable seconds, and spend without savings when training seconds are unknown', () => {
+    const names = (emitted: ReturnType<Metrics['serializeMetrics']>) =>
+      emitted._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name);
+    const noPrice = emittedBy((metrics) =>
+      publishEvaluationMetrics(metrics, 'churn', passedResult, { trainingSeconds: 2400, billableSeconds: 600 }),
+    );
+    expect(names(noPrice)).not.toContain('TrainingCostUsd');
+    expect(names(noPrice)).not.toContain('SpotSavingsUsd');
+    const price = { instanceHourUsd: 0.23, instanceCount: 1 };
+    const noBillable = emittedBy((metrics) =>
+      publishEvaluationMetrics(metrics, 'churn', passedResult, { trainingSeconds: 2400, billableSeconds: null, price }),
+    );
+    expect(names(noBillable)).not.toContain('TrainingCostUsd');
+    const noTraining = emittedBy((metrics) =>
+      publishEvaluationMetrics(metrics, 'churn', passedResult, { trainingSeconds: null, billableSeconds: 3600, price }),
+    );
+    expect(names(noTraining)).toContain('TrainingCostUsd');
+    expect(names(noTraining)).not.toContain('SpotSavingsUsd');
+    expect(noTraining.TrainingCostUsd).toBeCloseTo(0.23, 12);
+  });
+
+  it('reads the training price the construct sets, none when unset, and refuses a malformed one', () => {
+    expect(trainingPriceFromEnvironment({ TRAINING_INSTANCE_HOUR_USD: '1.408', TRAINING_INSTANCE_COUNT: '2' })).toEqual({
+      instanceHourUsd: 1.408,
+      instanceCount: 2,
+    });
+    expect(trainingPriceFromEnvironment({})).toBeUndefined();
+    expect(() => trainingPriceFromEnvironment({ TRAINING_INSTANCE_HOUR_USD: '-1', TRAINING_INSTANCE_COUNT: '1' })).toThrow(
+      'TRAINING_INSTANCE_HOUR_USD must be a positive price and TRAINING_INSTANCE_COUNT a positive integer, got "-1" and "1"',
+    );
+    expect(() => trainingPriceFromEnvironment({ TRAINING_INSTANCE_HOUR_USD: '1.408' })).toThrow('got "1.408" and undefined');
   });
 });
