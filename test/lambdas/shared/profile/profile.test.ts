@@ -258,6 +258,12 @@ describe('profile merge', () => {
     expect(() => mergeProfiles(a, b)).toThrow(/column "x".*different bin edges/);
   });
 
+  it('refuses to merge profiles of as many columns under other names (a shard of another dataset)', () => {
+    const a = profileValues([{ name: 'x', kind: 'numeric', values: [1, 2] }]);
+    const b = profileValues([{ name: 'y', kind: 'numeric', values: [1, 2] }]);
+    expect(() => mergeProfiles(a, b)).toThrow('cannot merge profiles with different columns: [x] and [y]');
+  });
+
   it('keeps the most frequent categories and folds the rest into other, with exact totals', () => {
     const values = Array.from({ length: 1500 }, (_, index) => `c${index}`).concat(['c7', 'c7']);
     const column = profileValues([{ name: 'c', kind: 'categorical', values }]).columns.c!;
