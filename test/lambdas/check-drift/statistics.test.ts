@@ -88,6 +88,12 @@ describe('Kolmogorov–Smirnov', () => {
     // CDFs at the boundaries: (0.1, 0.3, 0.6) vs (0.2, 0.4, 0.6)
     expect(ksStatistic([10, 20, 30, 40], [20, 20, 20, 40])).toBeCloseTo(0.1, 12);
   });
+
+  it('reads every inner boundary, the last one too', () => {
+    // CDFs at the boundaries: (0.1, 0.1, 0.1) vs (0.1, 0.1, 1.0): the whole difference is at the last.
+    expect(ksStatistic([1, 0, 0, 9], [1, 0, 9, 0])).toBeCloseTo(0.9, 12);
+    expect(ksStatistic([9, 1], [1, 9])).toBeCloseTo(0.8, 12);
+  });
 });
 
 describe('numeric comparison against the exact statistics of the raw samples (n = m = 100,000)', () => {
