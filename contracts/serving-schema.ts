@@ -62,6 +62,16 @@ export const modelSchemaSchema = z.object({
 });
 
 export type ModelSchema = z.output<typeof modelSchemaSchema>;
+
+/** The model schema as the serving functions receive it: JSON text in their `MODEL_SCHEMA` environment variable. */
+export const modelSchemaJsonSchema = z.string().transform((text, ctx) => {
+  try {
+    return modelSchemaSchema.parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid model schema: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
 export type FeatureSpec = ModelSchema['features'][number];
 export type ClassLabel = string | number | boolean;
 

@@ -12,7 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { modelSchemaSchema } from '../../contracts/serving-schema';
+import { modelSchemaJsonSchema } from '../../contracts/serving-schema';
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
@@ -22,14 +22,7 @@ import { BatchJob } from './batch-job';
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
   CAPTURE_BUCKET: z.string().min(1),
-  MODEL_SCHEMA: z.string().transform((text, ctx) => {
-    try {
-      return modelSchemaSchema.parse(JSON.parse(text));
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `not a valid model schema: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
+  MODEL_SCHEMA: modelSchemaJsonSchema,
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().default(3008),
 });
 

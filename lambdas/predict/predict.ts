@@ -12,7 +12,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { CANARY_METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, PREDICT_METRICS } from '../../contracts/metrics';
-import { modelSchemaSchema, type PredictResponse } from '../../contracts/serving-schema';
+import { modelSchemaJsonSchema, type PredictResponse } from '../../contracts/serving-schema';
 import { PlatformError, ValidationError } from '../shared/errors';
 import type { ArtifactObjects } from '../shared/object-store';
 import { CaptureBuffer, type CaptureOptions } from '../shared/serving/capture';
@@ -29,14 +29,7 @@ const apiEventSchema = z.looseObject({
 
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
-  MODEL_SCHEMA: z.string().transform((text, ctx) => {
-    try {
-      return modelSchemaSchema.parse(JSON.parse(text));
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `not a valid model schema: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
+  MODEL_SCHEMA: modelSchemaJsonSchema,
   CAPTURE_BUCKET: z.string().min(1).optional(),
   CAPTURE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   /** JSON array: columns besides the features a captured row keeps (serving.captureColumns). */

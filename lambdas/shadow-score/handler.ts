@@ -13,7 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SHADOW_METRICS } from '../../contracts/metrics';
-import { modelSchemaSchema } from '../../contracts/serving-schema';
+import { modelSchemaJsonSchema } from '../../contracts/serving-schema';
 import { DynamoDbRegistryStore } from '../shared/registry/dynamodb-registry-store';
 import { S3ObjectStore } from '../shared/s3-object-store';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
@@ -23,14 +23,7 @@ import { ShadowScorer } from './shadow-score';
 
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
-  MODEL_SCHEMA: z.string().transform((text, ctx) => {
-    try {
-      return modelSchemaSchema.parse(JSON.parse(text));
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `not a valid model schema: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  }),
+  MODEL_SCHEMA: modelSchemaJsonSchema,
   SHADOW_TOLERANCE: z.coerce.number().min(0),
 });
 

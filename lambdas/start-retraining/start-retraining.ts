@@ -75,6 +75,18 @@ export function executionNameFor(transition: AlarmTransition): string {
   return `drift-${stamp}`.slice(0, 36);
 }
 
+/** The refusal when the pipeline started within the cool-down (drift alarms and dataset drops alike); none otherwise. */
+async function cooldownRefusal(runs: TrainingRuns, settings: RetrainingSettings, now: number, executionName: string) {
+  const newest = await runs.newestStart();
+  if (!newest || now - newest.getTime() >= settings.cooldownHours * HOUR_MS) return undefined;
+  return {
+    started: false as const,
+    reason: 'cooldown' as const,
+    message: `the training pipeline last started at ${newest.toISOString()}, within the ${settings.cooldownHours} h cool-down`,
+    executionName,
+  };
+}
+
 export async function startRetraining(
   runs: TrainingRuns,
   datasets: DatasetPrefixes,
@@ -86,15 +98,8 @@ export async function startRetraining(
     return { started: false, reason: 'not-in-alarm', message: `alarm ${transition.alarmName} is ${transition.state}, not ALARM` };
   }
   const executionName = executionNameFor(transition);
-  const newest = await runs.newestStart();
-  if (newest && now - newest.getTime() < settings.cooldownHours * HOUR_MS) {
-    return {
-      started: false,
-      reason: 'cooldown',
-      message: `the training pipeline last started at ${newest.toISOString()}, within the ${settings.cooldownHours} h cool-down`,
-      executionName,
-    };
-  }
+  const cooldown = await cooldownRefusal(runs, settings, now, executionName);
+  if (cooldown) return cooldown;
   const datasetUri = await newestDatasetUri(datasets, settings);
   if (!datasetUri) {
     return {
@@ -163,15 +168,8 @@ export async function startOnNewData(
     };
   }
   const executionName = executionNameForDataset(settings.model, version);
-  const newest = await runs.newestStart();
-  if (newest && now - newest.getTime() < settings.cooldownHours * HOUR_MS) {
-    return {
-      started: false,
-      reason: 'cooldown',
-      message: `the training pipeline last started at ${newest.toISOString()}, within the ${settings.cooldownHours} h cool-down`,
-      executionName,
-    };
-  }
+  const cooldown = await cooldownRefusal(runs, settings, now, executionName);
+  if (cooldown) return cooldown;
   const datasetUri = `s3://${settings.datasetsBucket}/${settings.model}/${version}/`;
   const outcome = await runs.start(executionName, JSON.stringify({ datasetUri, model: settings.model }));
   if (outcome.alreadyExists) {

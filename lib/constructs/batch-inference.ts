@@ -9,7 +9,7 @@
  * function). The state machine may invoke the batch-score and check-drift functions and start and
  * watch its own child executions.
  */
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,6 +21,7 @@ import type { ResolvedModelConfig } from '../../contracts/platform-config';
 import { modelSchemaFor } from '../../contracts/serving-schema';
 import { objectPrefixFinding } from './acknowledgements';
 import type { ArtifactStore } from './artifact-store';
+import { grantDistributedMapRuns } from './distributed-map';
 import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer';
@@ -46,7 +47,6 @@ export class BatchInference extends Construct {
   constructor(scope: Construct, id: string, props: BatchInferenceProps) {
     super(scope, id);
     const { model, artifactStore } = props;
-    const stack = Stack.of(this);
     const runtime = new OnnxRuntimeLayer(this, 'OnnxRuntime');
 
     this.scoreFunction = new MlopsFunction(this, 'ScoreFunction', {
@@ -117,32 +117,11 @@ export class BatchInference extends Construct {
         resources: [this.scoreFunction.functionArn, props.checkDriftFunction.functionArn],
       }),
     );
-    // The Distributed Map starts child executions of this state machine (a separate policy: the
-    // role's default policy is a dependency of the state machine, a cycle otherwise).
-    const executions = Arn.format(
-      {
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${this.stateMachine.stateMachineName}/*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      },
-      stack,
-    );
-    const mapRunPolicy = new iam.Policy(this, 'DistributedMapPolicy', {
-      statements: [
-        new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
-        new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }),
-      ],
-    });
-    role.attachInlinePolicy(mapRunPolicy);
+    grantDistributedMapRuns(this, role, this.stateMachine);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) authorise only "*"; CDK adds them for logging and tracing.',
-    });
-    Validations.of(mapRunPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stack.getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>/*]`,
-      reason: 'Child executions of the Distributed Map get generated names under this state machine only.',
     });
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-SF1',

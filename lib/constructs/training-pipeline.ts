@@ -4,7 +4,7 @@
  * execution role its training jobs run as.
  */
 import * as path from 'node:path';
-import { Arn, ArnFormat, AssetHashType, BundlingOutput, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, BundlingOutput, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -28,6 +28,7 @@ import { SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig, trainingSettingsPro
 import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
 import { tuningJobNamePrefix } from '../../contracts/tuning';
 import type { ArtifactStore } from './artifact-store';
+import { grantDistributedMapRuns } from './distributed-map';
 import type { ModelRegistry } from './model-registry';
 import type { SageMakerNetwork } from './sagemaker-network';
 
@@ -316,24 +317,7 @@ export class TrainingPipeline extends Construct {
     // Explicit actions: Topic.grantPublish adds the kms:GenerateDataKey* wildcard for encrypted topics.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.alertTopic.topicArn] }));
     props.alertTopic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
-    // The Distributed Map starts child executions of this state machine. A separate policy,
-    // because the role's default policy is a dependency of the state machine (a cycle otherwise).
-    const executions = Arn.format(
-      {
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${this.stateMachine.stateMachineName}/*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      },
-      stack,
-    );
-    const mapRunPolicy = new iam.Policy(this, 'DistributedMapPolicy', {
-      statements: [
-        new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
-        new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }),
-      ],
-    });
-    role.attachInlinePolicy(mapRunPolicy);
+    grantDistributedMapRuns(this, role, this.stateMachine);
     Validations.of(role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/${props.jobNamePrefix}-*]`,
@@ -358,10 +342,6 @@ export class TrainingPipeline extends Construct {
           'sagemaker:ListTags (which the SageMaker .sync integration calls), CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) authorise only "*"; CDK adds the last two for logging and tracing.',
       },
     );
-    Validations.of(mapRunPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine)}.Name>/*]`,
-      reason: 'Child executions of the Distributed Map get generated names under this state machine only.',
-    });
   }
 }
 
