@@ -61,7 +61,7 @@ export const SAGEMAKER_VPC_DESCRIBE_ACTIONS = [
 
 export class SageMakerNetwork extends Construct {
   readonly vpc: ec2.IVpc;
-  /** The security group of every job and model: traffic among its members (distributed training) and HTTPS out within the VPC. */
+  /** The security group of every job and model: traffic among its members (distributed training) and HTTPS out (the endpoints, S3). */
   readonly securityGroup: ec2.SecurityGroup;
   readonly subnets: ec2.SelectedSubnets;
 
