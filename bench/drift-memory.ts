@@ -10,7 +10,6 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DriftModelSettings } from '../contracts/drift';
 import { checkDrift } from '../lambdas/check-drift/check-drift';
 import type { ObjectStore, StoredObject } from '../lambdas/shared/object-store';
 import { serializeProfile } from '../lambdas/shared/profile/codec';
@@ -18,6 +17,7 @@ import { NumericColumnProfiler } from '../lambdas/shared/profile/profilers';
 import { Registry } from '../lambdas/shared/registry/registry-service';
 import { InMemoryRegistryStore } from '../testkit/in-memory-registry-store';
 import { normalSampler, sample, seededRandom } from '../testkit/samples';
+import { benchDriftSettings } from './drift-window';
 
 const MODEL = 'bench';
 const FEATURES = 20;
@@ -122,21 +122,7 @@ async function child(prefix: string): Promise<void> {
     actor: 'bench',
   });
   await service.promote({ modelName: MODEL, version: version.version, actor: 'bench' });
-  const settings: DriftModelSettings = {
-    name: MODEL,
-    features: names.map((name) => ({ name, type: 'number', critical: false })),
-    windowHours: 1,
-    rules: {
-      psiWarn: 0.1,
-      psiDrift: 0.25,
-      ksPValue: 0.05,
-      jsDistance: 0.1,
-      minSampleSize: 1000,
-      driftedFeatureShare: 0.5,
-      multipleTesting: 'benjamini-hochberg',
-      featureThresholds: {},
-    },
-  };
+  const settings = benchDriftSettings(MODEL, names);
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
   const outcome = await checkDrift({ store, registry, artifactsBucket: 'artifacts', captureBucket: 'capture' }, settings, {

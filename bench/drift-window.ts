@@ -22,6 +22,25 @@ const WINDOW_END = Date.parse('2026-05-01T11:00:00.000Z');
 /** Rows per predict request (the demo's batch clients send about this many). */
 const ROWS_PER_REQUEST = 10;
 
+/** The drift settings both window benchmarks judge with: every feature numeric, the default rules. */
+export function benchDriftSettings(model: string, names: readonly string[]): DriftModelSettings {
+  return {
+    name: model,
+    features: names.map((name) => ({ name, type: 'number', critical: false })),
+    windowHours: 1,
+    rules: {
+      psiWarn: 0.1,
+      psiDrift: 0.25,
+      ksPValue: 0.05,
+      jsDistance: 0.1,
+      minSampleSize: 1000,
+      driftedFeatureShare: 0.5,
+      multipleTesting: 'benjamini-hochberg',
+      featureThresholds: {},
+    },
+  };
+}
+
 export interface WindowRun {
   readonly seconds: number;
   readonly objects: number;
@@ -87,21 +106,7 @@ export async function runCaptureWindow(reference: DatasetProfile, columns: reado
     const flushed = await capture.flush();
     if (flushed.error) throw flushed.error;
 
-    const settings: DriftModelSettings = {
-      name: MODEL,
-      features: names.map((name) => ({ name, type: 'number', critical: false })),
-      windowHours: 1,
-      rules: {
-        psiWarn: 0.1,
-        psiDrift: 0.25,
-        ksPValue: 0.05,
-        jsDistance: 0.1,
-        minSampleSize: 1000,
-        driftedFeatureShare: 0.5,
-        multipleTesting: 'benjamini-hochberg',
-        featureThresholds: {},
-      },
-    };
+    const settings = benchDriftSettings(MODEL, names);
     const context = { store, registry, artifactsBucket: 'artifacts', captureBucket: 'capture' };
     const request = { model: MODEL, windowStart: new Date(WINDOW_START).toISOString(), windowEnd: new Date(WINDOW_END).toISOString() };
     const started = process.hrtime.bigint();
