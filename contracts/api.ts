@@ -5,12 +5,16 @@
  * keywords that mean the same in JSON Schema draft 4 (API Gateway models) and draft 7 (ajv).
  */
 
+import { BATCH_FORMATS, BATCH_LIMITS, BATCH_OUTPUT_URI_PATTERN } from './batch-inference';
 import { MAX_MODEL_NAME_LENGTH, MAX_ROWS_PER_REQUEST, RESOURCE_NAME_PATTERN, S3_URI_PATTERN } from './limits';
 import type { ApprovalRecord, ModelRecord, Page, VersionRecord } from './registry';
 import { PIPELINE_HYPERPARAMETER_COUNT, RESERVED_HYPERPARAMETER_PATTERN, SAGEMAKER_HYPERPARAMETER_LIMITS } from './training-job';
 
-/** Who answers a route: a direct Step Functions integration, the API function, or the model's predict target. */
-export type RouteTarget = 'startExecution' | 'apiFunction' | 'predict';
+/**
+ * Who answers a route: a direct Step Functions integration (StartExecution of the model's training
+ * or batch inference pipeline), the API function, or the model's predict target.
+ */
+export type RouteTarget = 'startExecution' | 'startBatch' | 'apiFunction' | 'predict';
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST';
@@ -34,6 +38,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: "Starts the model's training pipeline; returns the execution ARN.",
     target: 'startExecution',
     bodySchema: 'TrainingRequest',
+  },
+  {
+    method: 'POST',
+    path: '/pipelines/batch',
+    operation: 'startBatch',
+    summary:
+      "Starts the model's batch inference pipeline over the input objects; returns the execution ARN. The scored objects and _manifest.json (counts, failures, drift, cost) go under outputUri.",
+    target: 'startBatch',
+    bodySchema: 'BatchRequest',
   },
   {
     method: 'GET',
@@ -225,8 +238,59 @@ export function trainingRequestSchema(models: readonly string[]): JsonSchemaObje
   };
 }
 
+/**
+ * The batch inference request (contracts/batch-inference.ts batchRequestSchema in JSON schema form).
+ * `models` restricts `model` to the models with a deployed batch pipeline.
+ */
+export function batchRequestJsonSchema(models: readonly string[]): JsonSchemaObject {
+  return {
+    type: 'object',
+    description: 'Execution input of the batch inference pipeline (statemachines/batch-inference.asl.json).',
+    properties: {
+      model: {
+        type: 'string',
+        minLength: 1,
+        maxLength: MAX_MODEL_NAME_LENGTH,
+        pattern: MODEL_NAME_PATTERN,
+        ...(models.length > 0 ? { enum: [...models] } : {}),
+        description: 'The model that scores the rows.',
+      },
+      inputUri: {
+        type: 'string',
+        maxLength: BATCH_LIMITS.uriLength,
+        pattern: S3_URI_PATTERN_TEXT,
+        description:
+          "One object (s3://bucket/key) or every object under a prefix (s3://bucket/prefix/), in the datasets bucket under the model's name.",
+      },
+      outputUri: {
+        type: 'string',
+        maxLength: BATCH_LIMITS.uriLength,
+        pattern: BATCH_OUTPUT_URI_PATTERN.source.replaceAll('\\/', '/'),
+        description: 'Where the scored objects and _manifest.json go: a prefix ending in /, in the artifacts bucket under batch/<model>/.',
+      },
+      version: { ...versionNumber, description: 'The version to score with; default: the production version.' },
+      format: { type: 'string', enum: [...BATCH_FORMATS], description: 'Format of the scored objects; default csv.' },
+      rowIdColumn: {
+        type: 'string',
+        minLength: 1,
+        maxLength: BATCH_LIMITS.columnNameLength,
+        description: "The input column carrying each row's id; default: the row's number in its object.",
+      },
+      maxFailedPercent: {
+        type: 'number',
+        minimum: 0,
+        maximum: 100,
+        description: 'Share of rows (percent) that may fail (unreadable or refused by the schema) before the run fails; default 1.',
+      },
+    },
+    required: ['model', 'inputUri', 'outputUri'],
+    additionalProperties: false,
+  };
+}
+
 export const requestBodySchemas = {
   TrainingRequest: trainingRequestSchema([]),
+  BatchRequest: batchRequestJsonSchema([]),
   ApproveRequest: {
     type: 'object',
     properties: {
@@ -281,9 +345,14 @@ export const requestBodySchemas = {
 
 export type BodySchemaName = keyof typeof requestBodySchemas;
 
-/** The body schema of a route, with the training request narrowed to the deployed pipelines. */
+/**
+ * The body schema of a route, with the training and batch requests narrowed to the deployed
+ * pipelines (every model with a training pipeline has a batch inference pipeline too).
+ */
 export function bodySchemaFor(name: BodySchemaName, trainableModels: readonly string[]): JsonSchemaObject {
-  return name === 'TrainingRequest' ? trainingRequestSchema(trainableModels) : requestBodySchemas[name];
+  if (name === 'TrainingRequest') return trainingRequestSchema(trainableModels);
+  if (name === 'BatchRequest') return batchRequestJsonSchema(trainableModels);
+  return requestBodySchemas[name];
 }
 
 /** Every error the API returns, whichever component produced it. */
@@ -385,7 +454,7 @@ export interface ExecutionStatus {
   readonly cause?: string;
 }
 
-/** POST /pipelines/training: the started run (Step Functions StartExecution's answer). */
+/** POST /pipelines/training and POST /pipelines/batch: the started run (Step Functions StartExecution's answer). */
 export interface StartTrainingResponse {
   readonly executionArn: string;
   /** Epoch seconds, as Step Functions reports it. */

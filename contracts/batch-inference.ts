@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
+import { S3_URI_PATTERN } from './limits';
 import { STATE_MACHINES_DIRECTORY } from './state-machines';
 
 export const BATCH_DEFINITION_PATH = path.join(STATE_MACHINES_DIRECTORY, 'batch-inference.asl.json');
@@ -38,19 +39,32 @@ export function batchSubstitutions(values: BatchSubstitutionValues): Record<stri
   };
 }
 
-const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.*$/, 'must be an S3 URI: s3://<bucket>/<key or prefix/>');
+/** Limits of the batch request: S3 keys are at most 1,024 bytes; column names as the dataset schema allows. */
+export const BATCH_LIMITS = { uriLength: 1024, columnNameLength: 128 } as const;
+
+/** An output location: an S3 prefix ending in `/`. */
+export const BATCH_OUTPUT_URI_PATTERN = new RegExp(`${S3_URI_PATTERN.source}\\/$`);
+
+const s3Uri = z.string().max(BATCH_LIMITS.uriLength).regex(S3_URI_PATTERN, 'must be an S3 URI: s3://<bucket>/<key or prefix/>');
 
 /** The execution input (and the body of POST /pipelines/batch). */
 export const batchRequestSchema = z
   .object({
     model: z.string().min(1),
     inputUri: s3Uri.describe('one object, or a prefix ending in / (every object under it)'),
-    outputUri: s3Uri
-      .refine((uri) => uri.endsWith('/'), 'must be a prefix ending in /')
+    outputUri: z
+      .string()
+      .max(BATCH_LIMITS.uriLength)
+      .regex(BATCH_OUTPUT_URI_PATTERN, 'must be an S3 prefix ending in /: s3://<bucket>/<prefix>/')
       .describe('where the scored objects and _manifest.json go'),
     version: z.number().int().positive().optional().describe('the version to score with; default: the production version'),
     format: z.enum(BATCH_FORMATS).optional(),
-    rowIdColumn: z.string().min(1).optional().describe("the input column carrying each row's id; default: the row's number"),
+    rowIdColumn: z
+      .string()
+      .min(1)
+      .max(BATCH_LIMITS.columnNameLength)
+      .optional()
+      .describe("the input column carrying each row's id; default: the row's number"),
     maxFailedPercent: z.number().min(0).max(100).optional().describe('share of rows that may fail before the run fails (default 1)'),
   })
   .strict();

@@ -19,6 +19,7 @@ import {
   NO_ROUTE_MESSAGE,
   NOT_SERVED_MESSAGE,
 } from '../contracts/api';
+import type { BatchRequest } from '../contracts/batch-inference';
 import { API_GATEWAY_MAX_PAYLOAD_BYTES, PROXY_ENVELOPE_BYTES, SYNC_INVOKE_MAX_PAYLOAD_BYTES } from '../contracts/limits';
 import { type ApiResult, errorResult, handleApiRequest, type PlatformApiBackend } from '../lambdas/api/api';
 
@@ -41,6 +42,8 @@ export interface LocalPlatformBackend extends PlatformApiBackend {
   readonly servedModels: readonly string[];
   /** Starts a pipeline run; `startDate` in epoch seconds, as Step Functions returns it. */
   startTraining(model: string, input: TrainingInput): Promise<{ executionArn: string; startDate: number }>;
+  /** Starts a batch inference run of the model's batch pipeline (statemachines/batch-inference.asl.json). */
+  startBatch(model: string, input: BatchRequest): Promise<{ executionArn: string; startDate: number }>;
   /** The predict function's response for `{ instances }` (throws the platform's typed errors). */
   predict(model: string, body: { instances: unknown[] }): Promise<unknown>;
   /**
@@ -129,7 +132,7 @@ async function serve(
   }
 
   // API Gateway answers these from a mock before any body validation.
-  if (route.target === 'startExecution' && backend.trainableModels.length === 0) {
+  if ((route.target === 'startExecution' || route.target === 'startBatch') && backend.trainableModels.length === 0) {
     return { statusCode: 404, body: errorBody('NotFound', NO_PIPELINE_MESSAGE) };
   }
   if (route.target === 'predict' && !backend.servedModels.includes(params.name!)) {
@@ -143,6 +146,10 @@ async function serve(
       case 'startExecution': {
         const input = body.value as TrainingInput;
         return { statusCode: 200, body: await backend.startTraining(input.model, input) };
+      }
+      case 'startBatch': {
+        const input = body.value as BatchRequest;
+        return { statusCode: 200, body: await backend.startBatch(input.model, input) };
       }
       case 'predict':
         return { statusCode: 200, body: await backend.predict(params.name!, body.value as { instances: unknown[] }) };
@@ -185,7 +192,7 @@ class SchemaValidators {
   }
 
   private validator(name: BodySchemaName, trainable: readonly string[]): ValidateFunction {
-    const key = name === 'TrainingRequest' ? `${name}:${[...trainable].sort().join(',')}` : name;
+    const key = name === 'TrainingRequest' || name === 'BatchRequest' ? `${name}:${[...trainable].sort().join(',')}` : name;
     let validate = this.compiled.get(key);
     if (!validate) {
       validate = this.ajv.compile(bodySchemaFor(name, [...trainable].sort()));

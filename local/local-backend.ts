@@ -78,6 +78,10 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
       const execution = platform.startTraining(model, { ...input });
       return { executionArn: execution.executionArn, startDate: Math.floor(execution.startDate.getTime() / 1000) };
     },
+    async startBatch(_model, _input) {
+      // Replaced when the offline runtime runs the batch pipeline (issue 16).
+      throw new Error('the offline runtime does not run batch inference yet');
+    },
     predict: (model, body) => platform.predict(model, body),
     // Keyed by content, so uploading the same file twice names the same object.
     async uploadDataset(model, fileName, body) {

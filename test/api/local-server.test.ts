@@ -29,6 +29,7 @@ beforeAll(async () => {
       sendTaskSuccess: (token, output) => backend.sendTaskSuccess(token, output),
       sendTaskFailure: (token, error, cause) => backend.sendTaskFailure(token, error, cause),
       startTraining: (model, input) => backend.startTraining(model, input),
+      startBatch: (model, input) => backend.startBatch(model, input),
       predict: (model, body) => backend.predict(model, body),
       uploadDataset: (model, fileName, body) => backend.uploadDataset(model, fileName, body),
     },

@@ -5,6 +5,7 @@
  */
 
 import type { ExecutionStatus, RedriveResponse } from '../../contracts/api';
+import type { BatchRequest } from '../../contracts/batch-inference';
 import { staleTaskToken } from '../../lambdas/api/api';
 import { type RedriveFacts, redrivePlan } from '../../lambdas/api/redrive';
 import { dispatch } from '../../lambdas/registry/registry';
@@ -21,6 +22,8 @@ export class StubPlatformBackend implements LocalPlatformBackend {
   servedModels: string[] = ['churn'];
   readonly registryCore: Registry;
   readonly started: TrainingInput[] = [];
+  /** Batch runs started, in order. */
+  readonly batches: BatchRequest[] = [];
   readonly answers: Array<{ kind: 'success' | 'failure'; token: string; payload: unknown }> = [];
   readonly expiredTokens = new Set<string>();
   /** Per execution ARN, the statuses successive status requests return (the last repeats). */
@@ -71,6 +74,13 @@ export class StubPlatformBackend implements LocalPlatformBackend {
   async startTraining(model: string, input: TrainingInput) {
     this.started.push(input);
     const executionArn = `${STUB_ACCOUNT_PREFIX}:execution:mlops-dev-${model}:run-${this.started.length}`;
+    this.scripts.set(executionArn, this.nextScript(executionArn));
+    return { executionArn, startDate: 1_767_225_600 };
+  }
+
+  async startBatch(model: string, input: BatchRequest) {
+    this.batches.push(input);
+    const executionArn = `${STUB_ACCOUNT_PREFIX}:execution:mlops-dev-${model}-batch:batch-${this.batches.length}`;
     this.scripts.set(executionArn, this.nextScript(executionArn));
     return { executionArn, startDate: 1_767_225_600 };
   }
