@@ -18,6 +18,21 @@ export function readBatchDefinition(): string {
 /** Where scored objects and manifests may go: the artifacts bucket's `batch/<model>/` (the batch-score function may write nowhere else). */
 export const BATCH_OUTPUT_PREFIX = 'batch/';
 
+/**
+ * The folder under `<model>/` of the datasets bucket meant for batch inputs (`<model>/batch/<week>/`):
+ * the retraining trigger never takes it for a training dataset version.
+ */
+export const BATCH_INPUT_FOLDER = 'batch';
+
+/**
+ * Where a model's batch run may read and write, as its batch-score function's role allows: inputs
+ * under the datasets bucket's `<model>/`, scored objects and the manifest under the artifacts
+ * bucket's `batch/<model>/`.
+ */
+export function batchLocations(modelName: string): { readonly inputPrefix: string; readonly outputPrefix: string } {
+  return { inputPrefix: `${modelName}/`, outputPrefix: `${BATCH_OUTPUT_PREFIX}${modelName}/` };
+}
+
 /** Output formats of the scored objects. */
 export const BATCH_FORMATS = ['csv', 'jsonl'] as const;
 

@@ -2,8 +2,10 @@
  * The batch inference pipeline's three steps (statemachines/batch-inference.asl.json), on the
  * object store and registry interfaces:
  *
- * - `list`: resolves the version (the one asked for, else production; never a Rejected one) and
- *   lists the input objects (one object, or every object under a prefix) as the Map's items — the
+ * - `list`: refuses locations the function may not use (inputs under the datasets bucket's
+ *   `<model>/`, outputs under the artifacts bucket's `batch/<model>/`: what its role allows, said
+ *   plainly instead of an AccessDenied), resolves the version (the one asked for, else production;
+ *   never a Rejected one) and lists the input objects (one object, or every object under a prefix) as the Map's items — the
  *   list the Distributed Map's ItemsPath reads, as the training pipeline's ListShards does.
  * - `score`: one input object → `<output prefix><name>.scored.<csv|jsonl>` (row id, model version,
  *   prediction) and capture records of its scored rows under the capture bucket's
@@ -14,6 +16,7 @@
  *   (BatchFailuresExceeded) after writing it, so the failures are there to read.
  */
 import * as z from 'zod';
+import { batchLocations } from '../../contracts/batch-inference';
 import type { VersionRecord } from '../../contracts/registry';
 import type { ModelSchema } from '../../contracts/serving-schema';
 import { NotFoundError, PlatformError, ValidationError } from '../shared/errors';
@@ -41,7 +44,9 @@ const version = z.number().int().positive();
 const s3UriField = z.string().startsWith('s3://');
 
 export const batchEventSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('list'), model: z.string().min(1), inputUri: s3UriField, version: version.nullish() }).strict(),
+  z
+    .object({ mode: z.literal('list'), model: z.string().min(1), inputUri: s3UriField, outputUri: s3UriField, version: version.nullish() })
+    .strict(),
   z
     .object({
       mode: z.literal('score'),
@@ -135,6 +140,10 @@ export interface BatchDependencies {
   readonly registry: RegistryReader;
   readonly objects: ObjectStore;
   readonly captureBucket: string;
+  /** Inputs must be under this bucket's `<model>/`. */
+  readonly datasetsBucket: string;
+  /** Outputs must be under this bucket's `batch/<model>/`. */
+  readonly artifactsBucket: string;
   readonly loadScorer: (version: VersionRecord) => Promise<Scorer>;
   /** The function's memory, for the GB-s count. */
   readonly memoryMb: number;
@@ -186,7 +195,27 @@ export class BatchJob {
     }
   }
 
+  /** Refuses an input or output outside the run's locations (see batchLocations), naming the allowed one. */
+  private checkLocations(model: string, locations: { inputUri?: string; outputUri?: string }): void {
+    const { inputPrefix, outputPrefix } = batchLocations(model);
+    const { datasetsBucket, artifactsBucket } = this.dependencies;
+    const checks = [
+      { field: 'inputUri', uri: locations.inputUri, allowed: s3Uri(datasetsBucket, inputPrefix) },
+      { field: 'outputUri', uri: locations.outputUri, allowed: s3Uri(artifactsBucket, outputPrefix) },
+    ];
+    for (const { field, uri, allowed } of checks) {
+      if (uri === undefined || uri.startsWith(allowed)) continue;
+      throw new ValidationError(
+        `${field} must be under ${allowed} (where the batch function may ${field === 'inputUri' ? 'read' : 'write'}), got ${uri}`,
+        {
+          [field]: uri,
+        },
+      );
+    }
+  }
+
   private async list(request: Extract<BatchEvent, { mode: 'list' }>): Promise<ListResult> {
+    this.checkLocations(request.model, { inputUri: request.inputUri, outputUri: request.outputUri });
     const record = await resolveBatchVersion(this.dependencies.registry, request.model, request.version);
     const { bucket, key } = parseS3Uri(request.inputUri, 'inputUri');
     const items =
@@ -208,6 +237,7 @@ export class BatchJob {
     const clock = this.dependencies.clock ?? (() => performance.now());
     const started = clock();
     const { schema, objects } = this.dependencies;
+    this.checkLocations(request.model, { inputUri: s3Uri(request.bucket, request.key), outputUri: request.outputUri });
     const scorer = await this.scorerFor(request.model, request.version);
     const text = await objects.getText(request.bucket, request.key);
     const jsonLines = /\.(jsonl|ndjson|json)(\.gz)?$/i.test(request.key);
@@ -253,6 +283,7 @@ export class BatchJob {
   }
 
   private async summarize(request: Extract<BatchEvent, { mode: 'summarize' }>): Promise<BatchSummary> {
+    this.checkLocations(request.model, { outputUri: request.outputUri });
     const results = request.results.map((result) => objectResultSchema.parse(result));
     const rows = results.reduce((total, result) => total + result.rows, 0);
     const scoredRows = results.reduce((total, result) => total + result.scoredRows, 0);

@@ -1,6 +1,7 @@
 /**
  * The batch-score function of one model (the batch inference pipeline's list, score and
- * summarize steps, batch-job.ts): the model's schema and the buckets come from its environment,
+ * summarize steps, batch-job.ts): the model's schema and the buckets (capture, and the datasets and
+ * artifacts buckets its inputs and outputs must be in) come from its environment,
  * the version from the registry, the ONNX session from the version's artifact (one session per
  * container, kept while the same version is asked for). Faults throw typed errors the state
  * machine matches: ValidationError, NotFoundError, BatchFailuresExceeded.
@@ -22,6 +23,8 @@ import { BatchJob } from './batch-job';
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
   CAPTURE_BUCKET: z.string().min(1),
+  DATASETS_BUCKET: z.string().min(1),
+  ARTIFACTS_BUCKET: z.string().min(1),
   MODEL_SCHEMA: modelSchemaJsonSchema,
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().default(3008),
 });
@@ -41,6 +44,8 @@ function fromEnvironment(): BatchJob {
     registry: new DynamoDbRegistryStore(DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({}))), env.TABLE_NAME),
     objects,
     captureBucket: env.CAPTURE_BUCKET,
+    datasetsBucket: env.DATASETS_BUCKET,
+    artifactsBucket: env.ARTIFACTS_BUCKET,
     memoryMb: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     loadScorer: async (version) => {
       const { modelBytes, trainingRanges } = await fetchServedModel(objects, version);

@@ -16,7 +16,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
-import { BATCH_DEFINITION_PATH, BATCH_OUTPUT_PREFIX, batchSubstitutions } from '../../contracts/batch-inference';
+import { BATCH_DEFINITION_PATH, batchLocations, batchSubstitutions } from '../../contracts/batch-inference';
 import type { ResolvedModelConfig } from '../../contracts/platform-config';
 import { modelSchemaFor } from '../../contracts/serving-schema';
 import { objectPrefixFinding } from './acknowledgements';
@@ -60,18 +60,21 @@ export class BatchInference extends Construct {
       environment: {
         TABLE_NAME: props.registry.table.tableName,
         CAPTURE_BUCKET: artifactStore.captureBucket.bucketName,
+        // The run's locations are checked against these before any object is read (a clear refusal, not an AccessDenied).
+        DATASETS_BUCKET: artifactStore.datasetsBucket.bucketName,
+        ARTIFACTS_BUCKET: artifactStore.artifactsBucket.bucketName,
         MODEL_SCHEMA: JSON.stringify(modelSchemaFor(model)),
       },
     });
-    const outputPrefix = `${BATCH_OUTPUT_PREFIX}${model.name}/`;
-    artifactStore.grantReadDatasets(this.scoreFunction, `${model.name}/`);
+    const { inputPrefix, outputPrefix } = batchLocations(model.name);
+    artifactStore.grantReadDatasets(this.scoreFunction, inputPrefix);
     artifactStore.grantReadArtifacts(this.scoreFunction, `${ARTIFACT_PREFIXES.models}${model.name}/`);
     artifactStore.grantWriteArtifacts(this.scoreFunction, outputPrefix);
     artifactStore.grantWriteCapture(this.scoreFunction, `${model.name}/batch/`);
     props.registry.grantRead(this.scoreFunction);
     Validations.of(this.scoreFunction.role!).acknowledge(
       {
-        id: objectPrefixFinding(artifactStore.datasetsBucket, `${model.name}/`),
+        id: objectPrefixFinding(artifactStore.datasetsBucket, inputPrefix),
         reason: "Input objects are the caller's, named per run; reads are limited to this model's dataset prefix.",
       },
       {

@@ -1,6 +1,6 @@
 /**
  * Template assertions for BatchInference: the batch-score function (the model's schema, the
- * registry and capture bucket in its environment, the ONNX layer), its least-privilege grants
+ * registry, the capture bucket and the buckets its inputs and outputs must be in, the ONNX layer), its least-privilege grants
  * per model, and the state machine from the ASL file with its substitutions, Lambda invocations
  * and the Distributed Map's permissions on its own executions only.
  */
@@ -46,7 +46,7 @@ describe('BatchInference', () => {
       (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
     );
 
-  it('runs batch-score on arm64 with the ONNX layer, 2 GB, 15 minutes, and the model schema in its environment', () => {
+  it('runs batch-score on arm64 with the ONNX layer, 2 GB, 15 minutes, and the model schema and its buckets in its environment', () => {
     const properties = (template.toJSON().Resources[logicalId(batch.scoreFunction)] as { Properties: Record<string, any> }).Properties;
     expect(properties).toMatchObject({ Architectures: ['arm64'], MemorySize: 2048, Timeout: 900 });
     expect(properties.Layers).toHaveLength(1);
@@ -54,6 +54,9 @@ describe('BatchInference', () => {
     expect(JSON.parse(variables.MODEL_SCHEMA)).toEqual(modelSchemaFor(model));
     expect(variables.TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^RegistryTable/) });
     expect(variables.CAPTURE_BUCKET).toEqual({ Ref: expect.stringMatching(/^StoreCapture/) });
+    // The buckets its location check names: the ones its role reads inputs from and writes outputs to.
+    expect(variables.DATASETS_BUCKET).toEqual({ Ref: expect.stringMatching(/^StoreDatasets/) });
+    expect(variables.ARTIFACTS_BUCKET).toEqual({ Ref: expect.stringMatching(/^StoreArtifacts/) });
   });
 
   it("lets batch-score read only the model's datasets and artifacts, and write only its batch output and capture prefixes", () => {

@@ -107,6 +107,8 @@ describe('the batch inference pipeline, executed offline', () => {
       registry: store,
       objects,
       captureBucket: 'capture',
+      datasetsBucket: 'datasets',
+      artifactsBucket: 'artifacts',
       memoryMb: 2048,
       loadScorer: () => OnnxScorer.create(churnModelBytes()),
       clock: (() => {
@@ -157,12 +159,12 @@ describe('the batch inference pipeline, executed offline', () => {
   }
 
   it('scores every object under a prefix with the production version, writes the output and manifest beside it, and checks drift', async () => {
-    await objects.put('data', 'weekly/2026-11-30/part-1.csv', csvOf(churnRows(120, 1), 'a'));
-    await objects.put('data', 'weekly/2026-11-30/part-2.csv', csvOf(churnRows(80, 2), 'b'));
+    await objects.put('datasets', 'churn/weekly/2026-11-30/part-1.csv', csvOf(churnRows(120, 1), 'a'));
+    await objects.put('datasets', 'churn/weekly/2026-11-30/part-2.csv', csvOf(churnRows(80, 2), 'b'));
     const result = await run({
       model: 'churn',
-      inputUri: 's3://data/weekly/2026-11-30/',
-      outputUri: 's3://out/scores/2026-11-30/',
+      inputUri: 's3://datasets/churn/weekly/2026-11-30/',
+      outputUri: 's3://artifacts/batch/churn/scores/2026-11-30/',
       rowIdColumn: 'customer_id',
     });
     expect(result.status).toBe('SUCCEEDED');
@@ -173,13 +175,13 @@ describe('the batch inference pipeline, executed offline', () => {
       rows: 200,
       scoredRows: 200,
       failedRows: 0,
-      manifestUri: 's3://out/scores/2026-11-30/_manifest.json',
+      manifestUri: 's3://artifacts/batch/churn/scores/2026-11-30/_manifest.json',
     });
-    const scored = objects.objects.get('out/scores/2026-11-30/part-1.scored.csv')!.trim().split('\n');
+    const scored = objects.objects.get('artifacts/batch/churn/scores/2026-11-30/part-1.scored.csv')!.trim().split('\n');
     expect(scored[0]).toBe('row_id,model_version,prediction,probability_0,probability_1');
     expect(scored).toHaveLength(121);
     expect(scored[1]).toMatch(/^a-0,2,[01],[\d.e-]+,[\d.e-]+$/);
-    expect(JSON.parse(objects.objects.get('out/scores/2026-11-30/_manifest.json')!)).toEqual(summary);
+    expect(JSON.parse(objects.objects.get('artifacts/batch/churn/scores/2026-11-30/_manifest.json')!)).toEqual(summary);
     // Drift: the run's capture records, read by check-drift over their prefix; the verdict is in the manifest.
     expect(driftCalls).toEqual([{ model: 'churn', captureUri: 's3://capture/churn/batch/batch-1/' }]);
     expect(summary.drift).toEqual({ result: { status: 'no-drift', model: 'churn' } });
@@ -194,11 +196,11 @@ describe('the batch inference pipeline, executed offline', () => {
   });
 
   it('tolerates failed rows up to maxFailedPercent and lists them; above it the run fails with the manifest written', async () => {
-    await objects.put('data', 'in.csv', csvOf(churnRows(100, 3), 'c', [4, 50]));
+    await objects.put('datasets', 'churn/in.csv', csvOf(churnRows(100, 3), 'c', [4, 50]));
     const tolerated = await run({
       model: 'churn',
-      inputUri: 's3://data/in.csv',
-      outputUri: 's3://out/ok/',
+      inputUri: 's3://datasets/churn/in.csv',
+      outputUri: 's3://artifacts/batch/churn/ok/',
       rowIdColumn: 'customer_id',
       maxFailedPercent: 2,
       format: 'jsonl',
@@ -206,12 +208,12 @@ describe('the batch inference pipeline, executed offline', () => {
     expect(tolerated.status).toBe('SUCCEEDED');
     expect(tolerated.output).toMatchObject({ rows: 100, scoredRows: 98, failedRows: 2, failedPercent: 2 });
     expect(tolerated.output!.failures.map((failure) => [failure.key, failure.rowId])).toEqual([
-      ['in.csv', 'c-4'],
-      ['in.csv', 'c-50'],
+      ['churn/in.csv', 'c-4'],
+      ['churn/in.csv', 'c-50'],
     ]);
     expect(tolerated.output!.failures[0]!.error).toContain('contract');
     const lines = objects.objects
-      .get('out/ok/in.scored.jsonl')!
+      .get('artifacts/batch/churn/ok/in.scored.jsonl')!
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
@@ -219,38 +221,78 @@ describe('the batch inference pipeline, executed offline', () => {
     expect(lines[0]).toMatchObject({ rowId: 'c-0', modelVersion: 2, prediction: expect.any(Number) });
 
     const failed = await run(
-      { model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/strict/', rowIdColumn: 'customer_id' },
+      {
+        model: 'churn',
+        inputUri: 's3://datasets/churn/in.csv',
+        outputUri: 's3://artifacts/batch/churn/strict/',
+        rowIdColumn: 'customer_id',
+      },
       'batch-2',
     );
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toBe('BatchFailuresExceeded');
-    expect(JSON.parse(objects.objects.get('out/strict/_manifest.json')!)).toMatchObject({ failedRows: 2, maxFailedPercent: 1 });
+    expect(JSON.parse(objects.objects.get('artifacts/batch/churn/strict/_manifest.json')!)).toMatchObject({
+      failedRows: 2,
+      maxFailedPercent: 1,
+    });
   });
 
   it('scores with the version asked for, refuses a Rejected one, and goes on when the drift check fails', async () => {
-    await objects.put('data', 'in.csv', csvOf(churnRows(10, 4), 'd'));
+    await objects.put('datasets', 'churn/in.csv', csvOf(churnRows(10, 4), 'd'));
     driftFails = true;
-    const pinned = await run({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/v1/', version: 1 });
+    const pinned = await run({
+      model: 'churn',
+      inputUri: 's3://datasets/churn/in.csv',
+      outputUri: 's3://artifacts/batch/churn/v1/',
+      version: 1,
+    });
     expect(pinned.status).toBe('SUCCEEDED');
     expect(pinned.output).toMatchObject({ version: 1, scoredRows: 10 });
     expect(pinned.output!.drift).toMatchObject({ Error: 'NotFoundError' });
-    const rejected = await run({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/v3/', version: 3 }, 'batch-3');
+    const rejected = await run(
+      { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: 's3://artifacts/batch/churn/v3/', version: 3 },
+      'batch-3',
+    );
     expect(rejected).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+  });
+
+  it("refuses an input outside the datasets bucket's <model>/ and an output outside the artifacts bucket's batch/<model>/, naming the allowed location", async () => {
+    await objects.put('datasets', 'fraud/in.csv', csvOf(churnRows(10, 5), 'e'));
+    await objects.put('datasets', 'churn/in.csv', csvOf(churnRows(10, 5), 'e'));
+    const foreignInput = await run({ model: 'churn', inputUri: 's3://datasets/fraud/in.csv', outputUri: 's3://artifacts/batch/churn/x/' });
+    expect(foreignInput).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+    expect(foreignInput.cause).toContain('inputUri must be under s3://datasets/churn/');
+    const foreignOutput = await run(
+      { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: 's3://artifacts/batch/fraud/x/' },
+      'batch-2',
+    );
+    expect(foreignOutput).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+    expect(foreignOutput.cause).toContain('outputUri must be under s3://artifacts/batch/churn/');
+    // Refused at the list step: nothing was scored or written.
+    expect([...objects.objects.keys()].filter((key) => !key.startsWith('datasets/'))).toEqual([]);
   });
 
   it('refuses bad input before any work: a missing or non-prefix output, another model', async () => {
     const calls = () => objects.objects.size;
-    expect(await run({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/file.csv' })).toMatchObject({
+    expect(
+      await run({ model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: 's3://artifacts/batch/churn/file.csv' }),
+    ).toMatchObject({
       status: 'FAILED',
       error: 'InvalidInput',
     });
-    expect(await run({ model: 'fraud', inputUri: 's3://data/in.csv', outputUri: 's3://out/x/' })).toMatchObject({
-      status: 'FAILED',
-      error: 'UnknownModel',
-    });
-    expect(calls()).toBe(0);
-    expect(batchRequestSchema.safeParse({ model: 'churn', inputUri: 's3://data/in.csv', outputUri: 's3://out/file.csv' }).success).toBe(
-      false,
+    expect(await run({ model: 'fraud', inputUri: 's3://datasets/churn/in.csv', outputUri: 's3://artifacts/batch/churn/x/' })).toMatchObject(
+      {
+        status: 'FAILED',
+        error: 'UnknownModel',
+      },
     );
+    expect(calls()).toBe(0);
+    expect(
+      batchRequestSchema.safeParse({
+        model: 'churn',
+        inputUri: 's3://datasets/churn/in.csv',
+        outputUri: 's3://artifacts/batch/churn/file.csv',
+      }).success,
+    ).toBe(false);
   });
 });
