@@ -4,7 +4,8 @@
  *
  * The newest data is the lexicographically greatest prefix directly under `<model>/` in the
  * datasets bucket (upload each dataset version under a sortable name: `<model>/2026-05-01/`,
- * `<model>/v0042/`); the pipeline validates a prefix shard by shard.
+ * `<model>/v0042/`); the pipeline validates a prefix shard by shard. `<model>/batch/` holds batch
+ * inference inputs (unlabelled rows to score), never a training dataset version.
  *
  * Cool-down: the training pipeline's own execution history is the record. If any execution of it
  * (drift-started or manual) started within `cooldownHours`, nothing is started: that run already
@@ -15,6 +16,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { BATCH_INPUT_FOLDER } from '../../contracts/batch-inference';
 import { DATASET_COMPLETION_MARKERS } from '../../contracts/dataset';
 
 export interface TrainingRuns {
@@ -53,7 +55,7 @@ export type RetrainingResult =
 
 const HOUR_MS = 3_600_000;
 
-/** The greatest first-level prefix under `<model>/`, as `s3://bucket/<model>/<name>/`. */
+/** The greatest first-level prefix under `<model>/` (the batch inputs' folder aside), as `s3://bucket/<model>/<name>/`. */
 export async function newestDatasetUri(datasets: DatasetPrefixes, settings: RetrainingSettings): Promise<string | undefined> {
   const root = `${settings.model}/`;
   let newest: string | undefined;
@@ -61,6 +63,7 @@ export async function newestDatasetUri(datasets: DatasetPrefixes, settings: Retr
     const slash = key.indexOf('/', root.length);
     if (slash < 0) continue; // an object directly under <model>/ is not a dataset version
     const name = key.slice(root.length, slash);
+    if (name === BATCH_INPUT_FOLDER) continue;
     if (newest === undefined || name > newest) newest = name;
   }
   return newest === undefined ? undefined : `s3://${settings.datasetsBucket}/${root}${newest}/`;
@@ -132,13 +135,20 @@ export type NewDataResult =
 
 /**
  * The dataset version a completion marker closes: `<model>/<version>/_SUCCESS` or
- * `<model>/<version>/manifest.json` directly under the version's prefix; undefined for any other key.
+ * `<model>/<version>/manifest.json` directly under the version's prefix; undefined for any other key
+ * (and for the batch inputs' folder, `<model>/batch/`).
  */
 export function droppedVersionOf(drop: DatasetDrop, settings: RetrainingSettings): string | undefined {
   const root = `${settings.model}/`;
   if (drop.bucket !== settings.datasetsBucket || !drop.key.startsWith(root)) return undefined;
   const parts = drop.key.slice(root.length).split('/');
-  if (parts.length !== 2 || parts[0] === '' || !(DATASET_COMPLETION_MARKERS as readonly string[]).includes(parts[1]!)) return undefined;
+  if (
+    parts.length !== 2 ||
+    parts[0] === '' ||
+    parts[0] === BATCH_INPUT_FOLDER ||
+    !(DATASET_COMPLETION_MARKERS as readonly string[]).includes(parts[1]!)
+  )
+    return undefined;
   return parts[0];
 }
 

@@ -42,6 +42,8 @@ describe('training on new data', () => {
     expect(drop('churn/v0002/part-0.csv')).toBeUndefined();
     expect(drop('churn/v0002/nested/_SUCCESS')).toBeUndefined();
     expect(drop('churn/_SUCCESS')).toBeUndefined();
+    // The batch inputs' folder is not a dataset version.
+    expect(drop('churn/batch/_SUCCESS')).toBeUndefined();
     expect(drop('fraud/v0002/_SUCCESS')).toBeUndefined();
     expect(drop('churn/v0002/_SUCCESS', 'artifacts')).toBeUndefined();
   });

@@ -90,6 +90,12 @@ describe('the retraining trigger', () => {
   it('finds the lexicographically greatest prefix', async () => {
     expect(await newestDatasetUri(datasets(['churn/v0009/a', 'churn/v0010/a']), settings)).toBe('s3://datasets/churn/v0010/');
   });
+
+  it("never takes the batch inputs' folder (<model>/batch/, unlabelled rows to score) for the newest dataset", async () => {
+    const keys = ['churn/2026-11-15/part-0.csv', 'churn/batch/2026-11-30/part-0.csv'];
+    expect(await newestDatasetUri(datasets(keys), settings)).toBe('s3://datasets/churn/2026-11-15/');
+    expect(await newestDatasetUri(datasets(['churn/batch/2026-11-30/part-0.csv']), settings)).toBeUndefined();
+  });
 });
 
 describe('the start-retraining handler and its Step Functions adapter', () => {
