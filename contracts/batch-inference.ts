@@ -54,6 +54,14 @@ export function batchSubstitutions(values: BatchSubstitutionValues): Record<stri
   };
 }
 
+/** Whether a state machine's DefinitionSubstitutions are a batch pipeline's (a training pipeline has no batch-score function). */
+export function isBatchSubstitutions(substitutions: Readonly<Record<string, unknown>>): boolean {
+  return typeof substitutions.BatchScoreFunctionArn === 'string';
+}
+
+/** Memory of the batch-score function, in MB, unless the construct is given another (its GB-s count uses it). */
+export const BATCH_SCORE_MEMORY_MB = 2048;
+
 /** Limits of the batch request: S3 keys are at most 1,024 bytes; column names as the dataset schema allows. */
 export const BATCH_LIMITS = { uriLength: 1024, columnNameLength: 128 } as const;
 

@@ -15,6 +15,9 @@
  */
 import { networkShapeOf, readTrainingDefinition, renderDefinition } from '../contracts/state-machines';
 
+/** The pipelines a model has offline, as on AWS: one state machine each. */
+export type PipelineKind = 'training' | 'batch';
+
 /** The paths the training and tuning states read their timeouts from (MergeInput sets them from these substitutions). */
 const TIMEOUT_PATHS: Readonly<Record<string, string>> = {
   '$.config.trainingTimeoutSeconds': 'TrainingTimeoutSeconds',

@@ -6,10 +6,14 @@
  *
  * The runtime names its resources locally (`local-artifacts`, `local-registry`, local function
  * and role ARNs); each call is translated to the deployed names first, from the template's outputs
- * and each training state machine's definition and substitutions.
+ * and each pipeline's state machine definition and substitutions. A model has two state machines,
+ * its training pipeline and its batch inference pipeline: both carry the ModelName substitution,
+ * so they are told apart by kind.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { isBatchSubstitutions } from '../contracts/batch-inference';
+import type { PipelineKind } from './definitions';
 import {
   type AslMachine,
   accessDenied,
@@ -45,7 +49,7 @@ export interface DeployedAssembly {
 
 type Translate = <T>(value: T) => T;
 
-interface TrainingMachine {
+interface PipelineMachine {
   readonly roleLogicalId: string;
   readonly substitutions: Readonly<Record<string, unknown>>;
   readonly definition: AslMachine;
@@ -61,7 +65,8 @@ const OUTPUTS = {
 
 export class DeployedIam {
   private readonly functions: FunctionInfo[];
-  private readonly machines = new Map<string, TrainingMachine>();
+  /** Each model's pipelines, by `<kind>:<model>`. */
+  private readonly machines = new Map<string, PipelineMachine>();
   private readonly outputs: Readonly<Record<string, string>>;
   private readonly decisions = new Map<string, Promise<void>>();
 
@@ -85,7 +90,8 @@ export class DeployedIam {
       };
       const substitutions = properties.DefinitionSubstitutions ?? {};
       if (typeof substitutions.ModelName !== 'string') continue;
-      this.machines.set(substitutions.ModelName, {
+      const kind: PipelineKind = isBatchSubstitutions(substitutions) ? 'batch' : 'training';
+      this.machines.set(machineKey(kind, substitutions.ModelName), {
         roleLogicalId: model.role(properties.RoleArn).logicalId,
         substitutions,
         definition: stateMachineDefinition(model, logicalId, assemblyDirectory),
@@ -117,17 +123,23 @@ export class DeployedIam {
   }
 
   /**
-   * Checks what a Task state of a model's training pipeline makes AWS do, before the offline
-   * runtime does it: the state machine role's call for the integration and, for a training job,
-   * what SageMaker then does as the training role (read the channels, write the model, encrypt).
-   * Throws the AccessDenied error AWS would return, naming the role.
+   * Checks what a Task state of a model's pipeline (its training pipeline unless `kind` says batch)
+   * makes AWS do, before the offline runtime does it: the state machine role's call for the
+   * integration and, for a training job, what SageMaker then does as the training role (read the
+   * channels, write the model, encrypt). Throws the AccessDenied error AWS would return, naming the role.
    */
-  async checkTask(modelName: string, localSubstitutions: Readonly<Record<string, string>>, state: string, input: unknown): Promise<void> {
-    const machine = this.machines.get(modelName);
-    if (!machine) throw new Error(`the synthesized stack has no training pipeline for model "${modelName}"`);
-    const translate = this.translate(modelName, localSubstitutions);
+  async checkTask(
+    modelName: string,
+    localSubstitutions: Readonly<Record<string, string>>,
+    state: string,
+    input: unknown,
+    kind: PipelineKind = 'training',
+  ): Promise<void> {
+    const machine = this.machines.get(machineKey(kind, modelName));
+    if (!machine) throw new Error(`the synthesized stack has no ${kind} pipeline for model "${modelName}"`);
+    const translate = this.translate(machine, localSubstitutions);
     const parameters = translate(input) as Record<string, unknown>;
-    const resource = taskResource(machine.definition, state);
+    const resource = taskResource(machine.definition, state, kind);
     const scope = { environment: this.model.environment, encryptionOf: (arn: string) => this.model.encryptionOf(arn) };
     const sdk = (service: SdkService, command: string, request: Record<string, unknown>) =>
       iamCallsOfSdkCommand(service, command, request, scope);
@@ -150,8 +162,8 @@ export class DeployedIam {
     return chosen;
   }
 
-  /** Local names to deployed ones: buckets (as names and in s3:// URIs), the table and, per model, its pipeline's ARNs. */
-  private translate(modelName?: string, localSubstitutions: Readonly<Record<string, string>> = {}): Translate {
+  /** Local names to deployed ones: buckets (as names and in s3:// URIs), the table and, for a pipeline's task, that pipeline's ARNs. */
+  private translate(machine?: PipelineMachine, localSubstitutions: Readonly<Record<string, string>> = {}): Translate {
     const exact = new Map<string, string>([
       [this.local.buckets.datasets, this.outputs[OUTPUTS.datasets]!],
       [this.local.buckets.artifacts, this.outputs[OUTPUTS.artifacts]!],
@@ -161,7 +173,6 @@ export class DeployedIam {
     const prefixes: Array<[string, string]> = [...exact]
       .filter(([local]) => local !== this.local.registryTable)
       .map(([local, deployed]) => [`s3://${local}/`, `s3://${deployed}/`]);
-    const machine = modelName === undefined ? undefined : this.machines.get(modelName);
     if (machine) {
       const deployed = { ...pipelineValues(machine.definition), ...machine.substitutions } as Record<string, unknown>;
       for (const [key, local] of Object.entries(localSubstitutions)) {
@@ -230,8 +241,10 @@ function mentionsModel(value: string, modelName: string): boolean {
   }
 }
 
+const machineKey = (kind: PipelineKind, modelName: string) => `${kind}:${modelName}`;
+
 /** The Resource of a Task state of the definition, wherever it is nested. */
-function taskResource(definition: AslMachine, state: string): string {
+function taskResource(definition: AslMachine, state: string, kind: PipelineKind): string {
   const visit = (machine: AslMachine): string | undefined => {
     for (const [name, candidate] of Object.entries(machine.States)) {
       if (name === state && candidate.Type === 'Task' && candidate.Resource) return candidate.Resource;
@@ -243,7 +256,7 @@ function taskResource(definition: AslMachine, state: string): string {
     return undefined;
   };
   const resource = visit(definition);
-  if (!resource) throw new Error(`the deployed training pipeline has no Task state "${state}"`);
+  if (!resource) throw new Error(`the deployed ${kind} pipeline has no Task state "${state}"`);
   return resource;
 }
 

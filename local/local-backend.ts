@@ -12,7 +12,7 @@ import { failedStateOf, redrivePlan } from '../lambdas/api/redrive';
 import { dispatch } from '../lambdas/registry/registry';
 import type { LocalPlatformBackend, TrainingInput } from './api-server';
 import { redriveStatusOf } from './redrive';
-import { LOCAL_ACCOUNT, LOCAL_BUCKETS, LOCAL_REGION, type LocalPlatform } from './runtime';
+import { LOCAL_BUCKETS, type LocalPlatform, pipelineKindOf, stateMachineArnOf } from './runtime';
 
 /** Content types of the dataset formats the readers take, by file extension. */
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -35,7 +35,8 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
       const current = execution.states.at(-1);
       return {
         executionArn: execution.executionArn,
-        stateMachineArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:local-${execution.model}-training`,
+        // The training or the batch pipeline's, whichever the execution ran on.
+        stateMachineArn: stateMachineArnOf(execution.executionArn),
         name: execution.name,
         status: execution.status,
         startDate: execution.startDate.toISOString(),
@@ -61,7 +62,7 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
         ...(execution.lastState ? { stoppedIn: execution.lastState.name } : {}),
         ...(execution.lastState ? { failedState: failedStateOf(execution.lastState.input) } : {}),
         executionRevision: execution.revision,
-        currentRevision: platform.definitionRevision(execution.model),
+        currentRevision: platform.definitionRevision(execution.model, pipelineKindOf(execution)),
       });
       const { redriveDate } = platform.redrive(executionArn);
       return { executionArn, redriveDate: Math.floor(redriveDate.getTime() / 1000), redriveCount: execution.redriveCount, ...plan };
@@ -78,9 +79,9 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
       const execution = platform.startTraining(model, { ...input });
       return { executionArn: execution.executionArn, startDate: Math.floor(execution.startDate.getTime() / 1000) };
     },
-    async startBatch(_model, _input) {
-      // Replaced when the offline runtime runs the batch pipeline (issue 16).
-      throw new Error('the offline runtime does not run batch inference yet');
+    async startBatch(model, input) {
+      const execution = platform.startBatch(model, input);
+      return { executionArn: execution.executionArn, startDate: Math.floor(execution.startDate.getTime() / 1000) };
     },
     predict: (model, body) => platform.predict(model, body),
     // Keyed by content, so uploading the same file twice names the same object.

@@ -4,7 +4,8 @@
  * by aws-local-stepfunctions; its Lambda tasks call the real handlers in-process against s3rver
  * and DynamoDB Local on 127.0.0.1; SageMaker training runs the real training program
  * (local/sagemaker-training.ts), and a tuning job runs its training jobs with it
- * (local/sagemaker-tuning.ts); SNS publishes are kept in a list. With a workspace, the registry,
+ * (local/sagemaker-tuning.ts); SNS publishes are kept in a list. A model's batch inference pipeline
+ * runs the same way (local/batch.ts). With a workspace, the registry,
  * the buckets and the executions outlast the process. `npm start`, the end-to-end tests and the
  * local API server all run on this.
  */
@@ -17,6 +18,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { BatchRequest } from '../contracts/batch-inference';
 import { DATASET_COMPLETION_MARKERS } from '../contracts/dataset';
 import { CANARY_METRICS } from '../contracts/metrics';
 import { modelDocument } from '../contracts/model';
@@ -49,7 +51,15 @@ import { fetchServedModel } from '../lambdas/shared/serving/served-version';
 import { createRetrainingHandler } from '../lambdas/start-retraining/handler';
 import type { NewDataResult, TrainingRuns } from '../lambdas/start-retraining/start-retraining';
 import { validateData } from '../lambdas/validate-data/handler';
-import { type Definition, liftTaskTimeouts, offlineTrainingDefinition, type StateHandler, withStateTimeouts } from './definitions';
+import { LocalBatchPipeline } from './batch';
+import {
+  type Definition,
+  liftTaskTimeouts,
+  offlineTrainingDefinition,
+  type PipelineKind,
+  type StateHandler,
+  withStateTimeouts,
+} from './definitions';
 import { type DeployedAssembly, DeployedIam } from './deployed-iam';
 import { createRegistryTable, LOCAL_AWS, type RunningDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { readProgressLine, withReadProgress } from './read-progress';
@@ -74,6 +84,21 @@ export const LOCAL_BUCKETS = {
 const REGISTRY_TABLE = 'local-registry';
 
 const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+/** A model's local state machine of a kind: `local-<model>-training`, `local-<model>-batch`. */
+export function localStateMachineArn(modelName: string, kind: PipelineKind): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:local-${modelName}-${kind}`;
+}
+
+/** The state machine an execution ran on, from its ARN (`…:execution:<machine>:<name>` → `…:stateMachine:<machine>`). */
+export function stateMachineArnOf(executionArn: string): string {
+  return executionArn.slice(0, executionArn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
+}
+
+/** Which of its model's pipelines an execution ran. */
+export function pipelineKindOf(execution: Pick<LocalExecution, 'executionArn'>): PipelineKind {
+  return stateMachineArnOf(execution.executionArn).endsWith('-batch') ? 'batch' : 'training';
+}
 
 /** A Lambda handler as a Task state calls it: the Payload in, the function's result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
@@ -246,6 +271,12 @@ interface StoredExecution {
   readonly historyEvents?: number;
 }
 
+/** A pipeline's local task handlers for one execution, and the states whose Retry waits are shortened offline. */
+interface PipelineTasks {
+  readonly handlers: Record<string, (input: TaskInput) => Promise<unknown>>;
+  readonly retrying: readonly string[];
+}
+
 type StatesOf = Record<string, { Retry?: unknown; ItemProcessor?: { States: StatesOf } }>;
 
 /** Every state with a Retry, those inside Map item processors included. */
@@ -281,6 +312,8 @@ export class LocalPlatform {
   private readonly machines = new Map<string, StateMachine>();
   /** Per model, its rendered definition and that definition's revision (SHA-256). */
   private readonly definitions = new Map<string, { definition: Definition; revision: string }>();
+  /** Per model, its batch inference pipeline (made on its first run). */
+  private readonly batchPipelines = new Map<string, LocalBatchPipeline>();
   /** Per model, the TimeoutSeconds its Task states declare (enforced around the handlers, naming the state). */
   private readonly timeouts = new Map<string, ReadonlyMap<string, number>>();
   /** Aborts every running task (training programs included) when the runtime stops. */
@@ -727,23 +760,41 @@ export class LocalPlatform {
     for (const state of VALIDATION_STATES) handlers[state] = lambda(validation);
     for (const state of REGISTRY_STATES) handlers[state] = lambda(registry);
     const iam = this.iam;
-    if (iam) {
-      // Before each task runs: may the pipeline's role make the call, and the training role what SageMaker does for it?
-      const substitutions = this.substitutions.get(model.name) ?? {};
-      for (const [state, handler] of Object.entries(handlers)) {
-        handlers[state] = async (input) => {
-          await iam.checkTask(model.name, substitutions, state, input);
-          return handler(input);
-        };
-      }
-    }
-    const wrap = this.options.wrapTask;
-    const wrapped = wrap ? Object.fromEntries(Object.entries(handlers).map(([state, handler]) => [state, wrap(state, handler)])) : handlers;
-    return withStateTimeouts(
-      wrapped as Record<string, StateHandler>,
+    const substitutions = this.substitutions.get(model.name) ?? {};
+    return this.preparedHandlers(
+      handlers,
       this.timeouts.get(model.name) ?? new Map(),
-      this.stopping.signal,
-    ) as Record<string, (input: TaskInput) => Promise<unknown>>;
+      iam ? (state, input) => iam.checkTask(model.name, substitutions, state, input) : undefined,
+    );
+  }
+
+  /**
+   * A pipeline's task handlers as the emulator gets them: each first checked (may the pipeline's role
+   * make the call, and a training role what SageMaker does for it?), then wrapped for fault injection,
+   * then held to its state's TimeoutSeconds and stopped with the runtime.
+   */
+  private preparedHandlers(
+    handlers: Record<string, TaskHandler>,
+    timeouts: ReadonlyMap<string, number>,
+    check?: (state: string, input: TaskInput) => Promise<void>,
+  ): Record<string, (input: TaskInput) => Promise<unknown>> {
+    const checked: Record<string, TaskHandler> = check
+      ? Object.fromEntries(
+          Object.entries(handlers).map(([state, handler]) => [
+            state,
+            async (input: TaskInput, signal?: AbortSignal) => {
+              await check(state, input);
+              return handler(input, signal);
+            },
+          ]),
+        )
+      : handlers;
+    const wrap = this.options.wrapTask;
+    const wrapped = wrap ? Object.fromEntries(Object.entries(checked).map(([state, handler]) => [state, wrap(state, handler)])) : checked;
+    return withStateTimeouts(wrapped as Record<string, StateHandler>, timeouts, this.stopping.signal) as Record<
+      string,
+      (input: TaskInput) => Promise<unknown>
+    >;
   }
 
   /**
@@ -918,7 +969,7 @@ export class LocalPlatform {
     // Step Functions keeps execution names unique per state machine (90 days after they end); the
     // workspace keeps the names of earlier runs, so a reused name cannot replay their idempotency keys.
     if (this.executions.has(name)) throw new ValidationError(`an execution named "${name}" already exists`);
-    const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-${model.name}-training:${name}`;
+    const executionArn = `${localStateMachineArn(model.name, 'training').replace(':stateMachine:', ':execution:')}:${name}`;
     const machine = this.machine(model);
     const execution: LocalExecution = {
       executionArn,
@@ -933,10 +984,70 @@ export class LocalPlatform {
       revision: this.definitions.get(model.name)!.revision,
       historyEvents: 0,
     };
-    this.follow(execution, machine, input);
+    this.follow(execution, machine, input, this.trainingTasks(model));
     this.remember(execution);
     this.storeExecutions();
     return execution;
+  }
+
+  /**
+   * StartExecution on the model's batch inference pipeline (local/batch.ts): returns at once; `done`
+   * settles when the run ends, its output the run's summary (the manifest). The input goes to the
+   * state machine as StartExecution would pass it: the definition checks it.
+   */
+  startBatch(modelName: string, input: BatchRequest, name: string = randomUUID()): LocalExecution {
+    const model = this.model(modelName);
+    if (this.stopping.signal.aborted) throw new ValidationError('the local platform has stopped');
+    if (this.executions.has(name)) throw new ValidationError(`an execution named "${name}" already exists`);
+    const pipeline = this.batchPipeline(model);
+    const execution: LocalExecution = {
+      executionArn: `${localStateMachineArn(model.name, 'batch').replace(':stateMachine:', ':execution:')}:${name}`,
+      name,
+      model: model.name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      states: [],
+      done: undefined as never,
+      redriveCount: 0,
+      revision: pipeline.revision,
+      historyEvents: 0,
+    };
+    const iam = this.iam;
+    const tasks = {
+      handlers: this.preparedHandlers(
+        pipeline.handlers(),
+        pipeline.timeouts,
+        iam ? (state, taskInput) => iam.checkTask(model.name, pipeline.substitutions, state, taskInput, 'batch') : undefined,
+      ),
+      retrying: retryingStates(pipeline.definition.States as StatesOf),
+    };
+    this.follow(execution, new StateMachine(pipeline.definition as never), input, tasks);
+    this.remember(execution);
+    this.storeExecutions();
+    return execution;
+  }
+
+  private batchPipeline(model: ResolvedModelConfig): LocalBatchPipeline {
+    let pipeline = this.batchPipelines.get(model.name);
+    if (!pipeline) {
+      pipeline = new LocalBatchPipeline({
+        model,
+        buckets: LOCAL_BUCKETS,
+        functionStore: (codeFolder, modelName) => this.functionStore(codeFolder, modelName),
+        functionRegistryStore: (codeFolder, modelName) => this.functionRegistryStore(codeFolder, modelName),
+        registry: this.registry,
+        functionArn,
+        logger: this.logger,
+      });
+      this.batchPipelines.set(model.name, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** The training pipeline's task handlers and retrying states for one execution. */
+  private trainingTasks(model: ResolvedModelConfig): (execution: string) => PipelineTasks {
+    return (execution) => ({ handlers: this.taskHandlers(model, execution), retrying: this.retrying.get(model.name) ?? [] });
   }
 
   /**
@@ -952,6 +1063,9 @@ export class LocalPlatform {
     if (this.stopping.signal.aborted) throw new ValidationError('the local platform has stopped');
     const { redriveStatusReason } = redriveStatusOf(execution, now);
     if (redriveStatusReason) throw notRedrivable(redriveStatusReason);
+    if (pipelineKindOf(execution) === 'batch') {
+      throw notRedrivable('the offline runtime redrives training executions only; start the batch run again (its outputs are per run)');
+    }
     this.machine(model);
     const current = this.definitions.get(model.name)!;
     if (execution.revision !== current.revision) {
@@ -967,21 +1081,36 @@ export class LocalPlatform {
     delete execution.error;
     delete execution.cause;
     delete execution.output;
-    this.follow(execution, resumedMachine(current.definition, execution.lastState.name), execution.lastState.input);
+    this.follow(
+      execution,
+      resumedMachine(current.definition, execution.lastState.name),
+      execution.lastState.input,
+      this.trainingTasks(model),
+    );
     this.storeExecutions();
     return { redriveDate: now };
   }
 
-  /** The revision (SHA-256) of a model's pipeline definition as the runtime runs it now. */
-  definitionRevision(modelName: string): string {
-    this.machine(this.model(modelName));
+  /** The revision (SHA-256) of a model's pipeline definition (training, unless `kind` says batch) as the runtime runs it now. */
+  definitionRevision(modelName: string, kind: PipelineKind = 'training'): string {
+    const model = this.model(modelName);
+    if (kind === 'batch') return this.batchPipeline(model).revision;
+    this.machine(model);
     return this.definitions.get(modelName)!.revision;
   }
 
-  /** Runs one attempt of an execution on `machine` from `input`, recording states, the last state's input and the outcome. */
-  private follow(execution: LocalExecution, machine: StateMachine, input: unknown): void {
-    const model = this.model(execution.model);
+  /**
+   * Runs one attempt of an execution on `machine` from `input` with its pipeline's task handlers,
+   * recording states, the last state's input and the outcome.
+   */
+  private follow(
+    execution: LocalExecution,
+    machine: StateMachine,
+    input: unknown,
+    tasks: PipelineTasks | ((execution: string) => PipelineTasks),
+  ): void {
     const { name, states } = execution;
+    const { handlers, retrying } = typeof tasks === 'function' ? tasks(name) : tasks;
     const attempt = execution.redriveCount;
     const run = machine.run(input as never, {
       context: {
@@ -996,10 +1125,8 @@ export class LocalPlatform {
         Task: { Token: attempt === 0 ? `${name}:approval` : `${name}:approval:${attempt}` },
       } as never,
       overrides: {
-        taskResourceLocalHandlers: this.taskHandlers(model, name) as never,
-        retryIntervalOverrides: Object.fromEntries(
-          (this.retrying.get(model.name) ?? []).map((state) => [state, this.options.retryWaitMs ?? 200]),
-        ),
+        taskResourceLocalHandlers: handlers as never,
+        retryIntervalOverrides: Object.fromEntries(retrying.map((state) => [state, this.options.retryWaitMs ?? 200])),
         // The minute a failed training attempt waits before its next one, shortened like the retries.
         waitTimeOverrides: { WaitBeforeRetraining: this.options.retryWaitMs ?? 200 },
       },
@@ -1071,10 +1198,10 @@ export class LocalPlatform {
     this.trainingJobs.interruptNextJob(count);
   }
 
-  /** When the model's newest pipeline execution started (start-retraining's cool-down reads it). */
+  /** When the model's newest training pipeline execution started (start-retraining's cool-down reads it; batch runs are not training). */
   newestExecutionStart(modelName: string): Date | undefined {
     const starts = [...new Set(this.executions.values())]
-      .filter((execution) => execution.model === modelName)
+      .filter((execution) => execution.model === modelName && pipelineKindOf(execution) === 'training')
       .map((execution) => execution.startDate.getTime());
     return starts.length === 0 ? undefined : new Date(Math.max(...starts));
   }

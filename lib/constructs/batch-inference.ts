@@ -16,7 +16,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
-import { BATCH_DEFINITION_PATH, batchLocations, batchSubstitutions } from '../../contracts/batch-inference';
+import { BATCH_DEFINITION_PATH, BATCH_SCORE_MEMORY_MB, batchLocations, batchSubstitutions } from '../../contracts/batch-inference';
 import type { ResolvedModelConfig } from '../../contracts/platform-config';
 import { modelSchemaFor } from '../../contracts/serving-schema';
 import { objectPrefixFinding } from './acknowledgements';
@@ -52,7 +52,7 @@ export class BatchInference extends Construct {
     this.scoreFunction = new MlopsFunction(this, 'ScoreFunction', {
       functionDirectory: 'batch-score',
       description: `cdk-mlops ${model.name}: batch scoring (list inputs, score one object, summarize) on the serving core`,
-      memorySize: props.memorySize ?? 2048,
+      memorySize: props.memorySize ?? BATCH_SCORE_MEMORY_MB,
       timeout: Duration.minutes(15),
       architecture: runtime.architecture,
       layers: [runtime.layer],

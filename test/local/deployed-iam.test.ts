@@ -116,6 +116,51 @@ describe('DeployedIam: calls checked as the deployed roles', () => {
     await expect(iam.checkTask('churn', localSubstitutions, 'TrainOnSpot', datasets)).rejects.toThrow(/not authorized/);
   });
 
+  it("lets batch-score read its model's datasets only: an input elsewhere is refused with AWS's AccessDenied naming the action and resource", async () => {
+    const s3 = iam.guardFunctionClient(answeredOffline(new S3Client(clientConfig)), 'batch-score', 'churn');
+    await expect(
+      s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKETS.datasets, Key: 'churn/batch/2026-11-30/part-0.csv' })),
+    ).resolves.toBeDefined();
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.artifacts, Key: 'batch/churn/2026-11-30/part-0.scored.csv', Body: 'a' })),
+    ).resolves.toBeDefined();
+    await expect(s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKETS.datasets, Key: 'fraud/customers.csv' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringMatching(
+        /not authorized to perform: s3:GetObject on resource: arn:aws:s3:::mlops-dev-artifactstoredatasets[^ ]*\/fraud\/customers\.csv/i,
+      ),
+    });
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: LOCAL_BUCKETS.artifacts, Key: 'models/churn/v1/model.tar.gz', Body: 'a' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('s3:PutObject') });
+  });
+
+  it("checks the batch pipeline's tasks as the batch state machine's role, not the training pipeline's", async () => {
+    const batchSubstitutions = {
+      BatchScoreFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:batch-score-churn`,
+      CheckDriftFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:check-drift-churn`,
+      CaptureBucket: LOCAL_BUCKETS.capture,
+    };
+    const score = { FunctionName: batchSubstitutions.BatchScoreFunctionArn, Payload: {} };
+    await expect(iam.checkTask('churn', batchSubstitutions, 'ListInputs', score, 'batch')).resolves.toBeUndefined();
+    await expect(iam.checkTask('churn', batchSubstitutions, 'ScoreObject', score, 'batch')).resolves.toBeUndefined();
+    const drift = { FunctionName: batchSubstitutions.CheckDriftFunctionArn, Payload: {} };
+    await expect(iam.checkTask('churn', batchSubstitutions, 'CheckDrift', drift, 'batch')).resolves.toBeUndefined();
+    // The batch role may not invoke the training pipeline's validation function; the training pipeline has no batch states.
+    await expect(
+      iam.checkTask(
+        'churn',
+        batchSubstitutions,
+        'ListInputs',
+        { FunctionName: localSubstitutions.ValidateDataFunctionArn, Payload: {} },
+        'batch',
+      ),
+    ).rejects.toThrow(/not authorized to perform: lambda:InvokeFunction/);
+    await expect(iam.checkTask('churn', localSubstitutions, 'ListInputs', score)).rejects.toThrow(
+      /training pipeline has no Task state "ListInputs"/,
+    );
+  });
+
   it('lets the pipeline invoke its own functions and nothing else', async () => {
     const payload = { FunctionName: localSubstitutions.ValidateDataFunctionArn, Payload: {} };
     await expect(iam.checkTask('churn', localSubstitutions, 'ValidateDataset', payload)).resolves.toBeUndefined();
