@@ -53,6 +53,29 @@ export interface PipelineRunSummary {
   readonly files?: readonly { readonly label: string; readonly path: string }[];
 }
 
+/** A batch inference run of the scenario, from its manifest. */
+export interface BatchRunSummary {
+  readonly execution: string;
+  readonly status: string;
+  readonly durationMs: number;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The version that scored, and the run's counts (absent when the run failed before its manifest). */
+  readonly version?: number;
+  readonly objects?: number;
+  readonly rows?: number;
+  readonly scoredRows?: number;
+  readonly failedRows?: number;
+  /** The scored rows' drift verdict against the training profile, and the drifted features. */
+  readonly drift?: string;
+  readonly driftedFeatures?: readonly string[];
+  /** The run's cost as the manifest counts it. */
+  readonly transitions?: number;
+  readonly lambdaGbSeconds?: number;
+  readonly dollars?: number;
+  readonly manifestUri?: string;
+}
+
 export interface ScenarioReport {
   readonly scenario: string;
   readonly model: string;
@@ -66,6 +89,8 @@ export interface ScenarioReport {
   /** Every prediction request this run sent (the canary traffic included) and the capture objects written. */
   readonly predictions: { readonly requests: number; readonly rows: number; readonly captureObjects: number };
   readonly notifications: readonly string[];
+  /** Batch inference runs (the demo's weekly scoring). */
+  readonly batch?: readonly BatchRunSummary[];
   /** The registry's changes as EventBridge received them (source cdk-mlops), oldest first. */
   readonly registryEvents?: readonly RegistryEventLine[];
 }
@@ -102,6 +127,19 @@ const ERROR_METRICS = new Set(['mae', 'rmse']);
 const fixed = (value: number | null | undefined, digits = 3) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 export const formatDuration = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const count = (value: number) => value.toLocaleString('en');
+
+/** A batch run's sentence, word for word the same in the timeline, the summary and the page. */
+export function batchLine(run: BatchRunSummary): string {
+  if (run.status !== 'SUCCEEDED' || run.rows === undefined) {
+    return `${run.execution} ${run.status.toLowerCase()}: ${run.error ?? ''} — ${run.cause ?? ''}`.slice(0, 400);
+  }
+  const drifted = run.driftedFeatures && run.driftedFeatures.length > 0 ? ` (drifted: ${run.driftedFeatures.join(', ')})` : '';
+  return (
+    `${count(run.scoredRows ?? 0)} rows scored by v${run.version}, ${count(run.failedRows ?? 0)} failed, ${count(run.objects ?? 0)} objects; ` +
+    `drift of the scored rows: ${run.drift ?? 'not checked'}${drifted}; ` +
+    `cost: ${count(run.transitions ?? 0)} state transitions, ${fixed(run.lambdaGbSeconds, 1)} Lambda GB-s ($${fixed(run.dollars, 4)})`
+  );
+}
 
 /** The traffic sentence, word for word the same in the terminal and on the page. */
 export function trafficLine(report: ScenarioReport): string {
@@ -172,6 +210,7 @@ export function summaryText(report: ScenarioReport): string {
   }
   for (const drift of report.drift) sections.push(`Drift, ${driftCaption(drift)}\n${table(DRIFT_HEADERS, driftRows(drift))}`);
   for (const rollback of report.rollbacks) sections.push(`Rolled back: v${rollback.version} — ${rollback.reason}`);
+  for (const run of report.batch ?? []) sections.push(`Batch scoring, ${run.execution}: ${batchLine(run)}`);
   if (report.registryEvents && report.registryEvents.length > 0)
     sections.push(`Registry events: ${registryEventsLine(report.registryEvents)}`);
   sections.push(`Traffic: ${trafficLine(report)}`);
@@ -308,6 +347,21 @@ ${
     : htmlTable(
         ['version', 'reason'],
         report.rollbacks.map((rollback) => [`v${rollback.version}`, rollback.reason]),
+      )
+}
+<h2>Batch scoring</h2>
+${
+  !report.batch || report.batch.length === 0
+    ? '<p>No batch run.</p>'
+    : htmlTable(
+        ['execution', 'outcome', 'duration', 'summary', 'manifest'],
+        report.batch.map((run) => [
+          run.execution,
+          run.status === 'SUCCEEDED' ? 'succeeded' : `${run.status.toLowerCase()}: ${run.error ?? ''}`,
+          formatDuration(run.durationMs),
+          batchLine(run),
+          run.manifestUri ?? '—',
+        ]),
       )
 }
 <h2>Traffic</h2>

@@ -117,8 +117,9 @@ const COLUMNS = [
   'churned',
 ] as const;
 
-export function toCsv(customers: readonly ChurnCustomer[]): string {
-  const lines = [COLUMNS.join(',')];
-  for (const customer of customers) lines.push(COLUMNS.map((column) => customer[column]).join(','));
+/** Customers as CSV with a header: every column, or those given (batch inputs leave the label out). */
+export function toCsv(customers: readonly ChurnCustomer[], columns: readonly (keyof ChurnCustomer)[] = COLUMNS): string {
+  const lines = [columns.join(',')];
+  for (const customer of customers) lines.push(columns.map((column) => customer[column]).join(','));
   return `${lines.join('\n')}\n`;
 }

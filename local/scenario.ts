@@ -5,18 +5,28 @@
  * detected → the retraining trigger → a second version, through its shadow and canary → a
  * candidate trained on a label-inverted export, which passes its evaluation gate but disagrees
  * with production on most live rows and is rejected in shadow before any caller saw its answers,
- * the production version serving throughout. `train` runs the pipeline once on a dataset (the
+ * the production version serving throughout → the weekly batch scoring of this week's customers
+ * by the production version, their drift checked in the same run. `train` runs the pipeline once on a dataset (the
  * generated one, or the user's file with `--data`).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { driftSettingsOf } from '../contracts/drift';
 import type { ResolvedModelConfig } from '../contracts/platform-config';
+import type { BatchSummary } from '../lambdas/batch-score/batch-job';
+import type { DriftReport } from '../lambdas/check-drift/check-drift';
 import { checkDrift, type DriftCheckResult } from '../lambdas/check-drift/check-drift';
 import type { DriftVerdict } from '../lambdas/check-drift/verdict';
 import { driftVerdictRequest } from '../lambdas/check-drift/verdict-record';
 import { startRetraining } from '../lambdas/start-retraining/start-retraining';
-import type { DriftSummary, PipelineRunSummary, ScenarioReport, VersionSummary } from './report';
+import {
+  type BatchRunSummary,
+  batchLine,
+  type DriftSummary,
+  type PipelineRunSummary,
+  type ScenarioReport,
+  type VersionSummary,
+} from './report';
 import { LOCAL_BUCKETS, type LocalExecution, type LocalPlatform } from './runtime';
 import { type ChurnCustomer, generateChurn, toCsv } from './sample-data';
 
@@ -57,6 +67,7 @@ export class ScenarioRunner {
   private readonly started = Date.now();
   private readonly runs: PipelineRunSummary[] = [];
   private readonly drift: DriftSummary[] = [];
+  private readonly batch: BatchRunSummary[] = [];
   private readonly rollbacks: { version: number; reason: string }[] = [];
   private readonly notes = new Map<number, string>();
   /** Each version's model card, relative to the report (written by runFiles). */
@@ -165,11 +176,21 @@ export class ScenarioRunner {
     const { result, verdict } = outcome;
     // As the function does: the verdict goes to the registry's audit trail (the drift history and its event).
     await this.platform.registry.recordDriftVerdict(driftVerdictRequest(result, `check-drift:${this.model.name}`));
-    this.drift.push({
-      window: label,
-      description: `${description}; ${result.sampleSize.toLocaleString('en')} rows captured`,
-      verdict: result.status,
-      sampleSize: result.sampleSize,
+    this.drift.push(this.driftSummary(label, `${description}; ${result.sampleSize.toLocaleString('en')} rows captured`, verdict));
+    this.log(
+      `${this.stamp()} drift check, ${label}: ${result.status} on ${result.sampleSize.toLocaleString('en')} captured rows` +
+        (result.driftedFeatures.length > 0 ? ` — drifted: ${result.driftedFeatures.join(', ')}` : ''),
+    );
+    return { result, verdict };
+  }
+
+  /** A drift verdict as the report shows it: per feature, PSI, the test that fits its type and its p-value, JS distance. */
+  private driftSummary(window: string, description: string, verdict: DriftVerdict): DriftSummary {
+    return {
+      window,
+      description,
+      verdict: verdict.status,
+      sampleSize: verdict.sampleSize,
       psiWarn: this.model.drift.psiWarn,
       psiDrift: this.model.drift.psiDrift,
       features: verdict.features.map(({ name, comparison, status }) => ({
@@ -181,12 +202,78 @@ export class ScenarioRunner {
         js: comparison?.js ?? null,
         drifted: status === 'drift',
       })),
-    });
-    this.log(
-      `${this.stamp()} drift check, ${label}: ${result.status} on ${result.sampleSize.toLocaleString('en')} captured rows` +
-        (result.driftedFeatures.length > 0 ? ` — drifted: ${result.driftedFeatures.join(', ')}` : ''),
+    };
+  }
+
+  /**
+   * The weekly batch scoring: this week's customers (unlabelled, in CSV objects under the datasets
+   * bucket's `<model>/batch/<week>/`) scored by the production version in one run of the batch
+   * pipeline, which checks their drift against the training profile; one timeline line from its manifest.
+   */
+  async batchScoring(week: string, objects = 3, rowsPerObject = 20_000): Promise<BatchRunSummary> {
+    const model = this.model.name;
+    const name = this.executionName(`batch-${week}`);
+    this.log();
+    this.log(`── Weekly batch scoring — execution ${name}`);
+    const columns = ['customer_id', 'tenure_months', 'monthly_charges', 'total_spend', 'support_calls', 'segment', 'contract'] as const;
+    for (let part = 0; part < objects; part++) {
+      const customers = generateChurn({ rows: rowsPerObject, seed: 40 + part, drift: 1, firstId: 8_000_000 + part * rowsPerObject });
+      await this.platform.store.put(
+        LOCAL_BUCKETS.datasets,
+        `${model}/batch/${week}/part-${part}.csv`,
+        toCsv(customers, columns),
+        'text/csv',
+      );
+    }
+    const inputUri = `s3://${LOCAL_BUCKETS.datasets}/${model}/batch/${week}/`;
+    this.log(`${this.stamp()} input: ${(objects * rowsPerObject).toLocaleString('en')} customers in ${objects} CSV objects → ${inputUri}`);
+    const execution = this.platform.startBatch(
+      model,
+      { model, inputUri, outputUri: `s3://${LOCAL_BUCKETS.artifacts}/batch/${model}/${name}/`, rowIdColumn: 'customer_id' },
+      name,
     );
-    return { result, verdict };
+    const finished = await execution.done;
+    const durationMs = (finished.stopDate ?? new Date()).getTime() - finished.startDate.getTime();
+    let run: BatchRunSummary = {
+      execution: name,
+      status: finished.status,
+      durationMs,
+      ...(finished.error ? { error: finished.error } : {}),
+      ...(finished.cause ? { cause: finished.cause } : {}),
+    };
+    if (finished.status === 'SUCCEEDED') {
+      const summary = finished.output as BatchSummary;
+      const drift = (summary.drift as { result?: { status?: string; driftedFeatures?: string[]; reportUri?: string } } | null)?.result;
+      run = {
+        ...run,
+        version: summary.version,
+        objects: summary.objects,
+        rows: summary.rows,
+        scoredRows: summary.scoredRows,
+        failedRows: summary.failedRows,
+        ...(drift?.status ? { drift: drift.status } : {}),
+        ...(drift?.driftedFeatures ? { driftedFeatures: drift.driftedFeatures } : {}),
+        transitions: summary.cost.transitions,
+        lambdaGbSeconds: summary.cost.lambdaGbSeconds,
+        dollars: summary.cost.dollars,
+        manifestUri: summary.manifestUri,
+      };
+      // The drift report the run's check wrote: its per-feature statistics go beside the traffic windows'.
+      const location = drift?.reportUri ? /^s3:\/\/([^/]+)\/(.+)$/.exec(drift.reportUri) : null;
+      if (location) {
+        const report = JSON.parse(await this.platform.store.getText(location[1]!, location[2]!)) as DriftReport;
+        this.drift.push(
+          this.driftSummary(
+            'batch input',
+            `this week's ${summary.scoredRows.toLocaleString('en')} scored customers, by v${summary.version}`,
+            report.verdict,
+          ),
+        );
+      }
+    }
+    this.batch.push(run);
+    this.log(`${this.stamp()} batch scoring: ${batchLine(run)} (${seconds(durationMs)})`);
+    return run;
   }
 
   private async versions(): Promise<VersionSummary[]> {
@@ -300,6 +387,9 @@ export class ScenarioRunner {
     );
 
     await this.traffic('after the rejection', generateChurn({ rows: 2000, seed: 13, drift: 1, firstId: 4_000_000 }));
+
+    // 6. The weekly batch scoring: every customer of the week scored by the production version at once.
+    await this.batchScoring('2026-11-30');
   }
 
   /**
@@ -425,6 +515,7 @@ export class ScenarioRunner {
         captureObjects: (await this.platform.store.list(LOCAL_BUCKETS.capture, '')).length,
       },
       notifications: this.platform.notifications.map((notification) => notification.message),
+      ...(this.batch.length > 0 ? { batch: this.batch } : {}),
       registryEvents: this.platform.registryEvents
         .of(this.model.name)
         .filter((entry) => entry.detail.at >= new Date(this.started).toISOString())

@@ -379,7 +379,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const files = await runner.runFiles();
   const report = await runner.report();
-  const failed = report.runs.filter((run) => run.status !== 'SUCCEEDED' && run.error !== 'DeploymentRolledBack');
+  const failed = [...report.runs, ...(report.batch ?? [])].filter(
+    (run) => run.status !== 'SUCCEEDED' && run.error !== 'DeploymentRolledBack',
+  );
   if (options.scenario !== 'serve') {
     log();
     log(`== Summary (${formatDuration(report.durationMs)})`);

@@ -165,7 +165,7 @@ describe('npm start: the demo lifecycle, offline', () => {
   });
 
   it('finds no drift in ordinary traffic and drift in the shifted window', () => {
-    expect(report.drift.map((drift) => [drift.window, drift.verdict])).toEqual([
+    expect(report.drift.slice(0, 2).map((drift) => [drift.window, drift.verdict])).toEqual([
       ['normal traffic', 'no-drift'],
       ['shifted traffic', 'drift'],
     ]);
@@ -180,7 +180,8 @@ describe('npm start: the demo lifecycle, offline', () => {
     const reports = await keys(platform, LOCAL_BUCKETS.artifacts, 'reports/churn/');
     expect(reports.filter((key) => key.endsWith('evaluation-report.json'))).toHaveLength(3);
     expect(reports.filter((key) => key.endsWith('validation-report.json')).length).toBeGreaterThanOrEqual(3);
-    expect(reports.filter((key) => key.endsWith('drift-report.json'))).toHaveLength(2);
+    // Two traffic windows and the batch run's scored rows.
+    expect(reports.filter((key) => key.endsWith('drift-report.json'))).toHaveLength(3);
     expect((await keys(platform, LOCAL_BUCKETS.capture, '')).length).toBeGreaterThan(0);
     expect(report.predictions.captureObjects).toBeGreaterThan(0);
   });
@@ -192,7 +193,8 @@ describe('npm start: the demo lifecycle, offline', () => {
     // v1 served both drift windows; v2 was compared with v1 as champion; every card has its holdout and lineage.
     expect(cards[0]!.drift.map((entry) => entry.status)).toEqual(['no-drift', 'drift']);
     expect(cards[1]!.champion?.version).toBe(1);
-    expect(cards[1]!.drift).toEqual([]);
+    // v2 served no drift window; the weekly batch it scored was checked against its training profile.
+    expect(cards[1]!.drift.map((entry) => entry.status)).toEqual([report.batch![0]!.drift]);
     for (const card of cards) {
       expect(card.evaluation.holdoutRows).toBeGreaterThan(0);
       expect(card.lineage.datasetEtag).not.toBe('');
@@ -205,9 +207,35 @@ describe('npm start: the demo lifecycle, offline', () => {
     expect(reportHtml(final)).toContain('<a href="cards/churn-v2.md">');
     const types = (final.registryEvents ?? []).map((event) => event.detailType);
     expect(types.filter((type) => type === 'Model Version Registered')).toHaveLength(3);
-    expect(types.filter((type) => type === 'Model Drift Verdict')).toHaveLength(2);
+    expect(types.filter((type) => type === 'Model Drift Verdict')).toHaveLength(3);
     expect(types).toContain('Model Version Stage Changed');
     expect(cards[2]!.rollout.map((phase) => phase.change)).toContainEqual(expect.stringMatching(/→ Rejected$/));
+  });
+
+  it("scores the week's 60,000 customers in one batch run with the production version: scored objects, the manifest, the drift of the scored rows", async () => {
+    expect(report.batch).toHaveLength(1);
+    const batch = report.batch![0]!;
+    expect(batch).toMatchObject({ status: 'SUCCEEDED', version: 2, objects: 3, rows: 60_000, scoredRows: 60_000, failedRows: 0 });
+    // The week's customers come from the population v2 was trained on.
+    expect(batch.drift).toBe('no-drift');
+    expect(report.drift.at(-1)).toMatchObject({ window: 'batch input', verdict: batch.drift, sampleSize: 30_000 });
+    // Cost: the parent's 9 Standard transitions and one per child execution, and the objects' scoring time at 2 GB.
+    expect(batch.transitions).toBe(12);
+    expect(batch.lambdaGbSeconds).toBeGreaterThan(0);
+    const outputs = await keys(platform, LOCAL_BUCKETS.artifacts, `batch/churn/${batch.execution}/`);
+    expect(outputs.sort()).toEqual(
+      ['_manifest.json', 'part-0.scored.csv', 'part-1.scored.csv', 'part-2.scored.csv'].map(
+        (name) => `batch/churn/${batch.execution}/${name}`,
+      ),
+    );
+    const manifest = JSON.parse(await platform.store.getText(LOCAL_BUCKETS.artifacts, `batch/churn/${batch.execution}/_manifest.json`));
+    expect(manifest).toMatchObject({ scoredRows: 60_000, version: 2, manifestUri: batch.manifestUri });
+    const scored = (await platform.store.getText(LOCAL_BUCKETS.artifacts, `batch/churn/${batch.execution}/part-2.scored.csv`)).split('\n');
+    expect(scored[0]).toBe('row_id,model_version,prediction,probability_0,probability_1');
+    expect(scored[1]).toMatch(/^C\d+,2,[01],/);
+    // The batch run is its own state machine's execution, not a training run.
+    expect(platform.execution(batch.execution).executionArn).toContain(':execution:local-churn-batch:');
+    expect(reportHtml(report)).toContain('<h2>Batch scoring</h2>');
   });
 
   it('writes a report page with the versions, drift and the rejection', () => {
