@@ -24,6 +24,7 @@ import {
 import { requireInstanceHourUsd } from '../contracts/pricing';
 import type { PredictTarget } from './constructs/api-integrations';
 import { ArtifactStore, checkExistingXorProps } from './constructs/artifact-store';
+import { BatchInference } from './constructs/batch-inference';
 import { DriftMonitor } from './constructs/drift-monitor';
 import { ModelEvaluation } from './constructs/evaluate-model';
 import { ModelRegistry } from './constructs/model-registry';
@@ -189,6 +190,8 @@ export class MlopsPlatform extends Construct {
   readonly trainingPipelines: ReadonlyMap<string, TrainingPipeline>;
   /** Drift monitoring of each model, by model name (retraining is wired once the training pipelines are). */
   readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** Each model's batch inference pipeline (statemachines/batch-inference.asl.json), by model name. */
+  readonly batchInference: ReadonlyMap<string, BatchInference>;
   /** Registry changes published to EventBridge (source cdk-mlops). */
   readonly registryEvents: RegistryEvents;
   readonly api: PipelineApi;
@@ -341,6 +344,21 @@ export class MlopsPlatform extends Construct {
     }
     this.driftMonitors = driftMonitors;
 
+    // Batch scoring of each model on the serving core, its scored rows checked for drift by the model's own check.
+    const batchInference = new Map<string, BatchInference>();
+    for (const model of models) {
+      const batch = new BatchInference(this, `Batch-${model.name}`, {
+        model,
+        artifactStore: this.artifactStore,
+        registry: this.registry,
+        checkDriftFunction: driftMonitors.get(model.name)!.checkFunction,
+        logRetention: config.logRetentionDays,
+      });
+      batchInference.set(model.name, batch);
+      new CfnOutput(this, `BatchStateMachineArn-${model.name}`, { value: batch.stateMachine.stateMachineArn });
+    }
+    this.batchInference = batchInference;
+
     // Registry events: every registry change on EventBridge (source cdk-mlops), from the table's stream.
     this.registryEvents = new RegistryEvents(this, 'RegistryEvents', { registry: this.registry, logRetention: config.logRetentionDays });
     this.observability.addFunction('publish-registry-events', this.registryEvents.publishFunction);
@@ -352,6 +370,7 @@ export class MlopsPlatform extends Construct {
     this.api = new PipelineApi(this, 'Api', {
       platformName: namePrefix,
       trainingPipelines: new Map([...pipelines].map(([name, pipeline]) => [name, pipeline.stateMachine])),
+      batchPipelines: new Map([...batchInference].map(([name, batch]) => [name, batch.stateMachine])),
       registryFunction: this.registry.registryFunction,
       predictTargets,
       modelNames: models.map((model) => model.name),
@@ -370,6 +389,10 @@ export class MlopsPlatform extends Construct {
     for (const [name, validation] of dataValidation) this.observability.addFunction(`${name} validate-data`, validation.validateFunction);
     for (const [name, evaluation] of modelEvaluation) this.observability.addFunction(`${name} evaluate-model`, evaluation.evaluateFunction);
     for (const [name, pipeline] of pipelines) this.observability.addPipeline(name, pipeline.stateMachine);
+    for (const [name, batch] of batchInference) {
+      this.observability.addPipeline(name, batch.stateMachine, 'batch');
+      this.observability.addFunction(`${name} batch-score`, batch.scoreFunction);
+    }
     for (const model of models) {
       this.observability.addModel({
         name: model.name,

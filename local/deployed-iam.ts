@@ -85,6 +85,8 @@ export class DeployedIam {
       };
       const substitutions = properties.DefinitionSubstitutions ?? {};
       if (typeof substitutions.ModelName !== 'string') continue;
+      // The training pipeline only, for now (the batch inference pipeline has a ModelName too).
+      if (substitutions.BatchScoreFunctionArn !== undefined) continue;
       this.machines.set(substitutions.ModelName, {
         roleLogicalId: model.role(properties.RoleArn).logicalId,
         substitutions,
