@@ -78,3 +78,10 @@ export function positiveNumber(text: string): number {
   if (!(value > 0)) throw new UsageError(`expected a positive number of seconds, got "${text}"`);
   return value;
 }
+
+/** A percentage, 0 to 100. */
+export function percentage(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 100)) throw new UsageError(`expected a percentage between 0 and 100, got "${text}"`);
+  return value;
+}

@@ -1,5 +1,5 @@
 /**
- * `mlops`, the platform's command line: train, follow and inspect pipeline runs, list models
+ * `mlops`, the platform's command line: train, batch-score, follow and inspect pipeline runs, list models
  * and versions, promote/rollback/approve/archive, predict. Talks to the deployed API (SigV4)
  * or to the offline runtime's local server. Exit codes: 0 done, 1 the API refused or could not
  * be reached, 2 bad usage (no command included), 3 a followed pipeline run ended without succeeding.
@@ -19,9 +19,19 @@ import {
   type StartTrainingResponse,
   type VersionsPage,
 } from '../contracts/api';
+import { BATCH_FORMATS, type BatchRequest } from '../contracts/batch-inference';
 import type { ModelRecord } from '../contracts/registry';
 import type { PredictResponse } from '../contracts/serving-schema';
-import { executionPath, keyValues, localDatasetPath, positiveInteger, positiveNumber, readJsonLines, UsageError } from './arguments';
+import {
+  executionPath,
+  keyValues,
+  localDatasetPath,
+  percentage,
+  positiveInteger,
+  positiveNumber,
+  readJsonLines,
+  UsageError,
+} from './arguments';
 import { ApiClient, ApiError, apiUrlFromStackOutputs } from './client';
 import { describeEnd, describeExecution, describePredictions, describeProgress, fields, formatMetrics, table } from './format';
 import { predictInBatches } from './predict-batches';
@@ -151,6 +161,74 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
           }
           if (!options.json) io.stdout(`started ${started.executionArn}\n`);
           return follow(client, options, started.executionArn, Number(command.interval) * 1000);
+        },
+      ),
+    );
+
+  program
+    .command('batch')
+    .description("score a dataset with a model's batch inference pipeline (scored objects and _manifest.json under --output)")
+    .requiredOption('--model <name>', 'the model that scores the rows')
+    .requiredOption(
+      '--input <s3uri>',
+      "one object or a prefix/ under the model's name in the datasets bucket (a local file is uploaded when the API is the offline runtime)",
+    )
+    .requiredOption('--output <s3uri>', 'a prefix ending in / under batch/<model>/ in the artifacts bucket')
+    .addOption(new Option('--version <n>', 'the version to score with (default: the production version)').argParser(positiveInteger))
+    .addOption(new Option('--format <format>', 'format of the scored objects').choices([...BATCH_FORMATS]))
+    .option('--row-id <column>', "the input column carrying each row's id (default: the row's number in its object)")
+    .addOption(
+      new Option('--max-failed-percent <percent>', 'share of rows that may fail before the run fails (default 1)').argParser(percentage),
+    )
+    .option('--wait', 'follow the run state by state until it ends')
+    .addOption(new Option('--interval <seconds>', 'seconds between status checks with --wait').default('10').argParser(positiveNumber))
+    .action(
+      action(
+        async (
+          client,
+          options,
+          command: {
+            model: string;
+            input: string;
+            output: string;
+            version?: number;
+            format?: (typeof BATCH_FORMATS)[number];
+            rowId?: string;
+            maxFailedPercent?: number;
+            wait?: boolean;
+            interval: number | string;
+          },
+        ) => {
+          if (!command.output.endsWith('/')) throw new UsageError(`--output must be an S3 prefix ending in /, got ${command.output}`);
+          const inputUri = await datasetUriOf(client, options, command.model, '--input', command.input, 'batch');
+          const body: BatchRequest = {
+            model: command.model,
+            inputUri,
+            outputUri: command.output,
+            ...(command.version === undefined ? {} : { version: command.version }),
+            ...(command.format ? { format: command.format } : {}),
+            ...(command.rowId ? { rowIdColumn: command.rowId } : {}),
+            ...(command.maxFailedPercent === undefined ? {} : { maxFailedPercent: command.maxFailedPercent }),
+          };
+          const started = await client.post<StartTrainingResponse>('pipelines/batch', body);
+          const manifest = `${command.output}_manifest.json`;
+          if (!command.wait) {
+            print(
+              options,
+              { ...started, manifestUri: manifest },
+              () => `started ${started.executionArn}
+manifest ${manifest} (when it ends)`,
+            );
+            return EXIT.ok;
+          }
+          if (!options.json)
+            io.stdout(`started ${started.executionArn}
+`);
+          const code = await follow(client, options, started.executionArn, Number(command.interval) * 1000);
+          if (!options.json)
+            io.stdout(`manifest ${manifest}
+`);
+          return code;
         },
       ),
     );
@@ -411,7 +489,14 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
    * A dataset argument as the pipeline takes it: an s3:// URI as given; a local file uploaded to the
    * offline runtime's datasets bucket when the API is the local one; else refused with what to do.
    */
-  async function datasetUriOf(client: ApiClient, options: GlobalOptions, model: string, flag: string, value: string): Promise<string> {
+  async function datasetUriOf(
+    client: ApiClient,
+    options: GlobalOptions,
+    model: string,
+    flag: string,
+    value: string,
+    commandName: 'train' | 'batch' = 'train',
+  ): Promise<string> {
     const local = localDatasetPath(value);
     if (local === undefined) return value;
     // The object's name: the file's, with characters an S3 key had better not hold replaced.
@@ -440,7 +525,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
       [
         `${flag} ${value} is a local path; the pipeline reads its data from S3. Upload it and pass its URI:`,
         `  aws s3 cp ${value} s3://${bucket}/${model}/${name}`,
-        `  mlops train --model ${model} ${flag} s3://${bucket}/${model}/${name} …`,
+        `  mlops ${commandName} --model ${model} ${flag} s3://${bucket}/${model}/${name} …`,
         ...(bucket.startsWith('<') ? ['(the bucket is the stack output DatasetsBucketName)'] : []),
       ].join('\n'),
     );

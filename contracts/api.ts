@@ -346,12 +346,16 @@ export const requestBodySchemas = {
 export type BodySchemaName = keyof typeof requestBodySchemas;
 
 /**
- * The body schema of a route, with the training and batch requests narrowed to the deployed
- * pipelines (every model with a training pipeline has a batch inference pipeline too).
+ * The body schema of a route, with the training and batch requests narrowed to the models whose
+ * pipeline is deployed (`batchModels` defaults to `trainableModels`: the platform deploys both per model).
  */
-export function bodySchemaFor(name: BodySchemaName, trainableModels: readonly string[]): JsonSchemaObject {
+export function bodySchemaFor(
+  name: BodySchemaName,
+  trainableModels: readonly string[],
+  batchModels: readonly string[] = trainableModels,
+): JsonSchemaObject {
   if (name === 'TrainingRequest') return trainingRequestSchema(trainableModels);
-  if (name === 'BatchRequest') return batchRequestJsonSchema(trainableModels);
+  if (name === 'BatchRequest') return batchRequestJsonSchema(batchModels);
   return requestBodySchemas[name];
 }
 

@@ -370,6 +370,7 @@ export class MlopsPlatform extends Construct {
     this.api = new PipelineApi(this, 'Api', {
       platformName: namePrefix,
       trainingPipelines: new Map([...pipelines].map(([name, pipeline]) => [name, pipeline.stateMachine])),
+      batchPipelines: new Map([...batchInference].map(([name, batch]) => [name, batch.stateMachine])),
       registryFunction: this.registry.registryFunction,
       predictTargets,
       modelNames: models.map((model) => model.name),
@@ -388,6 +389,10 @@ export class MlopsPlatform extends Construct {
     for (const [name, validation] of dataValidation) this.observability.addFunction(`${name} validate-data`, validation.validateFunction);
     for (const [name, evaluation] of modelEvaluation) this.observability.addFunction(`${name} evaluate-model`, evaluation.evaluateFunction);
     for (const [name, pipeline] of pipelines) this.observability.addPipeline(name, pipeline.stateMachine);
+    for (const [name, batch] of batchInference) {
+      this.observability.addPipeline(name, batch.stateMachine, 'batch');
+      this.observability.addFunction(`${name} batch-score`, batch.scoreFunction);
+    }
     for (const model of models) {
       this.observability.addModel({
         name: model.name,

@@ -89,7 +89,10 @@ describe('the synthesized platform stack', () => {
 
   it("wires one Standard training pipeline per model to that model's own validate-data, evaluate-model and deploy functions", () => {
     const machines = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine') as any[];
-    const training = machines.filter((machine) => machine.Properties.DefinitionSubstitutions?.ModelName === 'churn');
+    const training = machines.filter(
+      (machine) =>
+        machine.Properties.DefinitionSubstitutions?.ModelName === 'churn' && machine.Properties.DefinitionSubstitutions.DeployFunctionArn,
+    );
     expect(training).toHaveLength(1);
     const substitutions = training[0].Properties.DefinitionSubstitutions;
     const logicalId = (value: any) => (value['Fn::GetAtt'] ?? [value.Ref])[0] as string;
@@ -102,6 +105,27 @@ describe('the synthesized platform stack', () => {
       target: 'churned',
       sensitiveAttribute: 'gender',
     });
+  });
+
+  it("wires one batch inference pipeline per model to its own batch-score function and the model's drift check, started by POST /pipelines/batch", () => {
+    const machines = Object.entries(template.Resources).filter(
+      ([, resource]: [string, any]) => resource.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    const batch = machines.filter(([, machine]: [string, any]) => machine.Properties.DefinitionSubstitutions?.BatchScoreFunctionArn);
+    expect(batch).toHaveLength(1);
+    const [machineId, machine] = batch[0] as [string, any];
+    const substitutions = machine.Properties.DefinitionSubstitutions;
+    expect(substitutions.ModelName).toBe('churn');
+    expect(substitutions.BatchScoreFunctionArn['Fn::GetAtt'][0]).toMatch(/^BatchchurnScoreFunction/);
+    expect(substitutions.CheckDriftFunctionArn['Fn::GetAtt'][0]).toMatch(/^DriftchurnCheckFunction/);
+    // The API's StartExecution integration picks this machine for model "churn" on POST /pipelines/batch.
+    const methods = Object.values(template.Resources).filter((resource: any) => resource.Type === 'AWS::ApiGateway::Method') as any[];
+    const resources = template.Resources as Record<string, any>;
+    const batchMethod = methods.find(
+      (method) => method.Properties.HttpMethod === 'POST' && resources[method.Properties.ResourceId.Ref]?.Properties.PathPart === 'batch',
+    );
+    expect(batchMethod.Properties.Integration.Uri['Fn::Join'][1].join('')).toContain(':states:action/StartExecution');
+    expect(JSON.stringify(batchMethod.Properties.Integration.RequestTemplates)).toContain(machineId);
   });
 
   it('names the stack after the project and environment', () => {

@@ -19,6 +19,12 @@ export class ExecutionNotRedrivableError extends PlatformError {
 export const AWAIT_REDRIVE_STATE = 'AwaitRedrive';
 /** The Fail state a business outcome stops a run in: a redrive re-enters it and fails again. */
 export const PIPELINE_FAILED_STATE = 'PipelineFailed';
+/**
+ * The batch inference pipeline's Fail states (statemachines/batch-inference.asl.json): its tasks
+ * catch every error into BatchFailed, so a failed batch run always stops in one of these, and a
+ * redrive would only re-enter it.
+ */
+const BATCH_FAIL_STATES = new Set(['BatchFailed', 'InvalidInput', 'UnknownModel']);
 /** Task states that create a SageMaker job under a name drawn before them: run again as they were, SageMaker refuses the name. */
 const JOB_NAMING_STATES = new Set(['TrainOnSpot', 'TrainOnDemand', 'TuneHyperparameters']);
 /** Where ResumeFailedState sends a redriven run, by the state that failed (the ASL's own table). */
@@ -79,6 +85,11 @@ export function redrivePlan(facts: RedriveFacts): RedrivePlan {
   if (stoppedIn === PIPELINE_FAILED_STATE) {
     refuse(
       `the run ended in a decision, not a fault (${facts.error ?? 'PipelineFailed'}): a redrive re-enters the Fail state ${PIPELINE_FAILED_STATE} and fails again; fix the data or the model and start a new run`,
+    );
+  }
+  if (BATCH_FAIL_STATES.has(stoppedIn)) {
+    refuse(
+      `the batch run failed (${facts.error ?? stoppedIn}): a redrive re-enters the Fail state ${stoppedIn} and fails again; its manifest lists the failed objects and rows — start a new batch run`,
     );
   }
   if (JOB_NAMING_STATES.has(stoppedIn)) {

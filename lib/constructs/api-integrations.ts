@@ -24,23 +24,23 @@ export type PredictTarget =
   | { readonly kind: 'serverless'; readonly alias: lambda.IAlias }
   | { readonly kind: 'endpoint'; readonly endpointName: string };
 
-/** The role API Gateway assumes to start the pipelines' executions; none while no pipeline is deployed. */
-export function createStartExecutionRole(scope: Construct, pipelines: ReadonlyMap<string, sfn.IStateMachine>): iam.Role | undefined {
-  if (pipelines.size === 0) return undefined;
+/** The role API Gateway assumes to start the pipelines' (training and batch) executions; none while no pipeline is deployed. */
+export function createStartExecutionRole(scope: Construct, pipelines: readonly sfn.IStateMachine[]): iam.Role | undefined {
+  if (pipelines.length === 0) return undefined;
   const role = new iam.Role(scope, 'StartExecutionRole', {
     assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-    description: 'API Gateway: StartExecution of the training pipelines',
+    description: 'API Gateway: StartExecution of the training and batch inference pipelines',
   });
   role.addToPolicy(
     new iam.PolicyStatement({
       actions: ['states:StartExecution'],
-      resources: [...pipelines.values()].map((machine) => machine.stateMachineArn),
+      resources: pipelines.map((machine) => machine.stateMachineArn),
     }),
   );
   return role;
 }
 
-/** POST /pipelines/training: StartExecution of the model's pipeline, answers and errors in the API's bodies. */
+/** POST /pipelines/training and /pipelines/batch: StartExecution of the model's pipeline, answers and errors in the API's bodies. */
 export function startExecutionIntegration(
   pipelines: ReadonlyMap<string, sfn.IStateMachine>,
   credentialsRole: iam.IRole,

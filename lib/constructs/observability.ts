@@ -159,8 +159,13 @@ export class Observability extends Construct {
     );
     return topic;
   }
-  /** A model's training pipeline: executions started/succeeded/failed, duration; a critical alarm on failures. */
-  addPipeline(modelName: string, stateMachine: sfn.IStateMachine): cloudwatch.Alarm {
+  /**
+   * A model's pipeline: executions started/succeeded/failed, duration; an alarm on failures
+   * (critical for the training pipeline; warning for batch inference, whose caller sees the failure
+   * and its manifest, and no model or serving changes).
+   */
+  addPipeline(modelName: string, stateMachine: sfn.IStateMachine, kind: 'training' | 'batch' = 'training'): cloudwatch.Alarm {
+    const title = kind === 'training' ? `Pipeline ${modelName}` : `Batch ${modelName}`;
     const metric = (metricName: string, statistic: string = cloudwatch.Stats.SUM) =>
       new cloudwatch.Metric({
         namespace: 'AWS/States',
@@ -170,28 +175,36 @@ export class Observability extends Construct {
         period: Duration.minutes(5),
       });
     this.dashboard.addWidgets(
-      graph(`Pipeline ${modelName}: executions`, [
+      graph(`${title}: executions`, [
         metric('ExecutionsStarted'),
         metric('ExecutionsSucceeded'),
         metric('ExecutionsFailed'),
         metric('ExecutionsTimedOut'),
         metric('ExecutionsAborted'),
       ]),
-      graph(`Pipeline ${modelName}: duration (ms)`, [
+      graph(`${title}: duration (ms)`, [
         metric('ExecutionTime', cloudwatch.Stats.p(50)),
         metric('ExecutionTime', cloudwatch.Stats.MAXIMUM),
       ]),
     );
-    return this.addAlarm(`Pipeline-${modelName}`, 'critical', {
-      what: `${modelName} training pipeline: an execution failed, timed out or was aborted`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'failed + timedOut + aborted',
-        usingMetrics: { failed: metric('ExecutionsFailed'), timedOut: metric('ExecutionsTimedOut'), aborted: metric('ExecutionsAborted') },
-        label: 'unsuccessful executions',
-        period: Duration.minutes(5),
-      }),
-      threshold: 1,
-    });
+    return this.addAlarm(
+      kind === 'training' ? `Pipeline-${modelName}` : `Batch-${modelName}`,
+      kind === 'training' ? 'critical' : 'warning',
+      {
+        what: `${modelName} ${kind === 'training' ? 'training' : 'batch inference'} pipeline: an execution failed, timed out or was aborted`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedOut + aborted',
+          usingMetrics: {
+            failed: metric('ExecutionsFailed'),
+            timedOut: metric('ExecutionsTimedOut'),
+            aborted: metric('ExecutionsAborted'),
+          },
+          label: 'unsuccessful executions',
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+      },
+    );
   }
 
   /** A model's training numbers (seconds, spend, spot savings) and drift (EMF, METRICS_NAMESPACE); a warning alarm when the dataset drifts. */

@@ -45,6 +45,11 @@ export interface PipelineApiProps {
   readonly platformName: string;
   /** Model name → that model's STANDARD training state machine. */
   readonly trainingPipelines: ReadonlyMap<string, sfn.IStateMachine>;
+  /**
+   * Model name → that model's STANDARD batch inference state machine (POST /pipelines/batch).
+   * @default - none: POST /pipelines/batch answers 404
+   */
+  readonly batchPipelines?: ReadonlyMap<string, sfn.IStateMachine>;
   /** lambdas/registry/handler.ts: `{ action, ...request }`. */
   readonly registryFunction: lambda.IFunction;
   /** Model name → its predict target. */
@@ -99,7 +104,12 @@ export class PipelineApi extends Construct {
     this.settings = { ...API_DEFAULTS, ...props.settings };
     validateProps(props, this.settings);
     const modelNames = [
-      ...new Set([...(props.modelNames ?? []), ...props.trainingPipelines.keys(), ...props.predictTargets.keys()]),
+      ...new Set([
+        ...(props.modelNames ?? []),
+        ...props.trainingPipelines.keys(),
+        ...(props.batchPipelines?.keys() ?? []),
+        ...props.predictTargets.keys(),
+      ]),
     ].sort();
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
@@ -174,13 +184,17 @@ export class PipelineApi extends Construct {
       schema: toApiGatewaySchema('Error', errorBodySchema),
     });
     const trainable = [...props.trainingPipelines.keys()].sort();
+    const batchPipelines = props.batchPipelines ?? new Map<string, sfn.IStateMachine>();
+    const batchable = [...batchPipelines.keys()].sort();
+    // Every run the API may report on, redrive or start: the training and the batch pipelines.
+    const allPipelines = [...props.trainingPipelines.values(), ...batchPipelines.values()];
     for (const name of Object.keys(requestBodySchemas) as BodySchemaName[]) {
       this.models.set(
         name,
         this.restApi.addModel(`${name}Model`, {
           contentType: 'application/json',
           modelName: name,
-          schema: toApiGatewaySchema(name, bodySchemaFor(name, trainable)),
+          schema: toApiGatewaySchema(name, bodySchemaFor(name, trainable, batchable)),
         }),
       );
     }
@@ -194,7 +208,7 @@ export class PipelineApi extends Construct {
       logRetention,
       environment: {
         REGISTRY_FUNCTION_NAME: props.registryFunction.functionName,
-        STATE_MACHINE_ARNS: [...props.trainingPipelines.values()].map((machine) => machine.stateMachineArn).join(','),
+        STATE_MACHINE_ARNS: allPipelines.map((machine) => machine.stateMachineArn).join(','),
       },
     });
     // The unqualified function only (grantInvoke would add every version and alias).
@@ -203,12 +217,12 @@ export class PipelineApi extends Construct {
       actions: ['lambda:InvokeFunction'],
       resourceArns: [props.registryFunction.functionArn],
     });
-    this.grantExecutionAccess(props.trainingPipelines);
+    this.grantExecutionAccess(allPipelines);
     if (props.modelCards) this.grantModelCards(props.modelCards);
     // One API-wide invoke permission instead of one per method (the function serves about 20 methods).
     this.apiIntegration = new apigateway.LambdaIntegration(this.apiFunction, { proxy: true, scopePermissionToMethod: false });
 
-    this.startExecutionRole = createStartExecutionRole(this, props.trainingPipelines);
+    this.startExecutionRole = createStartExecutionRole(this, allPipelines);
     const predictIntegrations = new Map(
       [...props.predictTargets].map(([model, target]) => [model, predictIntegration(this, model, target)]),
     );
@@ -222,9 +236,10 @@ export class PipelineApi extends Construct {
         }
         if (route.target === 'predict') this.addNotFoundRoute(route, route.path, NOT_SERVED_MESSAGE);
         else this.addRoute(route, route.path, this.apiIntegration);
-      } else if (route.target === 'startExecution') {
-        if (this.startExecutionRole)
-          this.addRoute(route, route.path, startExecutionIntegration(props.trainingPipelines, this.startExecutionRole));
+      } else if (route.target === 'startExecution' || route.target === 'startBatch') {
+        const pipelines = route.target === 'startExecution' ? props.trainingPipelines : batchPipelines;
+        if (this.startExecutionRole && pipelines.size > 0)
+          this.addRoute(route, route.path, startExecutionIntegration(pipelines, this.startExecutionRole));
         else this.addNotFoundRoute(route, route.path, NO_PIPELINE_MESSAGE);
       } else {
         this.addRoute(route, route.path, this.apiIntegration);
@@ -315,10 +330,10 @@ export class PipelineApi extends Construct {
     }
   }
 
-  private grantExecutionAccess(pipelines: ReadonlyMap<string, sfn.IStateMachine>): void {
-    if (pipelines.size === 0) return;
+  private grantExecutionAccess(pipelines: readonly sfn.IStateMachine[]): void {
+    if (pipelines.length === 0) return;
     const stack = Stack.of(this);
-    const executionArns = [...pipelines.values()].map((machine) =>
+    const executionArns = pipelines.map((machine) =>
       stack.formatArn({
         service: 'states',
         resource: 'execution',
@@ -406,7 +421,12 @@ function toApiGatewaySchema(title: string, schema: JsonSchemaObject): apigateway
 
 function validateProps(props: PipelineApiProps, settings: ApiConfig): void {
   const pattern = new RegExp(MODEL_NAME_PATTERN);
-  for (const name of [...props.trainingPipelines.keys(), ...props.predictTargets.keys(), ...(props.modelNames ?? [])]) {
+  for (const name of [
+    ...props.trainingPipelines.keys(),
+    ...(props.batchPipelines?.keys() ?? []),
+    ...props.predictTargets.keys(),
+    ...(props.modelNames ?? []),
+  ]) {
     if (!pattern.test(name)) throw new Error(`model names must match ${MODEL_NAME_PATTERN}, got "${name}"`);
   }
   if (settings.throttleBurst < settings.throttleRatePerSecond) {

@@ -90,6 +90,11 @@ describe('the redrive rules', () => {
     [{ currentRevision: 'b2c3' }, 'the pipeline was deployed again since this run started'],
     [{ stoppedIn: 'PipelineFailed', error: 'ModelRejected' }, 're-enters the Fail state PipelineFailed and fails again'],
     [{ status: 'TIMED_OUT', stoppedIn: 'TrainOnSpot' }, 'SageMaker refuses (job names are unique)'],
+    [
+      { stoppedIn: 'BatchFailed', error: 'TooManyFailedRows' },
+      'the batch run failed (TooManyFailedRows): a redrive re-enters the Fail state BatchFailed',
+    ],
+    [{ stoppedIn: 'InvalidInput', error: 'InvalidInput' }, 're-enters the Fail state InvalidInput'],
   ] as Array<[Partial<RedriveFacts>, string]>)('refuses %j with the reason', (change, reason) => {
     expect(() => redrivePlan({ ...failedInEvaluation, ...change })).toThrow(reason);
   });

@@ -123,6 +123,8 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         's3:ListObjectsV2Command': [
           { Bucket: capture, Prefix: `${modelName}/serverless/2024/01/01/10/` },
           { Bucket: capture, Prefix: `${modelName}/endpoint/` },
+          // A batch run's scored rows (the batch pipeline's CheckDrift state).
+          { Bucket: capture, Prefix: `${modelName}/batch/${EXECUTION}/` },
         ],
         's3:HeadObjectCommand': [{ Bucket: capture, Key: captured }],
         's3:GetObjectCommand': [
@@ -143,6 +145,26 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
           { Bucket: need(fn, 'CAPTURE_BUCKET'), Key: `${modelName}/serverless/2024/01/01/10/2024-01-01T10-00-00-000Z-1.jsonl` },
         ],
       };
+    case 'batch-score': {
+      // A run reads its input under the model's dataset prefix, the version's artifact, and writes
+      // scored objects and the manifest under batch/<model>/, capture records under <model>/batch/.
+      const input = `${modelName}/batch/2024-w01/`;
+      const output = `batch/${modelName}/2024-w01/`;
+      return {
+        'dynamodb:GetCommand': get(),
+        's3:ListObjectsV2Command': [{ Bucket: datasetsBucket, Prefix: input }],
+        's3:HeadObjectCommand': [{ Bucket: datasetsBucket, Key: `${input}part-0.csv` }],
+        's3:GetObjectCommand': [
+          { Bucket: datasetsBucket, Key: `${input}part-0.csv` },
+          { Bucket: artifactsBucket, Key: `${ARTIFACT_PREFIXES.models}${modelName}/job/output/model.tar.gz` },
+        ],
+        's3:PutObjectCommand': [
+          { Bucket: artifactsBucket, Key: `${output}part-0.scored.csv` },
+          { Bucket: artifactsBucket, Key: `${output}_manifest.json` },
+          { Bucket: need(fn, 'CAPTURE_BUCKET'), Key: `${modelName}/batch/${EXECUTION}/part-0.jsonl` },
+        ],
+      };
+    }
     case 'shadow-score':
       return {
         'dynamodb:GetCommand': get(),
