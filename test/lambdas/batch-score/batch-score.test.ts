@@ -87,6 +87,16 @@ describe('scoreRows', () => {
     );
   });
 
+  it('scores in chunks of 5,000 rows by default (the figure docs/pipeline.md states)', async () => {
+    const calls: number[] = [];
+    const rows = churnRows(12_001).map((instance, index) => ({
+      rowId: String(index),
+      instance: instance as unknown as Record<string, unknown>,
+    }));
+    await scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(calls), modelVersion: 1, format: 'jsonl', runId: 'b' }, rows);
+    expect(calls).toEqual([5000, 5000, 2001]);
+  });
+
   it('runs the session once per chunk of accepted rows', async () => {
     const calls: number[] = [];
     const rows = churnRows(23).map((instance, index) => ({
