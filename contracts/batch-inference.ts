@@ -34,7 +34,15 @@ export function batchLocations(modelName: string): { readonly inputPrefix: strin
 }
 
 /** Output formats of the scored objects. */
-export const BATCH_FORMATS = ['csv', 'jsonl'] as const;
+export const BATCH_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
+export type BatchFormat = (typeof BATCH_FORMATS)[number];
+
+/** The Content-Type each output format is stored with. */
+export const BATCH_CONTENT_TYPES: Readonly<Record<BatchFormat, string>> = {
+  csv: 'text/csv',
+  jsonl: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
+};
 
 export interface BatchSubstitutionValues {
   readonly modelName: string;

@@ -16,7 +16,7 @@
  *   (BatchFailuresExceeded) after writing it, so the failures are there to read.
  */
 import * as z from 'zod';
-import { batchLocations } from '../../contracts/batch-inference';
+import { BATCH_CONTENT_TYPES, batchLocations } from '../../contracts/batch-inference';
 import type { VersionRecord } from '../../contracts/registry';
 import type { ModelSchema } from '../../contracts/serving-schema';
 import { NotFoundError, PlatformError, ValidationError } from '../shared/errors';
@@ -261,7 +261,7 @@ export class BatchJob {
       .at(-1)!
       .replace(/\.(csv|tsv|jsonl|ndjson|json)$/i, '');
     const outputKey = `${prefix}${name}.scored.${request.format}`;
-    await objects.put(output.bucket, outputKey, result.output, request.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+    await objects.put(output.bucket, outputKey, result.output, BATCH_CONTENT_TYPES[request.format]);
     if (result.capture !== '') {
       await objects.put(
         this.dependencies.captureBucket,

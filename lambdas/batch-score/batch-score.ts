@@ -4,13 +4,15 @@
  * toPredictions), in chunks of up to MAX_ROWS_PER_REQUEST rows per session run. A row the schema
  * refuses (a missing feature, a category the model does not know) fails alone: the chunk is
  * encoded again row by row to name it, and the rest is scored. The output has one line per scored
- * row — the input's row id, the model version, the prediction (and class probabilities) — as CSV
- * or JSON Lines; beside it, capture records of the scored rows in the format drift detection reads
+ * row — the input's row id, the model version, the prediction (and class probabilities) — as CSV,
+ * JSON Lines or Parquet (hyparquet-writer: typed columns, Snappy); beside it, capture records of the scored rows in the format drift detection reads
  * (lambdas/shared/serving/capture.ts), so the input's drift against the training profile is
  * checked by the check-drift function over that prefix (`captureUri`). Pure: the objects come in
- * as text and go out as text.
+ * as text and go out as text (Parquet: bytes).
  */
 import { parse } from 'csv-parse/sync';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { BATCH_FORMATS, type BatchFormat } from '../../contracts/batch-inference';
 import { MAX_ROWS_PER_REQUEST } from '../../contracts/limits';
 import type { ModelSchema, Prediction } from '../../contracts/serving-schema';
 import { ValidationError } from '../shared/errors';
@@ -23,8 +25,8 @@ import type { Scorer } from '../shared/serving/predictor';
 /** Capture records one object contributes to the drift check at most (every k-th row beyond). */
 export const MAX_CAPTURED_ROWS = 10_000;
 
-export const BATCH_OUTPUT_FORMATS = ['csv', 'jsonl'] as const;
-export type BatchOutputFormat = (typeof BATCH_OUTPUT_FORMATS)[number];
+export const BATCH_OUTPUT_FORMATS = BATCH_FORMATS;
+export type BatchOutputFormat = BatchFormat;
 
 /**
  * One input row: its id (the row id column's value, else its 1-based row number in the object) and
@@ -151,8 +153,8 @@ export interface BatchScoringOptions {
 }
 
 export interface BatchScoringResult {
-  /** The output object's text: CSV with a header, or JSON Lines. */
-  readonly output: string;
+  /** The output object: CSV with a header or JSON Lines (text), or a Parquet file (bytes; empty when no row was scored). */
+  readonly output: string | Uint8Array;
   /** Capture records (JSON Lines) of the scored rows (every k-th row beyond MAX_CAPTURED_ROWS), for the drift check. */
   readonly capture: string;
   readonly scoredRows: number;
@@ -168,6 +170,7 @@ export async function scoreRows(options: BatchScoringOptions, rows: readonly Bat
   const { schema, format, modelVersion } = options;
   const at = (options.at ?? new Date()).toISOString();
   const output: string[] = format === 'csv' ? [csvHeader(schema)] : [];
+  const columns = format === 'parquet' ? new ParquetColumns(schema) : undefined;
   const capture: string[] = [];
   const failures: RowFailure[] = [];
   let scoredRows = 0;
@@ -189,7 +192,8 @@ export async function scoreRows(options: BatchScoringOptions, rows: readonly Bat
     for (let index = 0; index < accepted.length; index++) {
       const row = accepted[index]!;
       const prediction = predictions[index]!;
-      output.push(format === 'csv' ? csvLine(row.rowId, modelVersion, prediction) : jsonLine(row.rowId, modelVersion, prediction));
+      if (columns) columns.add(row.rowId, modelVersion, prediction);
+      else output.push(format === 'csv' ? csvLine(row.rowId, modelVersion, prediction) : jsonLine(row.rowId, modelVersion, prediction));
       if ((start + index) % captureStride !== 0) continue;
       const record: CaptureRecord = {
         capturedAt: at,
@@ -205,7 +209,7 @@ export async function scoreRows(options: BatchScoringOptions, rows: readonly Bat
     scoredRows += accepted.length;
   }
   return {
-    output: output.length === 0 ? '' : `${output.join('\n')}\n`,
+    output: columns ? columns.toParquet() : output.length === 0 ? '' : `${output.join('\n')}\n`,
     capture: capture.length === 0 ? '' : `${capture.join('\n')}\n`,
     scoredRows,
     failures,
@@ -245,6 +249,55 @@ function featuresOf(schema: ModelSchema, instance: Record<string, unknown> | unk
   return Object.fromEntries(
     schema.features.map((feature, index) => [feature.name, (Array.isArray(instance) ? instance[index] : instance[feature.name]) ?? null]),
   );
+}
+
+/**
+ * The Parquet output's columns, filled row by row: row_id (string), model_version (int32),
+ * prediction (the labels' own type — string, double or boolean — or double for regression) and
+ * one probability_<label> (double) per class, the same columns as the CSV output.
+ */
+class ParquetColumns {
+  private readonly rowIds: string[] = [];
+  private readonly versions: number[] = [];
+  private readonly predictions: Array<string | number | boolean> = [];
+  private readonly probabilities: number[][];
+  private readonly labels: readonly string[];
+  private readonly predictionType: 'STRING' | 'DOUBLE' | 'BOOLEAN';
+
+  constructor(schema: ModelSchema) {
+    this.labels = schema.problemType === 'regression' ? [] : (schema.classLabels ?? []).map(String);
+    this.probabilities = this.labels.map(() => []);
+    const first = schema.classLabels?.[0];
+    this.predictionType =
+      schema.problemType === 'regression' || typeof first === 'number' ? 'DOUBLE' : typeof first === 'boolean' ? 'BOOLEAN' : 'STRING';
+  }
+
+  add(rowId: string, version: number, prediction: Prediction): void {
+    this.rowIds.push(rowId);
+    this.versions.push(version);
+    const answer = 'value' in prediction ? prediction.value : prediction.label;
+    this.predictions.push(this.predictionType === 'STRING' ? String(answer) : answer);
+    const probabilities = 'probabilities' in prediction ? prediction.probabilities : [];
+    for (let index = 0; index < this.probabilities.length; index++) this.probabilities[index]!.push(probabilities[index] ?? Number.NaN);
+  }
+
+  toParquet(): Uint8Array {
+    if (this.rowIds.length === 0) return new Uint8Array();
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        { name: 'row_id', data: this.rowIds, type: 'STRING', nullable: false },
+        { name: 'model_version', data: this.versions, type: 'INT32', nullable: false },
+        { name: 'prediction', data: this.predictions, type: this.predictionType, nullable: false },
+        ...this.labels.map((label, index) => ({
+          name: `probability_${label}`,
+          data: this.probabilities[index]!,
+          type: 'DOUBLE' as const,
+          nullable: false,
+        })),
+      ],
+    });
+    return new Uint8Array(buffer);
+  }
 }
 
 function csvHeader(schema: ModelSchema): string {

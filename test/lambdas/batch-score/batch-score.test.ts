@@ -6,12 +6,19 @@
  * capture records drift detection can read; the real churn ONNX model through OnnxScorer.
  */
 import fc from 'fast-check';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { failuresTolerated, MAX_CAPTURED_ROWS, rowsFromCsv, rowsFromJsonLines, scoreRows } from '../../../lambdas/batch-score/batch-score';
 import { parseRecord } from '../../../lambdas/check-drift/capture';
 import { OnnxScorer } from '../../../lambdas/shared/serving/onnx-scorer';
 import type { Scorer } from '../../../lambdas/shared/serving/predictor';
 import { CHURN_SCHEMA, churnModelBytes, churnProbability, churnRows } from '../../../testkit/churn-model';
+
+/** The text of a CSV or JSON Lines output (Parquet output is bytes). */
+function textOf(output: string | Uint8Array): string {
+  if (typeof output !== 'string') throw new Error('expected a text output');
+  return output;
+}
 
 /** A scorer whose answer depends on the row alone: probability tenure / 100 (so chunking cannot change it). */
 function tenureScorer(calls: number[] = []): Scorer {
@@ -54,9 +61,9 @@ describe('scoreRows', () => {
             rows,
           );
           const lines =
-            result.output.trim() === ''
+            textOf(result.output).trim() === ''
               ? []
-              : result.output
+              : textOf(result.output)
                   .trim()
                   .split('\n')
                   .map((line) => JSON.parse(line));
@@ -80,6 +87,16 @@ describe('scoreRows', () => {
     );
   });
 
+  it('scores in chunks of 5,000 rows by default (the figure docs/pipeline.md states)', async () => {
+    const calls: number[] = [];
+    const rows = churnRows(12_001).map((instance, index) => ({
+      rowId: String(index),
+      instance: instance as unknown as Record<string, unknown>,
+    }));
+    await scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(calls), modelVersion: 1, format: 'jsonl', runId: 'b' }, rows);
+    expect(calls).toEqual([5000, 5000, 2001]);
+  });
+
   it('runs the session once per chunk of accepted rows', async () => {
     const calls: number[] = [];
     const rows = churnRows(23).map((instance, index) => ({
@@ -91,8 +108,8 @@ describe('scoreRows', () => {
       rows,
     );
     expect(calls).toEqual([10, 10, 3]);
-    expect(result.output.split('\n')[0]).toBe('row_id,model_version,prediction,probability_0,probability_1');
-    expect(result.output.trim().split('\n')).toHaveLength(24);
+    expect(textOf(result.output).split('\n')[0]).toBe('row_id,model_version,prediction,probability_0,probability_1');
+    expect(textOf(result.output).trim().split('\n')).toHaveLength(24);
     await expect(
       scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(), modelVersion: 1, format: 'csv', chunkRows: 20_000, runId: 'b' }, rows),
     ).rejects.toThrow('chunkRows must be a whole number between 1 and 10000, got 20000');
@@ -120,7 +137,7 @@ describe('scoreRows', () => {
     const rows = instances.map((instance, index) => ({ rowId: `r${index}`, instance: instance as unknown as Record<string, unknown> }));
     const result = await scoreRows({ schema: CHURN_SCHEMA, scorer, modelVersion: 2, format: 'jsonl', runId: 'b' }, rows);
     expect(result.failures).toEqual([]);
-    const lines = result.output
+    const lines = textOf(result.output)
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
@@ -155,7 +172,7 @@ describe('reading batch input', () => {
       { rowId: '1', error: 'row.monthly_charges: the input has no such column' },
     ]);
     const result = await scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(), modelVersion: 4, format: 'csv', runId: 'b' }, rows);
-    expect(result.output.split('\n').slice(1, 3)).toEqual([
+    expect(textOf(result.output).split('\n').slice(1, 3)).toEqual([
       'A-1,4,0,0.880000002682209,0.11999999731779099',
       '"B,2",4,1,0.3999999761581421,0.6000000238418579',
     ]);
@@ -186,5 +203,50 @@ describe('failuresTolerated', () => {
     expect(failuresTolerated(0, 0, 0)).toBe(true);
     expect(failuresTolerated(100, 1, 1)).toBe(true);
     expect(failuresTolerated(100, 2, 1)).toBe(false);
+  });
+
+  it("writes Parquet with the CSV output's columns, typed: the same rows and answers as JSON Lines", async () => {
+    const scorer = await OnnxScorer.create(churnModelBytes());
+    const rows = churnRows(40, 11).map((instance, index) => ({
+      rowId: `c-${index}`,
+      instance: instance as unknown as Record<string, unknown>,
+    }));
+    const options = { schema: CHURN_SCHEMA, scorer, modelVersion: 4, runId: 'b', at: new Date('2026-01-05T00:00:00Z') } as const;
+    const parquet = await scoreRows({ ...options, format: 'parquet' }, rows);
+    const jsonl = await scoreRows({ ...options, format: 'jsonl' }, rows);
+    expect(parquet.output).toBeInstanceOf(Uint8Array);
+    const file = (parquet.output as Uint8Array).slice().buffer;
+    const metadata = parquetMetadata(file);
+    expect(Number(metadata.num_rows)).toBe(40);
+    expect(metadata.schema.slice(1).map((element) => [element.name, element.type])).toEqual([
+      ['row_id', 'BYTE_ARRAY'],
+      ['model_version', 'INT32'],
+      ['prediction', 'DOUBLE'],
+      ['probability_0', 'DOUBLE'],
+      ['probability_1', 'DOUBLE'],
+    ]);
+    const expected = textOf(jsonl.output)
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const read = await parquetReadObjects({ file });
+    expect(read).toEqual(
+      expected.map((line) => ({
+        row_id: line.rowId,
+        model_version: 4,
+        prediction: line.prediction,
+        probability_0: line.probabilities[0],
+        probability_1: line.probabilities[1],
+      })),
+    );
+    expect(parquet.capture).toBe(jsonl.capture);
+  });
+
+  it('writes an empty Parquet output when no row could be scored, and lists every row as failed', async () => {
+    const result = await scoreRows({ schema: CHURN_SCHEMA, scorer: tenureScorer(), modelVersion: 1, format: 'parquet', runId: 'b' }, [
+      { rowId: 'x', instance: { tenure_months: 1, monthly_charges: 2, contract: 'weekly', auto_pay: null } },
+    ]);
+    expect(result.output).toEqual(new Uint8Array());
+    expect(result.failures.map((failure) => failure.rowId)).toEqual(['x']);
   });
 });
