@@ -98,18 +98,21 @@ describe('batch inference on the offline runtime', () => {
     expect(await platform.keysUnder(LOCAL_BUCKETS.artifacts, 'batch/churn/stolen/')).toEqual([]);
   }, 60_000);
 
-  it('fails a run asked to score with a version the registry does not have, the cause naming it', async () => {
-    const execution = platform.startBatch('churn', {
+  it('fails a run asked (through the local API backend) to score with a version the registry does not have, the cause naming it', async () => {
+    const backend = localBackend(platform);
+    const started = await backend.startBatch('churn', {
       model: 'churn',
       inputUri: `${datasets}/churn/batch/2026-11-30/`,
       outputUri: `${artifacts}/batch/churn/v9/`,
       version: 9,
     });
+    expect(started.executionArn).toMatch(/:execution:local-churn-batch:/);
+    const execution = platform.execution(started.executionArn);
     const done = await execution.done;
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('NotFoundError');
     expect(done.cause).toContain('model "churn" has no version 9');
-    const described = await localBackend(platform).describeExecution(execution.executionArn);
+    const described = await backend.describeExecution(started.executionArn);
     expect(described.cause).toContain('model "churn" has no version 9');
   }, 60_000);
 });

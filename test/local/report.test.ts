@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zoomedScoreScale } from '../../local/charts';
-import { reportHtml, runsIndexHtml, type ScenarioReport, summaryText, table } from '../../local/report';
+import { batchLine, reportHtml, runsIndexHtml, type ScenarioReport, summaryText, table } from '../../local/report';
 
 const report: ScenarioReport = {
   scenario: 'demo',
@@ -176,6 +176,44 @@ describe('the run report', () => {
       expect(text).toContain(figure);
       expect(html).toContain(figure);
     }
+  });
+
+  it('shows a batch run with the same sentence in the terminal and on the page: rows, failures, objects, drift, cost; a failed one with its cause', () => {
+    const scored = {
+      execution: 'batch-2026-11-30',
+      status: 'SUCCEEDED',
+      durationMs: 2100,
+      version: 2,
+      objects: 3,
+      rows: 60_000,
+      scoredRows: 59_990,
+      failedRows: 10,
+      drift: 'drift',
+      driftedFeatures: ['monthly_charges', 'contract'],
+      transitions: 12,
+      lambdaGbSeconds: 4.53,
+      dollars: 0.000_412,
+      manifestUri: 's3://local-artifacts/batch/churn/batch-2026-11-30/_manifest.json',
+    };
+    const failed = {
+      execution: 'batch-2',
+      status: 'FAILED',
+      durationMs: 300,
+      error: 'ValidationError',
+      cause: 'inputUri must be under <x>',
+    };
+    expect(batchLine(scored)).toBe(
+      '59,990 rows scored by v2, 10 failed, 3 objects; drift of the scored rows: drift (drifted: monthly_charges, contract); cost: 12 state transitions, 4.5 Lambda GB-s ($0.0004)',
+    );
+    expect(batchLine(failed)).toBe('batch-2 failed: ValidationError — inputUri must be under <x>');
+    const withBatch = { ...report, batch: [scored, failed] };
+    expect(summaryText(withBatch)).toContain(`Batch scoring, batch-2026-11-30: ${batchLine(scored)}`);
+    const html = reportHtml(withBatch);
+    expect(html).toContain('<h2>Batch scoring</h2>');
+    expect(html).toContain(`<td>${batchLine(scored)}</td>`);
+    expect(html).toContain(scored.manifestUri);
+    expect(html).toContain('inputUri must be under &lt;x&gt;');
+    expect(reportHtml(report)).toContain('<p>No batch run.</p>');
   });
 
   it('lists the runs of a workspace, newest first, each linking its report', () => {
