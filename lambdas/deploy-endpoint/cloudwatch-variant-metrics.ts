@@ -23,21 +23,21 @@ const QUERIES = [
 export class CloudWatchVariantMetrics implements VariantMetricsReader {
   constructor(private readonly client: CloudWatchClient) {}
 
-  async read(query: {
+  async read(span: {
     endpointName: string;
     variantName: string;
     start: Date;
     end: Date;
   }): Promise<Omit<ShadowWindow, 'comparedRows' | 'agreeingRows'>> {
-    const startTime = new Date(Math.floor(query.start.getTime() / 60_000) * 60_000);
-    const endTime = new Date(Math.ceil(query.end.getTime() / 60_000) * 60_000 + 60_000);
+    const startTime = new Date(Math.floor(span.start.getTime() / 60_000) * 60_000);
+    const endTime = new Date(Math.ceil(span.end.getTime() / 60_000) * 60_000 + 60_000);
     const period = Math.max(
       PERIOD_STEP_SECONDS,
       Math.ceil((endTime.getTime() - startTime.getTime()) / 1000 / PERIOD_STEP_SECONDS) * PERIOD_STEP_SECONDS,
     );
     const dimensions = [
-      { Name: 'EndpointName', Value: query.endpointName },
-      { Name: 'VariantName', Value: query.variantName },
+      { Name: 'EndpointName', Value: span.endpointName },
+      { Name: 'VariantName', Value: span.variantName },
     ];
     const queries: MetricDataQuery[] = QUERIES.map(({ id, metric, stat }) => ({
       Id: id,

@@ -24,15 +24,15 @@ export function captureHourPartitions(start: Date, end: Date): string[] {
 export class S3CaptureSource implements CaptureSource {
   constructor(private readonly client: S3Client) {}
 
-  async *lines(query: {
+  async *lines(span: {
     destinationS3Uri: string;
     endpointName: string;
     variantName: string;
     start: Date;
     end: Date;
   }): AsyncIterable<string> {
-    const { bucket, key } = parseS3Uri(variantCapturePrefix(query.destinationS3Uri, query.endpointName, query.variantName), 'captureS3Uri');
-    for (const partition of captureHourPartitions(query.start, query.end)) {
+    const { bucket, key } = parseS3Uri(variantCapturePrefix(span.destinationS3Uri, span.endpointName, span.variantName), 'captureS3Uri');
+    for (const partition of captureHourPartitions(span.start, span.end)) {
       let token: string | undefined;
       do {
         const page = await this.client.send(

@@ -31,7 +31,7 @@ import { type CaptureAgreement, CaptureJoin } from './shadow-capture';
 
 /** The shadow variant's operational figures over a window (GetMetricData on AWS/SageMaker). */
 export interface VariantMetricsReader {
-  read(query: {
+  read(span: {
     endpointName: string;
     variantName: string;
     start: Date;
@@ -41,7 +41,7 @@ export interface VariantMetricsReader {
 
 /** A variant's captured records over a window, line by line (the capture bucket on AWS). */
 export interface CaptureSource {
-  lines(query: { destinationS3Uri: string; endpointName: string; variantName: string; start: Date; end: Date }): AsyncIterable<string>;
+  lines(span: { destinationS3Uri: string; endpointName: string; variantName: string; start: Date; end: Date }): AsyncIterable<string>;
 }
 
 export interface EndpointShadowReaders {
@@ -238,8 +238,8 @@ export async function capturedAgreement(
   end: Date,
 ): Promise<CaptureAgreement> {
   const join = new CaptureJoin(target.modelSchema.problemType, settings.tolerance, { start: start.getTime(), end: end.getTime() });
-  const query = { destinationS3Uri: settings.captureS3Uri, endpointName: target.endpointName, start, end };
-  for await (const line of captures.lines({ ...query, variantName: target.variantName })) join.addProductionLine(line);
-  for await (const line of captures.lines({ ...query, variantName: shadowVariantName(target.variantName) })) join.addShadowLine(line);
+  const span = { destinationS3Uri: settings.captureS3Uri, endpointName: target.endpointName, start, end };
+  for await (const line of captures.lines({ ...span, variantName: target.variantName })) join.addProductionLine(line);
+  for await (const line of captures.lines({ ...span, variantName: shadowVariantName(target.variantName) })) join.addShadowLine(line);
   return join.result();
 }
