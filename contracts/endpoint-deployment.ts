@@ -99,8 +99,8 @@ export const endpointTargetSchema = z.object({
       minAgreement: z.number().min(0).max(1),
       tolerance: z.number().min(0),
       latencyBudgetMs: z.number().positive(),
+      /** Encrypted with the target's kmsKeyId, as the endpoint's volumes. */
       captureS3Uri: z.string().min(1),
-      captureKmsKeyId: z.string().min(1),
     })
     .optional(),
   deploymentConfig: z.custom<SageMakerDeploymentConfig>(

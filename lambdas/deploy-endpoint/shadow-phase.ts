@@ -111,7 +111,7 @@ export function shadowEndpointConfig(
       EnableCapture: true,
       InitialSamplingPercentage: 100,
       DestinationS3Uri: settings.captureS3Uri,
-      KmsKeyId: settings.captureKmsKeyId,
+      KmsKeyId: target.kmsKeyId,
       CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
       CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
     },

@@ -16,8 +16,8 @@ import type { SageMakerEndpoint } from './sagemaker-endpoint';
 
 /**
  * Lambda environment variables share 4 KB; the endpoint target without its schema takes about
- * 1.5 KB (names, ARNs, the image URI, the rollback alarm names), which leaves this much for the
- * model's serving schema in ENDPOINT_TARGET.
+ * 1.5 KB (names, ARNs, the image URI, the rollback alarm names; a shadow phase adds about 250
+ * bytes), which leaves this much for the model's serving schema in ENDPOINT_TARGET.
  */
 export const MAX_TARGET_SCHEMA_BYTES = 2048;
 

@@ -337,7 +337,6 @@ export class SageMakerEndpoint extends Construct {
               tolerance: serving.shadowTolerance,
               latencyBudgetMs: serving.latencyBudgetMs,
               captureS3Uri: this.shadowCaptureDestination,
-              captureKmsKeyId: artifactStore.key.keyArn,
             },
           }
         : {}),

@@ -62,7 +62,6 @@ const TARGET: EndpointTarget = {
     tolerance: 0.05,
     latencyBudgetMs: 200,
     captureS3Uri: 's3://capture/churn/shadow',
-    captureKmsKeyId: KEY,
   },
   deploymentConfig: DEPLOYMENT_CONFIG,
 };
