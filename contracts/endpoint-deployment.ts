@@ -3,7 +3,9 @@
  * the shape of the SageMaker API's `DeploymentConfig`, and the endpoint target the deploy
  * function rolls versions out to. The SageMakerEndpoint construct puts the same policy on the
  * CloudFormation resource and hands the target (policy included) to the deploy function as JSON,
- * so a version rolled out by the pipeline is guarded exactly like a stack update.
+ * so a version rolled out by the pipeline is guarded exactly like a stack update. With a shadow
+ * phase the target also carries its settings; the names of the shadow variant and of the
+ * configurations the phase creates are defined here, once.
  */
 import * as z from 'zod';
 import { VPC_CONFIG_LIMITS } from './sagemaker-rules';
@@ -84,8 +86,40 @@ export const endpointTargetSchema = z.object({
       SecurityGroupIds: z.array(z.string().min(1)).min(1).max(VPC_CONFIG_LIMITS.securityGroups),
     })
     .optional(),
+  /**
+   * The shadow phase (serving.shadow*), absent when shadowPercent is 0: the candidate first runs
+   * as the endpoint's shadow variant (`ShadowProductionVariants`, sampled `percent` of requests),
+   * both variants' requests and responses captured under `captureS3Uri` for the agreement gate.
+   */
+  shadow: z
+    .object({
+      percent: z.number().int().min(1).max(100),
+      seconds: z.number().int().min(0),
+      minRequests: z.number().int().min(1),
+      minAgreement: z.number().min(0).max(1),
+      tolerance: z.number().min(0),
+      latencyBudgetMs: z.number().positive(),
+      /** Encrypted with the target's kmsKeyId, as the endpoint's volumes. */
+      captureS3Uri: z.string().min(1),
+    })
+    .optional(),
   deploymentConfig: z.custom<SageMakerDeploymentConfig>(
     (value) => typeof value === 'object' && value !== null && 'BlueGreenUpdatePolicy' in value,
   ),
 });
 export type EndpointTarget = z.output<typeof endpointTargetSchema>;
+
+/** The shadow variant's name: the production variant's with this suffix. */
+export const SHADOW_VARIANT_SUFFIX = '-shadow';
+
+export function shadowVariantName(variantName: string): string {
+  return `${variantName}${SHADOW_VARIANT_SUFFIX}`;
+}
+
+/**
+ * Where SageMaker data capture writes a variant's records:
+ * `<DestinationS3Uri>/<EndpointName>/<VariantName>/yyyy/mm/dd/hh/<file>.jsonl`.
+ */
+export function variantCapturePrefix(destinationS3Uri: string, endpointName: string, variantName: string): string {
+  return `${destinationS3Uri.replace(/\/+$/, '')}/${endpointName}/${variantName}/`;
+}

@@ -7,7 +7,9 @@
  * Sources: the SageMaker API reference of CreateTrainingJob (TrainingJobName, HyperParameters,
  * InputDataConfig, ResourceConfig.VolumeKmsKeyId, StoppingCondition, CheckpointConfig,
  * EnableManagedSpotTraining, AlgorithmSpecification.MetricDefinitions, Tags) and of
- * CreateEndpointConfig (KmsKeyId), and "Instance Store Volumes" for local-storage instance types.
+ * CreateEndpointConfig (KmsKeyId, ShadowProductionVariants), the shadow tests guide (one shadow
+ * variant, one production variant, real-time instance endpoints only), and "Instance Store Volumes"
+ * for local-storage instance types.
  * The tuning job's rules are in sagemaker-tuning-rules.ts.
  */
 import { SAGEMAKER_HYPERPARAMETER_LIMITS } from './training-job';
@@ -229,23 +231,100 @@ export function createTrainingJobProblems(request: TrainingJobRequestFields): st
   return problems;
 }
 
+/** One variant of a CreateEndpointConfig request, as the rules read it. */
+export interface EndpointConfigVariantFields {
+  readonly VariantName?: unknown;
+  readonly InstanceType?: unknown;
+  readonly InitialVariantWeight?: unknown;
+  readonly ServerlessConfig?: unknown;
+}
+
 /** The fields of a CreateEndpointConfig request the rules read. */
 export interface EndpointConfigRequestFields {
   readonly EndpointConfigName?: unknown;
   readonly KmsKeyId?: unknown;
-  readonly ProductionVariants?: readonly { readonly InstanceType?: unknown }[];
+  readonly ProductionVariants?: readonly EndpointConfigVariantFields[];
+  readonly ShadowProductionVariants?: readonly EndpointConfigVariantFields[];
+  readonly AsyncInferenceConfig?: unknown;
+}
+
+/**
+ * Shadow variants (`ShadowProductionVariants` of CreateEndpointConfig): at most one, and with one
+ * the configuration holds exactly one production variant; SageMaker replicates to the shadow the
+ * share of requests its `InitialVariantWeight` is of the production variant's, at most all of them
+ * (a shadow test's `SamplingPercentage` is at most 100). Shadow testing is for real-time
+ * endpoints on instances: neither variant may be serverless (`ServerlessConfig`), and an
+ * asynchronous endpoint (`AsyncInferenceConfig`) takes no shadow.
+ */
+export const SHADOW_VARIANT_LIMITS = { shadowVariants: 1, productionVariantsWithShadow: 1, maxSamplingPercent: 100 } as const;
+
+/**
+ * The shadow variant's `InitialVariantWeight` for a sampling share, with the production variant at
+ * weight 1: SageMaker replicates `shadow weight / production weight` of the requests.
+ */
+export function shadowVariantWeight(samplingPercent: number): number {
+  return samplingPercent / 100;
 }
 
 /** Why SageMaker would refuse this CreateEndpointConfig request. */
 export function createEndpointConfigProblems(request: EndpointConfigRequestFields): string[] {
   const problems = nameProblems(request.EndpointConfigName, 'endpointConfigName');
+  const production = request.ProductionVariants ?? [];
+  const shadows = request.ShadowProductionVariants ?? [];
   if (request.KmsKeyId !== undefined) {
-    for (const variant of request.ProductionVariants ?? []) {
+    for (const variant of [...production, ...shadows]) {
       if (typeof variant.InstanceType === 'string' && hasLocalStorage(variant.InstanceType)) {
         problems.push(
           `Instance type ${variant.InstanceType} has local instance storage; a KmsKeyId cannot be specified for an endpoint configuration that uses it (CreateEndpointConfig.KmsKeyId)`,
         );
       }
+    }
+  }
+  if (shadows.length > 0) problems.push(...shadowVariantProblems(production, shadows, request.AsyncInferenceConfig !== undefined));
+  return problems;
+}
+
+function shadowVariantProblems(
+  production: readonly EndpointConfigVariantFields[],
+  shadows: readonly EndpointConfigVariantFields[],
+  asynchronous: boolean,
+): string[] {
+  const problems: string[] = [];
+  if (shadows.length > SHADOW_VARIANT_LIMITS.shadowVariants) {
+    problems.push(
+      constraint(
+        `${shadows.length} variants`,
+        'shadowProductionVariants',
+        `Member must have length less than or equal to ${SHADOW_VARIANT_LIMITS.shadowVariants}`,
+      ),
+    );
+  }
+  if (production.length !== SHADOW_VARIANT_LIMITS.productionVariantsWithShadow) {
+    problems.push(
+      `An endpoint configuration with ShadowProductionVariants must have exactly ${SHADOW_VARIANT_LIMITS.productionVariantsWithShadow} variant in ProductionVariants, got ${production.length}`,
+    );
+  }
+  const names = [...production, ...shadows].map((variant) => variant.VariantName);
+  if (new Set(names).size !== names.length) {
+    problems.push(`Variant names must be unique across ProductionVariants and ShadowProductionVariants, got ${JSON.stringify(names)}`);
+  }
+  for (const variant of [...production, ...shadows]) {
+    if (variant.ServerlessConfig !== undefined) {
+      problems.push(
+        `Variant ${String(variant.VariantName)} is serverless (ServerlessConfig); shadow variants are supported only on instance-based real-time endpoints`,
+      );
+    }
+  }
+  if (asynchronous) problems.push('An asynchronous inference endpoint (AsyncInferenceConfig) cannot have ShadowProductionVariants');
+  const productionWeight = production[0]?.InitialVariantWeight ?? 1;
+  for (const shadow of shadows) {
+    const weight = shadow.InitialVariantWeight ?? 1;
+    if (typeof weight !== 'number' || typeof productionWeight !== 'number' || !(weight > 0)) {
+      problems.push(constraint(weight, 'shadowProductionVariants.initialVariantWeight', 'Member must have value greater than 0'));
+    } else if (productionWeight > 0 && (100 * weight) / productionWeight > SHADOW_VARIANT_LIMITS.maxSamplingPercent) {
+      problems.push(
+        `Shadow variant ${String(shadow.VariantName)} would sample ${Math.round((100 * weight) / productionWeight)}% of requests (InitialVariantWeight ${weight} against the production variant's ${productionWeight}); at most ${SHADOW_VARIANT_LIMITS.maxSamplingPercent}% can be replicated`,
+      );
     }
   }
   return problems;

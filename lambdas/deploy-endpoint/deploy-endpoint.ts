@@ -1,19 +1,21 @@
 /**
  * The deploy function's core: the pipeline's rollout contract (lambdas/shared/rollout.ts) for an
- * endpoint model, over the blue/green deployment in endpoint-deployment.ts: `begin` stages the candidate in the registry and
- * starts the endpoint update (once per run), `poll` makes one DescribeEndpoint call and maps
- * the endpoint's state onto the contract, recording a rollback (Rejected) or a failed
- * deployment (Archived) in the registry.
+ * endpoint model, over the blue/green deployment in endpoint-deployment.ts: `begin` stages the
+ * candidate in the registry and starts the endpoint update (once per run), `poll` makes one
+ * DescribeEndpoint call and maps the endpoint's state onto the contract, recording a rollback
+ * (Rejected) or a failed deployment (Archived) in the registry. With a shadow phase
+ * (serving.shadowPercent > 0, and a production version on the endpoint) the candidate first runs
+ * as the endpoint's shadow variant (shadow-phase.ts) and its canary starts only once it passed.
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { EndpointTarget } from '../../contracts/endpoint-deployment';
-import type { VersionRecord } from '../../contracts/registry';
+import { ROLLOUT_PHASES, type VersionRecord } from '../../contracts/registry';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../shared/errors';
 import type { RegistryStore } from '../shared/registry/registry-store';
 import {
   type BeginEvent,
   beginIdempotencyKey,
+  canaryPhaseIdempotencyKey,
   type PollEvent,
   parseDeployment,
   type RolloutRegistry,
@@ -29,6 +31,16 @@ import {
   type EndpointDescription,
   startDeployment,
 } from './endpoint-deployment';
+import {
+  type EndpointShadowReaders,
+  judgeEndpointShadow,
+  productionVariantOf,
+  restoreProduction,
+  runResourceId,
+  type ShadowState,
+  shadowConfigName,
+  startShadow,
+} from './shadow-phase';
 
 export const endpointDeploymentSchema = z.object({
   mode: z.literal('endpoint'),
@@ -39,6 +51,18 @@ export const endpointDeploymentSchema = z.object({
   endpointConfigName: z.string().min(1),
   /** Whether the endpoint was seen updating towards this configuration (then InService on another one is a rollback). */
   updateSeen: z.boolean(),
+  /** The phase the rollout is in; absent (a rollout without a shadow phase): its canary. */
+  phase: z.enum(ROLLOUT_PHASES).optional(),
+  /** The shadow variant's configuration and production's model, kept into the canary to take the shadow off after a rollback. */
+  shadow: z
+    .object({
+      configName: z.string().min(1),
+      productionModelName: z.string().min(1),
+      productionVersion: z.number().int().positive(),
+      updateSeen: z.boolean(),
+      liveSince: z.iso.datetime().optional(),
+    })
+    .optional(),
 });
 export type EndpointDeployment = z.output<typeof endpointDeploymentSchema>;
 
@@ -47,10 +71,15 @@ export interface EndpointRolloutDependencies {
   readonly target: EndpointTarget;
   readonly endpoints: EndpointApi;
   readonly registry: RolloutRegistry;
+  /** The registry's reads a shadow phase needs (the production version, the Staging phase); without them, no shadow phase. */
+  readonly versions?: Pick<RegistryStore, 'getVersion' | 'getModel'>;
+  /** The shadow's metrics and capture; required when the target has a shadow phase. */
+  readonly shadowReaders?: EndpointShadowReaders;
+  readonly now?: () => Date;
 }
 
 export interface DeployEndpointDependencies extends EndpointRolloutDependencies {
-  readonly versions: Pick<RegistryStore, 'getVersion'>;
+  readonly versions: Pick<RegistryStore, 'getVersion' | 'getModel'>;
 }
 
 /** One request of the rollout contract: `begin` a version's rollout, or `poll` it. */
@@ -70,7 +99,7 @@ const UPDATE_STATUSES = new Set(['Updating', 'SystemUpdating', 'RollingBack']);
 
 /** Resource names from the run: a 12-hex digest keeps them unique per run within SageMaker's 63 characters. */
 export function runDeploymentId(runId: string): string {
-  return `b${createHash('sha256').update(runId).digest('hex').slice(0, 12)}`;
+  return runResourceId(runId, 'b');
 }
 
 export async function beginEndpointRollout(
@@ -98,6 +127,8 @@ export async function beginEndpointRollout(
       version: record.version,
     });
   }
+  const shadowed = await beginShadow(dependencies, record, event, deployment);
+  if (shadowed) return shadowed;
   await dependencies.registry.transition({
     modelName,
     version: record.version,
@@ -120,6 +151,7 @@ export async function pollEndpointRollout(
   event: PollEvent,
 ): Promise<RolloutResult<EndpointDeployment>> {
   const deployment = parseDeployment(endpointDeploymentSchema, event);
+  if (deployment.phase === 'shadow') return pollShadow(dependencies, deployment);
   const description = await dependencies.endpoints.describeEndpoint(deployment.endpointName);
   const seen = deployment.updateSeen || updateSeen(description, deployment.endpointConfigName);
   const next = { ...deployment, updateSeen: seen };
@@ -139,6 +171,8 @@ export async function pollEndpointRollout(
           (description.FailureReason ? `: ${description.FailureReason}` : ''),
       );
       await record(dependencies, deployment, 'Rejected', reason);
+      // Rolled back onto the shadow configuration: the rejected candidate's shadow variant comes off too.
+      if (deployment.shadow) await restoreProduction(dependencies.endpoints, dependencies.target, deployment.shadow, deployment.runId);
       return { status: 'RolledBack', deployment: next, reason };
     }
     case 'RollbackFailed':
@@ -175,4 +209,152 @@ function updateSeen(description: EndpointDescription, endpointConfigName: string
   return (
     UPDATE_STATUSES.has(description.EndpointStatus ?? '') || description.PendingDeploymentSummary?.EndpointConfigName === endpointConfigName
   );
+}
+
+/**
+ * Begins in shadow when the target has a shadow phase, the registry has a production version
+ * other than the candidate, and the endpoint serves a version the deploy function rolled out;
+ * otherwise returns undefined and the rollout starts in its canary, as without a shadow phase.
+ */
+async function beginShadow(
+  dependencies: EndpointRolloutDependencies,
+  record: VersionRecord,
+  event: BeginEvent,
+  deployment: EndpointDeployment,
+): Promise<RolloutResult<EndpointDeployment> | undefined> {
+  const { modelName, target, endpoints } = dependencies;
+  const settings = target.shadow;
+  if (!settings || !dependencies.versions) return undefined;
+  const productionVersion = (await dependencies.versions.getModel(modelName))?.productionVersion;
+  if (productionVersion === undefined || productionVersion === record.version) return undefined;
+  const configName = shadowConfigName(target, record.version, event.runId);
+  const description = await endpoints.describeEndpoint(target.endpointName);
+  // A repeated begin finds the endpoint on (or moving to) this run's shadow configuration: production's model is in it.
+  const repeated = targets(description, configName);
+  const production = repeated
+    ? { modelName: (await endpoints.describeEndpointConfig(configName)).ProductionVariants?.[0]?.ModelName ?? '' }
+    : await productionVariantOf(endpoints, target, description);
+  if (!production?.modelName) return undefined;
+  await dependencies.registry.transition({
+    modelName,
+    version: record.version,
+    toStage: 'Staging',
+    phase: 'shadow',
+    actor: rolloutActor(modelName, event.runId),
+    reason: `shadow: endpoint ${target.endpointName} replicates ${settings.percent}% of requests to version ${record.version} as its shadow variant for ${settings.seconds} s against production version ${productionVersion}, then blue/green canary (run ${event.runId})`,
+    idempotencyKey: beginIdempotencyKey(event.runId),
+  });
+  const shadow: ShadowState = { configName, productionModelName: production.modelName, productionVersion, updateSeen: false };
+  if (!repeated) {
+    await startShadow(
+      endpoints,
+      target,
+      settings,
+      { version: record.version, artifactUri: record.artifactUri, modelName: deployment.endpointConfigName },
+      shadow,
+    );
+  }
+  return {
+    status: 'InProgress',
+    deployment: { ...deployment, phase: 'shadow', shadow: { ...shadow, updateSeen: repeated && updateSeen(description, configName) } },
+    reason: null,
+  };
+}
+
+/**
+ * One look at the shadow: the registry first (a decision already recorded is replayed, the
+ * shadow variant taken off), then the endpoint (the shadow configuration must be in service),
+ * then the window and its gates.
+ */
+async function pollShadow(
+  dependencies: EndpointRolloutDependencies,
+  deployment: EndpointDeployment,
+): Promise<RolloutResult<EndpointDeployment>> {
+  const { modelName, target, endpoints } = dependencies;
+  const shadow = deployment.shadow;
+  const settings = target.shadow;
+  if (!shadow || !settings || !dependencies.versions || !dependencies.shadowReaders) {
+    throw new Error(`the rollout of version ${deployment.version} is in shadow, but this deploy function has no shadow phase configured`);
+  }
+  const current = await dependencies.versions.getVersion(modelName, deployment.version);
+  if (!current)
+    throw new NotFoundError(`model "${modelName}" has no version ${deployment.version}`, { modelName, version: deployment.version });
+  switch (current.stage) {
+    case 'Production':
+      return { status: 'InService', deployment, reason: `version ${current.version} was promoted` };
+    case 'Rejected':
+      await restoreProduction(endpoints, target, shadow, deployment.runId);
+      return { status: 'RolledBack', deployment, reason: `version ${current.version} was already rejected` };
+    case 'Registered':
+    case 'Archived':
+      await restoreProduction(endpoints, target, shadow, deployment.runId);
+      return { status: 'Failed', deployment, reason: `version ${current.version} left Staging (now ${current.stage}) during its shadow` };
+  }
+  if ((await dependencies.versions.getModel(modelName))?.stagingPhase === 'canary') {
+    return continueToCanary(dependencies, deployment, current, null);
+  }
+  const description = await endpoints.describeEndpoint(target.endpointName);
+  const seen = shadow.updateSeen || updateSeen(description, shadow.configName);
+  const state = classifyDeployment(description, shadow.configName, seen);
+  if (state === 'InProgress')
+    return { status: 'InProgress', deployment: { ...deployment, shadow: { ...shadow, updateSeen: seen } }, reason: null };
+  if (state !== 'Succeeded') {
+    const reason = registryReason(
+      `the shadow variant could not be started: endpoint ${description.EndpointStatus ?? 'Unknown'} on ${description.EndpointConfigName ?? 'no configuration'}${
+        description.FailureReason ? `: ${description.FailureReason}` : ''
+      }`,
+    );
+    await record(dependencies, deployment, 'Archived', `deployment failed: ${reason}`);
+    return { status: 'Failed', deployment, reason };
+  }
+  const now = (dependencies.now ?? (() => new Date()))();
+  const liveSince = shadow.liveSince ?? now.toISOString();
+  const next: EndpointDeployment = { ...deployment, shadow: { ...shadow, updateSeen: seen, liveSince } };
+  const verdict = await judgeEndpointShadow(dependencies.shadowReaders, target, settings, new Date(liveSince), now);
+  switch (verdict.kind) {
+    case 'wait':
+      return { status: 'InProgress', deployment: next, reason: verdict.reason };
+    case 'no-traffic': {
+      const reason = registryReason(verdict.reason);
+      await record(dependencies, next, 'Archived', `deployment failed: ${reason}`);
+      await restoreProduction(endpoints, target, shadow, deployment.runId);
+      return { status: 'Failed', deployment: next, reason };
+    }
+    case 'rejected': {
+      const reason = registryReason(verdict.reason);
+      // Rejected first: a repeated poll finds the decision in the registry and only takes the shadow off.
+      await record(dependencies, next, 'Rejected', reason);
+      await restoreProduction(endpoints, target, shadow, deployment.runId);
+      return { status: 'RolledBack', deployment: next, reason };
+    }
+    case 'passed': {
+      if (!dependencies.registry.setRolloutPhase)
+        throw new Error('the rollout registry cannot change rollout phases; a shadow phase needs it');
+      await dependencies.registry.setRolloutPhase({
+        modelName,
+        version: deployment.version,
+        phase: 'canary',
+        actor: rolloutActor(modelName, deployment.runId),
+        reason: registryReason(`${verdict.reason}; blue/green canary on endpoint ${target.endpointName}`),
+        idempotencyKey: canaryPhaseIdempotencyKey(deployment.runId),
+      });
+      return continueToCanary(dependencies, next, current, verdict.reason);
+    }
+  }
+}
+
+/** Starts the candidate's blue/green canary from the shadow configuration (once: a repeated request finds the endpoint moving). */
+async function continueToCanary(
+  dependencies: EndpointRolloutDependencies,
+  deployment: EndpointDeployment,
+  version: VersionRecord,
+  reason: string | null,
+): Promise<RolloutResult<EndpointDeployment>> {
+  const description = await dependencies.endpoints.describeEndpoint(dependencies.target.endpointName);
+  const canary: EndpointDeployment = { ...deployment, phase: 'canary', updateSeen: false };
+  if (targets(description, deployment.endpointConfigName)) {
+    return { status: 'InProgress', deployment: { ...canary, updateSeen: updateSeen(description, deployment.endpointConfigName) }, reason };
+  }
+  await startDeployment(dependencies.endpoints, dependencies.target, version, runDeploymentId(deployment.runId));
+  return { status: 'InProgress', deployment: canary, reason };
 }

@@ -23,8 +23,20 @@ export interface EndpointApi {
   createModel(input: CreateModelInput): Promise<void>;
   /** Creates the configuration; resolves if one with this name already exists. */
   createEndpointConfig(input: CreateEndpointConfigInput): Promise<void>;
-  updateEndpoint(input: { EndpointName: string; EndpointConfigName: string; DeploymentConfig: SageMakerDeploymentConfig }): Promise<void>;
+  /** Without a DeploymentConfig SageMaker updates all at once (used to add and remove a shadow variant). */
+  updateEndpoint(input: { EndpointName: string; EndpointConfigName: string; DeploymentConfig?: SageMakerDeploymentConfig }): Promise<void>;
   describeEndpoint(endpointName: string): Promise<EndpointDescription>;
+  describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigDescription>;
+}
+
+/** The DescribeEndpointConfig fields the shadow phase reads: the variant that serves production. */
+export interface EndpointConfigDescription {
+  readonly ProductionVariants?: ReadonlyArray<{
+    readonly VariantName?: string;
+    readonly ModelName?: string;
+    readonly InstanceType?: string;
+    readonly InitialInstanceCount?: number;
+  }>;
 }
 
 export interface CreateModelInput {
@@ -35,16 +47,19 @@ export interface CreateModelInput {
   VpcConfig?: { Subnets: string[]; SecurityGroupIds: string[] };
 }
 
+export interface EndpointConfigVariant {
+  VariantName: string;
+  ModelName: string;
+  InstanceType: string;
+  InitialInstanceCount: number;
+  InitialVariantWeight: number;
+}
+
 export interface CreateEndpointConfigInput {
   EndpointConfigName: string;
   KmsKeyId: string;
-  ProductionVariants: Array<{
-    VariantName: string;
-    ModelName: string;
-    InstanceType: string;
-    InitialInstanceCount: number;
-    InitialVariantWeight: number;
-  }>;
+  ProductionVariants: EndpointConfigVariant[];
+  ShadowProductionVariants?: EndpointConfigVariant[];
   DataCaptureConfig?: {
     EnableCapture: boolean;
     InitialSamplingPercentage: number;
@@ -87,18 +102,7 @@ export async function startDeployment(
   deploymentId: string,
 ): Promise<StartedDeployment> {
   const name = deploymentResourceName(target.endpointName, version.version, deploymentId);
-  await api.createModel({
-    ModelName: name,
-    ExecutionRoleArn: target.executionRoleArn,
-    // The stack's bootstrap model gets the same environment without a version (contracts/serving-container.ts).
-    PrimaryContainer: {
-      Image: target.imageUri,
-      ModelDataUrl: version.artifactUri,
-      Environment: servingContainerEnvironment(target.modelSchema, version.version),
-    },
-    EnableNetworkIsolation: true,
-    ...(target.vpcConfig ? { VpcConfig: target.vpcConfig } : {}),
-  });
+  await createVersionModel(api, target, version, name);
   await api.createEndpointConfig({
     EndpointConfigName: name,
     KmsKeyId: target.kmsKeyId,
@@ -111,18 +115,7 @@ export async function startDeployment(
         InitialVariantWeight: 1,
       },
     ],
-    ...(target.dataCapture
-      ? {
-          DataCaptureConfig: {
-            EnableCapture: true,
-            InitialSamplingPercentage: target.dataCapture.samplingPercent,
-            DestinationS3Uri: target.dataCapture.destinationS3Uri,
-            KmsKeyId: target.dataCapture.kmsKeyId,
-            CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-            CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
-          },
-        }
-      : {}),
+    ...captureConfig(target),
   });
   await api.updateEndpoint({ EndpointName: target.endpointName, EndpointConfigName: name, DeploymentConfig: target.deploymentConfig });
   return {
@@ -131,6 +124,42 @@ export async function startDeployment(
     endpointName: target.endpointName,
     sageMakerModelName: name,
     endpointConfigName: name,
+  };
+}
+
+/** The SageMaker model of a registry version (its name is also its canary configuration's). */
+export async function createVersionModel(
+  api: EndpointApi,
+  target: EndpointTarget,
+  version: Pick<VersionRecord, 'version' | 'artifactUri'>,
+  name: string,
+): Promise<void> {
+  await api.createModel({
+    ModelName: name,
+    ExecutionRoleArn: target.executionRoleArn,
+    // The stack's bootstrap model gets the same environment without a version (contracts/serving-container.ts).
+    PrimaryContainer: {
+      Image: target.imageUri,
+      ModelDataUrl: version.artifactUri,
+      Environment: servingContainerEnvironment(target.modelSchema, version.version),
+    },
+    EnableNetworkIsolation: true,
+    ...(target.vpcConfig ? { VpcConfig: target.vpcConfig } : {}),
+  });
+}
+
+/** The endpoint's own data capture (serving.dataCapturePercent), as every production configuration has it. */
+export function captureConfig(target: EndpointTarget): Pick<CreateEndpointConfigInput, 'DataCaptureConfig'> {
+  if (!target.dataCapture) return {};
+  return {
+    DataCaptureConfig: {
+      EnableCapture: true,
+      InitialSamplingPercentage: target.dataCapture.samplingPercent,
+      DestinationS3Uri: target.dataCapture.destinationS3Uri,
+      KmsKeyId: target.dataCapture.kmsKeyId,
+      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+      CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+    },
   };
 }
 

@@ -6,11 +6,18 @@ import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
   DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
   type SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
 import type { SageMakerDeploymentConfig } from '../../contracts/endpoint-deployment';
-import type { CreateEndpointConfigInput, CreateModelInput, EndpointApi, EndpointDescription } from './endpoint-deployment';
+import type {
+  CreateEndpointConfigInput,
+  CreateModelInput,
+  EndpointApi,
+  EndpointConfigDescription,
+  EndpointDescription,
+} from './endpoint-deployment';
 
 function alreadyExists(error: unknown): boolean {
   return error instanceof Error && error.name === 'ValidationException' && /already exist/i.test(error.message);
@@ -36,12 +43,16 @@ export class SageMakerEndpointApi implements EndpointApi {
   async updateEndpoint(input: {
     EndpointName: string;
     EndpointConfigName: string;
-    DeploymentConfig: SageMakerDeploymentConfig;
+    DeploymentConfig?: SageMakerDeploymentConfig;
   }): Promise<void> {
     await this.client.send(new UpdateEndpointCommand(input));
   }
 
   async describeEndpoint(endpointName: string): Promise<EndpointDescription> {
     return this.client.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+  }
+
+  async describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigDescription> {
+    return this.client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpointConfigName }));
   }
 }

@@ -27,7 +27,7 @@ import {
   registryReason,
   rolloutActor,
 } from '../shared/rollout';
-import { judgeShadow, type ShadowWindow } from '../shared/shadow-gates';
+import { judgeShadow, SHADOW_TRAFFIC_WAIT_WINDOWS, type ShadowWindow } from '../shared/shadow-gates';
 
 export interface AlarmState {
   readonly name: string;
@@ -122,8 +122,7 @@ export interface ShadowRolloutSettings {
   readonly metrics: ShadowMetricsReader;
 }
 
-/** A shadow short of its minimum requests waits this many windows in all, then fails (nothing against the model). */
-export const SHADOW_TRAFFIC_WAIT_WINDOWS = 3;
+export { SHADOW_TRAFFIC_WAIT_WINDOWS };
 
 /** What begin hands the state machine, and poll gets back. */
 export const canaryDeploymentSchema = z.object({

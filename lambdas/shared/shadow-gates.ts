@@ -7,6 +7,9 @@
  */
 import { SHADOW_ERROR_RATE_PERCENT } from '../../contracts/metrics';
 
+/** A shadow short of its minimum requests waits this many windows in all, then fails (nothing against the model). */
+export const SHADOW_TRAFFIC_WAIT_WINDOWS = 3;
+
 /** What the shadow window holds of the candidate's mirrored traffic. */
 export interface ShadowWindow {
   readonly requests: number;

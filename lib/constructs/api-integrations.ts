@@ -91,6 +91,9 @@ export function predictIntegration(scope: Construct, model: string, target: Pred
       requestParameters: {
         'integration.request.header.Content-Type': "'application/json'",
         'integration.request.header.Accept': "'application/json'",
+        // InvokeEndpoint's InferenceId: data capture records it, so the endpoint shadow phase joins a
+        // request's production and shadow records by it (lambdas/deploy-endpoint/shadow-capture.ts).
+        'integration.request.header.X-Amzn-SageMaker-Inference-Id': 'context.requestId',
       },
       requestTemplates: { 'application/json': '$input.body' },
       integrationResponses: [

@@ -9,14 +9,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EndpointTarget } from '../../contracts/endpoint-deployment';
+import { objectPrefixFinding } from './acknowledgements';
 import { MlopsFunction } from './mlops-function';
 import type { ModelRegistry } from './model-registry';
 import type { SageMakerEndpoint } from './sagemaker-endpoint';
 
 /**
  * Lambda environment variables share 4 KB; the endpoint target without its schema takes about
- * 1.5 KB (names, ARNs, the image URI, the rollback alarm names), which leaves this much for the
- * model's serving schema in ENDPOINT_TARGET.
+ * 1.5 KB (names, ARNs, the image URI, the rollback alarm names; a shadow phase adds about 250
+ * bytes), which leaves this much for the model's serving schema in ENDPOINT_TARGET.
  */
 export const MAX_TARGET_SCHEMA_BYTES = 2048;
 
@@ -49,8 +50,9 @@ export function createDeployEndpointFunction(scope: Construct, id: string, props
     functionDirectory: 'deploy-endpoint',
     description: `cdk-mlops ${props.modelName}: rolls registry versions out to the SageMaker endpoint (begin/poll)`,
     memorySize: 256,
-    // begin makes at most three SageMaker calls and a registry call; poll one DescribeEndpoint.
-    timeout: Duration.minutes(1),
+    // begin makes at most five SageMaker calls and a registry call; poll one DescribeEndpoint, or in shadow
+    // one GetMetricData and the window's capture objects (at most a day of them) once the window has passed.
+    timeout: props.target.shadow ? Duration.minutes(5) : Duration.minutes(1),
     logRetention: props.logRetention,
     environment: {
       MODEL_NAME: props.modelName,
@@ -62,6 +64,20 @@ export function createDeployEndpointFunction(scope: Construct, id: string, props
   registry.grantRead(deployFunction);
   registry.grantInvoke(deployFunction);
   endpoint.grantDeploy(deployFunction);
+  if (props.target.shadow) {
+    endpoint.grantReadShadowEvidence(deployFunction);
+    Validations.of(deployFunction.role!).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'cloudwatch:GetMetricData (the shadow variant\'s AWS/SageMaker metrics) is authorised only on "*"; it reads, never writes.',
+      },
+      {
+        id: objectPrefixFinding(endpoint.captureBucket, endpoint.shadowCapturePrefix),
+        reason:
+          "The shadow gates read both variants' capture objects, time-partitioned keys SageMaker generates under this endpoint's shadow prefix.",
+      },
+    );
+  }
   const account = '<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>';
   Validations.of(deployFunction.role!).acknowledge(
     {

@@ -6,13 +6,16 @@
  * the deploy function moves it, with a blue/green canary or linear policy whose rollback alarms
  * (server errors, p99 model latency, server error rate) are created here. The endpoint is a
  * create-only custom resource (endpoint-resource.ts): no `cdk deploy` changes which version
- * serves. Target-tracking autoscaling of the variant's instance count.
+ * serves. Target-tracking autoscaling of the variant's instance count. With serving.shadowPercent
+ * above 0 each rollout first runs the candidate as the endpoint's shadow variant; the deploy
+ * function then also reads the shadow's metrics and capture (grantReadShadowEvidence).
  */
 import { ArnFormat, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../../contracts/artifacts';
@@ -38,6 +41,8 @@ import type { ModelRegistry } from './model-registry';
 import type { SageMakerNetwork } from './sagemaker-network';
 import { ServingImage, servingImagePlatformFor } from './serving-image';
 
+/** The capture bucket's folder (under the model's) for shadow-phase capture. */
+export const SHADOW_CAPTURE_FOLDER = 'shadow';
 /** `TerminationWaitInSeconds` upper bound. */
 export const MAX_TERMINATION_WAIT_SECONDS = 3600;
 /** `MaximumExecutionTimeoutInSeconds` bounds. */
@@ -145,6 +150,12 @@ export class SageMakerEndpoint extends Construct {
   readonly endpoint: EndpointResource;
   /** Where data capture writes: `s3://<capture bucket>/<model>/endpoint`. */
   readonly captureDestination: string;
+  /**
+   * Where the shadow configuration's capture writes (both variants, every request):
+   * `s3://<capture bucket>/<model>/shadow`, apart from the endpoint's own so drift checks never
+   * profile a candidate's answers.
+   */
+  readonly shadowCaptureDestination: string;
 
   private readonly model: ResolvedModelConfig;
   private readonly artifactStore: ArtifactStore;
@@ -171,6 +182,8 @@ export class SageMakerEndpoint extends Construct {
     // which with a CloudFormation-generated name would be a dependency cycle.
     this.endpointName = Names.uniqueResourceName(this, { maxLength: ENDPOINT_NAME_MAX_LENGTH, separator: '-' }).toLowerCase();
     this.captureDestination = `s3://${artifactStore.captureBucket.bucketName}/${model.name}/endpoint`;
+    this.shadowCaptureDestination = `s3://${artifactStore.captureBucket.bucketName}/${model.name}/${SHADOW_CAPTURE_FOLDER}`;
+    const shadowed = serving.shadowPercent > 0;
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
@@ -178,6 +191,7 @@ export class SageMakerEndpoint extends Construct {
     });
     artifactStore.grantReadArtifacts(this.executionRole, `${ARTIFACT_PREFIXES.models}${model.name}/`);
     artifactStore.grantWriteCapture(this.executionRole, `${model.name}/endpoint/`);
+    if (shadowed) artifactStore.grantWriteCapture(this.executionRole, `${model.name}/${SHADOW_CAPTURE_FOLDER}/`);
     props.network?.grantNetworkInterfaces(this.executionRole);
     this.vpcConfig = props.network?.vpcConfig;
     if (props.imageUri) {
@@ -199,6 +213,14 @@ export class SageMakerEndpoint extends Construct {
         id: objectPrefixFinding(artifactStore.captureBucket, `${model.name}/endpoint/`),
         reason: "Data capture writes time-partitioned keys it generates, under this model's endpoint prefix only.",
       },
+      ...(shadowed
+        ? [
+            {
+              id: objectPrefixFinding(artifactStore.captureBucket, `${model.name}/${SHADOW_CAPTURE_FOLDER}/`),
+              reason: "In a shadow phase data capture writes time-partitioned keys it generates, under this model's shadow prefix only.",
+            },
+          ]
+        : []),
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -305,6 +327,19 @@ export class SageMakerEndpoint extends Construct {
         : {}),
       deploymentConfig: this.deploymentConfig,
       ...(this.vpcConfig ? { vpcConfig: this.vpcConfig } : {}),
+      ...(shadowed
+        ? {
+            shadow: {
+              percent: serving.shadowPercent,
+              seconds: serving.shadowSeconds,
+              minRequests: serving.minShadowRequests,
+              minAgreement: serving.minShadowAgreement,
+              tolerance: serving.shadowTolerance,
+              latencyBudgetMs: serving.latencyBudgetMs,
+              captureS3Uri: this.shadowCaptureDestination,
+            },
+          }
+        : {}),
     };
     this.deployFunction = createDeployEndpointFunction(this, 'DeployFunction', {
       modelName: model.name,
@@ -358,6 +393,26 @@ export class SageMakerEndpoint extends Construct {
       conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
     });
     grantVolumeKeyUse(grantee, this.artifactStore.key);
+  }
+
+  /**
+   * What the deploy function reads to judge a candidate in shadow: the shadow variant's
+   * AWS/SageMaker metrics (GetMetricData, which CloudWatch authorises only on "*") and both
+   * variants' captured records under this endpoint's folder of the shadow capture prefix.
+   */
+  grantReadShadowEvidence(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
+    this.artifactStore.grantReadCapture(grantee, this.shadowCapturePrefix);
+  }
+
+  /** The bucket data capture writes to (the artifact store's capture bucket). */
+  get captureBucket(): s3.IBucket {
+    return this.artifactStore.captureBucket;
+  }
+
+  /** The capture bucket's key prefix of this endpoint's shadow-phase records: `<model>/shadow/<endpoint>/`. */
+  get shadowCapturePrefix(): string {
+    return `${this.model.name}/${SHADOW_CAPTURE_FOLDER}/${this.endpointName}/`;
   }
 
   /**

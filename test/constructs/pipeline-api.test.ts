@@ -147,7 +147,11 @@ describe('PipelineApi routes', () => {
     expect(endpoint).toMatchObject({
       Type: 'AWS',
       IntegrationHttpMethod: 'POST',
-      RequestParameters: { 'integration.request.header.Content-Type': "'application/json'" },
+      RequestParameters: {
+        'integration.request.header.Content-Type': "'application/json'",
+        // The API request id as InvokeEndpoint's InferenceId: the key that joins the two variants' capture in a shadow phase.
+        'integration.request.header.X-Amzn-SageMaker-Inference-Id': 'context.requestId',
+      },
     });
     expect(JSON.stringify(endpoint.Uri)).toContain(':runtime.sagemaker:path/endpoints/mlops-dev-fraud/invocations');
     const unknown = methods.get('POST /models/{name}/predict')!.Integration;

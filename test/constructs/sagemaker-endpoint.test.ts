@@ -305,13 +305,13 @@ describe('SageMakerEndpoint', () => {
     expect(describe?.Resource).toEqual(expect.arrayContaining(alarms));
   });
 
-  it('gives its deploy function the endpoint target and policy, a minute per begin/poll request, and rights to deploy only this endpoint', () => {
+  it('gives its deploy function the endpoint target and policy, five minutes per begin/poll request in shadow (the capture reads), and rights to deploy only this endpoint', () => {
     const [deploy] = Object.values(
       template.findResources('AWS::Lambda::Function', {
         Properties: { Description: Match.stringLikeRegexp('rolls registry versions out') },
       }),
     ) as Array<{ Properties: { Timeout: number; Environment: { Variables: Record<string, unknown> } } }>;
-    expect(deploy!.Properties.Timeout).toBe(60);
+    expect(deploy!.Properties.Timeout).toBe(300);
     const variables = deploy!.Properties.Environment.Variables;
     expect(variables.MODEL_NAME).toBe('churn');
     const target = JSON.stringify(variables.ENDPOINT_TARGET);
@@ -334,6 +334,63 @@ describe('SageMakerEndpoint', () => {
     }
     expect(policy).toContain(`endpoint/${endpoint.endpointName}`);
     expect(policy).not.toContain('sagemaker:DeleteEndpoint');
+  });
+
+  describe('with a shadow phase (cdk.json: shadowPercent 50)', () => {
+    const deployRole = () => ({ Ref: stack.getLogicalId(endpoint.deployFunction.role!.node.defaultChild as never) });
+    const statementsOf = (tpl: Template, role: unknown) =>
+      Object.values(tpl.findResources('AWS::IAM::Policy', { Properties: { Roles: [role] } })).flatMap(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument.Statement,
+      );
+    const targetOf = (tpl: Template) => {
+      const [deploy] = Object.values(
+        tpl.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('rolls registry versions out') } }),
+      ) as Array<{ Properties: { Environment: { Variables: { ENDPOINT_TARGET: unknown } } } }>;
+      return JSON.stringify(stack.resolve(deploy!.Properties.Environment.Variables.ENDPOINT_TARGET));
+    };
+
+    it('hands the deploy function the shadow settings and the shadow capture destination', () => {
+      const target = targetOf(template);
+      for (const expected of [
+        '\\"percent\\":50',
+        '\\"seconds\\":900',
+        '\\"minRequests\\":100',
+        '\\"minAgreement\\":0.8',
+        '/churn/shadow',
+      ]) {
+        expect(target).toContain(expected);
+      }
+      expect(endpoint.shadowCapturePrefix).toBe(`churn/shadow/${endpoint.endpointName}/`);
+    });
+
+    it('lets the deploy function read GetMetricData ("*" only) and the capture objects under this endpoint\'s shadow prefix, nothing more', () => {
+      const statements = statementsOf(template, deployRole());
+      const metrics = statements.filter((statement) => [statement.Action].flat().includes('cloudwatch:GetMetricData'));
+      expect(metrics.map((statement) => statement.Resource)).toEqual(['*']);
+      const reads = statements.filter((statement) => JSON.stringify(statement.Action).includes('s3:GetObject'));
+      expect(reads).toHaveLength(1);
+      expect(JSON.stringify(reads[0]!.Resource)).toContain(`/churn/shadow/${endpoint.endpointName}/*`);
+      expect(JSON.stringify(statements)).not.toContain('s3:PutObject');
+    });
+
+    it('lets the execution role write the shadow capture', () => {
+      const role = { Ref: stack.getLogicalId(endpoint.executionRole.node.defaultChild as never) };
+      expect(JSON.stringify(statementsOf(template, role))).toContain('/churn/shadow/*');
+    });
+
+    it('without a shadow phase: no shadow settings, a minute per request, no GetMetricData and no capture reads', () => {
+      const off = synth({}, { shadowPercent: 0 });
+      const role = { Ref: off.stack.getLogicalId(off.endpoint.deployFunction.role!.node.defaultChild as never) };
+      const policy = JSON.stringify(statementsOf(off.template, role));
+      expect(policy).not.toContain('cloudwatch:GetMetricData');
+      expect(policy).not.toContain('s3:GetObject');
+      expect(targetOf(off.template)).not.toContain('shadow');
+      off.template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('rolls registry versions out'),
+        Timeout: 60,
+      });
+    });
   });
 
   it('lets its deploy function have SageMaker create the volume key grant that UpdateEndpoint needs, for AWS resources only', () => {

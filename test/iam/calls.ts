@@ -178,15 +178,42 @@ export function commandInputs(fn: FunctionInfo, names: PlatformNames, model: Iam
         'cloudwatch:GetMetricDataCommand': [{ MetricDataQueries: [] }],
       };
     case 'deploy-endpoint': {
-      const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as { endpointName: string; executionRoleArn: string; kmsKeyId: string };
+      const target = JSON.parse(need(fn, 'ENDPOINT_TARGET')) as {
+        endpointName: string;
+        variantName: string;
+        executionRoleArn: string;
+        kmsKeyId: string;
+        shadow?: { captureS3Uri: string };
+      };
       const name = `${target.endpointName}-v3-0123456789ab`;
+      // The shadow phase's configurations: production with the shadow variant (-s…), production alone again (-r…).
+      const shadowConfig = `${target.endpointName}-v3-s0123456789ab`;
+      const restoreConfig = `${target.endpointName}-v2-r0123456789ab`;
+      if (!target.shadow) throw new Error(`${fn.logicalId}: the IAM test synthesizes endpoint serving with a shadow phase`);
+      const [, captureBucket, capturePrefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(target.shadow.captureS3Uri)!;
+      // SageMaker's capture layout: <destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl, both variants.
+      const hour = (variant: string) => `${capturePrefix}/${target.endpointName}/${variant}/2026/12/01/22/`;
+      const variants = [target.variantName, `${target.variantName}-shadow`];
       return {
         'dynamodb:GetCommand': get(),
         'lambda:InvokeCommand': invokeRegistry(),
         'sagemaker:CreateModelCommand': [{ ModelName: name, ExecutionRoleArn: target.executionRoleArn }],
-        'sagemaker:CreateEndpointConfigCommand': [{ EndpointConfigName: name, KmsKeyId: target.kmsKeyId }],
-        'sagemaker:UpdateEndpointCommand': [{ EndpointName: target.endpointName, EndpointConfigName: name }],
+        'sagemaker:CreateEndpointConfigCommand': [name, shadowConfig, restoreConfig].map((EndpointConfigName) => ({
+          EndpointConfigName,
+          KmsKeyId: target.kmsKeyId,
+        })),
+        'sagemaker:UpdateEndpointCommand': [name, shadowConfig, restoreConfig].map((EndpointConfigName) => ({
+          EndpointName: target.endpointName,
+          EndpointConfigName,
+        })),
         'sagemaker:DescribeEndpointCommand': [{ EndpointName: target.endpointName }],
+        'sagemaker:DescribeEndpointConfigCommand': [
+          { EndpointConfigName: `${target.endpointName}-v2-b0123456789ab` },
+          { EndpointConfigName: shadowConfig },
+        ],
+        'cloudwatch:GetMetricDataCommand': [{ MetricDataQueries: [] }],
+        's3:ListObjectsV2Command': variants.map((variant) => ({ Bucket: captureBucket, Prefix: hour(variant) })),
+        's3:GetObjectCommand': variants.map((variant) => ({ Bucket: captureBucket, Key: `${hour(variant)}10-00-00-000-0a1b2c3d.jsonl` })),
       };
     }
     case 'endpoint-resource': {

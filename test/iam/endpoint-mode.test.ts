@@ -27,9 +27,10 @@ import {
 } from '../../local/iam';
 import { commandInputs, deployFunctionScope, endpointResources } from './calls';
 import { deniedCalls, groupBy } from './check';
-import { synthesizePlatform, withEndpointServing } from './synth';
+import { synthesizePlatform, withEndpointShadow } from './synth';
 
-const { model, outputs } = synthesizePlatform(withEndpointServing);
+// With a shadow phase, so the deploy function's every call (the shadow's metrics and capture reads too) is simulated.
+const { model, outputs } = synthesizePlatform(withEndpointShadow);
 const scope = { environment: model.environment, encryptionOf: (arn: string) => model.encryptionOf(arn) };
 const names = {
   datasetsBucket: outputs.DatasetsBucketName!,

@@ -49,3 +49,9 @@ export function withEndpointServing(config: PlatformConfigInput): PlatformConfig
   const [first, ...rest] = config.models;
   return { ...config, models: [{ ...first!, serving: { mode: 'endpoint' } }, ...rest] };
 }
+
+/** withEndpointServing with a shadow phase (shadowPercent 20): the deploy function also reads the shadow's metrics and capture. */
+export function withEndpointShadow(config: PlatformConfigInput): PlatformConfigInput {
+  const [first, ...rest] = withEndpointServing(config).models;
+  return { ...config, models: [{ ...first!, serving: { ...first!.serving, shadowPercent: 20 } }, ...rest] };
+}

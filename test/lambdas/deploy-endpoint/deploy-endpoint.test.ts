@@ -72,6 +72,9 @@ class FakeEndpoint implements EndpointApi {
       PendingDeploymentSummary: { EndpointConfigName: input.EndpointConfigName },
     };
   }
+  async describeEndpointConfig(): Promise<never> {
+    throw new Error('a rollout without a shadow phase reads no endpoint configuration');
+  }
   async describeEndpoint() {
     this.describeCalls++;
     const target = this.updates.at(-1);

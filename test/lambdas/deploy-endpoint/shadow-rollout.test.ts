@@ -1,0 +1,440 @@
+/**
+ * The endpoint rollout's shadow phase through begin and poll, over a fake SageMaker endpoint that
+ * moves to a configuration one DescribeEndpoint after UpdateEndpoint, fake AWS/SageMaker metrics
+ * and fake data capture: the shadow configuration's exact request, the window, the gates (traffic,
+ * agreement from the joined capture, errors, p99 latency), a rejection that takes the shadow
+ * variant off, a pass that starts the blue/green canary, repeated requests replayed, and the
+ * cases that start in the canary as before (no production version, the bootstrap configuration).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
+import {
+  type DeployEndpointDependencies,
+  deployEndpoint,
+  type EndpointDeployment,
+  runDeploymentId,
+} from '../../../lambdas/deploy-endpoint/deploy-endpoint';
+import type {
+  CreateEndpointConfigInput,
+  CreateModelInput,
+  EndpointApi,
+  EndpointDescription,
+} from '../../../lambdas/deploy-endpoint/endpoint-deployment';
+import { runResourceId } from '../../../lambdas/deploy-endpoint/shadow-phase';
+import { Registry } from '../../../lambdas/shared/registry/registry-service';
+import type { RolloutResult } from '../../../lambdas/shared/rollout';
+import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
+import { CHURN_SCHEMA } from '../../../testkit/churn-model';
+import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+
+const ACTOR = 'arn:aws:iam::123456789012:role/operator';
+const ENDPOINT = 'mlopsdev-endpointchurn-4b7c52bc';
+const RUN = 'run-7';
+const PRODUCTION_CONFIG = `${ENDPOINT}-v1-b000000000000`;
+const PRODUCTION_MODEL = PRODUCTION_CONFIG;
+const SHADOW_CONFIG = `${ENDPOINT}-v2-${runResourceId(RUN, 's')}`;
+const CANARY_CONFIG = `${ENDPOINT}-v2-${runDeploymentId(RUN)}`;
+const RESTORE_CONFIG = `${ENDPOINT}-v1-${runResourceId(RUN, 'r')}`;
+const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/abc';
+const DEPLOYMENT_CONFIG = sageMakerDeploymentConfig({
+  trafficShifting: 'CANARY',
+  stepPercent: 10,
+  waitIntervalSeconds: 600,
+  terminationWaitSeconds: 300,
+  maximumExecutionTimeoutSeconds: 1500,
+  rollbackAlarmNames: ['churn-5xx'],
+});
+const TARGET: EndpointTarget = {
+  endpointName: ENDPOINT,
+  variantName: 'AllTraffic',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
+  imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
+  modelSchema: CHURN_SCHEMA,
+  instanceType: 'ml.c6i.large',
+  initialInstanceCount: 2,
+  kmsKeyId: KEY,
+  dataCapture: { samplingPercent: 20, destinationS3Uri: 's3://capture/churn/endpoint', kmsKeyId: KEY },
+  shadow: {
+    percent: 20,
+    seconds: 900,
+    minRequests: 100,
+    minAgreement: 0.9,
+    tolerance: 0.05,
+    latencyBudgetMs: 200,
+    captureS3Uri: 's3://capture/churn/shadow',
+  },
+  deploymentConfig: DEPLOYMENT_CONFIG,
+};
+
+/** SageMaker's endpoint: UpdateEndpoint starts an update that the next DescribeEndpoint finds done (or failed, when told). */
+class FakeEndpoint implements EndpointApi {
+  readonly models: CreateModelInput[] = [];
+  readonly configs = new Map<string, CreateEndpointConfigInput>();
+  readonly updates: Array<{ EndpointConfigName: string; DeploymentConfig?: unknown }> = [];
+  current: EndpointDescription = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
+  failNextUpdate = false;
+
+  async createModel(input: CreateModelInput) {
+    this.models.push(input);
+  }
+  async createEndpointConfig(input: CreateEndpointConfigInput) {
+    if (!this.configs.has(input.EndpointConfigName)) this.configs.set(input.EndpointConfigName, input);
+  }
+  async updateEndpoint(input: { EndpointName: string; EndpointConfigName: string; DeploymentConfig?: unknown }) {
+    if (this.current.EndpointStatus !== 'InService') {
+      throw Object.assign(new Error(`Cannot update in-progress endpoint "${input.EndpointName}"`), { name: 'ValidationException' });
+    }
+    this.updates.push({ EndpointConfigName: input.EndpointConfigName, DeploymentConfig: input.DeploymentConfig });
+    this.current = {
+      EndpointStatus: 'Updating',
+      EndpointConfigName: this.current.EndpointConfigName,
+      PendingDeploymentSummary: { EndpointConfigName: input.EndpointConfigName },
+    };
+  }
+  async describeEndpoint() {
+    const before = this.current;
+    const pending = before.PendingDeploymentSummary?.EndpointConfigName;
+    if (before.EndpointStatus === 'Updating' && pending) {
+      this.current = this.failNextUpdate
+        ? {
+            EndpointStatus: 'InService',
+            EndpointConfigName: before.EndpointConfigName,
+            FailureReason: 'shadow variant failed health checks',
+          }
+        : { EndpointStatus: 'InService', EndpointConfigName: pending };
+      this.failNextUpdate = false;
+    }
+    return before;
+  }
+  async describeEndpointConfig(name: string) {
+    if (name === PRODUCTION_CONFIG) {
+      return {
+        ProductionVariants: [
+          { VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL, InstanceType: 'ml.c6i.large', InitialInstanceCount: 2 },
+        ],
+      };
+    }
+    const config = this.configs.get(name);
+    if (!config) throw Object.assign(new Error(`Could not find endpoint configuration "${name}".`), { name: 'ValidationException' });
+    return config;
+  }
+}
+
+function captureLine(eventId: string, labels: string[]): string {
+  return JSON.stringify({
+    captureData: {
+      endpointOutput: {
+        data: JSON.stringify({ predictions: labels.map((label) => ({ label, probabilities: [0.5, 0.5] })) }),
+        encoding: 'JSON',
+      },
+    },
+    eventMetadata: { eventId, inferenceTime: '2026-11-23T10:05:00.000Z' },
+  });
+}
+
+describe('an endpoint rollout with a shadow phase', () => {
+  let store: InMemoryRegistryStore;
+  let registry: Registry;
+  let endpoint: FakeEndpoint;
+  let dependencies: DeployEndpointDependencies;
+  let clock: number;
+  let figures: Omit<ShadowWindow, 'comparedRows' | 'agreeingRows'>;
+  let captured: Record<string, string[]>;
+  let metricReads: Array<{ endpointName: string; variantName: string; start: Date; end: Date }>;
+
+  const begin = () =>
+    deployEndpoint(dependencies, { action: 'begin', version: 2, runId: RUN }) as Promise<RolloutResult<EndpointDeployment>>;
+  const poll = (deployment: EndpointDeployment) =>
+    deployEndpoint(dependencies, { action: 'poll', version: 2, deployment }) as Promise<RolloutResult<EndpointDeployment>>;
+  /** Begins, lets the endpoint reach the shadow configuration, and returns the deployment once the shadow is live. */
+  const live = async () => {
+    const { deployment } = await begin();
+    const updating = await poll(deployment);
+    const running = await poll(updating.deployment);
+    expect(running.deployment.shadow?.liveSince).toBe(new Date(clock).toISOString());
+    return running.deployment;
+  };
+  /** `agreeing` of `total` captured requests (one row each) where the shadow answers like production. */
+  const capture = (total: number, agreeing: number) => {
+    captured = {
+      AllTraffic: Array.from({ length: total }, (_, index) => captureLine(`e-${index}`, ['yes'])),
+      'AllTraffic-shadow': Array.from({ length: total }, (_, index) => captureLine(`e-${index}`, [index < agreeing ? 'yes' : 'no'])),
+    };
+  };
+
+  beforeEach(async () => {
+    store = new InMemoryRegistryStore();
+    registry = new Registry(store, { knownModels: ['churn'] });
+    for (const number of [1, 2]) {
+      await registry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
+    endpoint = new FakeEndpoint();
+    clock = Date.parse('2026-11-23T10:00:00.000Z');
+    figures = { requests: 0, failedRequests: 0 };
+    captured = {};
+    metricReads = [];
+    dependencies = {
+      modelName: 'churn',
+      target: TARGET,
+      endpoints: endpoint,
+      versions: store,
+      registry: { transition: (request) => registry.transition(request), setRolloutPhase: (request) => registry.setRolloutPhase(request) },
+      shadowReaders: {
+        metrics: {
+          read: async (span) => {
+            metricReads.push(span);
+            return figures;
+          },
+        },
+        captures: {
+          lines: async function* (span) {
+            yield* captured[span.variantName] ?? [];
+          },
+        },
+      },
+      now: () => new Date(clock),
+    };
+  });
+
+  it('begins with production and the candidate as its shadow variant, sampled shadowPercent, every request captured', async () => {
+    const started = await begin();
+    expect(started.status).toBe('InProgress');
+    expect(started.deployment).toMatchObject({
+      phase: 'shadow',
+      endpointConfigName: CANARY_CONFIG,
+      shadow: { configName: SHADOW_CONFIG, productionModelName: PRODUCTION_MODEL, productionVersion: 1, updateSeen: false },
+    });
+    expect(endpoint.models.map((model) => model.ModelName)).toEqual([CANARY_CONFIG]);
+    expect(endpoint.models[0]!.PrimaryContainer.ModelDataUrl).toBe('s3://artifacts/models/churn/v2/model.tar.gz');
+    expect(endpoint.configs.get(SHADOW_CONFIG)).toEqual({
+      EndpointConfigName: SHADOW_CONFIG,
+      KmsKeyId: KEY,
+      ProductionVariants: [
+        {
+          VariantName: 'AllTraffic',
+          ModelName: PRODUCTION_MODEL,
+          InstanceType: 'ml.c6i.large',
+          InitialInstanceCount: 2,
+          InitialVariantWeight: 1,
+        },
+      ],
+      ShadowProductionVariants: [
+        {
+          VariantName: 'AllTraffic-shadow',
+          ModelName: CANARY_CONFIG,
+          InstanceType: 'ml.c6i.large',
+          InitialInstanceCount: 2,
+          InitialVariantWeight: 0.2,
+        },
+      ],
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: 100,
+        DestinationS3Uri: 's3://capture/churn/shadow',
+        KmsKeyId: KEY,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+      },
+    });
+    // Production's model is unchanged: all at once, no canary of the production variant.
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: SHADOW_CONFIG, DeploymentConfig: undefined }]);
+    expect(await store.getModel('churn')).toMatchObject({ productionVersion: 1, stagingVersion: 2, stagingPhase: 'shadow' });
+    const [staged] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(staged).toMatchObject({ toStage: 'Staging', actor: `rollout:churn:${RUN}` });
+    expect(staged?.reason).toBe(
+      `shadow: endpoint ${ENDPOINT} replicates 20% of requests to version 2 as its shadow variant for 900 s against production version 1, then blue/green canary (run ${RUN})`,
+    );
+  });
+
+  it('replays a repeated begin without a second update', async () => {
+    const first = await begin();
+    const again = await begin();
+    expect(again.deployment).toMatchObject({
+      phase: 'shadow',
+      shadow: { configName: SHADOW_CONFIG, productionModelName: PRODUCTION_MODEL },
+    });
+    expect(first.deployment.shadow?.configName).toBe(again.deployment.shadow?.configName);
+    expect(endpoint.updates).toHaveLength(1);
+  });
+
+  it('starts the window when the shadow configuration is in service, and reads nothing before it has passed', async () => {
+    const { deployment } = await begin();
+    const updating = await poll(deployment);
+    expect(updating).toMatchObject({ status: 'InProgress', reason: null, deployment: { shadow: { updateSeen: true } } });
+    expect(updating.deployment.shadow?.liveSince).toBeUndefined();
+    clock += 300_000;
+    const running = await poll(updating.deployment);
+    expect(running.deployment.shadow?.liveSince).toBe(new Date(clock).toISOString());
+    clock += 899_000;
+    expect(await poll(running.deployment)).toMatchObject({ status: 'InProgress', reason: null });
+    expect(metricReads).toEqual([]);
+  });
+
+  it('moves a candidate that passes its gates on to its blue/green canary, phase canary in the audit trail', async () => {
+    const deployment = await live();
+    const liveSince = clock;
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 1, p99LatencyMs: 40 };
+    capture(200, 196);
+    const moved = await poll(deployment);
+    expect(metricReads).toEqual([
+      { endpointName: ENDPOINT, variantName: 'AllTraffic-shadow', start: new Date(liveSince), end: new Date(clock) },
+    ]);
+    expect(moved.status).toBe('InProgress');
+    expect(moved.reason).toBe(
+      "shadow passed: 400 mirrored requests, agreement 98%, error rate 0.25%, p99 latency 40 ms (200 captured requests joined, 0 shadow records without production's)",
+    );
+    expect(moved.deployment).toMatchObject({ phase: 'canary', updateSeen: false, endpointConfigName: CANARY_CONFIG });
+    expect(endpoint.configs.get(CANARY_CONFIG)?.ProductionVariants).toEqual([
+      {
+        VariantName: 'AllTraffic',
+        ModelName: CANARY_CONFIG,
+        InstanceType: 'ml.c6i.large',
+        InitialInstanceCount: 2,
+        InitialVariantWeight: 1,
+      },
+    ]);
+    expect(endpoint.configs.get(CANARY_CONFIG)?.ShadowProductionVariants).toBeUndefined();
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG });
+    expect(await store.getModel('churn')).toMatchObject({ stagingVersion: 2, stagingPhase: 'canary' });
+    const [event] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(event).toMatchObject({ action: 'rollout-phase', version: 2, actor: `rollout:churn:${RUN}` });
+    expect(event?.details).toEqual({ fromPhase: 'shadow', toPhase: 'canary' });
+
+    // The same shadow poll repeated (a retried state) finds the canary under way: no second update.
+    const repeated = await poll(deployment);
+    expect(repeated).toMatchObject({ status: 'InProgress', deployment: { phase: 'canary' } });
+    expect(endpoint.updates).toHaveLength(2);
+    // The canary goes on as without a shadow phase: the endpoint serving its configuration is InService.
+    const done = await poll((await poll(moved.deployment)).deployment);
+    expect(done).toMatchObject({ status: 'InService', reason: `endpoint ${ENDPOINT} serves ${CANARY_CONFIG}` });
+  });
+
+  it('rejects a candidate that disagrees with production, and puts the endpoint back on production alone', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 0, p99LatencyMs: 40 };
+    capture(100, 30);
+    const rejected = await poll(deployment);
+    expect(rejected.status).toBe('RolledBack');
+    expect(rejected.reason).toBe(
+      "shadow rejected before any caller saw it: agreement with production 30% (30 of 100 rows) is below the minimum 90% (400 mirrored requests, agreement 30%, error rate 0%, p99 latency 40 ms; 100 captured requests joined, 0 shadow records without production's)",
+    );
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Rejected');
+    const [event] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(event).toMatchObject({ toStage: 'Rejected', reason: rejected.reason });
+    expect(endpoint.configs.get(RESTORE_CONFIG)).toEqual({
+      EndpointConfigName: RESTORE_CONFIG,
+      KmsKeyId: KEY,
+      ProductionVariants: [
+        {
+          VariantName: 'AllTraffic',
+          ModelName: PRODUCTION_MODEL,
+          InstanceType: 'ml.c6i.large',
+          InitialInstanceCount: 2,
+          InitialVariantWeight: 1,
+        },
+      ],
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: 20,
+        DestinationS3Uri: 's3://capture/churn/endpoint',
+        KmsKeyId: KEY,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+      },
+    });
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined });
+    // Repeated: the registry's decision is replayed, the endpoint not moved again.
+    expect(await poll(deployment)).toMatchObject({ status: 'RolledBack', reason: 'version 2 was already rejected' });
+    expect(endpoint.updates).toHaveLength(2);
+  });
+
+  it('rejects a candidate whose p99 latency is over the budget, or whose error rate is too high', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 40, p99LatencyMs: 450 };
+    capture(100, 100);
+    const rejected = await poll(deployment);
+    expect(rejected.status).toBe('RolledBack');
+    expect(rejected.reason).toContain('error rate 10% (40 of 400 mirrored requests) is above');
+    expect(rejected.reason).toContain('p99 latency 450 ms is above the 200 ms budget');
+  });
+
+  it('waits for traffic up to three windows, then fails the rollout (Archived) and takes the shadow off', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 40, failedRequests: 0 };
+    const waiting = await poll(deployment);
+    expect(waiting).toMatchObject({
+      status: 'InProgress',
+      reason: 'shadow waits for traffic: 40 of the 100 mirrored requests the shadow gates need',
+    });
+    clock += 1_800_000;
+    const failed = await poll(waiting.deployment);
+    expect(failed).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/^shadow ended after 2700 s without enough traffic/) });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+    expect(endpoint.updates.at(-1)?.EndpointConfigName).toBe(RESTORE_CONFIG);
+  });
+
+  it('fails the rollout (Archived, nothing against the model) when the shadow configuration cannot start', async () => {
+    const { deployment } = await begin();
+    endpoint.failNextUpdate = true;
+    const updating = await poll(deployment);
+    const failed = await poll(updating.deployment);
+    expect(failed).toMatchObject({
+      status: 'Failed',
+      reason: `the shadow variant could not be started: endpoint InService on ${PRODUCTION_CONFIG}: shadow variant failed health checks`,
+    });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+  });
+
+  it('takes the shadow variant off when the canary rolls back onto the shadow configuration', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 0, p99LatencyMs: 40 };
+    capture(100, 100);
+    const moved = await poll(deployment);
+    // SageMaker's alarm rolls the canary back: the endpoint is in service on the shadow configuration again.
+    endpoint.current = { EndpointStatus: 'RollingBack', EndpointConfigName: SHADOW_CONFIG };
+    const rolling = await poll(moved.deployment);
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: SHADOW_CONFIG, FailureReason: 'alarm churn-5xx' };
+    const rolledBack = await poll(rolling.deployment);
+    expect(rolledBack.status).toBe('RolledBack');
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Rejected');
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined });
+  });
+
+  it('starts in the canary, as without a shadow phase, when there is no production version to shadow', async () => {
+    const fresh = new InMemoryRegistryStore();
+    const freshRegistry = new Registry(fresh, { knownModels: ['churn'] });
+    for (const number of [1, 2]) {
+      await freshRegistry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    dependencies = { ...dependencies, versions: fresh, registry: { transition: (request) => freshRegistry.transition(request) } };
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+    expect(await fresh.getModel('churn')).toMatchObject({ stagingVersion: 2, stagingPhase: 'canary' });
+  });
+
+  it('starts in the canary when the endpoint still serves its bootstrap configuration', async () => {
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: 'BootstrapConfig-AbCdEf123' };
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect([...endpoint.configs.keys()]).toEqual([CANARY_CONFIG]);
+  });
+});
