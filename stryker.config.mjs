@@ -42,6 +42,9 @@
  * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values.
  * - verdict.ts assessDrift: `sampleSize >= rules.minSampleSize` → `true`: a feature is evaluated only
  *   with minSampleSize values in the window, and a column never holds more values than the window rows.
+ * - statistics.ts groupBins: `currentMass > 0` → `>= 0` in the closing test: with neither mass left
+ *   the block adds 0 to the top group. chiSquareTest: `i < reference.length` → `<=` in the category
+ *   count: the extra pass adds undefined + undefined (NaN), which is not > 0.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -60,6 +63,10 @@ export default {
     'lambdas/deploy-serverless/deploy-serverless.ts',
     'lambdas/shared/rollout.ts',
     'lambdas/check-drift/verdict.ts',
+    'lambdas/check-drift/statistics.ts',
+    'lambdas/shared/profile/profile.ts',
+    'lambdas/shared/profile/sketches.ts',
+    'lambdas/shared/profile/profilers.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

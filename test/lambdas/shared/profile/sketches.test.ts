@@ -41,6 +41,15 @@ describe('HyperLogLog', () => {
   });
 });
 
+describe('HyperLogLog at its ends', () => {
+  it('estimates 0 for no values and about 1 for one value', () => {
+    expect(new HyperLogLog().estimate()).toBe(0);
+    const one = new HyperLogLog();
+    one.add(hashString('only', { high: 0, low: 0 }));
+    expect(one.estimate()).toBeCloseTo(1, 2);
+  });
+});
+
 describe('FingerprintSet', () => {
   it('finds every repeat exactly while below capacity and tracks nothing new beyond it', () => {
     fc.assert(
@@ -91,6 +100,45 @@ describe('SpaceSaving', () => {
         },
       ),
     );
+  });
+
+  it('replaces the smallest counter, wherever the heap holds it, and counts the newcomer from it', () => {
+    // Counts a 9, b 6, c 4, d 2, e 7, reached in an interleaved order so increments reorder the
+    // heap; then newcomers, each meeting a unique smallest counter.
+    const sketch = new SpaceSaving(5);
+    for (const key of 'abcdeabceabceabdeaeaebeaabac') sketch.add(key);
+    expect(new Map(sketch.guaranteed())).toEqual(
+      new Map([
+        ['a', 9],
+        ['b', 6],
+        ['c', 4],
+        ['d', 2],
+        ['e', 7],
+      ]),
+    );
+    sketch.add('f'); // replaces d (2 → f 3, error 2)
+    expect(new Map(sketch.guaranteed())).toEqual(
+      new Map([
+        ['a', 9],
+        ['b', 6],
+        ['c', 4],
+        ['f', 1],
+        ['e', 7],
+      ]),
+    );
+    sketch.add('f'); // f 4 (error 2), as c: c gets one more before the next newcomer
+    sketch.add('c');
+    sketch.add('g'); // replaces f (4 → g 5, error 4)
+    expect(new Map(sketch.guaranteed())).toEqual(
+      new Map([
+        ['a', 9],
+        ['b', 6],
+        ['c', 5],
+        ['g', 1],
+        ['e', 7],
+      ]),
+    );
+    expect(sketch.total).toBe(32);
   });
 
   it('is exact while there are at most capacity distinct values', () => {
