@@ -45,6 +45,8 @@
  * - statistics.ts groupBins: `currentMass > 0` → `>= 0` in the closing test: with neither mass left
  *   the block adds 0 to the top group. chiSquareTest: `i < reference.length` → `<=` in the category
  *   count: the extra pass adds undefined + undefined (NaN), which is not > 0.
+ * - profile.ts mergeMoments: `b.count === 0` → `false`: the general update then adds 0 to the mean
+ *   and the M2 (exact in floating point), so the result equals `a` (but for a mean of -0 turned 0).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */

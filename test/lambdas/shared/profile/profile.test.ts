@@ -82,7 +82,8 @@ describe('profile moments', () => {
   });
 
   it('merges with empty moments as the identity, and has a variance only from two values on', () => {
-    const some = { count: 3, mean: 2, m2: 2 };
+    // Exactly the other side: the general update would give 0 + (0.1 · 3) / 3 = 0.10000000000000002.
+    const some = { count: 3, mean: 0.1, m2: 0.02 };
     expect(mergeMoments(emptyMoments(), some)).toEqual(some);
     expect(mergeMoments(some, emptyMoments())).toEqual(some);
     expect(mergeMoments(emptyMoments(), emptyMoments())).toEqual({ count: 0, mean: 0, m2: 0 });
