@@ -12,6 +12,7 @@ import {
 import {
   CategoricalColumnProfiler,
   type CodeDictionary,
+  EXACT_REFERENCE_VALUES,
   mergeProfiles,
   NumericColumnProfiler,
 } from '../../../../lambdas/shared/profile/profilers';
@@ -194,6 +195,23 @@ describe('NumericColumnProfiler', () => {
     binning.addBatch(new Float64Array(1500), new Uint8Array(1500), 1500);
     expect(binning.retainedBytes).toBe(0);
     expect(binning.sketchRankError).toBe(0);
+  });
+});
+
+describe('the exact limit of a reference column', () => {
+  it('keeps exactly EXACT_REFERENCE_VALUES values (8 MiB), and switches to the sketch at one more', () => {
+    const profiler = new NumericColumnProfiler();
+    const values = Float64Array.from({ length: EXACT_REFERENCE_VALUES }, (_, index) => index);
+    profiler.addBatch(values, new Uint8Array(EXACT_REFERENCE_VALUES), EXACT_REFERENCE_VALUES);
+    expect(profiler.sketchRankError).toBe(0);
+    expect(profiler.retainedBytes).toBe(8 * 1024 * 1024);
+    profiler.addBatch(Float64Array.of(-1), new Uint8Array(1), 1);
+    expect(profiler.sketchRankError).toBeGreaterThan(0);
+    expect(profiler.retainedBytes).toBeLessThan(8 * 1024 * 1024);
+    const column = profiler.finish();
+    expect(column).toMatchObject({ count: EXACT_REFERENCE_VALUES + 1, min: -1, max: EXACT_REFERENCE_VALUES - 1 });
+    expect(column.tails!.lowest.slice(0, 3)).toEqual([-1, 0, 1]);
+    expect(column.histogram.counts.reduce((total, count) => total + count, 0)).toBe(EXACT_REFERENCE_VALUES + 1);
   });
 });
 
