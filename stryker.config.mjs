@@ -47,6 +47,17 @@
  *   count: the extra pass adds undefined + undefined (NaN), which is not > 0.
  * - profile.ts mergeMoments: `b.count === 0` → `false`: the general update then adds 0 to the mean
  *   and the M2 (exact in floating point), so the result equals `a` (but for a mean of -0 turned 0).
+ * - sketches.ts: hashString's loop `i < text.length` → `<=` mixes one more (NaN → 0) unit into
+ *   every string's hashes alike: another deterministic hash of the same quality. FingerprintSet
+ *   growing at half load or one entry before it (`*2 >` → `>=`) changes memory, not answers.
+ *   HyperLogLog.add keeping a register on an equal rank (`>` → `>=`). Ertl's σ at x = 1 without
+ *   its early return (`x === 1` → `false`) doubles its weight until the sum overflows to the same
+ *   Infinity; τ without its early return at 0 or 1 (`x === 0` → `false`, `||` → `&&`) sums to the
+ *   same 0. SpaceSaving: `count − error` is at least 1 for every counter, so the `lower > 0`
+ *   filter (→ `>= 0`, `true`) keeps all; `less` with `<=` breaks ties among equal counts the other
+ *   way (still a min-heap: which of two equal counters is replaced is not specified); in siftDown,
+ *   `left >= size` → `>` or `false` and `right < size` → `<=` read one slot past the heap, whose
+ *   count (undefined) compares false, so the loop stops as before.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */

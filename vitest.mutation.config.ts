@@ -38,7 +38,8 @@ export default defineConfig({
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
     // Mutants of the registry service are store-independent: its shared contract runs on the in-memory store only.
-    env: { REGISTRY_CONTRACT_STORES: 'in-memory' },
+    // MUTATION_TESTING: the heaviest property tests run fewer seeds per mutant (never in `npm test`).
+    env: { REGISTRY_CONTRACT_STORES: 'in-memory', MUTATION_TESTING: '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
