@@ -202,7 +202,7 @@ describe('SpaceSaving', () => {
             for (let position = 1; position < heap.length; position++) {
               expect(counts[heap[position]!]!).toBeGreaterThanOrEqual(counts[heap[(position - 1) >> 1]!]!);
             }
-            heap.forEach((counter, position) => expect(positions[counter]).toBe(position));
+            expect(heap.map((counter) => positions[counter])).toEqual(heap.map((_, position) => position));
             expect(new Map(keys.map((key, counter) => [key, counter]))).toEqual(byKey);
             expect(counts.reduce((total, count) => total + count, 0)).toBe(sketch.total);
           }
