@@ -65,6 +65,16 @@ describe('HyperLogLog at its ends', () => {
     expect(sketch.estimate()).toBeCloseTo(26536.28200179177, 6);
   });
 
+  it('weighs τ fully when every register is saturated or one below (ranks 33 and 32, half each)', () => {
+    // Only there does τ not vanish behind 2^-32 · C_k: z = 2^-32 (m·τ(1/2) + 8192), τ(1/2) =
+    // 0.14992949586408807, estimate 78101270141407.58 (the same Python as above).
+    const sketch = new HyperLogLog();
+    const registers = (sketch as unknown as { registers: Uint8Array }).registers;
+    registers.fill(33, 0, 8192);
+    registers.fill(32, 8192);
+    expect(sketch.estimate() / 78101270141407.58).toBeCloseTo(1, 12);
+  });
+
   it('hashes -0 as 0', () => {
     expect(hashNumber(-0, { high: 0, low: 0 })).toEqual(hashNumber(0, { high: 0, low: 0 }));
   });
