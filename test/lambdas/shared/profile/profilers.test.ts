@@ -35,7 +35,16 @@ describe('CategoricalColumnProfiler', () => {
   it('counts permanent codes exactly, nulls and invalid cells apart, and ignores skipped cells', () => {
     const profiler = new CategoricalColumnProfiler();
     // Codes 0 = a, 1 = b; a skipped cell (state 3) counts nowhere.
-    addCodes(profiler, [0, 1, 0, 0, 1, 0, 0], undefined, [CELL_VALUE, CELL_VALUE, CELL_NULL, CELL_INVALID, CELL_VALUE, 3, CELL_VALUE]);
+    addCodes(profiler, [0, 1, 0, 0, 1, 0, 0, 1], undefined, [
+      CELL_VALUE,
+      CELL_VALUE,
+      CELL_NULL,
+      CELL_INVALID,
+      CELL_VALUE,
+      3,
+      CELL_VALUE,
+      3,
+    ]);
     expect(profiler.finish(['a', 'b'])).toEqual({
       kind: 'categorical',
       count: 4,
@@ -61,6 +70,12 @@ describe('CategoricalColumnProfiler', () => {
       ['v3', 1],
       ['v64', 1],
     ]);
+  });
+
+  it('grows its counts for a first code just past them (64)', () => {
+    const profiler = new CategoricalColumnProfiler();
+    addCodes(profiler, [64, 64]);
+    expect(profiler.finish(Array.from({ length: 65 }, (_, code) => `v${code}`)).categories).toEqual([['v64', 2]]);
   });
 
   it('counts transient codes by value through the dictionary, exactly while they fit the sketch', () => {
@@ -156,6 +171,22 @@ describe('NumericColumnProfiler', () => {
     expect(whole).toMatchObject({ count: 3000, min: 0, max: 2999, histogram: { counts: [0, ...new Array(3000).fill(1)].slice(0, 3001) } });
   });
 
+  it('compacts a batch of more than 1024 cells with a null in it, every value kept', () => {
+    const values = Float64Array.from({ length: 3000 }, (_, index) => index);
+    const states = new Uint8Array(3000);
+    states[0] = CELL_NULL;
+    const profiler = new NumericColumnProfiler();
+    profiler.addBatch(values, states, 3000);
+    // Values 1 … 2999: mean 1500, M2 = Σ (i − 1500)² = 2247750500 (python3: sum((i-1500)**2 for i in range(1,3000))).
+    expect(profiler.finish()).toMatchObject({
+      count: 2999,
+      nulls: 1,
+      min: 1,
+      max: 2999,
+      moments: { count: 2999, mean: 1500, m2: 2_247_750_500 },
+    });
+  });
+
   it('takes the variance of a batch far from the reference’s median about the batch’s own mean', () => {
     // Edges around 0, values around 1e9: about the median, Σ(x − c)² − (Σ(x − c))²/n would lose every digit.
     const profile = profileBatches([1e9 + 1, 1e9 + 2, 1e9 + 3], [3], [-1, 0, 1]);
@@ -241,12 +272,29 @@ describe('mergeProfiles', () => {
     expect((mergeProfiles(old, a).columns.x as NumericColumnProfile).tails).toBeUndefined();
   });
 
-  it('refuses edges that differ in one value only', () => {
+  it('refuses edges that differ in one value only, or in number, naming the column in the details', () => {
     const a = numeric([1, 2, 3]);
     const b = numeric([1, 2, 4]);
     expect(() => mergeProfiles(a, b)).toThrow(
       'cannot merge profiles of column "x": their histograms have different bin edges (3 vs 3 edges)',
     );
+    const shorter = numeric([1, 2]);
+    expect(() => mergeProfiles(shorter, a)).toThrow(
+      'cannot merge profiles of column "x": their histograms have different bin edges (2 vs 3 edges)',
+    );
+    expect(() => mergeProfiles(a, b)).toThrow(expect.objectContaining({ details: { column: 'x' } }));
+  });
+
+  it('refuses as many columns under partly other names', () => {
+    const a = profileValues([
+      { name: 'x', kind: 'numeric', values: [1] },
+      { name: 'y', kind: 'numeric', values: [1] },
+    ]);
+    const b = profileValues([
+      { name: 'x', kind: 'numeric', values: [1] },
+      { name: 'z', kind: 'numeric', values: [1] },
+    ]);
+    expect(() => mergeProfiles(a, b)).toThrow('cannot merge profiles with different columns: [x, y] and [x, z]');
   });
 
   it('refuses a column that is numeric in one profile and categorical in the other', () => {
@@ -254,6 +302,7 @@ describe('mergeProfiles', () => {
     const b = profileValues([{ name: 'x', kind: 'categorical', values: ['1'] }]);
     expect(() => mergeProfiles(a, b)).toThrow('cannot merge profiles of column "x": one is numeric, the other categorical');
     expect(() => mergeProfiles(b, a)).toThrow('cannot merge profiles of column "x": one is categorical, the other numeric');
+    expect(() => mergeProfiles(a, b)).toThrow(expect.objectContaining({ details: { column: 'x' } }));
   });
 
   it('refuses profiles with more columns on one side', () => {
