@@ -60,7 +60,7 @@
  *   lifts a newcomer of count 1, the smallest a counter holds, so lifting it to the root regardless
  *   (`!less(…)` → `false`) or also at the root (`position > 0` → `>= 0`, parent heap[-1] compares
  *   false) ends in a valid heap too; in siftDown,
- *   `left >= size` → `>` or `false` and `right < size` → `<=` read one slot past the heap, whose
+ *   `left >= size` → `>` or `false` and `right < size` → `<=` or `true` read one slot past the heap, whose
  *   count (undefined) compares false, so the loop stops as before.
  * - profilers.ts NumericColumnProfiler: the center values are summed about (`batchSums[0]`, the
  *   reference's median) only keeps the sums' digits; a batch far from any center falls back to

@@ -99,6 +99,9 @@ describe('FingerprintSet', () => {
     // Low words 1024 apart start probing at the same slot of the 1024: same high word, other low word.
     expect(set.addOrFind({ high: 1, low: 2 + 1024 })).toBe(ADDED);
     expect(set.addOrFind({ high: 1, low: 2 + 2048 })).toBe(ADDED);
+    // The same low word under 600 high words: their probes meet (and pass) each other's slots.
+    const many = new FingerprintSet(1000);
+    for (let high = 0; high < 600; high++) expect(many.addOrFind({ high, low: 7 })).toBe(ADDED);
     expect(set.size).toBe(3);
   });
 
