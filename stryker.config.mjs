@@ -42,6 +42,46 @@
  * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values.
  * - verdict.ts assessDrift: `sampleSize >= rules.minSampleSize` → `true`: a feature is evaluated only
  *   with minSampleSize values in the window, and a column never holds more values than the window rows.
+ * - statistics.ts groupBins: `currentMass > 0` → `>= 0` in the closing test: with neither mass left
+ *   the block adds 0 to the top group. chiSquareTest: `i < reference.length` → `<=` in the category
+ *   count: the extra pass adds undefined + undefined (NaN), which is not > 0.
+ * - profile.ts mergeMoments: `b.count === 0` → `false`: the general update then adds 0 to the mean
+ *   and the M2 (exact in floating point), so the result equals `a` (but for a mean of -0 turned 0).
+ * - sketches.ts: hashString's loop `i < text.length` → `<=` mixes one more (NaN → 0) unit into
+ *   every string's hashes alike: another deterministic hash of the same quality. FingerprintSet
+ *   growing at half load or one entry before it (`*2 >` → `>=`) changes memory, not answers;
+ *   its rehash loop `old < used.length` → `<=` reads used[length] (undefined, not 1) and skips it.
+ *   HyperLogLog.add keeping a register on an equal rank (`>` → `>=`). Ertl's σ at x = 1 without
+ *   its early return (`x === 1` → `false`) doubles its weight until the sum overflows to the same
+ *   Infinity; τ without its early return at 0 or 1 (`x === 0` → `false`, `||` → `&&`) sums to the
+ *   same 0. SpaceSaving: `count − error` is at least 1 for every counter, so the `lower > 0`
+ *   filter (→ `>= 0`, `true`) keeps all; `less` with `<=` breaks ties among equal counts the other
+ *   way (still a min-heap: which of two equal counters is replaced is not specified); siftUp only
+ *   lifts a newcomer of count 1, the smallest a counter holds, so lifting it to the root regardless
+ *   (`!less(…)` → `false`) or also at the root (`position > 0` → `>= 0`, parent heap[-1] compares
+ *   false) ends in a valid heap too; in siftDown,
+ *   `left >= size` → `>` or `false` and `right < size` → `<=` or `true` read one slot past the heap, whose
+ *   count (undefined) compares false, so the loop stops as before.
+ * - profilers.ts NumericColumnProfiler: the center values are summed about (`batchSums[0]`, the
+ *   reference's median) only keeps the sums' digits; a batch far from any center falls back to
+ *   its own mean (tested), so another center changes rounding, not results the tests can see. The
+ *   scan for the first non-value cell (`first < length` → `<=`, `true`, `false`, `>=`) and
+ *   `if (first < length)` → `true`/`<=` only decide whether a batch is compacted before use: the
+ *   compacted copy holds the same values. Extremes kept on equal values (`<` → `<=`, `>` → `>=`),
+ *   the compaction buffer reallocated more often (`compacted.length < length` → `true`/`<=`), the
+ *   tails offered values within their bounds (`value < low || value > high` → `true`, `<=`, `>=`),
+ *   and the bin walks reading edges[length] (undefined, `<=` false) change work, not results. The
+ *   mean is never -0 where `+ 0` → `- 0` (a sum starting at 0 is never -0).
+ *   CategoricalColumnProfiler.finish: codes past the dictionary or the counts (`&&` → `||`, `<=`,
+ *   `true`) read undefined counts, which are not > 0; capCategories' base `categories: []` is
+ *   replaced by the kept pairs. compareCategories breaks ties by value: category names are
+ *   distinct, so `<` → `<=` and the `a > b` branch (`true`, `>=`, `<=`) order them alike; that
+ *   branch returning 0 (`false`) also leaves the order unchanged, as V8's sort acts only on
+ *   whether a comparison is negative (not promised by the language: listed, not disabled).
+ *   Not shown equivalent, tests still to write: in the QuantileSketch path (a reference past
+ *   EXACT_REFERENCE_VALUES) binSketch's offset sums one bin short (`edges.length - 1`) and a
+ *   value equal to an edge walked into the bin below (`<=` → `<`), and offerTails reading one
+ *   value past the batch (`i <= count`).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -60,6 +100,10 @@ export default {
     'lambdas/deploy-serverless/deploy-serverless.ts',
     'lambdas/shared/rollout.ts',
     'lambdas/check-drift/verdict.ts',
+    'lambdas/check-drift/statistics.ts',
+    'lambdas/shared/profile/profile.ts',
+    'lambdas/shared/profile/sketches.ts',
+    'lambdas/shared/profile/profilers.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

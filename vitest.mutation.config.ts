@@ -25,11 +25,21 @@ export default defineConfig({
       'test/lambdas/shared/rollout.test.ts',
       'test/lambdas/check-drift/verdict.test.ts',
       'test/lambdas/check-drift/verdict-rules.test.ts',
+      'test/lambdas/check-drift/statistics.test.ts',
+      'test/lambdas/check-drift/chi-square.test.ts',
+      'test/lambdas/check-drift/js-p-value.test.ts',
+      'test/lambdas/shared/profile/profile.test.ts',
+      'test/lambdas/shared/profile/profilers.test.ts',
+      'test/lambdas/shared/profile/sketches.test.ts',
+      'test/lambdas/shared/profile/bin-means.test.ts',
+      'test/lambdas/shared/profile/tail-values.test.ts',
+      'test/lambdas/shared/profile/quantile-sketch.test.ts',
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
     // Mutants of the registry service are store-independent: its shared contract runs on the in-memory store only.
-    env: { REGISTRY_CONTRACT_STORES: 'in-memory' },
+    // MUTATION_TESTING: the heaviest property tests run fewer seeds per mutant (never in `npm test`).
+    env: { REGISTRY_CONTRACT_STORES: 'in-memory', MUTATION_TESTING: '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -202,6 +202,98 @@ describe('edge cases', () => {
     const comparison = compareCategorical(reference, current);
     expect(comparison.newCategories).toEqual([]);
     expect(comparison.chiSquare).toBe(0);
+    // Current "other" (5) plus the unseen category (10) against the reference's "other" (10).
+    const withOther = compareCategorical(reference, { ...current, count: 115, otherCount: 5 });
+    expect(withOther).toMatchObject({ currentCount: 115, bins: 2, newCategories: [] });
+    expect(withOther.chiSquare).toBeCloseTo(chiSquareTest([100, 10], [100, 15]).statistic, 12);
+  });
+
+  it('adds current mass past a reference whose top deciles one heavy value filled to the top group', () => {
+    // Reference mass 5 at bin 0 fills deciles 1-5, 5 more at bin 2 fills 6-10: two groups, and bin 3
+    // (no reference mass) belongs to the second. Nothing is added when bin 3 is empty in both.
+    expect(groupBins([5, 0, 5, 0], [1, 2, 3, 4], 10)).toEqual({ reference: [5, 5], current: [1, 9] });
+    expect(groupBins([5, 0, 5, 0], [1, 2, 3, 0], 10)).toEqual({ reference: [5, 5], current: [1, 5] });
+  });
+
+  it('gives one empty group for two empty histograms', () => {
+    expect(groupBins([0, 0, 0], [0, 0, 0], 10)).toEqual({ reference: [0], current: [0] });
+    expect(groupBins([], [], 10)).toEqual({ reference: [0], current: [0] });
+  });
+
+  it('gives chi-square no degrees of freedom (statistic 0, p = 1) when one sample is empty or one category holds everything', () => {
+    expect(chiSquareTest([0, 0, 0], [3, 4, 5])).toEqual({ statistic: 0, degreesOfFreedom: 0, pValue: 1 });
+    expect(chiSquareTest([3, 4, 5], [0, 0, 0])).toEqual({ statistic: 0, degreesOfFreedom: 0, pValue: 1 });
+    expect(chiSquareTest([0, 7, 0], [0, 2, 0])).toEqual({ statistic: 0, degreesOfFreedom: 0, pValue: 1 });
+  });
+
+  it('names the column in the refusal’s details', () => {
+    const a = numericProfiles([1, 2, 3], [1, 2]);
+    const b = numericProfiles([5, 6, 7], [5]);
+    expect(() => compareNumeric('amount', a.reference, b.current)).toThrow(expect.objectContaining({ details: { column: 'amount' } }));
+  });
+
+  it('leaves out categories empty in both samples, keeping the others aligned', () => {
+    // A stored reference may list a category with no values: b is empty in both and drops out, so
+    // the table is a: 100 vs 50, c (new): 0 vs 5; "other" is empty in both and drops out too.
+    const reference: CategoricalColumnProfile = {
+      kind: 'categorical',
+      count: 100,
+      nulls: 0,
+      invalid: 0,
+      categories: [
+        ['a', 100],
+        ['b', 0],
+      ],
+      otherCount: 0,
+    };
+    const current: CategoricalColumnProfile = {
+      kind: 'categorical',
+      count: 55,
+      nulls: 0,
+      invalid: 0,
+      categories: [
+        ['a', 50],
+        ['c', 5],
+      ],
+      otherCount: 0,
+    };
+    const comparison = compareCategorical(reference, current);
+    const expected = chiSquareTest([100, 0], [50, 5]);
+    expect(comparison).toMatchObject({
+      bins: 2,
+      degreesOfFreedom: 1,
+      referenceCount: 100,
+      currentCount: 55,
+      chiSquare: expected.statistic,
+    });
+    expect(comparison.newCategories).toEqual([{ value: 'c', count: 5 }]);
+    expect(comparison.psi).toBeCloseTo(populationStabilityIndex([100, 0], [50, 5]), 12);
+    expect(comparison.psiPValue).toBeCloseTo(psiPValue(comparison.psi, 100, 55, 2), 12);
+  });
+
+  it('counts "other" apart from a category named by the empty string', () => {
+    const reference: CategoricalColumnProfile = {
+      kind: 'categorical',
+      count: 100,
+      nulls: 0,
+      invalid: 0,
+      categories: [
+        ['', 30],
+        ['a', 70],
+      ],
+      otherCount: 0,
+    };
+    const current: CategoricalColumnProfile = {
+      ...reference,
+      categories: [
+        ['', 70],
+        ['a', 30],
+      ],
+    };
+    const comparison = compareCategorical(reference, current);
+    expect(comparison.bins).toBe(2);
+    expect(comparison.psi).toBeCloseTo(populationStabilityIndex([30, 70], [70, 30]), 12);
+    expect(comparison.chiSquare).toBeCloseTo(chiSquareTest([30, 70], [70, 30]).statistic, 12);
   });
 
   it('groups fine bins into deciles of reference mass and keeps current mass past the reference in the top group', () => {

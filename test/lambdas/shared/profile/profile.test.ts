@@ -4,6 +4,7 @@ import { parseProfile, serializeProfile } from '../../../../lambdas/shared/profi
 import { binIndex, EdgeIndex, quantileEdges } from '../../../../lambdas/shared/profile/edge-index';
 import {
   type DatasetProfile,
+  emptyMoments,
   MAX_HISTOGRAM_EDGES,
   mergeMoments,
   type NumericColumnProfile,
@@ -78,6 +79,20 @@ describe('profile moments', () => {
     expect(merged.mean).toBeCloseTo(7.2, 12);
     expect(merged.m2).toBeCloseTo(254.8, 9);
     expect(variance(merged)).toBeCloseTo(63.7, 9);
+  });
+
+  it('merges with empty moments as the identity, and has a variance only from two values on', () => {
+    // Exactly the other side: the general update would give 0 + (0.1 · 3) / 3 = 0.10000000000000002.
+    const some = { count: 3, mean: 0.1, m2: 0.02 };
+    expect(mergeMoments(emptyMoments(), some)).toEqual(some);
+    expect(mergeMoments(some, emptyMoments())).toEqual(some);
+    expect(mergeMoments(emptyMoments(), emptyMoments())).toEqual({ count: 0, mean: 0, m2: 0 });
+    expect(variance(emptyMoments())).toBeNull();
+    expect(variance({ count: 1, mean: 5, m2: 0 })).toBeNull();
+    expect(variance({ count: 2, mean: 5, m2: 8 })).toBe(8);
+    // -0 plus an update that underflows to -0 (−5e-324 / 2) would be -0: the merged mean is 0.
+    expect(Object.is(mergeMoments({ count: 1, mean: -0, m2: 0 }, { count: 1, mean: -5e-324, m2: 0 }).mean, 0)).toBe(true);
+    expect(mergeMoments({ count: 1, mean: -1, m2: 0 }, { count: 3, mean: 3, m2: 6 })).toEqual({ count: 4, mean: 2, m2: 18 });
   });
 
   it('counts nulls and unparseable values apart from the statistics', () => {
