@@ -92,6 +92,9 @@
  *   so count / 4 ≤ 58 and maxEdges < 5: no rank is allowed at all. `depth · 0.1 < bulkBin` → `<=`
  *   differs only when count / maxEdges equals a depth · 0.1 exactly in float64: none does for
  *   maxEdges ≤ 4096 (searched, every depth of the loop).
+ * - bin-means.ts levelsOfMeans: `min === null || max === null` (→ `false`, `&&`, either side
+ *   `false`): min and max are null only for a column without values, whose counts are all 0, so
+ *   the loop skips every bin and the levels stay 0 either way.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -115,6 +118,7 @@ export default {
     'lambdas/shared/profile/sketches.ts',
     'lambdas/shared/profile/profilers.ts',
     'lambdas/shared/profile/tail-values.ts',
+    'lambdas/shared/profile/bin-means.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

@@ -175,5 +175,9 @@ describe('bin mean arithmetic', () => {
     expect(decodeMeanLevels('AAA/BA//', 4, 'x')).toEqual([0, 63, 64, MEAN_LEVELS]);
     expect(() => decodeMeanLevels('.A', 1, 'amount')).toThrow(/column "amount" has a bin mean that is not two base64 digits/);
     expect(() => decodeMeanLevels('AAAA', 1, 'amount')).toThrow(/column "amount" has 2 bin means for 1 bins/);
+    // The API error body names the column in its details too.
+    for (const text of ['A.', 'AAAA']) {
+      expect(() => decodeMeanLevels(text, 1, 'amount')).toThrow(expect.objectContaining({ details: { column: 'amount' } }));
+    }
   });
 });
