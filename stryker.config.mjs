@@ -95,6 +95,8 @@
  * - bin-means.ts levelsOfMeans: `min === null || max === null` (→ `false`, `&&`, either side
  *   `false`): min and max are null only for a column without values, whose counts are all 0, so
  *   the loop skips every bin and the levels stay 0 either way.
+ * - quantile-sketch.ts compact: `kept > 0` → `true` or `>=` before `copyWithin(kept, capacity − kept)`:
+ *   above level 0 kept is 0, and copyWithin(0, capacity) copies nothing (its start is the end).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -119,6 +121,7 @@ export default {
     'lambdas/shared/profile/profilers.ts',
     'lambdas/shared/profile/tail-values.ts',
     'lambdas/shared/profile/bin-means.ts',
+    'lambdas/shared/profile/quantile-sketch.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.
