@@ -122,6 +122,7 @@ export default {
     'lambdas/shared/profile/tail-values.ts',
     'lambdas/shared/profile/bin-means.ts',
     'lambdas/shared/profile/quantile-sketch.ts',
+    'lambdas/shared/profile/codec.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.
