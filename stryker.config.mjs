@@ -82,6 +82,21 @@
  *   EXACT_REFERENCE_VALUES) binSketch's offset sums one bin short (`edges.length - 1`) and a
  *   value equal to an edge walked into the bin below (`<=` → `<`), and offerTails reading one
  *   value past the batch (`i <= count`).
+ * - tail-values.ts mergeAscending: `i < a.length` → `true` or `<=` in the take-from-a test reads
+ *   a[length] (undefined, `<= b[j]` false) and takes b[j] as before; `a[i] <= b[j]` → `<` takes
+ *   the other of two equal values first: tails never hold -0 (both producers add 0), so equal
+ *   values are the same number. tailRanks: the loop's `depth < count / 4` (→ `true`, `<=`,
+ *   `count * 4`) never decides a non-empty result: it stops the loop first only when
+ *   count / 4 ≤ 10 · count / maxEdges, i.e. maxEdges ≤ 40, where bulk bins over 48 values need
+ *   count > 48 · maxEdges and the eighth-of-the-edges limit (≤ 5 ranks) leaves at most two steps,
+ *   so count / 4 ≤ 58 and maxEdges < 5: no rank is allowed at all. `depth · 0.1 < bulkBin` → `<=`
+ *   differs only when count / maxEdges equals a depth · 0.1 exactly in float64: none does for
+ *   maxEdges ≤ 4096 (searched, every depth of the loop).
+ * - bin-means.ts levelsOfMeans: `min === null || max === null` (→ `false`, `&&`, either side
+ *   `false`): min and max are null only for a column without values, whose counts are all 0, so
+ *   the loop skips every bin and the levels stay 0 either way.
+ * - quantile-sketch.ts compact: `kept > 0` → `true` or `>=` before `copyWithin(kept, capacity − kept)`:
+ *   above level 0 kept is 0, and copyWithin(0, capacity) copies nothing (its start is the end).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -104,6 +119,10 @@ export default {
     'lambdas/shared/profile/profile.ts',
     'lambdas/shared/profile/sketches.ts',
     'lambdas/shared/profile/profilers.ts',
+    'lambdas/shared/profile/tail-values.ts',
+    'lambdas/shared/profile/bin-means.ts',
+    'lambdas/shared/profile/quantile-sketch.ts',
+    'lambdas/shared/profile/codec.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

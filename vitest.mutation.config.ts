@@ -32,6 +32,8 @@ export default defineConfig({
       'test/lambdas/shared/profile/profilers.test.ts',
       'test/lambdas/shared/profile/sketches.test.ts',
       'test/lambdas/shared/profile/bin-means.test.ts',
+      'test/lambdas/shared/profile/codec.test.ts',
+      'test/lambdas/shared/profile/edge-index.test.ts',
       'test/lambdas/shared/profile/tail-values.test.ts',
       'test/lambdas/shared/profile/quantile-sketch.test.ts',
     ],

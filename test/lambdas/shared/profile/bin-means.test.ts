@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { binMeans, binSpan, decodeMeanLevels, encodeMeanLevels, MEAN_LEVELS } from '../../../../lambdas/shared/profile/bin-means';
+import {
+  binAnchor,
+  binMeans,
+  binSpan,
+  decodeMeanLevels,
+  encodeMeanLevels,
+  MEAN_LEVELS,
+  meanLevelsFromOffsets,
+  mergeMeanLevels,
+} from '../../../../lambdas/shared/profile/bin-means';
 import { parseProfile, serializeProfile } from '../../../../lambdas/shared/profile/codec';
 import { binIndex } from '../../../../lambdas/shared/profile/edge-index';
 import type { DatasetProfile, NumericColumnProfile } from '../../../../lambdas/shared/profile/profile';
@@ -105,5 +114,70 @@ describe('profiles with bin means and tails', () => {
     const merged = mergeProfiles(parsed, { formatVersion: 1, rowCount: 5000, columns: { x: column } }).columns.x as NumericColumnProfile;
     expect(merged.histogram.meanLevels).toBeUndefined();
     expect(merged.tails).toBeUndefined();
+  });
+});
+
+describe('bin mean arithmetic', () => {
+  it('anchors each bin at its lower edge, the open bin below the edges at the first edge', () => {
+    expect(binAnchor([], 0)).toBe(0);
+    expect([0, 1, 2, 3].map((bin) => binAnchor([10, 20, 30], bin))).toEqual([10, 10, 20, 30]);
+  });
+
+  it('spans a bin between its edges, closed by the profile’s min and max and never inverted', () => {
+    const edges = [10, 20, 30];
+    expect([0, 1, 2, 3].map((bin) => binSpan(edges, bin, 5, 40))).toEqual([
+      [5, 10],
+      [10, 20],
+      [20, 30],
+      [30, 40],
+    ]);
+    expect(binSpan(edges, 1, 12, 40)).toEqual([12, 20]);
+    expect(binSpan(edges, 2, 5, 25)).toEqual([20, 25]);
+    expect(binSpan(edges, 3, 5, 25)).toEqual([30, 30]);
+    expect(binSpan(edges, 0, 15, 40)).toEqual([15, 15]);
+  });
+
+  it('levels a mean by its place in the bin’s span, clamped, and 0 for an empty bin or span', () => {
+    const column = { edges: [10, 20], counts: [0, 2, 1], min: 10, max: 25 };
+    // Bin 1: 10 + 5 / 2 = 12.5, a quarter of [10, 20]: round(0.25 · 4095) = 1024. Bin 2: 20 + 3 / 1 = 23, 0.6 of [20, 25]: 2457.
+    expect(meanLevelsFromOffsets(column, [0, 5, 3])).toEqual([0, 1024, 2457]);
+    // Means beyond the span clamp to its ends.
+    expect(meanLevelsFromOffsets(column, [0, -4, 99])).toEqual([0, 0, MEAN_LEVELS]);
+    // A bin of zero width (min = max = its edge) has level 0 whatever its mean.
+    expect(meanLevelsFromOffsets({ edges: [10], counts: [0, 1], min: 10, max: 10 }, [0, 0])).toEqual([0, 0]);
+    expect(meanLevelsFromOffsets({ edges: [], counts: [0], min: null, max: null }, [0])).toEqual([0]);
+  });
+
+  it('reads means back from levels, finite even across ±1e308', () => {
+    const column = { edges: [10, 20], counts: [0, 2, 1], min: 10, max: 25 };
+    // python3: 10 + 2 * ((20/2 - 10/2) * (1024/4095)) = 12.5006105006105; 20 + 2 * ((25/2 - 20/2) * (2457/4095)) = 23.0
+    expect(binMeans(column, [0, 1024, 2457])).toEqual([10, 12.5006105006105, 23]);
+    expect(binMeans({ ...column, min: null, max: null }, [0, 1024, 2457])).toEqual([0, 0, 0]);
+    const wide = { edges: [], counts: [2], min: -1e308, max: 1e308 };
+    // python3: -1e308 + 2 * ((1e308/2 - -1e308/2) * (2048/4095)) = 2.4420024420014736e+304
+    expect(binMeans(wide, [2048])).toEqual([2.4420024420014736e304]);
+    expect(meanLevelsFromOffsets(wide, [1e308])).toEqual([Math.round(MEAN_LEVELS * 0.75)]);
+  });
+
+  it('merges means weighted by each part’s count', () => {
+    const edges = [10, 20, 30];
+    // a: one value 10 in bin 1 (its span [10, 10]); b: three values of mean 19 in bin 1 (span [15, 19], level 4095).
+    const a = { edges, counts: [0, 1, 0, 0], min: 10, max: 10, meanLevels: [0, 0, 0, 0] };
+    const b = { edges, counts: [0, 3, 0, 0], min: 15, max: 19, meanLevels: [0, MEAN_LEVELS, 0, 0] };
+    const merged = { edges, counts: [0, 4, 0, 0], min: 10, max: 19 };
+    // (10 + 3 · 19) / 4 = 16.75, 0.75 of [10, 19]: round(3071.25) = 3071.
+    expect(mergeMeanLevels(merged, a, b)).toEqual([0, 3071, 0, 0]);
+    expect(mergeMeanLevels(merged, b, a)).toEqual([0, 3071, 0, 0]);
+  });
+
+  it('writes a level as two base64 digits, high six bits first, and names the column of a bad digit in either place', () => {
+    expect(encodeMeanLevels([0, 63, 64, MEAN_LEVELS])).toBe('AAA/BA//');
+    expect(decodeMeanLevels('AAA/BA//', 4, 'x')).toEqual([0, 63, 64, MEAN_LEVELS]);
+    expect(() => decodeMeanLevels('.A', 1, 'amount')).toThrow(/column "amount" has a bin mean that is not two base64 digits/);
+    expect(() => decodeMeanLevels('AAAA', 1, 'amount')).toThrow(/column "amount" has 2 bin means for 1 bins/);
+    // The API error body names the column in its details too.
+    for (const text of ['A.', 'AAAA']) {
+      expect(() => decodeMeanLevels(text, 1, 'amount')).toThrow(expect.objectContaining({ details: { column: 'amount' } }));
+    }
   });
 });

@@ -65,4 +65,52 @@ describe('profile codec', () => {
     );
     expect(parseChanged((copy) => copy.columns.x.histogram.counts.push(0))).toThrow('profile column "x" has 5 bin counts for 3 edges');
   });
+
+  it('refuses ragged lowest tails and bin means that do not fit the bins, naming the column', () => {
+    expect(parseChanged((copy) => (copy.columns.x.tails.lowest = 'AAAA'))).toThrow(
+      'profile tails are not a whole number of float64 values',
+    );
+    expect(parseChanged((copy) => (copy.columns.x.histogram.meanLevels = 'AAAA'))).toThrow('profile column "x" has 2 bin means for 4 bins');
+  });
+
+  it('checks every field of a numeric and of a categorical column', () => {
+    expect(parseChanged((copy) => (copy.columns.x.nulls = -1))).toThrow('profile is invalid at columns.x.nulls: Too small');
+    expect(parseChanged((copy) => (copy.columns.x.invalid = 0.5))).toThrow(
+      'profile is invalid at columns.x.invalid: Invalid input: expected int',
+    );
+    expect(parseChanged((copy) => (copy.columns.x.min = 'a'))).toThrow('profile is invalid at columns.x.min: Invalid input');
+    expect(parseChanged((copy) => (copy.columns.x.moments.count = -1))).toThrow('profile is invalid at columns.x.moments.count: Too small');
+    expect(parseChanged((copy) => (copy.columns.x.moments.mean = 'a'))).toThrow(
+      'profile is invalid at columns.x.moments.mean: Invalid input',
+    );
+    expect(parseChanged((copy) => (copy.columns.x.histogram.counts[0] = -1))).toThrow(
+      'profile is invalid at columns.x.histogram.counts.0: Too small',
+    );
+    expect(parseChanged((copy) => (copy.columns.x.histogram.edges = '!!'))).toThrow(
+      'profile is invalid at columns.x.histogram.edges: Invalid',
+    );
+    expect(parseChanged((copy) => (copy.columns.x.histogram.meanLevels = 7))).toThrow(
+      'profile is invalid at columns.x.histogram.meanLevels: Invalid input',
+    );
+    expect(parseChanged((copy) => delete copy.columns.x.tails.highest)).toThrow(
+      'profile is invalid at columns.x.tails.highest: Invalid input',
+    );
+    expect(parseChanged((copy) => (copy.columns.c.otherCount = -1))).toThrow('profile is invalid at columns.c.otherCount: Too small');
+    expect(parseChanged((copy) => (copy.columns.c.nulls = -1))).toThrow('profile is invalid at columns.c.nulls: Too small');
+    expect(parseChanged((copy) => (copy.columns.c.categories[0][0] = 3))).toThrow(
+      'profile is invalid at columns.c.categories.0.0: Invalid input',
+    );
+    // An empty column: no extremes, no edges, one bin.
+    const empty = { count: 0, nulls: 2, invalid: 0, min: null, max: null, moments: { count: 0, mean: 0, m2: 0 } };
+    const text = JSON.stringify({
+      formatVersion: 1,
+      rowCount: 2,
+      columns: { e: { kind: 'numeric', ...empty, histogram: { edges: '', counts: [0] } } },
+    });
+    expect(parseProfile(text)).toEqual({
+      formatVersion: 1,
+      rowCount: 2,
+      columns: { e: { kind: 'numeric', ...empty, histogram: { edges: [], counts: [0] } } },
+    });
+  });
 });

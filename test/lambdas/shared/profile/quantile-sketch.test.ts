@@ -47,6 +47,41 @@ describe('QuantileSketch', () => {
   });
 });
 
+describe('QuantileSketch compactions', () => {
+  it('refuses a level capacity that is not a power of two of at least 8', () => {
+    for (const capacity of [4, 12, 0]) expect(() => new QuantileSketch(capacity)).toThrow(/must be a power of two, at least 8, got /);
+    expect(new QuantileSketch(8).count).toBe(0);
+  });
+
+  it('compacts level 0 around its protected ends, alternating which half moves up', () => {
+    const sketch = new QuantileSketch(8);
+    sketch.add(Float64Array.from([7, 6, 5, 4, 3, 2, 1, 0]), 8);
+    // Sorted 0 … 7, the 2 smallest and 2 largest kept; of 2 … 5 the even positions (2, 4) move up, weight 2.
+    expect(sketch.weighted()).toEqual({ values: Float64Array.from([0, 1, 2, 4, 6, 7]), weights: Float64Array.from([1, 1, 2, 2, 1, 1]) });
+    expect([sketch.count, sketch.rankErrorBound, sketch.retainedBytes]).toEqual([8, 1, 2 * 8 * 8]);
+    sketch.add(Float64Array.from([8, 9, 10, 11, 99]), 4);
+    // Level 0 is 0, 1, 6 … 11: now the odd positions of the middle (7, 9) move up.
+    expect(sketch.weighted()).toEqual({
+      values: Float64Array.from([0, 1, 2, 4, 7, 9, 10, 11]),
+      weights: Float64Array.from([1, 1, 2, 2, 2, 2, 1, 1]),
+    });
+    expect([sketch.count, sketch.rankErrorBound]).toEqual([12, 2]);
+  });
+
+  it('cascades compactions up the levels as a transcription of the documented rule does', () => {
+    // python3: the KLL rule of the module comment with k = 8 over [(i * 37) % 101 for i in range(100)], added at once.
+    const sketch = new QuantileSketch(8);
+    const values = Float64Array.from({ length: 100 }, (_, i) => (i * 37) % 101);
+    sketch.add(values.subarray(0, 37), 37);
+    sketch.add(values.subarray(37), 63);
+    expect(sketch.weighted()).toEqual({
+      values: Float64Array.from([0, 1, 2, 12, 30, 31, 50, 65, 74, 78, 99, 100]),
+      weights: Float64Array.from([1, 1, 8, 16, 16, 8, 16, 8, 16, 8, 1, 1]),
+    });
+    expect([sketch.count, sketch.rankErrorBound, sketch.retainedBytes]).toEqual([100, 56, 5 * 8 * 8]);
+  });
+});
+
 describe('a reference profile beyond the exact limit', () => {
   // Each run profiles 1.5M values; under Stryker (vitest.mutation.config.ts), whose instrumented
   // code is many times slower, one seed per mutant instead of three.

@@ -56,4 +56,46 @@ describe('column tails', () => {
     expect(tailRanks(1_000_000_000, 3072)).toHaveLength(234);
     expect(tailRanks(1_000_000, 16)).toEqual([]);
   });
+
+  it('refines at exactly an eighth of the edges, and not at bulk bins of exactly TAIL_EDGE_DEPTH values', () => {
+    // python3: d = 48.0; while d * 0.1 < count / 400 and d < count / 4: ranks += [floor(d + 0.5), count - floor(d + 0.5)]; d *= 1.1
+    const depths = [48, 53, 58, 64, 70, 77, 85, 94, 103, 113, 124, 137, 151, 166, 182, 201, 221, 243, 267, 294, 323, 355, 391, 430, 473];
+    const ranksOf = (count: number) => [...depths, ...depths.map((depth) => count - depth).reverse()];
+    // 20,000 / 400 = 50 per bulk bin: 25 depths a side, 50 ranks = 400 / 8, still allowed.
+    expect(tailRanks(20_000, 400)).toEqual(ranksOf(20_000));
+    expect(tailRanks(48 * 400, 400)).toEqual([]);
+    expect(tailRanks(48 * 400 + 1, 400)).toEqual(ranksOf(48 * 400 + 1));
+  });
+
+  it('bounds offers by the kept extremes only once TAIL_SIZE values are kept', () => {
+    const tracker = new TailTracker();
+    expect([tracker.min, tracker.max]).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+    for (let i = 0; i < TAIL_SIZE - 1; i++) tracker.offer(1000 - i);
+    expect([tracker.lowBound, tracker.highBound]).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+    tracker.offer(5000);
+    // 64 values 937 … 1000 and 5000: the largest kept low value and the smallest kept high value.
+    expect([tracker.lowBound, tracker.highBound]).toEqual([5000, 938]);
+    expect([tracker.min, tracker.max]).toEqual([938, 5000]);
+    tracker.offer(-1);
+    tracker.offer(6000);
+    expect([tracker.lowBound, tracker.highBound]).toEqual([1000, 939]);
+    const { lowest, highest } = tracker.finish();
+    expect([lowest[0], lowest[1], lowest[TAIL_SIZE - 1]]).toEqual([-1, 938, 1000]);
+    expect([highest[0], highest[TAIL_SIZE - 2], highest[TAIL_SIZE - 1]]).toEqual([939, 5000, 6000]);
+  });
+
+  it('turns -0 into 0 and keeps a given number of extremes', () => {
+    const tracker = new TailTracker();
+    tracker.offer(-0);
+    const finished = tracker.finish();
+    expect(Object.is(finished.lowest[0], 0) && Object.is(finished.highest[0], 0)).toBe(true);
+    const sorted = tailsOfSorted(Float64Array.from([-0, 1, 2, 3]), 2);
+    expect(sorted).toEqual({ lowest: [0, 1], highest: [2, 3] });
+    expect(Object.is(sorted.lowest[0], 0)).toBe(true);
+    expect(mergeTails({ lowest: [1, 4], highest: [1, 4] }, { lowest: [2, 3], highest: [2, 3] }, 3)).toEqual({
+      lowest: [1, 2, 3],
+      highest: [2, 3, 4],
+    });
+    expect(mergeTails({ lowest: [5], highest: [5] }, { lowest: [], highest: [] }, 3)).toEqual({ lowest: [5], highest: [5] });
+  });
 });
