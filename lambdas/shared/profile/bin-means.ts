@@ -58,7 +58,12 @@ function levelOf(low: number, high: number, mean: number): number {
 }
 
 function valueOfLevel(low: number, high: number, level: number): number {
-  return low + 2 * ((high / 2 - low / 2) * (level / MEAN_LEVELS));
+  const offset = (high / 2 - low / 2) * (level / MEAN_LEVELS);
+  const doubled = 2 * offset;
+  // Past ±1.8e308 the doubled half-span overflows (a bin from -1e308 to 1e308 at its top levels):
+  // adding the half twice stays within [low, high]. Elsewhere the same expression as always, so
+  // every stored profile reads back the same means.
+  return Number.isFinite(doubled) ? low + doubled : low + offset + offset;
 }
 
 function levelsOfMeans(column: BinnedColumn, means: (bin: number) => number): number[] {

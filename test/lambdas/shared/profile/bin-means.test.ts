@@ -157,6 +157,15 @@ describe('bin mean arithmetic', () => {
     // python3: -1e308 + 2 * ((1e308/2 - -1e308/2) * (2048/4095)) = 2.4420024420014736e+304
     expect(binMeans(wide, [2048])).toEqual([2.4420024420014736e304]);
     expect(meanLevelsFromOffsets(wide, [1e308])).toEqual([Math.round(MEAN_LEVELS * 0.75)]);
+    // The top levels of that bin: twice the half-span overflows; the mean stays finite and within the bin.
+    // python3: -1e308 + (1e308/2 - -1e308/2) * (4095/4095) + (1e308/2 - -1e308/2) * (4095/4095) = 1e308
+    expect(binMeans(wide, [MEAN_LEVELS])).toEqual([1e308]);
+    for (const level of [3000, 4000, MEAN_LEVELS - 1]) {
+      const [mean] = binMeans(wide, [level]);
+      expect(Number.isFinite(mean), `level ${level}`).toBe(true);
+      expect(mean).toBeGreaterThanOrEqual(-1e308);
+      expect(mean).toBeLessThanOrEqual(1e308);
+    }
   });
 
   it('merges means weighted by each part’s count', () => {
