@@ -41,6 +41,12 @@ describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () =>
   it("takes the asymptotic distribution at nm/(n + m) rounded half to even, like numpy's round", () => {
     // 10001 · 10001 / 20002 = 5000.5, which numpy rounds to 5000.
     expect(ksTwoSamplePValue(0.02, 10_001, 10_001)).toBe(kolmogorovSmirnovSurvival(0.02, 5000));
+    // 10003 · 10003 / 20006 = 5001.5, which numpy rounds up to the even 5002. From scipy 1.10:
+    // /usr/bin/python3 -c "import numpy as np; from scipy import stats; r = np.random.default_rng(1);
+    //   a = r.normal(size=10003); b = r.normal(size=10003) + 0.05; print(stats.ks_2samp(a, b))"
+    // → statistic 0.02369289213236031, pvalue 0.007162626685131637 (kstwo.sf at 5001: 0.007170673732042285).
+    expectScipy(ksTwoSamplePValue(0.02369289213236031, 10_003, 10_003), 0.007162626685131637, 'n = m = 10003');
+    expect(ksTwoSamplePValue(0.02369289213236031, 10_003, 10_003)).toBe(kolmogorovSmirnovSurvival(0.02369289213236031, 5002));
   });
 
   it('agrees with Gnedenko and Korolyuk’s formula for equal sizes at every attainable d', () => {
@@ -56,9 +62,14 @@ describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () =>
     expect(ksTwoSamplePValue(0.2, 500, 137)).toBe(ksTwoSamplePValue(Math.round(0.2 * 68_500) / 68_500, 500, 137));
   });
 
-  it('is 1 for a zero statistic and for an empty sample, and falls as d grows', () => {
+  it('is 1 for a zero statistic, an empty sample and a statistic that is not a number, and falls as d grows', () => {
     expect(ksTwoSamplePValue(0, 300, 200)).toBe(1);
     expect(ksTwoSamplePValue(0.4, 0, 200)).toBe(1);
+    expect(ksTwoSamplePValue(0.4, 200, 0)).toBe(1);
+    expect(ksTwoSamplePValue(0.4, 30_000, 0)).toBe(1);
+    expect(ksTwoSamplePValue(0.4, 0, 30_000)).toBe(1);
+    expect(ksTwoSamplePValue(Number.NaN, 300, 200)).toBe(1);
+    expect(ksTwoSamplePValue(Number.NaN, 30_000, 20_000)).toBe(1);
     let previous = 1;
     for (let h = 1; h <= 60; h++) {
       const p = ksTwoSamplePValue(h / 60, 20, 30);

@@ -168,4 +168,28 @@ describe('Wasserstein-1 from two profiles', () => {
     expect(Math.abs(wassersteinDistance(old, current) - withDetail)).toBeLessThanOrEqual(0.05 * withDetail);
     expect(wassersteinDistance(old, old)).toBe(0);
   });
+
+  it("places an old reference's values at the lower edges of its distinct-value bins, and an old current's at the midpoints", () => {
+    const repeat = (counts: number[]) => counts.flatMap((count, i) => new Array<number>(count).fill(i + 1));
+    const reference = profile(repeat([100, 300, 200, 250, 150]));
+    const current = profile(repeat([50, 150, 300, 300, 200]), reference.histogram.edges);
+    expect(reference.histogram.edges).toEqual([1, 2, 3, 4, 5]);
+    const withoutDetail = (p: NumericColumnProfile): NumericColumnProfile => {
+      const { meanLevels: _, ...histogram } = p.histogram;
+      return { ...p, histogram, tails: undefined };
+    };
+    // /usr/bin/python3 -c "from scipy.stats import wasserstein_distance as w;
+    //   print(w([1]*100+[2]*300+[3]*200+[4]*250+[5]*150, [1]*50+[2]*150+[3]*300+[4]*300+[5]*200))"  → 0.4
+    expect(wassersteinDistance(reference, current)).toBeCloseTo(0.4, 12);
+    expect(wassersteinDistance(withoutDetail(reference), current)).toBeCloseTo(0.4, 12);
+    // The current's values at 1.5, 2.5, 3.5, 4.5 and (the last bin, [5, max 5]) 5: scipy gives 0.8.
+    expect(wassersteinDistance(withoutDetail(reference), withoutDetail(current))).toBeCloseTo(0.8, 12);
+  });
+
+  it('is 0 when either profile holds no values', () => {
+    const reference = profile(sample(1000, normalSampler(seededRandom(5))));
+    const empty = profile([], reference.histogram.edges);
+    expect(wassersteinDistance(reference, empty)).toBe(0);
+    expect(wassersteinDistance(profile([]), reference)).toBe(0);
+  });
 });
