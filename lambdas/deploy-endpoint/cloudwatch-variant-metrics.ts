@@ -7,7 +7,7 @@
  * request reached production) and count as no failure, as in the endpoint's rollback alarms.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { readMetricWindow, sumOf } from '../shared/metric-window';
+import { readMetricWindow, sumOf } from '../shared/cloudwatch-metric-window';
 import type { ShadowWindow } from '../shared/shadow-gates';
 import type { VariantMetricsReader } from './shadow-phase';
 

@@ -6,7 +6,7 @@
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { METRIC_DIMENSIONS, METRICS_NAMESPACE, SHADOW_METRICS } from '../../contracts/metrics';
-import { readMetricWindow, sumOf } from '../shared/metric-window';
+import { readMetricWindow, sumOf } from '../shared/cloudwatch-metric-window';
 import type { ShadowWindow } from '../shared/shadow-gates';
 import type { ShadowMetricsReader } from './deploy-serverless';
 
