@@ -155,12 +155,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
             ...(command.commit ? { codeCommit: command.commit } : {}),
           };
           const started = await client.post<StartTrainingResponse>('pipelines/training', body);
-          if (!command.wait) {
-            print(options, started, () => `started ${started.executionArn}`);
-            return EXIT.ok;
-          }
-          if (!options.json) io.stdout(`started ${started.executionArn}\n`);
-          return follow(client, options, started.executionArn, Number(command.interval) * 1000);
+          return reportStarted(client, options, started, command);
         },
       ),
     );
@@ -211,24 +206,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo): Promi
             ...(command.maxFailedPercent === undefined ? {} : { maxFailedPercent: command.maxFailedPercent }),
           };
           const started = await client.post<StartTrainingResponse>('pipelines/batch', body);
-          const manifest = `${command.output}_manifest.json`;
-          if (!command.wait) {
-            print(
-              options,
-              { ...started, manifestUri: manifest },
-              () => `started ${started.executionArn}
-manifest ${manifest} (when it ends)`,
-            );
-            return EXIT.ok;
-          }
-          if (!options.json)
-            io.stdout(`started ${started.executionArn}
-`);
-          const code = await follow(client, options, started.executionArn, Number(command.interval) * 1000);
-          if (!options.json)
-            io.stdout(`manifest ${manifest}
-`);
-          return code;
+          return reportStarted(client, options, started, command, `${command.output}_manifest.json`);
         },
       ),
     );
@@ -544,6 +522,30 @@ manifest ${manifest} (when it ends)`,
    * state has been running at most every PROGRESS_INTERVAL_MS (stderr), then the outcome with the
    * failure's reason.
    */
+  /**
+   * A started pipeline run: its ARN (and where its manifest will be, for a batch run), then with
+   * `--wait` the run followed state by state; the exit code says how it ended.
+   */
+  async function reportStarted(
+    client: ApiClient,
+    options: GlobalOptions,
+    started: StartTrainingResponse,
+    command: { wait?: boolean; interval: number | string },
+    manifestUri?: string,
+  ): Promise<number> {
+    const manifestLine = manifestUri ? `manifest ${manifestUri}` : undefined;
+    if (!command.wait) {
+      print(options, manifestUri ? { ...started, manifestUri } : started, () =>
+        [`started ${started.executionArn}`, ...(manifestLine ? [`${manifestLine} (when it ends)`] : [])].join('\n'),
+      );
+      return EXIT.ok;
+    }
+    if (!options.json) io.stdout(`started ${started.executionArn}\n`);
+    const code = await follow(client, options, started.executionArn, Number(command.interval) * 1000);
+    if (manifestLine && !options.json) io.stdout(`${manifestLine}\n`);
+    return code;
+  }
+
   async function follow(client: ApiClient, options: GlobalOptions, executionArn: string, intervalMs: number): Promise<number> {
     const now = io.now ?? Date.now;
     let shown = 0;
