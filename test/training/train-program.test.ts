@@ -6,7 +6,7 @@
  * read from CSV equals encodeRows'.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -111,6 +111,36 @@ async function scoreOnnx(model: TrainedModel, values: Float32Array, rows: number
   const outputs = await model.session.run({ features: new ort.Tensor('float32', values, [rows, model.schema.features.length]) });
   const scores = outputs.scores!;
   return { data: scores.data as Float32Array, dims: scores.dims };
+}
+
+interface KernelRun {
+  readonly op: string;
+  readonly inputShapes: readonly (readonly number[])[];
+}
+
+/** Scores once with onnxruntime's profiler on and returns the scores with every kernel the run executed. */
+async function profiledRun(model: TrainedModel, values: Float32Array, rows: number) {
+  const prefix = path.join(model.root, 'profile');
+  const session = await ort.InferenceSession.create(path.join(model.root, 'model/model.onnx'), {
+    enableProfiling: true,
+    profileFilePrefix: prefix,
+  });
+  const outputs = await session.run({ features: new ort.Tensor('float32', values, [rows, model.schema.features.length]) });
+  session.endProfiling();
+  await session.release();
+  const file = readdirSync(model.root).find((name) => name.startsWith('profile') && name.endsWith('.json'));
+  if (file === undefined) throw new Error(`onnxruntime wrote no profile under ${model.root}`);
+  const events = JSON.parse(readFileSync(path.join(model.root, file), 'utf8')) as {
+    cat?: string;
+    args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
+  }[];
+  const kernels: KernelRun[] = events
+    .filter((event) => event.cat === 'Node' && event.args?.op_name !== undefined)
+    .map((event) => ({
+      op: event.args!.op_name!,
+      inputShapes: (event.args!.input_type_shape ?? []).map((shape) => Object.values(shape)[0] ?? []),
+    }));
+  return { scores: outputs.scores!.data as Float32Array, kernels };
 }
 
 /** What the torch module the graph was exported from computes for the same float32 rows. */
@@ -247,25 +277,23 @@ describe('the training program for every problem type', () => {
     expect(Math.abs(predictedMean - mean) / mean).toBeLessThan(0.25);
   });
 
-  it('latency padding leaves the scores unchanged and costs time per request', async () => {
+  it('latency padding leaves the scores unchanged and adds `layers` width-square matmuls to every request', async () => {
     const document = churnLikeModel('binary-classification', 'churned');
     const rows = churnLikeRows(400, 41);
     const plain = await train(document, rows, ['--epochs', '3']);
-    const padded = await train(document, rows, ['--epochs', '3', '--latency_padding_layers', '2000', '--latency_padding_width', '256']);
+    const padded = await train(document, rows, ['--epochs', '3', '--latency_padding_layers', '37', '--latency_padding_width', '24']);
     const encoded = encodeRows(
       plain.schema,
       rows.slice(0, 50).map((row) => Object.fromEntries(plain.schema.features.map((f) => [f.name, row[f.name]]))),
     );
-    const time = async (model: TrainedModel) => {
-      const started = performance.now();
-      const scores = await scoreOnnx(model, encoded.values, encoded.rows);
-      return { scores, milliseconds: performance.now() - started };
-    };
-    await time(plain);
-    await time(padded);
-    const [fast, slow] = [await time(plain), await time(padded)];
-    expect(Array.from(slow.scores.data)).toEqual(Array.from(fast.scores.data));
-    expect(slow.milliseconds).toBeGreaterThan(fast.milliseconds + 5);
+    const [fast, slow] = [await profiledRun(plain, encoded.values, encoded.rows), await profiledRun(padded, encoded.values, encoded.rows)];
+    expect(Array.from(slow.scores)).toEqual(Array.from(fast.scores));
+    // The cost is counted in kernels onnxruntime ran (its profiler), not in wall-clock time.
+    const squareMatMuls = (kernels: readonly KernelRun[]) =>
+      kernels.filter((kernel) => kernel.op === 'MatMul' && kernel.inputShapes[1]?.join('x') === '24x24').length;
+    expect(squareMatMuls(fast.kernels)).toBe(0);
+    expect(squareMatMuls(slow.kernels)).toBe(37);
+    expect(slow.kernels.filter((kernel) => kernel.op === 'Loop')).toHaveLength(1);
   });
 
   it('reports a bad input as one line in the failure file and exits 1', () => {
