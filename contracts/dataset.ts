@@ -72,6 +72,14 @@ export const datasetSchemaSchema = z
 
 export type DatasetSchema = z.output<typeof datasetSchemaSchema>;
 
+/**
+ * Where the offline runtime's API puts a file `mlops train --data` or `mlops batch --input` uploads
+ * from a local path: `<model>/uploads/<sha256>/<file>` of the datasets bucket. Those files are
+ * whatever the person trained or scored (a batch input has no labels), so the retraining trigger
+ * never takes this folder for a dataset version.
+ */
+export const LOCAL_UPLOADS_FOLDER = 'uploads';
+
 /** The completion markers a producer writes last into a dataset version's prefix (`<model>/<version>/`). */
 export const DATASET_COMPLETION_MARKERS = ['_SUCCESS', 'manifest.json'] as const;
 

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { ExecutionStatus } from '../contracts/api';
+import { LOCAL_UPLOADS_FOLDER } from '../contracts/dataset';
 import { staleTaskToken } from '../lambdas/api/api';
 import { readableCause } from '../lambdas/api/executions';
 import { failedStateOf, redrivePlan } from '../lambdas/api/redrive';
@@ -87,7 +88,7 @@ export function localBackend(platform: LocalPlatform): LocalPlatformBackend {
     // Keyed by content, so uploading the same file twice names the same object.
     async uploadDataset(model, fileName, body) {
       const digest = createHash('sha256').update(body).digest('hex').slice(0, 16);
-      const key = `${model}/uploads/${digest}/${fileName}`;
+      const key = `${model}/${LOCAL_UPLOADS_FOLDER}/${digest}/${fileName}`;
       const extension = fileName.split('.').at(-1)?.toLowerCase() ?? '';
       await platform.store.put(LOCAL_BUCKETS.datasets, key, body, CONTENT_TYPES[extension] ?? 'application/octet-stream');
       return { datasetUri: `s3://${LOCAL_BUCKETS.datasets}/${key}` };

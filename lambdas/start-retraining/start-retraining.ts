@@ -5,7 +5,8 @@
  * The newest data is the lexicographically greatest prefix directly under `<model>/` in the
  * datasets bucket (upload each dataset version under a sortable name: `<model>/2026-05-01/`,
  * `<model>/v0042/`); the pipeline validates a prefix shard by shard. `<model>/batch/` holds batch
- * inference inputs (unlabelled rows to score), never a training dataset version.
+ * inference inputs (unlabelled rows to score) and `<model>/uploads/` the offline runtime's uploads
+ * of local files: neither is ever a training dataset version.
  *
  * Cool-down: the training pipeline's own execution history is the record. If any execution of it
  * (drift-started or manual) started within `cooldownHours`, nothing is started: that run already
@@ -17,7 +18,7 @@
 
 import { createHash } from 'node:crypto';
 import { BATCH_INPUT_FOLDER } from '../../contracts/batch-inference';
-import { DATASET_COMPLETION_MARKERS } from '../../contracts/dataset';
+import { DATASET_COMPLETION_MARKERS, LOCAL_UPLOADS_FOLDER } from '../../contracts/dataset';
 
 export interface TrainingRuns {
   /** When the newest execution of the pipeline started, if it ever ran. */
@@ -55,7 +56,10 @@ export type RetrainingResult =
 
 const HOUR_MS = 3_600_000;
 
-/** The greatest first-level prefix under `<model>/` (the batch inputs' folder aside), as `s3://bucket/<model>/<name>/`. */
+/** Folders under `<model>/` that never hold a dataset version: batch inputs and the offline runtime's uploads. */
+const NOT_DATASET_VERSIONS: readonly string[] = [BATCH_INPUT_FOLDER, LOCAL_UPLOADS_FOLDER];
+
+/** The greatest first-level prefix under `<model>/` (the batch inputs' and uploads' folders aside), as `s3://bucket/<model>/<name>/`. */
 export async function newestDatasetUri(datasets: DatasetPrefixes, settings: RetrainingSettings): Promise<string | undefined> {
   const root = `${settings.model}/`;
   let newest: string | undefined;
@@ -63,7 +67,7 @@ export async function newestDatasetUri(datasets: DatasetPrefixes, settings: Retr
     const slash = key.indexOf('/', root.length);
     if (slash < 0) continue; // an object directly under <model>/ is not a dataset version
     const name = key.slice(root.length, slash);
-    if (name === BATCH_INPUT_FOLDER) continue;
+    if (NOT_DATASET_VERSIONS.includes(name)) continue;
     if (newest === undefined || name > newest) newest = name;
   }
   return newest === undefined ? undefined : `s3://${settings.datasetsBucket}/${root}${newest}/`;
@@ -136,7 +140,7 @@ export type NewDataResult =
 /**
  * The dataset version a completion marker closes: `<model>/<version>/_SUCCESS` or
  * `<model>/<version>/manifest.json` directly under the version's prefix; undefined for any other key
- * (and for the batch inputs' folder, `<model>/batch/`).
+ * (and for the batch inputs' and uploads' folders, `<model>/batch/` and `<model>/uploads/`).
  */
 export function droppedVersionOf(drop: DatasetDrop, settings: RetrainingSettings): string | undefined {
   const root = `${settings.model}/`;
@@ -145,7 +149,7 @@ export function droppedVersionOf(drop: DatasetDrop, settings: RetrainingSettings
   if (
     parts.length !== 2 ||
     parts[0] === '' ||
-    parts[0] === BATCH_INPUT_FOLDER ||
+    NOT_DATASET_VERSIONS.includes(parts[0]!) ||
     !(DATASET_COMPLETION_MARKERS as readonly string[]).includes(parts[1]!)
   )
     return undefined;

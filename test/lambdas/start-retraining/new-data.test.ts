@@ -44,6 +44,8 @@ describe('training on new data', () => {
     expect(drop('churn/_SUCCESS')).toBeUndefined();
     // The batch inputs' folder is not a dataset version.
     expect(drop('churn/batch/_SUCCESS')).toBeUndefined();
+    // Nor are the offline runtime's uploads.
+    expect(drop('churn/uploads/_SUCCESS')).toBeUndefined();
     expect(drop('fraud/v0002/_SUCCESS')).toBeUndefined();
     expect(drop('churn/v0002/_SUCCESS', 'artifacts')).toBeUndefined();
   });

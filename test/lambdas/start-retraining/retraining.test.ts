@@ -96,6 +96,13 @@ describe('the retraining trigger', () => {
     expect(await newestDatasetUri(datasets(keys), settings)).toBe('s3://datasets/churn/2026-11-15/');
     expect(await newestDatasetUri(datasets(['churn/batch/2026-11-30/part-0.csv']), settings)).toBeUndefined();
   });
+
+  it("never takes the offline runtime's uploads (<model>/uploads/, whatever a person trained or scored from a local file)", async () => {
+    // "uploads" sorts after every dated or v-numbered prefix: taken, it would always be the newest.
+    const keys = ['churn/2026-11-15/part-0.csv', 'churn/uploads/3f2a9c0d1e4b5a67/rows.csv', 'churn/v0042/part-0.csv'];
+    expect(await newestDatasetUri(datasets(keys), settings)).toBe('s3://datasets/churn/v0042/');
+    expect(await newestDatasetUri(datasets(['churn/uploads/3f2a9c0d1e4b5a67/rows.csv']), settings)).toBeUndefined();
+  });
 });
 
 describe('the start-retraining handler and its Step Functions adapter', () => {
