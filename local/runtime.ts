@@ -52,6 +52,7 @@ import { createRetrainingHandler } from '../lambdas/start-retraining/handler';
 import type { NewDataResult, TrainingRuns } from '../lambdas/start-retraining/start-retraining';
 import { validateData } from '../lambdas/validate-data/handler';
 import { LocalBatchPipeline } from './batch';
+import { type LocalClock, systemClock } from './clock';
 import {
   type Definition,
   liftTaskTimeouts,
@@ -142,6 +143,8 @@ class LocalCanaryMetrics {
 
 /** CloudWatch's alarm period for the canary alarms (one minute). */
 const CANARY_ALARM_PERIOD_MS = 60_000;
+/** WaitForDeployment's seconds offline (options.deployPollSeconds). */
+const DEFAULT_DEPLOY_POLL_SECONDS = 1;
 
 /** ABORTED: the runtime stopped while the execution ran (as StopExecution ends it on Step Functions). */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
@@ -235,6 +238,13 @@ export interface LocalPlatformOptions {
   readonly onEvent?: (event: TimelineEvent) => void;
   /** Seconds between deployment polls offline (the stack uses serving settings; minutes there). */
   readonly deployPollSeconds?: number;
+  /**
+   * The clock a rollout is judged by (shadow window, bake, canary alarms, predict's registry
+   * refresh, the registry's timestamps, the polls between them): a TrafficPacedClock ends those
+   * windows after their share of requests instead of their seconds of real time.
+   * @default systemClock
+   */
+  readonly clock?: LocalClock;
   /** Keep each training job's /opt/ml folder after the job, for debugging (removed by default). */
   readonly keepJobWorkspaces?: boolean;
   /**
@@ -339,6 +349,9 @@ export class LocalPlatform {
   private readonly functionStores = new Map<string, S3ObjectStore>();
   private readonly functionRegistryStores = new Map<string, DynamoDbRegistryStore>();
 
+  /** What rollouts are judged by (options.clock). */
+  readonly clock: LocalClock;
+
   private constructor(
     readonly options: LocalPlatformOptions,
     readonly s3: RunningS3Local,
@@ -346,6 +359,7 @@ export class LocalPlatform {
     readonly dynamoClient: DynamoDBClient,
   ) {
     const { config } = options;
+    this.clock = options.clock ?? systemClock;
     this.models = new Map(config.models.map((model) => [model.name, resolveModel(config, model)]));
     this.iam = options.deployed
       ? DeployedIam.load(options.deployed, {
@@ -361,7 +375,11 @@ export class LocalPlatform {
       REGISTRY_TABLE,
     );
     // The registry function's view of the table: what the API and the pipeline's registry states call.
-    this.registry = new Registry(this.functionRegistryStore('registry'), { knownModels: [...this.models.keys()] });
+    this.registry = new Registry(this.functionRegistryStore('registry'), {
+      knownModels: [...this.models.keys()],
+      // A canary's bake starts at the registry's timestamp of its move to Staging: the same clock.
+      now: () => new Date(this.clock.now()),
+    });
     // The table's stream stand-in reads the whole table, as the event source mapping does.
     this.registryEvents = new LocalRegistryEvents(
       this.registryStore,
@@ -665,7 +683,7 @@ export class LocalPlatform {
       artifactsBucket: LOCAL_BUCKETS.artifacts,
       artifactsKeyArn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/00000000-0000-0000-0000-000000000000`,
       approvalPolicy: model.approval,
-      deployPollSeconds: this.options.deployPollSeconds ?? 1,
+      deployPollSeconds: this.options.deployPollSeconds ?? DEFAULT_DEPLOY_POLL_SECONDS,
       trainingCode: this.trainingCode!,
     });
     this.substitutions.set(model.name, substitutions);
@@ -811,7 +829,7 @@ export class LocalPlatform {
     }
     const alarms: CanaryAlarmReader = {
       readAlarms: async (): Promise<readonly AlarmState[]> => {
-        const since = Date.now() - CANARY_ALARM_PERIOD_MS;
+        const since = this.clock.now() - CANARY_ALARM_PERIOD_MS;
         const window = (this.canaryTraffic.get(model.name) ?? []).filter((record) => record.at >= since);
         return evaluateCanary(
           {
@@ -829,6 +847,7 @@ export class LocalPlatform {
       modelName: model.name,
       canaryPercent: serving.canaryPercent,
       bakeTimeSeconds: this.options.bakeSeconds ?? 3,
+      now: () => new Date(this.clock.now()),
       registryCacheSeconds: this.options.refreshSeconds ?? 1,
       versions: this.functionRegistryStore('deploy-serverless', model.name),
       registry: {
@@ -859,6 +878,11 @@ export class LocalPlatform {
         // The local alarms watch this canary's requests only (a previous canary's minute would dilute its p99).
         this.canaryTraffic.get(model.name)?.splice(0);
       }
+      if (parsed.data.action === 'poll') {
+        // WaitForDeployment, on the runtime's clock: aws-local-stepfunctions can only shorten a Wait
+        // state to a fixed time (it is overridden to 0), so the poll sleeps its seconds here.
+        await this.clock.sleep((this.options.deployPollSeconds ?? DEFAULT_DEPLOY_POLL_SECONDS) * 1000);
+      }
       const result =
         parsed.data.action === 'begin' ? await beginCanary(dependencies, parsed.data) : await pollCanary(dependencies, parsed.data);
       return JSON.parse(JSON.stringify(result));
@@ -873,7 +897,7 @@ export class LocalPlatform {
     const traffic: CanaryRecord[] = [];
     this.canaryTraffic.set(modelName, traffic);
     // Stands in for the Canary* EMF metrics: each canary-routed request is recorded for the local alarms.
-    const canaryMetrics = new LocalCanaryMetrics((failed, latencyMs) => traffic.push({ at: Date.now(), failed, latencyMs }));
+    const canaryMetrics = new LocalCanaryMetrics((failed, latencyMs) => traffic.push({ at: this.clock.now(), failed, latencyMs }));
     const environment = {
       TABLE_NAME: REGISTRY_TABLE,
       MODEL_SCHEMA: JSON.stringify(modelSchemaFor(model)),
@@ -896,6 +920,7 @@ export class LocalPlatform {
       {
         random: seededRandom(this.options.captureSeed ?? 1),
         writeTimeoutMs: 60_000,
+        now: () => this.clock.now(),
       },
     );
     // The function's own EMF metrics have no CloudWatch to go to offline.
@@ -916,7 +941,11 @@ export class LocalPlatform {
 
   /** Invokes the predict function directly, as the API's predict route does. Throws ValidationError (400) on bad rows. */
   async predict(modelName: string, body: unknown): Promise<PredictResponse> {
-    return (await this.predictFunction(modelName).handle(body, { awsRequestId: randomUUID() })) as PredictResponse;
+    try {
+      return (await this.predictFunction(modelName).handle(body, { awsRequestId: randomUUID() })) as PredictResponse;
+    } finally {
+      this.clock.served();
+    }
   }
 
   /**
@@ -942,6 +971,7 @@ export class LocalPlatform {
         return scorer;
       },
       (error) => this.logger.warn('the shadow function failed a mirrored request', error),
+      () => this.clock.now(),
     );
     this.shadowFunctions.set(modelName, shadow);
     return shadow;
@@ -1128,7 +1158,8 @@ export class LocalPlatform {
         taskResourceLocalHandlers: handlers as never,
         retryIntervalOverrides: Object.fromEntries(retrying.map((state) => [state, this.options.retryWaitMs ?? 200])),
         // The minute a failed training attempt waits before its next one, shortened like the retries.
-        waitTimeOverrides: { WaitBeforeRetraining: this.options.retryWaitMs ?? 200 },
+        // WaitForDeployment sleeps on the runtime's clock in the deploy function's poll instead.
+        waitTimeOverrides: { WaitBeforeRetraining: this.options.retryWaitMs ?? 200, WaitForDeployment: 0 },
       },
     });
     const events = (async () => {

@@ -28,6 +28,8 @@ export class LocalShadowFunction {
   constructor(
     private readonly scorer: () => ShadowScorer,
     private readonly onError: (error: Error) => void = () => {},
+    /** The clock the offline shadow gates judge by (the runtime's). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Predict's hand-over: queued to run after the caller has its answer; false when over the 1 MB payload limit. */
@@ -46,7 +48,7 @@ export class LocalShadowFunction {
         const scorer = this.scorer();
         const observation = await scorer.observe(scorer.parse(event));
         const { error: _error, ...figures } = observation;
-        this.records.push({ ...figures, at: Date.now() });
+        this.records.push({ ...figures, at: this.now() });
       } catch (error) {
         this.onError(error as Error);
       } finally {

@@ -20,6 +20,7 @@ import { csvDelimiterSchema } from '../contracts/dataset';
 import { ConfigError, type PlatformConfig, parseConfig } from '../contracts/platform-config';
 import { PROJECT_ROOT } from '../contracts/project-root';
 import { startApiServer } from './api-server';
+import { OFFLINE_MS_PER_REQUEST, TrafficPacedClock } from './clock';
 import type { DeployedAssembly } from './deployed-iam';
 import { JavaMissingError, javaProblem } from './dynamodb-local';
 import { localBackend } from './local-backend';
@@ -348,7 +349,14 @@ async function main(argv: readonly string[]): Promise<number> {
       ? "   every AWS call is checked against the synthesized stack's IAM first (the role each function, state and training job runs as)"
       : '   --no-synth: calls are not checked against the IAM of a synthesized stack',
   );
-  running.platform = LocalPlatform.start({ config, workspace, onEvent: timelinePrinter(), ...(deployed ? { deployed } : {}) });
+  running.platform = LocalPlatform.start({
+    config,
+    workspace,
+    onEvent: timelinePrinter(),
+    // A rollout's windows end after their share of the demo's traffic, not after their seconds.
+    clock: new TrafficPacedClock(OFFLINE_MS_PER_REQUEST),
+    ...(deployed ? { deployed } : {}),
+  });
   const platform = await running.platform;
   const model = platform.model(modelName);
   const existing = (await platform.registry.listVersions({ modelName, limit: 100 })).items;

@@ -17,7 +17,7 @@ import { PlatformError, ValidationError } from '../shared/errors';
 import type { ArtifactObjects } from '../shared/object-store';
 import { CaptureBuffer, type CaptureOptions } from '../shared/serving/capture';
 import { OnnxScorer } from '../shared/serving/onnx-scorer';
-import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor } from '../shared/serving/predictor';
+import { type CanaryObservation, DEFAULT_REFRESH_INTERVAL_MS, Predictor, type PredictorOptions } from '../shared/serving/predictor';
 import { fetchServedModel, type RegistryReader } from '../shared/serving/served-version';
 import type { MirrorRequest } from '../shared/serving/shadow';
 
@@ -100,8 +100,9 @@ export function predictorFromEnvironment(
   objects: ArtifactObjects,
   logger: Logger,
   canaryMetrics?: Metrics,
-  captureOptions: Pick<CaptureOptions, 'random' | 'writeTimeoutMs'> = {},
+  runtimeOptions: Pick<CaptureOptions, 'random' | 'writeTimeoutMs'> & Pick<PredictorOptions, 'now'> = {},
 ): Predictor {
+  const { now, ...captureOptions } = runtimeOptions;
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
     throw new Error(`predict function environment is invalid: ${z.prettifyError(parsed.error)}`);
@@ -140,6 +141,7 @@ export function predictorFromEnvironment(
     },
     capture,
     onRefreshError: (error) => logger.warn('model refresh failed; the loaded version keeps serving', error),
+    ...(now ? { now } : {}),
   });
 }
 

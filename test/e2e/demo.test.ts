@@ -10,6 +10,7 @@ import { run as mlops } from '../../cli/mlops';
 import type { ModelCard } from '../../contracts/model-card';
 import { parseConfig } from '../../contracts/platform-config';
 import { startApiServer } from '../../local/api-server';
+import { OFFLINE_MS_PER_REQUEST, TrafficPacedClock } from '../../local/clock';
 import { localBackend } from '../../local/local-backend';
 import { reportHtml, type ScenarioReport } from '../../local/report';
 import { LOCAL_BUCKETS, LocalPlatform, type TaskInput } from '../../local/runtime';
@@ -40,16 +41,27 @@ describe('npm start: the demo lifecycle, offline', () => {
   let platform: LocalPlatform;
   let report: ScenarioReport;
   let runner: ScenarioRunner;
+  // The rollouts' windows are judged on traffic-paced time, as npm start judges them.
+  const clock = new TrafficPacedClock(OFFLINE_MS_PER_REQUEST);
 
   beforeAll(async () => {
     // As npm start runs it: every call checked against the synthesized stack's IAM.
     const { assemblyDirectory } = synthesizePlatform();
-    platform = await LocalPlatform.start({ config, deployed: { assemblyDirectory, stackName: 'mlops-dev' } });
+    platform = await LocalPlatform.start({
+      config,
+      deployed: { assemblyDirectory, stackName: 'mlops-dev' },
+      clock,
+    });
     runner = new ScenarioRunner(platform, platform.model('churn'), { scenario: 'demo', log: () => {} });
     await runner.demo();
     report = await runner.report();
   }, 180_000);
   afterAll(async () => platform?.stop());
+
+  it('judges the rollouts on the traffic-paced clock: every request predict served moved it on by 25 ms', () => {
+    expect(report.predictions.requests).toBeGreaterThan(600);
+    expect(clock.aheadMs).toBe(OFFLINE_MS_PER_REQUEST * report.predictions.requests);
+  });
 
   it('trains, retrains after drift through shadow and canary, and rejects a label-inverted candidate in shadow: v2 serves, v1 archived, v3 rejected', async () => {
     const model = await platform.registry.getModel({ modelName: 'churn' });
@@ -253,6 +265,7 @@ describe('fault injection on the offline runtime', () => {
   beforeAll(async () => {
     platform = await LocalPlatform.start({
       config,
+      clock: new TrafficPacedClock(OFFLINE_MS_PER_REQUEST),
       wrapTask: (state, handler) => async (input: TaskInput) => {
         calls[state] = (calls[state] ?? 0) + 1;
         if (faults.has(`${state}:once`)) {
