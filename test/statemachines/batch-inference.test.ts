@@ -6,157 +6,30 @@
  * manifest written; the version asked for or production; bad input refused before any work.
  */
 import aslValidator from 'asl-validator';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { batchRequestSchema, batchSubstitutions, readBatchDefinition } from '../../contracts/batch-inference';
+import { batchRequestSchema, readBatchDefinition } from '../../contracts/batch-inference';
 import { placeholdersOf, renderDefinition } from '../../contracts/state-machines';
-import { BatchJob, type BatchSummary } from '../../lambdas/batch-score/batch-job';
-import type { ObjectStore, StoredObject } from '../../lambdas/shared/object-store';
-import { Registry } from '../../lambdas/shared/registry/registry-service';
-import { OnnxScorer } from '../../lambdas/shared/serving/onnx-scorer';
-import { CHURN_SCHEMA, churnModelBytes, churnRows } from '../../testkit/churn-model';
-import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
-
-const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
-const SUBSTITUTIONS = batchSubstitutions({
-  modelName: 'churn',
-  batchScoreFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:churn-batch-score',
-  checkDriftFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:churn-check-drift',
-  captureBucket: 'capture',
-});
-
-/** Objects in memory (what the S3 adapter does, minus the network). */
-class MemoryObjects implements ObjectStore {
-  readonly objects = new Map<string, string>();
-  async list(bucket: string, prefix: string): Promise<StoredObject[]> {
-    return [...this.objects.keys()]
-      .filter((id) => id.startsWith(`${bucket}/${prefix}`))
-      .sort()
-      .map((id) => ({ key: id.slice(bucket.length + 1), size: this.objects.get(id)!.length, etag: '"1"' }));
-  }
-  async head(bucket: string, key: string): Promise<StoredObject> {
-    const body = this.objects.get(`${bucket}/${key}`);
-    if (body === undefined) throw Object.assign(new Error(`no object ${key}`), { name: 'NotFoundError' });
-    return { key, size: body.length, etag: '"1"' };
-  }
-  async getText(bucket: string, key: string): Promise<string> {
-    await this.head(bucket, key);
-    return this.objects.get(`${bucket}/${key}`)!;
-  }
-  async put(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
-    this.objects.set(`${bucket}/${key}`, typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
-  }
-  stream(): never {
-    throw new Error('not used');
-  }
-  ranges(): never {
-    throw new Error('not used');
-  }
-  getBytes(): never {
-    throw new Error('not used');
-  }
-}
-
-function csvOf(rows: ReturnType<typeof churnRows>, idPrefix: string, broken: number[] = []): string {
-  const lines = rows.map((row, index) =>
-    [
-      `${idPrefix}-${index}`,
-      row.tenure_months,
-      row.monthly_charges,
-      broken.includes(index) ? 'weekly' : row.contract,
-      row.auto_pay ?? '',
-    ].join(','),
-  );
-  return ['customer_id,tenure_months,monthly_charges,contract,auto_pay', ...lines].join('\n');
-}
+import { churnRows } from '../../testkit/churn-model';
+import { BATCH_SUBSTITUTIONS, BatchPipelineHarness, csvOf, type MemoryObjects } from '../support/batch-pipeline-harness';
 
 describe('statemachines/batch-inference.asl.json', () => {
   it('is valid Amazon States Language once its placeholders are filled, and valid JSON before', () => {
     const definition = readBatchDefinition();
-    expect(placeholdersOf(definition)).toEqual(Object.keys(SUBSTITUTIONS).sort());
-    const { isValid, errorsText } = aslValidator(JSON.parse(renderDefinition(definition, SUBSTITUTIONS)));
+    expect(placeholdersOf(definition)).toEqual(Object.keys(BATCH_SUBSTITUTIONS).sort());
+    const { isValid, errorsText } = aslValidator(JSON.parse(renderDefinition(definition, BATCH_SUBSTITUTIONS)));
     expect(isValid, errorsText('\n')).toBe(true);
   });
 });
 
 describe('the batch inference pipeline, executed offline', () => {
+  let harness: BatchPipelineHarness;
   let objects: MemoryObjects;
-  let registry: Registry;
-  let job: BatchJob;
-  let driftCalls: unknown[];
-  let driftFails: boolean;
-  let scoringMs: number;
 
   beforeEach(async () => {
-    objects = new MemoryObjects();
-    const store = new InMemoryRegistryStore();
-    registry = new Registry(store, { knownModels: ['churn'] });
-    for (let number = 1; number <= 3; number++) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
-    await registry.promote({ modelName: 'churn', version: 2, actor: ACTOR });
-    await registry.transition({ modelName: 'churn', version: 3, toStage: 'Rejected', actor: ACTOR });
-    job = new BatchJob({
-      schema: CHURN_SCHEMA,
-      registry: store,
-      objects,
-      captureBucket: 'capture',
-      datasetsBucket: 'datasets',
-      artifactsBucket: 'artifacts',
-      memoryMb: 2048,
-      loadScorer: () => OnnxScorer.create(churnModelBytes()),
-      clock: (() => {
-        let now = 0;
-        return () => (now += 500);
-      })(),
-    });
-    driftCalls = [];
-    driftFails = false;
-    scoringMs = 0;
+    harness = await new BatchPipelineHarness().registerVersions();
+    objects = harness.objects;
   });
-
-  async function run(input: Record<string, unknown>, name = 'batch-1') {
-    const machine = new StateMachine(JSON.parse(renderDefinition(readBatchDefinition(), SUBSTITUTIONS)));
-    const lambda = async (event: { FunctionName: string; Payload: unknown }) => {
-      if (event.FunctionName === SUBSTITUTIONS.CheckDriftFunctionArn) {
-        driftCalls.push(event.Payload);
-        if (driftFails) throw Object.assign(new Error('no production version'), { name: 'NotFoundError' });
-        return { StatusCode: 200, Payload: { status: 'no-drift', model: 'churn' } };
-      }
-      const answer = JSON.parse(JSON.stringify(await job.run(event.Payload)));
-      if ((event.Payload as { mode?: string }).mode === 'score') scoringMs += answer.durationMs;
-      return { StatusCode: 200, Payload: answer };
-    };
-    const execution = machine.run(input as never, {
-      context: { Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:churn-batch:${name}`, Name: name } } as never,
-      overrides: { taskResourceLocalHandlers: { ListInputs: lambda, ScoreObject: lambda, CheckDrift: lambda, Summarize: lambda } as never },
-    });
-    let error: string | undefined;
-    let cause: string | undefined;
-    const logs = (async () => {
-      for await (const event of execution.eventLogs) {
-        const entry = event as { type: string; Error?: string; Cause?: string };
-        if (entry.type === 'ExecutionFailed') {
-          error = entry.Error;
-          cause = entry.Cause;
-        }
-      }
-    })();
-    try {
-      const output = (await execution.result) as unknown as BatchSummary;
-      await logs;
-      return { status: 'SUCCEEDED' as const, output };
-    } catch {
-      await logs;
-      return { status: 'FAILED' as const, error, cause };
-    }
-  }
+  const run = (input: Record<string, unknown>, name?: string) => harness.run(input, name);
 
   it('scores every object under a prefix with the production version, writes the output and manifest beside it, and checks drift', async () => {
     await objects.put('datasets', 'churn/weekly/2026-11-30/part-1.csv', csvOf(churnRows(120, 1), 'a'));
@@ -183,15 +56,15 @@ describe('the batch inference pipeline, executed offline', () => {
     expect(scored[1]).toMatch(/^a-0,2,[01],[\d.e-]+,[\d.e-]+$/);
     expect(JSON.parse(objects.objects.get('artifacts/batch/churn/scores/2026-11-30/_manifest.json')!)).toEqual(summary);
     // Drift: the run's capture records, read by check-drift over their prefix; the verdict is in the manifest.
-    expect(driftCalls).toEqual([{ model: 'churn', captureUri: 's3://capture/churn/batch/batch-1/' }]);
+    expect(harness.driftCalls).toEqual([{ model: 'churn', captureUri: 's3://capture/churn/batch/batch-1/' }]);
     expect(summary.drift).toEqual({ result: { status: 'no-drift', model: 'churn' } });
     expect((await objects.list('capture', 'churn/batch/batch-1/')).map((object) => object.key)).toEqual([
       'churn/batch/batch-1/part-1.jsonl',
       'churn/batch/batch-1/part-2.jsonl',
     ]);
     // Cost: 9 Standard transitions plus one per child the Distributed Map starts, the objects' scoring time at 2 GB, two Express children.
-    expect(scoringMs).toBeGreaterThan(0);
-    expect(summary.cost).toMatchObject({ transitions: 11, lambdaGbSeconds: (scoringMs / 1000) * 2, expressRequests: 2 });
+    expect(harness.scoringMs).toBeGreaterThan(0);
+    expect(summary.cost).toMatchObject({ transitions: 11, lambdaGbSeconds: (harness.scoringMs / 1000) * 2, expressRequests: 2 });
     expect(summary.cost.dollars).toBeGreaterThan(0);
   });
 
@@ -239,7 +112,7 @@ describe('the batch inference pipeline, executed offline', () => {
 
   it('scores with the version asked for, refuses a Rejected one, and goes on when the drift check fails', async () => {
     await objects.put('datasets', 'churn/in.csv', csvOf(churnRows(10, 4), 'd'));
-    driftFails = true;
+    harness.driftFails = true;
     const pinned = await run({
       model: 'churn',
       inputUri: 's3://datasets/churn/in.csv',

@@ -6,6 +6,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/registry/registry';
+import {
+  type Definition,
+  dropRetryError,
+  dropRule,
+  invertBoolean,
+  ruleOf,
+  setCatch,
+  setDefault,
+  setNext,
+  setRuleNext,
+} from '../support/asl-mutations';
 import { failure, type Handler, type PipelineRun, TrainingPipelineHarness, trainingJob } from '../support/training-pipeline-harness';
 
 const input = { model: 'churn', datasetUri: 's3://datasets/churn/2026-11-01.csv', hyperparameters: { epochs: '20' } };
@@ -259,46 +270,6 @@ const SCENARIOS = {
 } satisfies Record<string, Scenario>;
 
 type ScenarioName = keyof typeof SCENARIOS;
-type Definition = { States: Record<string, any> };
-
-function stateOf(definition: Definition, name: string): any {
-  const state = definition.States[name];
-  if (!state) throw new Error(`no state ${name} in the definition`);
-  return state;
-}
-/** The Choice rule of `choice` whose JSON contains `marker`. */
-function ruleOf(definition: Definition, choice: string, marker: string): any {
-  const rule = stateOf(definition, choice).Choices.find((candidate: unknown) => JSON.stringify(candidate).includes(marker));
-  if (!rule) throw new Error(`no rule with ${marker} in ${choice}`);
-  return rule;
-}
-const dropRule = (choice: string, marker: string) => (definition: Definition) => {
-  const rule = ruleOf(definition, choice, marker);
-  const state = stateOf(definition, choice);
-  state.Choices = state.Choices.filter((candidate: unknown) => candidate !== rule);
-};
-const invertBoolean = (choice: string, marker: string) => (definition: Definition) => {
-  const rule = ruleOf(definition, choice, marker);
-  rule.BooleanEquals = !rule.BooleanEquals;
-};
-const setRuleNext = (choice: string, marker: string, next: string) => (definition: Definition) => {
-  ruleOf(definition, choice, marker).Next = next;
-};
-const setDefault = (choice: string, next: string) => (definition: Definition) => {
-  stateOf(definition, choice).Default = next;
-};
-const setNext = (state: string, next: string) => (definition: Definition) => {
-  stateOf(definition, state).Next = next;
-};
-const setCatch = (task: string, next: string) => (definition: Definition) => {
-  stateOf(definition, task).Catch[0].Next = next;
-};
-const dropRetryError = (task: string, error: string) => (definition: Definition) => {
-  const retry = stateOf(definition, task).Retry[0];
-  if (!retry.ErrorEquals.includes(error)) throw new Error(`${task} does not retry ${error}`);
-  retry.ErrorEquals = retry.ErrorEquals.filter((candidate: string) => candidate !== error);
-};
-
 /** Each mutant, what it changes, and the scenario that must notice it. */
 const MUTANTS: [string, (definition: Definition) => void, ScenarioName][] = [
   [
