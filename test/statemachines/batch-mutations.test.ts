@@ -11,6 +11,7 @@ import {
   type Definition,
   dropField,
   dropRetryError,
+  expectCaught,
   type Mutation,
   ruleOf,
   setCatch,
@@ -46,6 +47,19 @@ const oneObject =
     await harness.objects.put('datasets', 'churn/in.csv', csvOf(churnRows(100, 3), 'c', broken));
   };
 const nothingCalled = (harness: Harness) => expect(harness.calls).toEqual({});
+const THROTTLE = 'Lambda.TooManyRequestsException';
+/** One object to score, `state` throttled once: the run succeeds and `check` holds. */
+const throttledOnce = (state: string, check: Scenario['check']): Scenario => ({
+  input: { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: OUT },
+  setup: async (harness) => {
+    await oneObject()(harness);
+    harness.throwOnce.set(state, lambdaError(THROTTLE, 'Rate exceeded'));
+  },
+  check: (run, harness) => {
+    expect(run.status).toBe('SUCCEEDED');
+    check(run, harness);
+  },
+});
 
 const SCENARIOS = {
   'a prefix is scored by production with row ids, drift checked, and the summary is the output': {
@@ -141,50 +155,12 @@ const SCENARIOS = {
       expect(run.output!.drift).toMatchObject({ Error: 'NotFoundError' });
     },
   },
-  'a throttled list call is tried again': {
-    input: { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: OUT },
-    setup: async (harness) => {
-      await oneObject()(harness);
-      harness.throwOnce.set('ListInputs', lambdaError('Lambda.TooManyRequestsException', 'Rate exceeded'));
-    },
-    check: (run, harness) => {
-      expect(run.status).toBe('SUCCEEDED');
-      expect(harness.calls.ListInputs).toBe(2);
-    },
-  },
-  'a throttled scoring call is tried again': {
-    input: { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: OUT },
-    setup: async (harness) => {
-      await oneObject()(harness);
-      harness.throwOnce.set('ScoreObject', lambdaError('Lambda.TooManyRequestsException', 'Rate exceeded'));
-    },
-    check: (run, harness) => {
-      expect(run.status).toBe('SUCCEEDED');
-      expect(harness.calls.ScoreObject).toBe(2);
-    },
-  },
-  'a throttled drift check is tried again and its verdict recorded': {
-    input: { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: OUT },
-    setup: async (harness) => {
-      await oneObject()(harness);
-      harness.throwOnce.set('CheckDrift', lambdaError('Lambda.TooManyRequestsException', 'Rate exceeded'));
-    },
-    check: (run) => {
-      expect(run.status).toBe('SUCCEEDED');
-      expect(run.output!.drift).toEqual({ result: { status: 'no-drift', model: 'churn' } });
-    },
-  },
-  'a throttled summary is tried again': {
-    input: { model: 'churn', inputUri: 's3://datasets/churn/in.csv', outputUri: OUT },
-    setup: async (harness) => {
-      await oneObject()(harness);
-      harness.throwOnce.set('Summarize', lambdaError('Lambda.TooManyRequestsException', 'Rate exceeded'));
-    },
-    check: (run, harness) => {
-      expect(run.status).toBe('SUCCEEDED');
-      expect(harness.calls.Summarize).toBe(2);
-    },
-  },
+  'a throttled list call is tried again': throttledOnce('ListInputs', (_run, harness) => expect(harness.calls.ListInputs).toBe(2)),
+  'a throttled scoring call is tried again': throttledOnce('ScoreObject', (_run, harness) => expect(harness.calls.ScoreObject).toBe(2)),
+  'a throttled drift check is tried again and its verdict recorded': throttledOnce('CheckDrift', (run) =>
+    expect(run.output!.drift).toEqual({ result: { status: 'no-drift', model: 'churn' } }),
+  ),
+  'a throttled summary is tried again': throttledOnce('Summarize', (_run, harness) => expect(harness.calls.Summarize).toBe(2)),
 } satisfies Record<string, Scenario>;
 
 type ScenarioName = keyof typeof SCENARIOS;
@@ -198,7 +174,6 @@ const dropConjunct =
     if (kept.length === rule.And.length) throw new Error(`CheckInput has no ${operator} on ${variable}`);
     rule.And = kept;
   };
-const THROTTLE = 'Lambda.TooManyRequestsException';
 
 /** Each mutant, what it changes, and the scenario that must notice it. */
 const MUTANTS: [string, Mutation, ScenarioName][] = [
@@ -327,14 +302,6 @@ describe('the batch inference ASL under mutation', () => {
   });
 
   it.each(MUTANTS)('is caught: %s', async (_, mutate, scenario) => {
-    let changed = false;
-    const apply = (definition: Definition) => {
-      const before = JSON.stringify(definition);
-      mutate(definition);
-      changed = JSON.stringify(definition) !== before;
-    };
-    const caught = await runScenario(scenario, apply);
-    expect(changed).toBe(true);
-    expect(caught, `"${scenario}" did not notice`).toBeDefined();
+    await expectCaught(mutate, scenario, (apply) => runScenario(scenario, apply));
   });
 });

@@ -10,6 +10,7 @@ import {
   type Definition,
   dropRetryError,
   dropRule,
+  expectCaught,
   invertBoolean,
   ruleOf,
   setCatch,
@@ -435,14 +436,6 @@ describe('the training ASL under mutation', () => {
   });
 
   it.each(MUTANTS)('is caught: %s', async (_, mutate, scenario) => {
-    let changed = false;
-    const apply = (definition: Definition) => {
-      const before = JSON.stringify(definition);
-      mutate(definition);
-      changed = JSON.stringify(definition) !== before;
-    };
-    const caught = await runScenario(scenario, apply);
-    expect(changed).toBe(true);
-    expect(caught, `"${scenario}" did not notice`).toBeDefined();
+    await expectCaught(mutate, scenario, (apply) => runScenario(scenario, apply));
   });
 });

@@ -5,6 +5,8 @@
  * the state or rule it names is not there, so a renamed state cannot turn a mutant into a no-op.
  */
 
+import { expect } from 'vitest';
+
 type State = Record<string, any>;
 export type Definition = { States: Record<string, State> };
 
@@ -103,3 +105,18 @@ export const dropField =
     if (!(last in target)) throw new Error(`${name} has no ${field}`);
     delete target[last];
   };
+
+/**
+ * Runs a scenario with `mutate` applied (`runScenario` answers the scenario check's failure, or
+ * undefined) and expects the mutant to have changed the definition and the scenario to notice it.
+ */
+export async function expectCaught(mutate: Mutation, scenario: string, runScenario: (apply: Mutation) => Promise<unknown>): Promise<void> {
+  let changed = false;
+  const caught = await runScenario((definition) => {
+    const before = JSON.stringify(definition);
+    mutate(definition);
+    changed = JSON.stringify(definition) !== before;
+  });
+  expect(changed).toBe(true);
+  expect(caught, `"${scenario}" did not notice`).toBeDefined();
+}
