@@ -97,6 +97,10 @@
  *   the loop skips every bin and the levels stay 0 either way.
  * - quantile-sketch.ts compact: `kept > 0` → `true` or `>=` before `copyWithin(kept, capacity − kept)`:
  *   above level 0 kept is 0, and copyWithin(0, capacity) copies nothing (its start is the end).
+ * - shadow-gates.ts judgeShadow: `agreement !== undefined` → `true` and `window.p99LatencyMs !==
+ *   undefined` → `true` in the failure tests: `undefined < minAgreement` and `undefined > budget`
+ *   are false already. p99: `values.length === 0` → `false`: sorted[ceil(0) − 1] is sorted[-1],
+ *   undefined, the same answer.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -123,6 +127,7 @@ export default {
     'lambdas/shared/profile/bin-means.ts',
     'lambdas/shared/profile/quantile-sketch.ts',
     'lambdas/shared/profile/codec.ts',
+    'lambdas/shared/shadow-gates.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.
