@@ -101,6 +101,8 @@
  *   undefined` → `true` in the failure tests: `undefined < minAgreement` and `undefined > budget`
  *   are false already. p99: `values.length === 0` → `false`: sorted[ceil(0) − 1] is sorted[-1],
  *   undefined, the same answer.
+ * - shadow-capture.ts parseCapturedAnswers: `eventMetadata?.inferenceTime` → `eventMetadata.inferenceTime`:
+ *   the line before returns unless eventMetadata held a string key, so eventMetadata is an object here.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -128,6 +130,7 @@ export default {
     'lambdas/shared/profile/quantile-sketch.ts',
     'lambdas/shared/profile/codec.ts',
     'lambdas/shared/shadow-gates.ts',
+    'lambdas/deploy-endpoint/shadow-capture.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

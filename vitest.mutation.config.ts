@@ -37,6 +37,7 @@ export default defineConfig({
       'test/lambdas/shared/profile/tail-values.test.ts',
       'test/lambdas/shared/profile/quantile-sketch.test.ts',
       'test/lambdas/shared/shadow-gates.test.ts',
+      'test/lambdas/deploy-endpoint/shadow-capture.test.ts',
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
