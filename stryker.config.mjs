@@ -131,6 +131,7 @@ export default {
     'lambdas/shared/profile/codec.ts',
     'lambdas/shared/shadow-gates.ts',
     'lambdas/deploy-endpoint/shadow-capture.ts',
+    'lambdas/deploy-endpoint/deploy-endpoint.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

@@ -38,6 +38,7 @@ export default defineConfig({
       'test/lambdas/shared/profile/quantile-sketch.test.ts',
       'test/lambdas/shared/shadow-gates.test.ts',
       'test/lambdas/deploy-endpoint/shadow-capture.test.ts',
+      'test/lambdas/deploy-endpoint/shadow-rollout.test.ts',
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],

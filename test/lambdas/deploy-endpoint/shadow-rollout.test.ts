@@ -12,6 +12,7 @@ import {
   type DeployEndpointDependencies,
   deployEndpoint,
   type EndpointDeployment,
+  pollEndpointRollout,
   runDeploymentId,
 } from '../../../lambdas/deploy-endpoint/deploy-endpoint';
 import type {
@@ -262,6 +263,9 @@ describe('an endpoint rollout with a shadow phase', () => {
     });
     expect(first.deployment.shadow?.configName).toBe(again.deployment.shadow?.configName);
     expect(endpoint.updates).toHaveLength(1);
+    // The endpoint was updating towards the shadow configuration: the update is seen.
+    expect(first.deployment.shadow?.updateSeen).toBe(false);
+    expect(again.deployment.shadow?.updateSeen).toBe(true);
   });
 
   it('starts the window when the shadow configuration is in service, and reads nothing before it has passed', async () => {
@@ -307,6 +311,7 @@ describe('an endpoint rollout with a shadow phase', () => {
     const [event] = (await store.listEvents('churn', { limit: 1 })).items;
     expect(event).toMatchObject({ action: 'rollout-phase', version: 2, actor: `rollout:churn:${RUN}` });
     expect(event?.details).toEqual({ fromPhase: 'shadow', toPhase: 'canary' });
+    expect(event?.reason).toBe(`${moved.reason}; blue/green canary on endpoint ${ENDPOINT}`);
 
     // The same shadow poll repeated (a retried state) finds the canary under way: no second update.
     const repeated = await poll(deployment);
@@ -381,6 +386,8 @@ describe('an endpoint rollout with a shadow phase', () => {
     const failed = await poll(waiting.deployment);
     expect(failed).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/^shadow ended after 2700 s without enough traffic/) });
     expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+    const [archived] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(archived).toMatchObject({ toStage: 'Archived', reason: `deployment failed: ${failed.reason}` });
     expect(endpoint.updates.at(-1)?.EndpointConfigName).toBe(RESTORE_CONFIG);
   });
 
@@ -394,6 +401,119 @@ describe('an endpoint rollout with a shadow phase', () => {
       reason: `the shadow variant could not be started: endpoint InService on ${PRODUCTION_CONFIG}: shadow variant failed health checks`,
     });
     expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+    const [archived] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(archived).toMatchObject({ toStage: 'Archived', reason: `deployment failed: ${failed.reason}` });
+  });
+
+  it('states a shadow configuration that failed without a reason or a configuration name', async () => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: 'Failed' };
+    expect(await poll(deployment)).toMatchObject({
+      status: 'Failed',
+      reason: 'the shadow variant could not be started: endpoint Failed on no configuration',
+    });
+  });
+
+  it('waits while the endpoint has not yet shown the update to the shadow configuration (a poll right after begin)', async () => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', reason: null, deployment: { shadow: { updateSeen: false } } });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+  });
+
+  it('replays a promotion recorded during the shadow as InService, leaving the endpoint alone', async () => {
+    const deployment = await live();
+    await registry.promote({ modelName: 'churn', version: 2, actor: ACTOR });
+    const updates = endpoint.updates.length;
+    expect(await poll(deployment)).toEqual({ status: 'InService', deployment, reason: 'version 2 was promoted' });
+    expect(endpoint.updates).toHaveLength(updates);
+  });
+
+  it('fails a shadow whose version left Staging (archived), taking the shadow variant off', async () => {
+    const deployment = await live();
+    await registry.transition({ modelName: 'churn', version: 2, toStage: 'Archived', actor: ACTOR });
+    expect(await poll(deployment)).toEqual({
+      status: 'Failed',
+      deployment,
+      reason: 'version 2 left Staging (now Archived) during its shadow',
+    });
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined });
+  });
+
+  it('fails a shadow whose version the registry holds as Registered, taking the shadow variant off', async () => {
+    const deployment = await live();
+    const fresh = new InMemoryRegistryStore();
+    const freshRegistry = new Registry(fresh, { knownModels: ['churn'] });
+    for (const number of [1, 2]) {
+      await freshRegistry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    dependencies = { ...dependencies, versions: fresh };
+    expect(await poll(deployment)).toEqual({
+      status: 'Failed',
+      deployment,
+      reason: 'version 2 left Staging (now Registered) during its shadow',
+    });
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined });
+  });
+
+  it('goes on judging a live shadow when the registry holds no model record (no phase recorded to replay)', async () => {
+    const deployment = await live();
+    dependencies = {
+      ...dependencies,
+      versions: { getVersion: (name, version) => store.getVersion(name, version), getModel: async () => undefined },
+    };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', reason: null, deployment: { phase: 'shadow' } });
+  });
+
+  it('refuses a shadow poll for a version the registry does not hold', async () => {
+    const deployment = await live();
+    await expect(
+      deployEndpoint(dependencies, { action: 'poll', version: 5, deployment: { ...deployment, version: 5 } }),
+    ).rejects.toMatchObject({
+      name: 'NotFoundError',
+      message: 'model "churn" has no version 5',
+      details: { modelName: 'churn', version: 5 },
+    });
+  });
+
+  it('refuses to poll a rollout in shadow without all a shadow phase needs', async () => {
+    const deployment = await live();
+    const { shadow: _settings, ...withoutShadow } = TARGET;
+    const message = 'the rollout of version 2 is in shadow, but this deploy function has no shadow phase configured';
+    const event = { action: 'poll' as const, version: 2, deployment };
+    await expect(pollEndpointRollout({ ...dependencies, target: withoutShadow }, event)).rejects.toThrow(message);
+    await expect(pollEndpointRollout({ ...dependencies, shadowReaders: undefined }, event)).rejects.toThrow(message);
+    await expect(pollEndpointRollout({ ...dependencies, versions: undefined }, event)).rejects.toThrow(message);
+    const { shadow: _state, ...noState } = deployment;
+    await expect(pollEndpointRollout(dependencies, { ...event, deployment: noState })).rejects.toThrow(message);
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+  });
+
+  it('refuses to move a passing shadow on to its canary with a registry that cannot change phases', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 0, p99LatencyMs: 40 };
+    capture(100, 100);
+    dependencies = { ...dependencies, registry: { transition: (request) => registry.transition(request) } };
+    await expect(poll(deployment)).rejects.toThrow('the rollout registry cannot change rollout phases; a shadow phase needs it');
+    expect(await store.getModel('churn')).toMatchObject({ stagingPhase: 'shadow' });
+  });
+
+  it('starts the window at the current time when no clock is injected', async () => {
+    const { deployment } = await begin();
+    const updating = await poll(deployment);
+    const { now: _clock, ...withoutClock } = dependencies;
+    const running = await pollEndpointRollout(withoutClock, { action: 'poll', version: 2, deployment: updating.deployment });
+    expect(running).toMatchObject({ status: 'InProgress', reason: null });
+    const liveSince = running.deployment.shadow?.liveSince;
+    expect(new Date(liveSince!).toISOString()).toBe(liveSince);
+    expect(metricReads).toEqual([]);
   });
 
   it('takes the shadow variant off when the canary rolls back onto the shadow configuration', async () => {
@@ -429,6 +549,28 @@ describe('an endpoint rollout with a shadow phase', () => {
     expect(started.deployment.phase).toBeUndefined();
     expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
     expect(await fresh.getModel('churn')).toMatchObject({ stagingVersion: 2, stagingPhase: 'canary' });
+  });
+
+  it.each([
+    ['no production variants', {}],
+    ['an empty production variant list', { ProductionVariants: [] }],
+    ['a production variant without a model', { ProductionVariants: [{ VariantName: 'AllTraffic' }] }],
+  ])("starts in the canary when this run's shadow configuration names no production model (%s)", async (_, config) => {
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: SHADOW_CONFIG };
+    endpoint.configs.set(SHADOW_CONFIG, config as CreateEndpointConfigInput);
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it('starts in the canary when the registry holds no model record to read a production version from', async () => {
+    dependencies = {
+      ...dependencies,
+      versions: { getVersion: (name, version) => store.getVersion(name, version), getModel: async () => undefined },
+    };
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
   });
 
   it('starts in the canary when the endpoint still serves its bootstrap configuration', async () => {
