@@ -103,6 +103,14 @@
  *   undefined, the same answer.
  * - shadow-capture.ts parseCapturedAnswers: `eventMetadata?.inferenceTime` → `eventMetadata.inferenceTime`:
  *   the line before returns unless eventMetadata held a string key, so eventMetadata is an object here.
+ * - deploy-endpoint.ts: `EndpointStatus ?? 'Unknown'` → `""` in poll's Failed reason: only a stated
+ *   status (UpdateRollbackFailed, Failed, OutOfService, Deleting) classifies as failed; likewise in
+ *   the shadow's could-not-start reason (a status-less description is InProgress). updateSeen's
+ *   `EndpointStatus ?? ''` → "Stryker was here!": neither is an update status. beginShadow:
+ *   `productionVersion === record.version` → `false`: the registry's production version is in stage
+ *   Production, which begin answered before; the shadow state's `updateSeen: false` → `true`: the
+ *   returned state overrides it and startShadow does not read it; `repeated && updateSeen(…)` →
+ *   `||`: a first begin on an endpoint already updating is refused by UpdateEndpoint (in use).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
