@@ -19,9 +19,10 @@ import type {
   CreateEndpointConfigInput,
   CreateModelInput,
   EndpointApi,
+  EndpointConfigDescription,
   EndpointDescription,
 } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
-import { runResourceId } from '../../../lambdas/deploy-endpoint/shadow-phase';
+import { restoreProduction, runResourceId } from '../../../lambdas/deploy-endpoint/shadow-phase';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
@@ -74,6 +75,10 @@ class FakeEndpoint implements EndpointApi {
   readonly updates: Array<{ EndpointConfigName: string; DeploymentConfig?: unknown }> = [];
   current: EndpointDescription = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
   failNextUpdate = false;
+  /** What DescribeEndpointConfig answers for the production configuration. */
+  productionConfig: EndpointConfigDescription = {
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL, InstanceType: 'ml.c6i.large', InitialInstanceCount: 2 }],
+  };
 
   async createModel(input: CreateModelInput) {
     this.models.push(input);
@@ -108,13 +113,7 @@ class FakeEndpoint implements EndpointApi {
     return before;
   }
   async describeEndpointConfig(name: string) {
-    if (name === PRODUCTION_CONFIG) {
-      return {
-        ProductionVariants: [
-          { VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL, InstanceType: 'ml.c6i.large', InitialInstanceCount: 2 },
-        ],
-      };
-    }
+    if (name === PRODUCTION_CONFIG) return this.productionConfig;
     const config = this.configs.get(name);
     if (!config) throw Object.assign(new Error(`Could not find endpoint configuration "${name}".`), { name: 'ValidationException' });
     return config;
@@ -142,6 +141,7 @@ describe('an endpoint rollout with a shadow phase', () => {
   let figures: Omit<ShadowWindow, 'comparedRows' | 'agreeingRows'>;
   let captured: Record<string, string[]>;
   let metricReads: Array<{ endpointName: string; variantName: string; start: Date; end: Date }>;
+  let captureReads: Array<{ destinationS3Uri: string; endpointName: string; variantName: string; start: Date; end: Date }>;
 
   const begin = () =>
     deployEndpoint(dependencies, { action: 'begin', version: 2, runId: RUN }) as Promise<RolloutResult<EndpointDeployment>>;
@@ -181,6 +181,7 @@ describe('an endpoint rollout with a shadow phase', () => {
     figures = { requests: 0, failedRequests: 0 };
     captured = {};
     metricReads = [];
+    captureReads = [];
     dependencies = {
       modelName: 'churn',
       target: TARGET,
@@ -196,6 +197,7 @@ describe('an endpoint rollout with a shadow phase', () => {
         },
         captures: {
           lines: async function* (span) {
+            captureReads.push(span);
             yield* captured[span.variantName] ?? [];
           },
         },
@@ -291,6 +293,16 @@ describe('an endpoint rollout with a shadow phase', () => {
     expect(metricReads).toEqual([
       { endpointName: ENDPOINT, variantName: 'AllTraffic-shadow', start: new Date(liveSince), end: new Date(clock) },
     ]);
+    const span = {
+      destinationS3Uri: 's3://capture/churn/shadow',
+      endpointName: ENDPOINT,
+      start: new Date(liveSince),
+      end: new Date(clock),
+    };
+    expect(captureReads).toEqual([
+      { ...span, variantName: 'AllTraffic' },
+      { ...span, variantName: 'AllTraffic-shadow' },
+    ]);
     expect(moved.status).toBe('InProgress');
     expect(moved.reason).toBe(
       "shadow passed: 400 mirrored requests, agreement 98%, error rate 0.25%, p99 latency 40 ms (200 captured requests joined, 0 shadow records without production's)",
@@ -369,8 +381,21 @@ describe('an endpoint rollout with a shadow phase', () => {
     capture(100, 100);
     const rejected = await poll(deployment);
     expect(rejected.status).toBe('RolledBack');
-    expect(rejected.reason).toContain('error rate 10% (40 of 400 mirrored requests) is above');
-    expect(rejected.reason).toContain('p99 latency 450 ms is above the 200 ms budget');
+    expect(rejected.reason).toBe(
+      "shadow rejected before any caller saw it: error rate 10% (40 of 400 mirrored requests) is above 5%; p99 latency 450 ms is above the 200 ms budget (400 mirrored requests, agreement 100%, error rate 10%, p99 latency 450 ms; 100 captured requests joined, 0 shadow records without production's)",
+    );
+  });
+
+  it('counts unreadable capture lines in the reason, with the first problem, and judges the rest', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 0, p99LatencyMs: 40 };
+    capture(100, 100);
+    captured['AllTraffic-shadow']!.push('{"captureData":', '[]');
+    const moved = await poll(deployment);
+    expect(moved.reason).toBe(
+      "shadow passed: 400 mirrored requests, agreement 100%, error rate 0%, p99 latency 40 ms (100 captured requests joined, 0 shadow records without production's, 2 unreadable (not JSON: Unexpected end of JSON input))",
+    );
   });
 
   it('waits for traffic up to three windows, then fails the rollout (Archived) and takes the shadow off', async () => {
@@ -571,6 +596,64 @@ describe('an endpoint rollout with a shadow phase', () => {
     const started = await begin();
     expect(started.deployment.phase).toBeUndefined();
     expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it("shadows the production configuration's variant of the target's name, else its first variant", async () => {
+    endpoint.productionConfig = {
+      ProductionVariants: [
+        { VariantName: 'Blue', ModelName: 'blue-model' },
+        { VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL },
+      ],
+    };
+    expect((await begin()).deployment.shadow?.productionModelName).toBe(PRODUCTION_MODEL);
+    expect(endpoint.configs.get(SHADOW_CONFIG)?.ProductionVariants[0]?.ModelName).toBe(PRODUCTION_MODEL);
+  });
+
+  it('falls back to the first production variant when none has the target variant name', async () => {
+    endpoint.productionConfig = { ProductionVariants: [{ VariantName: 'Blue', ModelName: 'blue-model' }] };
+    expect((await begin()).deployment.shadow?.productionModelName).toBe('blue-model');
+  });
+
+  it.each([
+    ['no production variants', {}],
+    ['an empty production variant list', { ProductionVariants: [] }],
+  ])('starts in the canary when the production configuration has %s', async (_, config) => {
+    endpoint.productionConfig = config;
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it('starts in the canary when the endpoint names no configuration', async () => {
+    endpoint.current = { EndpointStatus: 'InService' };
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it('refuses a shadow configuration SageMaker would refuse, before UpdateEndpoint', async () => {
+    dependencies = { ...dependencies, target: { ...TARGET, instanceType: 'ml.m5d.large' } };
+    // Both variants (production and the shadow) run on the instance type: one problem each.
+    const problem =
+      'Instance type ml.m5d.large has local instance storage; a KmsKeyId cannot be specified for an endpoint configuration that uses it (CreateEndpointConfig.KmsKeyId)';
+    await expect(begin()).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `2 validation errors detected: ${problem}; ${problem}`,
+    });
+    expect(endpoint.configs.size).toBe(0);
+    expect(endpoint.updates).toEqual([]);
+  });
+
+  it('restores production only from the shadow configuration in service, saying whether it moved the endpoint', async () => {
+    const state = { configName: SHADOW_CONFIG, productionModelName: PRODUCTION_MODEL, productionVersion: 1 };
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
+    expect(await restoreProduction(endpoint, TARGET, state, RUN)).toBe(false);
+    endpoint.current = { EndpointStatus: 'Updating', EndpointConfigName: SHADOW_CONFIG };
+    expect(await restoreProduction(endpoint, TARGET, state, RUN)).toBe(false);
+    expect(endpoint.updates).toEqual([]);
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: SHADOW_CONFIG };
+    expect(await restoreProduction(endpoint, TARGET, state, RUN)).toBe(true);
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined }]);
   });
 
   it('starts in the canary when the endpoint still serves its bootstrap configuration', async () => {
