@@ -111,6 +111,8 @@
  *   Production, which begin answered before; the shadow state's `updateSeen: false` → `true`: the
  *   returned state overrides it and startShadow does not read it; `repeated && updateSeen(…)` →
  *   `||`: a first begin on an endpoint already updating is refused by UpdateEndpoint (in use).
+ * - shadow-phase.ts judgeEndpointShadow: `!judgement.decided` → `false` (and its message): the second
+ *   judgement has the request count of the first, decided one, and only the count leaves it undecided.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
