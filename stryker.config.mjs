@@ -143,6 +143,7 @@ export default {
     'lambdas/deploy-endpoint/shadow-capture.ts',
     'lambdas/deploy-endpoint/deploy-endpoint.ts',
     'lambdas/deploy-endpoint/shadow-phase.ts',
+    'lambdas/deploy-endpoint/endpoint-deployment.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

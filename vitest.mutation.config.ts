@@ -39,6 +39,7 @@ export default defineConfig({
       'test/lambdas/shared/shadow-gates.test.ts',
       'test/lambdas/deploy-endpoint/shadow-capture.test.ts',
       'test/lambdas/deploy-endpoint/shadow-rollout.test.ts',
+      'test/lambdas/deploy-endpoint/endpoint-deployment.test.ts',
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
