@@ -113,6 +113,11 @@
  *   `||`: a first begin on an endpoint already updating is refused by UpdateEndpoint (in use).
  * - shadow-phase.ts judgeEndpointShadow: `!judgement.decided` → `false` (and its message): the second
  *   judgement has the request count of the first, decided one, and only the count leaves it undecided.
+ * - endpoint-deployment.ts deploymentResourceName: `/^-+|-+$/` → `/^-|-+$/` or `/^-+|-$/`: the
+ *   replace before leaves single hyphens only; `/-+$/` → `/-$/` after the cut at 63: two hyphens
+ *   can end the cut only inside the endpoint name, which is at most 63 characters and ends in a
+ *   letter or digit (SageMaker's pattern). classifyDeployment: `EndpointStatus ?? 'Unknown'` → `""`:
+ *   neither is a status it names, so both are InProgress.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
