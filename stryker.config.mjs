@@ -97,6 +97,27 @@
  *   the loop skips every bin and the levels stay 0 either way.
  * - quantile-sketch.ts compact: `kept > 0` → `true` or `>=` before `copyWithin(kept, capacity − kept)`:
  *   above level 0 kept is 0, and copyWithin(0, capacity) copies nothing (its start is the end).
+ * - shadow-gates.ts judgeShadow: `agreement !== undefined` → `true` and `window.p99LatencyMs !==
+ *   undefined` → `true` in the failure tests: `undefined < minAgreement` and `undefined > budget`
+ *   are false already. p99: `values.length === 0` → `false`: sorted[ceil(0) − 1] is sorted[-1],
+ *   undefined, the same answer.
+ * - shadow-capture.ts parseCapturedAnswers: `eventMetadata?.inferenceTime` → `eventMetadata.inferenceTime`:
+ *   the line before returns unless eventMetadata held a string key, so eventMetadata is an object here.
+ * - deploy-endpoint.ts: `EndpointStatus ?? 'Unknown'` → `""` in poll's Failed reason: only a stated
+ *   status (UpdateRollbackFailed, Failed, OutOfService, Deleting) classifies as failed; likewise in
+ *   the shadow's could-not-start reason (a status-less description is InProgress). updateSeen's
+ *   `EndpointStatus ?? ''` → "Stryker was here!": neither is an update status. beginShadow:
+ *   `productionVersion === record.version` → `false`: the registry's production version is in stage
+ *   Production, which begin answered before; the shadow state's `updateSeen: false` → `true`: the
+ *   returned state overrides it and startShadow does not read it; `repeated && updateSeen(…)` →
+ *   `||`: a first begin on an endpoint already updating is refused by UpdateEndpoint (in use).
+ * - shadow-phase.ts judgeEndpointShadow: `!judgement.decided` → `false` (and its message): the second
+ *   judgement has the request count of the first, decided one, and only the count leaves it undecided.
+ * - endpoint-deployment.ts deploymentResourceName: `/^-+|-+$/` → `/^-|-+$/` or `/^-+|-$/`: the
+ *   replace before leaves single hyphens only; `/-+$/` → `/-$/` after the cut at 63: two hyphens
+ *   can end the cut only inside the endpoint name, which is at most 63 characters and ends in a
+ *   letter or digit (SageMaker's pattern). classifyDeployment: `EndpointStatus ?? 'Unknown'` → `""`:
+ *   neither is a status it names, so both are InProgress.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -123,6 +144,11 @@ export default {
     'lambdas/shared/profile/bin-means.ts',
     'lambdas/shared/profile/quantile-sketch.ts',
     'lambdas/shared/profile/codec.ts',
+    'lambdas/shared/shadow-gates.ts',
+    'lambdas/deploy-endpoint/shadow-capture.ts',
+    'lambdas/deploy-endpoint/deploy-endpoint.ts',
+    'lambdas/deploy-endpoint/shadow-phase.ts',
+    'lambdas/deploy-endpoint/endpoint-deployment.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.

@@ -36,6 +36,10 @@ export default defineConfig({
       'test/lambdas/shared/profile/edge-index.test.ts',
       'test/lambdas/shared/profile/tail-values.test.ts',
       'test/lambdas/shared/profile/quantile-sketch.test.ts',
+      'test/lambdas/shared/shadow-gates.test.ts',
+      'test/lambdas/deploy-endpoint/shadow-capture.test.ts',
+      'test/lambdas/deploy-endpoint/shadow-rollout.test.ts',
+      'test/lambdas/deploy-endpoint/endpoint-deployment.test.ts',
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],

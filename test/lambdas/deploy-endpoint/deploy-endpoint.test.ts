@@ -4,6 +4,7 @@
  * per run; each poll is one DescribeEndpoint, mapped to InService, RolledBack (candidate
  * Rejected) or Failed (UpdateRollbackFailed; candidate Archived).
  */
+import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
 import {
@@ -212,6 +213,111 @@ describe('endpoint rollout through begin and poll', () => {
     endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: OLD_CONFIG };
     expect((await poll(deployment)).status).toBe('InProgress');
     expect((await poll({ ...deployment, updateSeen: true })).status).toBe('RolledBack');
+  });
+
+  it('names the run in the staging reason and in a resource id of "b" and 12 hex digits of its SHA-256', async () => {
+    await begin();
+    const [staged] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(staged).toMatchObject({ toStage: 'Staging', reason: `blue/green deployment to endpoint ${ENDPOINT} (run run-7)` });
+    expect(runDeploymentId('run-7')).toBe(`b${createHash('sha256').update('run-7').digest('hex').slice(0, 12)}`);
+  });
+
+  it('answers InService for the version already in production, without touching the endpoint or the registry', async () => {
+    const result = await deployEndpoint(dependencies, { action: 'begin', version: 1, runId: 'run-7' });
+    expect(result).toEqual({
+      status: 'InService',
+      reason: 'version 1 already serves production',
+      deployment: {
+        mode: 'endpoint',
+        modelName: 'churn',
+        version: 1,
+        runId: 'run-7',
+        endpointName: ENDPOINT,
+        endpointConfigName: `${ENDPOINT}-v1-${runDeploymentId('run-7')}`,
+        updateSeen: false,
+      },
+    });
+    expect(endpoint.describeCalls).toBe(0);
+    expect(endpoint.updates).toEqual([]);
+    expect((await store.getModel('churn'))?.stagingVersion).toBeUndefined();
+  });
+
+  it('refuses to roll out a Rejected version, naming it', async () => {
+    await registry.transition({ modelName: 'churn', version: 2, toStage: 'Rejected', actor: ACTOR });
+    const refused = deployEndpoint(dependencies, { action: 'begin', version: 2, runId: 'run-7' });
+    await expect(refused).rejects.toMatchObject({
+      name: 'InvalidTransitionError',
+      message: 'version 2 of "churn" is Rejected; it cannot be rolled out',
+      details: { modelName: 'churn', version: 2 },
+    });
+    expect(endpoint.updates).toEqual([]);
+  });
+
+  it("does not update again when a repeated begin finds the endpoint already serving this run's configuration", async () => {
+    await begin();
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: targetConfig };
+    const again = await begin();
+    expect(again).toMatchObject({ status: 'InProgress', deployment: { updateSeen: false } });
+    expect(endpoint.updates).toEqual([targetConfig]);
+  });
+
+  it.each(['Updating', 'SystemUpdating', 'RollingBack'])('takes %s on the old configuration as the update seen', async (status) => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: status, EndpointConfigName: OLD_CONFIG };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', deployment: { updateSeen: true } });
+  });
+
+  it('takes a pending deployment of this configuration as the update seen, and any other state as not yet', async () => {
+    const { deployment } = await begin();
+    endpoint.current = {
+      EndpointStatus: 'InService',
+      EndpointConfigName: OLD_CONFIG,
+      PendingDeploymentSummary: { EndpointConfigName: targetConfig },
+    };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', deployment: { updateSeen: true } });
+    endpoint.current = {
+      EndpointStatus: 'Creating',
+      EndpointConfigName: OLD_CONFIG,
+      PendingDeploymentSummary: { EndpointConfigName: 'other' },
+    };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', deployment: { updateSeen: false } });
+  });
+
+  it('states a rollback without a failure reason, and one onto an unnamed configuration', async () => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: OLD_CONFIG };
+    expect(await poll({ ...deployment, updateSeen: true })).toMatchObject({
+      status: 'RolledBack',
+      reason: `endpoint deployment rolled back to ${OLD_CONFIG}`,
+    });
+    endpoint.current = { EndpointStatus: 'InService' };
+    expect(await poll({ ...deployment, updateSeen: true })).toMatchObject({
+      status: 'RolledBack',
+      reason: 'endpoint deployment rolled back to the previous configuration',
+    });
+  });
+
+  it.each([
+    [{ EndpointStatus: 'Failed', EndpointConfigName: OLD_CONFIG, FailureReason: 'Image not found' }, 'endpoint Failed: Image not found'],
+    [{ EndpointStatus: 'OutOfService', EndpointConfigName: OLD_CONFIG }, 'endpoint OutOfService'],
+  ])('reports Failed for an endpoint %o, archiving the candidate with the reason', async (description, reason) => {
+    const { deployment } = await begin();
+    endpoint.current = description;
+    expect(await poll(deployment)).toMatchObject({ status: 'Failed', reason });
+    const [event] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(event).toMatchObject({ toStage: 'Archived', reason: `deployment failed: ${reason}`, actor: 'rollout:churn:run-7' });
+  });
+
+  it('refuses a malformed request and an unknown version, saying which', async () => {
+    await expect(deployEndpoint(dependencies, { action: 'rollout', version: 2 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/^invalid deploy request: /),
+    });
+    await expect(deployEndpoint(dependencies, { action: 'begin', version: 5, runId: 'run-7' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+      message: 'model "churn" has no version 5',
+      details: { modelName: 'churn', version: 5 },
+    });
   });
 
   it('refuses a poll whose deployment is not an endpoint deployment of this version', async () => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CaptureJoin, parseCapturedAnswers } from '../../../lambdas/deploy-endpoint/shadow-capture';
+import { CaptureJoin, MAX_JOINED_RECORDS, parseCapturedAnswers } from '../../../lambdas/deploy-endpoint/shadow-capture';
 
 const WINDOW = { start: Date.parse('2026-12-01T10:00:00Z'), end: Date.parse('2026-12-01T11:00:00Z') };
 
@@ -62,6 +62,51 @@ describe('reading a captured record', () => {
       parseCapturedAnswers(JSON.stringify({ captureData: {}, eventMetadata: { eventId: 'e', inferenceTime: '2026-12-01T10:00:00Z' } })),
     ).toBe('endpointOutput: missing (capture without Output mode?)');
   });
+
+  const metadata = { eventId: 'e-1', inferenceTime: '2026-12-01T10:15:00Z' };
+  const withOutput = (endpointOutput: unknown) => JSON.stringify({ captureData: { endpointOutput }, eventMetadata: metadata });
+  const withBody = (data: string) => withOutput({ data, encoding: 'JSON' });
+
+  it.each([
+    ['a JSON number', '5', 'not a JSON object'],
+    ['JSON null', 'null', 'not a JSON object'],
+    ['a record without eventMetadata', JSON.stringify({ captureData: {} }), 'no eventMetadata.eventId'],
+    ['an empty eventId', JSON.stringify({ eventMetadata: { ...metadata, eventId: '' } }), 'no eventMetadata.eventId'],
+    ['a numeric eventId', JSON.stringify({ eventMetadata: { ...metadata, eventId: 7 } }), 'no eventMetadata.eventId'],
+    [
+      'a time that is not a date',
+      JSON.stringify({ eventMetadata: { ...metadata, inferenceTime: 'yesterday' } }),
+      '"eventMetadata.inferenceTime" is not an ISO 8601 time',
+    ],
+    [
+      'a time given as a number',
+      JSON.stringify({ eventMetadata: { ...metadata, inferenceTime: 2026 } }),
+      '"eventMetadata.inferenceTime" is not an ISO 8601 time',
+    ],
+    ['a record without captureData', JSON.stringify({ eventMetadata: metadata }), 'endpointOutput: missing (capture without Output mode?)'],
+    ['a null endpointOutput', withOutput(null), 'endpointOutput: missing (capture without Output mode?)'],
+    ['an endpointOutput without data', withOutput({ encoding: 'JSON' }), 'endpointOutput: "data" is not a string'],
+    ['a body that is not JSON', withBody('{"predictions":'), expect.stringMatching(/^endpointOutput: body is not JSON: ./)],
+    ['a JSON null body', withBody('null'), 'endpointOutput: body holds no "predictions" list'],
+    ['a body without predictions', withBody('{"labels":[]}'), 'endpointOutput: body holds no "predictions" list'],
+    ['a number among the predictions', withBody('[{"label":"yes"},5]'), 'endpointOutput: a prediction has neither "label" nor "value"'],
+    ['a null prediction', withBody('{"predictions":[null]}'), 'endpointOutput: a prediction has neither "label" nor "value"'],
+    [
+      'a prediction without label or value',
+      withBody('{"predictions":[{"probabilities":[1]}]}'),
+      'endpointOutput: a prediction has neither "label" nor "value"',
+    ],
+  ])('refuses %s, saying why', (_, line, reason) => {
+    expect(parseCapturedAnswers(line)).toEqual(reason);
+  });
+
+  it('reads a body that is a bare list of predictions, with labels or values', () => {
+    expect(parseCapturedAnswers(withBody('[{"label":"yes"},{"value":2}]'))).toEqual({
+      key: 'e-1',
+      at: Date.parse('2026-12-01T10:15:00Z'),
+      predictions: [{ label: 'yes' }, { value: 2 }],
+    });
+  });
 });
 
 describe('joining the two variants', () => {
@@ -86,6 +131,45 @@ describe('joining the two variants', () => {
     });
   });
 
+  it('counts a record at the window start and skips one at its end (the window is half-open)', () => {
+    const join = new CaptureJoin('binary-classification', 0, WINDOW);
+    const times = {
+      start: '2026-12-01T10:00:00.000Z',
+      last: '2026-12-01T10:59:59.999Z',
+      end: '2026-12-01T11:00:00.000Z',
+      after: '2026-12-01T12:00:00Z',
+    };
+    for (const [key, at] of Object.entries(times)) {
+      join.addProductionLine(captureLine(key, [label('yes')], { at }));
+      join.addShadowLine(captureLine(key, [label('yes')], { at }));
+    }
+    expect(join.result()).toEqual({ comparedRows: 2, agreeingRows: 2, joinedRequests: 2, unmatchedShadowRecords: 0, malformedLines: 0 });
+  });
+
+  it('joins a production record once: a repeated shadow record is unmatched', () => {
+    const join = new CaptureJoin('binary-classification', 0, WINDOW);
+    join.addProductionLine(captureLine('e-1', [label('yes')]));
+    join.addShadowLine(captureLine('e-1', [label('yes')]));
+    join.addShadowLine(captureLine('e-1', [label('no')]));
+    expect(join.result()).toEqual({ comparedRows: 1, agreeingRows: 1, joinedRequests: 1, unmatchedShadowRecords: 1, malformedLines: 0 });
+  });
+
+  it('skips blank and whitespace-only lines without counting them', () => {
+    const join = new CaptureJoin('binary-classification', 0, WINDOW);
+    join.addProductionLine('   ');
+    join.addShadowLine(' \t ');
+    expect(join.result()).toEqual({ comparedRows: 0, agreeingRows: 0, joinedRequests: 0, unmatchedShadowRecords: 0, malformedLines: 0 });
+  });
+
+  it(`holds at most ${MAX_JOINED_RECORDS.toLocaleString('en')} production records: a shadow record of a later one is unmatched`, () => {
+    const join = new CaptureJoin('binary-classification', 0, WINDOW);
+    const line = captureLine('KEY', [label('yes')]);
+    for (let index = 0; index <= MAX_JOINED_RECORDS; index++) join.addProductionLine(line.replace('KEY', `e-${index}`));
+    join.addShadowLine(line.replace('KEY', `e-${MAX_JOINED_RECORDS - 1}`));
+    join.addShadowLine(line.replace('KEY', `e-${MAX_JOINED_RECORDS}`));
+    expect(join.result()).toMatchObject({ joinedRequests: 1, unmatchedShadowRecords: 1 });
+  });
+
   it('compares regression values within the relative tolerance', () => {
     const join = new CaptureJoin('regression', 0.05, WINDOW);
     join.addProductionLine(captureLine('e-1', [{ value: 100 }, { value: 100 }, { value: 0 }]));
@@ -97,7 +181,14 @@ describe('joining the two variants', () => {
     const join = new CaptureJoin('binary-classification', 0, WINDOW);
     join.addProductionLine(captureLine('e-1', [label('yes'), label('no')]));
     join.addShadowLine(captureLine('e-1', [label('yes')]));
-    expect(join.result()).toMatchObject({ comparedRows: 0, joinedRequests: 0, malformedLines: 1 });
+    expect(join.result()).toEqual({
+      comparedRows: 0,
+      agreeingRows: 0,
+      joinedRequests: 0,
+      unmatchedShadowRecords: 0,
+      malformedLines: 1,
+      firstProblem: 'request e-1: production answered 2 rows and the shadow 1',
+    });
   });
 
   it('agrees on exactly the rows with the same label, whatever the order records arrive in (property)', () => {

@@ -12,15 +12,17 @@ import {
   type DeployEndpointDependencies,
   deployEndpoint,
   type EndpointDeployment,
+  pollEndpointRollout,
   runDeploymentId,
 } from '../../../lambdas/deploy-endpoint/deploy-endpoint';
 import type {
   CreateEndpointConfigInput,
   CreateModelInput,
   EndpointApi,
+  EndpointConfigDescription,
   EndpointDescription,
 } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
-import { runResourceId } from '../../../lambdas/deploy-endpoint/shadow-phase';
+import { restoreProduction, runResourceId } from '../../../lambdas/deploy-endpoint/shadow-phase';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
@@ -73,6 +75,10 @@ class FakeEndpoint implements EndpointApi {
   readonly updates: Array<{ EndpointConfigName: string; DeploymentConfig?: unknown }> = [];
   current: EndpointDescription = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
   failNextUpdate = false;
+  /** What DescribeEndpointConfig answers for the production configuration. */
+  productionConfig: EndpointConfigDescription = {
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL, InstanceType: 'ml.c6i.large', InitialInstanceCount: 2 }],
+  };
 
   async createModel(input: CreateModelInput) {
     this.models.push(input);
@@ -107,13 +113,7 @@ class FakeEndpoint implements EndpointApi {
     return before;
   }
   async describeEndpointConfig(name: string) {
-    if (name === PRODUCTION_CONFIG) {
-      return {
-        ProductionVariants: [
-          { VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL, InstanceType: 'ml.c6i.large', InitialInstanceCount: 2 },
-        ],
-      };
-    }
+    if (name === PRODUCTION_CONFIG) return this.productionConfig;
     const config = this.configs.get(name);
     if (!config) throw Object.assign(new Error(`Could not find endpoint configuration "${name}".`), { name: 'ValidationException' });
     return config;
@@ -141,6 +141,7 @@ describe('an endpoint rollout with a shadow phase', () => {
   let figures: Omit<ShadowWindow, 'comparedRows' | 'agreeingRows'>;
   let captured: Record<string, string[]>;
   let metricReads: Array<{ endpointName: string; variantName: string; start: Date; end: Date }>;
+  let captureReads: Array<{ destinationS3Uri: string; endpointName: string; variantName: string; start: Date; end: Date }>;
 
   const begin = () =>
     deployEndpoint(dependencies, { action: 'begin', version: 2, runId: RUN }) as Promise<RolloutResult<EndpointDeployment>>;
@@ -180,6 +181,7 @@ describe('an endpoint rollout with a shadow phase', () => {
     figures = { requests: 0, failedRequests: 0 };
     captured = {};
     metricReads = [];
+    captureReads = [];
     dependencies = {
       modelName: 'churn',
       target: TARGET,
@@ -195,6 +197,7 @@ describe('an endpoint rollout with a shadow phase', () => {
         },
         captures: {
           lines: async function* (span) {
+            captureReads.push(span);
             yield* captured[span.variantName] ?? [];
           },
         },
@@ -262,6 +265,9 @@ describe('an endpoint rollout with a shadow phase', () => {
     });
     expect(first.deployment.shadow?.configName).toBe(again.deployment.shadow?.configName);
     expect(endpoint.updates).toHaveLength(1);
+    // The endpoint was updating towards the shadow configuration: the update is seen.
+    expect(first.deployment.shadow?.updateSeen).toBe(false);
+    expect(again.deployment.shadow?.updateSeen).toBe(true);
   });
 
   it('starts the window when the shadow configuration is in service, and reads nothing before it has passed', async () => {
@@ -287,6 +293,16 @@ describe('an endpoint rollout with a shadow phase', () => {
     expect(metricReads).toEqual([
       { endpointName: ENDPOINT, variantName: 'AllTraffic-shadow', start: new Date(liveSince), end: new Date(clock) },
     ]);
+    const span = {
+      destinationS3Uri: 's3://capture/churn/shadow',
+      endpointName: ENDPOINT,
+      start: new Date(liveSince),
+      end: new Date(clock),
+    };
+    expect(captureReads).toEqual([
+      { ...span, variantName: 'AllTraffic' },
+      { ...span, variantName: 'AllTraffic-shadow' },
+    ]);
     expect(moved.status).toBe('InProgress');
     expect(moved.reason).toBe(
       "shadow passed: 400 mirrored requests, agreement 98%, error rate 0.25%, p99 latency 40 ms (200 captured requests joined, 0 shadow records without production's)",
@@ -307,6 +323,7 @@ describe('an endpoint rollout with a shadow phase', () => {
     const [event] = (await store.listEvents('churn', { limit: 1 })).items;
     expect(event).toMatchObject({ action: 'rollout-phase', version: 2, actor: `rollout:churn:${RUN}` });
     expect(event?.details).toEqual({ fromPhase: 'shadow', toPhase: 'canary' });
+    expect(event?.reason).toBe(`${moved.reason}; blue/green canary on endpoint ${ENDPOINT}`);
 
     // The same shadow poll repeated (a retried state) finds the canary under way: no second update.
     const repeated = await poll(deployment);
@@ -364,8 +381,21 @@ describe('an endpoint rollout with a shadow phase', () => {
     capture(100, 100);
     const rejected = await poll(deployment);
     expect(rejected.status).toBe('RolledBack');
-    expect(rejected.reason).toContain('error rate 10% (40 of 400 mirrored requests) is above');
-    expect(rejected.reason).toContain('p99 latency 450 ms is above the 200 ms budget');
+    expect(rejected.reason).toBe(
+      "shadow rejected before any caller saw it: error rate 10% (40 of 400 mirrored requests) is above 5%; p99 latency 450 ms is above the 200 ms budget (400 mirrored requests, agreement 100%, error rate 10%, p99 latency 450 ms; 100 captured requests joined, 0 shadow records without production's)",
+    );
+  });
+
+  it('counts unreadable capture lines in the reason, with the first problem, and judges the rest', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 0, p99LatencyMs: 40 };
+    capture(100, 100);
+    captured['AllTraffic-shadow']!.push('{"captureData":', '[]');
+    const moved = await poll(deployment);
+    expect(moved.reason).toBe(
+      "shadow passed: 400 mirrored requests, agreement 100%, error rate 0%, p99 latency 40 ms (100 captured requests joined, 0 shadow records without production's, 2 unreadable (not JSON: Unexpected end of JSON input))",
+    );
   });
 
   it('waits for traffic up to three windows, then fails the rollout (Archived) and takes the shadow off', async () => {
@@ -381,6 +411,8 @@ describe('an endpoint rollout with a shadow phase', () => {
     const failed = await poll(waiting.deployment);
     expect(failed).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/^shadow ended after 2700 s without enough traffic/) });
     expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+    const [archived] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(archived).toMatchObject({ toStage: 'Archived', reason: `deployment failed: ${failed.reason}` });
     expect(endpoint.updates.at(-1)?.EndpointConfigName).toBe(RESTORE_CONFIG);
   });
 
@@ -394,6 +426,119 @@ describe('an endpoint rollout with a shadow phase', () => {
       reason: `the shadow variant could not be started: endpoint InService on ${PRODUCTION_CONFIG}: shadow variant failed health checks`,
     });
     expect((await store.getVersion('churn', 2))?.stage).toBe('Archived');
+    const [archived] = (await store.listEvents('churn', { limit: 1 })).items;
+    expect(archived).toMatchObject({ toStage: 'Archived', reason: `deployment failed: ${failed.reason}` });
+  });
+
+  it('states a shadow configuration that failed without a reason or a configuration name', async () => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: 'Failed' };
+    expect(await poll(deployment)).toMatchObject({
+      status: 'Failed',
+      reason: 'the shadow variant could not be started: endpoint Failed on no configuration',
+    });
+  });
+
+  it('waits while the endpoint has not yet shown the update to the shadow configuration (a poll right after begin)', async () => {
+    const { deployment } = await begin();
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', reason: null, deployment: { shadow: { updateSeen: false } } });
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+  });
+
+  it('replays a promotion recorded during the shadow as InService, leaving the endpoint alone', async () => {
+    const deployment = await live();
+    await registry.promote({ modelName: 'churn', version: 2, actor: ACTOR });
+    const updates = endpoint.updates.length;
+    expect(await poll(deployment)).toEqual({ status: 'InService', deployment, reason: 'version 2 was promoted' });
+    expect(endpoint.updates).toHaveLength(updates);
+  });
+
+  it('fails a shadow whose version left Staging (archived), taking the shadow variant off', async () => {
+    const deployment = await live();
+    await registry.transition({ modelName: 'churn', version: 2, toStage: 'Archived', actor: ACTOR });
+    expect(await poll(deployment)).toEqual({
+      status: 'Failed',
+      deployment,
+      reason: 'version 2 left Staging (now Archived) during its shadow',
+    });
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined });
+  });
+
+  it('fails a shadow whose version the registry holds as Registered, taking the shadow variant off', async () => {
+    const deployment = await live();
+    const fresh = new InMemoryRegistryStore();
+    const freshRegistry = new Registry(fresh, { knownModels: ['churn'] });
+    for (const number of [1, 2]) {
+      await freshRegistry.registerVersion({
+        modelName: 'churn',
+        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
+        artifactSha256: 'a'.repeat(64),
+        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
+        actor: ACTOR,
+      });
+    }
+    dependencies = { ...dependencies, versions: fresh };
+    expect(await poll(deployment)).toEqual({
+      status: 'Failed',
+      deployment,
+      reason: 'version 2 left Staging (now Registered) during its shadow',
+    });
+    expect(endpoint.updates.at(-1)).toEqual({ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined });
+  });
+
+  it('goes on judging a live shadow when the registry holds no model record (no phase recorded to replay)', async () => {
+    const deployment = await live();
+    dependencies = {
+      ...dependencies,
+      versions: { getVersion: (name, version) => store.getVersion(name, version), getModel: async () => undefined },
+    };
+    expect(await poll(deployment)).toMatchObject({ status: 'InProgress', reason: null, deployment: { phase: 'shadow' } });
+  });
+
+  it('refuses a shadow poll for a version the registry does not hold', async () => {
+    const deployment = await live();
+    await expect(
+      deployEndpoint(dependencies, { action: 'poll', version: 5, deployment: { ...deployment, version: 5 } }),
+    ).rejects.toMatchObject({
+      name: 'NotFoundError',
+      message: 'model "churn" has no version 5',
+      details: { modelName: 'churn', version: 5 },
+    });
+  });
+
+  it('refuses to poll a rollout in shadow without all a shadow phase needs', async () => {
+    const deployment = await live();
+    const { shadow: _settings, ...withoutShadow } = TARGET;
+    const message = 'the rollout of version 2 is in shadow, but this deploy function has no shadow phase configured';
+    const event = { action: 'poll' as const, version: 2, deployment };
+    await expect(pollEndpointRollout({ ...dependencies, target: withoutShadow }, event)).rejects.toThrow(message);
+    await expect(pollEndpointRollout({ ...dependencies, shadowReaders: undefined }, event)).rejects.toThrow(message);
+    await expect(pollEndpointRollout({ ...dependencies, versions: undefined }, event)).rejects.toThrow(message);
+    const { shadow: _state, ...noState } = deployment;
+    await expect(pollEndpointRollout(dependencies, { ...event, deployment: noState })).rejects.toThrow(message);
+    expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');
+  });
+
+  it('refuses to move a passing shadow on to its canary with a registry that cannot change phases', async () => {
+    const deployment = await live();
+    clock += 900_000;
+    figures = { requests: 400, failedRequests: 0, p99LatencyMs: 40 };
+    capture(100, 100);
+    dependencies = { ...dependencies, registry: { transition: (request) => registry.transition(request) } };
+    await expect(poll(deployment)).rejects.toThrow('the rollout registry cannot change rollout phases; a shadow phase needs it');
+    expect(await store.getModel('churn')).toMatchObject({ stagingPhase: 'shadow' });
+  });
+
+  it('starts the window at the current time when no clock is injected', async () => {
+    const { deployment } = await begin();
+    const updating = await poll(deployment);
+    const { now: _clock, ...withoutClock } = dependencies;
+    const running = await pollEndpointRollout(withoutClock, { action: 'poll', version: 2, deployment: updating.deployment });
+    expect(running).toMatchObject({ status: 'InProgress', reason: null });
+    const liveSince = running.deployment.shadow?.liveSince;
+    expect(new Date(liveSince!).toISOString()).toBe(liveSince);
+    expect(metricReads).toEqual([]);
   });
 
   it('takes the shadow variant off when the canary rolls back onto the shadow configuration', async () => {
@@ -429,6 +574,86 @@ describe('an endpoint rollout with a shadow phase', () => {
     expect(started.deployment.phase).toBeUndefined();
     expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
     expect(await fresh.getModel('churn')).toMatchObject({ stagingVersion: 2, stagingPhase: 'canary' });
+  });
+
+  it.each([
+    ['no production variants', {}],
+    ['an empty production variant list', { ProductionVariants: [] }],
+    ['a production variant without a model', { ProductionVariants: [{ VariantName: 'AllTraffic' }] }],
+  ])("starts in the canary when this run's shadow configuration names no production model (%s)", async (_, config) => {
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: SHADOW_CONFIG };
+    endpoint.configs.set(SHADOW_CONFIG, config as CreateEndpointConfigInput);
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it('starts in the canary when the registry holds no model record to read a production version from', async () => {
+    dependencies = {
+      ...dependencies,
+      versions: { getVersion: (name, version) => store.getVersion(name, version), getModel: async () => undefined },
+    };
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it("shadows the production configuration's variant of the target's name, else its first variant", async () => {
+    endpoint.productionConfig = {
+      ProductionVariants: [
+        { VariantName: 'Blue', ModelName: 'blue-model' },
+        { VariantName: 'AllTraffic', ModelName: PRODUCTION_MODEL },
+      ],
+    };
+    expect((await begin()).deployment.shadow?.productionModelName).toBe(PRODUCTION_MODEL);
+    expect(endpoint.configs.get(SHADOW_CONFIG)?.ProductionVariants[0]?.ModelName).toBe(PRODUCTION_MODEL);
+  });
+
+  it('falls back to the first production variant when none has the target variant name', async () => {
+    endpoint.productionConfig = { ProductionVariants: [{ VariantName: 'Blue', ModelName: 'blue-model' }] };
+    expect((await begin()).deployment.shadow?.productionModelName).toBe('blue-model');
+  });
+
+  it.each([
+    ['no production variants', {}],
+    ['an empty production variant list', { ProductionVariants: [] }],
+  ])('starts in the canary when the production configuration has %s', async (_, config) => {
+    endpoint.productionConfig = config;
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it('starts in the canary when the endpoint names no configuration', async () => {
+    endpoint.current = { EndpointStatus: 'InService' };
+    const started = await begin();
+    expect(started.deployment.phase).toBeUndefined();
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: CANARY_CONFIG, DeploymentConfig: DEPLOYMENT_CONFIG }]);
+  });
+
+  it('refuses a shadow configuration SageMaker would refuse, before UpdateEndpoint', async () => {
+    dependencies = { ...dependencies, target: { ...TARGET, instanceType: 'ml.m5d.large' } };
+    // Both variants (production and the shadow) run on the instance type: one problem each.
+    const problem =
+      'Instance type ml.m5d.large has local instance storage; a KmsKeyId cannot be specified for an endpoint configuration that uses it (CreateEndpointConfig.KmsKeyId)';
+    await expect(begin()).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `2 validation errors detected: ${problem}; ${problem}`,
+    });
+    expect(endpoint.configs.size).toBe(0);
+    expect(endpoint.updates).toEqual([]);
+  });
+
+  it('restores production only from the shadow configuration in service, saying whether it moved the endpoint', async () => {
+    const state = { configName: SHADOW_CONFIG, productionModelName: PRODUCTION_MODEL, productionVersion: 1 };
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: PRODUCTION_CONFIG };
+    expect(await restoreProduction(endpoint, TARGET, state, RUN)).toBe(false);
+    endpoint.current = { EndpointStatus: 'Updating', EndpointConfigName: SHADOW_CONFIG };
+    expect(await restoreProduction(endpoint, TARGET, state, RUN)).toBe(false);
+    expect(endpoint.updates).toEqual([]);
+    endpoint.current = { EndpointStatus: 'InService', EndpointConfigName: SHADOW_CONFIG };
+    expect(await restoreProduction(endpoint, TARGET, state, RUN)).toBe(true);
+    expect(endpoint.updates).toEqual([{ EndpointConfigName: RESTORE_CONFIG, DeploymentConfig: undefined }]);
   });
 
   it('starts in the canary when the endpoint still serves its bootstrap configuration', async () => {

@@ -81,6 +81,61 @@ describe('judgeShadow', () => {
       '100 mirrored requests, agreement not measured, error rate 0%, p99 latency 50 ms',
     );
   });
+
+  it('reports an agreement of 0% (not an undefined share) when no rows were compared', () => {
+    const none = judgeShadow({ requests: 100, failedRequests: 0, comparedRows: 0, agreeingRows: 0, p99LatencyMs: 10 }, GATES);
+    expect(none).toMatchObject({ decided: true, passed: false, agreement: 0 });
+    expect(none.decided && none.summary).toBe('100 mirrored requests, agreement 0%, error rate 0%, p99 latency 10 ms');
+  });
+
+  it('measures agreement only when both the compared and the agreeing rows are known', () => {
+    const comparedOnly = judgeShadow({ requests: 100, failedRequests: 0, comparedRows: 50 }, GATES);
+    expect(comparedOnly).toMatchObject({ decided: true, passed: true, agreement: undefined, failures: [] });
+    expect(comparedOnly.decided && comparedOnly.summary).toBe(
+      '100 mirrored requests, agreement not measured, error rate 0%, no latency recorded',
+    );
+    const agreeingOnly = judgeShadow({ requests: 100, failedRequests: 0, agreeingRows: 50 }, GATES);
+    expect(agreeingOnly).toMatchObject({ decided: true, passed: true, agreement: undefined, failures: [] });
+  });
+
+  it('says so in the summary when no latency was recorded, and judges latency by the other gates alone', () => {
+    const judgement = judgeShadow({ requests: 100, failedRequests: 0, comparedRows: 10, agreeingRows: 10 }, GATES);
+    expect(judgement).toEqual({
+      decided: true,
+      passed: true,
+      agreement: 1,
+      errorRatePercent: 0,
+      failures: [],
+      summary: '100 mirrored requests, agreement 100%, error rate 0%, no latency recorded',
+    });
+  });
+
+  it('passes each gate at exactly its limit and fails it one step past', () => {
+    const atLimits = { requests: 100, failedRequests: 5, comparedRows: 10, agreeingRows: 9, p99LatencyMs: 200 };
+    expect(judgeShadow(atLimits, GATES)).toMatchObject({ decided: true, passed: true, failures: [], errorRatePercent: 5, agreement: 0.9 });
+    expect(judgeShadow({ ...atLimits, failedRequests: 4, agreeingRows: 10, p99LatencyMs: 199 }, GATES)).toMatchObject({ passed: true });
+    expect(judgeShadow({ ...atLimits, agreeingRows: 8 }, GATES)).toMatchObject({
+      passed: false,
+      failures: ['agreement with production 80% (8 of 10 rows) is below the minimum 90%'],
+    });
+    expect(judgeShadow({ ...atLimits, failedRequests: 6 }, GATES)).toMatchObject({
+      passed: false,
+      failures: ['error rate 6% (6 of 100 mirrored requests) is above 5%'],
+    });
+    expect(judgeShadow({ ...atLimits, p99LatencyMs: 200.01 }, GATES)).toMatchObject({
+      passed: false,
+      failures: ['p99 latency 200.01 ms is above the 200 ms budget'],
+    });
+  });
+
+  it('judges the error rate against the configured limit when one is given', () => {
+    const window = { requests: 200, failedRequests: 3, p99LatencyMs: 10 };
+    expect(judgeShadow(window, { ...GATES, errorRatePercent: 1.5 })).toMatchObject({ passed: true, errorRatePercent: 1.5 });
+    expect(judgeShadow(window, { ...GATES, errorRatePercent: 1 })).toMatchObject({
+      passed: false,
+      failures: ['error rate 1.5% (3 of 200 mirrored requests) is above 1%'],
+    });
+  });
 });
 
 describe('p99', () => {
