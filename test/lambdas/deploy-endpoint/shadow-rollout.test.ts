@@ -357,14 +357,14 @@ describe('an endpoint rollout with a shadow phase', () => {
     expect(endpoint.updates).toHaveLength(2);
   });
 
-  it('rejects a candidate whose p99 latency is over the budget, or whose error rate is too high', async () => {
+  it('rejects a candidate whose p99 latency is over the budget, or whose error rate is above 5% (the serverless gate)', async () => {
     const deployment = await live();
     clock += 900_000;
     figures = { requests: 400, failedRequests: 40, p99LatencyMs: 450 };
     capture(100, 100);
     const rejected = await poll(deployment);
     expect(rejected.status).toBe('RolledBack');
-    expect(rejected.reason).toContain('error rate 10% (40 of 400 mirrored requests) is above');
+    expect(rejected.reason).toContain('error rate 10% (40 of 400 mirrored requests) is above 5%');
     expect(rejected.reason).toContain('p99 latency 450 ms is above the 200 ms budget');
   });
 
