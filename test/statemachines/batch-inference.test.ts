@@ -77,6 +77,10 @@ describe('statemachines/batch-inference.asl.json', () => {
     const { isValid, errorsText } = aslValidator(JSON.parse(renderDefinition(definition, SUBSTITUTIONS)));
     expect(isValid, errorsText('\n')).toBe(true);
   });
+
+  it('scores up to 100 input objects at a time (docs/pipeline.md)', () => {
+    expect(JSON.parse(readBatchDefinition()).States.ScoreObjects).toMatchObject({ Type: 'Map', MaxConcurrency: 100 });
+  });
 });
 
 describe('the batch inference pipeline, executed offline', () => {
@@ -195,7 +199,7 @@ describe('the batch inference pipeline, executed offline', () => {
     expect(summary.cost.dollars).toBeGreaterThan(0);
   });
 
-  it('tolerates failed rows up to maxFailedPercent and lists them; above it the run fails with the manifest written', async () => {
+  it('tolerates failed rows up to maxFailedPercent (1% by default) and lists them; above it the run fails with the manifest written', async () => {
     await objects.put('datasets', 'churn/in.csv', csvOf(churnRows(100, 3), 'c', [4, 50]));
     const tolerated = await run({
       model: 'churn',
@@ -235,6 +239,20 @@ describe('the batch inference pipeline, executed offline', () => {
       failedRows: 2,
       maxFailedPercent: 1,
     });
+  });
+
+  it('lists the first 100 failed rows in the manifest and counts them all', async () => {
+    const broken = Array.from({ length: 150 }, (_, index) => index);
+    await objects.put('datasets', 'churn/bad.csv', csvOf(churnRows(200, 5), 'b', broken));
+    const tolerant = await run(
+      { model: 'churn', inputUri: 's3://datasets/churn/bad.csv', outputUri: 's3://artifacts/batch/churn/bad/', maxFailedPercent: 100 },
+      'batch-bad',
+    );
+    expect(tolerant.status).toBe('SUCCEEDED');
+    const manifest = JSON.parse(objects.objects.get('artifacts/batch/churn/bad/_manifest.json')!);
+    expect(manifest).toMatchObject({ rows: 200, scoredRows: 50, failedRows: 150 });
+    expect(manifest.failures).toHaveLength(100);
+    expect(manifest.failures.at(-1).rowId).toBe('100');
   });
 
   it('scores with the version asked for, refuses a Rejected one, and goes on when the drift check fails', async () => {
