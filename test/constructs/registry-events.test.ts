@@ -4,7 +4,7 @@
  * records up to 24 hours old from the first one not published, then a dead-letter queue; a
  * ledger whose items expire by TTL.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ModelRegistry } from '../../lib/constructs/model-registry';
 import { RegistryEvents } from '../../lib/constructs/registry-events';
 import { Match, Template, testStack } from '../support/cdk';
