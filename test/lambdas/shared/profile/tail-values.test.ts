@@ -53,7 +53,11 @@ describe('column tails', () => {
     for (let i = 1; i < low.length; i++) expect(low[i]! / low[i - 1]!).toBeCloseTo(1.1, 1);
     expect(low[low.length - 1]! * 0.1).toBeLessThan(1_000_000 / 3072);
     expect(low[low.length - 1]! * 1.1 * 0.1).toBeGreaterThanOrEqual(1_000_000 / 3072);
+    // The figures internals.md states: 90 tail edges at a million rows, 234 at a billion, none up to 48 × 3072 = 147,456 rows.
+    expect(ranks).toHaveLength(90);
     expect(tailRanks(1_000_000_000, 3072)).toHaveLength(234);
+    expect(tailRanks(48 * 3072, 3072)).toEqual([]);
+    expect(tailRanks(48 * 3072 + 1, 3072).length).toBeGreaterThan(0);
     expect(tailRanks(1_000_000, 16)).toEqual([]);
   });
 
