@@ -10,7 +10,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { batchRequestSchema, batchSubstitutions, readBatchDefinition } from '../../contracts/batch-inference';
 import { placeholdersOf, renderDefinition } from '../../contracts/state-machines';
-import { BatchJob, type BatchSummary } from '../../lambdas/batch-score/batch-job';
+import { BATCH_PRICES, BatchJob, type BatchSummary } from '../../lambdas/batch-score/batch-job';
 import type { ObjectStore, StoredObject } from '../../lambdas/shared/object-store';
 import { Registry } from '../../lambdas/shared/registry/registry-service';
 import { OnnxScorer } from '../../lambdas/shared/serving/onnx-scorer';
@@ -196,7 +196,16 @@ describe('the batch inference pipeline, executed offline', () => {
     // Cost: 9 Standard transitions plus one per child the Distributed Map starts, the objects' scoring time at 2 GB, two Express children.
     expect(scoringMs).toBeGreaterThan(0);
     expect(summary.cost).toMatchObject({ transitions: 11, lambdaGbSeconds: (scoringMs / 1000) * 2, expressRequests: 2 });
-    expect(summary.cost.dollars).toBeGreaterThan(0);
+    // At pipeline.md's prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s, $0.20 per million Lambda
+    // requests (two objects, ListInputs and Summarize), $1.00 per million Express requests; to the millionth.
+    const dollars = 11 * (0.025 / 1000) + (scoringMs / 1000) * 2 * 0.0000133334 + 4 * (0.2 / 1e6) + 2 * (1 / 1e6);
+    expect(summary.cost.dollars).toBe(Math.round(dollars * 1e6) / 1e6);
+    expect(BATCH_PRICES).toMatchObject({
+      standardTransition: 0.025 / 1000,
+      lambdaGbSecond: 0.0000133334,
+      lambdaRequest: 0.2 / 1e6,
+      expressRequest: 1 / 1e6,
+    });
   });
 
   it('tolerates failed rows up to maxFailedPercent (1% by default) and lists them; above it the run fails with the manifest written', async () => {
