@@ -9,6 +9,8 @@
  * /opt/ml/model; metrics on stdout for MetricDefinitions.
  */
 
+import { createHash } from 'node:crypto';
+
 /** Input channel names (`InputDataConfig[].ChannelName`). */
 export const TRAINING_CHANNELS = { train: 'train', validation: 'validation', config: 'config', code: 'code' } as const;
 
@@ -47,4 +49,20 @@ export const TRAINING_METRIC_DEFINITIONS: readonly { readonly Name: string; read
 /** `sagemaker_submit_directory`: the code archive as the `code` channel delivers it. */
 export function submitDirectoryOf(codeObjectKey: string): string {
   return `${CHANNEL_ROOT}/${TRAINING_CHANNELS.code}/${codeObjectKey.split('/').at(-1)}`;
+}
+
+/** SageMaker's `TrainingJobName` is at most 63 characters. */
+export const MAX_TRAINING_JOB_NAME_LENGTH = 63;
+/** Each attempt's job name is the pipeline's prefix, "-" and a UUID (36 characters): the prefix has 26. */
+export const MAX_TRAINING_JOB_NAME_PREFIX_LENGTH = MAX_TRAINING_JOB_NAME_LENGTH - 1 - 36;
+
+/**
+ * A pipeline's training job name prefix from `<namePrefix>-<model>`: the name itself when it
+ * fits 26 characters, otherwise its first 19 characters and 6 hexadecimal digits of its SHA-256,
+ * so two models whose names share a beginning keep prefixes of their own (IAM is scoped to them).
+ */
+export function trainingJobNamePrefix(name: string): string {
+  if (name.length <= MAX_TRAINING_JOB_NAME_PREFIX_LENGTH) return name;
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  return `${name.slice(0, MAX_TRAINING_JOB_NAME_PREFIX_LENGTH - 7).replace(/-+$/, '')}-${digest}`;
 }

@@ -22,6 +22,7 @@ import {
   resolveModel,
 } from '../contracts/platform-config';
 import { requireInstanceHourUsd } from '../contracts/pricing';
+import { trainingJobNamePrefix } from '../contracts/training-job';
 import type { PredictTarget } from './constructs/api-integrations';
 import { ArtifactStore, checkExistingXorProps } from './constructs/artifact-store';
 import { BatchInference } from './constructs/batch-inference';
@@ -313,7 +314,7 @@ export class MlopsPlatform extends Construct {
       const pipeline = new TrainingPipeline(this, `Training-${model.name}`, {
         model: modelDocument(model),
         training: model.training,
-        jobNamePrefix: `${namePrefix}-${model.name}`,
+        jobNamePrefix: trainingJobNamePrefix(`${namePrefix}-${model.name}`),
         ...(this.network ? { network: this.network } : {}),
         artifactStore: this.artifactStore,
         registry: this.registry,

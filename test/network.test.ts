@@ -111,9 +111,10 @@ function platform(extra: (stack: Stack) => Partial<MlopsPlatformProps>) {
 }
 
 describe('MlopsPlatform in a VPC', () => {
-  it('deployVpc: isolated subnets without NAT, flow logs, the S3 gateway and SageMaker API, runtime and STS endpoints', () => {
+  it('deployVpc: isolated subnets in 2 AZs without NAT, flow logs, the S3 gateway and SageMaker API, runtime and STS endpoints', () => {
     const { template } = platform(() => ({ deployVpc: true }));
     template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::InternetGateway', 0);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);

@@ -146,3 +146,15 @@ describe('MlopsPlatform idle-cost guard', () => {
     );
   });
 });
+
+describe('MlopsPlatform training job names', () => {
+  it('cuts a job-name prefix over 26 characters (docs/training.md), so any project name the configuration accepts synthesizes', () => {
+    const stack = testStack();
+    // 23 + "-staging-" + "churn": 37 characters, over the 26 a job name leaves its prefix beside "-<UUID>".
+    new MlopsPlatform(stack, 'Mlops', { ...config, projectName: 'customer-analytics-team', environment: 'staging' });
+    const machines = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'));
+    const prefixes = machines.flatMap((machine: any) => machine.Properties.DefinitionSubstitutions?.JobNamePrefix ?? []);
+    // Its first 19 characters (trailing hyphens dropped) and 6 hex digits of its SHA-256: one prefix per model still.
+    expect(prefixes).toEqual([expect.stringMatching(/^customer-analytics-[0-9a-f]{6}$/)]);
+  });
+});

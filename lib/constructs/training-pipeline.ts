@@ -26,16 +26,13 @@ import {
 } from '../../contracts/state-machines';
 import { SAGEMAKER_MAX_RUNTIME_SECONDS, type TrainingConfig, trainingSettingsProblems } from '../../contracts/training';
 import { TRAINING_SOURCE_DIRECTORY, writeTrainingCodeArchive } from '../../contracts/training-code';
+import { MAX_TRAINING_JOB_NAME_PREFIX_LENGTH } from '../../contracts/training-job';
 import { tuningJobNamePrefix } from '../../contracts/tuning';
 import type { ArtifactStore } from './artifact-store';
 import { grantDistributedMapRuns } from './distributed-map';
 import type { ModelRegistry } from './model-registry';
 import type { SageMakerNetwork } from './sagemaker-network';
 
-/** SageMaker `TrainingJobName` is at most 63 characters: prefix + "-" + execution name. */
-const MAX_TRAINING_JOB_NAME = 63;
-/** Each attempt's job name ends in a UUID (36 characters); the prefix must leave room. */
-const JOB_NAME_SUFFIX_LENGTH = 36;
 /** The EventBridge rules Step Functions manages for `createTrainingJob.sync` and `createHyperParameterTuningJob.sync`. */
 const SAGEMAKER_SYNC_RULES = ['StepFunctionsGetEventsForSageMakerTrainingJobsRule', 'StepFunctionsGetEventsForSageMakerTuningJobsRule'];
 
@@ -353,7 +350,7 @@ function validateTraining(props: TrainingPipelineProps): void {
       `models[${props.model.name}]: the model's schema and thresholds take ${documentLength} characters as base64; the training pipeline passes them through States.Base64Decode, which accepts at most ${MAX_BASE64_DECODE_INPUT} — shorten allowedValues lists or column names`,
     );
   }
-  const maxPrefix = MAX_TRAINING_JOB_NAME - 1 - JOB_NAME_SUFFIX_LENGTH;
+  const maxPrefix = MAX_TRAINING_JOB_NAME_PREFIX_LENGTH;
   if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/.test(jobNamePrefix) || jobNamePrefix.length > maxPrefix) {
     throw new Error(
       `jobNamePrefix must be letters, digits and single hyphens, at most ${maxPrefix} characters (so prefix-<attempt UUID> fits SageMaker's 63), got "${jobNamePrefix}"`,

@@ -178,12 +178,18 @@ describe('mlops', () => {
     expect(backend.batches.length).toBe(before);
   });
 
-  it('exits 3 with the error and its reason when the followed run fails', async () => {
+  it('exits 3 with the error and its reason when the followed run fails, polling every 10 s by default', async () => {
     backend.nextScript = failingRun;
     const result = await mlops(['--api', server.url, 'train', '--model', 'churn', '--data', 's3://datasets/x.csv', '--wait']);
     expect(result.code).toBe(EXIT.pipelineFailed);
+    expect(result.sleeps.length).toBeGreaterThan(0);
+    expect(new Set(result.sleeps)).toEqual(new Set([10_000]));
     expect(result.stdout).toContain('stopped in: PipelineFailed');
     expect(result.stdout).toContain('reason:     12% of rows break the schema (max 1%)');
+  });
+
+  it('exits 0 done, 1 when the API refused or could not be reached, 2 on bad usage, 3 when a followed run failed (api.md)', () => {
+    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, pipelineFailed: 3 });
   });
 
   it('prints the API response as JSON with --json', async () => {

@@ -4,7 +4,16 @@
  * and the AWS backend limited to the platform's state machines. Step Functions is mocked with
  * aws-sdk-client-mock (no local emulator answers DescribeExecution or task tokens).
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
+  GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
@@ -191,6 +200,21 @@ describe('the AWS backend', () => {
     sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('gone'), { name: 'ExecutionDoesNotExist' }));
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
     await expect(backend().describeExecution(EXECUTION)).rejects.toMatchObject({ name: 'NotFoundError', httpStatus: 404 });
+  });
+
+  it('reads the newest 100 history events, with their data, to see where a run to redrive stopped', async () => {
+    sfn.reset();
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: EXECUTION, stateMachineArn: MACHINE, status: 'SUCCEEDED', startDate: new Date(0) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    sfn.on(DescribeStateMachineForExecutionCommand).resolves({ revisionId: 'r1' });
+    sfn.on(DescribeStateMachineCommand).resolves({ revisionId: 'r1' });
+    await expect(backend().redriveExecution(EXECUTION)).rejects.toMatchObject({ httpStatus: 409 });
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((call) => call.args[0].input)).toEqual([
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 100, includeExecutionData: true },
+    ]);
+    expect(sfn.commandCalls(RedriveExecutionCommand)).toHaveLength(0);
   });
 
   it('turns an expired task token into a 409 Conflict', async () => {

@@ -289,9 +289,22 @@ describe('the local API server', () => {
     const response = await call('POST', '/models/churn/predict', text);
     expect(response.status).toBe(413);
     expect(response.body.error.message).toMatch(
-      /in a Lambda proxy event, over the \d+ a synchronous invocation can carry; send fewer rows/,
+      // 6 MB less 64 KB for the rest of the proxy event.
+      /in a Lambda proxy event, over the 6225920 a synchronous invocation can carry; send fewer rows/,
     );
     expect(backend.predictRequests).toEqual([]);
+  });
+
+  it("refuses a body over API Gateway's 10 MB with 413, and reads one of exactly 10 MB", async () => {
+    const body = (bytes: number) =>
+      JSON.stringify({ model: 'churn', datasetUri: 's3://datasets/x/y.csv', note: '' }).replace('""', `"${'n'.repeat(bytes - 64)}"`);
+    expect(body(10 * 1024 * 1024)).toHaveLength(10 * 1024 * 1024);
+    const atLimit = await call('POST', '/pipelines/training', body(10 * 1024 * 1024));
+    expect(atLimit.status).toBe(400);
+    expect(await call('POST', '/pipelines/training', body(10 * 1024 * 1024 + 1))).toEqual({
+      status: 413,
+      body: { error: { code: 'ValidationFailed', message: 'Request Too Long', details: {} } },
+    });
   });
 
   it('names the allowed values of an enum, as API Gateway does', async () => {

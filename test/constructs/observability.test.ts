@@ -175,7 +175,7 @@ describe('Observability dashboard and alarms', () => {
     expect(status.properties.alarms).toHaveLength(4);
   });
 
-  it('raises critical pipeline and API 5xx alarms with alarm and OK actions, and a warning on drift with an alarm action only', () => {
+  it('raises critical pipeline (≥ 1 in 5 minutes) and API 5xx (≥ 5 in 5 minutes) alarms with alarm and OK actions, and warnings on hourly drift and 15 minutes of slow API with an alarm action only', () => {
     const { template } = platform();
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm: any) => alarm.Properties);
     const byName = new Map(alarms.map((alarm) => [alarm.AlarmName, alarm]));
@@ -195,6 +195,10 @@ describe('Observability dashboard and alarms', () => {
     });
     expect(pipeline.AlarmDescription).toMatch(/^\[CRITICAL\] churn training pipeline/);
     expect(pipeline.Metrics.find((metric: any) => metric.Expression).Expression).toBe('failed + timedOut + aborted');
+    // In 5 minutes (observability.md): each of the summed metrics over 300 s.
+    expect(pipeline.Metrics.filter((metric: any) => metric.MetricStat).map((metric: any) => metric.MetricStat.Period)).toEqual([
+      300, 300, 300,
+    ]);
     expect(pipeline.AlarmActions).toEqual([topic]);
     expect(pipeline.OKActions).toEqual([topic]);
     const api5xx = byName.get('mlops-dev-critical-Api-5xx');
@@ -207,6 +211,16 @@ describe('Observability dashboard and alarms', () => {
       Statistic: 'Maximum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(drift.Period).toBe(3600);
+    // API p99 latency above 5 s for 15 minutes: three 5-minute periods.
+    expect(byName.get('mlops-dev-warning-Api-Latency')).toMatchObject({
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: 5000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Period: 300,
+      EvaluationPeriods: 3,
     });
     expect(drift.AlarmDescription).toMatch(/^\[WARNING\]/);
     expect(drift.AlarmActions).toEqual([topic]);

@@ -336,13 +336,20 @@ describe('PipelineApi stage, errors and options', () => {
     });
   });
 
-  it('adds a regional WAF web ACL with managed rules and a per-IP rate limit only when configured', () => {
+  it('adds a regional WAF web ACL with managed rules and a per-IP rate limit only when configured; the 8 KB body rule only counts', () => {
     expect(synth().template.findResources('AWS::WAFv2::WebACL')).toEqual({});
     const { template } = synth({ settings: { waf: true, wafRateLimitPer5Minutes: 500 } });
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       Rules: Match.arrayWith([
-        Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }),
+        Match.objectLike({
+          Name: 'AWSManagedRulesCommonRuleSet',
+          Statement: {
+            ManagedRuleGroupStatement: Match.objectLike({
+              RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+            }),
+          },
+        }),
         Match.objectLike({ Name: 'RateLimitPerIp', Statement: { RateBasedStatement: { Limit: 500, AggregateKeyType: 'IP' } } }),
       ]),
     });

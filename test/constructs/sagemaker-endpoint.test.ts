@@ -148,6 +148,15 @@ describe('SageMakerEndpoint', () => {
     });
   });
 
+  it('waits for the endpoint to be InService by polling every 30 s, for at most 1 hour', () => {
+    // The provider framework's waiter: a Retry of the is-complete task every 30 s, 120 times.
+    const waiters = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((machine: any) =>
+      JSON.stringify(stack.resolve(machine.Properties.DefinitionString)),
+    );
+    expect(waiters).toHaveLength(1);
+    expect(waiters[0]).toMatch(/\\"IntervalSeconds\\":30,\\"MaxAttempts\\":120,\\"BackoffRate\\":1/);
+  });
+
   it('hands a later `cdk deploy` nothing to change on the endpoint: a new instance type, capture share or image only replaces the bootstrap configuration, which the resource’s update ignores', () => {
     // ml.c7i.xlarge is not in the price table: the construct takes its price as a prop (an illustrative figure).
     const changed = synth(

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { settingsFromEnvironment } from '../../containers/onnx-serving/settings';
-import { SAGEMAKER_ENVIRONMENT_VALUE_MAX_BYTES, servingContainerEnvironment } from '../../contracts/serving-container';
+import { servingContainerEnvironment } from '../../contracts/serving-container';
 import type { ModelSchema } from '../../contracts/serving-schema';
 import { CHURN_SCHEMA } from '../../testkit/churn-model';
 
@@ -34,7 +34,7 @@ describe('servingContainerEnvironment', () => {
     const parts = Object.keys(environment).filter((name) => name.startsWith('MODEL_SCHEMA_PART_'));
     expect(parts.length).toBeGreaterThan(3);
     expect(environment.MODEL_SCHEMA).toBeUndefined();
-    for (const name of parts) expect(Buffer.byteLength(environment[name]!)).toBeLessThanOrEqual(SAGEMAKER_ENVIRONMENT_VALUE_MAX_BYTES);
+    for (const name of parts) expect(Buffer.byteLength(environment[name]!)).toBeLessThanOrEqual(1024);
     expect(settingsFromEnvironment(environment)).toMatchObject({ schema: wideSchema, modelVersion: 2 });
   });
 

@@ -9,6 +9,7 @@ import aslValidator from 'asl-validator';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { batchRequestSchema, readBatchDefinition } from '../../contracts/batch-inference';
 import { placeholdersOf, renderDefinition } from '../../contracts/state-machines';
+import { BATCH_PRICES } from '../../lambdas/batch-score/batch-job';
 import { churnRows } from '../../testkit/churn-model';
 import { BATCH_SUBSTITUTIONS, BatchPipelineHarness, csvOf, type MemoryObjects } from '../support/batch-pipeline-harness';
 
@@ -18,6 +19,10 @@ describe('statemachines/batch-inference.asl.json', () => {
     expect(placeholdersOf(definition)).toEqual(Object.keys(BATCH_SUBSTITUTIONS).sort());
     const { isValid, errorsText } = aslValidator(JSON.parse(renderDefinition(definition, BATCH_SUBSTITUTIONS)));
     expect(isValid, errorsText('\n')).toBe(true);
+  });
+
+  it('scores up to 100 input objects at a time (docs/pipeline.md)', () => {
+    expect(JSON.parse(readBatchDefinition()).States.ScoreObjects).toMatchObject({ Type: 'Map', MaxConcurrency: 100 });
   });
 });
 
@@ -65,10 +70,19 @@ describe('the batch inference pipeline, executed offline', () => {
     // Cost: 9 Standard transitions plus one per child the Distributed Map starts, the objects' scoring time at 2 GB, two Express children.
     expect(harness.scoringMs).toBeGreaterThan(0);
     expect(summary.cost).toMatchObject({ transitions: 11, lambdaGbSeconds: (harness.scoringMs / 1000) * 2, expressRequests: 2 });
-    expect(summary.cost.dollars).toBeGreaterThan(0);
+    // At pipeline.md's prices: $0.025 per 1,000 transitions, $0.0000133334 per GB-s, $0.20 per million Lambda
+    // requests (two objects, ListInputs and Summarize), $1.00 per million Express requests; to the millionth.
+    const dollars = 11 * (0.025 / 1000) + (harness.scoringMs / 1000) * 2 * 0.0000133334 + 4 * (0.2 / 1e6) + 2 * (1 / 1e6);
+    expect(summary.cost.dollars).toBe(Math.round(dollars * 1e6) / 1e6);
+    expect(BATCH_PRICES).toMatchObject({
+      standardTransition: 0.025 / 1000,
+      lambdaGbSecond: 0.0000133334,
+      lambdaRequest: 0.2 / 1e6,
+      expressRequest: 1 / 1e6,
+    });
   });
 
-  it('tolerates failed rows up to maxFailedPercent and lists them; above it the run fails with the manifest written', async () => {
+  it('tolerates failed rows up to maxFailedPercent (1% by default) and lists them; above it the run fails with the manifest written', async () => {
     await objects.put('datasets', 'churn/in.csv', csvOf(churnRows(100, 3), 'c', [4, 50]));
     const tolerated = await run({
       model: 'churn',
@@ -108,6 +122,20 @@ describe('the batch inference pipeline, executed offline', () => {
       failedRows: 2,
       maxFailedPercent: 1,
     });
+  });
+
+  it('lists the first 100 failed rows in the manifest and counts them all', async () => {
+    const broken = Array.from({ length: 150 }, (_, index) => index);
+    await objects.put('datasets', 'churn/bad.csv', csvOf(churnRows(200, 5), 'b', broken));
+    const tolerant = await run(
+      { model: 'churn', inputUri: 's3://datasets/churn/bad.csv', outputUri: 's3://artifacts/batch/churn/bad/', maxFailedPercent: 100 },
+      'batch-bad',
+    );
+    expect(tolerant.status).toBe('SUCCEEDED');
+    const manifest = JSON.parse(objects.objects.get('artifacts/batch/churn/bad/_manifest.json')!);
+    expect(manifest).toMatchObject({ rows: 200, scoredRows: 50, failedRows: 150 });
+    expect(manifest.failures).toHaveLength(100);
+    expect(manifest.failures.at(-1).rowId).toBe('100');
   });
 
   it('scores with the version asked for, refuses a Rejected one, and goes on when the drift check fails', async () => {

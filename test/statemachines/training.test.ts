@@ -285,7 +285,7 @@ describe('the training pipeline, executed offline', () => {
     expect(run.calls.DeployVersion).toBeUndefined();
   });
 
-  it('tries a job that failed for capacity again under a new name (job names are never reused), from the same checkpoints', async () => {
+  it('tries a job that failed for capacity again a minute later under a new name (job names are never reused), from the same checkpoints', async () => {
     let attempts = 0;
     const job = trainingJob();
     const run = await new TrainingPipelineHarness().run(input, 'run-interrupted', {
@@ -306,6 +306,8 @@ describe('the training pipeline, executed offline', () => {
     expect(second.TrainingJobName).not.toBe(first.TrainingJobName);
     expect(second.CheckpointConfig).toEqual(first.CheckpointConfig);
     expect(run.statesEntered).toContain('WaitBeforeRetraining');
+    // A minute between attempts on AWS (offline the wait is shortened, as retries are).
+    expect(JSON.parse(readTrainingDefinition()).States.WaitBeforeRetraining).toMatchObject({ Type: 'Wait', Seconds: 60 });
   });
 
   it('gives up after three attempts when capacity never comes', async () => {
@@ -460,7 +462,7 @@ describe('the training pipeline, executed offline', () => {
     );
   });
 
-  it('polls a deployment in progress until it is in service', async () => {
+  it('polls a deployment in progress until it is in service, 3 more states entered per poll', async () => {
     const statuses = ['InProgress', 'InProgress', 'InService'];
     let polls = 0;
     const run = await new TrainingPipelineHarness().run(input, 'run-poll', {
@@ -473,6 +475,8 @@ describe('the training pipeline, executed offline', () => {
     expect(run.calls.CheckDeployment).toEqual(
       [0, 1, 2].map((n) => ({ action: 'poll', version: 1, deployment: { id: 'canary-1', polls: n } })),
     );
+    // The happy path's 18 states, plus DeploymentOutcome, WaitForDeployment and CheckDeployment per poll (docs/pipeline.md's cost).
+    expect(run.statesEntered).toHaveLength(18 + 3 * 3);
   });
 
   it('keeps the old production version when the deployment is rolled back', async () => {

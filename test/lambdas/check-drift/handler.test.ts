@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { DriftModelSettings } from '../../../contracts/drift';
 import type { DriftReport } from '../../../lambdas/check-drift/check-drift';
 import { createCheckDriftHandler } from '../../../lambdas/check-drift/handler';
+import type { ObjectStore } from '../../../lambdas/shared/object-store';
 import { serializeProfile } from '../../../lambdas/shared/profile/codec';
 import { DynamoDbRegistryStore } from '../../../lambdas/shared/registry/dynamodb-registry-store';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
@@ -53,6 +54,7 @@ let s3Client: S3Client;
 let dynamo: DynamoDBClient;
 let registry: Registry;
 let handler: ReturnType<typeof createCheckDriftHandler>;
+let tableName: string;
 let published: Array<Record<string, unknown>>;
 
 async function put(bucket: string, key: string, body: string): Promise<void> {
@@ -75,11 +77,11 @@ function serverlessLines(count: number, at: string, shift = 0, asArray = false):
   }).join('\n');
 }
 
-function newHandler(tableName: string) {
+function newHandler(tableName: string, store: ObjectStore = new S3ObjectStore(s3Client)) {
   const documents = DynamoDBDocumentClient.from(dynamo);
   return createCheckDriftHandler({
     context: {
-      store: new S3ObjectStore(s3Client),
+      store,
       registry: new DynamoDbRegistryStore(documents, tableName),
       artifactsBucket: 'artifacts',
       captureBucket: 'capture',
@@ -107,7 +109,7 @@ beforeAll(async () => {
   s3 = await startS3Local({ buckets: ['artifacts', 'capture'] });
   s3Client = s3.client();
   dynamo = new DynamoDBClient({ ...LOCAL_AWS, endpoint: inject('dynamoDbEndpoint') });
-  const tableName = `drift-${randomUUID()}`;
+  tableName = `drift-${randomUUID()}`;
   await createRegistryTable(dynamo, tableName);
   registry = new Registry(new DynamoDbRegistryStore(DynamoDBDocumentClient.from(dynamo), tableName));
   handler = newHandler(tableName);
@@ -240,6 +242,34 @@ describe('check-drift handler', () => {
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({ DriftSampleSize: 200 });
     expect(published[0]).not.toHaveProperty('DatasetDrift');
+  });
+
+  it('reads 8 capture objects at a time, whatever their number', async () => {
+    for (let index = 0; index < 12; index++) {
+      await put('capture', `churn/serverless/2026/05/04/08/${index}.jsonl`, serverlessLines(100, '2026-05-04T08:00:00.000Z'));
+    }
+    const s3Store = new S3ObjectStore(s3Client);
+    let open = 0;
+    let mostOpen = 0;
+    const counting: ObjectStore = Object.assign(Object.create(s3Store), {
+      async stream(bucket: string, key: string) {
+        const source = await s3Store.stream(bucket, key);
+        open++;
+        mostOpen = Math.max(mostOpen, open);
+        return (async function* () {
+          try {
+            // Let every other worker open its stream before this one is read.
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            yield* source;
+          } finally {
+            open--;
+          }
+        })();
+      },
+    });
+    const result = await newHandler(tableName, counting)({ model: 'churn', captureUri: 's3://capture/churn/serverless/2026/05/04/' });
+    expect(result).toMatchObject({ captureObjects: 12, sampleSize: 1200 });
+    expect(mostOpen).toBe(8);
   });
 
   it('refuses a bad event, naming the field', async () => {

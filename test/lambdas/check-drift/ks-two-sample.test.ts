@@ -30,6 +30,7 @@ describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () =>
   });
 
   it('computes exactly up to 10,000 values per sample and asymptotically beyond, as scipy decides', () => {
+    expect(MAX_EXACT_SIZE).toBe(10_000);
     const cases = fixture<{ d: number; n: number; m: number; p: number; mode: string }>('ks-two-sample');
     for (const { d, n, m, p, mode } of cases) {
       if (Math.max(n, m) > MAX_EXACT_SIZE) expect(mode).toBe('asymp');

@@ -8,7 +8,6 @@ import {
   groupBins,
   jensenShannonDistance,
   ksStatistic,
-  PSI_EPSILON,
   populationStabilityIndex,
   psiPValue,
   wassersteinDistance,
@@ -36,9 +35,9 @@ describe('PSI', () => {
     expect(populationStabilityIndex([10, 20, 30, 40], [20, 20, 30, 30])).toBeCloseTo(expected, 12);
   });
 
-  it('smooths an empty bin with epsilon instead of dividing by zero', () => {
+  it('smooths an empty bin with epsilon = 1e-4 instead of dividing by zero', () => {
     // p = 0.5, 0.5, 0 (→ ε); q = 0.25, 0.25, 0.5
-    const expected = 2 * (0.25 - 0.5) * Math.log(0.25 / 0.5) + (0.5 - PSI_EPSILON) * Math.log(0.5 / PSI_EPSILON);
+    const expected = 2 * (0.25 - 0.5) * Math.log(0.25 / 0.5) + (0.5 - 1e-4) * Math.log(0.5 / 1e-4);
     expect(populationStabilityIndex([5, 5, 0], [1, 1, 2])).toBeCloseTo(expected, 12);
   });
 
@@ -213,6 +212,13 @@ describe('edge cases', () => {
     // (no reference mass) belongs to the second. Nothing is added when bin 3 is empty in both.
     expect(groupBins([5, 0, 5, 0], [1, 2, 3, 4], 10)).toEqual({ reference: [5, 5], current: [1, 9] });
     expect(groupBins([5, 0, 5, 0], [1, 2, 3, 0], 10)).toEqual({ reference: [5, 5], current: [1, 5] });
+  });
+
+  it('groups into 10 deciles of reference mass by default (PSI and JS, internals.md)', () => {
+    const uniform = Array.from({ length: 100 }, () => 1);
+    const grouped = groupBins(uniform, uniform);
+    expect(grouped.reference).toEqual(Array.from({ length: 10 }, () => 10));
+    expect(grouped.current).toEqual(grouped.reference);
   });
 
   it('gives one empty group for two empty histograms', () => {

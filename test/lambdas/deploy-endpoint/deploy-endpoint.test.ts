@@ -153,6 +153,8 @@ describe('endpoint rollout through begin and poll', () => {
       },
     });
     expect(targetConfig.length).toBeLessThanOrEqual(63);
+    // <endpoint>-v<n>-b<12 hex of the run id> (pipeline.md).
+    expect(targetConfig.slice(ENDPOINT.length)).toMatch(/^-v2-b[0-9a-f]{12}$/);
     expect(endpoint.models).toEqual([targetConfig]);
     expect(endpoint.updates).toEqual([targetConfig]);
     expect((await store.getVersion('churn', 2))?.stage).toBe('Staging');

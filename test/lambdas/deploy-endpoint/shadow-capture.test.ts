@@ -177,6 +177,14 @@ describe('joining the two variants', () => {
     expect(join.result()).toMatchObject({ comparedRows: 3, agreeingRows: 2 });
   });
 
+  it('holds at most 50,000 production records: a shadow record for a later one is counted unmatched', () => {
+    const join = new CaptureJoin('binary-classification', 0, WINDOW);
+    for (let index = 0; index <= 50_000; index++) join.addProductionLine(captureLine(`p-${index}`, [label('yes')]));
+    join.addShadowLine(captureLine('p-49999', [label('yes')]));
+    join.addShadowLine(captureLine('p-50000', [label('yes')]));
+    expect(join.result()).toMatchObject({ joinedRequests: 1, comparedRows: 1, agreeingRows: 1, unmatchedShadowRecords: 1 });
+  });
+
   it('does not compare a request whose variants answered different row counts', () => {
     const join = new CaptureJoin('binary-classification', 0, WINDOW);
     join.addProductionLine(captureLine('e-1', [label('yes'), label('no')]));

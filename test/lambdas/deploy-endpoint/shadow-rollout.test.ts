@@ -374,7 +374,7 @@ describe('an endpoint rollout with a shadow phase', () => {
     expect(endpoint.updates).toHaveLength(2);
   });
 
-  it('rejects a candidate whose p99 latency is over the budget, or whose error rate is too high', async () => {
+  it('rejects a candidate whose p99 latency is over the budget, or whose error rate is above 5% (the serverless gate)', async () => {
     const deployment = await live();
     clock += 900_000;
     figures = { requests: 400, failedRequests: 40, p99LatencyMs: 450 };

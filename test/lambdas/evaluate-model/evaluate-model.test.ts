@@ -201,6 +201,16 @@ describe('evaluate-model on s3rver and DynamoDB Local', () => {
     expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(16 * 1024);
   });
 
+  it('counts every skipped row and shows the first 20 of them in the report', async () => {
+    const nullTargets = Array.from({ length: 25 }, (_, i) => `c-null-${i},10,50,one-year,true,F,`);
+    await put('datasets', 'churn/many-skips.csv', toCsv(fairRows, nullTargets));
+    const result = await evaluate(event({ holdoutUri: 's3://datasets/churn/many-skips.csv', runId: 'run-skips' }), context);
+    const report = JSON.parse(await getText(result.reportUri)) as EvaluationReport;
+    expect(report.skippedRows).toMatchObject({ nullTarget: 25, total: 25 });
+    expect(report.skippedRows.examples).toHaveLength(20);
+    expect(report.skippedRows.examples[19]).toBe('churn/many-skips.csv row 420: churned is empty');
+  });
+
   it('records the SHA-256 of the artifact bytes', async () => {
     const result = await evaluate(event(), context);
     expect(result.artifactSha256).toBe(sha256Hex(goodArchive));

@@ -231,6 +231,8 @@ describe('registryMetrics', () => {
     expect(cut).toHaveLength(64);
     expect(flat[cut]).toBe(0.75);
     expect(flat[`positiveRate.region=${longName}`.slice(0, 64)]).toBe(0.75);
+    // At most ~25 keys in all (pipeline.md): the headline metrics, holdoutRows, disparateImpact and the 16 group metrics.
+    expect(Object.keys(flat).length).toBeLessThanOrEqual(25);
   });
 
   it('records the MAE of each group for a regression model, and no classification metric', () => {

@@ -72,6 +72,10 @@ describe('model-version canary in predict', () => {
     expect(sequential / 20_000).toBeGreaterThan(0.09);
     expect(sequential / 20_000).toBeLessThan(0.11);
     expect(canaryBucket('same-id')).toBe(canaryBucket('same-id'));
+    // 10,000 buckets (pipeline.md): shares in hundredths of a percent.
+    const buckets = Array.from({ length: 20_000 }, (_, index) => canaryBucket(`req-${index}`));
+    expect(buckets.every((bucket) => Number.isInteger(bucket) && bucket >= 0 && bucket < 10_000)).toBe(true);
+    expect(Math.max(...buckets)).toBeGreaterThanOrEqual(9990);
   });
 
   it('serves the canary share with the Staging version and the rest with production, keeping both sessions loaded', async () => {

@@ -57,6 +57,16 @@ describe('judgeShadow', () => {
     );
   });
 
+  it('allows failed mirrors up to 5% of the requests, not above', () => {
+    const window = (failedRequests: number) => ({ requests: 200, failedRequests, comparedRows: 200, agreeingRows: 200 });
+    expect(judgeShadow(window(10), GATES)).toMatchObject({ decided: true, passed: true, errorRatePercent: 5 });
+    expect(judgeShadow(window(11), GATES)).toMatchObject({
+      decided: true,
+      passed: false,
+      failures: ['error rate 5.5% (11 of 200 mirrored requests) is above 5%'],
+    });
+  });
+
   it('states the figures in the reason: a label-flipping candidate fails on agreement only', () => {
     const judgement = judgeShadow({ requests: 120, failedRequests: 0, comparedRows: 3000, agreeingRows: 420, p99LatencyMs: 12.345 }, GATES);
     expect(judgement).toEqual({

@@ -89,3 +89,20 @@ describe('failureReasonOf', () => {
     );
   });
 });
+
+describe('failureReasonOf, at the figures docs/pipeline.md states', () => {
+  it('names 8 failed column rules and counts the rest ("and N more rules")', () => {
+    const rules = Array.from({ length: 11 }, (_, i) => columnRule(`c${i}`, 100 - i));
+    const lines = failureReasonOf(report(rules))!.split(';\n');
+    expect(lines).toHaveLength(9);
+    expect(lines.slice(0, 8).map((line) => line.split(' ')[0])).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
+    expect(lines[8]).toBe('and 3 more rules (see the report)');
+  });
+
+  it('cuts the reason at 2,000 characters, an ellipsis last', () => {
+    const long = (i: number) => columnRule(`column_${i}_${'x'.repeat(120)}`, 10, ['v'.repeat(300), 'w'.repeat(300)]);
+    const reason = failureReasonOf(report(Array.from({ length: 8 }, (_, i) => long(i))))!;
+    expect(reason).toHaveLength(2000);
+    expect(reason.endsWith('…')).toBe(true);
+  });
+});

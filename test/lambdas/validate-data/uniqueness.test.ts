@@ -59,6 +59,17 @@ describe('the unique rule beyond exact tracking', () => {
     );
   });
 
+  it('tracks the first 2^20 distinct values exactly by default, and not one more (internals.md)', () => {
+    const check = new UniquenessCheck();
+    let repeats = 0;
+    for (let value = 0; value < 2 ** 20; value++) if (check.repeatedNumber(value)) repeats++;
+    expect(repeats).toBe(0);
+    expect(check.repeatedNumber(2 ** 20 - 1)).toBe(true);
+    expect(check.repeatedNumber(2 ** 20)).toBe(false);
+    // The value past the exact set is not kept: its repeat is left to the estimate, not attributed to a row.
+    expect(check.repeatedNumber(2 ** 20)).toBe(false);
+  });
+
   it('finds every repeat row by row while the column has no more distinct values than the exact set holds', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 500 }), (values) => {

@@ -91,6 +91,8 @@ describe('bin means', () => {
         expect(decodeMeanLevels(encodeMeanLevels(levels), levels.length, 'x')).toEqual(levels);
       }),
     );
+    // Two base64 digits hold 4096 levels: a bin's mean to 1/4095 of its span (internals.md).
+    expect(MEAN_LEVELS).toBe(4095);
     expect(() => decodeMeanLevels('AAA', 2, 'amount')).toThrow(/column "amount" has 1.5 bin means for 2 bins/);
     expect(() => decodeMeanLevels('A.', 1, 'amount')).toThrow(/column "amount" has a bin mean that is not two base64 digits/);
   });

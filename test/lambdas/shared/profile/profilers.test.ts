@@ -124,6 +124,21 @@ describe('CategoricalColumnProfiler', () => {
     expect(profile.otherCount).toBeGreaterThan(0);
   });
 
+  it('keeps 1,000 categories by default and values of up to 1,024 characters by name (internals.md)', () => {
+    const many = new CategoricalColumnProfiler();
+    const names = Array.from({ length: 1001 }, (_, index) => `v${String(index).padStart(4, '0')}`);
+    addCodes(
+      many,
+      names.map((_, index) => index),
+    );
+    const profile = many.finish(names);
+    expect(profile.categories).toHaveLength(1000);
+    expect(profile.otherCount).toBe(1);
+    const long = new CategoricalColumnProfiler();
+    addCodes(long, [0, 1], dictionaryOf([], ['k'.repeat(1024), 'q'.repeat(1025)]));
+    expect(long.finish([])).toMatchObject({ categories: [['k'.repeat(1024), 1]], otherCount: 1 });
+  });
+
   it('keeps at most maxCategories, most frequent first with ties by value, the rest in otherCount', () => {
     const profiler = new CategoricalColumnProfiler();
     addCodes(profiler, [2, 0, 1, 2, 1, 3, 2, 1, 3]);

@@ -108,7 +108,8 @@ describe('a reference profile beyond the exact limit', () => {
         expect(largest).toBeLessThanOrEqual(EXACT_REFERENCE_VALUES * 8);
         const error = profiler.sketchRankError;
         expect(error).toBeGreaterThan(0);
-        // The stated bound: the levels compacted × n / k, k = SKETCH_LEVEL_CAPACITY.
+        // The stated bound: the levels compacted × n / k, k = SKETCH_LEVEL_CAPACITY = 2^15 (internals.md).
+        expect(SKETCH_LEVEL_CAPACITY).toBe(2 ** 15);
         expect(error).toBeLessThanOrEqual((Math.ceil(Math.log2(n / SKETCH_LEVEL_CAPACITY)) + 1) / SKETCH_LEVEL_CAPACITY);
         const sorted = values.slice().sort();
         expect(column.count).toBe(n);

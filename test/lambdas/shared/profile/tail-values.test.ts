@@ -37,7 +37,7 @@ describe('column tails', () => {
 
   it('keeps every value of a column no longer than the tail size', () => {
     expect(tailsOfSorted(Float64Array.from([1, 2, 3]))).toEqual({ lowest: [1, 2, 3], highest: [1, 2, 3] });
-    expect(tailsOfSorted(ascending(Array.from({ length: 1000 }, (_, i) => i))).highest).toHaveLength(TAIL_SIZE);
+    expect(tailsOfSorted(ascending(Array.from({ length: 1000 }, (_, i) => i))).highest).toHaveLength(64);
   });
 
   it('refines the reference edges geometrically from the tails to the bulk bins, and only when the bulk bins are larger', () => {
@@ -53,7 +53,11 @@ describe('column tails', () => {
     for (let i = 1; i < low.length; i++) expect(low[i]! / low[i - 1]!).toBeCloseTo(1.1, 1);
     expect(low[low.length - 1]! * 0.1).toBeLessThan(1_000_000 / 3072);
     expect(low[low.length - 1]! * 1.1 * 0.1).toBeGreaterThanOrEqual(1_000_000 / 3072);
+    // The figures internals.md states: 90 tail edges at a million rows, 234 at a billion, none up to 48 × 3072 = 147,456 rows.
+    expect(ranks).toHaveLength(90);
     expect(tailRanks(1_000_000_000, 3072)).toHaveLength(234);
+    expect(tailRanks(48 * 3072, 3072)).toEqual([]);
+    expect(tailRanks(48 * 3072 + 1, 3072).length).toBeGreaterThan(0);
     expect(tailRanks(1_000_000, 16)).toEqual([]);
   });
 

@@ -44,6 +44,17 @@ describe('the CSV row limit', () => {
     expect(pulled.bytes).toBeLessThanOrEqual(limit + 2 * 8192);
   });
 
+  it('stops at 16 MiB by default (the dataset rule the README states)', async () => {
+    const pulled = { bytes: 0 };
+    const read = async () => {
+      for await (const _batch of readCsv(longCellSource(17 * 1024 * 1024, pulled), specs(), { batchBytes: 8192 })) {
+      }
+    };
+    await expect(read()).rejects.toThrow(/^row 3 is longer than 16 MiB \(the longest row a dataset may have\), in column "notes"/);
+    expect(pulled.bytes).toBeGreaterThan(16 * 1024 * 1024);
+    expect(pulled.bytes).toBeLessThanOrEqual(16 * 1024 * 1024 + 2 * 8192);
+  });
+
   it('reads a row just under the limit', async () => {
     const pulled = { bytes: 0 };
     expect(await readAll(longCellSource(200 * 1024, pulled), 256 * 1024)).toBe(4);
