@@ -48,7 +48,7 @@ const apiSchema = z
       .min(1)
       .max(5000)
       .default(API_DEFAULTS.throttleBurst)
-      .describe('burst of requests above the steady rate (≥ throttleRatePerSecond)'),
+      .describe('requests API Gateway takes at once before it throttles (its token bucket; may be below the rate, as AWS\'s own account limits are)'),
     quotaPerDay: z.number().int().min(1).optional().describe('requests per day the usage plan allows; none: no quota'),
     cognitoUserPoolArn: z
       .string()
@@ -73,16 +73,7 @@ const apiSchema = z
         "create API Gateway's account-wide CloudWatch Logs role and set it in the region's account settings (it replaces the role anything else in the account logs with, and is kept when the stack goes); off: the account must already have one (docs/deploy.md)",
       ),
   })
-  .strict()
-  .superRefine((api, ctx) => {
-    if (api.throttleBurst < api.throttleRatePerSecond) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['throttleBurst'],
-        message: `must be at least throttleRatePerSecond (${api.throttleBurst} < ${api.throttleRatePerSecond})`,
-      });
-    }
-  });
+  .strict();
 
 /** A model's configuration entry: the model contract plus its overrides of the platform-wide settings. */
 /** Whether a version waits for a person's approval before it deploys (see the model entry's `approval`). */

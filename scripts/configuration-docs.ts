@@ -32,6 +32,7 @@ interface JsonSchema {
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
   minLength?: number;
   maxLength?: number;
   minItems?: number;
@@ -90,6 +91,7 @@ function ruleOf(schema: JsonSchema): string {
     if (typeof low === 'string') rules.push(low);
     if (high !== undefined && high < SAFE_INTEGER) rules.push(`≤ ${high}`);
   }
+  if (schema.exclusiveMaximum !== undefined) rules.push(`< ${schema.exclusiveMaximum}`);
   if (schema.minLength !== undefined && schema.minLength > 1) rules.push(`≥ ${schema.minLength} characters`);
   if (schema.maxLength !== undefined) rules.push(`≤ ${schema.maxLength} characters`);
   if (schema.minItems !== undefined && schema.minItems > 0 && !schema.prefixItems) rules.push(`≥ ${schema.minItems} items`);
@@ -166,6 +168,11 @@ export function configurationReference(): string {
     ['models[].columns[]', `${model.columns!.description ?? ''}.`, rowsOf(column, 'models[].columns[].')],
     ['models[].dataset', `${model.dataset!.description ?? ''}.`, rowsOf(model.dataset!, 'models[].dataset.')],
     ['models[].thresholds', `${model.thresholds!.description ?? ''}.`, rowsOf(model.thresholds!, 'models[].thresholds.')],
+    [
+      'models[].split',
+      `${model.split!.description ?? ''}; \`holdoutFraction + validationFraction\` must be under 1.`,
+      rowsOf(model.split!, 'models[].split.'),
+    ],
   ];
   const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
   const body = sections.map(([title, text, rows]) => `## ${title}\n\n${sentence(text)}\n\n${table(rows)}`).join('\n\n');

@@ -40,9 +40,12 @@ describe('config api', () => {
   });
 
   it('names the field and the rule of each invalid setting', () => {
-    expect(issuesOf({ throttleRatePerSecond: 200, throttleBurst: 100 })).toEqual([
-      'mlops.api.throttleBurst: must be at least throttleRatePerSecond (100 < 200)',
-    ]);
+    // A burst below the rate is API Gateway's own account default (10,000 per second, burst 5,000): allowed.
+    expect(parseConfig({ ...shipped, api: { throttleRatePerSecond: 10_000, throttleBurst: 5000 } }).api).toMatchObject({
+      throttleRatePerSecond: 10_000,
+      throttleBurst: 5000,
+    });
+    expect(issuesOf({ throttleBurst: 5001 })[0]).toMatch(/^mlops\.api\.throttleBurst: Too big: expected number to be <=5000/);
     expect(issuesOf({ cognitoUserPoolArn: 'eu-west-1_AbC123' })).toEqual([
       'mlops.api.cognitoUserPoolArn: must be a Cognito user pool ARN (got "eu-west-1_AbC123")',
     ]);

@@ -225,10 +225,10 @@ const limits: {
   { field: 'drift.driftedFeatureShare', accepted: [0, 1], refused: [-0.01, 1.01], set: (c, v) => (c.drift.driftedFeatureShare = v) },
   { field: 'drift.retrainCooldownHours', accepted: [1, 720], refused: [0, 721], set: (c, v) => (c.drift.retrainCooldownHours = v) },
   { field: 'api.stageName', accepted: ['v', 'v'.repeat(64)], refused: ['', 'v'.repeat(65)], set: (c, v) => (c.api = { stageName: v }) },
-  // The burst (at most 5000) must be at least the rate, so a rate above 5000 is never accepted.
+  // The burst may be below the rate (AWS's own account default: 10,000 per second, a burst of 5,000).
   {
     field: 'api.throttleRatePerSecond',
-    accepted: [0.5, 5000],
+    accepted: [0.5, 10_000],
     refused: [0, 10_001],
     set: (c, v) => (c.api = { throttleRatePerSecond: v, throttleBurst: 5000 }),
   },
@@ -315,6 +315,25 @@ const limits: {
     accepted: [1],
     refused: [0],
     set: (c, v) => (c.models[0].thresholds = { minHoldoutRows: v }),
+  },
+  // configuration.md's models[].split: each fraction under 1, and their sum too (refused on validationFraction).
+  {
+    field: 'models[0].split.holdoutFraction',
+    accepted: [0.000001, 0.899999],
+    refused: [0, 1],
+    set: (c, v) => (c.models[0].split = { holdoutFraction: v, validationFraction: 0.1 }),
+  },
+  {
+    field: 'models[0].split.validationFraction',
+    accepted: [0, 0.799999],
+    refused: [-0.01, 0.8, 1],
+    set: (c, v) => (c.models[0].split = { holdoutFraction: 0.2, validationFraction: v }),
+  },
+  {
+    field: 'models[0].split.seed',
+    accepted: [0, 2 ** 31 - 1],
+    refused: [-1, 2 ** 31, 1.5],
+    set: (c, v) => (c.models[0].split = { seed: v }),
   },
 ];
 
