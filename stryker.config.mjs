@@ -141,7 +141,10 @@
  *   reports its 4 other static mutants (NO_SECOND_EDGES empty, LITTLE_ENDIAN `false`, `!==`,
  *   `new Uint16Array([])`) as survivors: with a test filter it activates every mutant only when
  *   the tests start, after the module's constants are set. Each fails edge-index.test.ts when
- *   applied by hand, and is killed in a run without --testFiles.
+ *   applied by hand, and is killed in a run without --testFiles. In a run with every related test,
+ *   `from <= length` and the binLinear clamp's `>= 0` and `<= lastCell` show as killed by
+ *   verdict.test.ts: run with only the tests that cover them, two of its tests fail on the
+ *   original code too (their samples come from one seeded sampler shared by the file's tests).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
