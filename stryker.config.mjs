@@ -118,6 +118,33 @@
  *   can end the cut only inside the endpoint name, which is at most 63 characters and ends in a
  *   letter or digit (SageMaker's pattern). classifyDeployment: `EndpointStatus ?? 'Unknown'` → `""`:
  *   neither is a status it names, so both are InProgress.
+ * - edge-index.ts (32): LITTLE_ENDIAN's test → `true`: the machines this runs on (x86-64, arm64)
+ *   are little-endian. The cell clamp `cell > 0` → `>= 0` and `cell < lastCell` → `<=` (gridCell,
+ *   binLinear, binKeyed): at either boundary both branches give the same cell (0 | 0 and -0 | 0
+ *   are 0; lastCell is an integer). buildGrid: a grid of no edges spanning NaN (`count > 0` →
+ *   `true` or `>=`) or a span of 0 let through (`span > 0` → `true` or `>=`) still gets scale 0
+ *   (NaN > 0 is false; cells / 0 is Infinity, which Number.isFinite refuses); the prefix loop's
+ *   `cell <= cellStarts.length` reads undefined (not > 1) and writes past the typed array's end.
+ *   anchors[0] as binAnchor(edges, -1) (`slot === 0` → `false`): slot 0 is the crowded values'
+ *   scratch, its offset sum set to 0 after the batch. count's `from <= length` adds a pass over
+ *   no values (sums + 0). quantileEdges and weightedQuantileEdges: no values (`n === 0` →
+ *   `false`) give [] from the distinct scan; the scan collecting every distinct value
+ *   (`distinct.length <= maxEdges` → `true`) rather than stopping at one too many decides alike;
+ *   `i === 0` → `false` compares the first value with [-1], undefined; with no edge yet
+ *   (`edges.length > 0` → `true`, `>=`) `last` is undefined and `value <= undefined` is false;
+ *   `index < n` and `at < n` → `true` or `<=` read [n], undefined, which is not <= last.
+ *   `next = index + 1` → `index - 1`: next only spares the binary search, which finds the same
+ *   next larger value from a rank at or below the last edge. The weighted walk's `index < n - 1`
+ *   (→ `true`, `<=`, `n + 1`) never stops it: the weights sum to count and every rank is below
+ *   count, so the cumulative weight passes the rank by the last value.
+ *   Measured with `--testFiles test/lambdas/shared/profile/edge-index.test.ts`, Stryker also
+ *   reports its 4 other static mutants (NO_SECOND_EDGES empty, LITTLE_ENDIAN `false`, `!==`,
+ *   `new Uint16Array([])`) as survivors: with a test filter it activates every mutant only when
+ *   the tests start, after the module's constants are set. Each fails edge-index.test.ts when
+ *   applied by hand, and is killed in a run without --testFiles. In a run with every related test,
+ *   `from <= length` and the binLinear clamp's `>= 0` and `<= lastCell` show as killed by
+ *   verdict.test.ts: run with only the tests that cover them, two of its tests fail on the
+ *   original code too (their samples come from one seeded sampler shared by the file's tests).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -149,6 +176,7 @@ export default {
     'lambdas/deploy-endpoint/deploy-endpoint.ts',
     'lambdas/deploy-endpoint/shadow-phase.ts',
     'lambdas/deploy-endpoint/endpoint-deployment.ts',
+    'lambdas/shared/profile/edge-index.ts',
   ],
   coverageAnalysis: 'perTest',
   // Results are kept in reports/ and reused for unchanged code and tests: a rerun after a small change is quick.
