@@ -141,6 +141,7 @@ describe('Wasserstein-1 from two profiles', () => {
         const { estimate, exact } = distances(sample(1_000_000, drawReference), sample(1_000_000, drawCurrent));
         expect(Math.abs(estimate - exact), `${family}, seed ${seed}`).toBeLessThanOrEqual(0.01 * exact);
       }),
+      // Heavy: each run profiles and sorts two samples of a million values.
       { numRuns: 5 },
     );
   });
