@@ -198,7 +198,8 @@ describe('predict batches', () => {
   it('cover the rows in order, each within the row and byte limits, as large as they can be', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 300 }),
+        // size 'max': fast-check 4 otherwise caps an array at 10 rows, under most row limits.
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 300, size: 'max' }),
         fc.integer({ min: 1, max: 50 }),
         fc.integer({ min: 520, max: 5000 }),
         (sizes, maxRows, maxBytes) => {

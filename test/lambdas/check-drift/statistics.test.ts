@@ -310,7 +310,8 @@ describe('edge cases', () => {
 });
 
 describe('properties', () => {
-  const counts = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 2, maxLength: 30 });
+  // size 'max' throughout: fast-check 4 otherwise caps an array at 2 × minLength + 10 whatever maxLength says.
+  const counts = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 2, maxLength: 30, size: 'max' });
   const pair = counts.chain((a) =>
     fc.tuple(fc.constant(a), fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: a.length, maxLength: a.length })),
   );
@@ -346,13 +347,13 @@ describe('properties', () => {
   it('Wasserstein-1 is zero against itself, and exact when every current value is among the reference values', () => {
     // Few distinct values: every reference value is an edge holding its mass exactly, so the
     // distance is exact whenever the current values are among the reference's.
-    const reference = fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 60 });
+    const reference = fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 60, size: 'max' });
     const withCurrent = reference.chain((a) =>
       fc.tuple(
         fc.constant(a),
         fc.array(
           fc.nat({ max: a.length - 1 }).map((index) => a[index]!),
-          { minLength: 1, maxLength: 60 },
+          { minLength: 1, maxLength: 60, size: 'max' },
         ),
       ),
     );
@@ -368,13 +369,13 @@ describe('properties', () => {
   });
 
   it('Wasserstein-1 is symmetric when both samples hold the same values (in any proportions)', () => {
-    const values = fc.uniqueArray(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 20 });
+    const values = fc.uniqueArray(fc.integer({ min: -20, max: 20 }), { minLength: 1, maxLength: 20, size: 'max' });
     /** Every value once, then more draws among them. */
     const over = (set: number[]) =>
       fc
         .array(
           fc.nat({ max: set.length - 1 }).map((index) => set[index]!),
-          { maxLength: 40 },
+          { maxLength: 40, size: 'max' },
         )
         .map((extra) => [...set, ...extra]);
     fc.assert(

@@ -71,8 +71,9 @@ describe('the unique rule beyond exact tracking', () => {
   });
 
   it('finds every repeat row by row while the column has no more distinct values than the exact set holds', () => {
+    // size 'max': fast-check 4 otherwise caps an array at 10 values whatever maxLength says (few repeats).
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 500 }), (values) => {
+      fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 500, size: 'max' }), (values) => {
         const check = new UniquenessCheck(200);
         const seen = new Set<number>();
         for (const value of values) {

@@ -125,25 +125,34 @@ describe('profile histogram', () => {
   });
 
   it('finds the same bin through the edge index as by binary search, for crowded and spread edges alike', () => {
-    const edgesArbitrary = fc
-      .array(
+    // size 'max': fast-check 4 otherwise caps an array at 10 values whatever maxLength says. Mixed
+    // magnitudes give crowded (keyed, two-edge) grids; one range alone gives spread (linear) ones.
+    const edgeSet = (edge: fc.Arbitrary<number>) =>
+      fc
+        .array(edge, { maxLength: 300, size: 'max' })
+        .map((values) => [...new Set(values.map((value) => (Object.is(value, -0) ? 0 : value)))].sort((a, b) => a - b));
+    const edgesArbitrary = fc.oneof(
+      edgeSet(
         fc.oneof(
           fc.double({ min: -1e9, max: 1e9, noNaN: true }),
           fc.double({ min: -1, max: 1, noNaN: true }),
           fc.integer({ min: -3, max: 3 }),
         ),
-        {
-          maxLength: 300,
-        },
-      )
-      .map((values) => [...new Set(values.map((value) => (Object.is(value, -0) ? 0 : value)))].sort((a, b) => a - b));
+      ),
+      edgeSet(fc.double({ min: -1, max: 1, noNaN: true })),
+      edgeSet(fc.integer({ min: -1000, max: 1000 })),
+    );
     fc.assert(
-      fc.property(edgesArbitrary, fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 50 }), (edges, values) => {
-        const index = new EdgeIndex(edges);
-        for (const value of [...values, ...edges, ...edges.map((edge) => edge + 1e-9), ...edges.map((edge) => edge - 1e-9)]) {
-          expect(index.bin(value)).toBe(binIndex(edges, value));
-        }
-      }),
+      fc.property(
+        edgesArbitrary,
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 50, size: 'max' }),
+        (edges, values) => {
+          const index = new EdgeIndex(edges);
+          for (const value of [...values, ...edges, ...edges.map((edge) => edge + 1e-9), ...edges.map((edge) => edge - 1e-9)]) {
+            expect(index.bin(value)).toBe(binIndex(edges, value));
+          }
+        },
+      ),
     );
   });
 
@@ -171,7 +180,7 @@ describe('profile histogram', () => {
     const edgesArbitrary = fc.oneof(
       fc.constantFrom(...referenceEdges),
       fc
-        .array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -3, max: 3 })), { maxLength: 40 })
+        .array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -3, max: 3 })), { maxLength: 40, size: 'max' })
         .map((values) => [...new Set(values.map((value) => (Object.is(value, -0) ? 0 : value)))].sort((a, b) => a - b)),
     );
     const cellArbitrary = fc.oneof(
@@ -182,7 +191,7 @@ describe('profile histogram', () => {
     fc.assert(
       fc.property(
         edgesArbitrary,
-        fc.array(cellArbitrary, { maxLength: 300 }),
+        fc.array(cellArbitrary, { maxLength: 300, size: 'max' }),
         fc.array(fc.nat(), { maxLength: 4 }),
         (edges, cells, cuts) => {
           const profiler = new NumericColumnProfiler(edges);
@@ -227,7 +236,7 @@ describe('profile histogram', () => {
 describe('profile merge', () => {
   it('profiling a dataset whole equals merging the profiles of any split of it', () => {
     fc.assert(
-      fc.property(fc.array(rowArbitrary, { maxLength: 200 }), fc.array(fc.nat(), { maxLength: 6 }), (rows, cuts) => {
+      fc.property(fc.array(rowArbitrary, { maxLength: 200, size: 'max' }), fc.array(fc.nat(), { maxLength: 6 }), (rows, cuts) => {
         const whole = profileRows(rows);
         const merged = split(rows, cuts)
           .map((part) => profileRows(part, whole))
@@ -239,21 +248,25 @@ describe('profile merge', () => {
 
   it('merge is commutative', () => {
     fc.assert(
-      fc.property(fc.array(rowArbitrary, { maxLength: 100 }), fc.array(rowArbitrary, { maxLength: 100 }), (left, right) => {
-        const reference = profileRows([...left, ...right]);
-        const a = profileRows(left, reference);
-        const b = profileRows(right, reference);
-        expectSameProfile(mergeProfiles(a, b), mergeProfiles(b, a));
-      }),
+      fc.property(
+        fc.array(rowArbitrary, { maxLength: 100, size: 'max' }),
+        fc.array(rowArbitrary, { maxLength: 100, size: 'max' }),
+        (left, right) => {
+          const reference = profileRows([...left, ...right]);
+          const a = profileRows(left, reference);
+          const b = profileRows(right, reference);
+          expectSameProfile(mergeProfiles(a, b), mergeProfiles(b, a));
+        },
+      ),
     );
   });
 
   it('merge is associative', () => {
     fc.assert(
       fc.property(
-        fc.array(rowArbitrary, { maxLength: 60 }),
-        fc.array(rowArbitrary, { maxLength: 60 }),
-        fc.array(rowArbitrary, { maxLength: 60 }),
+        fc.array(rowArbitrary, { maxLength: 60, size: 'max' }),
+        fc.array(rowArbitrary, { maxLength: 60, size: 'max' }),
+        fc.array(rowArbitrary, { maxLength: 60, size: 'max' }),
         (first, second, third) => {
           const reference = profileRows([...first, ...second, ...third]);
           const [a, b, c] = [first, second, third].map((rows) => profileRows(rows, reference)) as [
@@ -293,7 +306,7 @@ describe('profile merge', () => {
 describe('profile serialization', () => {
   it('round-trips a profile exactly', () => {
     fc.assert(
-      fc.property(fc.array(rowArbitrary, { maxLength: 100 }), (rows) => {
+      fc.property(fc.array(rowArbitrary, { maxLength: 100, size: 'max' }), (rows) => {
         const profile = profileRows(rows);
         expect(parseProfile(serializeProfile(profile))).toEqual(profile);
       }),

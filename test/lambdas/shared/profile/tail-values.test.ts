@@ -2,8 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeTails, TAIL_SIZE, TailTracker, tailRanks, tailsOfSorted } from '../../../../lambdas/shared/profile/tail-values';
 
+// size 'max': fast-check 4 otherwise caps an array at 10 values whatever maxLength says, and the
+// tails (TAIL_SIZE = 64 a side) never fill; this way most runs overflow them.
 const valuesArbitrary = fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ noNaN: true, noDefaultInfinity: true })), {
   maxLength: 400,
+  size: 'max',
 });
 const ascending = (values: readonly number[]) => Float64Array.from(values).sort();
 
