@@ -39,7 +39,8 @@
  *   that is the Staging version is in Staging, and a transition to its own stage returns before.
  * - registry-service.ts promote: `v !== former.version` → `true` in the history filter: the
  *   production version is never in the history (promote and rollback take it out).
- * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values.
+ * - verdict.ts adjustPValues: `count === 0` → `false`: both corrections of no p-values are no p-values;
+ *   `new Array<number>(count)` → `new Array()`: every index below count is written, so the array grows to the same values.
  * - verdict.ts assessDrift: `sampleSize >= rules.minSampleSize` → `true`: a feature is evaluated only
  *   with minSampleSize values in the window, and a column never holds more values than the window rows.
  * - statistics.ts groupBins: `currentMass > 0` → `>= 0` in the closing test: with neither mass left
