@@ -57,6 +57,7 @@ export default defineConfig({
     ],
     // The registry and rollout tests also run against DynamoDB Local (as in vitest.config.ts).
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/fast-check.ts'],
     // Mutants of the registry service are store-independent: its shared contract runs on the in-memory store only.
     // MUTATION_TESTING: the heaviest property tests run fewer seeds per mutant (never in `npm test`).
     env: { REGISTRY_CONTRACT_STORES: 'in-memory', MUTATION_TESTING: '1' },
