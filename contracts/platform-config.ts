@@ -48,7 +48,9 @@ const apiSchema = z
       .min(1)
       .max(5000)
       .default(API_DEFAULTS.throttleBurst)
-      .describe('requests API Gateway takes at once before it throttles (its token bucket; may be below the rate, as AWS\'s own account limits are)'),
+      .describe(
+        "requests API Gateway takes at once before it throttles (its token bucket; may be below the rate, as AWS's own account limits are)",
+      ),
     quotaPerDay: z.number().int().min(1).optional().describe('requests per day the usage plan allows; none: no quota'),
     cognitoUserPoolArn: z
       .string()
