@@ -203,6 +203,30 @@ describe('Wasserstein-1 from two profiles', () => {
     expect(wassersteinDistance(withoutDetail(reference), withoutDetail(current))).toBeCloseTo(0.8, 12);
   });
 
+  it('takes a bin whose modelled F − G stays many standard deviations on one side as the exact integral from its means', () => {
+    // Edges 0 and 1, 1,000 values each, no tails. Below 0: 45% (reference) and 5% (current), all at -0.5;
+    // from 1: 5% and 45%, all at 1.5. In [0, 1), half of each: the reference's mean at level 3481 of
+    // 4095 (a power law t^5.67, which 8-point Gauss–Legendre does not integrate exactly), the current's
+    // at 2048. F − G there is 0.4 + 0.5 (F_r − G_r) ≥ 0.116, more than 8 noise standard deviations
+    // (≤ 0.0091), so the bin adds ∫ (F − G) = 0.4 + 0.5 (mean_cur − mean_ref) exactly; the outer bins add
+    // 0.4 · 0.5 each. (The bin's quadrature instead would be 1.1e-13 off.)
+    const numeric = (counts: number[], meanLevels: number[]): NumericColumnProfile => ({
+      kind: 'numeric',
+      count: 1000,
+      nulls: 0,
+      invalid: 0,
+      min: -0.5,
+      max: 1.5,
+      moments: { count: 1000, mean: 0, m2: 0 },
+      histogram: { edges: [0, 1], counts, meanLevels },
+    });
+    const reference = numeric([450, 500, 50], [0, 3481, 4095]);
+    const current = numeric([50, 500, 450], [0, 2048, 4095]);
+    const expected = 0.2 + 0.4 + 0.5 * (2048 / 4095 - 3481 / 4095) + 0.2;
+    expect(wassersteinDistance(reference, current)).toBeCloseTo(expected, 14);
+    expect(wassersteinDistance(current, reference)).toBeCloseTo(expected, 14);
+  });
+
   it('is 0 when either profile holds no values', () => {
     const reference = profile(sample(1000, normalSampler(seededRandom(5))));
     const empty = profile([], reference.histogram.edges);
