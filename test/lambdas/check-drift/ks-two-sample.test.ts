@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ksTwoSamplePValue, MAX_EXACT_SIZE } from '../../../lambdas/check-drift/ks-two-sample';
 import { kolmogorovSmirnovSurvival } from '../../../lambdas/check-drift/kstwo';
@@ -50,7 +51,12 @@ describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () =>
     );
     expect(cases.length).toBeGreaterThan(1000);
     expect(new Set(cases.map((c) => c.mode))).toEqual(new Set(['exact', 'asymp']));
-    for (const { d, n, m, p, mode } of cases) expectTwoSample(ksTwoSamplePValue(d, n, m), p, n, m, `d=${d} n=${n} m=${m} (${mode})`);
+    for (const { d, n, m, p, mode } of cases) {
+      const actual = ksTwoSamplePValue(d, n, m);
+      expectTwoSample(actual, p, n, m, `d=${d} n=${n} m=${m} (${mode})`);
+      // Never an exact sum that rounding took past 1 (scipy falls back to the asymptotic value there).
+      expect(actual, `d=${d} n=${n} m=${m}`).toBeLessThanOrEqual(1);
+    }
   });
 
   it('computes exactly up to 10,000 values per sample and asymptotically beyond, as scipy decides', () => {
@@ -71,6 +77,56 @@ describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () =>
     // → statistic 0.02369289213236031, pvalue 0.007162626685131637 (kstwo.sf at 5001: 0.007170673732042285).
     expectTwoSample(ksTwoSamplePValue(0.02369289213236031, 10_003, 10_003), 0.007162626685131637, 10_003, 10_003, 'n = m = 10003');
     expect(ksTwoSamplePValue(0.02369289213236031, 10_003, 10_003)).toBe(kolmogorovSmirnovSurvival(0.02369289213236031, 5002));
+  });
+
+  it('equals the share of lattice paths that leave the band, counted over the grid, for sizes up to 24 and d on the lattice h/lcm', () => {
+    // A path from (0, 0) to (n, m) orders the two samples; D ≥ h/lcm(n, m) when some point has
+    // |x/n − y/m| ≥ h/lcm, that is |x·m − y·n| ≥ h·gcd(n, m). Counted forward over the grid, in integers.
+    const outsideShare = (n: number, m: number, h: number): number => {
+      let divisor = n;
+      for (let rest = m; rest !== 0; ) [divisor, rest] = [rest, divisor % rest];
+      const inside = (x: number, y: number) => Math.abs(x * m - y * n) < h * divisor;
+      const paths: number[][] = [];
+      for (let x = 0; x <= n; x++) {
+        paths.push([]);
+        for (let y = 0; y <= m; y++) {
+          const into = x === 0 && y === 0 ? 1 : (x > 0 ? paths[x - 1]![y]! : 0) + (y > 0 ? paths[x]![y - 1]! : 0);
+          paths[x]!.push(inside(x, y) ? into : 0);
+        }
+      }
+      // C(n + m, m) ≤ C(48, 24) ≈ 3.2e13: every count here is an exact integer in float64.
+      let total = 1;
+      for (let k = 1; k <= m; k++) total = (total * (n + k)) / k;
+      return (total - paths[n]![m]!) / total;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n, m, u) => {
+          let divisor = n;
+          for (let rest = m; rest !== 0; ) [divisor, rest] = [rest, divisor % rest];
+          const lcm = (n / divisor) * m;
+          const h = 1 + Math.floor(u * lcm);
+          if (h > lcm) return;
+          const expected = outsideShare(n, m, h);
+          // Where rounding takes the exact sum past 1 (D ≥ one step, which every path reaches), scipy and this
+          // module fall back to the asymptotic distribution.
+          if (expected === 1) return;
+          const actual = ksTwoSamplePValue(h / lcm, n, m);
+          expect(Math.abs(actual - expected) / expected, `n=${n} m=${m} h=${h}`).toBeLessThanOrEqual(1e-11);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is 1 at d = 1/n for equal sizes where the closed form sums to exactly 1, as scipy reports it', () => {
+    // Every path leaves the band at its first step. scipy: g.ks_2samp_pvalue(1/3, 3, 3) and (1/9, 9, 9) → (1.0, 'exact');
+    // the asymptotic fallback there would give kstwo.sf(1/3, 2) < 1.
+    expect(ksTwoSamplePValue(1 / 3, 3, 3)).toBe(1);
+    expect(ksTwoSamplePValue(1 / 9, 9, 9)).toBe(1);
   });
 
   it('agrees with Gnedenko and Korolyuk’s formula for equal sizes at every attainable d', () => {
@@ -94,6 +150,11 @@ describe('two-sample KS p-value (scipy ks_2samp, two-sided, method auto)', () =>
     const bound = ksTwoSamplePValue(0.5, 10_000, 9_999);
     expect(Math.abs(bound - 5.790020228155315e-44) / 5.790020228155315e-44).toBeLessThanOrEqual(1e-9);
     expect(bound).toBe(ksTwoSamplePValue(9_995_000 / 99_990_000, 10_000, 9_999));
+    // n = 10,000 and m = 5,000 (gcd 5,000, lcm 10,000): d = 0.5 spans 5·10⁷ cells; the budget fits
+    // h′ = ⌊(2000 − 1) · 2 / 2⌋ = 1,999. scipy: g.ks_2samp_pvalue(1999/10000, 10000, 5000) → 6.048189474313936e-117.
+    const coarser = ksTwoSamplePValue(0.5, 10_000, 5_000);
+    expect(Math.abs(coarser - 6.048189474313936e-117) / 6.048189474313936e-117).toBeLessThanOrEqual(1e-9);
+    expect(coarser).toBe(ksTwoSamplePValue(1_999 / 10_000, 5_000, 10_000));
   });
 
   it('is 1 for a zero statistic, an empty sample and a statistic that is not a number, and falls as d grows', () => {
