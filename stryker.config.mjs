@@ -96,6 +96,21 @@
  * - bin-means.ts levelsOfMeans: `min === null || max === null` (→ `false`, `&&`, either side
  *   `false`): min and max are null only for a column without values, whose counts are all 0, so
  *   the loop skips every bin and the levels stay 0 either way.
+ * - wasserstein.ts binPart: a rest whose span is one point (`restHigh > restLow` → `true`, `>=`)
+ *   gets position 0/0 = NaN, which takes the same branch as 0 (its values placed at the mean). A
+ *   mean at the top of its span taken as a power law (`position < 1` → `true`, `<=`): k = 1/0 = ∞,
+ *   t^∞ = 0 below the top, so the mass arrives at the top as the point did, with no noise (τ = 0).
+ *   The seams of the shapes (`position >= 1 / 3` → `>`, `<= 2 / 3` → `<`) meet exactly: the
+ *   linear shape at p = 1/3 and 2/3 is 1 − (1 − t)² and t², the power laws there; `rising` (`>=
+ *   0.5` → `>`) is read only by the power laws, which never have p = 0.5. partAt at a rest's ends
+ *   (`x <= rest.low` → `<`, `x >= rest.high` → `>`): the shape gives fraction 0 and 1 there, the
+ *   same values. errorFunction's sign at x = 0 (`<` → `<=`): erf is only multiplied by z = 0 there.
+ *   `breakpoints` declared with an element: it is emptied before every use. Not equivalent but
+ *   below any tolerance: addBreakpoints' `gap * power > 1` → `>=` adds a split only where gap · k
+ *   is 1 exactly (k a power of two in float64); crossingBinDistance's near-zero test with `<` for
+ *   `<=` (`difference * signed < 0`), `difference / signed` for the product, or `<=` for `<`
+ *   against FAR · sd differs only where F − G or the integral is 0 exactly, or |F − G| = 8 sd
+ *   exactly, at a node.
  * - quantile-sketch.ts compact: `kept > 0` → `true` or `>=` before `copyWithin(kept, capacity − kept)`:
  *   above level 0 kept is 0, and copyWithin(0, capacity) copies nothing (its start is the end).
  * - shadow-gates.ts judgeShadow: `agreement !== undefined` → `true` and `window.p99LatencyMs !==
@@ -165,6 +180,7 @@ export default {
     'lambdas/shared/rollout.ts',
     'lambdas/check-drift/verdict.ts',
     'lambdas/check-drift/statistics.ts',
+    'lambdas/check-drift/wasserstein.ts',
     'lambdas/shared/profile/profile.ts',
     'lambdas/shared/profile/sketches.ts',
     'lambdas/shared/profile/profilers.ts',

@@ -42,6 +42,8 @@ export default defineConfig({
       'test/lambdas/check-drift/statistics.test.ts',
       'test/lambdas/check-drift/chi-square.test.ts',
       'test/lambdas/check-drift/js-p-value.test.ts',
+      'test/lambdas/check-drift/wasserstein.test.ts',
+      'test/lambdas/check-drift/ks-two-sample.test.ts',
       'test/lambdas/shared/profile/profile.test.ts',
       'test/lambdas/shared/profile/profilers.test.ts',
       'test/lambdas/shared/profile/sketches.test.ts',
