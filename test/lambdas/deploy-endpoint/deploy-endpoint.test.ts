@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
 import {
   type DeployEndpointDependencies,
   deployEndpoint,
@@ -21,30 +20,13 @@ import type {
 } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
-import { CHURN_SCHEMA } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { TEST_ENDPOINT, testEndpointTarget } from '../../support/endpoint-target';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
-const ENDPOINT = 'mlopsdev-endpointchurn-4b7c52bc';
+const ENDPOINT = TEST_ENDPOINT;
 const OLD_CONFIG = `${ENDPOINT}-v1-seed`;
-const TARGET: EndpointTarget = {
-  endpointName: ENDPOINT,
-  variantName: 'AllTraffic',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
-  imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
-  modelSchema: CHURN_SCHEMA,
-  instanceType: 'ml.c6i.large',
-  initialInstanceCount: 2,
-  kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
-  deploymentConfig: sageMakerDeploymentConfig({
-    trafficShifting: 'CANARY',
-    stepPercent: 10,
-    waitIntervalSeconds: 600,
-    terminationWaitSeconds: 300,
-    maximumExecutionTimeoutSeconds: 1500,
-    rollbackAlarmNames: ['churn-5xx'],
-  }),
-};
+const TARGET = testEndpointTarget();
 
 /** SageMaker's endpoint as the deploy function sees it: an update moves through scripted states, one per DescribeEndpoint. */
 class FakeEndpoint implements EndpointApi {

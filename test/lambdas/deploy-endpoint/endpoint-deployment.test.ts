@@ -5,7 +5,6 @@
  * DescribeEndpoint answer is classified.
  */
 import { describe, expect, it } from 'vitest';
-import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
 import { servingContainerEnvironment } from '../../../contracts/serving-container';
 import {
   type CreateEndpointConfigInput,
@@ -18,27 +17,11 @@ import {
   startDeployment,
 } from '../../../lambdas/deploy-endpoint/endpoint-deployment';
 import { CHURN_SCHEMA } from '../../../testkit/churn-model';
+import { TEST_ENDPOINT, testDeploymentConfig, testEndpointTarget } from '../../support/endpoint-target';
 
-const ENDPOINT = 'mlopsdev-endpointchurn-4b7c52bc';
-const DEPLOYMENT_CONFIG = sageMakerDeploymentConfig({
-  trafficShifting: 'CANARY',
-  stepPercent: 10,
-  waitIntervalSeconds: 600,
-  terminationWaitSeconds: 300,
-  maximumExecutionTimeoutSeconds: 1500,
-  rollbackAlarmNames: ['churn-5xx'],
-});
-const TARGET: EndpointTarget = {
-  endpointName: ENDPOINT,
-  variantName: 'AllTraffic',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
-  imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
-  modelSchema: CHURN_SCHEMA,
-  instanceType: 'ml.c6i.large',
-  initialInstanceCount: 2,
-  kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
-  deploymentConfig: DEPLOYMENT_CONFIG,
-};
+const ENDPOINT = TEST_ENDPOINT;
+const DEPLOYMENT_CONFIG = testDeploymentConfig();
+const TARGET = testEndpointTarget();
 
 /** Records every request, in order. */
 class RecordingEndpointApi implements EndpointApi {

@@ -13,7 +13,6 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
 import {
   type DeployEndpointDependencies,
   deployEndpoint,
@@ -25,34 +24,16 @@ import { SageMakerEndpointApi } from '../../../lambdas/deploy-endpoint/sagemaker
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import { CHURN_SCHEMA } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { TEST_ENDPOINT, TEST_KMS_KEY, testDeploymentConfig, testEndpointTarget } from '../../support/endpoint-target';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
-const ENDPOINT = 'mlopsdev-endpointchurn-4b7c52bc';
+const ENDPOINT = TEST_ENDPOINT;
 const OLD_CONFIG = `${ENDPOINT}-v1-seed`;
-const DEPLOYMENT_CONFIG = sageMakerDeploymentConfig({
-  trafficShifting: 'CANARY',
-  stepPercent: 10,
-  waitIntervalSeconds: 600,
-  terminationWaitSeconds: 300,
-  maximumExecutionTimeoutSeconds: 1500,
-  rollbackAlarmNames: ['churn-5xx', 'churn-latency', 'churn-error-rate'],
-});
-const TARGET: EndpointTarget = {
-  endpointName: ENDPOINT,
-  variantName: 'AllTraffic',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
-  imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
-  modelSchema: CHURN_SCHEMA,
-  instanceType: 'ml.c6i.large',
-  initialInstanceCount: 2,
-  kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
-  dataCapture: {
-    samplingPercent: 20,
-    destinationS3Uri: 's3://capture/churn/endpoint',
-    kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
-  },
+const DEPLOYMENT_CONFIG = testDeploymentConfig(['churn-5xx', 'churn-latency', 'churn-error-rate']);
+const TARGET = testEndpointTarget({
+  dataCapture: { samplingPercent: 20, destinationS3Uri: 's3://capture/churn/endpoint', kmsKeyId: TEST_KMS_KEY },
   deploymentConfig: DEPLOYMENT_CONFIG,
-};
+});
 
 const sageMaker = mockClient(SageMakerClient);
 const described = (status: string, config: string, extra: Partial<DescribeEndpointCommandOutput> = {}) =>

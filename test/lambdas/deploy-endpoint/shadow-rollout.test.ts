@@ -7,7 +7,6 @@
  * cases that start in the canary as before (no production version, the bootstrap configuration).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type EndpointTarget, sageMakerDeploymentConfig } from '../../../contracts/endpoint-deployment';
 import {
   type DeployEndpointDependencies,
   deployEndpoint,
@@ -26,35 +25,20 @@ import { restoreProduction, runResourceId } from '../../../lambdas/deploy-endpoi
 import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
-import { CHURN_SCHEMA } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { TEST_ENDPOINT, TEST_KMS_KEY, testDeploymentConfig, testEndpointTarget } from '../../support/endpoint-target';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
-const ENDPOINT = 'mlopsdev-endpointchurn-4b7c52bc';
+const ENDPOINT = TEST_ENDPOINT;
 const RUN = 'run-7';
 const PRODUCTION_CONFIG = `${ENDPOINT}-v1-b000000000000`;
 const PRODUCTION_MODEL = PRODUCTION_CONFIG;
 const SHADOW_CONFIG = `${ENDPOINT}-v2-${runResourceId(RUN, 's')}`;
 const CANARY_CONFIG = `${ENDPOINT}-v2-${runDeploymentId(RUN)}`;
 const RESTORE_CONFIG = `${ENDPOINT}-v1-${runResourceId(RUN, 'r')}`;
-const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/abc';
-const DEPLOYMENT_CONFIG = sageMakerDeploymentConfig({
-  trafficShifting: 'CANARY',
-  stepPercent: 10,
-  waitIntervalSeconds: 600,
-  terminationWaitSeconds: 300,
-  maximumExecutionTimeoutSeconds: 1500,
-  rollbackAlarmNames: ['churn-5xx'],
-});
-const TARGET: EndpointTarget = {
-  endpointName: ENDPOINT,
-  variantName: 'AllTraffic',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/endpoint-execution',
-  imageUri: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/onnx-serving:1.20',
-  modelSchema: CHURN_SCHEMA,
-  instanceType: 'ml.c6i.large',
-  initialInstanceCount: 2,
-  kmsKeyId: KEY,
+const KEY = TEST_KMS_KEY;
+const DEPLOYMENT_CONFIG = testDeploymentConfig();
+const TARGET = testEndpointTarget({
   dataCapture: { samplingPercent: 20, destinationS3Uri: 's3://capture/churn/endpoint', kmsKeyId: KEY },
   shadow: {
     percent: 20,
@@ -65,8 +49,7 @@ const TARGET: EndpointTarget = {
     latencyBudgetMs: 200,
     captureS3Uri: 's3://capture/churn/shadow',
   },
-  deploymentConfig: DEPLOYMENT_CONFIG,
-};
+});
 
 /** SageMaker's endpoint: UpdateEndpoint starts an update that the next DescribeEndpoint finds done (or failed, when told). */
 class FakeEndpoint implements EndpointApi {
