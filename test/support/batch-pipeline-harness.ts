@@ -14,6 +14,7 @@ import { OnnxScorer } from '../../lambdas/shared/serving/onnx-scorer';
 import { CHURN_SCHEMA, churnModelBytes, type churnRows } from '../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../testkit/in-memory-registry-store';
 import type { Definition } from './asl-mutations';
+import { registerChurnVersions } from './registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
 export const BATCH_SUBSTITUTIONS = batchSubstitutions({
@@ -112,15 +113,7 @@ export class BatchPipelineHarness {
   }
 
   async registerVersions(): Promise<this> {
-    for (let number = 1; number <= 3; number++) {
-      await this.registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(this.registry, 3, ACTOR);
     await this.registry.promote({ modelName: 'churn', version: 2, actor: ACTOR });
     await this.registry.transition({ modelName: 'churn', version: 3, toStage: 'Rejected', actor: ACTOR });
     return this;

@@ -22,6 +22,7 @@ import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 import { TEST_ENDPOINT, testEndpointTarget } from '../../support/endpoint-target';
+import { registerChurnVersions } from '../../support/registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
 const ENDPOINT = TEST_ENDPOINT;
@@ -84,15 +85,7 @@ describe('endpoint rollout through begin and poll', () => {
   beforeEach(async () => {
     store = new InMemoryRegistryStore();
     registry = new Registry(store, { knownModels: ['churn'] });
-    for (const number of [1, 2]) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(registry, 2, ACTOR);
     await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
     endpoint = new FakeEndpoint();
     dependencies = {

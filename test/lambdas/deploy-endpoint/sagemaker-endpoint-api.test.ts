@@ -25,6 +25,7 @@ import { Registry } from '../../../lambdas/shared/registry/registry-service';
 import { CHURN_SCHEMA } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 import { TEST_ENDPOINT, TEST_KMS_KEY, testDeploymentConfig, testEndpointTarget } from '../../support/endpoint-target';
+import { registerChurnVersions } from '../../support/registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
 const ENDPOINT = TEST_ENDPOINT;
@@ -52,15 +53,7 @@ describe('endpoint rollout through the SageMaker SDK', () => {
     sageMaker.on(UpdateEndpointCommand).resolves({});
     store = new InMemoryRegistryStore();
     registry = new Registry(store, { knownModels: ['churn'] });
-    for (const number of [1, 2]) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(registry, 2, ACTOR);
     await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
     dependencies = {
       modelName: 'churn',

@@ -27,6 +27,7 @@ import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 import { TEST_ENDPOINT, TEST_KMS_KEY, testDeploymentConfig, testEndpointTarget } from '../../support/endpoint-target';
+import { registerChurnVersions } from '../../support/registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/operator';
 const ENDPOINT = TEST_ENDPOINT;
@@ -149,15 +150,7 @@ describe('an endpoint rollout with a shadow phase', () => {
   beforeEach(async () => {
     store = new InMemoryRegistryStore();
     registry = new Registry(store, { knownModels: ['churn'] });
-    for (const number of [1, 2]) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(registry, 2, ACTOR);
     await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
     endpoint = new FakeEndpoint();
     clock = Date.parse('2026-11-23T10:00:00.000Z');
@@ -452,15 +445,7 @@ describe('an endpoint rollout with a shadow phase', () => {
     const deployment = await live();
     const fresh = new InMemoryRegistryStore();
     const freshRegistry = new Registry(fresh, { knownModels: ['churn'] });
-    for (const number of [1, 2]) {
-      await freshRegistry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(freshRegistry, 2, ACTOR);
     dependencies = { ...dependencies, versions: fresh };
     expect(await poll(deployment)).toEqual({
       status: 'Failed',
@@ -543,15 +528,7 @@ describe('an endpoint rollout with a shadow phase', () => {
   it('starts in the canary, as without a shadow phase, when there is no production version to shadow', async () => {
     const fresh = new InMemoryRegistryStore();
     const freshRegistry = new Registry(fresh, { knownModels: ['churn'] });
-    for (const number of [1, 2]) {
-      await freshRegistry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(freshRegistry, 2, ACTOR);
     dependencies = { ...dependencies, versions: fresh, registry: { transition: (request) => freshRegistry.transition(request) } };
     const started = await begin();
     expect(started.deployment.phase).toBeUndefined();

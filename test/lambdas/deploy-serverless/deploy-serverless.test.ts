@@ -24,6 +24,7 @@ import type { RolloutResult } from '../../../lambdas/shared/rollout';
 import type { ShadowWindow } from '../../../lambdas/shared/shadow-gates';
 import { createRegistryTable, LOCAL_AWS } from '../../../local/dynamodb-local';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { registerChurnVersions } from '../../support/registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
 const LATENCY_REASON =
@@ -423,15 +424,7 @@ describe('serverless rollout decisions (in-memory registry)', () => {
     const store = new InMemoryRegistryStore();
     clock = Date.parse('2026-11-23T10:00:00.000Z');
     registry = new Registry(store, { knownModels: ['churn'], now: () => new Date(clock) });
-    for (const number of [1, 2]) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR_ROLE,
-      });
-    }
+    await registerChurnVersions(registry, 2, ACTOR_ROLE);
     await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR_ROLE });
     alarms = [
       { name: 'errors', state: 'OK', reason: 'ok' },

@@ -17,6 +17,7 @@ import { type CanaryObservation, canaryBucket, Predictor, type Scorer } from '..
 import { CHURN_SCHEMA, churnModelBytes, churnRows } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
 import { packModelArchive, sha256Hex } from '../../../testkit/onnx-model';
+import { registerChurnVersions } from '../../support/registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
 
@@ -49,15 +50,7 @@ describe('model-version canary in predict', () => {
     loads = [];
     rowsSeen = {};
     failingVersions = new Set();
-    for (let number = 1; number <= 3; number++) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(registry, 3, ACTOR);
     await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
   });
 

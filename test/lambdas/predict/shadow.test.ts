@@ -19,6 +19,7 @@ import { Predictor, type Scorer } from '../../../lambdas/shared/serving/predicto
 import { agreementOf, agrees, type MirrorRequest, mirrorPayload } from '../../../lambdas/shared/serving/shadow';
 import { CHURN_SCHEMA, churnRows } from '../../../testkit/churn-model';
 import { InMemoryRegistryStore } from '../../../testkit/in-memory-registry-store';
+import { registerChurnVersions } from '../../support/registry-versions';
 
 const ACTOR = 'arn:aws:iam::123456789012:role/pipeline';
 
@@ -44,15 +45,7 @@ describe('shadow phase in predict', () => {
     store = new InMemoryRegistryStore();
     registry = new Registry(store, { knownModels: ['churn'] });
     loads = [];
-    for (let number = 1; number <= 6; number++) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(registry, 6, ACTOR);
     await registry.promote({ modelName: 'churn', version: 1, actor: ACTOR });
   });
   afterEach(() => vi.restoreAllMocks());
@@ -199,15 +192,7 @@ describe('the shadow function', () => {
   beforeEach(async () => {
     store = new InMemoryRegistryStore();
     registry = new Registry(store, { knownModels: ['churn'] });
-    for (let number = 1; number <= 6; number++) {
-      await registry.registerVersion({
-        modelName: 'churn',
-        artifactUri: `s3://artifacts/models/churn/v${number}/model.tar.gz`,
-        artifactSha256: 'a'.repeat(64),
-        lineage: { datasetUri: 's3://datasets/churn/train.csv', datasetEtag: '"1"' },
-        actor: ACTOR,
-      });
-    }
+    await registerChurnVersions(registry, 6, ACTOR);
   });
 
   const mirror = (candidateVersion: number, production: number[]): MirrorRequest => ({
