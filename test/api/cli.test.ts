@@ -81,16 +81,14 @@ describe('mlops', () => {
     });
   });
 
+  /** `mlops batch --model <model> --input <input> --output <output> [options]` against the test server. */
+  const batch = (model: string, input: string, output: string, ...options: string[]) =>
+    mlops(['--api', server.url, 'batch', '--model', model, '--input', input, '--output', output, ...options]);
+
   it('starts a batch scoring run with every option, follows it, and names the manifest', async () => {
-    const result = await mlops([
-      '--api',
-      server.url,
-      'batch',
-      '--model',
+    const result = await batch(
       'churn',
-      '--input',
       's3://datasets/churn/batch/2026-w01/',
-      '--output',
       's3://artifacts/batch/churn/2026-w01/',
       '--version',
       '3',
@@ -101,7 +99,7 @@ describe('mlops', () => {
       '--max-failed-percent',
       '0.5',
       '--wait',
-    ]);
+    );
     expect(result.code).toBe(EXIT.ok);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^started arn:aws:states:us-east-1:123456789012:execution:mlops-dev-churn-batch:batch-\d+$/);
@@ -119,61 +117,17 @@ describe('mlops', () => {
 
   it('refuses a batch request the API schema refuses, and bad batch usage, before starting anything', async () => {
     const before = backend.batches.length;
-    const unknown = await mlops([
-      '--api',
-      server.url,
-      'batch',
-      '--model',
-      'fraud',
-      '--input',
-      's3://datasets/fraud/x.csv',
-      '--output',
-      's3://a/b/',
-    ]);
+    const unknown = await batch('fraud', 's3://datasets/fraud/x.csv', 's3://a/b/');
     expect(unknown.code).toBe(EXIT.failed);
     expect(unknown.stderr).toContain('/model must be equal to one of the allowed values (churn)');
-    const noSlash = await mlops([
-      '--api',
-      server.url,
-      'batch',
-      '--model',
-      'churn',
-      '--input',
-      's3://datasets/churn/x.csv',
-      '--output',
-      's3://a/b',
-    ]);
+    const noSlash = await batch('churn', 's3://datasets/churn/x.csv', 's3://a/b');
     expect(noSlash).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('--output must be an S3 prefix ending in /') });
-    const percent = await mlops([
-      '--api',
-      server.url,
-      'batch',
-      '--model',
-      'churn',
-      '--input',
-      's3://datasets/churn/x.csv',
-      '--output',
-      's3://a/b/',
-      '--max-failed-percent',
-      '101',
-    ]);
+    const percent = await batch('churn', 's3://datasets/churn/x.csv', 's3://a/b/', '--max-failed-percent', '101');
     expect(percent).toMatchObject({
       code: EXIT.usage,
       stderr: expect.stringContaining('expected a percentage between 0 and 100, got "101"'),
     });
-    const format = await mlops([
-      '--api',
-      server.url,
-      'batch',
-      '--model',
-      'churn',
-      '--input',
-      's3://d/churn/x',
-      '--output',
-      's3://a/b/',
-      '--format',
-      'xml',
-    ]);
+    const format = await batch('churn', 's3://d/churn/x', 's3://a/b/', '--format', 'xml');
     expect(format.code).toBe(EXIT.usage);
     expect(backend.batches.length).toBe(before);
   });
