@@ -351,6 +351,8 @@ export class LocalPlatform {
 
   /** What rollouts are judged by (options.clock). */
   readonly clock: LocalClock;
+  /** The clock's time as a Date, for the registry's and the deploy function's `now`. */
+  private readonly clockDate = () => new Date(this.clock.now());
 
   private constructor(
     readonly options: LocalPlatformOptions,
@@ -378,7 +380,7 @@ export class LocalPlatform {
     this.registry = new Registry(this.functionRegistryStore('registry'), {
       knownModels: [...this.models.keys()],
       // A canary's bake starts at the registry's timestamp of its move to Staging: the same clock.
-      now: () => new Date(this.clock.now()),
+      now: this.clockDate,
     });
     // The table's stream stand-in reads the whole table, as the event source mapping does.
     this.registryEvents = new LocalRegistryEvents(
@@ -847,7 +849,7 @@ export class LocalPlatform {
       modelName: model.name,
       canaryPercent: serving.canaryPercent,
       bakeTimeSeconds: this.options.bakeSeconds ?? 3,
-      now: () => new Date(this.clock.now()),
+      now: this.clockDate,
       registryCacheSeconds: this.options.refreshSeconds ?? 1,
       versions: this.functionRegistryStore('deploy-serverless', model.name),
       registry: {
